@@ -1,0 +1,100 @@
+"""The contract between a source and the sync engine.
+
+A source declares streams. A stream reads one *window* of its cursor field, in ascending (cursor, primary key)
+order, as pages. Each page carries the keyset `position` reached after it; the engine stores that position in the
+same transaction as the page's records, and hands it back as `resume` after a crash, so a stream must be able to
+restart strictly after any position it produced (invariants 1, 3 and 6 of ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Keyset position: everything at or before (cursor, pk) in (cursor, pk) order is done.
+
+    `pk == ""` means "nothing at `cursor` yet", i.e. the position just before the first record at that cursor.
+    `cursor` is a normalised cursor string (see `udc.timeutil.cursor_str`).
+    """
+
+    cursor: str
+    pk: str = ""
+
+    def to_json(self) -> list[str]:
+        return [self.cursor, self.pk]
+
+    @classmethod
+    def from_json(cls, value: list[str]) -> Position:
+        return cls(value[0], value[1])
+
+
+@dataclass(frozen=True)
+class Window:
+    """Records whose cursor is in [start, end). `start=None` means from the beginning of the data."""
+
+    start: datetime | None
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A link between two records for the knowledge graph (e.g. incident → CI, issue → issue)."""
+
+    src_dataset: str
+    src_pk: str
+    rel: str
+    dst_dataset: str
+    dst_pk: str
+
+
+@dataclass
+class Page:
+    """One page as the engine stores it.
+
+    `records` are the rows to upsert into `dataset` (each must hold the stream's primary key and cursor field);
+    `tombstones` are (pk, deleted_at cursor string) pairs for records deleted at the source; `position` is where a
+    resume continues from (None: the page did not advance the keyset, e.g. an ACL-filtered empty page).
+    `calls` counts HTTP requests made to produce the page; `notes` are warnings for the run summary.
+    """
+
+    records: list[Record] = field(default_factory=list)
+    tombstones: list[tuple[str, str]] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    position: Position | None = None
+    calls: int = 1
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (pk, reason)
+    notes: list[str] = field(default_factory=list)
+
+
+class Stream(Protocol):
+    """One readable collection (a ServiceNow table, Jira issues, a Salesforce object...)."""
+
+    name: str  # the stream's name in config and exports (e.g. "incident", "issues", "Case")
+    dataset: str  # where its records live in the store; shared by every pipeline of the same connector
+    primary_key: str
+    cursor_field: str
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        """Yield pages of records in the window, strictly after `resume` when given, until the API's end signal."""
+        ...
+
+    def cursor_of(self, record: Record) -> str:
+        """The normalised cursor string of a record (for newest-wins upserts)."""
+        ...
+
+
+class Source(Protocol):
+    """A configured connector bound to one pipeline's options."""
+
+    def streams(self) -> list[Stream]:
+        """The streams the pipeline asked for, validated against the source before any data is read."""
+        ...
+
+    def close(self) -> None: ...
