@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from udc import secrets
 from udc.errors import ConfigError
 from udc.redact.policy import RedactionConfig
 from udc.timeutil import parse_duration
@@ -34,6 +35,12 @@ def resolve_secret(value: Any) -> Any:
     """`env:NAME` and `file:/path` references become their values; anything else is a literal secret."""
     if isinstance(value, SecretStr) or not isinstance(value, str):
         return value
+    resolved = _read_secret(value)
+    secrets.register(resolved)
+    return resolved
+
+
+def _read_secret(value: str) -> str:
     if value.startswith("env:"):
         name = value[4:]
         if name not in os.environ:

@@ -1,0 +1,282 @@
+"""Embedded store: one SQLite file in WAL mode.
+
+Every page is written in one transaction together with the stream's new position (invariant 1), and an upsert
+never replaces a record with an older version of itself (invariant 2): compare the source's cursor value, then
+the content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from udc.errors import ConfigError
+from udc.sources.base import Edge, Record
+from udc.timeutil import cursor_str, utcnow
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    dataset TEXT NOT NULL, pk TEXT NOT NULL, cursor TEXT NOT NULL, data TEXT NOT NULL, hash BLOB NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0, first_run INTEGER NOT NULL, last_run INTEGER NOT NULL,
+    PRIMARY KEY (dataset, pk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (
+    pipeline TEXT NOT NULL, stream TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (pipeline, stream)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, mode TEXT NOT NULL, started_at TEXT NOT NULL,
+    finished_at TEXT, status TEXT NOT NULL, pid INTEGER, summary TEXT);
+CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
+CREATE TABLE IF NOT EXISTS edges (
+    src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL, rel TEXT NOT NULL, dst_dataset TEXT NOT NULL,
+    dst_pk TEXT NOT NULL, last_run INTEGER NOT NULL,
+    PRIMARY KEY (src_dataset, src_pk, rel, dst_dataset, dst_pk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    dataset TEXT NOT NULL, pk TEXT NOT NULL, reason TEXT NOT NULL, run INTEGER NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (dataset, pk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS redaction_counts (
+    run INTEGER NOT NULL, dataset TEXT NOT NULL, entity TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (run, dataset, entity)) WITHOUT ROWID;
+"""
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0  # an older version than the stored one: kept out (newest wins)
+    deleted: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        for name in ("inserted", "updated", "unchanged", "stale", "deleted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class PageWrite:
+    """Everything one page changes, written atomically."""
+
+    dataset: str
+    records: list[tuple[str, str, Record]] = field(default_factory=list)  # (pk, cursor, record)
+    tombstones: list[tuple[str, str]] = field(default_factory=list)  # (pk, deleted-at cursor)
+    edges: list[Edge] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    redaction_counts: dict[str, int] = field(default_factory=dict)
+    state: tuple[str, str, dict[str, Any]] | None = None  # (pipeline, stream key, value)
+
+
+def content_hash(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        with self._conn() as conn:
+            conn.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is crash-safe in WAL mode against a killed process: a commit is either whole or absent.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- runs -------------------------------------------------------------------------------------------------
+    def begin_run(self, pipeline: str, mode: str) -> int:
+        with self._write_lock:
+            cur = self._conn().execute(
+                "INSERT INTO runs (pipeline, mode, started_at, status, pid) VALUES (?, ?, ?, 'running', ?)",
+                (pipeline, mode, utcnow().isoformat(), os.getpid()))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+        with self._write_lock:
+            self._conn().execute("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                                 (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id))
+
+    def runs(self, pipeline: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        sql = "SELECT id, pipeline, mode, started_at, finished_at, status, pid, summary FROM runs"
+        args: tuple[Any, ...] = ()
+        if pipeline:
+            sql, args = sql + " WHERE pipeline = ?", (pipeline,)
+        rows = self._conn().execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        keys = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
+        result = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["summary"] = orjson.loads(item["summary"]) if item["summary"] else None
+            if item["status"] == "running" and not _alive(item["pid"]):
+                item["status"] = "crashed"
+            result.append(item)
+        return result
+
+    # -- state --------------------------------------------------------------------------------------------------
+    def get_state(self, pipeline: str, stream: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT value FROM state WHERE pipeline = ? AND stream = ?",
+                                   (pipeline, stream)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def all_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
+        rows = self._conn().execute("SELECT stream, value FROM state WHERE pipeline = ? ORDER BY stream",
+                                    (pipeline,)).fetchall()
+        return {stream: orjson.loads(value) for stream, value in rows}
+
+    def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None:
+        self.write(PageWrite(dataset="", state=(pipeline, stream, value)), run_id=0)
+
+    # -- pages --------------------------------------------------------------------------------------------------
+    def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
+        """Store one page and move its stream's state, in a single transaction."""
+        counts = UpsertCounts()
+        encoded = [(pk, cur, orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)) for pk, cur, rec in page.records]
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if encoded or page.tombstones:
+                    self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
+                if page.edges:
+                    conn.executemany(
+                        "INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
+                        [(e.src_dataset, e.src_pk, e.rel, e.dst_dataset, e.dst_pk, run_id) for e in page.edges])
+                now = utcnow().isoformat()
+                if page.quarantined:
+                    conn.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                                     [(page.dataset, pk, reason, run_id, now) for pk, reason in page.quarantined])
+                if page.redaction_counts:
+                    conn.executemany(
+                        "INSERT INTO redaction_counts VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
+                        [(run_id, page.dataset, entity, n) for entity, n in page.redaction_counts.items()])
+                if page.state:
+                    pipeline, stream, value = page.state
+                    conn.execute("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?)",
+                                 (pipeline, stream, orjson.dumps(value).decode(), now))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return counts
+
+    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, bytes]],
+                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
+        keys = list({pk for pk, _, _ in encoded} | {pk for pk, _ in tombstones})
+        existing: dict[str, tuple[str, bytes, int]] = {}
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for pk, cur, digest, deleted in conn.execute(
+                    f"SELECT pk, cursor, hash, deleted FROM records WHERE dataset = ? AND pk IN ({marks})",
+                    (dataset, *chunk)):
+                existing[pk] = (cur, digest, deleted)
+        inserts, updates, touches = [], [], []
+        for pk, cur, data in encoded:
+            digest = content_hash(data)
+            old = existing.get(pk)
+            if old is None:
+                inserts.append((dataset, pk, cur, data.decode(), digest, run_id, run_id))
+                counts.inserted += 1
+            elif cur < old[0] or (cur == old[0] and old[2]):  # older than stored, or at/behind a tombstone
+                counts.stale += 1
+                continue
+            elif cur == old[0] and digest == old[1]:
+                touches.append((run_id, dataset, pk))
+                counts.unchanged += 1
+            else:
+                updates.append((cur, data.decode(), digest, run_id, dataset, pk))
+                counts.updated += 1
+            existing[pk] = (cur, digest, 0)
+        for pk, cur in tombstones:
+            old = existing.get(pk)
+            if old is None:  # never seen: keep a tombstone so an older copy read later cannot resurrect it
+                inserts.append((dataset, pk, cur, "{}", b"", run_id, run_id))
+            elif old[2] or cur < old[0]:
+                continue  # already deleted, or the record changed after this delete
+            else:
+                updates.append((cur, None, None, run_id, dataset, pk))
+            counts.deleted += 1
+            existing[pk] = (cur, b"", 1)
+        # rows inserted for tombstones carry deleted=1; distinguish them by an empty hash
+        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?)",
+                         inserts)
+        conn.executemany(
+            "UPDATE records SET cursor = ?, data = coalesce(?2, data), hash = coalesce(?3, hash), "
+            "deleted = (?2 IS NULL), last_run = ? WHERE dataset = ? AND pk = ?", updates)
+        conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
+
+    # -- reads --------------------------------------------------------------------------------------------------
+    def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:
+        sql = "SELECT pk, data, deleted FROM records WHERE dataset = ?"
+        if not include_deleted:
+            sql += " AND deleted = 0"
+        for pk, data, deleted in self._conn().execute(sql + " ORDER BY pk", (dataset,)):
+            yield pk, orjson.loads(data), bool(deleted)
+
+    def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
+        """(live, deleted) records per dataset."""
+        rows = self._conn().execute(
+            "SELECT dataset, sum(deleted = 0), sum(deleted) FROM records WHERE dataset LIKE ? GROUP BY dataset",
+            (prefix + "%",)).fetchall()
+        return {d: (int(live), int(dead)) for d, live, dead in rows}
+
+    def quarantined(self, dataset_prefix: str = "") -> list[tuple[str, str, str]]:
+        return self._conn().execute("SELECT dataset, pk, reason FROM quarantine WHERE dataset LIKE ? ORDER BY at",
+                                    (dataset_prefix + "%",)).fetchall()
+
+    def redaction_totals(self, dataset_prefix: str = "") -> dict[str, dict[str, int]]:
+        totals: dict[str, dict[str, int]] = {}
+        for dataset, entity, n in self._conn().execute(
+                "SELECT dataset, entity, sum(count) FROM redaction_counts WHERE dataset LIKE ? GROUP BY 1, 2",
+                (dataset_prefix + "%",)):
+            totals.setdefault(dataset, {})[entity] = int(n)
+        return totals
+
+    def edge_count(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM edges").fetchone()[0])
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read-only query for users and tools."""
+        return self._conn().execute(sql, args).fetchall()
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_store(url: str) -> SqliteStore:
+    if url.startswith("sqlite:///"):
+        return SqliteStore(url.removeprefix("sqlite:///") or "udc.db")
+    raise ConfigError(f"unsupported store URL '{url}'", "use sqlite:///path/to/udc.db")
+
+
+__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "cursor_str", "open_store"]
