@@ -1,0 +1,362 @@
+"""ServiceNow Table API connector.
+
+Reads each table in (sys_updated_on, sys_id) order with a compound keyset, so equal timestamps at a page
+boundary and rows changing mid-sync never lose a record; short or empty pages (ACL filtering happens after the
+limit) never end a stream — only a missing `next` link does. Deletes come from sys_audit_delete as tombstones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from udc.config import Config, Pipeline, ServiceNowConnector, TableSpec
+from udc.errors import ConfigError
+from udc.http.client import HttpClient, HttpError
+from udc.sources.base import Edge, Page, Position, Record, Window
+from udc.timeutil import cursor_str, parse_time, snow_time
+
+log = logging.getLogger("udc.servicenow")
+
+TABLE_API = "/api/now/table/"
+CURSOR, KEY = "sys_updated_on", "sys_id"
+DEFAULT_OMIT = ("work_notes", "comments", "description", "close_notes")  # journal/free-text fields that grow huge
+_FIELD = re.compile(r"^(?:ORDERBYDESC|ORDERBY)?([a-z0-9_.]+)")
+_TABLE_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+def build(config: Config, pipeline_name: str) -> ServiceNowSource:
+    pipeline = config.pipeline(pipeline_name)
+    connector = config.connector(pipeline.connector)
+    assert isinstance(connector, ServiceNowConnector)
+    return ServiceNowSource(pipeline.connector, connector, pipeline)
+
+
+def client_for(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> HttpClient:
+    base = connector.instance_url.rstrip("/")
+    return HttpClient.for_pipeline(name, base, connector.auth, pipeline, token_url=f"{base}/oauth_token.do",
+                                   verify_tls=connector.verify_tls)
+
+
+def query_fields(query: str) -> set[str]:
+    """Field names an encoded query refers to (`^`, `^OR`, `^NQ` terms and ORDERBY clauses)."""
+    names = set()
+    for term in re.split(r"\^(?:NQ|OR(?!DERBY))?", query):
+        match = _FIELD.match(term.strip())
+        if match and not term.startswith(("RLQUERY", "ENDRLQUERY")):
+            names.add(match.group(1))
+    return names
+
+
+class Dictionary:
+    """A table's fields from sys_dictionary, walking sys_db_object.super_class (inherited fields live on the parent)."""
+
+    def __init__(self, client: HttpClient) -> None:
+        self.client = client
+        self._tables: dict[str, dict[str, Any]] | None = None
+        self._fields: dict[str, dict[str, str]] = {}
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        if self._tables is None:
+            rows = self._all("sys_db_object", "name,label,super_class")
+            by_id = {r["sys_id"]: r["name"] for r in rows}
+            self._tables = {}
+            for row in rows:
+                parent = row.get("super_class")
+                parent_id = parent.get("value") if isinstance(parent, dict) else parent
+                self._tables[row["name"]] = {"label": row.get("label", ""), "parent": by_id.get(parent_id or "")}
+        return self._tables
+
+    def own_fields(self, table: str) -> dict[str, str]:
+        """element → referenced table ('' when not a reference), for fields defined on `table` itself."""
+        if table not in self._fields:
+            rows = self._all("sys_dictionary", "element,internal_type,reference", f"name={table}^elementISNOTEMPTY")
+            self._fields[table] = {r["element"]: _ref_name(r.get("reference")) for r in rows}
+        return self._fields[table]
+
+    def fields(self, table: str) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        seen = set()
+        current: str | None = table
+        while current and current not in seen:
+            seen.add(current)
+            merged = {**self.own_fields(current), **merged}
+            current = self.tables().get(current, {}).get("parent")
+        return merged
+
+    def _all(self, table: str, fields: str, query: str = "") -> list[Record]:
+        rows: list[Record] = []
+        offset = 0
+        while True:
+            response = self.client.get(TABLE_API + table, {
+                "sysparm_query": query + ("^" if query else "") + "ORDERBYsys_id", "sysparm_fields": f"sys_id,{fields}",
+                "sysparm_limit": 1000, "sysparm_offset": offset, "sysparm_exclude_reference_link": "true"})
+            rows.extend(orjson.loads(response.content)["result"])
+            if not _has_next(response):
+                return rows
+            offset += 1000
+
+
+def _ref_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("value") or value.get("display_value") or "")
+    return str(value or "")
+
+
+def _has_next(response: httpx.Response) -> bool:
+    return 'rel="next"' in response.headers.get("link", "")
+
+
+@dataclass
+class TableStream:
+    """One ServiceNow table as a stream of records in (sys_updated_on, sys_id) order."""
+
+    client: HttpClient
+    connector: str
+    spec: TableSpec
+    batch_size: int
+    fields: list[str] | None  # None: all fields
+    name: str = ""
+    dataset: str = ""
+    primary_key: str = KEY
+    cursor_field: str = CURSOR
+    all_fields: list[str] | None = None  # from the dictionary, when readable (to drop free text on oversize)
+    omit: tuple[str, ...] = DEFAULT_OMIT
+
+    def __post_init__(self) -> None:
+        self.name = self.spec.name
+        self.dataset = f"{self.connector}/{self.spec.name}"
+        self.omit = tuple(self.spec.omit_on_oversize) or DEFAULT_OMIT
+
+    def cursor_of(self, record: Record) -> str:
+        return cursor_str(record[CURSOR])
+
+    def _query(self, window: Window, pos: Position) -> str:
+        base = f"{self.spec.filter}^" if self.spec.filter else ""
+        start, end = snow_time(parse_time(pos.cursor)), snow_time(window.end)
+        if not pos.pk:
+            clause = f"{base}{CURSOR}>={start}^{CURSOR}<{end}"
+        else:  # strictly after (start, pk): later seconds, or the same second with a greater sys_id
+            clause = (f"{base}{CURSOR}>{start}^{CURSOR}<{end}"
+                      f"^NQ{base}{CURSOR}={start}^{KEY}>{pos.pk}^{CURSOR}<{end}")
+        return f"{clause}^ORDERBY{CURSOR}^ORDERBY{KEY}"
+
+    def _params(self, query: str, limit: int, offset: int, fields: list[str] | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"sysparm_query": query, "sysparm_limit": limit, "sysparm_offset": offset,
+                                  "sysparm_display_value": "false"}
+        if fields is not None:
+            params["sysparm_fields"] = ",".join(fields)
+        return params
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        start = window.start or parse_time("1970-01-01")
+        pos = resume or Position(cursor_str(start), "")
+        limit, offset, total = self.batch_size, 0, None
+        query = self._query(window, pos)
+        while True:
+            try:
+                response = self.client.get(TABLE_API + self.spec.name, self._params(query, limit, offset, self.fields))
+            except HttpError as exc:
+                if not exc.batch_sensitive:
+                    raise
+                if limit > 1:  # the page is too big for the gateway: halve it (the 502 case)
+                    limit = max(1, limit // 2)
+                    log.warning("%s: %s; retrying with batch %d", self.dataset, exc.message, limit)
+                    continue
+                page = self._isolate(query, offset, exc)
+                yield page
+                if page.position:
+                    pos, offset = page.position, 0
+                    query = self._query(window, pos)
+                else:
+                    offset += 1
+                continue
+            rows = orjson.loads(response.content)["result"]
+            count = response.headers.get("x-total-count")
+            more = _has_next(response)
+            if rows:
+                last = rows[-1]
+                pos = Position(cursor_str(last[CURSOR]), last[KEY])
+                yield Page(records=rows, edges=self._edges(rows), position=pos)
+                if not more:
+                    return
+                query, offset, total = self._query(window, pos), 0, None
+                limit = min(self.batch_size, limit * 2)  # grow back after a success
+                continue
+            if not more:
+                return
+            yield Page(position=None)  # every row on this page was hidden by ACLs: step over them
+            if total is not None and count is not None and count != total:
+                offset = 0  # rows left or joined the window while we stepped: re-scan from the keyset, lose none
+            else:
+                offset += limit
+            total = count
+
+    def _isolate(self, query: str, offset: int, error: HttpError) -> Page:
+        """A single record fails: fetch it without its large free-text fields, else quarantine it by key."""
+        known = self.fields if self.fields is not None else self.all_fields
+        if known:
+            try:
+                rows = self.client.get_json(TABLE_API + self.spec.name, self._params(
+                    query, 1, offset, [f for f in known if f not in self.omit]))["result"]
+            except HttpError as exc:
+                if not exc.batch_sensitive:
+                    raise
+            else:
+                if not rows:
+                    return Page(position=None)
+                row = rows[0]
+                reason = f"stored without {', '.join(self.omit)}: the full record fails with {error.message}"
+                return Page(records=[row], edges=self._edges([row]), quarantined=[(row[KEY], reason)],
+                            position=Position(cursor_str(row[CURSOR]), row[KEY]))
+        keys = self.client.get_json(TABLE_API + self.spec.name, self._params(query, 1, offset, [KEY, CURSOR]))["result"]
+        if not keys:
+            return Page(position=None)
+        row = keys[0]
+        reason = f"quarantined: fails even without {', '.join(self.omit)} ({error.message})"
+        return Page(position=Position(cursor_str(row[CURSOR]), row[KEY]), quarantined=[(row[KEY], reason)])
+
+    def _edges(self, rows: list[Record]) -> list[Edge]:
+        edges = []
+        for row in rows:
+            for name, value in row.items():
+                if isinstance(value, dict) and value.get("value") and "/api/now/table/" in str(value.get("link", "")):
+                    target = str(value["link"]).split("/api/now/table/", 1)[1].split("/", 1)[0]
+                    edges.append(Edge(self.dataset, row[KEY], name, f"{self.connector}/{target}", value["value"]))
+        return edges
+
+
+@dataclass
+class DeleteStream:
+    """Deletions of one table, read from sys_audit_delete, as tombstones for the table's dataset."""
+
+    client: HttpClient
+    connector: str
+    table: str
+    batch_size: int
+    name: str = ""
+    dataset: str = ""
+    primary_key: str = KEY
+    cursor_field: str = "sys_created_on"
+
+    def __post_init__(self) -> None:
+        self.name = f"{self.table}.deletes"
+        self.dataset = f"{self.connector}/{self.table}"
+
+    def cursor_of(self, record: Record) -> str:
+        return cursor_str(record["sys_created_on"])
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        pos = resume or Position(cursor_str(window.start or parse_time("1970-01-01")), "")
+        end = snow_time(window.end)
+        while True:
+            start, base = snow_time(parse_time(pos.cursor)), f"tablename={self.table}^"
+            if pos.pk:
+                clause = (f"{base}sys_created_on>{start}^sys_created_on<{end}"
+                          f"^NQ{base}sys_created_on={start}^sys_id>{pos.pk}^sys_created_on<{end}")
+            else:
+                clause = f"{base}sys_created_on>={start}^sys_created_on<{end}"
+            response = self.client.get(TABLE_API + "sys_audit_delete", {
+                "sysparm_query": clause + "^ORDERBYsys_created_on^ORDERBYsys_id", "sysparm_limit": self.batch_size,
+                "sysparm_fields": "sys_id,documentkey,sys_created_on", "sysparm_exclude_reference_link": "true"})
+            rows = orjson.loads(response.content)["result"]
+            if not rows:
+                return  # an empty first page: the account sees no (more) deletes in this window
+            last = rows[-1]
+            pos = Position(cursor_str(last["sys_created_on"]), last["sys_id"])
+            yield Page(tombstones=[(r["documentkey"], cursor_str(r["sys_created_on"])) for r in rows], position=pos)
+            if not _has_next(response):
+                return
+
+
+class ServiceNowSource:
+    def __init__(self, name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> None:
+        self.name, self.connector, self.pipeline = name, connector, pipeline
+        self.client = client_for(name, connector, pipeline)
+        self.dictionary = Dictionary(self.client)
+        self.notes: list[str] = []
+
+    def streams(self) -> list[Any]:
+        """Table streams plus their delete streams, after checking names, fields and filters against the instance."""
+        specs = self.pipeline.tables
+        if not specs:
+            raise ConfigError(f"pipeline for connector '{self.name}' lists no tables",
+                              "add `tables:` with at least one table name, e.g. - name: incident")
+        tables = self.dictionary.tables()
+        streams: list[Any] = []
+        for spec in specs:
+            if not _TABLE_NAME.match(spec.name):
+                raise ConfigError(f"'{spec.name}' is not a valid ServiceNow table name", "use the table's name, "
+                                  "e.g. incident, cmdb_ci_server, u_my_table")
+            if tables and spec.name not in tables:
+                close = [t for t in tables if t.startswith(spec.name[:4])][:5]
+                raise ConfigError(f"table '{spec.name}' does not exist on {self.connector.instance_url} "
+                                  "(or the account cannot see it in sys_db_object)",
+                                  f"check the name{'; similar: ' + ', '.join(close) if close else ''}")
+            known = self.dictionary.fields(spec.name) if tables else {}
+            fields = self._fields(spec, known)
+            streams.append(TableStream(self.client, self.name, spec, self.pipeline.batch_size, fields,
+                                       all_fields=sorted(known) or None))
+            streams.append(DeleteStream(self.client, self.name, spec.name, self.pipeline.batch_size))
+        if not tables:
+            self.notes.append("field names in fields/filter were not checked: the account cannot read "
+                              "sys_db_object/sys_dictionary (grant read on them so typos are caught before a sync)")
+        return streams
+
+    def _fields(self, spec: TableSpec, known: dict[str, str]) -> list[str] | None:
+        wanted = list(spec.fields) if spec.fields else None
+        if wanted is None and spec.exclude_fields:
+            wanted = sorted(set(known) - set(spec.exclude_fields)) if known else None
+            if wanted is None:
+                raise ConfigError(f"{spec.name}: exclude_fields needs the table's field list, but sys_dictionary "
+                                  "is not readable", "list the wanted `fields:` explicitly instead")
+        referenced = set(wanted or []) | query_fields(spec.filter or "")
+        if known:
+            for name in sorted(referenced):
+                self._check_field(spec.name, name, known, in_filter=name in query_fields(spec.filter or ""))
+        if wanted is not None:
+            wanted = [f for f in wanted if f not in spec.exclude_fields]
+            wanted += [f for f in (KEY, CURSOR) if f not in wanted]  # the keyset needs both
+        return wanted
+
+    def _check_field(self, table: str, path: str, known: dict[str, str], in_filter: bool) -> None:
+        current, fields = table, known
+        for depth, part in enumerate(path.split(".")):
+            if part not in fields and part not in (KEY,):
+                where = "filter" if in_filter else "fields"
+                guess = difflib.get_close_matches(part, list(fields), n=1)
+                hint = f"did you mean '{guess[0]}'?" if guess else f"run `udc discover --connector {self.name}`"
+                raise ConfigError(
+                    f"{table}: {where} names '{path}', but '{part}' is not a field of {current} "
+                    "(ServiceNow silently ignores unknown fields, so this typo would sync the whole table)", hint)
+            target = fields.get(part, "")
+            if depth < len(path.split(".")) - 1:
+                if not target:
+                    raise ConfigError(f"{table}: '{path}' dot-walks through '{part}', which is not a reference field",
+                                      "dot-walk only through reference fields, e.g. assigned_to.email")
+                current, fields = target, self.dictionary.fields(target)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def discover(name: str, connector: ServiceNowConnector, pipeline: Pipeline, table: str | None) -> dict[str, list[str]]:
+    client = client_for(name, connector, pipeline)
+    try:
+        dictionary = Dictionary(client)
+        tables = dictionary.tables()
+        if table is not None:
+            if table not in tables:
+                raise ConfigError(f"table '{table}' is not visible on {connector.instance_url}",
+                                  f"run `udc discover --connector {name}` to list the tables")
+            return {table: sorted(dictionary.fields(table))}
+        return {t: [] for t in sorted(tables)}
+    finally:
+        client.close()
