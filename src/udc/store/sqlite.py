@@ -44,7 +44,26 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS redaction_counts (
     run INTEGER NOT NULL, dataset TEXT NOT NULL, entity TEXT NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (run, dataset, entity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS backfills (
+    id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, tables TEXT NOT NULL,
+    range_start TEXT, range_end TEXT NOT NULL, chunk_seconds INTEGER NOT NULL, parallel INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL, offpeak TEXT, tz TEXT, status TEXT NOT NULL, pid INTEGER, error TEXT,
+    active_seconds REAL NOT NULL DEFAULT 0, created_at TEXT NOT NULL, started_at TEXT, updated_at TEXT,
+    finished_at TEXT);
+CREATE INDEX IF NOT EXISTS backfills_by_pipeline ON backfills (pipeline, id);
+CREATE TABLE IF NOT EXISTS chunks (
+    backfill INTEGER NOT NULL, seq INTEGER NOT NULL, chunk_start TEXT, chunk_end TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, rows TEXT NOT NULL DEFAULT '{}',
+    pages INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]', pid INTEGER, not_before TEXT,
+    started_at TEXT, finished_at TEXT, seconds REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (backfill, seq)) WITHOUT ROWID;
 """
+
+BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
+                    "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
+                    "started_at", "updated_at", "finished_at")
+CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attempts", "rows", "pages", "errors", "pid",
+                 "not_before", "started_at", "finished_at", "seconds")
 
 
 @dataclass
@@ -146,6 +165,68 @@ class SqliteStore:
 
     def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None:
         self.write(PageWrite(dataset="", state=(pipeline, stream, value)), run_id=0)
+
+    # -- backfill ledger ----------------------------------------------------------------------------------------
+    def create_backfill(self, spec: dict[str, Any], chunks: list[tuple[str | None, str]]) -> int:
+        """Record a backfill and its chunks (all pending) in one transaction; returns its id."""
+        now = utcnow().isoformat()
+        row = {**spec, "tables": orjson.dumps(spec.get("tables", [])).decode(), "created_at": now,
+               "status": spec.get("status", "queued")}
+        names = [c for c in BACKFILL_COLUMNS if c in row and c != "id"]
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute(f"INSERT INTO backfills ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                                   [row[c] for c in names])
+                backfill_id = int(cur.lastrowid or 0)
+                conn.executemany("INSERT INTO chunks (backfill, seq, chunk_start, chunk_end) VALUES (?, ?, ?, ?)",
+                                 [(backfill_id, seq, a, b) for seq, (a, b) in enumerate(chunks, 1)])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return backfill_id
+
+    def backfills(self, pipeline: str | None = None, backfill_id: int | None = None) -> list[dict[str, Any]]:
+        sql, args = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills WHERE 1", []
+        if pipeline is not None:
+            sql, args = sql + " AND pipeline = ?", [*args, pipeline]
+        if backfill_id is not None:
+            sql, args = sql + " AND id = ?", [*args, backfill_id]
+        result = []
+        for row in self._conn().execute(sql + " ORDER BY id", args).fetchall():
+            item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
+            item["tables"] = orjson.loads(item["tables"])
+            result.append(item)
+        return result
+
+    def update_backfill(self, backfill_id: int, **values: Any) -> None:
+        values["updated_at"] = utcnow().isoformat()
+        with self._write_lock:
+            self._conn().execute(f"UPDATE backfills SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                                 [*values.values(), backfill_id])
+
+    def chunks(self, backfill_id: int) -> list[dict[str, Any]]:
+        rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = ? ORDER BY seq",
+                                    (backfill_id,)).fetchall()
+        result = []
+        for row in rows:
+            item = dict(zip(CHUNK_COLUMNS, row, strict=True))
+            item["rows"], item["errors"] = orjson.loads(item["rows"]), orjson.loads(item["errors"])
+            result.append(item)
+        return result
+
+    def update_chunk(self, backfill_id: int, seq: int, **values: Any) -> None:
+        """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts."""
+        delta = values.pop("attempts_delta", 0)
+        for name in ("rows", "errors"):
+            if name in values:
+                values[name] = orjson.dumps(values[name]).decode()
+        sets = [f"{k} = ?" for k in values] + ["attempts = attempts + ?"]
+        with self._write_lock:
+            self._conn().execute(f"UPDATE chunks SET {', '.join(sets)} WHERE backfill = ? AND seq = ?",
+                                 [*values.values(), delta, backfill_id, seq])
 
     # -- pages --------------------------------------------------------------------------------------------------
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:

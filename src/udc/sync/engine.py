@@ -61,6 +61,25 @@ class RunSummary:
 ProgressHook = Callable[[StreamResult], None]
 
 
+@dataclass
+class StreamPass:
+    """One stream's read of one window, and where its progress commits.
+
+    `owner` and `key` name the state row: the pipeline and `<mode>:<stream>`, or `backfill:<id>` and
+    `<chunk>:<stream>`. `state` moves with every page, in that page's transaction (invariant 1); `state | finish` is
+    stored when the stream's end signal comes. `window=None`: nothing to read, just store `state`. With `tally` the
+    state also counts the pass's rows, tombstones and pages, so a pass resumed after a crash reports exact totals.
+    """
+
+    owner: str
+    key: str
+    window: Window | None
+    resume: Position | None
+    state: dict[str, Any]
+    finish: dict[str, Any] = field(default_factory=dict)
+    tally: bool = False
+
+
 class Stop:
     """Set by a signal handler: every stream stops after the page it is storing."""
 
@@ -151,46 +170,63 @@ class Engine:
 
     def _run_stream(self, pipeline_name: str, pipeline: Pipeline, stream: Stream, result: StreamResult, run_id: int,
                     now: datetime, redactor: Any) -> None:
-        started = time.monotonic()
         key = state_key(pipeline.mode, stream)
         window, resume, state = plan_window(pipeline.mode, pipeline, self.store.get_state(pipeline_name, key), now)
+        finish: dict[str, Any] = {"position": Position(cursor_str(window.end)).to_json()} if window else {}
+        if window is not None and pipeline.mode == "historical":
+            finish["done"] = True
+        self.run_pass(stream, StreamPass(pipeline_name, key, window, resume, state, finish), result, run_id, redactor,
+                      lambda: bool(self.stop))
+
+    def run_pass(self, stream: Stream, spec: StreamPass, result: StreamResult, run_id: int, redactor: Any,
+                 should_stop: Callable[[], bool]) -> BaseException | None:
+        """The one page loop every mode uses: read `spec.window` from `spec.resume`, store each page together with
+        the pass's state, and store `state | finish` once the stream's end signal comes. `should_stop` is asked
+        after every committed page. Returns the error that ended the pass, if any (also in `result`)."""
+        started = time.monotonic()
+        state = spec.state
+        error: BaseException | None = None
         try:
-            if window is None:
-                self.store.set_state(pipeline_name, key, state)
+            if spec.window is None:
+                self.store.set_state(spec.owner, spec.key, state)
                 result.status = "done"
-                return
+                return None
+            window = spec.window
             result.window = (cursor_str(window.start) if window.start else None, cursor_str(window.end))
             self.on_progress(result)
-            for page in stream.read(window, resume):
-                self._store_page(pipeline_name, key, stream, page, state, result, run_id, redactor)
-                if self.stop:
+            for page in stream.read(window, spec.resume):
+                self._store_page(spec, stream, page, result, run_id, redactor)
+                if should_stop():
                     result.status = "stopped"
-                    return
-            final = {**state, "position": Position(cursor_str(window.end)).to_json()}
-            if pipeline.mode == "historical":
-                final["done"] = True
-            self.store.set_state(pipeline_name, key, final)
+                    return None
+            self.store.set_state(spec.owner, spec.key, {**state, **spec.finish})
             result.status = "done"
         except QuotaExhausted as exc:
-            result.status, result.error = "stopped", scrub(str(exc))
+            result.status, result.error, error = "stopped", scrub(str(exc)), exc
         except UdcError as exc:
-            result.status, result.error = "failed", scrub(str(exc))
+            result.status, result.error, error = "failed", scrub(str(exc)), exc
             log.error("%s: %s", stream.dataset, result.error)
         except Exception as exc:  # an unexpected bug must not leave secrets or a half-written page behind
-            result.status, result.error = "failed", scrub(f"{type(exc).__name__}: {exc}")
+            result.status, result.error, error = "failed", scrub(f"{type(exc).__name__}: {exc}"), exc
             log.exception("%s failed", stream.dataset)
         finally:
-            result.seconds = round(time.monotonic() - started, 3)
+            result.seconds = round(result.seconds + time.monotonic() - started, 3)
             self.on_progress(result)
+        return error
 
-    def _store_page(self, pipeline_name: str, key: str, stream: Stream, page: Page, state: dict[str, Any],
-                    result: StreamResult, run_id: int, redactor: Any) -> None:
+    def _store_page(self, spec: StreamPass, stream: Stream, page: Page, result: StreamResult, run_id: int,
+                    redactor: Any) -> None:
         rows = [(str(r[stream.primary_key]), stream.cursor_of(r), r) for r in page.records]
         counts = redactor.redact_records(stream.name, page.records) if redactor and page.records else {}
-        new_state = None
+        state, new_state = spec.state, None
+        if spec.tally:
+            state["rows"] = state.get("rows", 0) + len(rows)
+            state["deleted"] = state.get("deleted", 0) + len(page.tombstones)
+            state["pages"] = state.get("pages", 0) + 1
         if page.position is not None:
             state["position"] = page.position.to_json()
-            new_state = (pipeline_name, key, dict(state))
+        if page.position is not None or spec.tally:
+            new_state = (spec.owner, spec.key, dict(state))
         written = self.store.write(PageWrite(stream.dataset, rows, page.tombstones, page.edges, page.quarantined,
                                              counts, new_state), run_id)
         result.pages += 1
@@ -204,4 +240,4 @@ def run_pipeline(config: Config, pipeline: str, store: SqliteStore, **kwargs: An
     return Engine(config, store, **kwargs).sync(pipeline)
 
 
-__all__ = ["Engine", "RunSummary", "Source", "Stop", "StreamResult", "plan_window", "run_pipeline"]
+__all__ = ["Engine", "RunSummary", "Source", "Stop", "StreamPass", "StreamResult", "plan_window", "run_pipeline"]
