@@ -23,7 +23,7 @@ from pydantic import (
 
 from udc import secrets
 from udc.errors import ConfigError
-from udc.redact.policy import RedactionConfig
+from udc.redact.policy import FieldPolicy, RedactionConfig, TablePolicy
 from udc.timeutil import parse_duration
 
 DEFAULT_CONFIG = "udc.yaml"
@@ -51,7 +51,8 @@ def _read_secret(value: str) -> str:
         try:
             return path.read_text().rstrip("\r\n")
         except OSError as exc:
-            raise ValueError(f"cannot read secret file {path} ({exc.strerror}); check the path and its permissions") from exc
+            problem = f"cannot read secret file {path} ({exc.strerror}); check the path and permissions"
+            raise ValueError(problem) from exc
     return value
 
 
@@ -236,7 +237,8 @@ class Config(_Model):
         for name, pipeline in self.pipelines.items():
             if pipeline.connector not in self.connectors:
                 known = ", ".join(self.connectors) or "none defined"
-                raise ValueError(f"pipeline '{name}' uses connector '{pipeline.connector}', which is not defined (known: {known})")
+                raise ValueError(
+                    f"pipeline '{name}' uses connector '{pipeline.connector}', which is not defined (known: {known})")
         return self
 
     def pipeline(self, name: str) -> Pipeline:
@@ -254,10 +256,8 @@ def _all_field_names() -> set[str]:
     names: set[str] = set()
     models: list[type[BaseModel]] = [Config, Pipeline, TableSpec, RedactionConfig, ServiceNowConnector, JiraConnector,
                                      ConfluenceConnector, SalesforceConnector, BasicAuth, BearerAuth,
-                                     ClientCredentialsAuth, PasswordGrantAuth]
-    from udc.redact.policy import FieldPolicy, TablePolicy
-
-    for model in [*models, FieldPolicy, TablePolicy]:
+                                     ClientCredentialsAuth, PasswordGrantAuth, FieldPolicy, TablePolicy]
+    for model in models:
         names.update(model.model_fields)
     return names
 
@@ -276,7 +276,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return node.start_mark.line + 1 if node is not None else None
 
 
-def _describe(error: dict[str, Any], source: str, root: yaml.Node | None) -> str:
+def _describe(error: Any, source: str, root: yaml.Node | None) -> str:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in (
         "basic", "bearer", "oauth_client_credentials", "oauth_password", "servicenow", "jira", "confluence",
         "salesforce"))))

@@ -118,6 +118,7 @@ def _show_store(store: object, out: Console) -> None:
 def _how_to_query(config: Path, db: Path, out: Console) -> None:
     out.print("\n[bold]Try it yourself[/]")
     out.print(f"  udc status --config {config}")
-    out.print(f"  udc export --config {config} --pipeline snow-history --table incident --format csv --out incidents.csv")
+    out.print(f"  udc export --config {config} --pipeline snow-history --table incident --format csv "
+              "--out incidents.csv")
     out.print(f"  sqlite3 {db} \"SELECT json_extract(data, '$.number'), json_extract(data, '$.short_description') "
               "FROM records WHERE dataset = 'snow/incident' AND deleted = 0 LIMIT 5\"", highlight=False)

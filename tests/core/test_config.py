@@ -79,7 +79,8 @@ def test_secret_from_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (("batch_size: 1000", "batch_sise: 1000"), "unknown key 'pipelines.snow-itsm.batch_sise'\n  fix: did you mean 'batch_size'?"),
+    (("batch_size: 1000", "batch_sise: 1000"),
+     "unknown key 'pipelines.snow-itsm.batch_sise'\n  fix: did you mean 'batch_size'?"),
     (("batch_size: 1000", "batch_size: 0"), "pipelines.snow-itsm.batch_size: Input should be greater than 0"),
     (("batch_size: 1000", "batch_size: lots"), "pipelines.snow-itsm.batch_size"),
     (("frequency: 2m", "frequency: 30s"), "frequency must be between 1m and 24h"),

@@ -158,7 +158,8 @@ class HttpClient:
             return _connect_error(self.name, url, exc)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             self.stats.fault("connection")
-            return HttpError(f"{self.name}: connection dropped ({type(exc).__name__}) on {url}", kind="connect", url=url)
+            return HttpError(f"{self.name}: connection dropped ({type(exc).__name__}) on {url}", kind="connect",
+                             url=url)
         self.stats.bytes += len(response.content)
         if self._observe:
             self._observe(response)

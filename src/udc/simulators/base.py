@@ -149,7 +149,8 @@ class SimServer:
     def fault_response(self, kind: str, request: Request) -> Response | None:
         """The response a fault produces; None for faults handled at the socket level (reset, slow, truncated)."""
         if kind == "429":
-            return Response.json({"error": {"message": "Too Many Requests"}}, 429, {"Retry-After": str(self.faults.retry_after)})
+            retry_after = {"Retry-After": str(self.faults.retry_after)}
+            return Response.json({"error": {"message": "Too Many Requests"}}, 429, retry_after)
         if kind in ("500", "502", "503"):
             return Response.text(f"<html><body>{kind} Error</body></html>", int(kind), "text/html")
         if kind == "html200":

@@ -149,9 +149,10 @@ class Engine:
             summary.status, summary.warnings = "failed", [*summary.warnings, scrub(str(exc))]
             raise
         finally:
-            stats = getattr(source, "client", None)
-            if stats is not None:
-                summary.calls, summary.retries, summary.bytes = stats.stats.calls, stats.stats.retries, stats.stats.bytes
+            client = getattr(source, "client", None)
+            if client is not None:
+                summary.calls, summary.retries, summary.bytes = (client.stats.calls, client.stats.retries,
+                                                                 client.stats.bytes)
             summary.seconds = round(time.monotonic() - started, 3)
             for result in summary.streams:
                 summary.warnings += [f"{result.dataset} {pk}: {reason}" for pk, reason in result.quarantined]
