@@ -958,6 +958,8 @@ class JiraSim(SimServer):
             return Response.json({"baseUrl": self.url, "version": "1001.0.0" if api == "3" else "9.12.0",
                                   "deploymentType": "Cloud" if self.deployment == "cloud" else "Server",
                                   "serverTimeZone": "UTC" if self.deployment == "cloud" else self.tz_name})
+        if rest == "/field":
+            return Response.json(self._fields())
         if rest == "/project":
             return Response.json([self.project_json(p, api) for p in self.projects if p.visible])
         if rest == "/project/search" and self.deployment == "cloud":
@@ -980,6 +982,17 @@ class JiraSim(SimServer):
             fields = request.query.get("fields") or ["*all"]
             return Response.json(self.issue_json(issue, fields, api, "changelog" in (request.arg("expand") or "")))
         return _errors(404, "null for uri: " + path)
+
+    def _fields(self) -> list[dict[str, Any]]:
+        types = {"summary": "string", "description": "string", "created": "datetime", "updated": "datetime",
+                 "resolutiondate": "datetime", "labels": "array", "components": "array", "issuelinks": "array",
+                 "comment": "comments-page", "assignee": "user", "reporter": "user", "creator": "user"}
+        out = []
+        for name in self.ALL_FIELDS:
+            out.append({"id": name, "key": name, "name": name.capitalize(), "custom": False, "orderable": True,
+                        "navigable": True, "searchable": True, "clauseNames": [name],
+                        "schema": {"type": types.get(name, name), "system": name}})
+        return out
 
     def _myself(self, api: str) -> dict[str, Any]:
         out = self.user_json(self.me, api) or {}

@@ -1,0 +1,821 @@
+"""Jira connector: Cloud (REST v3, `/search/jql` + `nextPageToken`) and Data Center (REST v2, `/search` + `startAt`).
+
+The cursor is `updated`. JQL dates are minute-precision and read in the *account's* time zone (with DST), which
+is where naive connectors lose issues. This one never writes a naive UTC literal:
+
+- Cloud bounds the window with epoch milliseconds (`updated >= 1732877091000`): exact, zone-free.
+- Data Center reads the account zone from `/myself` and writes `"yyyy/MM/dd HH:mm"` literals chosen so that
+  *every* reading of the literal (both sides of a DST fold, either side of a spring-forward gap) lies at least a
+  minute before the cursor (lower bound) or after the window end (upper bound); issues outside the window are
+  dropped client-side, and the overlap is de-duplicated by (issue id, `updated`).
+
+Paging is a keyset: after each page the query restarts from the last `updated` it stored, so issues that change
+(and so leave the window) while we page never shift unseen issues past us, as they would with an offset or an
+offset-like `nextPageToken`. `nextPageToken` / `startAt` are used only to step through a run of already-seen issues
+(more equal timestamps than a page holds), and only the API's own end signal (`isLast` or no token on Cloud,
+`startAt + len(issues) >= total` on DC) ends a stream; a page shorter than asked does not.
+
+Streams: `issues` (ADF description kept as given plus `description_text`), `comments` (beyond the 20 embedded ones
+from `/issue/{id}/comment`), `issue_links` (one record per link, also graph edges) and `projects`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, Pipeline, TableSpec
+from udc.errors import ConfigError, SourceError, UdcError
+from udc.http.client import HttpClient, HttpError
+from udc.sources.base import Edge, Page, Position, Record, Window
+from udc.timeutil import EPOCH, cursor_str, parse_time
+
+log = logging.getLogger("udc.jira")
+
+TABLES = ("issues", "comments", "issue_links", "projects")
+DEFAULT_FIELDS = (
+    "summary", "status", "priority", "issuetype", "project", "assignee", "reporter", "created", "updated",
+    "resolution", "labels", "components", "description", "issuelinks", "comment",
+)
+EMBEDDED_COMMENTS = 20
+COMMENT_PAGE = 100
+ORDER = " ORDER BY updated ASC, key ASC"
+JQL_MINUTE = "%Y/%m/%d %H:%M"
+# Every UTC offset in use lies within [-12h, +14h]: the bounds when the account's zone cannot be read.
+_MIN_OFFSET, _MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+_ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+_PROJECT_CLAUSE = re.compile(
+    r"""\bproject\s*(?:=|!=|\bnot\s+in\b|\bin\b)\s*(\((?:[^()"']|"[^"]*"|'[^']*')*\)|"[^"]*"|'[^']*'|[^\s()]+)""",
+    re.IGNORECASE)
+_NO_PROJECT = re.compile(r"The value '([^']*)' does not exist for the field 'project'")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure helpers (unit-tested directly)
+
+
+def sort_key(issue_key: str) -> str:
+    """A string whose order is Jira's `ORDER BY key` order (project key, then issue number)."""
+    project, _, number = issue_key.rpartition("-")
+    return f"{project}-{int(number):012d}" if number.isdigit() else issue_key
+
+
+def _readings(local: datetime, tz: ZoneInfo | None) -> list[datetime]:
+    """Every UTC instant a server might read the naive local minute `local` as."""
+    if tz is None:
+        return [local.replace(tzinfo=UTC) - _MAX_OFFSET, local.replace(tzinfo=UTC) - _MIN_OFFSET]
+    return [local.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1)]
+
+
+def lower_literal(instant: datetime, tz: ZoneInfo | None, overlap: timedelta = timedelta(minutes=1)
+                  ) -> tuple[str, datetime]:
+    """A JQL minute literal (and its earliest reading) whose every reading is at or before `instant - overlap`."""
+    target = instant.astimezone(UTC) - overlap
+    local = (target.astimezone(tz).replace(tzinfo=None) if tz else
+             target.replace(tzinfo=None) + _MIN_OFFSET).replace(second=0, microsecond=0)
+    while max(_readings(local, tz)) > target:  # DST gap or fold: step back until no reading is too late
+        local -= timedelta(minutes=1)
+    return local.strftime(JQL_MINUTE), min(_readings(local, tz))
+
+
+def upper_literal(instant: datetime, tz: ZoneInfo | None) -> str:
+    """A JQL minute literal whose every reading is at or after `instant` (an exclusive upper bound)."""
+    target = instant.astimezone(UTC)
+    local = target.astimezone(tz).replace(tzinfo=None) if tz else target.replace(tzinfo=None) + _MAX_OFFSET
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while min(_readings(local, tz)) < target:
+        local += timedelta(minutes=1)
+    return local.strftime(JQL_MINUTE)
+
+
+def epoch_ms(instant: datetime) -> int:
+    return (instant.astimezone(UTC) - EPOCH) // timedelta(milliseconds=1)
+
+
+def strip_order_by(jql: str) -> str:
+    """The user's JQL without its ORDER BY clause (the connector sets the order), outside quotes only."""
+    in_quote: str | None = None
+    for i, ch in enumerate(jql):
+        if in_quote:
+            if ch == in_quote:
+                in_quote = None
+        elif ch in "\"'":
+            in_quote = ch
+        elif ch in "oO" and _ORDER_BY.match(jql, i) and (i == 0 or not jql[i - 1].isalnum()):
+            return jql[:i].strip()
+    return jql.strip()
+
+
+def projects_in(jql: str) -> list[str]:
+    """Project values named in `project = X`, `project in (A, B)` clauses (for diagnostics and the projects table)."""
+    names: list[str] = []
+    for match in _PROJECT_CLAUSE.finditer(jql or ""):
+        value = match.group(1).strip()
+        parts = value[1:-1].split(",") if value.startswith("(") else [value]
+        for part in parts:
+            name = part.strip().strip("\"'")
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def adf_text(node: Any) -> str:
+    """Plain text of an Atlassian Document Format node (v3 descriptions and comments); strings pass through."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, list):
+        return "".join(adf_text(n) for n in node)
+    if not isinstance(node, dict):
+        return str(node)
+    kind = node.get("type")
+    attrs = node.get("attrs") or {}
+    if kind == "text":
+        return str(node.get("text", ""))
+    if kind == "hardBreak":
+        return "\n"
+    if kind in ("mention", "emoji", "status"):
+        return str(attrs.get("text") or attrs.get("shortName") or "")
+    if kind in ("inlineCard", "blockCard", "embedCard"):
+        return str(attrs.get("url") or "")
+    if kind == "date":
+        try:
+            return datetime.fromtimestamp(int(attrs.get("timestamp", 0)) / 1000, UTC).strftime("%Y-%m-%d")
+        except (TypeError, ValueError):
+            return ""
+    children = node.get("content") or []
+    if kind == "doc":
+        return "\n\n".join(t for t in (adf_text(c).strip("\n") for c in children) if t)
+    if kind in ("bulletList", "orderedList"):
+        start = int(attrs.get("order", 1) or 1)
+        lines = []
+        for i, item in enumerate(children):
+            bullet = "-" if kind == "bulletList" else f"{start + i}."
+            lines.append(f"{bullet} " + adf_text(item).strip("\n").replace("\n", "\n  "))
+        return "\n".join(lines) + "\n"
+    if kind == "listItem":
+        return "\n".join(adf_text(c).strip("\n") for c in children)
+    if kind == "table":
+        return "\n".join(adf_text(row) for row in children) + "\n"
+    if kind == "tableRow":
+        return " | ".join(adf_text(cell).strip() for cell in children)
+    text = "".join(adf_text(c) for c in children)
+    if kind in ("paragraph", "heading", "codeBlock", "blockquote", "panel", "rule", "mediaSingle", "expand"):
+        return text + "\n"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# API access
+
+
+@dataclass
+class Account:
+    name: str
+    time_zone: str | None
+    tz: ZoneInfo | None
+
+
+@dataclass
+class IssuePage:
+    issues: list[Record]
+    position: Position | None  # None: no issue on this page (only calls to report)
+    calls: int
+
+
+class JiraApi:
+    """The Jira REST calls the streams share: account, windowed issue search (keyset), comments, projects."""
+
+    def __init__(self, client: HttpClient, deployment: Literal["cloud", "data_center"], jql: str, batch_size: int,
+                 auth_kind: str = "basic") -> None:
+        self.client = client
+        self.deployment = deployment
+        self.version = "3" if deployment == "cloud" else "2"
+        self.jql = strip_order_by(jql or "")
+        self.batch_size = batch_size
+        self.auth_kind = auth_kind
+        self._account: Account | None = None
+
+    def path(self, rest: str) -> str:
+        return f"/rest/api/{self.version}/{rest.lstrip('/')}"
+
+    def get(self, rest: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            return self.client.get_json(self.path(rest), params)
+        except HttpError as exc:
+            raise explain(exc, self.deployment, self.auth_kind) from None
+
+    def account(self) -> Account:
+        if self._account is None:
+            me = self.get("myself")
+            zone = me.get("timeZone")
+            tz: ZoneInfo | None = None
+            if zone:
+                try:
+                    tz = ZoneInfo(zone)
+                except (ZoneInfoNotFoundError, ValueError):
+                    log.warning("jira: unknown account time zone %r; widening date overlaps to +-14h", zone)
+            name = str(me.get("emailAddress") or me.get("name") or me.get("displayName") or "")
+            self._account = Account(name, zone, tz)
+        return self._account
+
+    def window_jql(self, extra: str | None, lower: datetime | None, upper: datetime) -> tuple[str, datetime | None]:
+        """The search JQL for [lower, upper) and the earliest instant it can return."""
+        clauses = [f"({c})" for c in (self.jql, extra) if c]
+        earliest = lower
+        if self.deployment == "cloud":
+            if lower is not None:
+                clauses.append(f"updated >= {epoch_ms(lower)}")
+            clauses.append(f"updated < {epoch_ms(upper)}")
+        else:
+            tz = self.account().tz
+            if lower is not None:
+                literal, earliest = lower_literal(lower, tz)
+                clauses.append(f'updated >= "{literal}"')
+            clauses.append(f'updated < "{upper_literal(upper, tz)}"')
+        return " AND ".join(clauses) + ORDER, earliest
+
+    def search_page(self, jql: str, fields: list[str], expand: str, cont: str | int | None, size: int
+                    ) -> tuple[list[Record], str | int | None]:
+        """One search request; returns the issues and the continuation (None: the API says this was the last)."""
+        if self.deployment == "cloud":
+            params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": size}
+            if expand:
+                params["expand"] = expand
+            if cont:
+                params["nextPageToken"] = cont
+            data = self.get("search/jql", params)
+            token = data.get("nextPageToken")
+            last = data.get("isLast") is True or not token
+            return list(data.get("issues") or []), None if last else str(token)
+        start = int(cont or 0)
+        params = {"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": size}
+        if expand:
+            params["expand"] = expand
+        data = self.get("search", params)
+        issues = list(data.get("issues") or [])
+        total = int(data.get("total") or 0)
+        if start + len(issues) >= total:
+            return issues, None
+        return issues, start + len(issues)
+
+    def issue_pages(self, window: Window, resume: Position | None, fields: list[str], extra: str | None = None,
+                    expand: str = "") -> Iterator[IssuePage]:
+        """Issues with `updated` in the window, strictly after `resume`, in (updated, key) order, as pages."""
+        start_cursor = cursor_str(window.start) if window.start else ""
+        end_cursor = cursor_str(window.end)
+        lower = parse_time(resume.cursor) if resume else window.start
+        seen: dict[str, str] = {}  # issue id -> `updated` cursor already yielded in this read
+        calls, restarts = 0, 0
+        jql, earliest = self.window_jql(extra, lower, window.end)
+        cont: str | int | None = None
+        while True:
+            issues, nxt = self.search_page(jql, fields, expand, cont, self.batch_size)
+            calls += 1
+            fresh = []
+            for issue in issues:
+                updated = (issue.get("fields") or {}).get("updated")
+                if not updated:
+                    raise SourceError("jira: search returned an issue without `updated`",
+                                      "the account must be able to read the updated field")
+                cur = cursor_str(updated)
+                if cur < start_cursor or cur >= end_cursor:
+                    continue  # the literal's minute overlap, or the next window's issue
+                if resume and (cur, sort_key(issue["key"])) <= (resume.cursor, resume.pk):
+                    continue
+                if seen.get(str(issue["id"])) == cur:
+                    continue  # de-duplicate the overlap by (id, updated)
+                fresh.append(issue)
+            if fresh:
+                fresh.sort(key=lambda i: (cursor_str(i["fields"]["updated"]), sort_key(i["key"])))
+                for issue in fresh:
+                    seen[str(issue["id"])] = cursor_str(issue["fields"]["updated"])
+                last = fresh[-1]
+                position = Position(cursor_str(last["fields"]["updated"]), sort_key(last["key"]))
+                yield IssuePage(fresh, position, calls)
+                calls = 0
+                if nxt is None:
+                    return
+                # Keyset restart from the last stored `updated`: immune to issues leaving the result set.
+                jql, earliest = self.window_jql(extra, parse_time(position.cursor), window.end)
+                if earliest is not None:
+                    floor = cursor_str(earliest)
+                    seen = {k: v for k, v in seen.items() if v >= floor}
+                cont, restarts = None, 0
+                continue
+            if nxt is None:
+                if calls:
+                    yield IssuePage([], None, calls)  # nothing new on the last page: report the calls only
+                return
+            if not issues:
+                # DC said there is more, yet the page is empty: issues left the result set. Re-run the keyset.
+                restarts += 1
+                if restarts > 3:
+                    raise SourceError("jira: search keeps returning empty pages before its reported total",
+                                      "retry the sync; if it persists, the instance's search index may need a "
+                                      "re-index")
+                cont = None
+                continue
+            cont = nxt  # a page of issues already stored (equal timestamps): step over it
+
+    def comments(self, issue: Record) -> tuple[list[Record], int]:
+        """All comments of an issue: the embedded ones, or the comment endpoint's pages when more than 20."""
+        embedded = (issue.get("fields") or {}).get("comment") or {}
+        comments = list(embedded.get("comments") or [])
+        total = int(embedded.get("total") or len(comments))
+        if total <= len(comments):
+            return comments, 0
+        calls, start, fetched = 0, 0, []
+        while True:
+            try:
+                data = self.client.get_json(self.path(f"issue/{issue['id']}/comment"),
+                                            {"startAt": start, "maxResults": COMMENT_PAGE})
+            except HttpError as exc:
+                if exc.status == 404:  # deleted or moved out of sight since the search: its next update tells
+                    return comments, calls + 1
+                raise explain(exc, self.deployment, self.auth_kind) from None
+            calls += 1
+            page = list(data.get("comments") or [])
+            fetched.extend(page)
+            start += len(page)
+            if not page or start >= int(data.get("total") or 0):
+                break
+        by_id = {str(c["id"]): c for c in [*comments, *fetched]}
+        return list(by_id.values()), calls
+
+    def projects(self, keys: list[str] | None) -> tuple[list[Record], int]:
+        if self.deployment == "data_center":
+            rows = list(self.get("project"))
+            return _only(rows, keys), 1
+        rows, start, calls = [], 0, 0
+        while True:
+            data = self.get("project/search", {"startAt": start, "maxResults": 50})
+            calls += 1
+            values = list(data.get("values") or [])
+            rows.extend(values)
+            start += len(values)
+            if data.get("isLast", True) or not values:
+                return _only(rows, keys), calls
+
+
+def _only(rows: list[Record], keys: list[str] | None) -> list[Record]:
+    if not keys:
+        return rows
+    wanted = {k.upper() for k in keys}
+    return [r for r in rows if str(r.get("key", "")).upper() in wanted or str(r.get("id")) in wanted
+            or str(r.get("name", "")).upper() in wanted]
+
+
+def explain(exc: HttpError, deployment: str, auth_kind: str) -> UdcError:
+    """A Jira failure as a message and a fix (401/403 auth, 400 JQL/project, 410 removed API, 429)."""
+    status, headers = exc.status, {k.lower(): v for k, v in exc.headers.items()}
+    body = exc.body or ""
+    if status == 401:
+        return SourceError(f"Jira refused the credentials (HTTP 401 on {_short(exc.url)})",
+                           auth_hint(deployment, auth_kind))
+    if status == 403 and "x-authentication-denied-reason" in headers:
+        return SourceError(
+            f"Jira locked the login behind a CAPTCHA ({headers['x-authentication-denied-reason'].split(';')[0]})",
+            "too many failed logins: sign in once through the web UI to clear the CAPTCHA, then use a personal "
+            "access token (auth type: bearer), which is never CAPTCHA-locked")
+    if status == 400:
+        missing = _NO_PROJECT.search(body)
+        if missing:
+            return ConfigError(
+                f"Jira: project '{missing.group(1)}' in the JQL does not exist or this account cannot see it",
+                "check the project key, and that the account has the Browse Projects permission on it")
+        return ConfigError(f"Jira rejected the query: {_messages(body) or body[:300]}",
+                           "fix the pipeline's jql (or the table's filter)")
+    if status == 410:
+        return SourceError("this Jira Cloud API was removed (HTTP 410)", "upgrade udc")
+    if status == 429:
+        return SourceError(f"Jira kept rate limiting (HTTP 429; Retry-After {headers.get('retry-after', '?')}s)",
+                           "lower max_calls_per_minute, or sync outside busy hours")
+    return exc
+
+
+def auth_hint(deployment: str, auth_kind: str) -> str:
+    if deployment == "cloud":
+        if auth_kind == "bearer":
+            return ("Jira Cloud REST takes basic auth with your email and an API token (auth type: basic, "
+                    "username: <email>, password: env:JIRA_API_TOKEN), not a bearer token")
+        return ("use your Atlassian account email as username and an API token (not the account password) "
+                "as password; create one at id.atlassian.com → Security → API tokens (tokens can expire)")
+    if auth_kind == "bearer":
+        return ("the personal access token is invalid, expired or revoked: create a new one under "
+                "Profile → Personal Access Tokens")
+    return ("the username/password was refused; repeated failures trigger a CAPTCHA lockout: prefer a personal "
+            "access token (auth type: bearer)")
+
+
+def _messages(body: str) -> str:
+    import orjson
+
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(m) for m in data.get("errorMessages") or []]
+    parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
+    return "; ".join(parts)
+
+
+def _short(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url).split("?")[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Streams
+
+
+def _cursor(issue: Record) -> str:
+    return cursor_str(issue["fields"]["updated"])
+
+
+@dataclass
+class IssueStream:
+    api: JiraApi
+    connector: str
+    fields: list[str]
+    spec: TableSpec
+    expand_changelog: bool = False
+    name: str = "issues"
+    dataset: str = ""
+    primary_key: str = "id"
+    cursor_field: str = "updated"
+
+    def __post_init__(self) -> None:
+        self.dataset = f"{self.connector}/issues"
+
+    def cursor_of(self, record: Record) -> str:
+        return cursor_str(record["updated"])
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        expand = "changelog" if self.expand_changelog else ""
+        for page in self.api.issue_pages(window, resume, self.fields, self.spec.filter, expand):
+            records = [self.record(i) for i in page.issues]
+            yield Page(records=records, edges=self.edges(page.issues), position=page.position, calls=page.calls)
+
+    def record(self, issue: Record) -> Record:
+        fields = issue.get("fields") or {}
+        out: Record = {"id": str(issue["id"]), "key": issue.get("key"), "self": issue.get("self"),
+                       "updated": fields.get("updated"),
+                       "project_key": (fields.get("project") or {}).get("key")}
+        if "description" in fields:
+            out["description_text"] = adf_text(fields.get("description")).strip()
+        out["fields"] = fields
+        if "changelog" in issue:
+            out["changelog"] = issue["changelog"]
+        return out
+
+    def edges(self, issues: list[Record]) -> list[Edge]:
+        edges = []
+        for issue in issues:
+            project = (issue.get("fields") or {}).get("project")
+            if isinstance(project, dict) and project.get("id"):
+                edges.append(Edge(self.dataset, str(issue["id"]), "in_project", f"{self.connector}/projects",
+                                  str(project["id"])))
+            edges += link_edges(self.connector, issue)
+        return edges
+
+
+def link_edges(connector: str, issue: Record) -> list[Edge]:
+    dataset = f"{connector}/issues"
+    return [Edge(dataset, rec["source_id"], rec["outward"] or rec["type"], dataset, rec["target_id"])
+            for rec in link_records(issue)]
+
+
+def link_records(issue: Record) -> list[Record]:
+    """Each link of an issue, normalised to (outward side → inward side): both ends yield the same record."""
+    out = []
+    me = {"id": str(issue["id"]), "key": issue.get("key")}
+    updated = (issue.get("fields") or {}).get("updated")
+    for link in (issue.get("fields") or {}).get("issuelinks") or []:
+        link_type = link.get("type") or {}
+        if "outwardIssue" in link:
+            source, target = me, link["outwardIssue"]
+        elif "inwardIssue" in link:
+            source, target = link["inwardIssue"], me
+        else:
+            continue
+        out.append({"id": str(link["id"]), "type": link_type.get("name"), "outward": link_type.get("outward"),
+                    "inward": link_type.get("inward"), "source_id": str(source["id"]), "source_key": source.get("key"),
+                    "target_id": str(target["id"]), "target_key": target.get("key"), "updated": updated,
+                    "seen_on": me["id"]})
+    return out
+
+
+@dataclass
+class CommentStream:
+    api: JiraApi
+    connector: str
+    spec: TableSpec
+    name: str = "comments"
+    dataset: str = ""
+    primary_key: str = "id"
+    cursor_field: str = "issue_updated"
+
+    def __post_init__(self) -> None:
+        self.dataset = f"{self.connector}/comments"
+
+    def cursor_of(self, record: Record) -> str:
+        return cursor_str(record["issue_updated"])
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        for page in self.api.issue_pages(window, resume, ["updated", "comment"], self.spec.filter):
+            records, edges, calls = [], [], page.calls
+            for issue in page.issues:
+                comments, extra = self.api.comments(issue)
+                calls += extra
+                for comment in comments:
+                    record = {"id": str(comment["id"]), "issue_id": str(issue["id"]), "issue_key": issue.get("key"),
+                              "issue_updated": issue["fields"]["updated"], "author": comment.get("author"),
+                              "update_author": comment.get("updateAuthor"), "created": comment.get("created"),
+                              "updated": comment.get("updated"), "body": comment.get("body"),
+                              "body_text": adf_text(comment.get("body")).strip(), "self": comment.get("self")}
+                    records.append(record)
+                    edges.append(Edge(self.dataset, record["id"], "comment_on", f"{self.connector}/issues",
+                                      record["issue_id"]))
+            yield Page(records=records, edges=edges, position=page.position, calls=calls)
+
+
+@dataclass
+class LinkStream:
+    api: JiraApi
+    connector: str
+    spec: TableSpec
+    name: str = "issue_links"
+    dataset: str = ""
+    primary_key: str = "id"
+    cursor_field: str = "updated"
+
+    def __post_init__(self) -> None:
+        self.dataset = f"{self.connector}/issue_links"
+
+    def cursor_of(self, record: Record) -> str:
+        return cursor_str(record["updated"])
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        for page in self.api.issue_pages(window, resume, ["updated", "issuelinks"], self.spec.filter):
+            records = [r for issue in page.issues for r in link_records(issue)]
+            edges = [e for issue in page.issues for e in link_edges(self.connector, issue)]
+            yield Page(records=records, edges=edges, position=page.position, calls=page.calls)
+
+
+@dataclass
+class ProjectStream:
+    """The projects the JQL names (all visible ones when it names none): a small snapshot each run."""
+
+    api: JiraApi
+    connector: str
+    keys: list[str]
+    name: str = "projects"
+    dataset: str = ""
+    primary_key: str = "id"
+    cursor_field: str = "synced_at"
+
+    def __post_init__(self) -> None:
+        self.dataset = f"{self.connector}/projects"
+
+    def cursor_of(self, record: Record) -> str:
+        return cursor_str(record["synced_at"])
+
+    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
+        rows, calls = self.api.projects(self.keys or None)
+        stamp = cursor_str(window.end)
+        records = [{**row, "id": str(row["id"]), "synced_at": stamp} for row in rows]
+        yield Page(records=records, position=None, calls=calls)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Source
+
+
+def client_for(name: str, connector: JiraConnector, pipeline: Pipeline, **kwargs: Any) -> HttpClient:
+    return HttpClient.for_pipeline(name, connector.base_url.rstrip("/"), connector.auth, pipeline,
+                                   verify_tls=connector.verify_tls, **kwargs)
+
+
+def _auth_kind(connector: JiraConnector) -> str:
+    return "bearer" if isinstance(connector.auth, BearerAuth) else "basic"
+
+
+def build(config: Config, pipeline_name: str) -> JiraSource:
+    pipeline = config.pipeline(pipeline_name)
+    connector = config.connector(pipeline.connector)
+    assert isinstance(connector, JiraConnector)
+    return JiraSource(pipeline.connector, connector, pipeline)
+
+
+class JiraSource:
+    def __init__(self, name: str, connector: JiraConnector, pipeline: Pipeline,
+                 client: HttpClient | None = None) -> None:
+        self.name, self.connector, self.pipeline = name, connector, pipeline
+        self.client = client or client_for(name, connector, pipeline)
+        self.api = JiraApi(self.client, connector.deployment, pipeline.jql or "", pipeline.batch_size,
+                           _auth_kind(connector))
+        self.notes: list[str] = []
+
+    def _specs(self) -> list[TableSpec]:
+        specs = list(self.pipeline.tables) or [TableSpec(name=t) for t in TABLES]
+        for spec in specs:
+            if spec.name not in TABLES:
+                guess = difflib.get_close_matches(spec.name, TABLES, n=1)
+                raise ConfigError(f"'{spec.name}' is not a Jira table",
+                                  f"did you mean '{guess[0]}'?" if guess else f"use one of: {', '.join(TABLES)}")
+        return specs
+
+    def issue_fields(self, spec: TableSpec) -> list[str]:
+        wanted = list(spec.fields or self.pipeline.fields or DEFAULT_FIELDS)
+        wanted = [f for f in wanted if f not in spec.exclude_fields]
+        for required in ("updated", "project"):
+            if required not in wanted:
+                wanted.append(required)
+        return wanted
+
+    def streams(self) -> list[Any]:
+        """The requested tables, after checking credentials, the JQL, projects and field names against Jira."""
+        specs = self._specs()
+        account = self.api.account()
+        if account.tz is None and self.connector.deployment == "data_center":
+            self.notes.append(f"{self.name}: the account's time zone is not readable from /myself; date bounds are "
+                              "widened by the largest UTC offsets (more overlap, nothing lost)")
+        self._validate_jql(specs)
+        streams: list[Any] = []
+        for spec in specs:
+            if spec.name == "issues":
+                fields = self.issue_fields(spec)
+                self._check_fields(fields)
+                streams.append(IssueStream(self.api, self.name, fields, spec, self.pipeline.expand_changelog))
+            elif spec.name == "comments":
+                streams.append(CommentStream(self.api, self.name, spec))
+            elif spec.name == "issue_links":
+                streams.append(LinkStream(self.api, self.name, spec))
+            else:
+                streams.append(ProjectStream(self.api, self.name, projects_in(self.api.jql)))
+        return streams
+
+    def _validate_jql(self, specs: list[TableSpec]) -> None:
+        """One cheap search per distinct filter: a bad JQL or an invisible project fails before any data moves."""
+        if (self.pipeline.jql or "") != self.api.jql:
+            self.notes.append(f"{self.name}: the ORDER BY of the pipeline's jql is ignored (udc reads in "
+                              "updated, key order)")
+        filters = {spec.filter for spec in specs if spec.name != "projects"}
+        for extra in filters:
+            jql, _ = self.api.window_jql(extra, None, datetime.now(UTC) + timedelta(days=1))
+            self.api.search_page(jql, ["updated"], "", None, 1)
+
+    def _check_fields(self, fields: list[str]) -> None:
+        try:
+            known = self.client.get_json(self.api.path("field"))
+        except HttpError:
+            return
+        ids = {str(f.get("id")) for f in known} | {str(f.get("key")) for f in known if f.get("key")}
+        names = {str(f.get("name", "")).lower(): str(f.get("id")) for f in known}
+        for name in fields:
+            if name in ids or name.startswith(("*", "-")):
+                continue
+            by_name = names.get(name.lower())
+            hint = (f"use the field id '{by_name}'" if by_name else
+                    f"did you mean '{g[0]}'?" if (g := difflib.get_close_matches(name, sorted(ids), n=1)) else
+                    f"run `udc discover --connector {self.name} --table issues`")
+            raise ConfigError(f"Jira field '{name}' does not exist (Jira silently returns nothing for unknown fields)",
+                              hint)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Discovery and diagnostics
+
+
+def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str | None) -> dict[str, list[str]]:
+    client = client_for(name, connector, pipeline)
+    try:
+        api = JiraApi(client, connector.deployment, pipeline.jql or "", pipeline.batch_size, _auth_kind(connector))
+        tables = {
+            "issues": [],
+            "comments": ["id", "issue_id", "issue_key", "issue_updated", "author", "update_author", "created",
+                         "updated", "body", "body_text", "self"],
+            "issue_links": ["id", "type", "outward", "inward", "source_id", "source_key", "target_id", "target_key",
+                            "updated", "seen_on"],
+            "projects": ["id", "key", "name", "projectTypeKey", "self", "synced_at"],
+        }
+        if table is not None and table not in tables:
+            raise ConfigError(f"'{table}' is not a Jira table", f"use one of: {', '.join(tables)}")
+        if table in (None, "issues"):
+            tables["issues"] = sorted(str(f.get("id")) for f in api.get("field"))
+        return {table: tables[table]} if table else tables
+    finally:
+        client.close()
+
+
+@dataclass
+class Finding:
+    """One line of `udc check`: level ok | warn | error, what was found, and how to fix it."""
+
+    level: Literal["ok", "warn", "error"]
+    message: str
+    hint: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None
+          ) -> list[Finding]:
+    """Credentials, the account's zone, each project named in the JQL (visible? any issues?), the JQL, 429s."""
+    own = client is None
+    client = client or client_for(name, connector, pipeline)
+    kind = _auth_kind(connector)
+    api = JiraApi(client, connector.deployment, pipeline.jql or "", 1, kind)
+    findings: list[Finding] = []
+    try:
+        findings += _check_credentials(api, connector)
+        if findings and findings[-1].level == "error":
+            return findings
+        account = api.account()
+        findings.append(Finding("ok", f"signed in as {account.name or '(unnamed)'}; account time zone "
+                                      f"{account.time_zone or 'unknown'}",
+                                "" if account.tz else "JQL dates are read in the account's zone; udc widens its "
+                                                      "overlap when the zone is unknown"))
+        for project in projects_in(api.jql):
+            findings.append(_check_project(api, project))
+        try:
+            jql, _ = api.window_jql(None, None, datetime.now(UTC) + timedelta(days=1))
+            issues, _ = api.search_page(jql, ["updated"], "", None, 1)
+            if issues:
+                findings.append(Finding("ok", f"the pipeline's JQL matches issues ({api.jql or 'all issues'})"))
+            else:
+                findings.append(Finding("warn", f"the pipeline's JQL matches no issue ({api.jql or 'all issues'})",
+                                        "check the filter and the account's Browse Projects permission"))
+        except UdcError as exc:
+            findings.append(Finding("error", exc.message, exc.hint))
+    except UdcError as exc:
+        findings.append(Finding("error", exc.message, exc.hint))
+    finally:
+        throttled = client.stats.faults.get("429", 0)
+        if throttled:
+            findings.append(Finding("warn", f"Jira answered 429 (rate limited) {throttled} time(s) during the check; "
+                                            "udc waited as Retry-After asked",
+                                    "lower max_calls_per_minute if syncs are slow or fail with 429",
+                                    {"429": throttled}))
+        if own:
+            client.close()
+    return findings
+
+
+def _check_credentials(api: JiraApi, connector: JiraConnector) -> list[Finding]:
+    findings: list[Finding] = []
+    auth = connector.auth
+    if connector.deployment == "cloud" and isinstance(auth, BasicAuth):
+        secret = auth.password.get_secret_value()
+        if "@" not in auth.username:
+            findings.append(Finding("warn", f"username '{auth.username}' is not an email address",
+                                    "Jira Cloud basic auth uses the Atlassian account email as username"))
+        if not _looks_like_api_token(secret):
+            findings.append(Finding("warn", "the password does not look like an Atlassian API token",
+                                    "Jira Cloud refuses account passwords over REST: create an API token at "
+                                    "id.atlassian.com → Security → API tokens"))
+    if connector.deployment == "data_center" and isinstance(auth, BasicAuth):
+        findings.append(Finding("warn", "basic auth with a password on Data Center",
+                                "failed logins lead to a CAPTCHA lockout; prefer a personal access token "
+                                "(auth type: bearer)"))
+    try:
+        api.account()
+    except UdcError as exc:
+        findings.append(Finding("error", exc.message, exc.hint))
+    return findings
+
+
+def _looks_like_api_token(secret: str) -> bool:
+    """Atlassian API tokens: `ATATT…` (~190 chars) or the older 24-character form; passwords rarely look so."""
+    return secret.startswith("ATATT") or bool(re.fullmatch(r"[A-Za-z0-9]{24}", secret))
+
+
+def _check_project(api: JiraApi, project: str) -> Finding:
+    try:
+        api.client.get_json(api.path(f"project/{project}"))
+    except HttpError as exc:
+        if exc.status == 404:
+            return Finding("error", f"project '{project}' named in the JQL does not exist or this account cannot "
+                                    "see it", "check the key, and grant the account Browse Projects on it")
+        raise explain(exc, api.deployment, api.auth_kind) from None
+    try:
+        issues, _ = api.search_page(f'project = "{project}"' + ORDER, ["updated"], "", None, 1)
+    except UdcError as exc:
+        return Finding("error", exc.message, exc.hint)
+    if not issues:
+        return Finding("warn", f"project '{project}' has no issues this account can see",
+                       "zero records to sync: check issue-level security and the Browse Projects permission",
+                       {"project": project, "issues": 0})
+    return Finding("ok", f"project '{project}' is visible and has issues", data={"project": project})
