@@ -122,7 +122,8 @@ class SimServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> SimServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"{self.name}-sim", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{self.name}-sim", daemon=True)  # quick stop() in tests
         self._thread.start()
         return self
 
