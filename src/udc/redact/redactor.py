@@ -1,0 +1,286 @@
+"""The redaction stage between a source and the store: records are redacted in place, page by page.
+
+Per record: schema rules replace known people fields whole; every other string is scanned (stream 1 patterns,
+learned names, and optionally stream 2 NER); names found anywhere in the record are then looked for everywhere in
+it; finally each string is rewritten once. Only counts per entity type leave this module, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from udc.errors import ConfigError, UdcError
+from udc.redact import entities as E
+from udc.redact.context import field_context
+from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
+from udc.redact.policy import FieldPolicy, Mode, RedactionConfig, TablePolicy
+from udc.redact.replace import Replacer
+from udc.redact.scanner import Finding, Scanner, resolve_overlaps
+from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules
+
+KEY_ENV = "UDC_REDACTION_KEY"
+MIN_KEY_CHARS = 16
+SOURCE_TYPES = ("servicenow", "jira", "salesforce", "confluence", "rest")
+_KEY_HINT = (f"export {KEY_ENV}=$(openssl rand -hex 32) (and keep it: tokens only join across runs under the same "
+             "key), or set redaction.key: env:NAME / file:/path, or use mode: mask or drop")
+
+
+class RedactionFailed(UdcError):
+    """Redaction of a page failed; the page is not stored. The message never contains record content."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    entities: frozenset[str]
+    mode: Mode
+    skip: bool = False
+    whole: str | None = None  # entity label when the policy marks the field `whole`
+
+
+@dataclass(slots=True)
+class _Leaf:
+    container: Any  # the dict or list holding the string
+    key: Any
+    text: str
+    settings: _Settings
+    field_types: frozenset[str]
+    findings: list[Finding] = field(default_factory=list)
+
+
+class Redactor:
+    def __init__(self, policy: RedactionConfig, source_type: str) -> None:
+        self.policy = policy
+        self.source_type = source_type.lower()
+        self.enabled = policy.enabled
+        self._entities = E.entity_set(policy.entities)
+        self._tables = {name.lower(): table for name, table in policy.tables.items()}
+        self._check_policy()
+        self._replacer = Replacer(self._key() if self.enabled and "token" in self._modes() else None)
+        self._scanner = Scanner(policy.phone_regions, policy.allow_list)
+        self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
+        self._names = NameMatcher()
+        self._rules = FieldRules(self.source_type)
+        self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
+        self._ner = None
+        if self.enabled and policy.context_stream:
+            from udc.redact.ner import NerStream
+
+            self._ner = NerStream(policy.ner_model)
+
+    # --- public API -------------------------------------------------------------------------------------------------
+
+    def learn_names(self, names: Iterable[str]) -> int:
+        """Learn people's names (from user tables, Jira users, Salesforce contacts); returns how many were new."""
+        return self._names.add(names)
+
+    def redact_records(self, stream_name: str, records: list[dict[str, Any]]) -> dict[str, int]:
+        """Redact `records` in place; returns how many values of each entity type were replaced."""
+        if not self.enabled or not records:
+            return {}
+        counts: Counter[str] = Counter()
+        try:
+            pages = [self._collect(stream_name, record, counts) for record in records]
+            self._apply_ner([leaf for leaves, _ in pages for leaf in leaves])
+            for leaves, names in pages:
+                self._finish_record(leaves, names, counts)
+        except UdcError:
+            raise
+        except Exception as exc:  # never let a record's content reach a log or a traceback
+            raise RedactionFailed(f"redaction of a page of '{stream_name}' failed ({type(exc).__name__}); "
+                                  "the page was not stored", "report this as a bug; the run can be retried") from None
+        return dict(counts)
+
+    def find(self, text: str, stream_name: str = "", field_name: str = "") -> list[Finding]:
+        """Findings in one free-text string under the policy, without replacing (for evaluation and tests)."""
+        settings = self._settings(stream_name, (field_name,) if field_name else ())
+        leaf = _Leaf(None, None, text, settings, field_context(field_name))
+        self._scan(leaf, set())
+        self._apply_ner([leaf])
+        return resolve_overlaps(leaf.findings)
+
+    def redact_text(self, text: str, stream_name: str = "", field_name: str = "") -> tuple[str, dict[str, int]]:
+        """One free-text string, redacted; with counts."""
+        record: dict[str, Any] = {field_name or "text": text}
+        counts = self.redact_records(stream_name, [record])
+        return record[field_name or "text"], counts
+
+    # --- walking a record ---------------------------------------------------------------------------------------------
+
+    def _collect(self, stream: str, record: dict[str, Any], counts: Counter[str]) -> tuple[list[_Leaf], set[str]]:
+        leaves: list[_Leaf] = []
+        names: set[str] = set()  # people named anywhere in this record, spread to all its text afterwards
+        self._walk_dict(stream, record, (), None, False, leaves, names, counts)
+        for leaf in leaves:
+            self._scan(leaf, names)
+        return leaves, names
+
+    def _walk_dict(self, stream: str, obj: dict[str, Any], path: tuple[str, ...], owner: str | None, in_person: bool,
+                   leaves: list[_Leaf], names: set[str], counts: Counter[str]) -> None:
+        rules = self._rules.for_dict(stream, obj, owner, in_person)
+        for key, value in obj.items():
+            child = (*path, key)
+            settings = self._settings(stream, child)
+            rule = rules.get(key)
+            if settings.skip or rule == KEEP:
+                continue
+            self._visit(stream, obj, key, value, child, settings, rule, leaves, names, counts)
+
+    def _visit(self, stream: str, container: Any, key: Any, value: Any, path: tuple[str, ...], settings: _Settings,
+               rule: str | None, leaves: list[_Leaf], names: set[str], counts: Counter[str]) -> None:
+        if isinstance(value, dict):
+            self._walk_dict(stream, value, path, str(path[-1]) if path else None, rule == PERSON_OBJECT, leaves, names,
+                            counts)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self._visit(stream, value, i, item, path, settings, rule, leaves, names, counts)
+        elif isinstance(value, str) and value.strip():
+            whole = settings.whole or (rule if rule in E.ALL else None)
+            if whole and whole in settings.entities:
+                self._replace_whole(container, key, value, whole, settings, names, counts)
+            else:
+                leaves.append(_Leaf(container, key, value, settings, field_context(path[-1]) if path else frozenset()))
+
+    def _replace_whole(self, container: Any, key: Any, value: str, entity: str, settings: _Settings, names: set[str],
+                       counts: Counter[str]) -> None:
+        folded = " ".join(value.split()).casefold()
+        if folded in self._allow or (entity == E.PERSON and folded in _NOT_PEOPLE):
+            return
+        if entity == E.PERSON:
+            normalised = normalise_name(value)
+            names.add(normalised)
+        elif entity == E.PHONE:
+            normalised = self._scanner.phone_key(value) or re.sub(r"\D", "", value) or folded
+        else:
+            normalised = folded
+        replaced = self._replacer.replace(settings.mode, entity, value, normalised)
+        container[key] = None if settings.mode == "drop" else replaced
+        counts[entity] += 1
+
+    # --- finding and replacing ------------------------------------------------------------------------------------
+
+    def _scan(self, leaf: _Leaf, names: set[str]) -> None:
+        leaf.findings.extend(self._scanner.scan(leaf.text, leaf.settings.entities, leaf.field_types))
+        if E.PERSON in leaf.settings.entities and len(self._names):
+            for start, end, name in self._names.find(leaf.text):
+                leaf.findings.append(Finding(start, end, E.PERSON, name))
+                names.add(name)
+
+    def _apply_ner(self, leaves: list[_Leaf]) -> None:
+        if self._ner is None or not leaves:
+            return
+        wanted = [leaf for leaf in leaves if leaf.settings.entities & {E.PERSON, E.LOCATION}]
+        for leaf, spans in zip(wanted, self._ner.find([leaf.text for leaf in wanted], self._entities), strict=True):
+            for start, end, entity in spans:
+                if entity in leaf.settings.entities:
+                    value = leaf.text[start:end]
+                    key = normalise_name(value) if entity == E.PERSON else value.casefold()
+                    leaf.findings.append(Finding(start, end, entity, key))
+
+    def _finish_record(self, leaves: list[_Leaf], names: set[str], counts: Counter[str]) -> None:
+        for leaf in leaves:
+            names.update(f.key for f in leaf.findings if f.entity == E.PERSON)
+        spread = _name_pattern(names)
+        for leaf in leaves:
+            findings = leaf.findings
+            if spread is not None and E.PERSON in leaf.settings.entities:
+                findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
+                                       for m in spread.finditer(leaf.text)]
+            findings = [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
+            if findings:
+                leaf.container[leaf.key] = self._rewrite(leaf.text, findings, leaf.settings.mode, counts)
+
+    def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
+        pieces: list[str] = []
+        last = 0
+        for f in findings:
+            if f.start < last:
+                continue
+            pieces.append(text[last:f.start])
+            pieces.append(self._replacer.replace(mode, f.entity, text[f.start:f.end], f.key))
+            last = f.end
+            counts[f.entity] += 1
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    # --- policy -----------------------------------------------------------------------------------------------------
+
+    def _settings(self, stream: str, path: tuple[str, ...]) -> _Settings:
+        cached = self._settings_cache.get((stream, path))
+        if cached is not None:
+            return cached
+        table = self._tables.get(stream.lower())
+        entities = self._entities if table is None else E.entity_set(table.entities, self._entities)
+        mode: Mode = (table.mode if table and table.mode else None) or self.policy.mode
+        settings = _Settings(entities, mode)
+        field_policy = _field_policy(table, path)
+        if field_policy is not None:
+            whole = None
+            if field_policy.whole:
+                whole = E.canonical(field_policy.entities[0]) if field_policy.entities else E.PII
+            settings = _Settings(E.entity_set(field_policy.entities, entities) | ({whole} if whole else set()),
+                                 field_policy.mode or mode, field_policy.skip, whole)
+        self._settings_cache[(stream, path)] = settings
+        return settings
+
+    def _modes(self) -> set[str]:
+        modes = {self.policy.mode}
+        for table in self.policy.tables.values():
+            modes |= {table.mode} if table.mode else set()
+            modes |= {f.mode for f in table.fields.values() if f.mode}
+        return {str(m) for m in modes}
+
+    def _check_policy(self) -> None:
+        """Every entity name and region is checked at start-up, so a typo fails the run before any request."""
+        import phonenumbers
+
+        for table in self.policy.tables.values():
+            E.entity_set(table.entities)
+            for fp in table.fields.values():
+                E.entity_set(fp.entities)
+        unknown = [r for r in self.policy.phone_regions if r.upper() not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ConfigError(f"redaction.phone_regions: unknown region(s) {', '.join(unknown)}",
+                              "use ISO 3166 two-letter codes such as US, GB, DE, FR, IN")
+
+    def _key(self) -> bytes:
+        secret = self.policy.key.get_secret_value() if self.policy.key is not None else None
+        if secret is None:
+            secret = os.environ.get(KEY_ENV)
+        elif secret.startswith(("env:", "file:")):
+            from udc.config import resolve_secret
+
+            try:
+                secret = str(resolve_secret(secret))
+            except ValueError as exc:
+                raise ConfigError(f"redaction.key: {exc}", _KEY_HINT) from None
+        if not secret:
+            raise ConfigError("redaction is on in token mode but no redaction key is set", _KEY_HINT)
+        if len(secret) < MIN_KEY_CHARS:
+            raise ConfigError(f"the redaction key is too short (at least {MIN_KEY_CHARS} characters)", _KEY_HINT)
+        return secret.encode()
+
+
+def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPolicy | None:
+    """The nearest policy on the path: `fields.description` beats `fields`; the bare key name is the fallback."""
+    if table is None or not table.fields or not path:
+        return None
+    for n in range(len(path), 0, -1):
+        found = table.fields.get(".".join(path[:n]))
+        if found is not None:
+            return found
+    return table.fields.get(path[-1])
+
+
+def _name_pattern(names: set[str]) -> re.Pattern[str] | None:
+    """Whole-word, case-insensitive pattern for this record's names (multi-word names only: single words are
+    too ambiguous to spread)."""
+    usable = sorted((n for n in names if " " in n and len(n) >= 5), key=len, reverse=True)
+    if not usable:
+        return None
+    alternatives = "|".join(r"\s+".join(re.escape(part) for part in n.split()) for n in usable)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)

@@ -1,0 +1,359 @@
+"""Stream 1 free-text scanner: linear-time candidates, then validators, then context words.
+
+Order matters: context-only identifiers are read from the raw text (a date of birth looks like any date), then the
+look-alikes are blanked and the context-free detectors (e-mail, IP, IBAN, cards, SSNs, phones) run on what is left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+
+from udc.redact import entities as E
+from udc.redact import patterns as P
+from udc.redact import validators as V
+from udc.redact.context import WINDOW, ContextIndex
+from udc.redact.lookalikes import blank_lookalikes, blank_spans
+
+_HAS_DIGIT = re.compile(r"\d")
+_EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    start: int
+    end: int
+    entity: str
+    key: str  # the normalised value a token is computed from, so formatting does not change the token
+
+
+def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Non-overlapping findings, earliest first; of two that overlap the longer one wins."""
+    ordered = sorted(findings, key=lambda f: (f.start, f.start - f.end))
+    kept: list[Finding] = []
+    for f in ordered:
+        if kept and f.start < kept[-1].end:
+            if f.end - f.start > kept[-1].end - kept[-1].start:
+                kept[-1] = f
+            continue
+        kept.append(f)
+    return kept
+
+
+class Scanner:
+    """Finds PII spans in one string. Stateless after construction, so one instance serves every thread."""
+
+    def __init__(self, phone_regions: list[str], allow_list: list[str]) -> None:
+        self.phone_regions = [r.upper() for r in phone_regions]
+        self._allow = {_fold(a) for a in allow_list} | {_compact(a) for a in allow_list}
+        self._allow.discard("")
+
+    # --- public -------------------------------------------------------------------------------------------------
+
+    def scan(self, text: str, entities: frozenset[str], field_types: frozenset[str] = _EMPTY) -> list[Finding]:
+        """Findings in `text` for the enabled `entities`; `field_types` are types the field's name gives context for."""
+        has_digit = _HAS_DIGIT.search(text) is not None
+        has_at = "@" in text
+        if not (has_digit or has_at):
+            return []
+        found: list[Finding] = []
+        if has_digit:
+            ctx = ContextIndex(text)
+            if ctx or field_types:
+                found.extend(self._contextual(text, ctx, entities, field_types))
+            work = blank_spans(blank_lookalikes(text), [(f.start, f.end) for f in resolve_overlaps(found)])
+        else:
+            work = text
+        if has_at and E.EMAIL in entities:
+            found.extend(self._emails(work))
+        if has_digit:
+            work = self._ips(work, entities, found)
+            if E.IBAN in entities:
+                found.extend(self._ibans(work))
+            found.extend(self._digit_runs(work, entities, found))
+        if self._allow:
+            found = [f for f in found if not self._allowed(text[f.start:f.end], f.key)]
+        return resolve_overlaps(found)
+
+    def phone_key(self, text: str) -> str | None:
+        """E.164 form of `text` if it is a valid number for a configured region (or in international form)."""
+        regions: list[str | None] = [None] if text.lstrip().startswith("+") else list(self.phone_regions)
+        for region in regions:
+            try:
+                number = phonenumbers.parse(text, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number) and (region is None or _dialled_nationally(text, region)):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None
+
+    # --- context-only identifiers (raw text) --------------------------------------------------------------------
+
+    def _contextual(self, text: str, ctx: ContextIndex, entities: frozenset[str],
+                    field_types: frozenset[str]) -> list[Finding]:
+        found: list[Finding] = []
+        for etype in _CONTEXT_TYPES:
+            if etype not in entities:
+                continue
+            if etype in field_types:  # the field name is the context: look through the whole value
+                found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, m)))
+            for end in ctx.words(etype):
+                for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + WINDOW + 40)):
+                    if m.start() - end > WINDOW:
+                        break
+                    if f := self._context_value(etype, m):
+                        found.append(f)
+                        break
+        return found
+
+    def _context_value(self, etype: str, m: re.Match[str]) -> Finding | None:
+        value = m.group()
+        digits = P.NON_DIGITS.sub("", value)
+        key: str | None = None
+        if etype == E.US_SSN:
+            key = digits if P.SSN_ANY.fullmatch(value) and V.us_ssn(digits) else None
+        elif etype == E.CREDIT_CARD:
+            key = digits if V.credit_card(digits) else None
+        elif etype == E.PHONE:
+            key = self.phone_key(value) if 7 <= len(digits) <= 15 else None
+        elif etype == E.UK_NHS:
+            key = digits if P.NHS_SHAPE.fullmatch(value) and V.uk_nhs(digits) else None
+        elif etype == E.ABA_ROUTING:
+            key = digits if V.aba_routing(digits) else None
+        elif etype == E.US_NPI:
+            key = digits if V.us_npi(digits) else None
+        elif etype == E.CVV:
+            key = digits
+        elif etype == E.DATE_OF_BIRTH:
+            key = _birth_date(m)
+        elif etype == E.US_PASSPORT:
+            key = value.upper() if P.PASSPORT_VALUE.fullmatch(value) else None
+        elif etype == E.MRN:
+            key = value.upper() if P.MRN_VALUE.fullmatch(value) else None
+        elif etype == E.US_DRIVER_LICENSE:
+            key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
+        return Finding(m.start(), m.end(), etype, key) if key else None
+
+    # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
+
+    def _emails(self, work: str) -> list[Finding]:
+        found = []
+        for m in P.EMAIL.finditer(work):
+            local = m.group().split("@", 1)[0].lower()
+            if local not in P.EMAIL_MACHINE_LOCAL:
+                found.append(Finding(m.start(), m.end(), E.EMAIL, m.group().lower()))
+        return found
+
+    def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> str:
+        """Report public addresses; blank every address so no octet is read as part of a phone number."""
+        spans: list[tuple[int, int]] = []
+        matches = list(P.IPV4.finditer(work)) if "." in work else []
+        if ":" in work:
+            matches += P.IPV6.finditer(work)
+        for m in matches:
+            value = m.group()
+            if not V.ip_address(value):
+                continue
+            spans.append(m.span())
+            if E.IP_ADDRESS in entities and V.public_ip(value):
+                found.append(Finding(m.start(), m.end(), E.IP_ADDRESS, value.lower()))
+        return blank_spans(work, sorted(spans))
+
+    def _ibans(self, work: str) -> list[Finding]:
+        found = []
+        for m in P.IBAN_START.finditer(work):
+            length = V.IBAN_LENGTHS.get(m.group()[:2].upper())
+            if length is None:
+                continue
+            end, compact = _collect_alnum(work, m.start(), length)
+            if compact and V.iban(compact):
+                found.append(Finding(m.start(), end, E.IBAN, compact.upper()))
+        return found
+
+    def _digit_runs(self, work: str, entities: frozenset[str], taken: list[Finding]) -> list[Finding]:
+        found: list[Finding] = []
+        busy = sorted((f.start, f.end) for f in taken)
+        for m in P.DIGIT_RUN.finditer(work):
+            if _overlaps(busy, m.start(), m.end()):
+                continue
+            run = m.group()
+            if len(run) < 7:  # nothing context-free is shorter than a 7-digit phone number
+                continue
+            if E.US_SSN in entities and P.SSN_DASHED.fullmatch(run):
+                digits = run.replace("-", "")
+                if V.us_ssn(digits):
+                    found.append(Finding(m.start(), m.end(), E.US_SSN, digits))
+                    continue
+            cards = self._cards(run, m.start()) if E.CREDIT_CARD in entities else []
+            found.extend(cards)
+            if E.PHONE in entities:
+                for start, end in _gaps(m.start(), m.end(), cards):
+                    found.extend(self._phones(work[start:end], start))
+        return found
+
+    def _cards(self, run: str, offset: int) -> list[Finding]:
+        """Card numbers in a digit run: the longest stretch of whole groups in a card layout, 14-19 digits."""
+        groups = [(g.start(), g.end()) for g in P.DIGITS.finditer(run)]
+        found: list[Finding] = []
+        i = 1 if run.startswith("+") else 0  # "+44 20 ..." is a phone number, never a card
+        while i < len(groups):
+            for j in range(len(groups), i, -1):
+                digits = "".join(run[s:e] for s, e in groups[i:j])
+                if 14 <= len(digits) <= 19 and _card_layout(run, groups[i:j]) and V.credit_card(digits):
+                    found.append(Finding(offset + groups[i][0], offset + groups[j - 1][1], E.CREDIT_CARD, digits))
+                    i = j - 1
+                    break
+            i += 1
+        return found
+
+    def _phones(self, segment: str, offset: int) -> list[Finding]:
+        """Formatted phone numbers (separators, parentheses or a leading +) valid for a configured region."""
+        text = segment.strip()
+        lead = offset + len(segment) - len(segment.lstrip())
+        digits = P.NON_DIGITS.sub("", text)
+        if len(digits) < 7 or text.isdigit():
+            return []  # a bare digit string is a phone number only after a context word
+        if len(digits) <= 15 and (key := self.phone_key(text)):
+            return [Finding(lead, lead + len(text), E.PHONE, key)]
+        if len(digits) < 14:
+            return []
+        groups = [(g.start(), g.end()) for g in P.DIGITS.finditer(text)]
+        found: list[Finding] = []  # several numbers in one run ("+44 20 7946 0958 020 7946 0959")
+        i = 0
+        while i < len(groups):
+            for j in range(min(len(groups), i + 6), i + 1, -1):
+                start, end = groups[i][0], groups[j - 1][1]
+                while start > 0 and text[start - 1] in "+(":  # keep a leading "+" or "(" with its number
+                    start -= 1
+                if 7 <= sum(e - s for s, e in groups[i:j]) <= 15 and (key := self.phone_key(text[start:end])):
+                    found.append(Finding(lead + start, lead + end, E.PHONE, key))
+                    i = j - 1
+                    break
+            i += 1
+        return found
+
+    def _allowed(self, value: str, key: str) -> bool:
+        return _fold(value) in self._allow or _compact(value) in self._allow or key.lower() in self._allow
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+
+_CONTEXT_TYPES = (E.DATE_OF_BIRTH, E.CVV, E.MRN, E.US_PASSPORT, E.US_DRIVER_LICENSE, E.US_SSN, E.UK_NHS,
+                  E.ABA_ROUTING, E.US_NPI, E.CREDIT_CARD, E.PHONE)
+_CANDIDATES: dict[str, re.Pattern[str]] = {
+    E.DATE_OF_BIRTH: P.DATE, E.CVV: P.CVV_VALUE, E.MRN: P.ALNUM_ID, E.US_PASSPORT: P.ALNUM_ID,
+    E.US_DRIVER_LICENSE: P.ALNUM_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
+    E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN,
+}
+
+
+def _dialled_nationally(text: str, region: str) -> bool:
+    """Outside North America a national number starts with its trunk prefix ("0" in the UK): without it, any ten
+    digits would parse as a valid UK number."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.country_code == 1 or not meta.national_prefix:
+        return True
+    digits = P.NON_DIGITS.sub("", text)
+    international = meta.international_prefix or ""
+    return digits.startswith(meta.national_prefix) or (international.isdigit() and digits.startswith(international))
+
+
+def _birth_date(m: re.Match[str]) -> str | None:
+    """The date as YYYY-MM-DD when it is a plausible birth date (day-first or month-first both accepted)."""
+    g = m.groupdict()
+    today = date.today()
+    candidates: list[tuple[str | None, str | None, str | None]]
+    if g["y1"]:
+        candidates = [(g["y1"], g["a"], g["b"]), (g["y1"], g["b"], g["a"])]
+    elif g["y2"]:
+        candidates = [(g["y2"], g["m2"], g["d2"])]
+    else:
+        month = _month_number(m.group())
+        candidates = [(g["y3"] or g["y4"], str(month) if month else None, g["d3"] or g["d4"])]
+    for y, mo, d in candidates:
+        if not (y and mo and d):
+            continue
+        year = int(y) + (0 if len(y) == 4 else (1900 if int(y) > today.year % 100 else 2000))
+        try:
+            born = date(year, int(mo), int(d))
+        except ValueError:
+            continue
+        if born.year >= 1900 and born <= today:
+            return born.isoformat()
+    return None
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _month_number(text: str) -> int | None:
+    lowered = text.lower()
+    for i, name in enumerate(_MONTH_NAMES):
+        if re.search(rf"(?<![a-z]){name}", lowered):
+            return i + 1
+    return None
+
+
+def _collect_alnum(text: str, start: int, length: int) -> tuple[int, str]:
+    """From `start`, `length` alphanumerics allowing single spaces or dashes between them; (end, compact) or (0, "")."""
+    chars: list[str] = []
+    i = start
+    n = len(text)
+    while i < n and len(chars) < length:
+        ch = text[i]
+        if ch.isascii() and ch.isalnum():
+            chars.append(ch)
+        elif ch in " -" and chars and i + 1 < n and text[i + 1].isascii() and text[i + 1].isalnum():
+            pass
+        else:
+            return 0, ""
+        i += 1
+    if len(chars) < length or (i < n and text[i].isascii() and text[i].isalnum()):
+        return 0, ""
+    return i, "".join(chars)
+
+
+def _card_layout(run: str, groups: list[tuple[int, int]]) -> bool:
+    """Cards are printed 4-4-4-4(-3), 4-6-5 or 4-6-4, or unbroken; text wrapping may also split them at a line break."""
+    def ok(lengths: list[int]) -> bool:
+        return (len(lengths) == 1 or lengths in ([4, 6, 5], [4, 6, 4])
+                or (all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4))
+
+    lengths = [e - s for s, e in groups]
+    if ok(lengths):
+        return True
+    merged = [lengths[0]]
+    for (_, prev_end), (start, end) in zip(groups, groups[1:], strict=False):
+        if "\n" in run[prev_end:start]:
+            merged[-1] += end - start
+        else:
+            merged.append(end - start)
+    return ok(merged)
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def _gaps(start: int, end: int, taken: list[Finding]) -> list[tuple[int, int]]:
+    """The parts of [start, end) not covered by `taken`."""
+    gaps = []
+    cursor = start
+    for f in taken:
+        if f.start > cursor:
+            gaps.append((cursor, f.start))
+        cursor = max(cursor, f.end)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\-().]", "", text).casefold()
