@@ -180,6 +180,7 @@ class Pipeline(_Model):
     request_timeout: float = Field(60, gt=0, le=3600)
     max_retries: int = Field(8, ge=0)  # per request
     retry_budget: int = Field(200, ge=0)  # retries per run, after which the run stops checkpointed
+    max_response_mb: float | None = Field(None, gt=0)  # a bigger page counts as too large: the batch halves
     tables: list[TableSpec] = Field(default_factory=list)
     objects: list[TableSpec] = Field(default_factory=list)  # Salesforce's name for tables
     # Jira

@@ -1,83 +1,188 @@
-"""Source protection: one call budget per connector, shared by every thread of the process."""
+"""Source protection: one call log per connector, shared by every thread of the process.
+
+A `CallLog` is the connector's memory of what was sent: the time of every call still inside a window, pauses the
+source asked for (`Retry-After`, a rate-limit reset), the pacing its headers ask for, and its quota usage. A
+`RateBudget` is a set of limits (`max_calls_per_minute`; `rate_limit` calls per `rate_limit_timeout_ms`) applied
+to that log. Every pipeline, table and backfill chunk of one connector holds a `RateBudget` over the same log
+(`shared_budget`), so a call counts against every limit wherever it was sent from; two pipelines of one connector
+with different limits each keep their own promise ("never more than N calls a minute to this source while I run")
+counting the other's calls too. Nothing is ever replaced, so no window is forgotten.
+
+Each window is widened by a small margin (0.5 %, at most 250 ms) so a limit still holds when the source timestamps
+the requests a few milliseconds later than we sent them.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections import deque
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
 from udc.timeutil import parse_time
 
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+MINUTE = 60.0
+LOW_SHARE = 0.1  # slow down when less than this share of an X-RateLimit-Limit remains
+LOW_ABSOLUTE = 5  # ... or, when the limit is not sent, this many calls
+QUOTA_SLOW_SHARE = 0.9  # Sforce-Limit-Info: pace the rest of the daily quota over a day past this share
+QUOTA_DAY = 86400.0
+_SFORCE_USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
+
+
+def _margin(window: float) -> float:
+    return min(0.25, window * 0.005)
+
+
+class CallLog:
+    """Calls sent to one source, and how the source asked us to behave. Thread-safe; shared per connector."""
+
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
+                 quota_slow_share: float = QUOTA_SLOW_SHARE) -> None:
+        self.lock = threading.Lock()
+        self.clock, self.sleep = clock, sleep
+        self.times: list[float] = []  # send times, non-decreasing (appended under the lock)
+        self.retention = MINUTE + _margin(MINUTE)
+        self.paused_until = 0.0
+        self.gap, self.gap_until = 0.0, 0.0  # minimum spacing between calls, while the source is near its limit
+        self.quota_gap = 0.0  # spacing while a daily quota is nearly used (re-evaluated on every response)
+        self.quota: tuple[int, int] | None = None  # (used, limit) as the source last reported it
+        self.quota_slow_share = quota_slow_share
+        self.waited = 0.0
+        self.calls = 0
+
 
 class RateBudget:
-    """At most `per_minute` calls in any 60-second window, and at most `per_interval` calls in any `interval_s`
-    window (the Salesforce-style `rate_limit` / `rate_limit_timeout_ms`). Also honours pauses the source asks for
-    (Retry-After, rate-limit reset) and slows down when its headers say the limit is near."""
+    """At most `per_minute` calls in any 60-second window and at most `per_interval` calls in any `interval_s`
+    window, counted over every call of the shared `CallLog`; plus the pauses and pacing the source asks for."""
 
-    def __init__(
-        self,
-        per_minute: int | None = None,
-        per_interval: int | None = None,
-        interval_s: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._windows = [(n, w) for n, w in ((per_minute, 60.0), (per_interval, interval_s)) if n]
-        self._calls: deque[float] = deque(maxlen=max((n for n, _ in self._windows), default=1))
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-        self._clock, self._sleep = clock, sleep
-        self.waited = 0.0  # seconds spent waiting, for the run summary
+    def __init__(self, per_minute: int | None = None, per_interval: int | None = None, interval_s: float = 1.0, *,
+                 calls: CallLog | None = None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.log = calls or CallLog(clock, sleep)
+        self.windows = tuple((n, w + _margin(w)) for n, w in ((per_minute, MINUTE), (per_interval, interval_s)) if n)
+        with self.log.lock:
+            self.log.retention = max([self.log.retention, *(w for _, w in self.windows)])
 
-    def acquire(self) -> None:
-        """Block until one more call fits every window, then record it."""
+    @property
+    def waited(self) -> float:
+        """Seconds callers of this connector spent waiting for the budget (for the run summary)."""
+        return self.log.waited
+
+    @property
+    def quota(self) -> tuple[int, int] | None:
+        """(used, limit) of the source's quota from its last response headers, if it sends them."""
+        return self.log.quota
+
+    def acquire(self) -> float:
+        """Block until one more call fits every window, the source's pause and its pacing; record it.
+
+        Returns the seconds waited."""
+        log, waited = self.log, 0.0
         while True:
-            with self._lock:
-                now = self._clock()
-                wait = max(0.0, self._paused_until - now)
-                for limit, window in self._windows:
-                    recent = [t for t in list(self._calls)[-limit:] if now - t < window]
-                    if len(recent) >= limit:
-                        wait = max(wait, recent[0] + window - now)
+            with log.lock:
+                now = log.clock()
+                wait = log.paused_until - now
+                gap = max(log.gap if now < log.gap_until else 0.0, log.quota_gap)
+                if gap and log.times:
+                    wait = max(wait, log.times[-1] + gap - now)
+                for limit, span in self.windows:
+                    first = bisect_right(log.times, now - span)
+                    inside = len(log.times) - first
+                    if inside >= limit:  # the call that must leave the window before this one may go
+                        wait = max(wait, log.times[first + inside - limit] + span - now)
                 if wait <= 0:
-                    self._calls.append(now)
-                    return
-            self.waited += wait
-            self._sleep(wait)
+                    log.times.append(now)
+                    log.calls += 1
+                    if log.times[0] < now - log.retention:
+                        del log.times[:bisect_right(log.times, now - log.retention)]
+                    return waited
+                log.waited += wait
+            waited += wait
+            log.sleep(wait)
 
     def pause(self, seconds: float) -> None:
-        """Stop every caller for `seconds` (the source said so)."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+        """Hold every caller of this connector for `seconds` (the source said so)."""
+        with self.log.lock:
+            self.log.paused_until = max(self.log.paused_until, self.log.clock() + seconds)
+
+    def pace(self, gap: float, for_seconds: float) -> None:
+        """Space calls at least `gap` seconds apart for the next `for_seconds` seconds."""
+        with self.log.lock:
+            now = self.log.clock()
+            if now >= self.log.gap_until or gap >= self.log.gap:
+                self.log.gap, self.log.gap_until = gap, max(now + for_seconds, self.log.gap_until)
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Slow down before the source answers 429: pause until reset when the remaining allowance is nearly gone."""
-        remaining = headers.get("x-ratelimit-remaining")
-        near = headers.get("x-ratelimit-nearlimit", "").lower() == "true"
-        if remaining is not None and remaining.strip().isdigit() and int(remaining) <= 1 or near:
-            reset = reset_delay(headers)
-            self.pause(reset if reset is not None else 1.0)
+        """Slow down before the source answers 429, from the rate-limit headers of any response.
+
+        - `X-RateLimit-Remaining` 0: pause until `X-RateLimit-Reset` (or one refill interval).
+        - Remaining below 10 % of `X-RateLimit-Limit` (or under 5 without a limit), or `X-RateLimit-NearLimit: true`:
+          spread the remaining calls until the reset (Jira Data Center: one call per refill at `X-RateLimit-FillRate`
+          per `X-RateLimit-Interval-Seconds`).
+        - `Sforce-Limit-Info: api-usage=U/L`: past 90 % of the daily quota, pace the rest over a day. (The
+          Salesforce connector also stops at `max_api_share`; `quota` exposes U and L.)
+        """
+        headers = {k.lower(): v for k, v in headers.items()}
+        usage = _SFORCE_USAGE.search(headers.get("sforce-limit-info") or "")
+        if usage:
+            used, limit = int(usage.group(1)), int(usage.group(2))
+            slow = bool(limit) and used >= self.log.quota_slow_share * limit
+            with self.log.lock:
+                self.log.quota = (used, limit)
+                self.log.quota_gap = QUOTA_DAY / max(1, limit - used) if slow else 0.0
+        remaining = _int(headers.get("x-ratelimit-remaining"))
+        near = (headers.get("x-ratelimit-nearlimit") or "").strip().lower() == "true"
+        if remaining is None and not near:
+            return
+        limit_ = _int(headers.get("x-ratelimit-limit"))
+        if remaining is not None and limit_:
+            self.log.quota = (max(0, limit_ - remaining), limit_)
+        reset = reset_delay({"x-ratelimit-reset": headers.get("x-ratelimit-reset") or ""})
+        fill, every = _float(headers.get("x-ratelimit-fillrate")), _float(headers.get("x-ratelimit-interval-seconds"))
+        refill = every / fill if fill and every else None
+        if remaining == 0:
+            self.pause(reset if reset is not None else refill or 1.0)
+            return
+        low = near or remaining is not None and remaining <= (max(1, limit_ * LOW_SHARE) if limit_ else LOW_ABSOLUTE)
+        if not low:
+            return
+        gap = reset / remaining if reset is not None and remaining else refill or 1.0
+        self.pace(gap, reset if reset is not None else max(gap * 10, MINUTE))
+
+
+def _int(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def reset_delay(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (Unix time or ISO)."""
+    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (Unix seconds or
+    milliseconds, or an ISO time as Jira sends it)."""
     wall = time.time() if now is None else now
-    retry_after = headers.get("retry-after")
+    lower = {k.lower(): v for k, v in headers.items()}
+    retry_after = (lower.get("retry-after") or "").strip()
     if retry_after:
-        text = retry_after.strip()
-        if text.replace(".", "", 1).isdigit():
-            return float(text)
+        if re.fullmatch(r"\d+(\.\d+)?", retry_after):
+            return float(retry_after)
         try:
-            return max(0.0, parsedate_to_datetime(text).timestamp() - wall)
+            return max(0.0, parsedate_to_datetime(retry_after).timestamp() - wall)
         except (TypeError, ValueError):
             pass
-    reset = headers.get("x-ratelimit-reset")
+    reset = (lower.get("x-ratelimit-reset") or "").strip()
     if reset:
-        text = reset.strip()
         try:
-            at = float(text) if text.replace(".", "", 1).isdigit() else parse_time(text).timestamp()
+            at = float(reset) if re.fullmatch(r"\d+(\.\d+)?", reset) else parse_time(reset).timestamp()
         except ValueError:
             return None
         if at > 1e11:  # milliseconds
@@ -87,7 +192,7 @@ def reset_delay(headers: Mapping[str, str], now: float | None = None) -> float |
 
 
 class RetryBudget:
-    """Retries allowed in one run, across every request; spent retries are reported in the summary."""
+    """Retries allowed in one run, across every request and thread; spent retries are reported in the summary."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.used = limit, 0
@@ -101,14 +206,19 @@ class RetryBudget:
             return True
 
 
-_budgets: dict[str, RateBudget] = {}
-_budgets_lock = threading.Lock()
+_logs: dict[str, CallLog] = {}
+_logs_lock = threading.Lock()
+
+
+def shared_log(key: str) -> CallLog:
+    """The process-wide call log of one connector."""
+    with _logs_lock:
+        log = _logs.get(key)
+        if log is None:
+            log = _logs[key] = CallLog()
+        return log
 
 
 def shared_budget(key: str, per_minute: int | None, per_interval: int | None, interval_s: float) -> RateBudget:
-    """The process-wide budget for one connector: pipelines, tables and backfill chunks all draw from it."""
-    with _budgets_lock:
-        budget = _budgets.get(key)
-        if budget is None or budget._windows != RateBudget(per_minute, per_interval, interval_s)._windows:
-            budget = _budgets[key] = RateBudget(per_minute, per_interval, interval_s)
-        return budget
+    """These limits over the connector's process-wide call log: pipelines, tables and backfill chunks all count."""
+    return RateBudget(per_minute, per_interval, interval_s, calls=shared_log(key))

@@ -1,12 +1,23 @@
-"""The one HTTP client every connector uses: GET-only, authenticated, rate-budgeted, retried, secret-free."""
+"""The one HTTP client every connector uses: GET-only, authenticated, rate-budgeted, retried, secret-free.
+
+Every request — data GETs, OAuth token POSTs, the replay after a 401 — passes through one transport, `_Guard`,
+which refuses anything but GET (POST only to the configured token endpoints: invariant 7), takes a call from the
+connector's shared rate budget and counts it. Above it, `HttpClient.get` retries 429, 5xx, timeouts, dropped
+connections, HTML pages and cut-off JSON with full-jitter exponential backoff, honouring `Retry-After` and rate-limit
+reset headers exactly (every thread of the connector waits), and spends the run's retry budget; when that is used
+up the run fails cleanly with `RetryBudgetExceeded` and every page stored so far stays committed.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
+import socket
 import ssl
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,28 +28,22 @@ from udc.config import Auth, Pipeline
 from udc.errors import RetryBudgetExceeded, SourceError
 from udc.http.auth import OAuth, TokenErrorMapper, build_auth
 from udc.http.budget import RateBudget, RetryBudget, reset_delay, shared_budget
+from udc.http.errors import (
+    BATCH_SENSITIVE,
+    RETRY_STATUSES,
+    HttpError,
+    ReadOnlyViolation,
+    TokenError,
+    source_message,
+)
 from udc.secrets import scrub
+
+__all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "ReadOnlyViolation",
+           "TokenError", "endpoint"]
 
 log = logging.getLogger("udc.http")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# A page too large for the gateway fails the same way every time: retry once (it may be a blip), then let the
-# stream shrink its batch instead of burning the retry budget.
-BATCH_SENSITIVE = frozenset({413, 502, 504})
-
-
-class HttpError(SourceError):
-    """A request failed for good. `kind`: status, timeout, connect, dns, tls, html, invalid_json."""
-
-    def __init__(self, message: str, hint: str = "", *, kind: str = "status", status: int | None = None,
-                 url: str = "", body: str = "", headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(scrub(message), hint)
-        self.kind, self.status, self.url, self.body = kind, status, url, scrub(body[:2000])
-        self.headers = dict(headers or {})
-
-    @property
-    def batch_sensitive(self) -> bool:
-        return self.status in BATCH_SENSITIVE or "maximum execution time exceeded" in self.body.lower()
+MAX_WAIT = 3600.0  # the longest Retry-After honoured; beyond it the run stops checkpointed
 
 
 @dataclass
@@ -47,9 +52,51 @@ class CallStats:
     retries: int = 0
     bytes: int = 0
     faults: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def call(self) -> None:
+        with self._lock:
+            self.calls += 1
+
+    def retry(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def received(self, size: int) -> None:
+        with self._lock:
+            self.bytes += size
 
     def fault(self, kind: str) -> None:
-        self.faults[kind] = self.faults.get(kind, 0) + 1
+        with self._lock:
+            self.faults[kind] = self.faults.get(kind, 0) + 1
+
+
+def endpoint(url: str | httpx.URL) -> str:
+    """scheme://host:port/path of a URL, normalised (query dropped, default port explicit, no trailing slash)."""
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.scheme}://{parsed.host.lower()}:{port}{parsed.path.rstrip('/') or '/'}"
+
+
+class _Guard(httpx.BaseTransport):
+    """The single exit: read-only check, rate budget, call count — for every request the client sends."""
+
+    def __init__(self, inner: httpx.BaseTransport, token_endpoints: frozenset[str], budget: RateBudget,
+                 stats: CallStats) -> None:
+        self.inner, self.token_endpoints, self.budget, self.stats = inner, token_endpoints, budget, stats
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET" and not (request.method == "POST"
+                                            and endpoint(request.url) in self.token_endpoints):
+            raise ReadOnlyViolation(
+                f"refused to send {request.method} {request.url.path}: udc is read-only",
+                "udc only reads from sources (GET), apart from POSTs to the configured OAuth token endpoint")
+        self.budget.acquire()
+        self.stats.call()
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class HttpClient:
@@ -66,36 +113,50 @@ class HttpClient:
         retries: RetryBudget | None = None,
         max_retries: int = 8,
         token_url: str = "",
+        token_urls: Iterable[str] = (),
         verify_tls: bool = True,
         map_token_error: TokenErrorMapper | None = None,
         observe: Callable[[httpx.Response], None] | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        max_response_bytes: int | None = None,
+        max_wait: float = MAX_WAIT,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name
+        self.timeout = timeout
         self.budget = budget or RateBudget()
         self.retries = retries or RetryBudget(10_000)
         self.max_retries = max_retries
+        self.max_response_bytes = max_response_bytes
+        self.max_wait = max_wait
         self.stats = CallStats()
         self._observe = observe
         self._backoff = (backoff_base, backoff_cap)
         self.auth = build_auth(auth, token_url or self.base_url, map_token_error) if auth else None
-        allowed = {self.auth.token_url} if isinstance(self.auth, OAuth) else set()
+        allowed = {endpoint(u) for u in token_urls}
+        if isinstance(self.auth, OAuth):
+            allowed.add(endpoint(self.auth.token_url))
+        self.token_endpoints = frozenset(allowed)
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        inner = transport or httpx.HTTPTransport(verify=verify_tls, limits=limits)
         self._http = httpx.Client(
             auth=self.auth,
             timeout=httpx.Timeout(timeout),
-            verify=verify_tls,
             headers={"Accept": "application/json", "User-Agent": "udc/0.1 (read-only data connector)"},
-            event_hooks={"request": [lambda request: _read_only(request, allowed)]},
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            transport=_Guard(inner, self.token_endpoints, self.budget, self.stats),
+            follow_redirects=False,
         )
 
     @classmethod
     def for_pipeline(cls, connector_name: str, base_url: str, auth: Auth, pipeline: Pipeline, **kwargs: Any
                      ) -> HttpClient:
+        """A client under the pipeline's limits, drawing on the connector's process-wide rate budget."""
         interval = pipeline.rate_limit_timeout_ms / 1000
         budget = shared_budget(connector_name, pipeline.max_calls_per_minute, pipeline.rate_limit, interval)
+        cap = getattr(pipeline, "max_response_mb", None)
+        kwargs.setdefault("max_response_bytes", int(cap * 1024 * 1024) if cap else None)
         return cls(base_url, auth, name=connector_name, timeout=pipeline.request_timeout, budget=budget,
                    retries=RetryBudget(pipeline.retry_budget), max_retries=pipeline.max_retries, **kwargs)
 
@@ -103,40 +164,49 @@ class HttpClient:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
-            *, expect_json: bool = True) -> httpx.Response:
-        """GET with retries. Returns a 2xx response (JSON-checked when `expect_json`); raises HttpError otherwise."""
+            *, expect_json: bool = True, shrinkable: bool = False, max_retries: int | None = None) -> httpx.Response:
+        """GET with retries. Returns a 2xx response (JSON-checked when `expect_json`); raises HttpError otherwise.
+
+        `shrinkable`: the caller can retry with a smaller page, so a batch-sensitive failure (502/504/413, "maximum
+        execution time exceeded", over the size cap) is raised after one retry instead of spending the budget.
+        """
         url = self.url(path)
+        limit = self.max_retries if max_retries is None else max_retries
         attempt = 0
         while True:
-            failure = self._attempt(url, params, headers, expect_json)
-            if isinstance(failure, httpx.Response):
-                return failure
-            retryable, wait = failure.kind not in ("dns", "tls", "status") or failure.status in RETRY_STATUSES, None
-            if failure.status in BATCH_SENSITIVE and attempt >= 1:
+            outcome = self._attempt(url, params, headers, expect_json)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            failure = outcome
+            retryable = failure.retryable
+            if shrinkable and failure.batch_sensitive and (attempt >= 1 or failure.kind == "too_large"):
                 retryable = False
-            if failure.status in (429, 503):
-                wait = reset_delay(failure.headers)
-                if wait is not None:
-                    self.budget.pause(wait)
-            if not retryable or attempt >= self.max_retries:
+            if not retryable or attempt >= limit:
                 raise failure
+            wait = reset_delay(failure.headers) if failure.status in (429, 503) else None
+            if wait is not None and wait > self.max_wait:
+                raise RetryBudgetExceeded(
+                    f"{self.name}: the source asked to wait {wait:,.0f}s before the next request ({failure.message})",
+                    f"progress up to the last stored page is kept; run again after {wait / 60:,.0f} minutes")
             if not self.retries.take():
                 raise RetryBudgetExceeded(
-                    f"{self.name}: retry budget of {self.retries.limit} retries for this run is used up "
+                    f"{self.name}: the retry budget of {self.retries.limit} retries for this run is used up "
                     f"(last failure: {failure.message})",
                     "progress up to the last stored page is kept; run again later, or raise retry_budget "
-                    "once the source is healthy",
-                )
+                    "once the source is healthy")
             attempt += 1
-            self.stats.retries += 1
-            delay = wait if wait is not None else self._delay(attempt)
-            log.warning("%s: %s; retry %d/%d in %.1fs", self.name, failure.message, attempt, self.max_retries, delay)
-            if wait is None and delay > 0:
+            self.stats.retry()
+            if wait is not None:  # exactly what the source asked; every thread of this connector waits too
+                self.budget.pause(wait)
+                delay = wait
+            else:
+                delay = self._delay(attempt)
                 time.sleep(delay)
+            log.warning("%s: %s; retry %d/%d after %.2fs", self.name, failure.message, attempt, limit, delay)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> Any:
-        return orjson.loads(self.get(path, params, headers).content)
+                 headers: Mapping[str, str] | None = None, *, shrinkable: bool = False) -> Any:
+        return orjson.loads(self.get(path, params, headers, shrinkable=shrinkable).content)
 
     def _delay(self, attempt: int) -> float:
         base, cap = self._backoff
@@ -144,50 +214,108 @@ class HttpClient:
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
                  expect_json: bool) -> httpx.Response | HttpError:
-        self.budget.acquire()
-        self.stats.calls += 1
         try:
-            response = self._http.get(url, params=params, headers=headers)
+            with self._http.stream("GET", url, params=params, headers=headers) as response:
+                too_large = self._read(response, url)
+        except HttpError as exc:  # raised by the token flow: transient token endpoint trouble
+            self.stats.fault(exc.kind)
+            return exc
         except SourceError:
             raise
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
             self.stats.fault("timeout")
-            return HttpError(f"{self.name}: request timed out ({url})", "raise request_timeout, or lower batch_size "
-                             "so each page is quicker to build", kind="timeout", url=url)
+            if isinstance(exc, httpx.ConnectTimeout):
+                return HttpError(f"{self.name}: no answer from {_host(url)} while connecting (timed out after "
+                                 f"{self.timeout:g}s)", "a firewall may be dropping the connection: check the proxy, "
+                                 "and that this machine's IP is on the source's allow-list", kind="connect", url=url)
+            return HttpError(f"{self.name}: request timed out after {self.timeout:g}s ({_path(url)})",
+                             "raise request_timeout, or lower batch_size so each page is quicker to build",
+                             kind="timeout", url=url)
         except httpx.ConnectError as exc:
-            return _connect_error(self.name, url, exc)
+            failure = _connect_error(self.name, url, exc)
+            self.stats.fault(failure.kind)
+            return failure
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            self.stats.fault("connection")
-            return HttpError(f"{self.name}: connection dropped ({type(exc).__name__}) on {url}", kind="connect",
-                             url=url)
-        self.stats.bytes += len(response.content)
+            self.stats.fault("reset")
+            return HttpError(f"{self.name}: connection dropped ({type(exc).__name__}) on {_path(url)}",
+                             "retry; if it keeps happening, check the proxy or load balancer in between",
+                             kind="reset", url=url)
         if self._observe:
             self._observe(response)
         self.budget.observe(response.headers)
-        if response.status_code >= 400:
-            self.stats.fault(str(response.status_code))
-            return HttpError(f"{self.name}: HTTP {response.status_code} from {_path(url)}", kind="status",
-                             status=response.status_code, url=url, body=response.text, headers=response.headers)
+        if too_large:
+            self.stats.fault("too_large")
+            return HttpError(f"{self.name}: response from {_path(url)} is over the {too_large / 1e6:,.1f} MB cap",
+                             "lower batch_size, or raise max_response_mb", kind="too_large", status=None, url=url)
+        status = response.status_code
+        if status >= 400:
+            self.stats.fault(str(status))
+            said = source_message(response.text)
+            return HttpError(f"{self.name}: HTTP {status} from {_path(url)}" + (f": {said}" if said else ""),
+                             _status_hint(status), kind="status", status=status, url=url, body=response.text,
+                             headers=response.headers)
+        if 300 <= status < 400:
+            self.stats.fault("redirect")
+            where = response.headers.get("location", "")
+            return HttpError(f"{self.name}: {_path(url)} redirected (HTTP {status}) to {where or 'another page'}",
+                             "use the source's API URL; a redirect usually means a login (SSO) page, a proxy, or the "
+                             "wrong host name", kind="redirect", status=status, url=url, headers=response.headers)
         if expect_json:
             problem = _json_problem(response)
             if problem:
                 self.stats.fault(problem)
-                return HttpError(*_json_message(self.name, url, problem), kind=problem, status=response.status_code,
+                return HttpError(*_json_message(self.name, url, problem), kind=problem, status=status,
                                  url=url, body=response.text[:500])
         return response
+
+    def _read(self, response: httpx.Response, url: str) -> int:
+        """Read the body, stopping at the size cap; returns the cap when it was exceeded, else 0."""
+        cap = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if cap and declared.isdigit() and int(declared) > cap:
+            return cap
+        if not cap or response.is_stream_consumed:
+            self.stats.received(len(response.read()))
+            return 0
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > cap:
+                return cap
+            chunks.append(chunk)
+        response._content = b"".join(chunks)
+        self.stats.received(size)
+        return 0
 
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> HttpClient:
+        return self
 
-def _read_only(request: httpx.Request, allowed: set[str]) -> None:
-    if request.method != "GET" and str(request.url.copy_with(query=None)) not in allowed:
-        raise SourceError(f"refused to send {request.method} {request.url.path}: udc is read-only",
-                          "udc only reads from sources (GET), apart from OAuth token requests")
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _path(url: str) -> str:
     return httpx.URL(url).path
+
+
+def _host(url: str) -> str:
+    return httpx.URL(url).host
+
+
+def _status_hint(status: int) -> str:
+    if status == 401:
+        return ("the source rejected the credentials: the account may be locked, rotated or its password reset; "
+                "run `udc check` for the full diagnosis")
+    if status == 403:
+        return "the account lacks a role or ACL for this request; run `udc check` for the full diagnosis"
+    if status == 404:
+        return "check the URL, and the table, object or project name"
+    if status == 429:
+        return "the source's rate limit was hit: lower max_calls_per_minute"
+    return ""
 
 
 def _json_problem(response: httpx.Response) -> str | None:
@@ -210,16 +338,39 @@ def _json_message(name: str, url: str, problem: str) -> tuple[str, str]:
     return f"{name}: response from {_path(url)} is not valid JSON (cut off?)", "retry; if it persists, lower batch_size"
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def _connect_error(name: str, url: str, exc: httpx.ConnectError) -> HttpError:
-    text = str(exc)
-    host = httpx.URL(url).host
-    if isinstance(exc.__cause__, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
+    chain = _causes(exc)
+    text = scrub(str(exc))
+    host = _host(url)
+    port = httpx.URL(url).port or (443 if url.startswith("https") else 80)
+    if any(isinstance(c, ssl.SSLError) for c in chain) or "SSL" in text or "CERTIFICATE" in text.upper():
         return HttpError(f"{name}: TLS handshake with {host} failed ({text})",
-                         "a proxy may be intercepting TLS: install its CA certificate, or check the URL's host name",
+                         "the certificate is not trusted: a proxy may be intercepting TLS (install its CA certificate "
+                         "or point SSL_CERT_FILE at it), or the host name does not match the certificate",
                          kind="tls", url=url)
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return HttpError(f"{name}: cannot resolve host {host}", "check the URL for typos, and DNS or proxy settings",
-                         kind="dns", url=url)
-    return HttpError(f"{name}: connection to {host} refused or unreachable ({text})",
+    dns = any(isinstance(c, socket.gaierror) for c in chain) or any(
+        s in text for s in ("Name or service not known", "nodename nor servname", "getaddrinfo",
+                            "No address associated", "Temporary failure in name resolution"))
+    if dns:
+        return HttpError(f"{name}: cannot resolve host {host} (DNS)",
+                         "check the URL for typos, and this machine's DNS or proxy settings", kind="dns", url=url)
+    refused = any(isinstance(c, ConnectionRefusedError) or getattr(c, "errno", None) == errno.ECONNREFUSED
+                  for c in chain) or "refused" in text.lower()
+    if refused:
+        return HttpError(f"{name}: connection to {host}:{port} refused",
+                         "check the URL and port; if you connect through a proxy, check the proxy settings; check "
+                         "that this machine's (or the proxy's) IP is on the source's IP allow-list",
+                         kind="refused", url=url)
+    return HttpError(f"{name}: cannot connect to {host}:{port} ({text})",
                      "check the URL and port, the proxy, and that this machine's IP is on the source's allow-list",
                      kind="connect", url=url)
