@@ -130,7 +130,8 @@ def test_remaining_zero_pauses_until_reset() -> None:
 def test_low_remaining_spreads_the_rest_until_reset() -> None:
     clock = FakeClock()
     b = budget(clock)
-    b.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "50", "X-RateLimit-Reset": f"{time.time() + 100}"})
+    b.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "50",
+               "X-RateLimit-Reset": f"{time.time() + 100}"})
     b.acquire()
     start = clock.now
     b.acquire()
@@ -141,7 +142,8 @@ def test_low_remaining_spreads_the_rest_until_reset() -> None:
 def test_plenty_remaining_does_not_slow_down() -> None:
     clock = FakeClock()
     b = budget(clock)
-    b.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "500", "X-RateLimit-Reset": f"{time.time() + 100}"})
+    b.observe({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "500",
+               "X-RateLimit-Reset": f"{time.time() + 100}"})
     for _ in range(10):
         b.acquire()
     assert clock.slept == []
