@@ -1,7 +1,8 @@
 """Context words: the whole words (or field names) that make a context-only identifier count.
 
 A nine-digit number is an SSN only after "SSN", a date only a date of birth after "born" or "DOB", a short
-alphanumeric only a passport number after "passport". Words are looked for in a short window before the value.
+alphanumeric only a passport number after "passport". Words are looked for in a short window before the value,
+with one Aho-Corasick pass over the lower-cased text.
 """
 
 from __future__ import annotations
@@ -9,33 +10,48 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
+import ahocorasick
+
 from udc.redact import entities as E
 
 WINDOW = 48  # characters between the end of a context word and the start of the value
 
+_NUMBER = ["", " no", " no.", " num", " number", " #", "#"]
+_LICENCE = ["license", "licence"]
 _WORDS: dict[str, list[str]] = {
-    E.US_SSN: [r"ssn", r"ss\s?#", r"social\s+security(?:\s+(?:no|num|number))?", r"social\s+sec"],
-    E.CREDIT_CARD: [r"card", r"cards", r"cc", r"credit", r"debit", r"visa", r"mastercard", r"master\s+card",
-                    r"amex", r"american\s+express", r"maestro", r"discover", r"jcb", r"diners", r"pan"],
-    E.PHONE: [r"phone", r"telephone", r"tel", r"mobile", r"cell", r"cellphone", r"fax", r"call", r"ring", r"text",
-              r"sms", r"whatsapp", r"contact", r"reach", r"dial", r"ph", r"mob", r"landline", r"extension"],
-    E.UK_NHS: [r"nhs(?:\s+(?:no|num|number))?"],
-    E.ABA_ROUTING: [r"routing", r"aba", r"rtn", r"transit\s+(?:no|num|number)"],
-    E.US_NPI: [r"npi", r"national\s+provider"],
-    E.CVV: [r"cvv2?", r"cvc2?", r"csc", r"security\s+code", r"card\s+verification(?:\s+(?:code|value))?"],
-    E.DATE_OF_BIRTH: [r"dob", r"d\.o\.b\.?", r"date\s+of\s+birth", r"birth\s*date", r"birthday", r"born",
-                      r"geboren", r"né(?:e)?"],
-    E.MRN: [r"mrn", r"medical\s+record(?:\s+(?:no|num|number))?", r"patient\s+(?:id|no|num|number)",
-            r"chart\s+(?:no|num|number)", r"hospital\s+(?:no|num|number)"],
-    E.US_PASSPORT: [r"passport(?:\s+(?:no|num|number))?"],
-    E.US_DRIVER_LICENSE: [r"driver'?s?\s+licen[cs]e", r"driving\s+licen[cs]e", r"dl\s?#", r"dl\s+(?:no|num|number)",
-                          r"licen[cs]e\s+(?:no|num|number|#)"],
+    E.US_SSN: ["ssn", "ss#", "ss #", "social security", "social sec", "sozialversicherungsnummer"],
+    E.CREDIT_CARD: ["card", "cards", "cc", "credit", "debit", "visa", "mastercard", "master card", "amex",
+                    "american express", "maestro", "discover", "jcb", "diners", "carte", "karte", "tarjeta"],
+    E.PHONE: ["phone", "telephone", "tel", "tel.", "mobile", "cell", "cellphone", "fax", "call", "ring", "text",
+              "sms", "whatsapp", "contact", "reach", "dial", "landline", "extension", "ext", "ext.", "telefon",
+              "téléphone", "tél", "móvil", "handy"],
+    E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
+    E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n]],
+    E.US_NPI: ["npi", "national provider"],
+    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code"],
+    E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
+                      "geboren", "né", "née", "fecha de nacimiento"],
+    E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
+            "chart number", "chart no", "hospital number", "hospital no"],
+    E.US_PASSPORT: [f"passport{n}" for n in _NUMBER],
+    E.US_DRIVER_LICENSE: [*[f"{d} {lic}" for d in ("driver's", "drivers", "driver", "driver’s", "driving")
+                            for lic in _LICENCE],
+                          "dl", "dl#", "dl #", "dl no", "dl number", *[f"{lic} number" for lic in _LICENCE],
+                          *[f"{lic} no" for lic in _LICENCE], *[f"{lic} #" for lic in _LICENCE]],
 }
 
-_GROUP = {etype: f"g{i}" for i, etype in enumerate(_WORDS)}
-_TYPE_OF_GROUP = {g: t for t, g in _GROUP.items()}
-_ALTERNATIVES = "|".join(f"(?P<{_GROUP[t]}>" + "|".join(words) + ")" for t, words in _WORDS.items())
-CONTEXT_WORDS = re.compile(rf"(?<!\w)(?:{_ALTERNATIVES})(?!\w)", re.IGNORECASE)
+
+def _automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for etype, words in _WORDS.items():
+        for word in words:
+            existing = automaton.get(word, ())
+            automaton.add_word(word, (*existing, (len(word), etype)))
+    automaton.make_automaton()
+    return automaton
+
+
+_AUTOMATON = _automaton()
 
 # Field names (lower-cased, non-alphanumerics removed) that are context for the whole value.
 _FIELD_HINTS: list[tuple[str, str]] = [
@@ -62,9 +78,19 @@ class ContextIndex:
     def __init__(self, text: str) -> None:
         self._ends: list[int] = []
         self._types: list[str] = []
-        for match in CONTEXT_WORDS.finditer(text):
-            self._ends.append(match.end())
-            self._types.append(_TYPE_OF_GROUP[match.lastgroup or ""])
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters lower-case to two: offsets must stay put
+            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        n = len(lowered)
+        for last, entries in _AUTOMATON.iter(lowered):
+            end = last + 1
+            if end < n and (lowered[end].isalnum() or lowered[end] == "_"):
+                continue
+            for length, etype in entries:
+                start = end - length
+                if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+                    self._ends.append(end)
+                    self._types.append(etype)
 
     def __bool__(self) -> bool:
         return bool(self._ends)

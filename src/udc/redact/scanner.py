@@ -16,9 +16,10 @@ from udc.redact import entities as E
 from udc.redact import patterns as P
 from udc.redact import validators as V
 from udc.redact.context import WINDOW, ContextIndex
-from udc.redact.lookalikes import blank_lookalikes, blank_spans
+from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, blank_lookalikes, blank_spans
 
-_HAS_DIGIT = re.compile(r"\d")
+_HAS_DIGIT = re.compile(r"[0-9]")
+_HEX = frozenset("0123456789abcdefABCDEF")
 _EMPTY: frozenset[str] = frozenset()
 
 
@@ -48,6 +49,7 @@ class Scanner:
 
     def __init__(self, phone_regions: list[str], allow_list: list[str]) -> None:
         self.phone_regions = [r.upper() for r in phone_regions]
+        self._phone_lengths = _national_lengths(self.phone_regions)
         self._allow = {_fold(a) for a in allow_list} | {_compact(a) for a in allow_list}
         self._allow.discard("")
 
@@ -80,7 +82,12 @@ class Scanner:
 
     def phone_key(self, text: str) -> str | None:
         """E.164 form of `text` if it is a valid number for a configured region (or in international form)."""
-        regions: list[str | None] = [None] if text.lstrip().startswith("+") else list(self.phone_regions)
+        international = text.lstrip().startswith("+")
+        if not international:
+            digits = P.NON_DIGITS.sub("", text)
+            if len(digits) not in self._phone_lengths and not digits.startswith("00"):
+                return None  # cheap: no configured region has numbers of this length
+        regions: list[str | None] = [None] if international else list(self.phone_regions)
         for region in regions:
             try:
                 number = phonenumbers.parse(text, region)
@@ -99,18 +106,21 @@ class Scanner:
             if etype not in entities:
                 continue
             if etype in field_types:  # the field name is the context: look through the whole value
-                found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, m)))
+                found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m)))
             for end in ctx.words(etype):
                 for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + WINDOW + 40)):
                     if m.start() - end > WINDOW:
                         break
-                    if f := self._context_value(etype, m):
+                    if f := self._context_value(etype, text, m):
                         found.append(f)
                         break
         return found
 
-    def _context_value(self, etype: str, m: re.Match[str]) -> Finding | None:
-        value = m.group()
+    def _context_value(self, etype: str, text: str, m: re.Match[str]) -> Finding | None:
+        start, end = m.span()
+        if etype in (E.PHONE, E.CREDIT_CARD):
+            start = _with_prefix(text, start)
+        value = text[start:end]
         digits = P.NON_DIGITS.sub("", value)
         key: str | None = None
         if etype == E.US_SSN:
@@ -135,7 +145,7 @@ class Scanner:
             key = value.upper() if P.MRN_VALUE.fullmatch(value) else None
         elif etype == E.US_DRIVER_LICENSE:
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
-        return Finding(m.start(), m.end(), etype, key) if key else None
+        return Finding(start, end, etype, key) if key else None
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
 
@@ -150,48 +160,64 @@ class Scanner:
     def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> str:
         """Report public addresses; blank every address so no octet is read as part of a phone number."""
         spans: list[tuple[int, int]] = []
-        matches = list(P.IPV4.finditer(work)) if "." in work else []
-        if ":" in work:
-            matches += P.IPV6.finditer(work)
-        for m in matches:
-            value = m.group()
+        candidates = [m.span() for m in P.IPV4.finditer(work)] if "." in work else []
+        if "::" in work or work.count(":") >= 7:
+            for m in P.IPV6_TAIL.finditer(work):
+                start = m.start()
+                while start > 0 and m.start() - start < 4 and work[start - 1] in _HEX:
+                    start -= 1
+                if start == 0 or not (work[start - 1].isalnum() or work[start - 1] in "_:."):
+                    candidates.append((start, m.end()))
+        for start, end in candidates:
+            value = work[start:end]
             if not V.ip_address(value):
                 continue
-            spans.append(m.span())
-            if E.IP_ADDRESS in entities and V.public_ip(value):
-                found.append(Finding(m.start(), m.end(), E.IP_ADDRESS, value.lower()))
+            spans.append((start, end))
+            if (E.IP_ADDRESS in entities and V.public_ip(value)
+                    and not VERSION_BEFORE.search(work, max(0, start - 12), start)):
+                found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
         return blank_spans(work, sorted(spans))
 
     def _ibans(self, work: str) -> list[Finding]:
         found = []
-        for m in P.IBAN_START.finditer(work):
-            length = V.IBAN_LENGTHS.get(m.group()[:2].upper())
+        for m in P.IBAN_CHECK_DIGITS.finditer(work):
+            start = m.start() - 2
+            length = V.IBAN_LENGTHS.get(work[start:start + 2].upper())
             if length is None:
                 continue
-            end, compact = _collect_alnum(work, m.start(), length)
+            end, compact = _collect_alnum(work, start, length)
             if compact and V.iban(compact):
-                found.append(Finding(m.start(), end, E.IBAN, compact.upper()))
+                found.append(Finding(start, end, E.IBAN, compact.upper()))
         return found
 
     def _digit_runs(self, work: str, entities: frozenset[str], taken: list[Finding]) -> list[Finding]:
         found: list[Finding] = []
         busy = sorted((f.start, f.end) for f in taken)
         for m in P.DIGIT_RUN.finditer(work):
-            if _overlaps(busy, m.start(), m.end()):
+            start, end = m.span()
+            if end - start < 7:  # nothing context-free is shorter than a 7-digit phone number
                 continue
-            run = m.group()
-            if len(run) < 7:  # nothing context-free is shorter than a 7-digit phone number
+            start = _with_prefix(work, start)
+            if ID_LABEL_BEFORE.search(work, max(0, start - 24), start):  # "trace_id=123...": skip that number
+                first = P.DIGITS.match(work, start) or P.DIGITS.search(work, start)
+                start = first.end() if first else end
+                while start < end and not work[start].isdigit():
+                    start += 1
+                if end - start < 7:
+                    continue
+            if _overlaps(busy, start, end):
                 continue
+            run = work[start:end]
             if E.US_SSN in entities and P.SSN_DASHED.fullmatch(run):
                 digits = run.replace("-", "")
                 if V.us_ssn(digits):
-                    found.append(Finding(m.start(), m.end(), E.US_SSN, digits))
+                    found.append(Finding(start, end, E.US_SSN, digits))
                     continue
-            cards = self._cards(run, m.start()) if E.CREDIT_CARD in entities else []
+            cards = self._cards(run, start) if E.CREDIT_CARD in entities else []
             found.extend(cards)
             if E.PHONE in entities:
-                for start, end in _gaps(m.start(), m.end(), cards):
-                    found.extend(self._phones(work[start:end], start))
+                for gap_start, gap_end in _gaps(start, end, cards):
+                    found.extend(self._phones(work[gap_start:gap_end], gap_start))
         return found
 
     def _cards(self, run: str, offset: int) -> list[Finding]:
@@ -248,6 +274,28 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.US_DRIVER_LICENSE: P.ALNUM_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN,
 }
+
+
+def _with_prefix(text: str, start: int) -> int:
+    """Move a digit run's start back over a "+" or "(" that belongs to it ("+44 20...", "(415) 555...")."""
+    if start > 0 and text[start - 1] in "+(":
+        start -= 1
+        if start > 0 and text[start - 1] == "+":  # "+(44)..."
+            start -= 1
+    return start
+
+
+def _national_lengths(regions: list[str]) -> frozenset[int]:
+    """Digit counts a national-format number can have in the configured regions (with or without trunk prefix)."""
+    lengths: set[int] = set()
+    for region in regions:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None or meta.general_desc is None:
+            continue
+        prefix = len(meta.national_prefix or "")
+        for n in meta.general_desc.possible_length:
+            lengths |= {n, n + prefix}
+    return frozenset(lengths)
 
 
 def _dialled_nationally(text: str, region: str) -> bool:
