@@ -8,7 +8,7 @@ with one Aho-Corasick pass over the lower-cased text.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from functools import lru_cache
 
 import ahocorasick
 
@@ -64,6 +64,7 @@ _FIELD_HINTS: list[tuple[str, str]] = [
 ]
 
 
+@lru_cache(maxsize=4096)
 def field_context(field: str) -> frozenset[str]:
     """Entity types a field's name alone makes likely (`u_patient_mrn` → MRN)."""
     key = re.sub(r"[^a-z0-9]", "", field.lower())
@@ -71,13 +72,12 @@ def field_context(field: str) -> frozenset[str]:
 
 
 class ContextIndex:
-    """Where context words occur in one text, to ask "is there a word for type T just before offset p?"."""
+    """Where context words occur in one text, by entity type (end offsets, ascending)."""
 
-    __slots__ = ("_ends", "_types")
+    __slots__ = ("by_type",)
 
     def __init__(self, text: str) -> None:
-        self._ends: list[int] = []
-        self._types: list[str] = []
+        self.by_type: dict[str, list[int]] = {}
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters lower-case to two: offsets must stay put
             lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
@@ -89,21 +89,7 @@ class ContextIndex:
             for length, etype in entries:
                 start = end - length
                 if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
-                    self._ends.append(end)
-                    self._types.append(etype)
+                    self.by_type.setdefault(etype, []).append(end)
 
     def __bool__(self) -> bool:
-        return bool(self._ends)
-
-    def before(self, position: int, window: int = WINDOW) -> set[str]:
-        """Types with a context word ending within `window` characters before `position`."""
-        found: set[str] = set()
-        i = bisect_left(self._ends, position - window)
-        while i < len(self._ends) and self._ends[i] <= position:
-            found.add(self._types[i])
-            i += 1
-        return found
-
-    def words(self, etype: str) -> list[int]:
-        """End offsets of the context words for `etype`."""
-        return [end for end, t in zip(self._ends, self._types, strict=True) if t == etype]
+        return bool(self.by_type)

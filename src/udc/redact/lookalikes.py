@@ -1,15 +1,13 @@
 """Known look-alikes: ITSM identifiers and machine text that resemble PII but are not.
 
-They are blanked out (same length, so offsets hold) before the pattern detectors run, so a ticket number, a
-timestamp or a stack-trace line can neither be reported itself nor glue onto a neighbouring number.
+Digits inside a look-alike are taken out of the digit runs the pattern detectors read, so a timestamp or a
+version can neither be reported itself nor glue onto a neighbouring number.
 Every pattern is anchored by a lookbehind and uses bounded quantifiers only, so a scan is linear in the text.
 """
 
 from __future__ import annotations
 
 import re
-
-BLANK = "\x00"  # neither a word character nor a separator: a hard boundary for every detector
 
 # Machine-text look-alikes that contain digit groups a detector could read as PII: dates, times, timestamps,
 # epoch values, dotted versions. Written digit-first (see patterns.py) so the scan skips straight to digits.
@@ -66,32 +64,6 @@ _PATTERNS = [
 LOOKALIKE = re.compile("|".join([DIGIT_LOOKALIKE.pattern, *_PATTERNS]))
 
 
-def blank_lookalikes(text: str) -> str:
-    """`text` with every digit look-alike replaced by BLANK characters of the same length."""
-    pieces: list[str] = []
-    last = 0
-    for match in DIGIT_LOOKALIKE.finditer(text):
-        start, end = match.span()
-        pieces.append(text[last:start])
-        pieces.append(BLANK * (end - start))
-        last = end
-    if not pieces:
-        return text
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-def blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    """`text` with the given (sorted, non-overlapping) spans blanked."""
-    if not spans:
-        return text
-    pieces: list[str] = []
-    last = 0
-    for start, end in spans:
-        if start < last:
-            continue
-        pieces.append(text[last:start])
-        pieces.append(BLANK * (end - start))
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
+def lookalike_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the digit look-alikes in `text`; detectors ignore digits inside them."""
+    return [m.span() for m in DIGIT_LOOKALIKE.finditer(text)]

@@ -98,10 +98,10 @@ class Redactor:
     def find(self, text: str, stream_name: str = "", field_name: str = "") -> list[Finding]:
         """Findings in one free-text string under the policy, without replacing (for evaluation and tests)."""
         settings = self._settings(stream_name, (field_name,) if field_name else ())
-        leaf = _Leaf(None, None, text, settings, field_context(field_name))
+        leaf = _Leaf(None, None, text, settings, field_context(field_name) if field_name else frozenset())
         self._scan(leaf, set())
         self._apply_ner([leaf])
-        return resolve_overlaps(leaf.findings)
+        return resolve_overlaps(leaf.findings) if len(leaf.findings) > 1 else leaf.findings
 
     def redact_text(self, text: str, stream_name: str = "", field_name: str = "") -> tuple[str, dict[str, int]]:
         """One free-text string, redacted; with counts."""

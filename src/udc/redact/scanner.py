@@ -7,6 +7,7 @@ look-alikes are blanked and the context-free detectors (e-mail, IP, IBAN, cards,
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +17,7 @@ from udc.redact import entities as E
 from udc.redact import patterns as P
 from udc.redact import validators as V
 from udc.redact.context import WINDOW, ContextIndex
-from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, blank_lookalikes, blank_spans
+from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
 _HAS_DIGIT = re.compile(r"[0-9]")
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -49,7 +50,7 @@ class Scanner:
 
     def __init__(self, phone_regions: list[str], allow_list: list[str]) -> None:
         self.phone_regions = [r.upper() for r in phone_regions]
-        self._phone_lengths = _national_lengths(self.phone_regions)
+        self._dial_plans = {r: _DialPlan(r) for r in self.phone_regions}
         self._allow = {_fold(a) for a in allow_list} | {_compact(a) for a in allow_list}
         self._allow.discard("")
 
@@ -66,34 +67,37 @@ class Scanner:
             ctx = ContextIndex(text)
             if ctx or field_types:
                 found.extend(self._contextual(text, ctx, entities, field_types))
-            work = blank_spans(blank_lookalikes(text), [(f.start, f.end) for f in resolve_overlaps(found)])
-        else:
-            work = text
         if has_at and E.EMAIL in entities:
-            found.extend(self._emails(work))
+            found.extend(self._emails(text))
         if has_digit:
-            work = self._ips(work, entities, found)
+            addresses = self._ips(text, entities, found)
             if E.IBAN in entities:
-                found.extend(self._ibans(work))
-            found.extend(self._digit_runs(work, entities, found))
+                found.extend(self._ibans(text))
+            runs = [m.span() for m in P.DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
+            if runs:  # nothing context-free is shorter than a 7-digit phone number
+                taken = [(f.start, f.end) for f in found] + addresses + lookalike_spans(text)
+                found.extend(self._digit_runs(text, runs, sorted(taken), entities))
         if self._allow:
             found = [f for f in found if not self._allowed(text[f.start:f.end], f.key)]
         return resolve_overlaps(found)
 
     def phone_key(self, text: str) -> str | None:
         """E.164 form of `text` if it is a valid number for a configured region (or in international form)."""
-        international = text.lstrip().startswith("+")
-        if not international:
+        regions: list[str | None]
+        if text.lstrip().startswith("+"):
+            regions = [None]
+        else:
             digits = P.NON_DIGITS.sub("", text)
-            if len(digits) not in self._phone_lengths and not digits.startswith("00"):
-                return None  # cheap: no configured region has numbers of this length
-        regions: list[str | None] = [None] if international else list(self.phone_regions)
+            # cheap first: only regions where a number of this length, with this trunk or exit prefix, can exist
+            regions = [r for r, plan in self._dial_plans.items() if plan.admits(digits)]
         for region in regions:
             try:
                 number = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(number) and (region is None or _dialled_nationally(text, region)):
+            valid = phonenumbers.is_valid_number_for_region(number, region) if region else \
+                phonenumbers.is_valid_number(number)
+            if valid:
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return None
 
@@ -102,12 +106,12 @@ class Scanner:
     def _contextual(self, text: str, ctx: ContextIndex, entities: frozenset[str],
                     field_types: frozenset[str]) -> list[Finding]:
         found: list[Finding] = []
-        for etype in _CONTEXT_TYPES:
-            if etype not in entities:
+        for etype in field_types & entities:  # the field name is the context: look through the whole value
+            found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m)))
+        for etype, ends in ctx.by_type.items():
+            if etype not in entities or etype in field_types:
                 continue
-            if etype in field_types:  # the field name is the context: look through the whole value
-                found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m)))
-            for end in ctx.words(etype):
+            for end in ends:
                 for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + WINDOW + 40)):
                     if m.start() - end > WINDOW:
                         break
@@ -125,10 +129,10 @@ class Scanner:
         key: str | None = None
         if etype == E.US_SSN:
             key = digits if P.SSN_ANY.fullmatch(value) and V.us_ssn(digits) else None
-        elif etype == E.CREDIT_CARD:
+        elif etype == E.CREDIT_CARD:  # context admits 12-13 digit cards and any layout
             key = digits if V.credit_card(digits) else None
-        elif etype == E.PHONE:
-            key = self.phone_key(value) if 7 <= len(digits) <= 15 else None
+        elif etype == E.PHONE:  # the context-free pass takes formatted numbers; context adds bare digit strings
+            key = self.phone_key(value) if value.isdigit() and 7 <= len(digits) <= 15 else None
         elif etype == E.UK_NHS:
             key = digits if P.NHS_SHAPE.fullmatch(value) and V.uk_nhs(digits) else None
         elif etype == E.ABA_ROUTING:
@@ -157,8 +161,8 @@ class Scanner:
                 found.append(Finding(m.start(), m.end(), E.EMAIL, m.group().lower()))
         return found
 
-    def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> str:
-        """Report public addresses; blank every address so no octet is read as part of a phone number."""
+    def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> list[tuple[int, int]]:
+        """Report public addresses; return every address's span, so no octet is read as part of a phone number."""
         spans: list[tuple[int, int]] = []
         candidates = [m.span() for m in P.IPV4.finditer(work)] if "." in work else []
         if "::" in work or work.count(":") >= 7:
@@ -176,7 +180,7 @@ class Scanner:
             if (E.IP_ADDRESS in entities and V.public_ip(value)
                     and not VERSION_BEFORE.search(work, max(0, start - 12), start)):
                 found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
-        return blank_spans(work, sorted(spans))
+        return spans
 
     def _ibans(self, work: str) -> list[Finding]:
         found = []
@@ -190,34 +194,31 @@ class Scanner:
                 found.append(Finding(start, end, E.IBAN, compact.upper()))
         return found
 
-    def _digit_runs(self, work: str, entities: frozenset[str], taken: list[Finding]) -> list[Finding]:
+    def _digit_runs(self, text: str, runs: list[tuple[int, int]], taken: list[tuple[int, int]],
+                    entities: frozenset[str]) -> list[Finding]:
+        """SSNs, cards and phone numbers in the digit runs, minus look-alikes and what was already found."""
         found: list[Finding] = []
-        busy = sorted((f.start, f.end) for f in taken)
-        for m in P.DIGIT_RUN.finditer(work):
-            start, end = m.span()
-            if end - start < 7:  # nothing context-free is shorter than a 7-digit phone number
-                continue
-            start = _with_prefix(work, start)
-            if ID_LABEL_BEFORE.search(work, max(0, start - 24), start):  # "trace_id=123...": skip that number
-                first = P.DIGITS.match(work, start) or P.DIGITS.search(work, start)
-                start = first.end() if first else end
-                while start < end and not work[start].isdigit():
-                    start += 1
+        for run_start, run_end in runs:
+            for start, end in _segments(text, run_start, run_end, taken):
+                if ID_LABEL_BEFORE.search(text, max(0, start - 24), start):  # "trace_id=123 ...": not that one
+                    first = P.DIGITS.search(text, start, end)
+                    start = first.end() if first else end
+                    while start < end and not text[start].isdigit():
+                        start += 1
                 if end - start < 7:
                     continue
-            if _overlaps(busy, start, end):
-                continue
-            run = work[start:end]
-            if E.US_SSN in entities and P.SSN_DASHED.fullmatch(run):
-                digits = run.replace("-", "")
-                if V.us_ssn(digits):
-                    found.append(Finding(start, end, E.US_SSN, digits))
-                    continue
-            cards = self._cards(run, start) if E.CREDIT_CARD in entities else []
-            found.extend(cards)
-            if E.PHONE in entities:
-                for gap_start, gap_end in _gaps(start, end, cards):
-                    found.extend(self._phones(work[gap_start:gap_end], gap_start))
+                start = _with_prefix(text, start)
+                run = text[start:end]
+                if E.US_SSN in entities and P.SSN_DASHED.fullmatch(run):
+                    digits = run.replace("-", "")
+                    if V.us_ssn(digits):
+                        found.append(Finding(start, end, E.US_SSN, digits))
+                        continue
+                cards = self._cards(run, start) if E.CREDIT_CARD in entities else []
+                found.extend(cards)
+                if E.PHONE in entities:
+                    for gap_start, gap_end in _gaps(start, end, [(f.start, f.end) for f in cards]):
+                        found.extend(self._phones(text[gap_start:gap_end], gap_start))
         return found
 
     def _cards(self, run: str, offset: int) -> list[Finding]:
@@ -267,8 +268,6 @@ class Scanner:
 
 # --- helpers -------------------------------------------------------------------------------------------------------
 
-_CONTEXT_TYPES = (E.DATE_OF_BIRTH, E.CVV, E.MRN, E.US_PASSPORT, E.US_DRIVER_LICENSE, E.US_SSN, E.UK_NHS,
-                  E.ABA_ROUTING, E.US_NPI, E.CREDIT_CARD, E.PHONE)
 _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.DATE_OF_BIRTH: P.DATE, E.CVV: P.CVV_VALUE, E.MRN: P.ALNUM_ID, E.US_PASSPORT: P.ALNUM_ID,
     E.US_DRIVER_LICENSE: P.ALNUM_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
@@ -285,28 +284,26 @@ def _with_prefix(text: str, start: int) -> int:
     return start
 
 
-def _national_lengths(regions: list[str]) -> frozenset[int]:
-    """Digit counts a national-format number can have in the configured regions (with or without trunk prefix)."""
-    lengths: set[int] = set()
-    for region in regions:
+class _DialPlan:
+    """How numbers are dialled in one region, to rule a digit string out before the (slow) full parse."""
+
+    def __init__(self, region: str) -> None:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-        if meta is None or meta.general_desc is None:
-            continue
-        prefix = len(meta.national_prefix or "")
-        for n in meta.general_desc.possible_length:
-            lengths |= {n, n + prefix}
-    return frozenset(lengths)
+        known = meta is not None and meta.general_desc is not None and meta.general_desc.possible_length
+        self.lengths = frozenset(meta.general_desc.possible_length) if known else frozenset(range(4, 18))  # type: ignore[union-attr]
+        self.nanpa = meta is not None and meta.country_code == 1
+        self.trunk = (meta.national_prefix or "") if meta else ""
+        exit_code = (meta.international_prefix or "") if meta else ""
+        self.exit = exit_code if exit_code.isdigit() else ""
 
-
-def _dialled_nationally(text: str, region: str) -> bool:
-    """Outside North America a national number starts with its trunk prefix ("0" in the UK): without it, any ten
-    digits would parse as a valid UK number."""
-    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if meta is None or meta.country_code == 1 or not meta.national_prefix:
-        return True
-    digits = P.NON_DIGITS.sub("", text)
-    international = meta.international_prefix or ""
-    return digits.startswith(meta.national_prefix) or (international.isdigit() and digits.startswith(international))
+    def admits(self, digits: str) -> bool:
+        if self.exit and digits.startswith(self.exit):  # "0044 20 ...", "011 44 ..."
+            return 8 <= len(digits) - len(self.exit) <= 15
+        if self.nanpa:  # "(415) 555-2671", "1-415-555-2671"
+            return len(digits) in self.lengths or (len(digits) - 1 in self.lengths and digits.startswith("1"))
+        # elsewhere a national number is written with its trunk prefix ("020 7946 0958"); without it, any ten
+        # digits would parse as a valid UK number
+        return bool(self.trunk) and digits.startswith(self.trunk) and len(digits) - len(self.trunk) in self.lengths
 
 
 def _birth_date(m: re.Match[str]) -> str | None:
@@ -382,21 +379,34 @@ def _card_layout(run: str, groups: list[tuple[int, int]]) -> bool:
     return ok(merged)
 
 
-def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
-
-
-def _gaps(start: int, end: int, taken: list[Finding]) -> list[tuple[int, int]]:
-    """The parts of [start, end) not covered by `taken`."""
+def _gaps(start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [start, end) not covered by the sorted spans in `taken`."""
     gaps = []
     cursor = start
-    for f in taken:
-        if f.start > cursor:
-            gaps.append((cursor, f.start))
-        cursor = max(cursor, f.end)
+    for s, e in taken[max(0, bisect_left(taken, (start, start)) - 1):]:
+        if s >= end:
+            break
+        if e <= cursor:
+            continue
+        if s > cursor:
+            gaps.append((cursor, s))
+        cursor = max(cursor, e)
     if cursor < end:
         gaps.append((cursor, end))
     return gaps
+
+
+def _segments(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The uncovered parts of a digit run, trimmed to begin and end with a digit."""
+    parts = []
+    for s, e in _gaps(start, end, taken):
+        while s < e and not text[s].isdigit():
+            s += 1
+        while e > s and not text[e - 1].isdigit():
+            e -= 1
+        if e - s >= 7:
+            parts.append((s, e))
+    return parts
 
 
 def _fold(text: str) -> str:
