@@ -1652,8 +1652,8 @@ class ServiceNowSim(SimServer):
                                  405)
         form = request.form()
         client_id = form.get("client_id", "")
-        if not client_id or not secrets.compare_digest(self.oauth_clients.get(client_id, "\x00"),
-                                                       form.get("client_secret", "")):
+        if not client_id or not secrets.compare_digest(self.oauth_clients.get(client_id, "\x00").encode(),
+                                                       form.get("client_secret", "").encode()):
             return Response.json(OAUTH_DENIED, 401)
         grant = form.get("grant_type", "")
         now = self.wall_clock()
