@@ -33,3 +33,26 @@ def make_client() -> Iterator[Callable[..., HttpClient]]:
     yield factory
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def snow_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from http_helpers import NASTY, NASTY_ID
+
+    monkeypatch.setenv("SNOW_PASSWORD", NASTY)
+    monkeypatch.setenv("SNOW_CLIENT_ID", NASTY_ID)
+    monkeypatch.setenv("SNOW_CLIENT_SECRET", NASTY)
+
+
+@pytest.fixture
+def snow(snow_env: None) -> Iterator[Any]:
+    """A small ServiceNow instance whose service account and OAuth client use hostile secrets."""
+    from http_helpers import NASTY, NASTY_ID, SNOW_USER
+
+    from udc.simulators.servicenow import ServiceNowSim
+
+    sim = ServiceNowSim(seed=3, counts={"incident": 240, "problem": 40, "change_request": 30},
+                        users={SNOW_USER: NASTY, "admin": "admin"}, oauth_clients={NASTY_ID: NASTY})
+    sim.start()
+    yield sim
+    sim.stop()

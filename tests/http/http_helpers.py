@@ -105,3 +105,23 @@ class TinySim(SimServer):
                 self.refresh.add(refresh)
                 body["refresh_token"] = refresh
         return Response.json(body)
+
+
+# -- ServiceNow simulator configs ---------------------------------------------------------------------------------
+
+SNOW_USER, SNOW_CLIENT_ID = "svc_udc", NASTY_ID
+
+
+def snow_yaml(url: str, db: str, *, auth: str = "basic", tables: str = "[incident, problem]",
+              **pipeline: object) -> str:
+    """A udc.yaml for one ServiceNow connector `snow` and one pipeline `p`; secrets come from the environment
+    (SNOW_PASSWORD, SNOW_CLIENT_ID, SNOW_CLIENT_SECRET) as they would in production."""
+    if auth == "basic":
+        auth_yaml = f"{{type: basic, username: {SNOW_USER}, password: 'env:SNOW_PASSWORD'}}"
+    else:
+        auth_yaml = (f"{{type: oauth_password, username: {SNOW_USER}, password: 'env:SNOW_PASSWORD', "
+                     "client_id: 'env:SNOW_CLIENT_ID', client_secret: 'env:SNOW_CLIENT_SECRET'}")
+    options = "".join(f"    {k}: {v}\n" for k, v in pipeline.items())
+    return (f"store: sqlite:///{db}\n"
+            f"connectors:\n  snow:\n    type: servicenow\n    instance_url: {url}\n    auth: {auth_yaml}\n"
+            f"pipelines:\n  p:\n    connector: snow\n    mode: historical\n    tables: {tables}\n{options}")

@@ -168,7 +168,8 @@ class HttpClient:
         """GET with retries. Returns a 2xx response (JSON-checked when `expect_json`); raises HttpError otherwise.
 
         `shrinkable`: the caller can retry with a smaller page, so a batch-sensitive failure (502/504/413, "maximum
-        execution time exceeded", over the size cap) is raised after one retry instead of spending the budget.
+        execution time exceeded", over the size cap) is raised at once: repeating a page the gateway cannot build
+        costs the source a full execution each time and spends the retry budget for nothing.
         """
         url = self.url(path)
         limit = self.max_retries if max_retries is None else max_retries
@@ -179,7 +180,7 @@ class HttpClient:
                 return outcome
             failure = outcome
             retryable = failure.retryable
-            if shrinkable and failure.batch_sensitive and (attempt >= 1 or failure.kind == "too_large"):
+            if shrinkable and failure.batch_sensitive:
                 retryable = False
             if not retryable or attempt >= limit:
                 raise failure
@@ -196,13 +197,12 @@ class HttpClient:
                     "once the source is healthy")
             attempt += 1
             self.stats.retry()
+            delay = wait if wait is not None else self._delay(attempt)
+            log.warning("%s; retry %d/%d in %.2fs", failure.message, attempt, limit, delay)
             if wait is not None:  # exactly what the source asked; every thread of this connector waits too
                 self.budget.pause(wait)
-                delay = wait
             else:
-                delay = self._delay(attempt)
                 time.sleep(delay)
-            log.warning("%s: %s; retry %d/%d after %.2fs", self.name, failure.message, attempt, limit, delay)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None, *, shrinkable: bool = False) -> Any:

@@ -162,7 +162,8 @@ class TableStream:
         query = self._query(window, pos)
         while True:
             try:
-                response = self.client.get(TABLE_API + self.spec.name, self._params(query, limit, offset, self.fields))
+                response = self.client.get(TABLE_API + self.spec.name, self._params(query, limit, offset, self.fields),
+                                           shrinkable=True)
             except HttpError as exc:
                 if not exc.batch_sensitive:
                     raise
@@ -205,7 +206,7 @@ class TableStream:
         if known:
             try:
                 rows = self.client.get_json(TABLE_API + self.spec.name, self._params(
-                    query, 1, offset, [f for f in known if f not in self.omit]))["result"]
+                    query, 1, offset, [f for f in known if f not in self.omit]), shrinkable=True)["result"]
             except HttpError as exc:
                 if not exc.batch_sensitive:
                     raise

@@ -1,0 +1,86 @@
+"""A historical sync through a 20% mixed fault rate ends with exactly the source's records; a run whose retry
+budget runs out fails cleanly, keeps what it stored, and the next run finishes from there."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from http_helpers import NASTY, SNOW_USER, snow_yaml
+
+from udc.config import load_config
+from udc.simulators.base import FAULT_KINDS
+from udc.simulators.servicenow import ServiceNowSim
+from udc.store import SqliteStore
+from udc.sync.engine import Engine, RunSummary
+
+TABLES = ("incident", "problem", "change_request")
+
+
+def run(sim: Any, tmp_path: Path, **pipeline: Any) -> tuple[RunSummary, SqliteStore]:
+    path = tmp_path / "udc.yaml"
+    path.write_text(snow_yaml(sim.url, str(tmp_path / "udc.db"), tables=f"[{', '.join(TABLES)}]", **pipeline))
+    store = SqliteStore(tmp_path / "udc.db")
+    return Engine(load_config(path), store).sync("p"), store
+
+
+def snapshot(store: SqliteStore, table: str) -> dict[str, str]:
+    return {pk: record["sys_updated_on"] for pk, record, deleted in store.iter_records(f"snow/{table}")
+            if not deleted}
+
+
+def truth(sim: Any, table: str) -> dict[str, str]:
+    return {r["sys_id"]: r["sys_updated_on"] for r in sim.records(table)}
+
+
+@pytest.fixture
+def bigger(snow_env: None) -> Iterator[ServiceNowSim]:
+    sim = ServiceNowSim(seed=5, counts={"incident": 900, "problem": 60, "change_request": 40},
+                        users={SNOW_USER: NASTY})
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+def test_historical_sync_under_twenty_percent_mixed_faults_is_exact(bigger: ServiceNowSim, tmp_path: Path) -> None:
+    snow = bigger
+    snow.faults.retry_after, snow.faults.slow_seconds = 1, 1.0
+    snow.faults.randomly(0.2, FAULT_KINDS, seed=11)
+    started = time.monotonic()
+    summary, store = run(snow, tmp_path, batch_size=10, request_timeout=0.3, max_retries=30, retry_budget=5000)
+    elapsed = time.monotonic() - started
+    assert summary.status == "succeeded", [s.error for s in summary.streams]
+    for table in TABLES:
+        assert snapshot(store, table) == truth(snow, table), table
+    assert not any(s.quarantined for s in summary.streams)
+    fired = set(snow.faults.fired)
+    assert fired == set(FAULT_KINDS), f"not every fault kind was exercised: {set(FAULT_KINDS) - fired}"
+    assert summary.retries >= len(snow.faults.fired) - snow.faults.fired.count("502")  # every fault was survived
+    assert len(snow.requests) > 100 and len(snow.faults.fired) / len(snow.requests) > 0.15
+    assert elapsed < 60
+
+
+def test_spent_retry_budget_fails_cleanly_and_the_next_run_resumes(snow: Any, tmp_path: Path) -> None:
+    # the instance starts failing after a few pages of the run
+    snow.on_request(8, lambda request: snow.faults.randomly(1.0, ["503"]))
+    summary, store = run(snow, tmp_path, batch_size=20, retry_budget=5, max_retries=3)
+    assert summary.status == "failed"
+    errors = " ".join(s.error for s in summary.streams)
+    assert "retry budget of 5 retries" in errors and "progress up to the last stored page is kept" in errors
+    kept = sum(len(snapshot(store, t)) for t in TABLES)
+    assert kept > 0
+    positions = store.all_state("p")
+    assert any(value.get("position") for value in positions.values())
+
+    snow.faults.clear()
+    before = len(snow.requests)
+    summary, store = run(snow, tmp_path, batch_size=20, retry_budget=5, max_retries=3)
+    assert summary.status == "succeeded"
+    for table in TABLES:
+        assert snapshot(store, table) == truth(snow, table)
+    resumed = [r for r in snow.requests[before:] if r.path.endswith("/incident")]
+    assert "^NQ" in (resumed[0].arg("sysparm_query") or "")  # continued after its keyset, not from the start
+    assert sum(len(snapshot(store, t)) for t in TABLES) - kept < sum(len(truth(snow, t)) for t in TABLES)
