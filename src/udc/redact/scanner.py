@@ -20,6 +20,7 @@ from udc.redact.context import WINDOW, ContextIndex
 from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
 _HAS_DIGIT = re.compile(r"[0-9]")
+_NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
 _HEX = frozenset("0123456789abcdefABCDEF")
 _EMPTY: frozenset[str] = frozenset()
 
@@ -95,9 +96,7 @@ class Scanner:
                 number = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
                 continue
-            valid = phonenumbers.is_valid_number_for_region(number, region) if region else \
-                phonenumbers.is_valid_number(number)
-            if valid:
+            if phonenumbers.is_valid_number(number):
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return None
 
@@ -107,7 +106,7 @@ class Scanner:
                     field_types: frozenset[str]) -> list[Finding]:
         found: list[Finding] = []
         for etype in field_types & entities:  # the field name is the context: look through the whole value
-            found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m)))
+            found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m, 0)))
         for etype, ends in ctx.by_type.items():
             if etype not in entities or etype in field_types:
                 continue
@@ -115,12 +114,12 @@ class Scanner:
                 for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + WINDOW + 40)):
                     if m.start() - end > WINDOW:
                         break
-                    if f := self._context_value(etype, text, m):
+                    if f := self._context_value(etype, text, m, m.start() - end):
                         found.append(f)
                         break
         return found
 
-    def _context_value(self, etype: str, text: str, m: re.Match[str]) -> Finding | None:
+    def _context_value(self, etype: str, text: str, m: re.Match[str], distance: int) -> Finding | None:
         start, end = m.span()
         if etype in (E.PHONE, E.CREDIT_CARD):
             start = _with_prefix(text, start)
@@ -130,9 +129,13 @@ class Scanner:
         if etype == E.US_SSN:
             key = digits if P.SSN_ANY.fullmatch(value) and V.us_ssn(digits) else None
         elif etype == E.CREDIT_CARD:  # context admits 12-13 digit cards and any layout
-            key = digits if V.credit_card(digits) else None
-        elif etype == E.PHONE:  # the context-free pass takes formatted numbers; context adds bare digit strings
-            key = self.phone_key(value) if value.isdigit() and 7 <= len(digits) <= 15 else None
+            key = digits if V.credit_card(digits) or V.credit_card_in_context(digits) else None
+        elif etype == E.PHONE and 7 <= len(digits) <= 15:
+            # right after "Phone:" / "call me at", any number-shaped value is one, valid in a configured region or not
+            if distance <= _NEAR and not _inside(start, end, self._lookalikes(text)):
+                key = self.phone_key(value) or ("+" if value.startswith("+") else "") + digits
+            elif value.isdigit():  # farther away: a bare digit string that is valid (formatted ones need no context)
+                key = self.phone_key(value)
         elif etype == E.UK_NHS:
             key = digits if P.NHS_SHAPE.fullmatch(value) and V.uk_nhs(digits) else None
         elif etype == E.ABA_ROUTING:
@@ -150,6 +153,10 @@ class Scanner:
         elif etype == E.US_DRIVER_LICENSE:
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
         return Finding(start, end, etype, key) if key else None
+
+    @staticmethod
+    def _lookalikes(text: str) -> list[tuple[int, int]]:
+        return lookalike_spans(text)
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
 
@@ -377,6 +384,10 @@ def _card_layout(run: str, groups: list[tuple[int, int]]) -> bool:
         else:
             merged.append(end - start)
     return ok(merged)
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
 
 
 def _gaps(start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -56,7 +56,14 @@ def card_issuer_ok(digits: str) -> bool:
 
 
 def credit_card(digits: str) -> bool:
+    """A card number anywhere: a known scheme's prefix and length, and the Luhn check."""
     return 12 <= len(digits) <= 19 and len(set(digits)) > 1 and card_issuer_ok(digits) and luhn(digits)
+
+
+def credit_card_in_context(digits: str) -> bool:
+    """After a word like "card" or "credit": any Luhn-valid 12-19 digit number whose first digit is a payment
+    industry (2-6), so unassigned or newly issued ranges are not missed."""
+    return 12 <= len(digits) <= 19 and digits[0] in "23456" and len(set(digits)) > 1 and luhn(digits)
 
 
 # --- bank accounts ----------------------------------------------------------------------------------------------
