@@ -223,7 +223,3 @@ def demo(workdir: Annotated[Path, typer.Option(help="Where the demo config and d
     from udc.demo import run_demo
 
     run_demo(workdir, records, out)
-
-
-def main() -> None:  # pragma: no cover
-    app()

@@ -81,6 +81,19 @@ class Dictionary:
             self._fields[table] = {r["element"]: _ref_name(r.get("reference")) for r in rows}
         return self._fields[table]
 
+    def family(self, table: str) -> list[str]:
+        """The table and every table extending it (their deletes are audited under the child's name)."""
+        children: dict[str, list[str]] = {}
+        for name, info in self.tables().items():
+            if info["parent"]:
+                children.setdefault(info["parent"], []).append(name)
+        family, todo = [], [table]
+        while todo:
+            current = todo.pop()
+            family.append(current)
+            todo.extend(children.get(current, []))
+        return sorted(family)
+
     def fields(self, table: str) -> dict[str, str]:
         merged: dict[str, str] = {}
         seen = set()
@@ -182,6 +195,11 @@ class TableStream:
             rows = orjson.loads(response.content)["result"]
             count = response.headers.get("x-total-count")
             more = _has_next(response)
+            if offset and count != total:
+                # Rows joined or left the result set while we stepped over hidden ones: offsets shifted under us.
+                # Start again from the keyset (still exact) rather than risk skipping a row.
+                offset, total = 0, None
+                continue
             if rows:
                 last = rows[-1]
                 pos = Position(cursor_str(last[CURSOR]), last[KEY])
@@ -194,11 +212,7 @@ class TableStream:
             if not more:
                 return
             yield Page(position=None)  # every row on this page was hidden by ACLs: step over them
-            if total is not None and count is not None and count != total:
-                offset = 0  # rows left or joined the window while we stepped: re-scan from the keyset, lose none
-            else:
-                offset += limit
-            total = count
+            offset, total = offset + limit, count
 
     def _isolate(self, query: str, offset: int, error: HttpError) -> Page:
         """A single record fails: fetch it without its large free-text fields, else quarantine it by key."""
@@ -242,6 +256,7 @@ class DeleteStream:
     connector: str
     table: str
     batch_size: int
+    classes: list[str]  # the table and its descendants: sys_audit_delete names the record's own class
     name: str = ""
     dataset: str = ""
     primary_key: str = KEY
@@ -258,7 +273,7 @@ class DeleteStream:
         pos = resume or Position(cursor_str(window.start or parse_time("1970-01-01")), "")
         end = snow_time(window.end)
         while True:
-            start, base = snow_time(parse_time(pos.cursor)), f"tablename={self.table}^"
+            start, base = snow_time(parse_time(pos.cursor)), f"tablenameIN{','.join(self.classes)}^"
             if pos.pk:
                 clause = (f"{base}sys_created_on>{start}^sys_created_on<{end}"
                           f"^NQ{base}sys_created_on={start}^sys_id>{pos.pk}^sys_created_on<{end}")
@@ -305,7 +320,12 @@ class ServiceNowSource:
             fields = self._fields(spec, known)
             streams.append(TableStream(self.client, self.name, spec, self.pipeline.batch_size, fields,
                                        all_fields=sorted(known) or None))
-            streams.append(DeleteStream(self.client, self.name, spec.name, self.pipeline.batch_size))
+            family = self.dictionary.family(spec.name) if tables else [spec.name]
+            streams.append(DeleteStream(self.client, self.name, spec.name, self.pipeline.batch_size, family))
+        if not self.client.get_json(TABLE_API + "sys_audit_delete", {"sysparm_limit": 1, "sysparm_fields": "sys_id"}
+                                    )["result"]:
+            self.notes.append("no deletions are visible in sys_audit_delete: either nothing was ever deleted, or the "
+                              "account cannot read it — grant read on sys_audit_delete so deletes become tombstones")
         if not tables:
             self.notes.append("field names in fields/filter were not checked: the account cannot read "
                               "sys_db_object/sys_dictionary (grant read on them so typos are caught before a sync)")
