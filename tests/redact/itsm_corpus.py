@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (generated-text templates read better unbroken)
 """PII-free ITSM text for false-positive tests and the redaction benchmark.
 
 Incidents, work notes, change plans, log lines, Java/Python/.NET/Go/JS stack traces and CMDB rows, full of the
@@ -23,8 +24,9 @@ ERRORS = [
     "Connection refused (errno 111)", "0x80070005 Access is denied", "disk quota exceeded", "ECONNRESET",
     "SSL_ERROR_SYSCALL", "Too many open files (EMFILE)", "KafkaException: Broker not available",
 ]
-WORDS = ("the service was restarted and the queue drained normally after the change window closed; monitoring shows "
-         "latency back under the threshold and no further alerts were raised by the synthetic checks").split()
+WORDS = ["the", "service", "was", "restarted", "and", "queue", "drained", "normally", "after", "change", "window",
+         "closed;", "monitoring", "shows", "latency", "back", "under", "threshold", "no", "further", "alerts", "were",
+         "raised", "by", "synthetic", "checks"]
 
 
 class Corpus:

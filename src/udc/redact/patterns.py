@@ -19,6 +19,7 @@ DIGIT_RUN = re.compile(
     r"(?:[0-9]|[ \-.\t\u00a0](?=[0-9])|\r?\n(?=[0-9])|\)[ \-.]?(?=[0-9])|[ \-.]?\([0-9]{1,5}\)[ \-.]?(?=[0-9])){0,40}"
     r"(?:[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6})?(?![\w])"  # a phone extension: 345-899-3560x4587
 )
+EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6}$")
 DIGITS = re.compile(r"[0-9]+")
 NON_DIGITS = re.compile(r"[^0-9]+")
 
@@ -34,7 +35,8 @@ IPV4 = re.compile(r"[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9
 # From the first colon on (a literal prefix the engine finds fast); the caller extends left over hex digits.
 IPV6_TAIL = re.compile(r":(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}(?![\w:])")
 # The third character of an IBAN (first check digit), with its two letters checked behind it.
-IBAN_CHECK_DIGITS = re.compile(r"[0-9](?<=(?<![A-Za-z0-9])[A-Za-z]{2}[0-9])[0-9](?=[ \-]?[A-Za-z0-9])")
+# Not inside an identifier (pod-be57c643..., file_gb82...): no letter, digit, "-", "_", "." or "/" before it.
+IBAN_CHECK_DIGITS = re.compile(r"[0-9](?<=(?<![A-Za-z0-9\-_./])[A-Za-z]{2}[0-9])[0-9](?= ?[A-Za-z0-9])")
 
 SSN_DASHED = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
 SSN_ANY = re.compile(r"\d{3}([ \-.]?)\d{2}\1\d{4}")

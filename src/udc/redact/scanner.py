@@ -88,9 +88,11 @@ class Scanner:
         if text.lstrip().startswith("+"):
             regions = [None]
         else:
-            digits = P.NON_DIGITS.sub("", text)
+            digits = P.NON_DIGITS.sub("", P.EXTENSION.sub("", text))
             # cheap first: only regions where a number of this length, with this trunk or exit prefix, can exist
             regions = [r for r, plan in self._dial_plans.items() if plan.admits(digits)]
+            if not regions:
+                return None
         for region in regions:
             try:
                 number = phonenumbers.parse(text, region)
@@ -99,6 +101,9 @@ class Scanner:
             if phonenumbers.is_valid_number(number):
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return None
+
+    def _dialable(self, digits: str) -> bool:
+        return any(plan.admits(digits) for plan in self._dial_plans.values())
 
     # --- context-only identifiers (raw text) --------------------------------------------------------------------
 
@@ -234,7 +239,10 @@ class Scanner:
         found: list[Finding] = []
         i = 1 if run.startswith("+") else 0  # "+44 20 ..." is a phone number, never a card
         while i < len(groups):
-            for j in range(len(groups), i, -1):
+            if groups[i][1] - groups[i][0] not in _CARD_FIRST_GROUP:
+                i += 1
+                continue
+            for j in range(min(len(groups), i + 5), i, -1):  # no card layout has more than five groups
                 digits = "".join(run[s:e] for s, e in groups[i:j])
                 if 14 <= len(digits) <= 19 and _card_layout(run, groups[i:j]) and V.credit_card(digits):
                     found.append(Finding(offset + groups[i][0], offset + groups[j - 1][1], E.CREDIT_CARD, digits))
@@ -259,10 +267,15 @@ class Scanner:
         i = 0
         while i < len(groups):
             for j in range(min(len(groups), i + 6), i + 1, -1):
+                if any(e - s < 2 for s, e in groups[i + 1:j]):  # only a country or trunk code is a single digit
+                    continue
                 start, end = groups[i][0], groups[j - 1][1]
                 while start > 0 and text[start - 1] in "+(":  # keep a leading "+" or "(" with its number
                     start -= 1
-                if 7 <= sum(e - s for s, e in groups[i:j]) <= 15 and (key := self.phone_key(text[start:end])):
+                digits = "".join(text[s:e] for s, e in groups[i:j])
+                if not 7 <= len(digits) <= 15 or not (text[start] == "+" or self._dialable(digits)):
+                    continue
+                if key := self.phone_key(text[start:end]):
                     found.append(Finding(lead + start, lead + end, E.PHONE, key))
                     i = j - 1
                     break
@@ -350,7 +363,8 @@ def _month_number(text: str) -> int | None:
 
 
 def _collect_alnum(text: str, start: int, length: int) -> tuple[int, str]:
-    """From `start`, `length` alphanumerics allowing single spaces or dashes between them; (end, compact) or (0, "")."""
+    """From `start`, `length` alphanumerics allowing single spaces between them, ending at a boundary;
+    (end, compact) or (0, "")."""
     chars: list[str] = []
     i = start
     n = len(text)
@@ -358,14 +372,17 @@ def _collect_alnum(text: str, start: int, length: int) -> tuple[int, str]:
         ch = text[i]
         if ch.isascii() and ch.isalnum():
             chars.append(ch)
-        elif ch in " -" and chars and i + 1 < n and text[i + 1].isascii() and text[i + 1].isalnum():
-            pass
-        else:
+        elif not (ch == " " and chars and i + 1 < n and text[i + 1].isascii() and text[i + 1].isalnum()):
             return 0, ""
         i += 1
-    if len(chars) < length or (i < n and text[i].isascii() and text[i].isalnum()):
+    if len(chars) < length:
+        return 0, ""
+    if i < n and (text[i].isalnum() or text[i] in "-_/" or (text[i] == "." and i + 1 < n and text[i + 1].isalnum())):
         return 0, ""
     return i, "".join(chars)
+
+
+_CARD_FIRST_GROUP = frozenset({4, *range(8, 20)})  # printed 4-4-4-4 / 4-6-5, unbroken, or wrapped mid-number
 
 
 def _card_layout(run: str, groups: list[tuple[int, int]]) -> bool:
