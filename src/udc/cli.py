@@ -201,6 +201,23 @@ def discover(connector: Annotated[str, typer.Option("--connector", help="Connect
         out.print(f"[bold]{name}[/]" + (f": {', '.join(fields)}" if fields else ""), highlight=False)
 
 
+@app.command()
+@guarded
+def check(connector: Annotated[str, typer.Option("--connector", help="Connector name.")],
+          config: ConfigOpt = Path(DEFAULT_CONFIG),
+          json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False) -> None:
+    """Diagnose a connector: the troubleshooting playbook, with a verdict and the fix (exit 1 when unhealthy)."""
+    from udc.check import print_report, run_check
+
+    report = run_check(load_config(config), connector)
+    if json_out:
+        out.print_json(orjson.dumps(report.to_json()).decode())
+    else:
+        print_report(report, out)
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
 @config_app.command("validate")
 @guarded
 def config_validate(config: ConfigOpt = Path(DEFAULT_CONFIG)) -> None:

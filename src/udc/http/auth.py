@@ -133,7 +133,7 @@ class OAuth(httpx.Auth):
         except orjson.JSONDecodeError:
             pass
         said = f" ({error}{': ' + description if description else ''})" if error else ""
-        if response.status_code in (404, 405):
+        if response.status_code in (404, 405) or not error:  # not an OAuth endpoint's answer
             hint = ("the token URL is wrong: it must match your instance (ServiceNow: https://<instance>/oauth_token.do;"
                     " Salesforce: https://<my_domain>.my.salesforce.com/services/oauth2/token)")
         elif error == "invalid_grant" and self._form.get("grant_type") == "password":

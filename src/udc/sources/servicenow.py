@@ -381,3 +381,10 @@ def discover(name: str, connector: ServiceNowConnector, pipeline: Pipeline, tabl
         return {t: [] for t in sorted(tables)}
     finally:
         client.close()
+
+
+def check(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> list[Any]:
+    """`udc check`: the product doc's troubleshooting playbook for ServiceNow (see udc.sources.servicenow_check)."""
+    from udc.sources.servicenow_check import run
+
+    return list(run(name, connector, pipeline))
