@@ -22,6 +22,7 @@ from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Page, Position, Source, Stream, Window
 from udc.store import PageWrite, SqliteStore, UpsertCounts
+from udc.sync.prefetch import prefetch
 from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.sync")
@@ -127,7 +128,20 @@ class Engine:
         self.workers = workers
 
     def sync(self, pipeline_name: str, now: datetime | None = None) -> RunSummary:
+        """One historical pass or incremental cycle. Two syncs of one pipeline never overlap: the second raises
+        LockHeld (the lock is an flock, so a killed holder never leaves it stale). A historical pipeline with an
+        `end_date` runs as a one-time backfill of [start_date, end_date) in the chunk ledger."""
         pipeline = self.config.pipeline(pipeline_name)
+        from udc.sync.locks import NamedLock
+
+        with NamedLock(self.store.path, f"pipeline-{pipeline_name}"):
+            if pipeline.mode == "historical" and pipeline.end_date is not None:
+                from udc.sync.backfill import run_historical_range
+
+                return run_historical_range(self, pipeline_name)
+            return self._sync(pipeline_name, pipeline, now)
+
+    def _sync(self, pipeline_name: str, pipeline: Pipeline, now: datetime | None) -> RunSummary:
         now = now or utcnow()
         source = build_source(self.config, pipeline_name)
         run_id = self.store.begin_run(pipeline_name, pipeline.mode)
@@ -195,7 +209,7 @@ class Engine:
             window = spec.window
             result.window = (cursor_str(window.start) if window.start else None, cursor_str(window.end))
             self.on_progress(result)
-            for page in stream.read(window, spec.resume):
+            for page in prefetch(stream.read(window, spec.resume)):
                 self._store_page(spec, stream, page, result, run_id, redactor)
                 if should_stop():
                     result.status = "stopped"

@@ -1,0 +1,499 @@
+"""Date-range backfills: re-pull [start, end) of an existing pipeline in chunks, from a durable chunk ledger.
+
+The range is cut into chunks (a day by default) recorded in the store's `chunks` table. N chunks run at a time in
+a thread pool, each reading every stream of the pipeline (or the chosen tables) over its window through the
+engine's own page loop. A chunk's per-stream position — with its row, tombstone and page tallies — lives in the
+state row `backfill:<id>` / `<chunk>:<stream>` and commits in the same transaction as the page's records
+(invariant 1), so a chunk that was running in a killed process is simply run again and continues after its last
+stored page. A chunk's status only becomes `done` after every stream's final state has committed.
+
+A backfill never touches the incremental cursor (invariant 5): its positions live under their own owner, and the
+newest-wins upsert (invariant 2) keeps an older copy it reads from replacing a newer one the incremental sync stored.
+
+With an off-peak window, chunks start only while the window is open; running chunks stop after their current page
+when it closes (their progress is kept, the attempt is not counted) and the backfill waits for the next opening.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from udc.config import Config
+from udc.errors import ConfigError, QuotaExhausted, RetryBudgetExceeded, UdcError
+from udc.secrets import scrub
+from udc.sources import build_source
+from udc.sources.base import Position, Stream, Window
+from udc.store import SqliteStore
+from udc.sync.engine import Engine, ProgressHook, RunSummary, Stop, StreamPass, StreamResult
+from udc.sync.locks import LockHeld, NamedLock
+from udc.sync.windows import OffPeak, split_range
+from udc.timeutil import cursor_str, parse_time, utcnow
+
+log = logging.getLogger("udc.backfill")
+
+DEFAULT_CHUNK = timedelta(days=1)
+DEFAULT_PARALLEL = 4
+DEFAULT_ATTEMPTS = 3
+MAX_HISTORICAL_CHUNKS = 366  # a historical run with end_date: daily chunks, coarser beyond a year
+UNFINISHED = ("queued", "running", "waiting", "stopped")  # what `udc run` picks up
+Clock = Callable[[], datetime]
+
+
+def state_owner(backfill_id: int) -> str:
+    return f"backfill:{backfill_id}"
+
+
+def chunk_key(seq: int, stream: Stream | str) -> str:
+    return f"{seq}:{stream if isinstance(stream, str) else stream.name}"
+
+
+def table_of(stream: Stream) -> str:
+    return stream.dataset.split("/", 1)[-1]
+
+
+def lock_for(store: SqliteStore, backfill_id: int) -> NamedLock:
+    return NamedLock(store.path, f"backfill-{backfill_id}")
+
+
+def create_backfill(config: Config, store: SqliteStore, pipeline: str, start: datetime | None, end: datetime, *,
+                    tables: list[str] | None = None, chunk: timedelta = DEFAULT_CHUNK,
+                    parallel: int = DEFAULT_PARALLEL, window: OffPeak | None = None,
+                    max_attempts: int = DEFAULT_ATTEMPTS, kind: str = "backfill") -> int:
+    """Record a backfill of [start, end) and its chunks in the ledger (status `queued`); returns its id."""
+    spec = config.pipeline(pipeline)
+    if parallel < 1 or parallel > 64:
+        raise ConfigError(f"--parallel {parallel} is out of range", "run 1 to 64 chunks at a time")
+    if max_attempts < 1:
+        raise ConfigError("attempts must be at least 1", "use --attempts 3, for example")
+    known = [t.name for t in spec.streams]
+    unknown = [t for t in tables or [] if known and t not in known]
+    if unknown:
+        raise ConfigError(f"pipeline '{pipeline}' does not sync {', '.join(unknown)}",
+                          f"pick from its tables: {', '.join(known)}")
+    pieces = split_range(start, end, chunk)
+    return store.create_backfill({
+        "pipeline": pipeline, "kind": kind, "tables": list(tables or []),
+        "range_start": cursor_str(start) if start else None, "range_end": cursor_str(end),
+        "chunk_seconds": int(chunk.total_seconds()), "parallel": parallel, "max_attempts": max_attempts,
+        "offpeak": f"{window.start:%H:%M}-{window.end:%H:%M}" if window else None,
+        "tz": window.tz.key if window else None,
+    }, [(cursor_str(a) if a else None, cursor_str(b)) for a, b in pieces])
+
+
+@dataclass
+class ChunkOutcome:
+    seq: int
+    status: str  # done, failed, paused (window closed or stop), halted (quota / retry budget)
+    results: list[StreamResult] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class BackfillReport:
+    backfill_id: int
+    status: str
+    summary: RunSummary
+    chunks_done: int = 0
+    chunks_total: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    error: str = ""
+
+
+class BackfillRunner:
+    """Runs one backfill from the ledger until every chunk is done, or failed for good, or it is stopped.
+
+    `clock` and `sleep` are injectable so off-peak behaviour is testable without waiting: `sleep(seconds)` must
+    return early when `stop` is set (the default waits on the stop event).
+    """
+
+    def __init__(self, config: Config, store: SqliteStore, backfill_id: int, *, stop: Stop | None = None,
+                 clock: Clock = utcnow, sleep: Callable[[float], None] | None = None,
+                 on_chunk: Callable[[ChunkOutcome, dict[str, Any]], None] | None = None,
+                 on_progress: ProgressHook | None = None, retry_delay: float = 5.0, parallel: int | None = None,
+                 retry_failed: bool = False) -> None:
+        rows = store.backfills(backfill_id=backfill_id)
+        if not rows:
+            raise ConfigError(f"there is no backfill #{backfill_id}", "list them with `udc backfill status`")
+        self.row = rows[0]
+        self.config, self.store, self.id = config, store, backfill_id
+        self.pipeline = self.row["pipeline"]
+        self.stop = stop or Stop()
+        self.clock = clock
+        self.sleep = sleep or self._wait
+        self.on_chunk = on_chunk or (lambda outcome, chunk: None)
+        self.parallel = parallel or int(self.row["parallel"])
+        self.retry_delay, self.retry_failed = retry_delay, retry_failed
+        self.window = OffPeak.parse(self.row["offpeak"], self.row["tz"] or "UTC") if self.row["offpeak"] else None
+        self._on_progress = on_progress or (lambda result: None)
+        self.engine = Engine(config, store, stop=self.stop, on_progress=self._progress)
+        self._totals: dict[str, StreamResult] = {}
+        self._live: dict[str, dict[int, StreamResult]] = {}
+        self._started = time.monotonic()
+        self._range = (self.row["range_start"], self.row["range_end"])
+        self._halt = ""  # set when the source says stop (quota, retry budget): every chunk stops checkpointed
+        self._lock = threading.Lock()
+
+    # -- the run --------------------------------------------------------------------------------------------------
+    def run(self) -> BackfillReport:
+        pipeline = self.config.pipeline(self.pipeline)
+        if self.row["status"] == "done":
+            return self._report("done", RunSummary(0, self.pipeline, self.row["kind"], "succeeded", []), "")
+        lock = lock_for(self.store, self.id)
+        if not lock.acquire():
+            holder = lock.holder() or {}
+            raise LockHeld(f"backfill #{self.id} is already running in process {holder.get('pid', '?')}",
+                           "watch it with `udc backfill status`; if that process is gone, run --resume again")
+        run_id = self.store.begin_run(self.pipeline, self.row["kind"])
+        summary = RunSummary(run_id, self.pipeline, self.row["kind"], "running", [])
+        started = time.monotonic()
+        source = None
+        status, error = "failed", ""
+        try:
+            chunks = self._prepare()
+            self.store.update_backfill(self.id, status="running", pid=os.getpid(), error=None,
+                                       started_at=utcnow().isoformat(), finished_at=None)
+            source = build_source(self.config, self.pipeline)
+            streams = self._select(source.streams())
+            redactor = self.engine._redactor(pipeline)
+            self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
+            summary.streams = list(self._totals.values())
+            status, error = self._dispatch(chunks, streams, run_id, redactor)
+            for total in summary.streams:
+                if total.status != "failed":
+                    total.status = {"done": "done", "failed": "done"}.get(status, "stopped")
+            summary.warnings += getattr(source, "notes", [])
+            return self._report(status, summary, error)
+        except UdcError as exc:
+            status, error = "failed", scrub(exc.message)
+            raise
+        except BaseException as exc:
+            status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            client = getattr(source, "client", None)
+            if client is not None:
+                summary.calls, summary.retries, summary.bytes = (client.stats.calls, client.stats.retries,
+                                                                 client.stats.bytes)
+            summary.seconds = round(time.monotonic() - started, 3)
+            summary.status = {"done": "succeeded"}.get(status, status)
+            if error:
+                summary.warnings.append(error)
+            for result in summary.streams:
+                summary.warnings += [f"{result.dataset} {pk}: {reason}" for pk, reason in result.quarantined]
+            self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
+                                       finished_at=utcnow().isoformat() if status == "done" else None)
+            self.store.finish_run(run_id, summary.status, summary.to_json())
+            if source is not None:
+                source.close()
+            lock.release()
+
+    def _wait(self, seconds: float) -> None:
+        self.stop.event.wait(max(0.0, seconds))
+
+    def _progress(self, result: StreamResult) -> None:
+        """Report a stream's totals over this run (settled chunks plus the ones in flight) to `on_progress`."""
+        with self._lock:
+            self._live.setdefault(result.stream, {})[id(result)] = result
+            total = self._totals.get(result.stream)
+            if total is None:
+                return
+            view = StreamResult(result.stream, result.dataset, "running", window=self._range)
+            view.rows = total.rows + sum(r.rows for r in self._live[result.stream].values())
+            view.pages = total.pages + sum(r.pages for r in self._live[result.stream].values())
+            view.seconds = round(time.monotonic() - self._started, 3)
+            view.counts.add(total.counts)
+            for live in self._live[result.stream].values():
+                view.counts.add(live.counts)
+        self._on_progress(view)
+
+    def _prepare(self) -> dict[int, dict[str, Any]]:
+        """The ledger's chunks; those left `running` by a dead process go back to pending (we hold the lock, so
+        nobody else is running them), their interrupted attempt not counted."""
+        chunks = {c["seq"]: c for c in self.store.chunks(self.id)}
+        for chunk in chunks.values():
+            if chunk["status"] == "running":
+                log.info("backfill #%d chunk %d was running in process %s, which is gone: running it again",
+                         self.id, chunk["seq"], chunk["pid"])
+                self._set(chunk, status="pending", pid=None, attempts_delta=-1 if chunk["attempts"] else 0)
+            elif chunk["status"] == "failed" and self.retry_failed:
+                self._set(chunk, status="pending", attempts_delta=-chunk["attempts"], not_before=None)
+        return chunks
+
+    def _select(self, streams: list[Stream]) -> list[Stream]:
+        wanted = self.row["tables"]
+        if not wanted:
+            return streams
+        chosen = [s for s in streams if s.name in wanted or table_of(s) in wanted]
+        missing = [t for t in wanted if not any(s.name == t or table_of(s) == t for s in streams)]
+        if missing:
+            raise ConfigError(f"pipeline '{self.pipeline}' has no table {', '.join(missing)}",
+                              f"pick from: {', '.join(sorted({table_of(s) for s in streams}))}")
+        return chosen
+
+    def _dispatch(self, chunks: dict[int, dict[str, Any]], streams: list[Stream], run_id: int, redactor: Any
+                  ) -> tuple[str, str]:
+        in_flight: dict[Future[ChunkOutcome], dict[str, Any]] = {}
+        active_base, active_from = float(self.row["active_seconds"] or 0), time.monotonic()
+        paused_for = 0.0
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix=f"backfill-{self.id}") as pool:
+            while True:
+                now = self.clock()
+                open_now = self.window is None or self.window.contains(now)
+                if not (self.stop or self._halt) and open_now:
+                    ready = sorted((c for c in chunks.values() if c["status"] == "pending" and (
+                        not c["not_before"] or parse_time(c["not_before"]) <= now)), key=lambda c: c["seq"])
+                    for chunk in ready[:self.parallel - len(in_flight)]:
+                        self._set(chunk, status="running", pid=os.getpid(), attempts_delta=1,
+                                  started_at=utcnow().isoformat())
+                        in_flight[pool.submit(self._run_chunk, chunk, streams, run_id, redactor)] = chunk
+                if not in_flight:
+                    pending = [c for c in chunks.values() if c["status"] == "pending"]
+                    if self.stop or self._halt or not pending:
+                        break
+                    if not open_now:
+                        assert self.window is not None
+                        opens = self.window.next_open(now)
+                        self.store.update_backfill(self.id, status="waiting")
+                        log.info("backfill #%d: outside %s, waiting until %s", self.id, self.window, opens)
+                        before = time.monotonic()
+                        self.sleep((opens - now).total_seconds())
+                        paused_for += time.monotonic() - before
+                        if not self.stop:
+                            self.store.update_backfill(self.id, status="running")
+                        continue
+                    soonest = min(parse_time(c["not_before"]) for c in pending if c["not_before"])
+                    self.sleep((soonest - now).total_seconds())  # a failed chunk waits out its retry delay
+                    continue
+                timeout = None
+                delayed = [parse_time(c["not_before"]) for c in chunks.values()
+                           if c["status"] == "pending" and c["not_before"]]
+                if delayed and len(in_flight) < self.parallel:  # wake up when a failed chunk may be retried
+                    timeout = max(0.0, (min(delayed) - now).total_seconds())
+                finished, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = in_flight.pop(future)
+                    self._settle(chunk, future.result())
+                active = active_base + time.monotonic() - active_from - paused_for
+                self.store.update_backfill(self.id, active_seconds=round(active, 3))
+        left = [c for c in chunks.values() if c["status"] != "done"]
+        failed = [c for c in left if c["status"] == "failed"]
+        if not left:
+            return "done", ""
+        if self._halt:
+            return "stopped", self._halt
+        if self.stop:
+            return "stopped", ""
+        return "failed", f"{len(failed)} chunk(s) failed after {self.row['max_attempts']} attempts; " \
+                         f"fix the cause, then `udc backfill --resume {self.id}` retries them"
+
+    def _should_stop(self) -> bool:
+        if self.stop or self._halt:
+            return True
+        return self.window is not None and not self.window.contains(self.clock())
+
+    def _run_chunk(self, chunk: dict[str, Any], streams: list[Stream], run_id: int, redactor: Any) -> ChunkOutcome:
+        started = time.monotonic()
+        outcome = ChunkOutcome(chunk["seq"], "done")
+        owner = state_owner(self.id)
+        start = parse_time(chunk["chunk_start"]) if chunk["chunk_start"] else None
+        end = parse_time(chunk["chunk_end"])
+        for stream in streams:
+            key = chunk_key(chunk["seq"], stream)
+            state = self.store.get_state(owner, key) or {"position": None, "rows": 0, "deleted": 0, "pages": 0}
+            result = StreamResult(stream.name, stream.dataset)
+            outcome.results.append(result)
+            if state.get("done"):
+                continue
+            resume = Position.from_json(state["position"]) if state.get("position") else None
+            spec = StreamPass(owner, key, Window(start, end), resume, state,
+                              {"position": Position(cursor_str(end)).to_json(), "done": True}, tally=True)
+            error = self.engine.run_pass(stream, spec, result, run_id, redactor, self._should_stop)
+            if isinstance(error, QuotaExhausted | RetryBudgetExceeded):
+                with self._lock:
+                    self._halt = self._halt or result.error
+                outcome.status, outcome.error = "halted", result.error
+                break
+            if result.status == "failed":
+                outcome.status, outcome.error = "failed", f"{stream.name}: {result.error}"
+                break
+            if result.status == "stopped":
+                outcome.status = "paused"
+                break
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def _settle(self, chunk: dict[str, Any], outcome: ChunkOutcome) -> None:
+        with self._lock:
+            for result in outcome.results:
+                self._live.get(result.stream, {}).pop(id(result), None)
+        for result in outcome.results:
+            total = self._totals[result.stream]
+            total.rows += result.rows
+            total.pages += result.pages
+            total.counts.add(result.counts)
+            total.quarantined += result.quarantined
+            total.seconds = round(total.seconds + result.seconds, 3)
+            total.status = "failed" if result.status == "failed" else total.status
+        tallies = self._tallies(chunk["seq"])
+        seconds = round(float(chunk["seconds"] or 0) + outcome.seconds, 3)
+        common: dict[str, Any] = {"rows": tallies[0], "pages": tallies[1], "pid": None, "seconds": seconds}
+        if outcome.status == "done":
+            self._set(chunk, status="done", finished_at=utcnow().isoformat(), not_before=None, **common)
+        elif outcome.status in ("paused", "halted"):  # not the chunk's fault: the attempt does not count
+            self._set(chunk, status="pending", attempts_delta=-1, **common)
+        else:
+            errors = [*chunk["errors"], {"attempt": chunk["attempts"], "at": utcnow().isoformat(),
+                                         "error": outcome.error}][-10:]
+            if chunk["attempts"] >= int(self.row["max_attempts"]):
+                self._set(chunk, status="failed", errors=errors, finished_at=utcnow().isoformat(), **common)
+            else:
+                retry_at = self.clock() + timedelta(seconds=self.retry_delay * chunk["attempts"])
+                self._set(chunk, status="pending", errors=errors, not_before=retry_at.isoformat(), **common)
+            log.warning("backfill #%d chunk %d attempt %d failed: %s", self.id, chunk["seq"], chunk["attempts"],
+                        outcome.error)
+        self.on_chunk(outcome, chunk)
+
+    def _tallies(self, seq: int) -> tuple[dict[str, dict[str, int]], int]:
+        """Rows and tombstones per table, and pages, that chunk `seq` has stored (from its committed states)."""
+        rows: dict[str, dict[str, int]] = {}
+        pages = 0
+        prefix = f"{seq}:"
+        for key, value in self.store.all_state(state_owner(self.id)).items():
+            if not key.startswith(prefix):
+                continue
+            table = _table_from_key(key[len(prefix):])
+            entry = rows.setdefault(table, {"rows": 0, "deleted": 0})
+            entry["rows"] += int(value.get("rows", 0))
+            entry["deleted"] += int(value.get("deleted", 0))
+            pages += int(value.get("pages", 0))
+        return rows, pages
+
+    def _set(self, chunk: dict[str, Any], **values: Any) -> None:
+        self.store.update_chunk(self.id, chunk["seq"], **values)
+        delta = values.pop("attempts_delta", 0)
+        chunk.update(values)
+        chunk["attempts"] += delta
+
+    def _report(self, status: str, summary: RunSummary, error: str) -> BackfillReport:
+        chunks = self.store.chunks(self.id)
+        failed = [c for c in chunks if c["status"] == "failed"]
+        return BackfillReport(self.id, status, summary, sum(c["status"] == "done" for c in chunks), len(chunks),
+                              failed, error)
+
+
+def _table_from_key(stream_name: str) -> str:
+    """`incident.deletes` → `incident`: a delete stream's tombstones belong to its table."""
+    return stream_name.split(".", 1)[0]
+
+
+# -- monitoring ---------------------------------------------------------------------------------------------------
+def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Everything `udc backfill status ID` shows: chunk completion, rows per table (including the partial progress
+    of running chunks, read from their committed state), failed chunks with their errors, rate and ETA."""
+    rows = store.backfills(backfill_id=backfill_id)
+    if not rows:
+        raise ConfigError(f"there is no backfill #{backfill_id}", "list them with `udc backfill status`")
+    item = dict(rows[0])
+    chunks = store.chunks(backfill_id)
+    tables: dict[str, dict[str, int]] = {}
+    pages = 0
+    for key, value in store.all_state(state_owner(backfill_id)).items():
+        table = _table_from_key(key.split(":", 1)[1])
+        entry = tables.setdefault(table, {"rows": 0, "deleted": 0})
+        entry["rows"] += int(value.get("rows", 0))
+        entry["deleted"] += int(value.get("deleted", 0))
+        pages += int(value.get("pages", 0))
+    by_status: dict[str, int] = {}
+    for chunk in chunks:
+        by_status[chunk["status"]] = by_status.get(chunk["status"], 0) + 1
+    done = by_status.get("done", 0)
+    live = item["status"] in ("running", "waiting") and _alive(item["pid"]) and lock_for(store, backfill_id).holder()
+    if item["status"] in ("running", "waiting") and not live:
+        item["status"] = "interrupted"  # its process died: `udc backfill --resume ID` (or `udc run`) continues it
+    total_rows = sum(t["rows"] + t["deleted"] for t in tables.values())
+    active = float(item["active_seconds"] or 0)
+    rate = total_rows / active if active > 0 else None
+    chunk_rate = done / active if active > 0 and done else None
+    remaining = len(chunks) - done - by_status.get("failed", 0)
+    eta = remaining / chunk_rate if chunk_rate and remaining else (0.0 if not remaining else None)
+    item.update({
+        "chunks_total": len(chunks), "chunks_done": done, "chunks": by_status, "tables": tables, "pages": pages,
+        "rows": total_rows, "rate": round(rate, 1) if rate is not None else None,
+        "eta_seconds": round(eta, 1) if eta is not None else None,
+        "running": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"]}
+                    for c in chunks if c["status"] == "running"],
+        "failed": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"],
+                    "errors": c["errors"]} for c in chunks if c["status"] == "failed"],
+        "retrying": [{"seq": c["seq"], "attempts": c["attempts"], "errors": c["errors"]}
+                     for c in chunks if c["status"] == "pending" and c["errors"]],
+    })
+    if item["offpeak"]:
+        window = OffPeak.parse(item["offpeak"], item["tz"] or "UTC")
+        at = now or utcnow()
+        item["window_open"] = window.contains(at)
+        item["window_next_open"] = window.next_open(at).isoformat()
+    return item
+
+
+def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
+    result = []
+    for row in store.backfills(pipeline):
+        if active_only and row["status"] in ("done", "failed", "cancelled"):
+            continue
+        result.append(backfill_status(store, row["id"]))
+    return result
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -- historical runs with an end date -----------------------------------------------------------------------------
+def historical_chunk(start: datetime | None, end: datetime) -> timedelta:
+    """Daily chunks, coarser when the range is longer than MAX_HISTORICAL_CHUNKS days."""
+    if start is None:
+        return end - datetime(1970, 1, 1, tzinfo=end.tzinfo)
+    days = max(1, math.ceil((end - start) / DEFAULT_CHUNK / MAX_HISTORICAL_CHUNKS))
+    return DEFAULT_CHUNK * days
+
+
+def run_historical_range(engine: Engine, pipeline_name: str) -> RunSummary:
+    """A historical pipeline with `end_date` is a one-time backfill of [start_date, end_date): it lives in the
+    chunk ledger (kind `historical`), so it resumes after a crash and shows in the same monitoring."""
+    pipeline = engine.config.pipeline(pipeline_name)
+    assert pipeline.end_date is not None
+    start = parse_time(pipeline.start_date) if pipeline.start_date else None
+    end = parse_time(pipeline.end_date)
+    wanted = (cursor_str(start) if start else None, cursor_str(end))
+    backfill_id = next((b["id"] for b in reversed(engine.store.backfills(pipeline_name))
+                        if b["kind"] == "historical" and b["status"] != "done"
+                        and (b["range_start"], b["range_end"]) == wanted), None)
+    if backfill_id is None:
+        backfill_id = create_backfill(engine.config, engine.store, pipeline_name, start, end,
+                                      chunk=historical_chunk(start, end), parallel=engine.workers,
+                                      kind="historical")
+    runner = BackfillRunner(engine.config, engine.store, backfill_id, stop=engine.stop,
+                            on_progress=engine.on_progress, parallel=engine.workers, retry_failed=True)
+    return runner.run().summary
+
+
+__all__ = ["BackfillReport", "BackfillRunner", "ChunkOutcome", "backfill_status", "create_backfill",
+           "list_backfills", "run_historical_range"]

@@ -1,0 +1,113 @@
+"""Named exclusive locks that survive crashes: `flock` on a file beside the database.
+
+The kernel releases an `flock` when its holder exits for any reason, kill -9 included, so a lock left by a dead
+process is never stale: the next taker simply gets it (and overwrites the dead holder's pid in the file). `flock`
+locks belong to an open file description, so two threads of one process exclude each other as well.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import socket
+from pathlib import Path
+from types import TracebackType
+
+import orjson
+
+from udc.errors import UdcError
+from udc.timeutil import utcnow
+
+
+class LockHeld(UdcError):
+    """Another live process (or thread) holds the lock."""
+
+
+def lock_dir(store_path: Path) -> Path:
+    return store_path.parent / f"{store_path.name}.locks"
+
+
+class NamedLock:
+    """`with NamedLock(store.path, "pipeline-x"):` — or `acquire()` / `release()`."""
+
+    def __init__(self, store_path: Path, name: str) -> None:
+        self.name = name
+        self.path = lock_dir(Path(store_path)) / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".lock")
+        self._fd: int | None = None
+        self.previous: dict[str, object] | None = None  # the holder recorded in the file before we took it
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; False when a live holder has it."""
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.previous = _parse(os.pread(fd, 4096, 0))
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": utcnow().isoformat()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, orjson.dumps(info), 0)
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)  # closing the descriptor drops the flock
+
+    def holder(self) -> dict[str, object] | None:
+        """Who holds the lock now (pid, host, since), or None when it is free."""
+        if self._fd is not None:
+            return {"pid": os.getpid(), "host": socket.gethostname()}
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return _parse(os.pread(fd, 4096, 0)) or {"pid": None}
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> NamedLock:
+        if not self.acquire():
+            holder = self.holder() or {}
+            raise LockHeld(f"'{self.name}' is already running (process {holder.get('pid', '?')} since "
+                           f"{str(holder.get('since', '?'))[:19]})",
+                           "wait for it to finish or stop that process; a killed process releases the lock")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+def _parse(data: bytes) -> dict[str, object] | None:
+    try:
+        value = orjson.loads(data) if data.strip() else None
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+__all__ = ["LockHeld", "NamedLock", "lock_dir"]
