@@ -21,12 +21,16 @@ from udc.errors import ConfigError, UdcError
 from udc.progress import RunProgress, setup_logging
 from udc.secrets import scrub
 from udc.store import SqliteStore, open_store
+from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine, RunSummary, Stop
 
 app = typer.Typer(help="udc — sync ServiceNow, Jira, Confluence and Salesforce into a local knowledge store.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 config_app = typer.Typer(help="Check and describe udc.yaml.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+backfill_app = typer.Typer(help="Re-pull a date range of a pipeline in chunks; `status` watches backfills.",
+                           invoke_without_command=True, no_args_is_help=True)
+app.add_typer(backfill_app, name="backfill")
 out = Console()
 err = Console(stderr=True)
 
@@ -141,6 +145,10 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
             out.print(f"  [yellow]quarantined[/] {dataset} {pk}: {reason}", highlight=False)
         for dataset, entities in item["redactions"].items():
             out.print(f"  redacted in {dataset}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(entities.items())))
+        for bf in item["backfills"]:
+            out.print(f"  backfill #{bf['id']} {bf['status']} {(bf['range_start'] or '…')[:10]} → "
+                      f"{bf['range_end'][:10]}: {bf['chunks_done']}/{bf['chunks_total']} chunks, {bf['rows']:,} rows"
+                      + (f", ETA {bf['eta_seconds']:,.0f}s" if bf.get("eta_seconds") else ""), highlight=False)
 
 
 def pipeline_status(cfg: Config, store: SqliteStore, name: str) -> dict[str, Any]:
@@ -148,7 +156,8 @@ def pipeline_status(cfg: Config, store: SqliteStore, name: str) -> dict[str, Any
     prefix = f"{pipeline.connector}/"
     return {"connector": pipeline.connector, "mode": pipeline.mode, "runs": store.runs(name, limit=5),
             "state": store.all_state(name), "datasets": store.dataset_counts(prefix),
-            "quarantined": store.quarantined(prefix), "redactions": store.redaction_totals(prefix)}
+            "quarantined": store.quarantined(prefix), "redactions": store.redaction_totals(prefix),
+            "backfills": list_backfills(store, name, active_only=True)}
 
 
 @app.command()
@@ -240,3 +249,11 @@ def demo(workdir: Annotated[Path, typer.Option(help="Where the demo config and d
     from udc.demo import run_demo
 
     run_demo(workdir, records, out)
+
+
+# `udc backfill`, `udc backfill status` and `udc run` live in udc.backfill_cli (it imports the helpers above lazily)
+from udc import backfill_cli  # noqa: E402
+
+backfill_app.callback()(guarded(backfill_cli.backfill))
+backfill_app.command("status")(guarded(backfill_cli.status))
+app.command("run")(guarded(backfill_cli.run))

@@ -1,0 +1,196 @@
+"""`udc backfill …`, `udc backfill status` and `udc run`: command bodies, registered in `udc.cli`.
+
+The CLI helpers (`_load`, `_stoppable`, the consoles) are imported from `udc.cli` inside the functions, so this
+module can be imported on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from udc.config import DEFAULT_CONFIG
+from udc.errors import ConfigError
+from udc.timeutil import parse_duration, parse_time, utcnow
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Config file.", envvar="UDC_CONFIG")]
+
+
+def _when(text: str, flag: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise ConfigError(f"{flag} '{text}' is not a date",
+                          "write it like 2025-03-01 or 2025-03-01T06:00:00Z") from None
+
+
+def backfill(ctx: typer.Context,
+             pipeline: Annotated[str | None, typer.Option("--pipeline", "-p", help="Pipeline to re-pull.")] = None,
+             start: Annotated[str | None, typer.Option(help="First day (UTC) of the range, e.g. 2025-03-01.")] = None,
+             end: Annotated[str | None, typer.Option(help="End of the range, exclusive (UTC).")] = None,
+             tables: Annotated[str | None, typer.Option(help="Only these tables, comma-separated.")] = None,
+             chunk: Annotated[str, typer.Option(help="Chunk size: 6h, 1d, 7d…")] = "1d",
+             parallel: Annotated[int, typer.Option(help="Chunks run at a time.")] = 4,
+             window: Annotated[str | None, typer.Option(help="Off-peak window HH:MM-HH:MM; chunks start only "
+                                                               "inside it.")] = None,
+             tz: Annotated[str, typer.Option(help="Time zone of --window (IANA name).")] = "UTC",
+             attempts: Annotated[int, typer.Option(help="Attempts per chunk before it is marked failed.")] = 3,
+             resume: Annotated[int | None, typer.Option("--resume", help="Continue backfill ID from its ledger "
+                                                        "(re-runs interrupted and failed chunks).")] = None,
+             queue: Annotated[bool, typer.Option("--queue", help="Record it for `udc run` instead of running "
+                                                 "it now.")] = False,
+             config: ConfigOpt = Path(DEFAULT_CONFIG),
+             json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+             verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Re-pull a date range of a pipeline in chunks, or --resume one; `udc backfill status` watches them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from udc.cli import _load, _stoppable, err, out
+    from udc.progress import setup_logging
+    from udc.sync.backfill import BackfillRunner, ChunkOutcome, create_backfill
+    from udc.sync.windows import OffPeak
+
+    setup_logging(verbose)
+    cfg, store = _load(config)
+    if resume is not None:
+        if pipeline or start or end:
+            raise ConfigError("--resume continues a recorded backfill; it takes no --pipeline/--start/--end",
+                              f"run `udc backfill --resume {resume}` alone")
+        backfill_id = resume
+    else:
+        if not (pipeline and start and end):
+            raise ConfigError("a backfill needs --pipeline, --start and --end",
+                              "e.g. udc backfill --pipeline P --start 2025-03-01 --end 2025-03-31")
+        try:
+            size = parse_duration(chunk)
+        except ValueError as exc:
+            raise ConfigError(f"--chunk: {exc}", "use 6h, 1d or 7d") from None
+        off_peak = OffPeak.parse(window, tz) if window else None
+        names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
+        backfill_id = create_backfill(cfg, store, pipeline, _when(start, "--start"), _when(end, "--end"),
+                                      tables=names, chunk=size, parallel=parallel, window=off_peak,
+                                      max_attempts=attempts)
+        total = len(store.chunks(backfill_id))
+        err.print(f"backfill #{backfill_id}: {pipeline} {start} → {end} in {total} chunk(s)"
+                  + (f", inside {off_peak}" if off_peak else ""), highlight=False)
+        if queue:
+            out.print(f"queued backfill #{backfill_id}; `udc run` will run it")
+            return
+    total = len(store.chunks(backfill_id))
+
+    def on_chunk(outcome: ChunkOutcome, chunk: dict[str, Any]) -> None:
+        rows = sum(t["rows"] + t["deleted"] for t in chunk["rows"].values())
+        what = {"done": "done", "paused": "paused", "halted": "stopped"}.get(
+            outcome.status, "failed" if chunk["status"] == "failed" else "will retry")
+        line = (f"chunk {chunk['seq']}/{total} {(chunk['chunk_start'] or '…')[:10]}: {what}, {rows:,} rows, "
+                f"attempt {chunk['attempts'] + (1 if outcome.status in ('paused', 'halted') else 0)}")
+        err.print(line + (f" — {outcome.error}" if outcome.error else ""), highlight=False, markup=False)
+
+    with _stoppable() as stop:
+        report = BackfillRunner(cfg, store, backfill_id, stop=stop, on_chunk=on_chunk,
+                                retry_failed=resume is not None).run()
+    from udc.sync.backfill import backfill_status
+
+    status = backfill_status(store, backfill_id)
+    if json_out:
+        out.print_json(orjson.dumps(status).decode())
+    else:
+        _print_status(status, out)
+    if report.status == "failed":
+        raise typer.Exit(1)
+
+
+def status(backfill_id: Annotated[int | None, typer.Argument(help="Backfill id (default: all of them).")] = None,
+           config: ConfigOpt = Path(DEFAULT_CONFIG),
+           pipeline: Annotated[str | None, typer.Option("--pipeline", "-p")] = None,
+           json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Chunk completion, rows per table, failed chunks with their errors, rate and time left."""
+    from udc.cli import _load, out
+    from udc.sync.backfill import backfill_status, list_backfills
+
+    _, store = _load(config)
+    items = [backfill_status(store, backfill_id)] if backfill_id is not None else list_backfills(store, pipeline)
+    if json_out:
+        out.print_json(orjson.dumps(items[0] if backfill_id is not None else items).decode())
+        return
+    if not items:
+        out.print("no backfills yet (start one with `udc backfill --pipeline P --start … --end …`)")
+    for item in items:
+        _print_status(item, out, brief=backfill_id is None)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return str(timedelta(seconds=int(seconds)))
+
+
+def _print_status(item: dict[str, Any], console: Any, brief: bool = False) -> None:
+    start = (item["range_start"] or "beginning")[:10]
+    head = (f"[bold]backfill #{item['id']}[/] {item['pipeline']} ({item['kind']}) {start} → {item['range_end'][:10]}"
+            f"  {item['status']}  {item['chunks_done']}/{item['chunks_total']} chunks, {item['rows']:,} rows")
+    if item.get("rate") is not None:
+        head += f", {item['rate']:,.0f} rows/s"
+    if item["status"] not in ("done", "failed") and item.get("eta_seconds") is not None:
+        head += f", ETA {_duration(item['eta_seconds'])}"
+    console.print(head, highlight=False)
+    if item["status"] == "waiting" or (item.get("window_open") is False and item["status"] != "done"):
+        console.print(f"  window {item['offpeak']} {item['tz']} is closed; next opens "
+                      f"{item['window_next_open'][:16]} UTC", highlight=False)
+    if item.get("error"):
+        console.print(f"  [yellow]{item['error']}[/]", highlight=False)
+    for seq_info in item["failed"]:
+        last = seq_info["errors"][-1]["error"] if seq_info["errors"] else ""
+        console.print(f"  [red]failed[/] chunk {seq_info['seq']} {(seq_info['start'] or '…')[:10]} "
+                      f"after {seq_info['attempts']} attempts: {last}", highlight=False, markup=True)
+    if brief:
+        return
+    chunks = ", ".join(f"{n} {s}" for s, n in sorted(item["chunks"].items()))
+    console.print(f"  chunks: {chunks}; {item['pages']:,} pages", highlight=False)
+    for table, counts in sorted(item["tables"].items()):
+        console.print(f"  {table}: {counts['rows']:,} rows, {counts['deleted']:,} deletes", highlight=False)
+    for chunk in item["running"]:
+        console.print(f"  running chunk {chunk['seq']} {(chunk['start'] or '…')[:10]} (attempt {chunk['attempts']})",
+                      highlight=False)
+    for chunk in item["retrying"]:
+        console.print(f"  retrying chunk {chunk['seq']} (attempt {chunk['attempts']} failed: "
+                      f"{chunk['errors'][-1]['error']})", highlight=False, markup=False)
+
+
+def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", help="Pipelines to keep syncing "
+                                                           "(default: every incremental pipeline).")] = None,
+        config: ConfigOpt = Path(DEFAULT_CONFIG),
+        no_backfills: Annotated[bool, typer.Option("--no-backfills", help="Do not run queued backfills.")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C stops)."""
+    from udc.cli import _load, _stoppable, err
+    from udc.progress import setup_logging
+    from udc.sync.scheduler import Scheduler
+
+    setup_logging(verbose)
+    cfg, store = _load(config)
+
+    def event(kind: str, info: dict[str, Any]) -> None:
+        at = utcnow().strftime("%H:%M:%S")
+        if kind == "started":
+            err.print(f"{at} scheduling {', '.join(info['pipelines']) or 'no cycles'}"
+                      + (" and queued backfills" if info["backfills"] else ""), highlight=False)
+        elif kind == "cycle-end":
+            err.print(f"{at} {info['pipeline']}: cycle {info['status']}, next in {info['next_in']:,.0f}s",
+                      highlight=False)
+        elif kind == "backfill-start":
+            err.print(f"{at} backfill #{info['backfill']} started", highlight=False)
+        elif kind == "backfill-end":
+            err.print(f"{at} backfill #{info['backfill']}: {info['status']}", highlight=False)
+        elif kind == "stopped":
+            err.print(f"{at} stopped", highlight=False)
+
+    with _stoppable() as stop:
+        Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
+
+
+__all__ = ["backfill", "run", "status"]
