@@ -461,6 +461,8 @@ class JiraSim(SimServer):
         self.cloud_page_cap, self.dc_page_cap, self.comment_page_cap = cloud_page_cap, dc_page_cap, comment_page_cap
         self.rate_rule: RateRule | None = None
         self.on_request: Callable[[Request], None] | None = None  # called before each request is served (tests)
+        self.record_responses = False  # tests: keep (request, response) pairs in `exchanges` for spec validation
+        self.exchanges: list[tuple[Request, Response]] = []
         self._clock = now
         self._lock = threading.RLock()
         self._next_issue_id = 10000
@@ -730,9 +732,6 @@ class JiraSim(SimServer):
         if full:
             out |= {"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
                     "style": "classic", "isPrivate": False, "properties": {}}
-            if api == "3":
-                out["entityId"] = f"00000000-0000-0000-0000-{int(project.id):012d}"
-                out["uuid"] = out["entityId"]
         return out
 
     def comment_json(self, issue: SimIssue, comment: SimComment, api: str) -> dict[str, Any]:
@@ -875,6 +874,13 @@ class JiraSim(SimServer):
         return Response.json({"errorMessages": ["Rate limit exceeded."], "errors": {}}, 429, headers)
 
     def handle(self, request: Request) -> Response:
+        response = self._handle(request)
+        if self.record_responses:
+            with self._lock:
+                self.exchanges.append((request, response))
+        return response
+
+    def _handle(self, request: Request) -> Response:
         if self.on_request is not None:
             self.on_request(request)
         if self.rate_rule is not None:
