@@ -262,3 +262,12 @@ def test_context_stream_finds_and_spreads_person_names() -> None:
     assert "Aantje" not in json.dumps(rec) and "app01.corp.acme.net" in rec["work_notes"]
     token = TOKEN.search(rec["description"])
     assert token and token.group(1) == E.PERSON and token.group() in rec["work_notes"]
+
+
+def test_people_fields_teach_the_matcher_for_later_pages() -> None:
+    r = redactor()
+    first = [{"caller_id": "Fred Luddy", "description": "printer jam"}]
+    later = [{"description": "Fred Luddy called again", "caller_id": SYS_ID}]
+    r.redact_records("incident", first)
+    r.redact_records("incident", later)
+    assert later[0]["description"] == f"{first[0]['caller_id']} called again"

@@ -85,9 +85,13 @@ class Redactor:
         counts: Counter[str] = Counter()
         try:
             pages = [self._collect(stream_name, record, counts) for record in records]
+            # people named in people fields (callers, reporters, contacts) are looked for in later pages' free text
+            # (NER guesses are not: one wrong guess would spread); learned once per page, so rebuilt at most that often
+            people = {name for _, names in pages for name in names}
             self._apply_ner([leaf for leaves, _ in pages for leaf in leaves])
             for leaves, names in pages:
                 self._finish_record(leaves, names, counts)
+            self._names.add(people)
         except UdcError:
             raise
         except Exception as exc:  # never let a record's content reach a log or a traceback
