@@ -158,6 +158,8 @@ def test_servicenow_references_keep_sys_id_and_drop_display_values() -> None:
         "caller_id.email": "fred.luddy@example.com", "caller_id.phone": "(415) 555-2671",
         "caller_id.name": "Fred Luddy",
         "assignment_group.name": "Service Desk", "cmdb_ci.name": "db01",
+        "u_site_contact": {"link": f"https://x.service-now.com/api/now/table/sys_user/{SYS_ID}", "value": SYS_ID,
+                           "display_value": "Beth Anglin"},
         "short_description": "Fred Luddy cannot log in",
     }
     rec, counts = redact(redactor(), "incident", record)
@@ -166,6 +168,7 @@ def test_servicenow_references_keep_sys_id_and_drop_display_values() -> None:
     assert TOKEN.fullmatch(person) and person.startswith("<PERSON:")
     assert rec["caller_id.name"] == person and rec["short_description"] == f"{person} cannot log in"
     assert rec["assigned_to"] == SYS_ID and rec["sys_created_by"] == "admin"
+    assert rec["u_site_contact"]["value"] == SYS_ID and rec["u_site_contact"]["display_value"].startswith("<PERSON:")
     assert rec["opened_by"].startswith("<PERSON:") and rec["sys_updated_by"].startswith("<PERSON:")
     assert rec["caller_id.email"].startswith("<EMAIL:") and rec["caller_id.phone"].startswith("<PHONE:")
     assert rec["assignment_group.name"] == "Service Desk" and rec["cmdb_ci.name"] == "db01"

@@ -72,7 +72,7 @@ class Scanner:
             found.extend(self._emails(text))
         if has_digit:
             addresses = self._ips(text, entities, found)
-            if E.IBAN in entities:
+            if E.IBAN in entities and len(text) >= 15:  # the shortest IBAN (Norway) has 15 characters
                 found.extend(self._ibans(text))
             runs = [m.span() for m in P.DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
             if runs:  # nothing context-free is shorter than a 7-digit phone number
@@ -176,7 +176,7 @@ class Scanner:
     def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> list[tuple[int, int]]:
         """Report public addresses; return every address's span, so no octet is read as part of a phone number."""
         spans: list[tuple[int, int]] = []
-        candidates = [m.span() for m in P.IPV4.finditer(work)] if "." in work else []
+        candidates = [m.span() for m in P.IPV4.finditer(work)] if work.count(".") >= 3 else []
         if "::" in work or work.count(":") >= 7:
             for m in P.IPV6_TAIL.finditer(work):
                 start = m.start()

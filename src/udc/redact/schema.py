@@ -81,6 +81,9 @@ class FieldRules:
         if owner is None:  # the record itself
             return stream in SERVICENOW_PEOPLE_TABLES or stream in SALESFORCE_PEOPLE or stream.lower() in (
                 "users", "user", "contacts", "people")
+        link = obj.get("link")
+        if isinstance(link, str) and "/table/sys_user/" in link:  # any ServiceNow reference to a user record
+            return True
         attributes = obj.get("attributes")
         if isinstance(attributes, Mapping) and attributes.get("type") in SALESFORCE_PEOPLE:
             return True
