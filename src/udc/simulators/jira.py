@@ -16,7 +16,9 @@ A mutation API (create/update/delete issues, comments, links at a given time) an
 
 from __future__ import annotations
 
+import argparse
 import base64
+import contextlib
 import random
 import re
 import threading
@@ -1147,3 +1149,32 @@ def _decode_token(token: str) -> tuple[int, str] | None:
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m udc.simulators jira`: serve a seeded Jira (Cloud or Data Center) in the foreground."""
+    parser = argparse.ArgumentParser(prog="python -m udc.simulators jira",
+                                     description="Serve a seeded Jira Cloud (v3) or Data Center (v2).")
+    parser.add_argument("--deployment", choices=["cloud", "data_center"], default="cloud")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
+    parser.add_argument("--issues", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tz", default="America/Los_Angeles", help="the account's time zone")
+    parser.add_argument("--project", action="append", default=[], metavar="KEY[:hidden]",
+                        help="repeatable; default OPS, NET and a hidden SEC")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--rate-limit", type=int, default=None, help="requests per minute before 429")
+    args = parser.parse_args(argv)
+    projects: list[str | tuple[str, str] | dict[str, Any]] = [
+        (p.split(":")[0], "hidden") if p.endswith(":hidden") else p for p in args.project
+    ] or ["OPS", "NET", ("SEC", "hidden")]
+    sim = JiraSim(args.deployment, args.tz, args.seed, args.issues, projects, host=args.host, port=args.port)
+    sim.faults.latency = args.latency
+    if args.rate_limit:
+        sim.set_rate_limit(args.rate_limit, 60.0)
+    auth = (f"basic {sim.email} / {sim.api_token}" if args.deployment == "cloud" else f"bearer {sim.pat}")
+    print(f"jira {args.deployment} simulator listening on {sim.url} ({len(sim.issues)} issues, account zone "
+          f"{args.tz}; auth: {auth})", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.serve_forever()
+    return 0

@@ -25,7 +25,7 @@ import difflib
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, Pipeline, TableSpec
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import HttpClient, HttpError
+from udc.http.errors import source_message
 from udc.sources.base import Edge, Page, Position, Record, Window
 from udc.timeutil import EPOCH, cursor_str, parse_time
 
@@ -392,7 +393,7 @@ def explain(exc: HttpError, deployment: str, auth_kind: str) -> UdcError:
             return ConfigError(
                 f"Jira: project '{missing.group(1)}' in the JQL does not exist or this account cannot see it",
                 "check the project key, and that the account has the Browse Projects permission on it")
-        return ConfigError(f"Jira rejected the query: {_messages(body) or body[:300]}",
+        return ConfigError(f"Jira rejected the query: {source_message(body) or body[:300]}",
                            "fix the pipeline's jql (or the table's filter)")
     if status == 410:
         return SourceError("this Jira Cloud API was removed (HTTP 410)", "upgrade udc")
@@ -416,30 +417,12 @@ def auth_hint(deployment: str, auth_kind: str) -> str:
             "access token (auth type: bearer)")
 
 
-def _messages(body: str) -> str:
-    import orjson
-
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    parts = [str(m) for m in data.get("errorMessages") or []]
-    parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()]
-    return "; ".join(parts)
-
-
 def _short(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url).split("?")[0]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Streams
-
-
-def _cursor(issue: Record) -> str:
-    return cursor_str(issue["fields"]["updated"])
 
 
 @dataclass
@@ -721,80 +704,99 @@ def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str
         client.close()
 
 
-@dataclass
-class Finding:
-    """One line of `udc check`: level ok | warn | error, what was found, and how to fix it."""
+def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None) -> list[Any]:
+    """`udc check`: credentials (API token vs password on Cloud, PAT on DC, CAPTCHA lockout), the account's zone,
+    each project the JQL names (missing or invisible? zero issues?), the JQL itself, and rate limiting."""
+    from udc.check import Finding, check_client, connection_findings
 
-    level: Literal["ok", "warn", "error"]
-    message: str
-    hint: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None
-          ) -> list[Finding]:
-    """Credentials, the account's zone, each project named in the JQL (visible? any issues?), the JQL, 429s."""
     own = client is None
-    client = client or client_for(name, connector, pipeline)
+    base = connector.base_url.rstrip("/")
+    client = client or check_client(base, connector.auth, pipeline, name, verify_tls=connector.verify_tls)
     kind = _auth_kind(connector)
     api = JiraApi(client, connector.deployment, pipeline.jql or "", 1, kind)
-    findings: list[Finding] = []
+    findings = [Finding("warn", title, detail, fix) for title, detail, fix in _credential_advice(connector)]
     try:
-        findings += _check_credentials(api, connector)
-        if findings and findings[-1].level == "error":
+        myself = api.path("myself")
+        try:
+            client.get_json(myself)
+        except HttpError as exc:
+            findings.append(_auth_finding(exc, connector, f"GET {myself}") or
+                            connection_findings(exc, request=f"GET {myself}", auth=connector.auth, url=base)[0])
             return findings
         account = api.account()
-        findings.append(Finding("ok", f"signed in as {account.name or '(unnamed)'}; account time zone "
-                                      f"{account.time_zone or 'unknown'}",
-                                "" if account.tz else "JQL dates are read in the account's zone; udc widens its "
-                                                      "overlap when the zone is unknown"))
+        findings.append(Finding("ok", "credentials", f"signed in as {account.name or '(unnamed account)'}"))
+        if account.time_zone:
+            findings.append(Finding("ok", "account time zone",
+                                    f"{account.time_zone}: JQL dates are read in it; udc bounds queries with "
+                                    + ("epoch milliseconds" if connector.deployment == "cloud" else
+                                       "literals converted to it, with a one-minute overlap")))
+        else:
+            findings.append(Finding("warn", "account time zone", "/myself does not show the account's time zone",
+                                    "udc widens its date overlap to the largest UTC offsets (more re-reads, no loss); "
+                                    "set the profile's time zone to avoid it"))
         for project in projects_in(api.jql):
-            findings.append(_check_project(api, project))
-        try:
-            jql, _ = api.window_jql(None, None, datetime.now(UTC) + timedelta(days=1))
-            issues, _ = api.search_page(jql, ["updated"], "", None, 1)
-            if issues:
-                findings.append(Finding("ok", f"the pipeline's JQL matches issues ({api.jql or 'all issues'})"))
-            else:
-                findings.append(Finding("warn", f"the pipeline's JQL matches no issue ({api.jql or 'all issues'})",
-                                        "check the filter and the account's Browse Projects permission"))
-        except UdcError as exc:
-            findings.append(Finding("error", exc.message, exc.hint))
+            findings.append(_check_project(api, project, Finding))
+        findings.append(_check_jql(api, Finding))
     except UdcError as exc:
-        findings.append(Finding("error", exc.message, exc.hint))
+        findings.append(Finding("fail", "check", exc.message, exc.hint))
     finally:
         throttled = client.stats.faults.get("429", 0)
         if throttled:
-            findings.append(Finding("warn", f"Jira answered 429 (rate limited) {throttled} time(s) during the check; "
-                                            "udc waited as Retry-After asked",
-                                    "lower max_calls_per_minute if syncs are slow or fail with 429",
-                                    {"429": throttled}))
+            findings.append(Finding("warn", "rate limiting",
+                                    f"Jira answered 429 {throttled} time(s) during the check; udc waited as its "
+                                    "Retry-After header asked",
+                                    "if syncs are slow or stop on 429, lower max_calls_per_minute or sync "
+                                    "off-peak"))
         if own:
             client.close()
     return findings
 
 
-def _check_credentials(api: JiraApi, connector: JiraConnector) -> list[Finding]:
-    findings: list[Finding] = []
+def _credential_advice(connector: JiraConnector) -> list[tuple[str, str, str]]:
     auth = connector.auth
+    advice = []
     if connector.deployment == "cloud" and isinstance(auth, BasicAuth):
-        secret = auth.password.get_secret_value()
         if "@" not in auth.username:
-            findings.append(Finding("warn", f"username '{auth.username}' is not an email address",
-                                    "Jira Cloud basic auth uses the Atlassian account email as username"))
-        if not _looks_like_api_token(secret):
-            findings.append(Finding("warn", "the password does not look like an Atlassian API token",
-                                    "Jira Cloud refuses account passwords over REST: create an API token at "
-                                    "id.atlassian.com → Security → API tokens"))
+            advice.append(("credentials", f"username '{auth.username}' is not an email address",
+                           "Jira Cloud basic auth takes the Atlassian account's email as username"))
+        if not _looks_like_api_token(auth.password.get_secret_value()):
+            advice.append(("credentials", "the password does not look like an Atlassian API token",
+                           "Jira Cloud refuses account passwords over REST: create an API token at "
+                           "id.atlassian.com → Security → API tokens and use it as the password"))
+    if connector.deployment == "cloud" and isinstance(auth, BearerAuth):
+        advice.append(("credentials", "bearer auth on Jira Cloud", auth_hint("cloud", "bearer")))
     if connector.deployment == "data_center" and isinstance(auth, BasicAuth):
-        findings.append(Finding("warn", "basic auth with a password on Data Center",
-                                "failed logins lead to a CAPTCHA lockout; prefer a personal access token "
-                                "(auth type: bearer)"))
-    try:
-        api.account()
-    except UdcError as exc:
-        findings.append(Finding("error", exc.message, exc.hint))
-    return findings
+        advice.append(("credentials", "basic auth with a password on Data Center",
+                       "failed logins lead to a CAPTCHA lockout; prefer a personal access token (auth type: bearer)"))
+    return advice
+
+
+def _auth_finding(exc: HttpError, connector: JiraConnector, request: str) -> Any:
+    from udc.check import Finding
+
+    headers = {k.lower(): v for k, v in exc.headers.items()}
+    kind = _auth_kind(connector)
+    if exc.status == 401:
+        if connector.deployment == "cloud":
+            what = ("Jira Cloud refused the email/API token pair" if kind == "basic" else
+                    "Jira Cloud does not take bearer tokens for REST")
+        else:
+            what = ("Jira Data Center refused the personal access token" if kind == "bearer" else
+                    "Jira Data Center refused the username/password")
+        return Finding("fail", "401 Unauthorized", f"{request} returned 401: {what}",
+                       auth_hint(connector.deployment, kind))
+    if exc.status == 403 and "x-authentication-denied-reason" in headers:
+        reason = headers["x-authentication-denied-reason"].split(";")[0].strip()
+        return Finding("fail", "CAPTCHA lockout", f"{request} returned 403 with X-Authentication-Denied-Reason: "
+                                                  f"{reason}: too many failed logins",
+                       "sign in once through the web UI to clear the CAPTCHA, then switch to a personal access "
+                       "token (auth type: bearer), which is never CAPTCHA-locked")
+    if exc.status == 429:
+        retry = headers.get("retry-after", "?")
+        return Finding("fail", "rate limited", f"{request} kept returning 429 (Retry-After {retry}s, "
+                                               f"X-RateLimit-Remaining {headers.get('x-ratelimit-remaining', '?')})",
+                       "Jira is throttling this account: wait, then lower max_calls_per_minute")
+    return None
 
 
 def _looks_like_api_token(secret: str) -> bool:
@@ -802,20 +804,34 @@ def _looks_like_api_token(secret: str) -> bool:
     return secret.startswith("ATATT") or bool(re.fullmatch(r"[A-Za-z0-9]{24}", secret))
 
 
-def _check_project(api: JiraApi, project: str) -> Finding:
+def _check_project(api: JiraApi, project: str, finding: Any) -> Any:
+    title = f"project {project}"
     try:
         api.client.get_json(api.path(f"project/{project}"))
     except HttpError as exc:
         if exc.status == 404:
-            return Finding("error", f"project '{project}' named in the JQL does not exist or this account cannot "
-                                    "see it", "check the key, and grant the account Browse Projects on it")
+            return finding("fail", title, f"project '{project}' named in the JQL does not exist or this account "
+                                          "cannot see it", "check the key, and grant the account the Browse Projects "
+                                                           "permission on it")
         raise explain(exc, api.deployment, api.auth_kind) from None
     try:
         issues, _ = api.search_page(f'project = "{project}"' + ORDER, ["updated"], "", None, 1)
     except UdcError as exc:
-        return Finding("error", exc.message, exc.hint)
+        return finding("fail", title, exc.message, exc.hint)
     if not issues:
-        return Finding("warn", f"project '{project}' has no issues this account can see",
-                       "zero records to sync: check issue-level security and the Browse Projects permission",
-                       {"project": project, "issues": 0})
-    return Finding("ok", f"project '{project}' is visible and has issues", data={"project": project})
+        return finding("warn", title, f"zero records: project '{project}' has no issue this account can see",
+                       "check issue-level security schemes and the account's Browse Projects permission")
+    return finding("ok", title, f"project '{project}' is visible and has issues")
+
+
+def _check_jql(api: JiraApi, finding: Any) -> Any:
+    shown = api.jql or "(no jql: every issue the account can see)"
+    try:
+        jql, _ = api.window_jql(None, None, datetime.now(UTC) + timedelta(days=1))
+        issues, _ = api.search_page(jql, ["updated"], "", None, 1)
+    except UdcError as exc:
+        return finding("fail", "jql", f"{shown}: {exc.message}", exc.hint)
+    if not issues:
+        return finding("warn", "jql", f"zero records: {shown} matches no issue this account can see",
+                       "check the filter, and the account's permissions on the projects it names")
+    return finding("ok", "jql", f"{shown} matches issues")
