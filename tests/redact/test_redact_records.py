@@ -274,3 +274,12 @@ def test_people_fields_teach_the_matcher_for_later_pages() -> None:
     r.redact_records("incident", first)
     r.redact_records("incident", later)
     assert later[0]["description"] == f"{first[0]['caller_id']} called again"
+
+
+def test_servicenow_journal_authors_are_people() -> None:
+    notes = ("2025-01-05 20:50:59 - Maya Novak (Work notes)\nRestarted app01; Maya Novak to confirm.\n\n"
+             "2025-01-05 20:40:00 - System Administrator (Additional comments)\nAuto-closed.")
+    rec, counts = redact(redactor(), "incident", {"work_notes": notes})
+    token = TOKEN.search(rec["work_notes"])
+    assert token and rec["work_notes"].count(token.group()) == 2 and "Maya" not in rec["work_notes"]
+    assert "System Administrator (Additional comments)" in rec["work_notes"] and counts == {"PERSON": 2}

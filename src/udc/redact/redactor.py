@@ -169,6 +169,13 @@ class Redactor:
 
     def _scan(self, leaf: _Leaf, names: set[str]) -> None:
         leaf.findings.extend(self._scanner.scan(leaf.text, leaf.settings.entities, leaf.field_types))
+        if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
+                "otes)" in leaf.text or "omments)" in leaf.text):
+            for m in _JOURNAL_AUTHOR.finditer(leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
+                name = normalise_name(m.group(1))
+                if name not in _NOT_PEOPLE:
+                    leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
+                    names.add(name)
         if E.PERSON in leaf.settings.entities and len(self._names):
             for start, end, name in self._names.find(leaf.text):
                 leaf.findings.append(Finding(start, end, E.PERSON, name))
@@ -267,6 +274,13 @@ class Redactor:
         if len(secret) < MIN_KEY_CHARS:
             raise ConfigError(f"the redaction key is too short (at least {MIN_KEY_CHARS} characters)", _KEY_HINT)
         return secret.encode()
+
+
+# ServiceNow journal entries (work_notes, comments) start with a header naming their author.
+_JOURNAL_AUTHOR = re.compile(
+    r"(?m:^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - ([^\n()]{1,100}?) "
+    r"\((?:Work notes|Additional comments|Comments|Work Notes|Additional Comments)\)$)"
+)
 
 
 def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPolicy | None:
