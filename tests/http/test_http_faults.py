@@ -64,23 +64,54 @@ def test_historical_sync_under_twenty_percent_mixed_faults_is_exact(bigger: Serv
 
 
 def test_spent_retry_budget_fails_cleanly_and_the_next_run_resumes(snow: Any, tmp_path: Path) -> None:
-    # the instance starts failing after a few pages of the run
-    snow.on_request(8, lambda request: snow.faults.randomly(1.0, ["503"]))
-    summary, store = run(snow, tmp_path, batch_size=20, retry_budget=5, max_retries=3)
+    # the instance starts failing once three pages of incidents were served
+    pages: list[str] = []
+
+    def watch(request: Any) -> None:
+        if request.path.endswith("/incident") and "ORDERBYsys_updated_on" in (request.arg("sysparm_query") or ""):
+            pages.append(request.path)
+            if len(pages) == 4:
+                snow.faults.randomly(1.0, ["503"])
+
+    for n in range(1, 500):
+        snow.on_request(n, watch)
+    summary, store = run(snow, tmp_path, batch_size=20, retry_budget=5, max_retries=10)
     assert summary.status == "failed"
     errors = " ".join(s.error for s in summary.streams)
     assert "retry budget of 5 retries" in errors and "progress up to the last stored page is kept" in errors
     kept = sum(len(snapshot(store, t)) for t in TABLES)
     assert kept > 0
-    positions = store.all_state("p")
-    assert any(value.get("position") for value in positions.values())
+    assert store.all_state("p")["historical:incident"]["position"]  # three pages of incidents are committed
 
     snow.faults.clear()
     before = len(snow.requests)
-    summary, store = run(snow, tmp_path, batch_size=20, retry_budget=5, max_retries=3)
+    summary, store = run(snow, tmp_path, batch_size=20, retry_budget=5, max_retries=10)
     assert summary.status == "succeeded"
     for table in TABLES:
         assert snapshot(store, table) == truth(snow, table)
     resumed = [r for r in snow.requests[before:] if r.path.endswith("/incident")]
     assert "^NQ" in (resumed[0].arg("sysparm_query") or "")  # continued after its keyset, not from the start
     assert sum(len(snapshot(store, t)) for t in TABLES) - kept < sum(len(truth(snow, t)) for t in TABLES)
+
+
+def test_a_stop_request_ends_the_run_checkpointed(snow: Any, tmp_path: Path) -> None:
+    from udc.sync.engine import Stop
+
+    stop = Stop()
+    path = tmp_path / "udc.yaml"
+    path.write_text(snow_yaml(snow.url, str(tmp_path / "udc.db"), tables="[incident]", batch_size=10))
+    served: list[str] = []
+
+    def watch(request: Any) -> None:
+        if request.path.endswith("/incident") and "ORDERBYsys_updated_on" in (request.arg("sysparm_query") or ""):
+            served.append(request.path)
+            if len(served) == 3:
+                stop.event.set()  # what SIGINT/SIGTERM do in `udc sync`
+
+    for n in range(1, 200):
+        snow.on_request(n, watch)
+    store = SqliteStore(tmp_path / "udc.db")
+    summary = Engine(load_config(path), store, stop=stop).sync("p")
+    assert summary.status == "stopped"
+    assert 0 < len(snapshot(store, "incident")) <= 30 < len(truth(snow, "incident"))
+    assert store.all_state("p")["historical:incident"]["position"]

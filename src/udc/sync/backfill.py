@@ -127,7 +127,7 @@ class BackfillRunner:
         self.row = rows[0]
         self.config, self.store, self.id = config, store, backfill_id
         self.pipeline = self.row["pipeline"]
-        self.stop = stop or Stop()
+        self.stop = stop if stop is not None else Stop()  # an unset Stop is falsy: `or` would drop it
         self.clock = clock
         self.sleep = sleep or self._wait
         self.on_chunk = on_chunk or (lambda outcome, chunk: None)

@@ -123,7 +123,7 @@ class Engine:
     def __init__(self, config: Config, store: SqliteStore, *, stop: Stop | None = None,
                  on_progress: ProgressHook | None = None, workers: int = 4) -> None:
         self.config, self.store = config, store
-        self.stop = stop or Stop()
+        self.stop = stop if stop is not None else Stop()  # an unset Stop is falsy: `or` would drop it
         self.on_progress = on_progress or (lambda result: None)
         self.workers = workers
 

@@ -60,7 +60,7 @@ class Scheduler:
                  run_cycle: Callable[[str], str] | None = None, run_backfill: Callable[[int], str] | None = None,
                  backfills: bool = True, poll: float = 5.0, on_event: EventHook | None = None) -> None:
         self.config, self.store = config, store
-        self.stop = stop or Stop()
+        self.stop = stop if stop is not None else Stop()  # an unset Stop is falsy: `or` would drop it
         self.clock = clock
         self.poll = poll
         self.on_event = on_event or (lambda kind, info: None)
