@@ -132,3 +132,19 @@ def config_for(sim: JiraSim, tmp_path: Path | None = None, auth: dict[str, Any] 
 
 SimFactory = Callable[..., JiraSim]
 ConfigFactory = Callable[..., Config]
+
+
+def source_for(sim: JiraSim, auth: dict[str, Any] | None = None, **pipeline: Any) -> Any:
+    """A JiraSource for pipeline `jira-p` on the simulator (no store needed)."""
+    from udc.sources.jira import build
+
+    return build(config_for(sim, None, auth, **pipeline), "jira-p")
+
+
+def stream(source: Any, name: str) -> Any:
+    return next(s for s in source.streams() if s.name == name)
+
+
+def read_all(stream: Any, window: Any, resume: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
+    pages = list(stream.read(window, resume))
+    return [r for p in pages for r in p.records], pages

@@ -168,6 +168,7 @@ class _Server(ThreadingHTTPServer):
 def _handler_for(sim: SimServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes: without this, 40 ms per request
 
         def log_message(self, format: str, *args: Any) -> None:  # silence stderr access log
             pass

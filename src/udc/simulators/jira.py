@@ -463,6 +463,7 @@ class JiraSim(SimServer):
         self.cloud_page_cap, self.dc_page_cap, self.comment_page_cap = cloud_page_cap, dc_page_cap, comment_page_cap
         self.rate_rule: RateRule | None = None
         self.on_request: Callable[[Request], None] | None = None  # called before each request is served (tests)
+        self.expose_time_zone = True  # False: /myself omits timeZone (as with some privacy settings)
         self.record_responses = False  # tests: keep (request, response) pairs in `exchanges` for spec validation
         self.exchanges: list[tuple[Request, Response]] = []
         self._clock = now
@@ -1004,6 +1005,8 @@ class JiraSim(SimServer):
 
     def _myself(self, api: str) -> dict[str, Any]:
         out = self.user_json(self.me, api) or {}
+        if not self.expose_time_zone:
+            out.pop("timeZone", None)
         out |= {"locale": "en_US", "expand": "groups,applicationRoles",
                 "groups": {"size": 1, "items": []}, "applicationRoles": {"size": 1, "items": []}}
         return out
