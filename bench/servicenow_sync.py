@@ -67,7 +67,7 @@ def run_udc(url: str, workdir: Path) -> int:
         "store": f"sqlite:///{workdir / 'udc.db'}",
         "connectors": {"snow": {"type": "servicenow", "instance_url": url,
                                 "auth": {"type": "basic", "username": "admin", "password": "admin"}}},
-        "pipelines": {"bench": {"connector": "snow", "start_date": "2025-01-01", "end_date": "2030-01-01",
+        "pipelines": {"bench": {"connector": "snow",
                                 "batch_size": PAGE, "tables": ["incident"]}},
     })
     summary = Engine(config, open_store(config.store)).sync("bench")

@@ -38,6 +38,8 @@ def parse_time(value: str | datetime | date) -> datetime:
 
 def cursor_str(value: str | datetime | date) -> str:
     """Normalise a source timestamp into the sortable cursor string the store keeps."""
+    if isinstance(value, str) and len(value) == 19 and value[10] == " ":  # ServiceNow's UTC format: the hot path
+        return f"{value[:10]}T{value[11:]}.000000Z"
     return parse_time(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -36,12 +36,13 @@ from udc.http.errors import (
     TokenError,
     source_message,
 )
-from udc.secrets import scrub
+from udc.secrets import ScrubFilter, scrub
 
 __all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "ReadOnlyViolation",
            "TokenError", "endpoint"]
 
 log = logging.getLogger("udc.http")
+log.addFilter(ScrubFilter())  # whatever handler is attached (files, pytest, a host app's), secrets are masked
 
 MAX_WAIT = 3600.0  # the longest Retry-After honoured; beyond it the run stops checkpointed
 
@@ -154,7 +155,9 @@ class HttpClient:
                      ) -> HttpClient:
         """A client under the pipeline's limits, drawing on the connector's process-wide rate budget."""
         interval = pipeline.rate_limit_timeout_ms / 1000
-        budget = shared_budget(connector_name, pipeline.max_calls_per_minute, pipeline.rate_limit, interval)
+        # keyed by connector and URL: every pipeline, table and chunk of this connector counts against one log
+        budget = shared_budget(f"{connector_name}@{base_url.rstrip('/')}", pipeline.max_calls_per_minute,
+                               pipeline.rate_limit, interval)
         cap = getattr(pipeline, "max_response_mb", None)
         kwargs.setdefault("max_response_bytes", int(cap * 1024 * 1024) if cap else None)
         return cls(base_url, auth, name=connector_name, timeout=pipeline.request_timeout, budget=budget,
@@ -206,7 +209,7 @@ class HttpClient:
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None, *, shrinkable: bool = False) -> Any:
-        return orjson.loads(self.get(path, params, headers, shrinkable=shrinkable).content)
+        return json_of(self.get(path, params, headers, shrinkable=shrinkable))
 
     def _delay(self, attempt: int) -> float:
         base, cap = self._backoff
@@ -318,13 +321,23 @@ def _status_hint(status: int) -> str:
     return ""
 
 
+def json_of(response: httpx.Response) -> Any:
+    """The response's JSON document, parsed once (the JSON check in `get` already parsed it)."""
+    if _PARSED not in response.extensions:
+        response.extensions[_PARSED] = orjson.loads(response.content)
+    return response.extensions[_PARSED]
+
+
+_PARSED = "udc.json"
+
+
 def _json_problem(response: httpx.Response) -> str | None:
     content_type = response.headers.get("content-type", "")
     body = response.content.lstrip()[:1]
     if "html" in content_type or body == b"<":
         return "html"
     try:
-        orjson.loads(response.content)
+        response.extensions[_PARSED] = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return "invalid_json"
     return None

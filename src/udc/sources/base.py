@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 Record = dict[str, Any]
 
@@ -43,9 +43,10 @@ class Window:
     end: datetime
 
 
-@dataclass(frozen=True)
-class Edge:
-    """A link between two records for the knowledge graph (e.g. incident → CI, issue → issue)."""
+class Edge(NamedTuple):
+    """A link between two records for the knowledge graph (e.g. incident → CI, issue → issue).
+
+    A named tuple, not a dataclass: syncs build one per reference field per record, so construction cost counts."""
 
     src_dataset: str
     src_pk: str
@@ -61,12 +62,15 @@ class Page:
     `records` are the rows to upsert into `dataset` (each must hold the stream's primary key and cursor field);
     `tombstones` are (pk, deleted_at cursor string) pairs for records deleted at the source; `position` is where a
     resume continues from (None: the page did not advance the keyset, e.g. an ACL-filtered empty page).
-    `calls` counts HTTP requests made to produce the page; `notes` are warnings for the run summary.
+    `links` are the records' own references, grouped by primary key as (rel, dst_dataset, dst_pk): stored with
+    the record and replaced with it. `edges` are links stated apart from their source record (e.g. a Jira link
+    read on the other issue). `calls` counts HTTP requests made to produce the page.
     """
 
     records: list[Record] = field(default_factory=list)
     tombstones: list[tuple[str, str]] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
+    links: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     position: Position | None = None
     calls: int = 1
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (pk, reason)

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import orjson
 
 from udc.config import Config, Pipeline, ServiceNowConnector, TableSpec
 from udc.errors import ConfigError
-from udc.http.client import HttpClient, HttpError
-from udc.sources.base import Edge, Page, Position, Record, Window
+from udc.http.client import HttpClient, HttpError, json_of
+from udc.sources.base import Page, Position, Record, Window
 from udc.timeutil import cursor_str, parse_time, snow_time
 
 log = logging.getLogger("udc.servicenow")
@@ -111,7 +110,7 @@ class Dictionary:
             response = self.client.get(TABLE_API + table, {
                 "sysparm_query": query + ("^" if query else "") + "ORDERBYsys_id", "sysparm_fields": f"sys_id,{fields}",
                 "sysparm_limit": 1000, "sysparm_offset": offset, "sysparm_exclude_reference_link": "true"})
-            rows.extend(orjson.loads(response.content)["result"])
+            rows.extend(json_of(response)["result"])
             if not _has_next(response):
                 return rows
             offset += 1000
@@ -141,6 +140,7 @@ class TableStream:
     primary_key: str = KEY
     cursor_field: str = CURSOR
     all_fields: list[str] | None = None  # from the dictionary, when readable (to drop free text on oversize)
+    references: dict[str, str] | None = None  # reference field → target table, from the dictionary
     omit: tuple[str, ...] = DEFAULT_OMIT
 
     def __post_init__(self) -> None:
@@ -192,7 +192,7 @@ class TableStream:
                 else:
                     offset += 1
                 continue
-            rows = orjson.loads(response.content)["result"]
+            rows = json_of(response)["result"]
             count = response.headers.get("x-total-count")
             more = _has_next(response)
             if offset and count != total:
@@ -203,7 +203,7 @@ class TableStream:
             if rows:
                 last = rows[-1]
                 pos = Position(cursor_str(last[CURSOR]), last[KEY])
-                yield Page(records=rows, edges=self._edges(rows), position=pos)
+                yield Page(records=rows, links=self._links(rows), position=pos)
                 if not more:
                     return
                 query, offset, total = self._query(window, pos), 0, None
@@ -229,7 +229,7 @@ class TableStream:
                     return Page(position=None)
                 row = rows[0]
                 reason = f"stored without {', '.join(self.omit)}: the full record fails with {error.message}"
-                return Page(records=[row], edges=self._edges([row]), quarantined=[(row[KEY], reason)],
+                return Page(records=[row], links=self._links([row]), quarantined=[(row[KEY], reason)],
                             position=Position(cursor_str(row[CURSOR]), row[KEY]))
         keys = self.client.get_json(TABLE_API + self.spec.name, self._params(query, 1, offset, [KEY, CURSOR]))["result"]
         if not keys:
@@ -238,14 +238,21 @@ class TableStream:
         reason = f"quarantined: fails even without {', '.join(self.omit)} ({error.message})"
         return Page(position=Position(cursor_str(row[CURSOR]), row[KEY]), quarantined=[(row[KEY], reason)])
 
-    def _edges(self, rows: list[Record]) -> list[Edge]:
-        edges = []
+    def _links(self, rows: list[Record]) -> dict[str, list[tuple[str, str, str]]]:
+        """Each row's reference fields as graph links (targets from the dictionary, else from the reference link)."""
+        links = {}
+        targets = {name: f"{self.connector}/{table}" for name, table in (self.references or {}).items()}
         for row in rows:
-            for name, value in row.items():
-                if isinstance(value, dict) and value.get("value") and "/api/now/table/" in str(value.get("link", "")):
-                    target = str(value["link"]).split("/api/now/table/", 1)[1].split("/", 1)[0]
-                    edges.append(Edge(self.dataset, row[KEY], name, f"{self.connector}/{target}", value["value"]))
-        return edges
+            if targets:
+                own = [(name, target, value["value"]) for name, target in targets.items()
+                       if isinstance(value := row.get(name), dict) and value.get("value")]
+            else:
+                own = [(name, f"{self.connector}/{str(value['link']).split(TABLE_API, 1)[1].split('/', 1)[0]}",
+                        value["value"]) for name, value in row.items()
+                       if isinstance(value, dict) and value.get("value") and TABLE_API in str(value.get("link", ""))]
+            if own:
+                links[row[KEY]] = own
+        return links
 
 
 @dataclass
@@ -282,7 +289,7 @@ class DeleteStream:
             response = self.client.get(TABLE_API + "sys_audit_delete", {
                 "sysparm_query": clause + "^ORDERBYsys_created_on^ORDERBYsys_id", "sysparm_limit": self.batch_size,
                 "sysparm_fields": "sys_id,documentkey,sys_created_on", "sysparm_exclude_reference_link": "true"})
-            rows = orjson.loads(response.content)["result"]
+            rows = json_of(response)["result"]
             if not rows:
                 return  # an empty first page: the account sees no (more) deletes in this window
             last = rows[-1]
@@ -318,8 +325,9 @@ class ServiceNowSource:
                                   f"check the name{'; similar: ' + ', '.join(close) if close else ''}")
             known = self.dictionary.fields(spec.name) if tables else {}
             fields = self._fields(spec, known)
+            references = {f: target for f, target in known.items() if target and (fields is None or f in fields)}
             streams.append(TableStream(self.client, self.name, spec, self.pipeline.batch_size, fields,
-                                       all_fields=sorted(known) or None))
+                                       all_fields=sorted(known) or None, references=references))
             family = self.dictionary.family(spec.name) if tables else [spec.name]
             streams.append(DeleteStream(self.client, self.name, spec.name, self.pipeline.batch_size, family))
         if not self.client.get_json(TABLE_API + "sys_audit_delete", {"sysparm_limit": 1, "sysparm_fields": "sys_id"}

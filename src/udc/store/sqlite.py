@@ -26,7 +26,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     dataset TEXT NOT NULL, pk TEXT NOT NULL, cursor TEXT NOT NULL, data TEXT NOT NULL, hash BLOB NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0, first_run INTEGER NOT NULL, last_run INTEGER NOT NULL,
-    PRIMARY KEY (dataset, pk)) WITHOUT ROWID;
+    links TEXT,  -- the record's own references, [[rel, dst_dataset, dst_pk], ...]: replaced with the record
+    UNIQUE (dataset, pk));  -- a rowid table: records are large, and WITHOUT ROWID suits small rows only
 CREATE TABLE IF NOT EXISTS state (
     pipeline TEXT NOT NULL, stream TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
     PRIMARY KEY (pipeline, stream)) WITHOUT ROWID;
@@ -38,6 +39,13 @@ CREATE TABLE IF NOT EXISTS edges (
     src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL, rel TEXT NOT NULL, dst_dataset TEXT NOT NULL,
     dst_pk TEXT NOT NULL, last_run INTEGER NOT NULL,
     PRIMARY KEY (src_dataset, src_pk, rel, dst_dataset, dst_pk)) WITHOUT ROWID;
+-- every link in the graph: a record's own references (records.links) and links stated apart from their source
+-- record (e.g. a Jira link seen on the other issue), in one shape
+CREATE VIEW IF NOT EXISTS graph_edges AS
+    SELECT r.dataset AS src_dataset, r.pk AS src_pk, json_extract(l.value, '$[0]') AS rel,
+           json_extract(l.value, '$[1]') AS dst_dataset, json_extract(l.value, '$[2]') AS dst_pk
+    FROM records AS r, json_each(r.links) AS l WHERE r.links IS NOT NULL AND r.deleted = 0
+    UNION ALL SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges;
 CREATE TABLE IF NOT EXISTS quarantine (
     dataset TEXT NOT NULL, pk TEXT NOT NULL, reason TEXT NOT NULL, run INTEGER NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (dataset, pk)) WITHOUT ROWID;
@@ -85,6 +93,7 @@ class PageWrite:
 
     dataset: str
     records: list[tuple[str, str, Record]] = field(default_factory=list)  # (pk, cursor, record)
+    links: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # pk → its own references
     tombstones: list[tuple[str, str]] = field(default_factory=list)  # (pk, deleted-at cursor)
     edges: list[Edge] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
@@ -114,6 +123,8 @@ class SqliteStore:
             # NORMAL is crash-safe in WAL mode against a killed process: a commit is either whole or absent.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("PRAGMA cache_size=-16384")  # 16 MB: keeps the (dataset, pk) index hot during big syncs
+            conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints (each one syncs the file)
             self._local.conn = conn
         return conn
 
@@ -232,7 +243,10 @@ class SqliteStore:
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         counts = UpsertCounts()
-        encoded = [(pk, cur, orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)) for pk, cur, rec in page.records]
+        links = page.links
+        # the source's own key order is stable, so the content hash needs no sorting
+        encoded = [(pk, cur, orjson.dumps(rec),
+                    orjson.dumps(links[pk]).decode() if pk in links else None) for pk, cur, rec in page.records]
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
@@ -240,16 +254,17 @@ class SqliteStore:
                 if encoded or page.tombstones:
                     self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
                 if page.edges:
-                    conn.executemany(
-                        "INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
-                        [(e.src_dataset, e.src_pk, e.rel, e.dst_dataset, e.dst_pk, run_id) for e in page.edges])
+                    conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
+                                     "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
+                                     [(*edge, run_id) for edge in page.edges])
                 now = utcnow().isoformat()
                 if page.quarantined:
                     conn.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
                                      [(page.dataset, pk, reason, run_id, now) for pk, reason in page.quarantined])
                 if page.redaction_counts:
                     conn.executemany(
-                        "INSERT INTO redaction_counts VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count",
+                        "INSERT INTO redaction_counts VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT DO UPDATE SET count = count + excluded.count",
                         [(run_id, page.dataset, entity, n) for entity, n in page.redaction_counts.items()])
                 if page.state:
                     pipeline, stream, value = page.state
@@ -261,9 +276,9 @@ class SqliteStore:
                 raise
         return counts
 
-    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, bytes]],
+    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, bytes, str | None]],
                 tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
-        keys = list({pk for pk, _, _ in encoded} | {pk for pk, _ in tombstones})
+        keys = list({pk for pk, _, _, _ in encoded} | {pk for pk, _ in tombstones})
         existing: dict[str, tuple[str, bytes, int]] = {}
         for start in range(0, len(keys), 900):
             chunk = keys[start:start + 900]
@@ -272,12 +287,14 @@ class SqliteStore:
                     f"SELECT pk, cursor, hash, deleted FROM records WHERE dataset = ? AND pk IN ({marks})",
                     (dataset, *chunk)):
                 existing[pk] = (cur, digest, deleted)
-        inserts, updates, touches = [], [], []
-        for pk, cur, data in encoded:
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        touches: list[tuple[Any, ...]] = []
+        for pk, cur, data, links in encoded:
             digest = content_hash(data)
             old = existing.get(pk)
             if old is None:
-                inserts.append((dataset, pk, cur, data.decode(), digest, run_id, run_id))
+                inserts.append((dataset, pk, cur, data.decode(), digest, run_id, run_id, links))
                 counts.inserted += 1
             elif cur < old[0] or (cur == old[0] and old[2]):  # older than stored, or at/behind a tombstone
                 counts.stale += 1
@@ -286,25 +303,25 @@ class SqliteStore:
                 touches.append((run_id, dataset, pk))
                 counts.unchanged += 1
             else:
-                updates.append((cur, data.decode(), digest, run_id, dataset, pk))
+                updates.append((cur, data.decode(), digest, run_id, links, dataset, pk))
                 counts.updated += 1
             existing[pk] = (cur, digest, 0)
         for pk, cur in tombstones:
             old = existing.get(pk)
             if old is None:  # never seen: keep a tombstone so an older copy read later cannot resurrect it
-                inserts.append((dataset, pk, cur, "{}", b"", run_id, run_id))
+                inserts.append((dataset, pk, cur, "{}", b"", run_id, run_id, None))
             elif old[2] or cur < old[0]:
                 continue  # already deleted, or the record changed after this delete
             else:
-                updates.append((cur, None, None, run_id, dataset, pk))
+                updates.append((cur, None, None, run_id, None, dataset, pk))
             counts.deleted += 1
             existing[pk] = (cur, b"", 1)
         # rows inserted for tombstones carry deleted=1; distinguish them by an empty hash
-        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?)",
-                         inserts)
+        conn.executemany("INSERT INTO records (dataset, pk, cursor, data, hash, deleted, first_run, last_run, links) "
+                         "VALUES (?, ?, ?, ?, ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?, ?)", inserts)
         conn.executemany(
             "UPDATE records SET cursor = ?, data = coalesce(?2, data), hash = coalesce(?3, hash), "
-            "deleted = (?2 IS NULL), last_run = ? WHERE dataset = ? AND pk = ?", updates)
+            "deleted = (?2 IS NULL), last_run = ?, links = ? WHERE dataset = ? AND pk = ?", updates)
         conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
 
     # -- reads --------------------------------------------------------------------------------------------------
@@ -335,7 +352,7 @@ class SqliteStore:
         return totals
 
     def edge_count(self) -> int:
-        return int(self._conn().execute("SELECT count(*) FROM edges").fetchone()[0])
+        return int(self._conn().execute("SELECT count(*) FROM graph_edges").fetchone()[0])
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for users and tools."""

@@ -242,8 +242,8 @@ class Engine:
             state["position"] = page.position.to_json()
         if page.position is not None or spec.tally:
             new_state = (spec.owner, spec.key, dict(state))
-        written = self.store.write(PageWrite(stream.dataset, rows, page.tombstones, page.edges, page.quarantined,
-                                             counts, new_state), run_id)
+        written = self.store.write(PageWrite(stream.dataset, rows, page.links, page.tombstones, page.edges,
+                                             page.quarantined, counts, new_state), run_id)
         result.pages += 1
         result.rows += len(rows)
         result.counts.add(written)
