@@ -209,7 +209,7 @@ class HttpClient:
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None, *, shrinkable: bool = False) -> Any:
-        return orjson.loads(self.get(path, params, headers, shrinkable=shrinkable).content)
+        return json_of(self.get(path, params, headers, shrinkable=shrinkable))
 
     def _delay(self, attempt: int) -> float:
         base, cap = self._backoff
@@ -321,13 +321,23 @@ def _status_hint(status: int) -> str:
     return ""
 
 
+def json_of(response: httpx.Response) -> Any:
+    """The response's JSON document, parsed once (the JSON check in `get` already parsed it)."""
+    if _PARSED not in response.extensions:
+        response.extensions[_PARSED] = orjson.loads(response.content)
+    return response.extensions[_PARSED]
+
+
+_PARSED = "udc.json"
+
+
 def _json_problem(response: httpx.Response) -> str | None:
     content_type = response.headers.get("content-type", "")
     body = response.content.lstrip()[:1]
     if "html" in content_type or body == b"<":
         return "html"
     try:
-        orjson.loads(response.content)
+        response.extensions[_PARSED] = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return "invalid_json"
     return None
