@@ -762,6 +762,15 @@ class JiraSim(SimServer):
                          "fields": {"summary": other.summary, "status": self.status_json(other, api)}}
         return out
 
+    def _link_visible(self, link: SimLink) -> bool:
+        """Jira hides a link whose other end the account cannot browse."""
+        ends = [self.issues.get(link.outward_id), self.issues.get(link.inward_id)]
+        return all(end is not None and end.project.visible for end in ends)
+
+    def visible_links(self) -> list[SimLink]:
+        with self._lock:
+            return [link for link in self.links.values() if self._link_visible(link)]
+
     def status_json(self, issue: SimIssue, api: str) -> dict[str, Any]:
         sid, name, category = issue.status
         return {"self": f"{self.url}/rest/api/{api}/status/{sid}", "id": sid, "name": name,
@@ -800,7 +809,7 @@ class JiraSim(SimServer):
             return adf(issue.description, issue.assignee) if api == "3" else issue.description
         if name == "issuelinks":
             return [self.link_json(issue, link, api) for link in sorted(self.links.values(), key=lambda x: x.id)
-                    if issue.id in (link.outward_id, link.inward_id)]
+                    if issue.id in (link.outward_id, link.inward_id) and self._link_visible(link)]
         if name == "comment":
             embedded = issue.comments[:EMBEDDED_COMMENT_CAP]
             return {"comments": [self.comment_json(issue, c, api) for c in embedded],
@@ -861,11 +870,11 @@ class JiraSim(SimServer):
 
     def fault_response(self, kind: str, request: Request) -> Response | None:
         if kind == "429":
-            return self._too_many(self.faults.retry_after, 0, 60.0)
+            return self._too_many(self.faults.retry_after, 0)
         return super().fault_response(kind, request)
 
-    def _too_many(self, retry_after: int, remaining: int, reset_in: float) -> Response:
-        reset_at = datetime.now(UTC) + timedelta(seconds=reset_in)
+    def _too_many(self, retry_after: int, remaining: int) -> Response:
+        reset_at = datetime.now(UTC) + timedelta(seconds=retry_after)  # consistent with Retry-After, as Jira is
         headers = {"Retry-After": str(retry_after), "X-RateLimit-Limit": str(self.rate_rule.limit if self.rate_rule
                                                                              else 100),
                    "X-RateLimit-Remaining": str(remaining)}
@@ -888,9 +897,9 @@ class JiraSim(SimServer):
             self.on_request(request)
         if self.rate_rule is not None:
             with self._lock:
-                allowed, remaining, reset_in = self.rate_rule.check(request.path)
+                allowed, remaining, _ = self.rate_rule.check(request.path)
             if not allowed:
-                return self._too_many(self.rate_rule.retry_after, remaining, reset_in)
+                return self._too_many(self.rate_rule.retry_after, remaining)
         denied = self._authenticate(request)
         if denied is not None:
             return denied
