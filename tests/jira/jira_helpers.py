@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,22 @@ def stream(source: Any, name: str) -> Any:
 def read_all(stream: Any, window: Any, resume: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
     pages = list(stream.read(window, resume))
     return [r for p in pages for r in p.records], pages
+
+
+def mover(sim: JiraSim, before: datetime, every: int = 2) -> Any:
+    """An on_request hook: every `every`-th search, the oldest issue updated before `before` is edited 10+ minutes
+    after `before` (so it leaves the window being read, like a user editing an issue mid-sync)."""
+    count = [0]
+    moved_to = [before + timedelta(minutes=10)]
+
+    def hook(request: Request) -> None:
+        if "search" not in request.path:
+            return
+        count[0] += 1
+        if count[0] % every == 0:
+            oldest = min((i for i in sim.visible_issues() if i.updated < before), key=lambda i: i.updated, default=None)
+            if oldest is not None:
+                moved_to[0] += timedelta(seconds=1)
+                sim.update_issue(oldest.key, at=moved_to[0], summary=f"edited {count[0]}")
+
+    return hook

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from jira_helpers import SimFactory, auth_for, read_all, source_for, stream
+from jira_helpers import mover as make_mover
 
 from udc.errors import ConfigError, SourceError
-from udc.simulators.base import Request
 from udc.simulators.jira import JiraSim
 from udc.sources.base import Window
 from udc.sources.jira import adf_text, check, projects_in, sort_key, strip_order_by
@@ -153,28 +153,10 @@ def naive_token_pager(sim: JiraSim, jql: str) -> list[str]:
                 return seen
 
 
-def mover(sim: JiraSim, every: int = 2) -> Any:
-    """An on_request hook: every `every`-th search, the oldest issue is edited (so it leaves the window)."""
-    count = [0]
-    moved_to = [T0 + timedelta(minutes=10)]
-
-    def hook(request: Request) -> None:
-        if "search" not in request.path:
-            return
-        count[0] += 1
-        if count[0] % every == 0:
-            oldest = min((i for i in sim.visible_issues() if i.updated < T0), key=lambda i: i.updated, default=None)
-            if oldest is not None:
-                moved_to[0] += timedelta(seconds=1)
-                sim.update_issue(oldest.key, at=moved_to[0], summary=f"edited {count[0]}")
-
-    return hook
-
-
 def test_control_offset_paging_skips_issues_when_others_move(make_sim: SimFactory) -> None:
     sim = make_sim("cloud", issues=100, now=T0)
     before = expected_issue_ids(sim)
-    sim.on_request = mover(sim)
+    sim.on_request = make_mover(sim, T0)
     seen = set(naive_token_pager(sim, f"project in (OPS, NET) AND updated < {int(T0.timestamp() * 1000)} "
                                       "ORDER BY updated ASC, key ASC"))
     assert before - seen, "the simulator's token should drift like an offset when issues leave the result set"
@@ -198,7 +180,7 @@ def test_issues_changing_mid_sync_lose_nothing_across_incremental_cycles(make_si
             comment_store[record["id"]] = record["issue_id"]
 
     original = expected_issue_ids(sim)
-    sim.on_request = mover(sim)  # issues move out of the window while we page through it
+    sim.on_request = make_mover(sim, T0)  # issues move out of the window while we page through it
     cycle(Window(None, T0))
     assert set(store) == original  # nothing skipped although issues moved mid-sync
 
@@ -213,7 +195,7 @@ def test_issues_changing_mid_sync_lose_nothing_across_incremental_cycles(make_si
     sim.update_issue(sorted(sim.visible_issues(), key=lambda i: i.id)[3].key, at=boundary + timedelta(seconds=30),
                      summary="edited in the boundary minute")
     cycle(Window(T0, boundary))
-    sim.on_request = mover(sim, every=3)
+    sim.on_request = make_mover(sim, T0, every=3)
     cycle(Window(boundary, T0 + timedelta(hours=2)))
     sim.on_request = None
     cycle(Window(T0 + timedelta(hours=2), T0 + timedelta(hours=3)))  # nothing moves now: quiet cycle
