@@ -73,8 +73,8 @@ def test_full_read_of_every_table(make_sim: SimFactory, deployment: str) -> None
         assert first["fields"]["description"]["type"] == "doc"  # ADF kept as given, and as text beside it
     else:
         assert first["fields"]["description"] == first["description_text"]
-    edges = [e for p in pages for e in p.edges]
-    assert {e.rel for e in edges} >= {"in_project", "blocks"}
+    refs = [ref for p in pages for refs in p.links.values() for ref in refs]  # stored with their issue
+    assert {rel for rel, _, _ in refs} >= {"in_project", "blocks", "is blocked by"}
 
     comments, _ = read_all(streams["comments"], EVERYTHING)
     want = Counter({str(i.id): len(i.comments) for i in sim.visible_issues() if i.comments})

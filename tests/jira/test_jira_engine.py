@@ -44,10 +44,10 @@ def store_matches_sim(store: SqliteStore, sim: JiraSim) -> None:
         {str(i.id): len(i.comments) for i in sim.visible_issues() if i.comments})
     links = {pk for pk, _, _ in store.iter_records("jira/issue_links")}
     assert links >= {link.id for link in sim.visible_links()}
-    edges = store.execute("SELECT src_pk, rel, dst_pk FROM edges WHERE src_dataset = 'jira/issues' "
-                          "AND dst_dataset = 'jira/issues'")
-    assert {(str(link.outward_id), str(link.inward_id)) for link in sim.visible_links()} <= \
-        {(src, dst) for src, _, dst in edges}
+    edges = {(src, dst) for src, dst in store.execute(
+        "SELECT src_pk, dst_pk FROM graph_edges WHERE src_dataset = 'jira/issues' AND dst_dataset = 'jira/issues'")}
+    want = {(str(link.outward_id), str(link.inward_id)) for link in sim.visible_links()}
+    assert edges == want | {(b, a) for a, b in want}  # each link seen from both ends, removed links gone
     assert sorted(d["key"] for _, d, _ in store.iter_records("jira/projects")) == ["NET", "OPS"]
 
 
@@ -77,6 +77,8 @@ def test_historical_then_incremental_cycles_end_equal_to_the_source(make_sim: Si
             sim.create_issue("OPS" if step % 2 else "NET", f"new {step}", at=boundary + timedelta(seconds=10))
             if step == 2:
                 sim.link(issues[1].key, issues[2].key, "Relates", at=boundary - timedelta(seconds=5))
+            if step == 3:
+                sim.unlink(sorted(sim.visible_links(), key=lambda link: link.id)[0].id, at=boundary)
             now += timedelta(minutes=5)
             summary = engine.sync("inc", now=now)
             assert summary.status == "succeeded", summary.warnings

@@ -16,7 +16,9 @@ offset-like `nextPageToken`. `nextPageToken` / `startAt` are used only to step t
 `startAt + len(issues) >= total` on DC) ends a stream; a page shorter than asked does not.
 
 Streams: `issues` (ADF description kept as given plus `description_text`), `comments` (beyond the 20 embedded ones
-from `/issue/{id}/comment`), `issue_links` (one record per link, also graph edges) and `projects`.
+from `/issue/{id}/comment`), `issue_links` (one record per link) and `projects`. Graph links (issue → project,
+issue ↔ issue, comment → issue) travel with their records, so a removed link leaves the graph when its issue is
+synced again.
 """
 
 from __future__ import annotations
@@ -447,7 +449,8 @@ class IssueStream:
         expand = "changelog" if self.expand_changelog else ""
         for page in self.api.issue_pages(window, resume, self.fields, self.spec.filter, expand):
             records = [self.record(i) for i in page.issues]
-            yield Page(records=records, edges=self.edges(page.issues), position=page.position, calls=page.calls)
+            links = {str(i["id"]): self.references(i) for i in page.issues}
+            yield Page(records=records, links=links, position=page.position, calls=page.calls)
 
     def record(self, issue: Record) -> Record:
         fields = issue.get("fields") or {}
@@ -461,21 +464,28 @@ class IssueStream:
             out["changelog"] = issue["changelog"]
         return out
 
-    def edges(self, issues: list[Record]) -> list[Edge]:
-        edges = []
-        for issue in issues:
-            project = (issue.get("fields") or {}).get("project")
-            if isinstance(project, dict) and project.get("id"):
-                edges.append(Edge(self.dataset, str(issue["id"]), "in_project", f"{self.connector}/projects",
-                                  str(project["id"])))
-            edges += link_edges(self.connector, issue)
-        return edges
+    def references(self, issue: Record) -> list[tuple[str, str, str]]:
+        """The issue's own graph links, stored with (and replaced with) its record: its project, and each issue
+        link named from this side ("blocks" on the outward issue, "is blocked by" on the inward one), so a removed
+        link leaves the graph when either issue is synced again."""
+        fields = issue.get("fields") or {}
+        refs: list[tuple[str, str, str]] = []
+        project = fields.get("project")
+        if isinstance(project, dict) and project.get("id"):
+            refs.append(("in_project", f"{self.connector}/projects", str(project["id"])))
+        for link in fields.get("issuelinks") or []:
+            link_type = link.get("type") or {}
+            for side, rel in (("outwardIssue", link_type.get("outward")), ("inwardIssue", link_type.get("inward"))):
+                other = link.get(side)
+                if isinstance(other, dict) and other.get("id"):
+                    refs.append((str(rel or link_type.get("name") or "links"), self.dataset, str(other["id"])))
+        return refs
 
 
-def link_edges(connector: str, issue: Record) -> list[Edge]:
+def link_edges(connector: str, records: list[Record]) -> list[Edge]:
     dataset = f"{connector}/issues"
     return [Edge(dataset, rec["source_id"], rec["outward"] or rec["type"], dataset, rec["target_id"])
-            for rec in link_records(issue)]
+            for rec in records]
 
 
 def link_records(issue: Record) -> list[Record]:
@@ -493,8 +503,7 @@ def link_records(issue: Record) -> list[Record]:
             continue
         out.append({"id": str(link["id"]), "type": link_type.get("name"), "outward": link_type.get("outward"),
                     "inward": link_type.get("inward"), "source_id": str(source["id"]), "source_key": source.get("key"),
-                    "target_id": str(target["id"]), "target_key": target.get("key"), "updated": updated,
-                    "seen_on": me["id"]})
+                    "target_id": str(target["id"]), "target_key": target.get("key"), "updated": updated})
     return out
 
 
@@ -516,7 +525,8 @@ class CommentStream:
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
         for page in self.api.issue_pages(window, resume, ["updated", "comment"], self.spec.filter):
-            records, edges, calls = [], [], page.calls
+            records, calls = [], page.calls
+            links: dict[str, list[tuple[str, str, str]]] = {}
             for issue in page.issues:
                 comments, extra = self.api.comments(issue)
                 calls += extra
@@ -527,16 +537,19 @@ class CommentStream:
                               "updated": comment.get("updated"), "body": comment.get("body"),
                               "body_text": adf_text(comment.get("body")).strip(), "self": comment.get("self")}
                     records.append(record)
-                    edges.append(Edge(self.dataset, record["id"], "comment_on", f"{self.connector}/issues",
-                                      record["issue_id"]))
-            yield Page(records=records, edges=edges, position=page.position, calls=calls)
+                    links[record["id"]] = [("comment_on", f"{self.connector}/issues", record["issue_id"])]
+            yield Page(records=records, links=links, position=page.position, calls=calls)
 
 
 @dataclass
 class LinkStream:
+    """One record per link (the outward issue is the source), seen from either end; newest `updated` wins.
+    Graph edges come from the issues table's own links; `graph` adds them here when issues are not synced."""
+
     api: JiraApi
     connector: str
     spec: TableSpec
+    graph: bool = False
     name: str = "issue_links"
     dataset: str = ""
     primary_key: str = "id"
@@ -550,8 +563,12 @@ class LinkStream:
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
         for page in self.api.issue_pages(window, resume, ["updated", "issuelinks"], self.spec.filter):
-            records = [r for issue in page.issues for r in link_records(issue)]
-            edges = [e for issue in page.issues for e in link_edges(self.connector, issue)]
+            by_id: dict[str, Record] = {}
+            for record in (r for issue in page.issues for r in link_records(issue)):
+                if record["id"] not in by_id or self.cursor_of(by_id[record["id"]]) <= self.cursor_of(record):
+                    by_id[record["id"]] = record  # both ends in one page: one row, the newer sighting
+            records = list(by_id.values())
+            edges = link_edges(self.connector, records) if self.graph else []
             yield Page(records=records, edges=edges, position=page.position, calls=page.calls)
 
 
@@ -643,7 +660,8 @@ class JiraSource:
             elif spec.name == "comments":
                 streams.append(CommentStream(self.api, self.name, spec))
             elif spec.name == "issue_links":
-                streams.append(LinkStream(self.api, self.name, spec))
+                graph = not any(other.name == "issues" for other in specs)
+                streams.append(LinkStream(self.api, self.name, spec, graph))
             else:
                 streams.append(ProjectStream(self.api, self.name, projects_in(self.api.jql)))
         return streams
