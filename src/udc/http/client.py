@@ -322,10 +322,10 @@ def _status_hint(status: int) -> str:
 
 
 def json_of(response: httpx.Response) -> Any:
-    """The response's JSON document, parsed once (the JSON check in `get` already parsed it)."""
-    if _PARSED not in response.extensions:
-        response.extensions[_PARSED] = orjson.loads(response.content)
-    return response.extensions[_PARSED]
+    """The response's JSON document, parsed once (the JSON check in `get` already parsed it). Handed over, not
+    kept: httpx responses sit in reference cycles, and a parsed page left on one would live until the next gc."""
+    parsed = response.extensions.pop(_PARSED, None)
+    return orjson.loads(response.content) if parsed is None else parsed
 
 
 _PARSED = "udc.json"

@@ -204,6 +204,7 @@ class TableStream:
                 last = rows[-1]
                 pos = Position(cursor_str(last[CURSOR]), last[KEY])
                 yield Page(records=rows, links=self._links(rows), position=pos)
+                del rows, response, last  # a parsed page weighs several MB: hold none while fetching the next
                 if not more:
                     return
                 query, offset, total = self._query(window, pos), 0, None

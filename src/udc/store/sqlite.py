@@ -99,6 +99,18 @@ class PageWrite:
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     redaction_counts: dict[str, int] = field(default_factory=dict)
     state: tuple[str, str, dict[str, Any]] | None = None  # (pipeline, stream key, value)
+    encoded: list[tuple[str, str, bytes, str | None]] | None = None  # set by encode()
+    size: int = 0  # records in the page
+
+    def encode(self) -> None:
+        """Serialise the records (pk, cursor, JSON, links JSON) and let go of the parsed ones, which weigh several
+        times more; callable off the writing thread."""
+        if self.encoded is None:
+            links = self.links
+            # the source's own key order is stable, so the content hash needs no sorting
+            self.encoded = [(pk, cur, orjson.dumps(rec), orjson.dumps(links[pk]).decode() if pk in links else None)
+                            for pk, cur, rec in self.records]
+            self.size, self.records, self.links = len(self.records), [], {}
 
 
 def content_hash(data: bytes) -> bytes:
@@ -123,7 +135,7 @@ class SqliteStore:
             # NORMAL is crash-safe in WAL mode against a killed process: a commit is either whole or absent.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
-            conn.execute("PRAGMA cache_size=-16384")  # 16 MB: keeps the (dataset, pk) index hot during big syncs
+            conn.execute("PRAGMA cache_size=-8192")  # 8 MB: keeps the (dataset, pk) index hot during big syncs
             conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints (each one syncs the file)
             self._local.conn = conn
         return conn
@@ -243,10 +255,8 @@ class SqliteStore:
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         counts = UpsertCounts()
-        links = page.links
-        # the source's own key order is stable, so the content hash needs no sorting
-        encoded = [(pk, cur, orjson.dumps(rec),
-                    orjson.dumps(links[pk]).decode() if pk in links else None) for pk, cur, rec in page.records]
+        page.encode()
+        encoded = page.encoded or []
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")

@@ -151,11 +151,20 @@ class Engine:
             streams = source.streams()
             redactor = self._redactor(pipeline)
             summary.streams = [StreamResult(s.name, s.dataset) for s in streams]
+            # with redaction on, people tables (sys_user, Contact, User) go first: their names must be known before
+            # the tables that mention them are redacted
+            first = [redactor is not None and redactor.is_people_stream(s.name) for s in streams]
             with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(streams)))) as pool:
-                futures = [pool.submit(self._run_stream, pipeline_name, pipeline, s, r, run_id, now, redactor)
-                           for s, r in zip(streams, summary.streams, strict=True)]
-                for future in futures:
-                    future.result()
+                for phase in (True, False):
+                    batch = [(s, r) for s, r, f in zip(streams, summary.streams, first, strict=True) if f is phase]
+                    if self.stop:  # stopped while the people tables were read
+                        for _, result in batch:
+                            result.status = "stopped"
+                        continue
+                    futures = [pool.submit(self._run_stream, pipeline_name, pipeline, s, r, run_id, now, redactor)
+                               for s, r in batch]
+                    for future in futures:
+                        future.result()
             summary.warnings += getattr(source, "notes", [])
             states = {r.status for r in summary.streams}
             summary.status = "failed" if "failed" in states else "stopped" if "stopped" in states else "succeeded"
@@ -181,7 +190,8 @@ class Engine:
             return None
         from udc.redact import Redactor
 
-        return Redactor(pipeline.redaction, self.config.connector(pipeline.connector).type)
+        # the store remembers, as keyed digests, the names of people synced in earlier runs
+        return Redactor(pipeline.redaction, self.config.connector(pipeline.connector).type, memory=self.store)
 
     def _run_stream(self, pipeline_name: str, pipeline: Pipeline, stream: Stream, result: StreamResult, run_id: int,
                     now: datetime, redactor: Any) -> None:
@@ -209,8 +219,10 @@ class Engine:
             window = spec.window
             result.window = (cursor_str(window.start) if window.start else None, cursor_str(window.end))
             self.on_progress(result)
-            for page in prefetch(stream.read(window, spec.resume)):
-                self._store_page(spec, stream, page, result, run_id, redactor)
+            ahead = dict(state)  # the state as of the last *prepared* page, which may run ahead of the stored one
+            pages = (self._prepare(spec, stream, page, redactor, ahead) for page in stream.read(window, spec.resume))
+            for write in prefetch(pages):
+                self._commit(spec, write, result, run_id)
                 if should_stop():
                     result.status = "stopped"
                     return None
@@ -229,25 +241,35 @@ class Engine:
             self.on_progress(result)
         return error
 
-    def _store_page(self, spec: StreamPass, stream: Stream, page: Page, result: StreamResult, run_id: int,
-                    redactor: Any) -> None:
+    @staticmethod
+    def _prepare(spec: StreamPass, stream: Stream, page: Page, redactor: Any, ahead: dict[str, Any]
+                 ) -> PageWrite:
+        """Everything but the write, done on the reading thread so it overlaps the previous page's write:
+        keys and cursors (taken before redaction), redaction, the state the page moves to, encoding."""
         rows = [(str(r[stream.primary_key]), stream.cursor_of(r), r) for r in page.records]
         counts = redactor.redact_records(stream.name, page.records) if redactor and page.records else {}
-        state, new_state = spec.state, None
         if spec.tally:
-            state["rows"] = state.get("rows", 0) + len(rows)
-            state["deleted"] = state.get("deleted", 0) + len(page.tombstones)
-            state["pages"] = state.get("pages", 0) + 1
+            ahead["rows"] = ahead.get("rows", 0) + len(rows)
+            ahead["deleted"] = ahead.get("deleted", 0) + len(page.tombstones)
+            ahead["pages"] = ahead.get("pages", 0) + 1
         if page.position is not None:
-            state["position"] = page.position.to_json()
-        if page.position is not None or spec.tally:
-            new_state = (spec.owner, spec.key, dict(state))
-        written = self.store.write(PageWrite(stream.dataset, rows, page.links, page.tombstones, page.edges,
-                                             page.quarantined, counts, new_state), run_id)
+            ahead["position"] = page.position.to_json()
+        new_state = (spec.owner, spec.key, dict(ahead)) if page.position is not None or spec.tally else None
+        write = PageWrite(stream.dataset, rows, page.links, page.tombstones, page.edges, page.quarantined, counts,
+                          new_state)
+        write.encode()
+        page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
+        return write
+
+    def _commit(self, spec: StreamPass, write: PageWrite, result: StreamResult, run_id: int) -> None:
+        written = self.store.write(write, run_id)
+        if write.state is not None:
+            spec.state.clear()
+            spec.state.update(write.state[2])
         result.pages += 1
-        result.rows += len(rows)
+        result.rows += write.size
         result.counts.add(written)
-        result.quarantined += page.quarantined
+        result.quarantined += write.quarantined
         self.on_progress(result)
 
 
