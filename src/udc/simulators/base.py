@@ -128,10 +128,12 @@ class SimServer:
         return self
 
     def serve_forever(self) -> None:
+        self._thread = threading.current_thread()
         self._httpd.serve_forever()
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve loop: never started, it would hang forever
+            self._httpd.shutdown()
         self._httpd.server_close()
 
     def __enter__(self) -> SimServer:
