@@ -1750,6 +1750,7 @@ class ServiceNowSim(SimServer):
         with self.store.lock:
             version = self._version
             sys_ids, total, more = self.store.fetch(table, query, offset, limit, count)
+            total = total if count else None
             rows = [self.store.rows[s] for s in sys_ids] if access.can_read_table(td) else []
             if access.row_visible is not None:  # row ACLs run after the limit: short and empty pages
                 rule = access.row_visible
