@@ -109,6 +109,11 @@ def test_off_peak_window_starts_pauses_and_resumes_chunks_across_spring_forward(
     def first_sleep() -> None:  # the window is about to open: close it again on the 3rd data request from now
         seen["before_open"] = len([r for r in sim.requests if r.path == "/api/now/table/incident"])
         sim.on_request(sim.table_request_count + 3, lambda _: setattr(clock, "now", clock.now.replace(hour=7)))
+        clock.on_sleep = paused
+
+    def paused() -> None:  # the window closed: where the chunk stands, as committed with its last page
+        seen["requests"] = len(sim.requests)
+        seen["position"] = h.store.get_state(state_owner(bid), "1:incident")["position"]
         clock.on_sleep = lambda: None
 
     clock.on_sleep = first_sleep
@@ -122,8 +127,12 @@ def test_off_peak_window_starts_pauses_and_resumes_chunks_across_spring_forward(
                             (closed, (reopened - closed).total_seconds())]
     chunks = h.store.chunks(bid)
     assert [c["attempts"] for c in chunks] == [1, 1, 1]  # the pause did not count as an attempt
-    queries = [r.arg("sysparm_query") or "" for r in sim.requests if r.path == "/api/now/table/incident"]
-    assert "^sys_id>" in queries[3]  # after the pause the chunk continued after its third page, not from scratch
+    # after the pause the chunk continued after its last stored page, not from scratch
+    cursor, pk = Position.from_json(seen["position"]).cursor, Position.from_json(seen["position"]).pk
+    resumed = next(r.arg("sysparm_query") or "" for r in sim.requests[seen["requests"]:]
+                   if r.path == "/api/now/table/incident")
+    assert f"sys_updated_on={snow_time(datetime.fromisoformat(cursor))}^sys_id>{pk}" in resumed
+    assert h.store.chunks(bid)[0]["pages"] >= 3
     assert h.stored() == source_truth(sim, start=snow_time(day(10)), end=snow_time(day(13)))
 
 
