@@ -212,7 +212,7 @@ class SqliteStore:
         return backfill_id
 
     def backfills(self, pipeline: str | None = None, backfill_id: int | None = None) -> list[dict[str, Any]]:
-        sql, args = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills WHERE 1", []
+        sql, args = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills WHERE 1", list[Any]()
         if pipeline is not None:
             sql, args = sql + " AND pipeline = ?", [*args, pipeline]
         if backfill_id is not None:
