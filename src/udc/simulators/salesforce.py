@@ -527,6 +527,7 @@ class SalesforceSim(SimServer):
         # Quota and query behaviour.
         self.daily_limit = daily_limit
         self.api_usage = 0
+        self.background_usage = 0  # requests other integrations of the org make between two of ours
         self.max_batch: int | None = None  # force smaller pages than asked (batchSize is "not guaranteed")
         self.hidden_objects: set[str] = {"Opportunity"}  # the Run-As user's sharing hides every row
         self.clock: datetime | None = None  # None: wall time
@@ -655,6 +656,7 @@ class SalesforceSim(SimServer):
             if unauthorized:
                 return unauthorized
             if rest.rstrip("/") != "/limits":
+                self.api_usage += self.background_usage
                 if self.api_usage >= self.daily_limit:
                     return self._with_usage(_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
                 self.api_usage += 1
