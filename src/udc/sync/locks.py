@@ -11,6 +11,7 @@ import fcntl
 import os
 import re
 import socket
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -47,11 +48,15 @@ class NamedLock:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
+        for attempt in range(3):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == 2:
+                    os.close(fd)
+                    return False
+                time.sleep(0.005)  # `holder()` probes with a shared lock for microseconds: don't mistake it for one
         self.previous = _parse(os.pread(fd, 4096, 0))
         info = {"pid": os.getpid(), "host": socket.gethostname(), "since": utcnow().isoformat()}
         os.ftruncate(fd, 0)
