@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 COMMANDS: dict[str, str] = {
     "servicenow": "udc.simulators.servicenow:main",
     "jira": "udc.simulators.jira:main",
+    "salesforce": "udc.simulators.salesforce:main",
 }
 
 

@@ -18,12 +18,15 @@ clock, and read `requests` (every request, in order) to prove what the connector
 
 from __future__ import annotations
 
+import argparse
 import base64
+import contextlib
 import hashlib
 import random
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -1193,3 +1196,41 @@ def _opportunity(rng: random.Random, account_id: str) -> dict[str, Any]:
             "Amount": float(rng.randrange(10, 900) * 1000), "CloseDate": date(2025, rng.randrange(1, 13), 1),
             "AccountId": account_id}
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m udc.simulators salesforce`: serve a seeded Salesforce org in the foreground."""
+    parser = argparse.ArgumentParser(prog="python -m udc.simulators salesforce",
+                                     description="Serve a seeded Salesforce org (REST API, client credentials).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the seeded row counts (1: 1500 cases)")
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+    parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    parser.add_argument("--daily-limit", type=int, default=15_000, help="daily API requests (Sforce-Limit-Info)")
+    parser.add_argument("--hide", action="append", default=None, metavar="OBJECT",
+                        help="objects whose rows the Run-As user cannot see (repeatable; default Opportunity)")
+    parser.add_argument("--token-error", choices=["none", "no-run-as-user", "no-api-scope", "generic-domain",
+                                                  "flow-disabled"], default="none",
+                        help="make every token request fail as the troubleshooting table describes")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    args = parser.parse_args(argv)
+    sim = SalesforceSim(args.host, args.port, seed=args.seed, scale=args.scale, client_id=args.client_id,
+                        client_secret=args.client_secret, daily_limit=args.daily_limit)
+    if args.hide is not None:
+        sim.hidden_objects = set(args.hide)
+    if args.token_error == "no-run-as-user":
+        sim.run_as_user = None
+    elif args.token_error == "no-api-scope":
+        sim.scopes = {"refresh_token", "offline_access"}
+    elif args.token_error == "generic-domain":
+        sim.generic_login_domain = True
+    elif args.token_error == "flow-disabled":
+        sim.client_credentials_enabled = False
+    sim.faults.latency = args.latency
+    counts = ", ".join(f"{len(rows)} {name}" for name, rows in sim.data.items() if name != "User")
+    print(f"salesforce simulator listening on {sim.url} ({counts}; client_id {sim.client_id}, "
+          f"client_secret {sim.client_secret})", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.serve_forever()
+    return 0
