@@ -305,10 +305,6 @@ def _link_schema(tables: Sequence[TableDef]) -> dict[str, TableDef]:
     return schema
 
 
-def descendants(schema: Mapping[str, TableDef], table: str) -> list[str]:
-    return [name for name, td in schema.items() if table in td.ancestors]
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Seeded data
 
@@ -1291,8 +1287,14 @@ def _zone(name: str) -> ZoneInfo:
 
 
 class ServiceNowSim(SimServer):
-    """ServiceNow Table API on localhost. See the module docstring for behaviour; the public methods below are
-    the test-facing mutation, inspection and fault API (all thread-safe, usable while a sync is paging)."""
+    """ServiceNow Table API on localhost; behaviour in the module docstring.
+
+    Test API (thread-safe, usable while a sync is paging): `insert`, `update`, `delete`, `get`, `records`,
+    `deleted_ids`, the settable `clock`, `on_request`/`hooks` (run just before the Nth table-API request),
+    `mark_oversized`, `expire_tokens`, `reset_rate_limit`. Knobs: `access` (per-user `Access`), `hibernating`,
+    `max_response_bytes`/`oversize_error`, `rate_limit_per_hour`, `wall_clock`, `public_url`, plus base `faults`
+    (which also understands the kind "transaction_cancelled").
+    """
 
     name = "servicenow"
 
@@ -1314,10 +1316,14 @@ class ServiceNowSim(SimServer):
         rate_window: float = 3600.0,
         max_response_bytes: int | None = None,
         oversize_error: str = "502",
-        page_cache_bytes: int = 256 << 20,
+        page_cache_bytes: int = 128 << 20,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        unknown = sorted(set(counts or {}) - set(DEFAULT_COUNTS))
+        if unknown:  # checked before the port is bound
+            raise ValueError(f"counts: no generated table {', '.join(unknown)}; "
+                             f"choose from {', '.join(DEFAULT_COUNTS)}")
         super().__init__(host, port)
         self.public_url = self.url  # instance URL used in Link headers and reference links
         self.users: dict[str, str] = dict(users if users is not None else {"admin": "admin"})
@@ -1382,7 +1388,7 @@ class ServiceNowSim(SimServer):
         pools.problems = [p["sys_id"] for p in problems]
         changes = gen.tasks("change_request", c["change_request"], pools)
         pools.changes = [ch["sys_id"] for ch in changes]
-        # Incidents mention earlier incident numbers; seed the pool with the numbers they will get.
+        # Incidents mention each other's numbers: seed the pool with the numbers they will get.
         pools.incidents = [("", f"INC{10001 + i:07d}") for i in range(max(1, min(c["incident"], 2000)))]
         incidents = gen.tasks("incident", c["incident"], pools)
         pools.incidents = [(i["sys_id"], i["number"]) for i in incidents]
@@ -1412,7 +1418,11 @@ class ServiceNowSim(SimServer):
     def _at(self, at: datetime | str | None) -> str:
         if at is None:
             return sn_time(self._clock)
-        return at if isinstance(at, str) else sn_time(at)
+        if isinstance(at, str):
+            if not _DT_RE.match(at):
+                raise ValueError(f"at must look like YYYY-MM-DD HH:MM:SS (UTC), got {at!r}")
+            return at
+        return sn_time(at)
 
     def _mutated(self) -> None:
         self._version += 1
@@ -1761,7 +1771,7 @@ class ServiceNowSim(SimServer):
             headers["X-Total-Count"] = str(total)
         if (request.arg("sysparm_suppress_pagination_header") or "").lower() != "true":
             headers["Link"] = self._links(request, table, offset, limit, total, more)
-        return _Page(200, b'{"result":[' + b",".join(parts) + b"]}", headers, oversized), version
+        return _Page(200, _json_list(parts), headers, oversized), version
 
     def _single(self, request: Request, user: str, table: str, sys_id: str) -> Response:
         access = self._access(user)
@@ -1927,6 +1937,15 @@ JSON_TYPE = "application/json;charset=UTF-8"
 ROW_JSON_CACHE_ROWS = 1_000_000  # per rendering; beyond it rows are serialized on every request
 
 
+def _json_list(parts: list[bytes]) -> bytes:
+    """`{"result":[...]}` from serialized rows, copying the (megabytes of) rows once."""
+    if not parts:
+        return b'{"result":[]}'
+    parts = [b'{"result":[' + parts[0], *parts[1:]]
+    parts[-1] += b"]}"
+    return b",".join(parts)
+
+
 def _int_arg(request: Request, name: str, default: int, minimum: int) -> int:
     try:
         value = int(request.arg(name) or default)
@@ -1946,6 +1965,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on start)")
     parser.add_argument("--incidents", type=int, default=None, help=f"default {DEFAULT_COUNTS['incident']}")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--count", action="append", default=[], metavar="TABLE=N",
+                        help="records of another table (repeatable), e.g. --count change_request=5000")
     parser.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD",
                         help="basic-auth / password-grant account (repeatable; default admin:admin)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
@@ -1954,9 +1975,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per hour per user")
     args = parser.parse_args(argv)
     users = dict(u.split(":", 1) for u in args.user) if args.user else None
+    counts = {table: int(n) for table, _, n in (c.partition("=") for c in args.count)}
+    unknown = sorted(set(counts) - set(DEFAULT_COUNTS))
+    if unknown:
+        parser.error(f"--count: no generated table {', '.join(unknown)}; choose from {', '.join(DEFAULT_COUNTS)}")
+    if args.incidents is not None:
+        counts["incident"] = args.incidents
     started = time.perf_counter()
-    sim = ServiceNowSim(seed=args.seed, counts={"incident": args.incidents} if args.incidents is not None else None,
-                        users=users, rate_limit_per_hour=args.rate_limit, host=args.host, port=args.port)
+    sim = ServiceNowSim(seed=args.seed, counts=counts, users=users, rate_limit_per_hour=args.rate_limit,
+                        host=args.host, port=args.port)
     sim.faults.latency = args.latency
     if args.host in ("0.0.0.0", "::", ""):
         sim.public_url = f"http://127.0.0.1:{sim.port}"
