@@ -1,13 +1,14 @@
 """`udc demo`: the whole job on local simulators, offline, in under a minute.
 
-Starts a simulated ServiceNow instance, writes a config, seeds the store with a historical sync, changes some
-records at the source, runs an incremental cycle, and shows what happened and how to query it.
+Starts simulated ServiceNow, Jira Cloud and Salesforce instances, writes a config, seeds the store with a
+historical sync of each, changes records at every source, runs an incremental cycle, and shows what happened and
+how to query it.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,8 @@ from rich.table import Table
 from udc.cli import print_summary
 from udc.config import load_config
 from udc.progress import RunProgress
+from udc.simulators.jira import JiraSim
+from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
 from udc.simulators.servicenow import ServiceNowSim
 from udc.store import open_store
 from udc.sync.engine import Engine
@@ -24,6 +27,7 @@ from udc.timeutil import utcnow
 
 DEMO_USER, DEMO_PASSWORD = "svc_udc", "demo-p@ss`word&1"
 TABLES = ["incident", "change_request", "problem", "kb_knowledge", "cmdb_ci_server", "sys_user"]
+SOURCES = (("snow", "ServiceNow"), ("jira", "Jira Cloud"), ("sf", "Salesforce"))  # pipeline prefix, product
 
 
 def run_demo(workdir: Path, incidents: int, out: Console) -> None:
@@ -34,53 +38,78 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
     now = utcnow().replace(microsecond=0)
     counts = {"incident": incidents, "change_request": incidents // 6, "problem": incidents // 20,
               "kb_knowledge": incidents // 15, "cmdb_ci_server": incidents // 10, "sys_user": incidents // 10}
-    sim = ServiceNowSim(seed=7, counts=counts, start=now - timedelta(days=180), span=timedelta(days=179),
-                        users={DEMO_USER: DEMO_PASSWORD}).start()
+    snow = ServiceNowSim(seed=7, counts=counts, start=now - timedelta(days=180), span=timedelta(days=179),
+                         users={DEMO_USER: DEMO_PASSWORD})
+    jira = JiraSim("cloud", seed=7, issues=max(60, incidents // 10), now=now)
+    sf = SalesforceSim(seed=7)
+    sims = [snow.start(), jira.start(), sf.start()]
     try:
-        config_path = _write_config(workdir, sim.url, db)
+        config_path = _write_config(workdir, db, snow, jira, sf)
         config = load_config(config_path)
         store = open_store(config.store)
         out.rule("[bold]udc demo[/]")
-        out.print(f"Simulated ServiceNow at {sim.url} · config {config_path} · store {db}\n")
+        out.print(f"Simulated ServiceNow {snow.url}, Jira Cloud {jira.url}, Salesforce {sf.url}")
+        out.print(f"Config {config_path} · store {db}\n")
 
-        out.print("[bold]1. Historical sync[/] — seeds the store with every record of the last 180 days")
-        with RunProgress("snow-history", out) as progress:
-            history = Engine(config, store, on_progress=progress.update).sync("snow-history")
-        print_summary(history, out)
+        out.print("[bold]1. Historical syncs[/] — seed the store with each source's history")
+        for name, _ in SOURCES:
+            with RunProgress(f"{name}-history", out) as progress:
+                print_summary(Engine(config, store, on_progress=progress.update).sync(f"{name}-history"), out)
 
-        out.print("\n[bold]2. Incremental mode starts[/] — its cursor begins now and never looks back")
-        Engine(config, store).sync("snow-live", now=now)
+        out.print("\n[bold]2. Incremental pipelines start[/] — their cursors begin now and never look back")
+        for name, _ in SOURCES:
+            Engine(config, store).sync(f"{name}-live", now=now)
 
-        changed = _change_source(sim, now + timedelta(seconds=5))
-        out.print(f"\n[bold]3. Meanwhile at the source[/]: {changed['updated']} incidents updated, "
-                  f"{changed['inserted']} opened, {changed['deleted']} deleted")
+        changed = _change_sources(snow, jira, sf, now + timedelta(seconds=5))
+        out.print("\n[bold]3. Meanwhile at the sources[/]: " + "; ".join(changed))
 
-        out.print("\n[bold]4. Next incremental cycle[/]")
-        with RunProgress("snow-live", out) as progress:
-            live = Engine(config, store, on_progress=progress.update).sync("snow-live", now=now + timedelta(minutes=2))
-        print_summary(live, out)
+        out.print("\n[bold]4. Next incremental cycles[/]")
+        for name, _ in SOURCES:
+            with RunProgress(f"{name}-live", out) as progress:
+                live = Engine(config, store, on_progress=progress.update).sync(f"{name}-live",
+                                                                               now=now + timedelta(minutes=2))
+            print_summary(live, out)
         _show_store(store, out)
         _how_to_query(config_path, db, out)
     finally:
-        sim.stop()
+        for sim in sims:
+            sim.stop()
 
 
-def _write_config(workdir: Path, url: str, db: Path) -> Path:
-    secret = workdir / "snow.password"
-    secret.write_text(DEMO_PASSWORD)
-    secret.chmod(0o600)
-    auth = {"type": "basic", "username": DEMO_USER, "password": f"file:{secret.resolve()}"}
-    tables = [{"name": t} for t in TABLES]
+def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim) -> Path:
+    def secret(name: str, value: str) -> str:
+        path = workdir / name
+        path.write_text(value)
+        path.chmod(0o600)
+        return f"file:{path.resolve()}"
+
+    tables: list[dict[str, object]] = [{"name": t} for t in TABLES]
     tables[0] = {"name": "incident", "fields": [
         "number", "short_description", "description", "priority", "state", "assigned_to", "assigned_to.email",
         "caller_id", "cmdb_ci", "opened_at", "sys_updated_on", "work_notes"]}
+    jira_tables = ["issues", "comments", "issue_links", "projects"]
+    objects = ["Case", "Account", "Contact", "Incident_Review__c"]
     config = {
         "store": f"sqlite:///{db.resolve()}",
-        "connectors": {"snow": {"type": "servicenow", "instance_url": url, "auth": auth}},
+        "connectors": {
+            "snow": {"type": "servicenow", "instance_url": snow.url,
+                     "auth": {"type": "basic", "username": DEMO_USER, "password": secret("snow.pw", DEMO_PASSWORD)}},
+            "jira": {"type": "jira", "deployment": "cloud", "base_url": jira.url,
+                     "auth": {"type": "basic", "username": jira.email,
+                              "password": secret("jira.token", jira.api_token)}},
+            "sf": {"type": "salesforce", "instance_url": sf.url,
+                   "auth": {"type": "oauth_client_credentials", "client_id": secret("sf.id", DEFAULT_CLIENT_ID),
+                            "client_secret": secret("sf.secret", DEFAULT_CLIENT_SECRET)}},
+        },
         "pipelines": {
             "snow-history": {"connector": "snow", "mode": "historical", "batch_size": 500, "tables": tables},
-            "snow-live": {"connector": "snow", "mode": "incremental", "frequency": "2m", "lag": "0s",
-                          "batch_size": 500, "tables": tables},
+            "snow-live": {"connector": "snow", "mode": "incremental", "lag": "0s", "batch_size": 500, "tables": tables},
+            "jira-history": {"connector": "jira", "mode": "historical", "jql": "project in (OPS, NET)",
+                             "batch_size": 100, "tables": jira_tables},
+            "jira-live": {"connector": "jira", "mode": "incremental", "jql": "project in (OPS, NET)",
+                          "batch_size": 100, "tables": jira_tables},
+            "sf-history": {"connector": "sf", "mode": "historical", "batch_size": 500, "objects": objects},
+            "sf-live": {"connector": "sf", "mode": "incremental", "lag": "0s", "batch_size": 500, "objects": objects},
         },
     }
     path = workdir / "udc.yaml"
@@ -88,18 +117,28 @@ def _write_config(workdir: Path, url: str, db: Path) -> Path:
     return path
 
 
-def _change_source(sim: ServiceNowSim, at: object) -> dict[str, int]:
+def _change_sources(snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim, at: datetime) -> list[str]:
     rng = random.Random(1)
-    incidents = [r["sys_id"] for r in sim.records("incident")]
-    touched = rng.sample(incidents, 25)
+    touched = rng.sample([r["sys_id"] for r in snow.records("incident")], 25)
     for sys_id in touched[:20]:
-        sim.update("incident", sys_id, {"state": "6", "close_notes": "Resolved by restarting the service."}, at=at)
+        snow.update("incident", sys_id, {"state": "6", "close_notes": "Resolved by restarting the service."}, at=at)
     for sys_id in touched[20:]:
-        sim.delete("incident", sys_id, at=at)
+        snow.delete("incident", sys_id, at=at)
     for n in range(8):
-        sim.insert("incident", {"short_description": f"Disk usage above 90% on web-{n:02d}.prod", "priority": "2"},
-                   at=at)
-    return {"updated": 20, "inserted": 8, "deleted": 5}
+        snow.insert("incident", {"short_description": f"Disk usage above 90% on web-{n:02d}.prod", "priority": "2"},
+                    at=at)
+    keys = sorted(issue.key for issue in jira.visible_issues())[:6]
+    for key in keys[:4]:
+        jira.update_issue(key, at=at, summary=f"{key}: root cause found in the load balancer config")
+    jira.add_comment(keys[4], "Rolled back the release; error rate is back to baseline.", at=at)
+    jira.create_issue("OPS", "Certificate for api.example.com expires in 7 days", at=at)
+    cases = [r["Id"] for r in sf.records("Case")][:12]
+    for case in cases[:10]:
+        sf.update("Case", case, {"Status": "Closed"}, at=at)
+    sf.delete("Case", cases[10], at=at)
+    sf.insert("Case", {"Subject": "VPN drops every 10 minutes"}, at=at)
+    return ["ServiceNow: 20 incidents updated, 8 opened, 5 deleted",
+            "Jira: 4 issues edited, 1 commented, 1 created", "Salesforce: 10 cases closed, 1 deleted, 1 opened"]
 
 
 def _show_store(store: object, out: Console) -> None:
@@ -112,7 +151,8 @@ def _show_store(store: object, out: Console) -> None:
     for dataset, (live, dead) in sorted(store.dataset_counts().items()):
         table.add_row(dataset, f"{live:,}", f"{dead:,}")
     out.print(table)
-    out.print(f"{store.edge_count():,} links between records (incident → CI, caller, assignee …) in the graph")
+    out.print(f"{store.edge_count():,} links between records in the graph (incident → CI, caller, assignee; "
+              "issue ↔ issue; comment → issue …)")
 
 
 def _how_to_query(config: Path, db: Path, out: Console) -> None:
