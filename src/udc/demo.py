@@ -27,7 +27,7 @@ from udc.timeutil import utcnow
 
 DEMO_USER, DEMO_PASSWORD = "svc_udc", "demo-p@ss`word&1"
 TABLES = ["incident", "change_request", "problem", "kb_knowledge", "cmdb_ci_server", "sys_user"]
-SOURCES = (("snow", "ServiceNow"), ("jira", "Jira Cloud"), ("sf", "Salesforce"))  # pipeline prefix, product
+SOURCES = ("snow", "jira", "sf")  # each has a -history and a -live pipeline
 
 
 def run_demo(workdir: Path, incidents: int, out: Console) -> None:
@@ -52,19 +52,19 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
         out.print(f"Config {config_path} · store {db}\n")
 
         out.print("[bold]1. Historical syncs[/] — seed the store with each source's history")
-        for name, _ in SOURCES:
+        for name in SOURCES:
             with RunProgress(f"{name}-history", out) as progress:
                 print_summary(Engine(config, store, on_progress=progress.update).sync(f"{name}-history"), out)
 
         out.print("\n[bold]2. Incremental pipelines start[/] — their cursors begin now and never look back")
-        for name, _ in SOURCES:
+        for name in SOURCES:
             Engine(config, store).sync(f"{name}-live", now=now)
 
         changed = _change_sources(snow, jira, sf, now + timedelta(seconds=5))
         out.print("\n[bold]3. Meanwhile at the sources[/]: " + "; ".join(changed))
 
         out.print("\n[bold]4. Next incremental cycles[/]")
-        for name, _ in SOURCES:
+        for name in SOURCES:
             with RunProgress(f"{name}-live", out) as progress:
                 live = Engine(config, store, on_progress=progress.update).sync(f"{name}-live",
                                                                                now=now + timedelta(minutes=2))
