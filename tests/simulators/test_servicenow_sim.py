@@ -266,6 +266,11 @@ def test_unknown_field_in_a_query_term_is_silently_dropped(sim: ServiceNowSim, c
         len(expect(sim, lambda r: r["priority"] == "2")))
 
 
+def test_escaped_caret_in_a_value(sim: ServiceNowSim, client: httpx.Client) -> None:
+    new = sim.insert("incident", {"short_description": "disk ^ cpu"})
+    assert ids(rows(client, sysparm_query="short_description=disk ^^ cpu")) == [new]
+
+
 def test_orderby_and_orderbydesc_with_several_keys(sim: ServiceNowSim, client: httpx.Client) -> None:
     got = rows(client, sysparm_query="ORDERBYpriority^ORDERBYDESCsys_created_on",
                sysparm_fields="sys_id,priority,sys_created_on")
@@ -404,6 +409,9 @@ def test_keyset_paging_over_ties_returns_every_record_once_in_order(sim: Service
     for limit in (1, 7, 10, 64):
         got, _ = keyset_read(client, "incident", limit)
         assert ids(got) == ids(truth(sim)), limit  # truth is ordered by (sys_updated_on, sys_id)
+    for parent in ("task", "cmdb_ci"):  # parent tables keep their own index over every child class
+        got, _ = keyset_read(client, parent, 9)
+        assert ids(got) == ids(truth(sim, parent)) and len(got) > 100, parent
 
 
 def test_keyset_answers_match_a_brute_force_filter(sim: ServiceNowSim, client: httpx.Client) -> None:
