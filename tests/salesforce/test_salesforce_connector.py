@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from udc.check import run_check
 from udc.config import Config
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.simulators.salesforce import SalesforceSim
@@ -373,7 +374,11 @@ def test_check_healthy_lists_each_troubleshooting_row(sim: SalesforceSim, make_c
     config = make_config(objects=["Case", "Incident_Review__c", "acme__Escalation__c"])
     findings = check("sf", config.connectors["sf"], config.pipelines["sf-p"])  # type: ignore[arg-type]
     assert [f.level for f in findings] == ["ok"] * len(findings)
-    assert {f.data["check"] for f in findings} >= set(DOC) | {"quota", "object"}
+    titles = [f.title for f in findings]
+    assert all(any(row.error in t for t in titles) for row in TROUBLESHOOTING)
+    assert {"daily API quota", "object Case", "object Incident_Review__c", "object acme__Escalation__c"} <= set(titles)
+    report = run_check(config, "sf")
+    assert report.healthy and [f.title for f in report.findings] == titles
 
 
 @pytest.mark.parametrize(("setup", "key"), [
@@ -387,27 +392,35 @@ def test_check_reports_the_failing_row_with_its_fix(sim: SalesforceSim, make_con
     setup(sim)
     config = make_config()
     findings = check("sf", config.connectors["sf"], config.pipelines["sf-p"])  # type: ignore[arg-type]
-    assert [(f.level, f.data["check"]) for f in findings] == [("error", key)]
-    assert DOC[key].error.split(" (")[0] in findings[0].message or key == "credentials"
-    assert findings[0].hint == DOC[key].fix
+    failed = [f for f in findings if f.level != "skip"]
+    assert len(failed) == 1 and failed[0].level == "fail" and DOC[key].error in failed[0].title
+    assert failed[0].fix == DOC[key].fix and DOC[key].cause in failed[0].detail
+    assert len(findings) == len(TROUBLESHOOTING)  # every row of the table is listed
+    assert not run_check(config, "sf").healthy
 
 
 def test_check_names_an_object_the_run_as_user_cannot_see(sim: SalesforceSim, make_config: ConfigFactory) -> None:
     config = make_config(objects=["Case", "Opportunity"])
     findings = check("sf", config.connectors["sf"], config.pipelines["sf-p"])  # type: ignore[arg-type]
     bad = [f for f in findings if f.level != "ok"]
-    assert len(bad) == 1 and "authenticated but zero records" in bad[0].message
-    assert "Opportunity" in bad[0].message and "Opportunity" in bad[0].hint
+    assert len(bad) == 1 and bad[0].level == "fail" and "authenticated but zero records" in bad[0].detail
+    assert "Opportunity" in bad[0].detail and "Opportunity" in bad[0].fix and bad[0].title == "object Opportunity"
 
 
 def test_check_quota_warning(sim: SalesforceSim, make_config: ConfigFactory) -> None:
     sim.daily_limit, sim.api_usage = 100, 90
     config = make_config()
     findings = check("sf", config.connectors["sf"], config.pipelines["sf-p"])  # type: ignore[arg-type]
-    quota = next(f for f in findings if f.data["check"] == "quota")
-    assert quota.level == "warn" and "90 of 100" in quota.message
-    case = next(f for f in findings if f.data["check"] == "object")
-    assert case.level == "error" and "80%" in case.message  # a sync would stop there too; no day-long pacing
+    quota = next(f for f in findings if f.title == "daily API quota")
+    assert quota.level == "warn" and "90 of 100" in quota.detail
+    case = next(f for f in findings if f.title == "object Case")
+    assert case.level == "fail" and "80%" in case.detail  # a sync would stop there too; no day-long pacing
+
+
+def test_check_names_a_refused_connection(make_config: ConfigFactory) -> None:
+    config = make_config(instance_url="http://127.0.0.1:9")  # nothing listens on the discard port
+    findings = check("sf", config.connectors["sf"], config.pipelines["sf-p"])  # type: ignore[arg-type]
+    assert [f.level for f in findings] == ["fail"] and "127.0.0.1" in findings[0].detail
 
 
 def test_describe_respects_the_quota_share_too(sim: SalesforceSim, make_config: ConfigFactory) -> None:

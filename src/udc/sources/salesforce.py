@@ -19,12 +19,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 import orjson
 
+from udc.check import CHECK_TIMEOUT, Finding, connection_findings
 from udc.config import ClientCredentialsAuth, Config, Pipeline, SalesforceConnector, TableSpec
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.http.client import HttpClient, HttpError
@@ -549,48 +550,60 @@ def discover(name: str, connector: SalesforceConnector, pipeline: Pipeline, tabl
 # --------------------------------------------------------------------------------------------------- diagnostics
 
 
-@dataclass
-class Finding:
-    """One line of `udc check` (the Jira connector's shape): level ok | warn | error, what was found, the fix."""
+_TITLES = {"run_as_user": "Run-As user", "execution_user": "Run-As user picked from the lookup",
+           "scope": "api scope", "credentials": "Consumer Key and Secret", "domain": "My Domain URL",
+           "flow": "Client Credentials flow"}
 
-    level: Literal["ok", "warn", "error"]
-    message: str
-    hint: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+
+def _title(row: Trouble) -> str:
+    return f"{_TITLES[row.key]} ({row.error})"
 
 
 def check(name: str, connector: SalesforceConnector, pipeline: Pipeline) -> list[Finding]:
-    """The doc's troubleshooting table as checks, then per-object access: describe, and whether any row is visible."""
+    """`udc check`: each row of the doc's troubleshooting table, the daily quota, then each object: its describe,
+    and whether the Run-As user can see any of its rows ("authenticated but zero records")."""
+    quick = pipeline.model_copy(update={"max_retries": min(pipeline.max_retries, 1),
+                                        "request_timeout": min(pipeline.request_timeout, CHECK_TIMEOUT)})
     try:
-        source = SalesforceSource(name, connector, pipeline)
+        source = SalesforceSource(name, connector, quick)
     except ConfigError as exc:
-        return [Finding("error", exc.message, exc.hint, {"check": "domain"})]
+        return [Finding("fail", _title(_TROUBLE["domain"]) if "My Domain" in exc.message else "configuration",
+                        exc.message, exc.hint)]
     findings: list[Finding] = []
     try:
         try:
             limits = source.get_json(f"{source.api}/limits")
         except TokenRefused as exc:
-            return [Finding("error", exc.message, exc.hint, {"check": exc.trouble.key if exc.trouble else "token"})]
-        except SourceError as exc:
-            return [Finding("error", exc.message, exc.hint, {"check": "api"})]
-        seen = {"run_as_user": "a Run-As user is set (not 'no client credentials user enabled')",
+            failed = exc.trouble
+            for row in TROUBLESHOOTING:
+                if row is failed:
+                    findings.append(Finding("fail", _title(row), exc.message, row.fix))
+                else:
+                    findings.append(Finding("skip", _title(row), "not checked: the token request failed first"))
+            if failed is None or failed not in TROUBLESHOOTING:
+                title = _title(failed) if failed else "token request"
+                findings.insert(0, Finding("fail", title, exc.message, exc.hint))
+            return findings
+        except (HttpError, SourceError) as exc:
+            request = f"GET {source.api}/limits"
+            return connection_findings(exc, request=request, auth=connector.auth, url=connector.instance_url)
+        seen = {"run_as_user": "a Run-As user is set: the token request succeeded",
                 "execution_user": "the Run-As user resolves to a real user",
-                "scope": "the app grants the api scope (not 'no valid scopes defined')",
-                "credentials": "the Consumer Key and Secret are accepted (not 'invalid_client')",
-                "domain": f"the token endpoint {source.token_url} is the org's My Domain "
-                          "(not 'request not supported on this domain')"}
-        findings += [Finding("ok", seen[row.key], "", {"check": row.key}) for row in TROUBLESHOOTING]
+                "scope": "the app grants the api scope",
+                "credentials": "the Consumer Key and Secret were accepted",
+                "domain": f"the token endpoint {source.token_url} is the org's My Domain"}
+        findings += [Finding("ok", _title(row), seen[row.key]) for row in TROUBLESHOOTING]
         daily = limits.get("DailyApiRequests", {}) if isinstance(limits, dict) else {}
         if daily.get("Max"):
             used = int(daily["Max"]) - int(daily.get("Remaining", 0))
             share = used / int(daily["Max"])
             warn = share >= pipeline.max_api_share
             findings.append(Finding(
-                "warn" if warn else "ok",
-                f"{used} of {daily['Max']} daily API requests used ({share:.0%}); udc stops at "
-                f"{pipeline.max_api_share:.0%}",
-                "wait for the rolling 24-hour window to free requests, or raise max_api_share" if warn else "",
-                {"check": "quota", "used": used, "max": int(daily["Max"])}))
+                "warn" if warn else "ok", "daily API quota",
+                f"{used} of {daily['Max']} daily API requests used ({share:.0%}); syncs stop at "
+                f"{pipeline.max_api_share:.0%} (max_api_share)",
+                "wait for Salesforce's rolling 24-hour window to free requests, or raise max_api_share" if warn
+                else ""))
         for spec in pipeline.objects or pipeline.tables:
             findings.append(_check_object(source, spec))
     finally:
@@ -599,20 +612,19 @@ def check(name: str, connector: SalesforceConnector, pipeline: Pipeline) -> list
 
 
 def _check_object(source: SalesforceSource, spec: TableSpec) -> Finding:
-    data: dict[str, Any] = {"check": "object", "object": spec.name}
+    title = f"object {spec.name}"
     try:
         stream = source._stream(spec)
         body = source.get_json(f"{source.api}/query",
                                {"q": f"SELECT {KEY} FROM {stream.name} LIMIT 1"}, query_of=stream.name)
     except (ConfigError, SourceError) as exc:
-        return Finding("error", exc.message, exc.hint, data)
+        return Finding("fail", title, exc.message, exc.hint)
     if not body.get("records"):
         return Finding(
-            "error",
+            "fail", title,
             f"authenticated but zero records: the Run-As user cannot see any {stream.name} rows (or the object is "
             "empty)",
             f"give the Run-As user read access to {stream.name}: object Read permission in its profile or a "
             "permission set, and sharing (organization-wide default, sharing rules, or View All) so its rows are "
-            "visible; then re-test the connection", data)
-    return Finding("ok", f"{stream.name}: readable ({len(stream.stored_fields)} fields, cursor "
-                         f"{stream.cursor_field})", "", data)
+            "visible; then re-test the connection")
+    return Finding("ok", title, f"readable: {len(stream.stored_fields)} fields, cursor {stream.cursor_field}")
