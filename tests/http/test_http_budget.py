@@ -166,9 +166,13 @@ def test_sforce_limit_info_paces_past_ninety_percent_and_reports_usage() -> None
     b.acquire()
     b.acquire()
     assert clock.slept == []
-    b.observe({"Sforce-Limit-Info": "api-usage=4600/5000, per-app-api-usage=17/250(appName=udc)"})
+    b.observe({"Sforce-Limit-Info": "api-usage=4750/5000, per-app-api-usage=17/250(appName=udc)"})
     b.acquire()
-    assert clock.now - 1000 == pytest.approx(86400 / 400)
+    assert clock.now - 1000 == pytest.approx(1.0)  # half-way from 90% to the limit: 1 s apart
+    b.observe({"Sforce-Limit-Info": "api-usage=5000/5000"})
+    now = clock.now
+    b.acquire()
+    assert clock.now - now == pytest.approx(2.0)  # never more: stopping is the connector's decision
     b.observe({"Sforce-Limit-Info": "api-usage=100/5000"})  # the rolling day freed requests: full speed again
     now = clock.now
     b.acquire()

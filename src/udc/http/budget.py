@@ -29,8 +29,8 @@ Sleep = Callable[[float], None]
 MINUTE = 60.0
 LOW_SHARE = 0.1  # slow down when less than this share of an X-RateLimit-Limit remains
 LOW_ABSOLUTE = 5  # ... or, when the limit is not sent, this many calls
-QUOTA_SLOW_SHARE = 0.9  # Sforce-Limit-Info: pace the rest of the daily quota over a day past this share
-QUOTA_DAY = 86400.0
+QUOTA_SLOW_SHARE = 0.9  # Sforce-Limit-Info: past this share of the daily quota, space calls out...
+QUOTA_MAX_GAP = 2.0  # ...up to this many seconds apart as the quota runs out (the connector stops at max_api_share)
 _SFORCE_USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
 
@@ -123,17 +123,19 @@ class RateBudget:
         - Remaining below 10 % of `X-RateLimit-Limit` (or under 5 without a limit), or `X-RateLimit-NearLimit: true`:
           spread the remaining calls until the reset (Jira Data Center: one call per refill at `X-RateLimit-FillRate`
           per `X-RateLimit-Interval-Seconds`).
-        - `Sforce-Limit-Info: api-usage=U/L`: past 90 % of the daily quota, pace the rest over a day. (The
-          Salesforce connector also stops at `max_api_share`; `quota` exposes U and L.)
+        - `Sforce-Limit-Info: api-usage=U/L` (a rolling 24-hour quota, answered with 403 REQUEST_LIMIT_EXCEEDED
+          rather than 429): past 90 % of it, space calls out, from 0.1 s up to 2 s apart as it runs out, leaving
+          room to the org's other integrations. Stopping is the connector's job (`max_api_share`, using `quota`).
         """
         headers = {k.lower(): v for k, v in headers.items()}
         usage = _SFORCE_USAGE.search(headers.get("sforce-limit-info") or "")
         if usage:
             used, limit = int(usage.group(1)), int(usage.group(2))
-            slow = bool(limit) and used >= self.log.quota_slow_share * limit
+            share, slow_from = (used / limit if limit else 0.0), self.log.quota_slow_share
+            gap = QUOTA_MAX_GAP * min(1.0, (share - slow_from) / (1 - slow_from)) if share >= slow_from else 0.0
             with self.log.lock:
                 self.log.quota = (used, limit)
-                self.log.quota_gap = QUOTA_DAY / max(1, limit - used) if slow else 0.0
+                self.log.quota_gap = max(gap, 0.1) if share >= slow_from else 0.0
         remaining = _int(headers.get("x-ratelimit-remaining"))
         near = (headers.get("x-ratelimit-nearlimit") or "").strip().lower() == "true"
         if remaining is None and not near:
