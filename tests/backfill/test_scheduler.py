@@ -202,3 +202,36 @@ def test_nothing_to_schedule_is_a_config_error(tmp_path: Path) -> None:
     cfg, store = setup(tmp_path, {"seed": {"mode": "historical"}})
     with pytest.raises(ConfigError, match="no incremental pipelines"):
         Scheduler(cfg, store)
+
+
+def test_a_backfill_that_stopped_unfinished_is_tried_again_after_a_rest(tmp_path: Path) -> None:
+    scheduler, cycles, clock = make(tmp_path, {"a": {"mode": "incremental"}}, backfills=True)
+    store = scheduler.store
+    bid = store.create_backfill({"pipeline": "a", "kind": "backfill", "range_start": "2025-01-01",
+                                 "range_end": "2025-01-02", "chunk_seconds": 86400, "parallel": 1,
+                                 "max_attempts": 3}, [("2025-01-01", "2025-01-02")])
+    ran: list[float] = []
+    done = threading.Semaphore(0)
+
+    def run_backfill(backfill_id: int) -> str:  # the source's quota ran out: stopped, checkpointed
+        ran.append(clock.now)
+        store.update_backfill(backfill_id, status="stopped" if len(ran) == 1 else "done")
+        done.release()
+        return "stopped"
+
+    scheduler.run_backfill = run_backfill
+    scheduler.tick()
+    assert done.acquire(timeout=30)
+    cycles.finish("a")
+    scheduler.join(30)
+    for now in (60.0, 600.0, 899.0):
+        clock.now = now
+        scheduler.tick()
+        if scheduler.jobs["a"].running:
+            cycles.finish("a")
+    assert ran == [0.0]
+    clock.now = 905.0  # the next ledger poll after the 900 s rest
+    scheduler.tick()
+    assert done.acquire(timeout=30)
+    scheduler.join(30)
+    assert ran == [0.0, 905.0] and store.backfills(backfill_id=bid)[0]["status"] == "done"

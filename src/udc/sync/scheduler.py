@@ -77,6 +77,8 @@ class Scheduler:
             raise ConfigError("no incremental pipelines to schedule",
                               "set `mode: incremental` on a pipeline, or name pipelines with --pipeline")
         self.backfill_threads: dict[int, threading.Thread] = {}
+        self._backfill_ended: dict[int, float] = {}
+        self.backfill_cooldown = 900.0  # seconds before a backfill that stopped unfinished here is tried again
         self._next_poll = 0.0
         self._wake = threading.Event()
         self._mutex = threading.Lock()
@@ -149,8 +151,10 @@ class Scheduler:
             thread = self.backfill_threads.get(bid)
             if thread is not None and thread.is_alive():
                 continue
-            if thread is not None and row["status"] != "queued":
-                continue  # ran here already and ended unfinished (stopped, waiting for an operator): leave it
+            ended = self._backfill_ended.get(bid)
+            if thread is not None and row["status"] != "queued" and ended is not None \
+                    and self.clock() - ended < self.backfill_cooldown:
+                continue  # it stopped here (quota, retry budget): give the source a rest before trying again
             if lock_for(self.store, bid).holder() is not None:
                 continue  # another process is running it
             thread = threading.Thread(target=self._backfill_thread, args=(bid,), name=f"backfill-{bid}", daemon=True)
@@ -167,6 +171,7 @@ class Scheduler:
         except Exception as exc:
             log.error("backfill #%d failed: %s", backfill_id, exc)
         finally:
+            self._backfill_ended[backfill_id] = self.clock()
             self.on_event("backfill-end", {"backfill": backfill_id, "status": status})
             self._wake.set()
 
