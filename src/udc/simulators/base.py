@@ -114,7 +114,7 @@ class SimServer:
         self.requests: list[Request] = []
         self._log_lock = threading.Lock()
         self._httpd = _Server((host, port), _handler_for(self))
-        self.host, self.port = self._httpd.server_address[0], self._httpd.server_address[1]
+        self.host, self.port = str(self._httpd.server_address[0]), int(self._httpd.server_address[1])
         self._thread: threading.Thread | None = None
 
     @property
