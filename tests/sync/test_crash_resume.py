@@ -20,7 +20,7 @@ def udc(*args: str) -> subprocess.Popen[bytes]:
 
 
 def test_kill_9_at_random_points_then_resume(tmp_path: Path, make_sim) -> None:
-    sim = make_sim({"incident": 1500})
+    sim = make_sim({"incident": 3000})  # 150 pages: every kill lands well before the end
     h = Harness(tmp_path, sim, {"hist": {"batch_size": 20,
                                          "tables": ["incident"]}})
     rng = random.Random(5)
@@ -46,5 +46,5 @@ def test_kill_9_at_random_points_then_resume(tmp_path: Path, make_sim) -> None:
                        if r.path == "/api/now/table/incident")
     assert resumed_from > 0 and "^sys_id>" in (first_query or "")
     assert h.store.execute("SELECT count(*), count(DISTINCT pk) FROM records WHERE dataset = 'snow/incident'")[0] \
-        == (1500, 1500)
+        == (3000, 3000)
     assert h.store.get_state("hist", "historical:incident")["done"] is True
