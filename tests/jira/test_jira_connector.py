@@ -376,3 +376,29 @@ def test_updated_offsets_follow_dst_and_cursors_are_utc(make_sim: SimFactory) ->
     assert records[str(summer.id)]["updated"].endswith("-0700")
     assert issues.cursor_of(records[str(summer.id)]) == "2025-07-10T20:00:00.000000Z"
     assert parse_time(records[str(winter.id)]["updated"]) == winter.updated
+
+
+def test_discover_lists_tables_and_issue_fields(make_sim: SimFactory) -> None:
+    from jira_helpers import config_for
+
+    from udc.sources.discovery import discover
+
+    sim = make_sim("cloud", issues=5)
+    config = config_for(sim, None)
+    tables = discover(config, "jira")
+    assert set(tables) == {"issues", "comments", "issue_links", "projects"}
+    assert {"summary", "updated", "issuelinks", "comment"} <= set(tables["issues"])
+    assert discover(config, "jira", "issues") == {"issues": tables["issues"]}
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_changelog_is_kept_when_asked(make_sim: SimFactory, deployment: str) -> None:
+    sim = make_sim(deployment, issues=0, projects=["OPS", "NET"])
+    issue = sim.create_issue("OPS", "before", at=T0)
+    sim.update_issue(issue.key, at=T0 + timedelta(minutes=1), summary="after")
+    source = source_for(sim, tables=["issues"], expand_changelog=True)
+    records, _ = read_all(stream(source, "issues"), EVERYTHING)
+    history = records[0]["changelog"]["histories"]
+    assert history[0]["items"][0]["fromString"] == "before" and history[0]["items"][0]["toString"] == "after"
+    searches = [r for r in sim.data_requests() if "search" in r.path and r.arg("maxResults") != "1"]
+    assert all(r.arg("expand") == "changelog" for r in searches)
