@@ -429,3 +429,23 @@ def test_describe_respects_the_quota_share_too(sim: SalesforceSim, make_config: 
     with pytest.raises(QuotaExhausted, match="80%"):
         src.streams()
     assert sum(1 for r in sim.requests if "describe" in r.path) == 1  # the first response told us; then stop
+
+
+def test_rows_changing_while_paging_lose_nothing(sim: SalesforceSim, make_config: ConfigFactory) -> None:
+    sim.max_batch = 200
+    sim.set_clock(datetime(2025, 7, 1, tzinfo=UTC))
+    stream = source(make_config()).streams()[0]
+    end = datetime(2025, 6, 30, 12, tzinfo=UTC)
+    before = {r["Id"] for r in sim.records("Case") if r["LastModifiedDate"] < end}
+    pages = stream.read(Window(None, end), None)
+    seen = [r["Id"] for r in next(pages).records]
+    unread = next(r["Id"] for r in sorted(sim.records("Case"), key=lambda r: (r["LastModifiedDate"], r["Id"]))
+                  if r["Id"] not in seen and r["Id"] in before)
+    sim.update("Case", unread, {"Status": "Closed"})  # moves past the window's end while we page
+    sim.update("Case", seen[0], {"Status": "Closed"})
+    added = sim.insert("Case", {"Subject": "Created mid-sync"})
+    seen += [r["Id"] for page in pages for r in page.records]
+    assert set(seen) == before  # the query cursor is a snapshot: nothing moved out from under the pages
+    later = [r["Id"] for page in stream.read(Window(end, sim.now() + timedelta(seconds=1)), None)
+             for r in page.records]
+    assert {unread, seen[0], added} <= set(later)  # the next window picks up every change

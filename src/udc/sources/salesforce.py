@@ -260,10 +260,6 @@ class SalesforceSource:
         self.client = HttpClient.for_pipeline(name, base, connector.auth, pipeline, token_url=token_url,
                                               verify_tls=connector.verify_tls, map_token_error=map_token_error,
                                               observe=self._observe)
-        # The budget paces the rest of a nearly used daily quota over a day; Salesforce stops cleanly at
-        # max_api_share instead (checkpointed, resumable), so pacing may only start beyond that share.
-        log_ = self.client.budget.log
-        log_.quota_slow_share = max(log_.quota_slow_share, pipeline.max_api_share)
         self.notes: list[str] = []
         self.queries = 0  # query requests made by this run (initial queries and nextRecordsUrl pages)
         self.usage: tuple[int, int] | None = None  # (used, max) daily API requests, from Sforce-Limit-Info
