@@ -205,9 +205,8 @@ def test_random_page_sizes_and_data_always_converge(tmp_path: Path, make_sim) ->
     rng = random.Random(11)
     for attempt in range(3):
         sim = make_sim({"incident": rng.randint(50, 250)}, seed=attempt + 20)
-        h = Harness(tmp_path / str(attempt), sim, {"hist": {"batch_size": rng.randint(1, 40), "tables": ["incident"]}}) \
-            if (tmp_path / str(attempt)).mkdir() is None else None
-        assert h is not None
+        (tmp_path / str(attempt)).mkdir()
+        h = Harness(tmp_path / str(attempt), sim, {"hist": {"batch_size": rng.randint(1, 40), "tables": ["incident"]}})
         h.sync("hist")
         assert stored_truth(h) == source_truth(sim)
         assert max(Counter(pk for pk, _, _ in h.store.iter_records("snow/incident")).values()) == 1

@@ -22,5 +22,5 @@ class _Builder(Protocol):
 def build_source(config: Config, pipeline: str) -> Source:
     """The Source for one pipeline, bound to its connector's settings."""
     connector_type = config.connector(config.pipeline(pipeline).connector).type
-    module: _Builder = importlib.import_module(MODULES[connector_type])  # type: ignore[assignment]
+    module: _Builder = importlib.import_module(MODULES[connector_type])
     return module.build(config, pipeline)
