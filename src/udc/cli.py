@@ -24,7 +24,7 @@ from udc.store import SqliteStore, open_store
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine, RunSummary, Stop
 
-app = typer.Typer(help="udc — sync ServiceNow, Jira, Confluence and Salesforce into a local knowledge store.",
+app = typer.Typer(help="udc — sync ServiceNow, Jira and Salesforce into a local knowledge store.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 config_app = typer.Typer(help="Check and describe udc.yaml.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -178,7 +178,8 @@ def export(pipeline: Annotated[str, typer.Option("--pipeline", "-p")],
                           f"sync it first; stored tables: {known or 'none'}")
     target = out_file.open("w", newline="") if out_file else sys.stdout
     try:
-        rows = ({**record, "_deleted": deleted} for _, record, deleted in store.iter_records(dataset))
+        # a record deleted before udc ever saw it is a bare tombstone: give its key so it can still be matched
+        rows = ({**(record or {"_pk": pk}), "_deleted": deleted} for pk, record, deleted in store.iter_records(dataset))
         if fmt == "jsonl":
             for row in rows:
                 target.write(orjson.dumps(row).decode() + "\n")

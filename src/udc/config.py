@@ -114,12 +114,6 @@ class JiraConnector(_Connector):
     deployment: Literal["cloud", "data_center"] = "cloud"
 
 
-class ConfluenceConnector(_Connector):
-    type: Literal["confluence"]
-    base_url: str
-    deployment: Literal["cloud", "server"] = "cloud"
-
-
 class SalesforceConnector(_Connector):
     type: Literal["salesforce"]
     instance_url: str
@@ -140,7 +134,7 @@ class SalesforceConnector(_Connector):
 
 
 Connector = Annotated[
-    ServiceNowConnector | JiraConnector | ConfluenceConnector | SalesforceConnector, Field(discriminator="type")
+    ServiceNowConnector | JiraConnector | SalesforceConnector, Field(discriminator="type")
 ]
 
 
@@ -187,8 +181,6 @@ class Pipeline(_Model):
     jql: str | None = None
     fields: list[str] | None = None
     expand_changelog: bool = False
-    # Confluence
-    space_keys: list[str] = Field(default_factory=list)
     # Salesforce
     cursor_field: str | None = None
     query_limit: int = 50
@@ -256,7 +248,7 @@ class Config(_Model):
 def _all_field_names() -> set[str]:
     names: set[str] = set()
     models: list[type[BaseModel]] = [Config, Pipeline, TableSpec, RedactionConfig, ServiceNowConnector, JiraConnector,
-                                     ConfluenceConnector, SalesforceConnector, BasicAuth, BearerAuth,
+                                     SalesforceConnector, BasicAuth, BearerAuth,
                                      ClientCredentialsAuth, PasswordGrantAuth, FieldPolicy, TablePolicy]
     for model in models:
         names.update(model.model_fields)
@@ -279,7 +271,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 
 def _describe(error: Any, source: str, root: yaml.Node | None) -> str:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in (
-        "basic", "bearer", "oauth_client_credentials", "oauth_password", "servicenow", "jira", "confluence",
+        "basic", "bearer", "oauth_client_credentials", "oauth_password", "servicenow", "jira",
         "salesforce"))))
     path = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(root, loc)
