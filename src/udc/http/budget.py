@@ -132,7 +132,8 @@ class RateBudget:
         if usage:
             used, limit = int(usage.group(1)), int(usage.group(2))
             share, slow_from = (used / limit if limit else 0.0), self.log.quota_slow_share
-            gap = QUOTA_MAX_GAP * min(1.0, (share - slow_from) / (1 - slow_from)) if share >= slow_from else 0.0
+            headroom = max(1e-6, 1.0 - slow_from)  # a connector may move the threshold up to 100 %
+            gap = QUOTA_MAX_GAP * min(1.0, (share - slow_from) / headroom) if share >= slow_from else 0.0
             with self.log.lock:
                 self.log.quota = (used, limit)
                 self.log.quota_gap = max(gap, 0.1) if share >= slow_from else 0.0
