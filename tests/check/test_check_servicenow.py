@@ -180,3 +180,11 @@ def test_tls_failure(snow: ServiceNowSim, tmp_path: Path, self_signed: str) -> N
 def test_unknown_connector_is_a_config_error(snow: ServiceNowSim, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", "--connector", "nope", "-c", str(write_config(tmp_path, snow.url))])
     assert result.exit_code == 2 and "no connector named 'nope'" in result.stderr
+
+
+def test_healthy_oauth_connector_exits_zero_and_only_posts_to_the_token_endpoint(snow: ServiceNowSim,
+                                                                                  tmp_path: Path) -> None:
+    result, report = run_check(write_config(tmp_path, snow.url, auth="oauth"))
+    assert result.exit_code == 0 and report["healthy"], report
+    assert {(r.method, r.path) for r in snow.requests if r.method != "GET"} == {("POST", "/oauth_token.do")}
+    assert "oauth_password auth" in by_title(report, "connection and credentials")["detail"]
