@@ -243,10 +243,14 @@ class TableStream:
         """Each row's reference fields as graph links (targets from the dictionary, else from the reference link)."""
         links = {}
         targets = {name: f"{self.connector}/{table}" for name, table in (self.references or {}).items()}
+        items = tuple(targets.items())
         for row in rows:
-            if targets:
-                own = [(name, target, value["value"]) for name, target in targets.items()
-                       if isinstance(value := row.get(name), dict) and value.get("value")]
+            if items:  # plain loop: this runs for every reference field of every record, the sync's hot path
+                own = []
+                for name, target in items:
+                    value = row.get(name)
+                    if value.__class__ is dict and (key := value.get("value")):
+                        own.append((name, target, key))
             else:
                 own = [(name, f"{self.connector}/{str(value['link']).split(TABLE_API, 1)[1].split('/', 1)[0]}",
                         value["value"]) for name, value in row.items()

@@ -246,7 +246,8 @@ class Engine:
                  ) -> PageWrite:
         """Everything but the write, done on the reading thread so it overlaps the previous page's write:
         keys and cursors (taken before redaction), redaction, the state the page moves to, encoding."""
-        rows = [(str(r[stream.primary_key]), stream.cursor_of(r), r) for r in page.records]
+        key, cursor_of = stream.primary_key, stream.cursor_of
+        rows = [(str(r[key]), cursor_of(r), r) for r in page.records]
         counts = redactor.redact_records(stream.name, page.records) if redactor and page.records else {}
         if spec.tally:
             ahead["rows"] = ahead.get("rows", 0) + len(rows)
