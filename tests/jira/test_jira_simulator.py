@@ -13,6 +13,7 @@ import httpx
 import pytest
 from jira_helpers import OpenApi, SimFactory
 
+from udc.simulators.base import Request
 from udc.simulators.jira import JiraSim, JqlError, adf, jira_time
 from udc.timeutil import parse_time
 
@@ -283,3 +284,15 @@ def test_mutations_and_request_log(make_sim: SimFactory) -> None:
     sim.delete_issue(issue.key)
     assert search(sim, "project = OPS", fields="id").json()["issues"] == []
     assert [r.path for r in sim.data_requests()] == ["/rest/api/3/search/jql"]
+
+
+def test_the_spec_validator_catches_what_jira_would_not_send(openapi: OpenApi) -> None:
+    """The teardown validation is only worth something if it fails on a wrong shape or a wrong parameter."""
+    with pytest.raises(AssertionError, match="'total' was unexpected"):
+        openapi.check_response("/rest/api/3/search/jql", "GET", 200, {"issues": [], "isLast": True, "total": 3})
+    with pytest.raises(AssertionError, match="'startAt' is not in the spec"):
+        openapi.check_request(Request("GET", "/rest/api/3/search/jql", {"jql": ["x"], "startAt": ["0"]}, {}, b""))
+    with pytest.raises(AssertionError, match="maxResults"):
+        openapi.check_request(Request("GET", "/rest/api/3/search/jql", {"maxResults": ["many"]}, {}, b""))
+    good = {"jql": ["project = A"], "fields": ["summary,updated"], "maxResults": ["50"]}
+    openapi.check_request(Request("GET", "/rest/api/3/search/jql", good, {}, b""))
