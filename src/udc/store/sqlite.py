@@ -170,7 +170,7 @@ class SqliteStore:
         for row in rows:
             item = dict(zip(keys, row, strict=True))
             item["summary"] = orjson.loads(item["summary"]) if item["summary"] else None
-            if item["status"] == "running" and not _alive(item["pid"]):
+            if item["status"] == "running" and not pid_alive(item["pid"]):
                 item["status"] = "crashed"
             result.append(item)
         return result
@@ -369,7 +369,8 @@ class SqliteStore:
         return self._conn().execute(sql, args).fetchall()
 
 
-def _alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process (a run's or a backfill's owner) still exists."""
     if not pid:
         return False
     try:

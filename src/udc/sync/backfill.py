@@ -33,6 +33,7 @@ from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Position, Stream, Window
 from udc.store import SqliteStore
+from udc.store.sqlite import pid_alive
 from udc.sync.engine import Engine, ProgressHook, RunSummary, Stop, StreamPass, StreamResult
 from udc.sync.locks import LockHeld, NamedLock
 from udc.sync.windows import OffPeak, split_range
@@ -180,10 +181,7 @@ class BackfillRunner:
             status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
             raise
         finally:
-            client = getattr(source, "client", None)
-            if client is not None:
-                summary.calls, summary.retries, summary.bytes = (client.stats.calls, client.stats.retries,
-                                                                 client.stats.bytes)
+            summary.count_calls(source)
             summary.seconds = round(time.monotonic() - started, 3)
             summary.status = {"done": "succeeded"}.get(status, status)
             if error:
@@ -417,7 +415,7 @@ def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None =
     for chunk in chunks:
         by_status[chunk["status"]] = by_status.get(chunk["status"], 0) + 1
     done = by_status.get("done", 0)
-    live = item["status"] in ("running", "waiting") and _alive(item["pid"]) and lock_for(store, backfill_id).holder()
+    live = item["status"] in ("running", "waiting") and pid_alive(item["pid"]) and lock_for(store, backfill_id).holder()
     if item["status"] in ("running", "waiting") and not live:
         item["status"] = "interrupted"  # its process died: `udc backfill --resume ID` (or `udc run`) continues it
     total_rows = sum(t["rows"] + t["deleted"] for t in tables.values())
@@ -452,18 +450,6 @@ def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only:
             continue
         result.append(backfill_status(store, row["id"]))
     return result
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- historical runs with an end date -----------------------------------------------------------------------------

@@ -58,6 +58,12 @@ class RunSummary:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def count_calls(self, source: Source | None) -> None:
+        """Copy the HTTP call counters of the source's client (shared by all its streams) into the summary."""
+        client = getattr(source, "client", None)
+        if client is not None:
+            self.calls, self.retries, self.bytes = client.stats.calls, client.stats.retries, client.stats.bytes
+
 
 ProgressHook = Callable[[StreamResult], None]
 
@@ -172,10 +178,7 @@ class Engine:
             summary.status, summary.warnings = "failed", [*summary.warnings, scrub(str(exc))]
             raise
         finally:
-            client = getattr(source, "client", None)
-            if client is not None:
-                summary.calls, summary.retries, summary.bytes = (client.stats.calls, client.stats.retries,
-                                                                 client.stats.bytes)
+            summary.count_calls(source)
             summary.seconds = round(time.monotonic() - started, 3)
             for result in summary.streams:
                 summary.warnings += [f"{result.dataset} {pk}: {reason}" for pk, reason in result.quarantined]
