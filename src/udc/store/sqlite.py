@@ -135,7 +135,7 @@ class SqliteStore:
             # NORMAL is crash-safe in WAL mode against a killed process: a commit is either whole or absent.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
-            conn.execute("PRAGMA cache_size=-8192")  # 8 MB: keeps the (dataset, pk) index hot during big syncs
+            conn.execute("PRAGMA cache_size=-4096")  # 4 MB: keeps the (dataset, pk) index hot during big syncs
             conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints (each one syncs the file)
             self._local.conn = conn
         return conn

@@ -224,7 +224,7 @@ class Engine:
             self.on_progress(result)
             ahead = dict(state)  # the state as of the last *prepared* page, which may run ahead of the stored one
             pages = (self._prepare(spec, stream, page, redactor, ahead) for page in stream.read(window, spec.resume))
-            for write in prefetch(pages):
+            for write in prefetch(pages, depth=1):
                 self._commit(spec, write, result, run_id)
                 if should_stop():
                     result.status = "stopped"
