@@ -49,3 +49,11 @@ def test_state_moves_only_with_its_page(store: SqliteStore) -> None:
         store.write(PageWrite("s/t", [("b", T2, {"v": 2})], state=("p", "incremental:t", {"bad": object()})), 2)
     assert store.get_state("p", "incremental:t") == {"position": [T1, "a"]}
     assert set(records(store)) == {"a"}
+
+
+def test_a_record_stored_whole_leaves_quarantine(store: SqliteStore) -> None:
+    store.write(PageWrite("s/t", [("a", T1, {"v": 1})], quarantined=[("a", "stored without work_notes")]), 1)
+    store.write(PageWrite("s/t", quarantined=[("b", "fails even without work_notes")]), 1)
+    assert {pk for _, pk, _ in store.quarantined()} == {"a", "b"}
+    store.write(PageWrite("s/t", [("a", T2, {"v": 2, "work_notes": "…"})]), 2)
+    assert {pk for _, pk, _ in store.quarantined()} == {"b"}

@@ -268,6 +268,11 @@ class SqliteStore:
                                      "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
                                      [(*edge, run_id) for edge in page.edges])
                 now = utcnow().isoformat()
+                if encoded and conn.execute("SELECT 1 FROM quarantine WHERE dataset = ? LIMIT 1",
+                                            (page.dataset,)).fetchone():
+                    # a record stored whole at last is no longer quarantined
+                    conn.executemany("DELETE FROM quarantine WHERE dataset = ? AND pk = ?",
+                                     [(page.dataset, pk) for pk, _, _, _ in encoded])
                 if page.quarantined:
                     conn.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
                                      [(page.dataset, pk, reason, run_id, now) for pk, reason in page.quarantined])
