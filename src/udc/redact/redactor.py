@@ -17,11 +17,12 @@ from typing import Any
 from udc.errors import ConfigError, UdcError
 from udc.redact import entities as E
 from udc.redact.context import field_context
+from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.policy import FieldPolicy, Mode, RedactionConfig, TablePolicy
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
-from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules
+from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
 
 KEY_ENV = "UDC_REDACTION_KEY"
 MIN_KEY_CHARS = 16
@@ -53,7 +54,10 @@ class _Leaf:
 
 
 class Redactor:
-    def __init__(self, policy: RedactionConfig, source_type: str) -> None:
+    """`memory`: where names of people learned in this run are remembered (as keyed digests) for later runs, and
+    where those of earlier runs are recalled from; the engine passes its store."""
+
+    def __init__(self, policy: RedactionConfig, source_type: str, memory: StateStore | None = None) -> None:
         self.policy = policy
         self.source_type = source_type.lower()
         self.enabled = policy.enabled
@@ -71,12 +75,32 @@ class Redactor:
             from udc.redact.ner import NerStream
 
             self._ner = NerStream(policy.ner_model)
+        self._memory: NameMemory | None = None
+        if self.enabled and memory is not None:
+            key = self._memory_key()
+            self._memory = NameMemory(key, memory) if key else None
 
     # --- public API -------------------------------------------------------------------------------------------------
 
     def learn_names(self, names: Iterable[str]) -> int:
-        """Learn people's names (from user tables, Jira users, Salesforce contacts); returns how many were new."""
+        """Learn people's names (from user tables, Jira users, Salesforce contacts); returns how many were new.
+        Records redacted afterwards have them replaced wherever they appear; with a memory they are also
+        remembered for later runs. The engine need not call this: names in people fields (a user table's `name`,
+        a reporter's `displayName`) are learned from each page before that page's free text is scanned."""
+        names = [n for n in names if isinstance(n, str)]
+        if self._memory is not None:
+            self._memory.add(names)
         return self._names.add(names)
+
+    def is_people_stream(self, stream_name: str) -> bool:
+        """A stream whose records are people (sys_user, Contact, User...): synced first, so their names are known
+        before the tables that mention them are redacted."""
+        return is_people_table(stream_name)
+
+    @property
+    def remembered(self) -> int:
+        """Names (forms) recalled from earlier runs when this redactor was built."""
+        return self._memory.loaded if self._memory is not None else 0
 
     def redact_records(self, stream_name: str, records: list[dict[str, Any]]) -> dict[str, int]:
         """Redact `records` in place; returns how many values of each entity type were replaced."""
@@ -84,19 +108,27 @@ class Redactor:
             return {}
         counts: Counter[str] = Counter()
         try:
-            pages = [self._collect(stream_name, record, counts) for record in records]
-            # people named in people fields (callers, reporters, contacts) are looked for in later pages' free text
-            # (NER guesses are not: one wrong guess would spread); learned once per page, so rebuilt at most that often
+            # people fields first (a user table's names, callers, reporters, contacts): replaced whole, and their raw
+            # names learned before any free text of the page is scanned, so "Abel Tuter" in a work note is found
+            # on the very page that introduces him (NER guesses are never learned: one wrong guess would spread)
+            pages = [self._walk(stream_name, record, counts) for record in records]
             people = {name for _, names in pages for name in names}
+            self._names.add(people)
+            for leaves, names in pages:
+                for leaf in leaves:
+                    self._scan(leaf, names)
+            people |= {name for _, names in pages for name in names}  # plus journal authors
+            self._names.add(people)
             self._apply_ner([leaf for leaves, _ in pages for leaf in leaves])
             for leaves, names in pages:
                 self._finish_record(leaves, names, counts)
-            self._names.add(people)
         except UdcError:
             raise
         except Exception as exc:  # never let a record's content reach a log or a traceback
             raise RedactionFailed(f"redaction of a page of '{stream_name}' failed ({type(exc).__name__}); "
                                   "the page was not stored", "report this as a bug; the run can be retried") from None
+        if self._memory is not None and people:
+            self._memory.add(people)  # saved before the page is stored: a crash can only remember too much
         return dict(counts)
 
     def find(self, text: str, stream_name: str = "", field_name: str = "") -> list[Finding]:
@@ -115,12 +147,11 @@ class Redactor:
 
     # --- walking a record ---------------------------------------------------------------------------------------------
 
-    def _collect(self, stream: str, record: dict[str, Any], counts: Counter[str]) -> tuple[list[_Leaf], set[str]]:
+    def _walk(self, stream: str, record: dict[str, Any], counts: Counter[str]) -> tuple[list[_Leaf], set[str]]:
+        """Replace the record's whole-value fields; return its free-text leaves and the people it names."""
         leaves: list[_Leaf] = []
         names: set[str] = set()  # people named anywhere in this record, spread to all its text afterwards
         self._walk_dict(stream, record, (), None, False, leaves, names, counts)
-        for leaf in leaves:
-            self._scan(leaf, names)
         return leaves, names
 
     def _walk_dict(self, stream: str, obj: dict[str, Any], path: tuple[str, ...], owner: str | None, in_person: bool,
@@ -158,7 +189,10 @@ class Redactor:
             normalised = normalise_name(value)
             names.add(normalised)
         elif entity == E.PHONE:
-            normalised = self._scanner.phone_key(value) or re.sub(r"\D", "", value) or folded
+            # as the scanner keys it in free text, so a phone joins across fields: E.164, else "+"? and the digits
+            digits = re.sub(r"\D", "", value)
+            plus = "+" if value.lstrip().startswith("+") else ""
+            normalised = self._scanner.phone_key(value) or (plus + digits if digits else folded)
         else:
             normalised = folded
         replaced = self._replacer.replace(settings.mode, entity, value, normalised)
@@ -176,8 +210,11 @@ class Redactor:
                 if name not in _NOT_PEOPLE:
                     leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
                     names.add(name)
-        if E.PERSON in leaf.settings.entities and len(self._names):
-            for start, end, name in self._names.find(leaf.text):
+        if E.PERSON in leaf.settings.entities:
+            hits = self._names.find(leaf.text) if len(self._names) else []
+            if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
+                hits += self._memory.find(leaf.text)
+            for start, end, name in hits:
                 leaf.findings.append(Finding(start, end, E.PERSON, name))
                 names.add(name)
 
@@ -257,6 +294,14 @@ class Redactor:
         if unknown:
             raise ConfigError(f"redaction.phone_regions: unknown region(s) {', '.join(unknown)}",
                               "use ISO 3166 two-letter codes such as US, GB, DE, FR, IN")
+
+    def _memory_key(self) -> bytes | None:
+        """The redaction key if one is set (token mode needs one; mask and drop may run without, then nothing is
+        remembered across runs)."""
+        try:
+            return self._key()
+        except ConfigError:
+            return None
 
     def _key(self) -> bytes:
         secret = self.policy.key.get_secret_value() if self.policy.key is not None else None

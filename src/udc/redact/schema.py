@@ -58,6 +58,12 @@ def fold(key: str) -> str:
     return key.replace("_", "").replace("-", "").lower()
 
 
+def is_people_table(stream: str) -> bool:
+    """A table, object or stream whose records are people."""
+    return stream in SERVICENOW_PEOPLE_TABLES or stream in SALESFORCE_PEOPLE or stream.lower() in (
+        "users", "user", "contacts", "people")
+
+
 def is_id_like(value: str) -> bool:
     return not value or _ID_LIKE.fullmatch(value.strip()) is not None
 
@@ -79,8 +85,7 @@ class FieldRules:
 
     def _is_person(self, stream: str, obj: Mapping[str, Any], owner: str | None) -> bool:
         if owner is None:  # the record itself
-            return stream in SERVICENOW_PEOPLE_TABLES or stream in SALESFORCE_PEOPLE or stream.lower() in (
-                "users", "user", "contacts", "people")
+            return is_people_table(stream)
         link = obj.get("link")
         if isinstance(link, str) and "/table/sys_user/" in link:  # any ServiceNow reference to a user record
             return True
