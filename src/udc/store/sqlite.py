@@ -131,6 +131,8 @@ class SqliteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            # 8 KB pages hold three ~2 KB records where 4 KB pages hold one: a third less to write (new files only)
+            conn.execute("PRAGMA page_size=8192")
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is crash-safe in WAL mode against a killed process: a commit is either whole or absent.
             conn.execute("PRAGMA synchronous=NORMAL")
