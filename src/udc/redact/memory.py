@@ -53,7 +53,8 @@ class NameMemory:
         self._store = store
         self._full: set[bytes] = set()
         self._first: set[bytes] = set()
-        self._starts: dict[str, bool] = {}  # word → starts a known name (a cache of first-word digests)
+        self._yes: set[str] = set()  # words known to start a remembered name (in memory only, never stored)
+        self._no: set[str] = set()  # words known not to
         self._lock = threading.Lock()
         self._row_id = f"{self._prefix}{uuid.uuid4().hex}"
         self._row_seq = 0
@@ -74,7 +75,7 @@ class NameMemory:
             first = {self._digest(f.split(" ", 1)[0], _FIRST_BYTES, b"first") for f in new} - self._first
             self._full |= set(new.values())
             self._first |= first
-            self._starts.clear()
+            self._no = set()  # a word may start one of the new names
             if self._store is not None:
                 self._save(list(new.values()), list(first))
         return len(new)
@@ -83,11 +84,14 @@ class NameMemory:
         """(start, end, normalised name) of each remembered name in `text`, longest first at each word."""
         if not self._full:
             return []
+        starts = self._starting_words({w.casefold() for w in _WORD.findall(text)})
+        if not starts:  # the common case, decided with set operations only
+            return []
         words = list(_WORD.finditer(text))
         hits: list[tuple[int, int, str]] = []
         i = 0
         while i < len(words):
-            matched = self._match_at(text, words, i) if self._starts_name(words[i].group().casefold()) else 0
+            matched = self._match_at(text, words, i) if words[i].group().casefold() in starts else 0
             if matched:
                 start, end = words[i].start(), words[i + matched - 1].end()
                 hits.append((start, end, normalise_name(text[start:end])))
@@ -110,14 +114,14 @@ class NameMemory:
                 return n
         return 0
 
-    def _starts_name(self, word: str) -> bool:
-        known = self._starts.get(word)
-        if known is None:
-            known = self._digest(word, _FIRST_BYTES, b"first") in self._first
-            if len(self._starts) >= _CACHE_WORDS:
-                self._starts.clear()
-            self._starts[word] = known
-        return known
+    def _starting_words(self, words: set[str]) -> set[str]:
+        """Those of `words` that start a remembered name (digests computed once per word, then cached)."""
+        yes, no = self._yes, self._no
+        for word in words - yes - no:
+            (yes if self._digest(word, _FIRST_BYTES, b"first") in self._first else no).add(word)
+        if len(no) > _CACHE_WORDS:
+            no.clear()
+        return words & yes
 
     def _digest(self, form: str, size: int, person: bytes) -> bytes:
         return hashlib.blake2b(form.encode(), key=self._key, digest_size=size, person=person).digest()
