@@ -17,7 +17,7 @@ from .conftest import Harness, source_truth
 
 
 def test_kill_9_mid_backfill_then_resume(tmp_path: Path, make_sim) -> None:
-    sim = make_sim({"incident": 900})
+    sim = make_sim({"incident": 5400})  # ~30 records a day: every chunk spans several pages, so kills land mid-chunk
     h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 4, "tables": ["incident"]}})
     rng = random.Random(11)
     proc = h.udc("backfill", "--pipeline", "live", "--start", "2025-01-01", "--end", "2025-01-31", "--parallel", "3")
