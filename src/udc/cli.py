@@ -137,10 +137,19 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
         for run in item["runs"]:
             rows = sum(s["rows"] for s in (run["summary"] or {}).get("streams", []))
             out.print(f"  run #{run['id']} {run['status']:<9} {run['started_at'][:19]}  {rows:,} rows")
-        for stream, value in item["state"].items():
-            out.print(f"  cursor {stream}: {value.get('position')}")
-        for dataset, (live, dead) in item["datasets"].items():
-            out.print(f"  {dataset}: {live:,} records, {dead:,} deleted")
+        table = Table(box=None, padding=(0, 2), show_edge=False)
+        for column in ("  table", "records", "deleted", "cursor", ""):
+            table.add_column(column, justify="right" if column in ("records", "deleted") else "left")
+        for key, value in item["state"].items():
+            stream = key.split(":", 1)[1]
+            if ":" not in key or stream.endswith(".deletes") or not value.get("position"):
+                continue
+            live, dead = item["datasets"].get(f"{item['connector']}/{stream}", (0, 0))
+            cursor, after = value["position"]
+            where = cursor.replace("T", " ")[:19] + (f" after {after}" if after else "")
+            done = "done" if value.get("done") else "in progress" if "done" in value else ""
+            table.add_row(f"  {stream}", f"{live:,}", f"{dead:,}", where, done)
+        out.print(table)
         for dataset, pk, reason in item["quarantined"]:
             out.print(f"  [yellow]quarantined[/] {dataset} {pk}: {reason}", highlight=False)
         for dataset, entities in item["redactions"].items():
