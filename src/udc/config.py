@@ -220,6 +220,11 @@ def _as_dt(value: date | datetime) -> datetime:
     return parse_time(value)
 
 
+# options that only one source type understands: set on another, they would be silently ignored
+SOURCE_OPTIONS = {"jql": "jira", "fields": "jira", "expand_changelog": "jira", "objects": "salesforce",
+                  "cursor_field": "salesforce", "query_limit": "salesforce", "max_api_share": "salesforce"}
+
+
 class Config(_Model):
     store: str = DEFAULT_STORE
     connectors: dict[str, Connector] = Field(default_factory=dict)
@@ -232,6 +237,13 @@ class Config(_Model):
                 known = ", ".join(self.connectors) or "none defined"
                 raise ValueError(
                     f"pipeline '{name}' uses connector '{pipeline.connector}', which is not defined (known: {known})")
+            kind = self.connectors[pipeline.connector].type
+            foreign = sorted(key for key in pipeline.model_fields_set if SOURCE_OPTIONS.get(key, kind) != kind)
+            if foreign:
+                owners = ", ".join(f"{key} ({SOURCE_OPTIONS[key]})" for key in foreign)
+                raise ValueError(f"pipeline '{name}' sets options of another source type for its {kind} connector: "
+                                 f"{owners}; remove them" + ("; ServiceNow and Jira list `tables:`" if
+                                                             "objects" in foreign else ""))
         return self
 
     def pipeline(self, name: str) -> Pipeline:

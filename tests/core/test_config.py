@@ -91,6 +91,8 @@ def test_secret_from_file(tmp_path: Path) -> None:
     (("env:SNOW_PASSWORD", "file:/nonexistent/pw"), "cannot read secret file /nonexistent/pw"),
     (("connector: snow", "connector: snwo"), "uses connector 'snwo', which is not defined (known: snow)"),
     (("type: servicenow", "type: servicenoww"), "connectors.snow"),
+    (("    request_timeout: 60", "    request_timeout: 60\n    jql: project = OPS"),
+     "sets options of another source type for its servicenow connector: jql (jira)"),
 ])
 def test_bad_input_names_file_key_and_fix(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     message = error_for(tmp_path, GOOD.replace(*change))
