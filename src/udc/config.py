@@ -285,6 +285,9 @@ def _describe(error: Any, source: str, root: yaml.Node | None) -> str:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in (
         "basic", "bearer", "oauth_client_credentials", "oauth_password", "servicenow", "jira",
         "salesforce"))))
+    named = re.match(r"Value error, pipeline '([^']+)'", error["msg"])
+    if not loc and named:  # a check across sections names its pipeline: point there
+        loc = ("pipelines", named.group(1))
     path = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_of(root, loc)
     where = f"{source}:{line}" if line else source
