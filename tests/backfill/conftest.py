@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,25 +18,18 @@ from udc.simulators.servicenow import ServiceNowSim
 from udc.store import SqliteStore, open_store
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
-AFTER_DATA = START + timedelta(days=200)  # the simulated data spans 180 days from START
+AFTER_DATA = START + timedelta(days=200)  # the simulated data spans at most 180 days from START
 PASSWORD = "s3cret-backfill"
 
 
 @pytest.fixture
-def make_sim() -> Iterator[Callable[..., ServiceNowSim]]:
-    sims: list[ServiceNowSim] = []
-
+def make_sim(snow_sims: Callable[..., ServiceNowSim]) -> Callable[..., ServiceNowSim]:
     def make(counts: dict[str, int] | None = None, **kwargs: Any) -> ServiceNowSim:
-        kwargs.setdefault("users", {"svc_udc": PASSWORD})
-        sim = ServiceNowSim(seed=kwargs.pop("seed", 7), counts=counts or {"incident": 300}, start=START,
-                            span=timedelta(days=kwargs.pop("days", 30)), **kwargs)
-        sim.clock = AFTER_DATA
-        sims.append(sim.start())
-        return sim
+        days = timedelta(days=kwargs.pop("days", 30))
+        return snow_sims(PASSWORD, kwargs.pop("seed", 7), counts or {"incident": 300}, START, days, AFTER_DATA,
+                         **kwargs)
 
-    yield make
-    for sim in sims:
-        sim.stop()
+    return make
 
 
 class Harness:

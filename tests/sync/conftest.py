@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,25 +16,17 @@ from udc.store import SqliteStore, open_store
 from udc.sync.engine import Engine, RunSummary
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
-AFTER_DATA = START + timedelta(days=200)  # the simulated data spans 180 days from START
+AFTER_DATA = START + timedelta(days=200)  # the simulated data spans at most 180 days from START
 PASSWORD = "pa$$ w0rd`&%+\"é"
 
 
 @pytest.fixture
-def make_sim() -> Iterator[Callable[..., ServiceNowSim]]:
-    sims: list[ServiceNowSim] = []
-
+def make_sim(snow_sims: Callable[..., ServiceNowSim]) -> Callable[..., ServiceNowSim]:
     def make(counts: dict[str, int] | None = None, **kwargs: Any) -> ServiceNowSim:
-        kwargs.setdefault("users", {"svc_udc": PASSWORD})
-        sim = ServiceNowSim(seed=kwargs.pop("seed", 3), counts=counts or {"incident": 400}, start=START,
-                            span=timedelta(days=180), **kwargs)
-        sim.clock = AFTER_DATA
-        sims.append(sim.start())
-        return sim
+        return snow_sims(PASSWORD, kwargs.pop("seed", 3), counts or {"incident": 400}, START, timedelta(days=180),
+                         AFTER_DATA, **kwargs)
 
-    yield make
-    for sim in sims:
-        sim.stop()
+    return make
 
 
 def write_config(tmp_path: Path, sim: ServiceNowSim, pipelines: dict[str, dict[str, Any]],
