@@ -61,6 +61,7 @@ def backfill(ctx: typer.Context,
             raise ConfigError("--resume continues a recorded backfill; it takes no --pipeline/--start/--end",
                               f"run `udc backfill --resume {resume}` alone")
         backfill_id = resume
+        total = len(store.chunks(backfill_id))
     else:
         if not (pipeline and start and end):
             raise ConfigError("a backfill needs --pipeline, --start and --end",
@@ -80,7 +81,6 @@ def backfill(ctx: typer.Context,
         if queue:
             out.print(f"queued backfill #{backfill_id}; `udc run` will run it")
             return
-    total = len(store.chunks(backfill_id))
 
     def on_chunk(outcome: ChunkOutcome, chunk: dict[str, Any]) -> None:
         rows = sum(t["rows"] + t["deleted"] for t in chunk["rows"].values())

@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +37,7 @@ from udc.store.sqlite import pid_alive
 from udc.sync.engine import Engine, ProgressHook, RunSummary, Stop, StreamPass, StreamResult
 from udc.sync.locks import LockHeld, NamedLock
 from udc.sync.windows import OffPeak, split_range
-from udc.timeutil import cursor_str, parse_time, utcnow
+from udc.timeutil import EPOCH, cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.backfill")
 
@@ -171,7 +171,7 @@ class BackfillRunner:
             status, error = self._dispatch(chunks, streams, run_id, redactor)
             for total in summary.streams:
                 if total.status != "failed":
-                    total.status = {"done": "done", "failed": "done"}.get(status, "stopped")
+                    total.status = "done" if status in ("done", "failed") else "stopped"
             summary.warnings += getattr(source, "notes", [])
             return self._report(status, summary, error)
         except UdcError as exc:
@@ -205,12 +205,12 @@ class BackfillRunner:
             total = self._totals.get(result.stream)
             if total is None:
                 return
-            view = StreamResult(result.stream, result.dataset, "running", window=self._range)
-            view.rows = total.rows + sum(r.rows for r in self._live[result.stream].values())
-            view.pages = total.pages + sum(r.pages for r in self._live[result.stream].values())
-            view.seconds = round(time.monotonic() - self._started, 3)
+            view = StreamResult(result.stream, result.dataset, "running", rows=total.rows, pages=total.pages,
+                                window=self._range, seconds=round(time.monotonic() - self._started, 3))
             view.counts.add(total.counts)
             for live in self._live[result.stream].values():
+                view.rows += live.rows
+                view.pages += live.pages
                 view.counts.add(live.counts)
         self._on_progress(view)
 
@@ -280,7 +280,7 @@ class BackfillRunner:
                 finished, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in finished:
                     chunk = in_flight.pop(future)
-                    self._settle(chunk, future.result())
+                    self._settle(chunk, future.result(), streams)
                 active = active_base + time.monotonic() - active_from - paused_for
                 self.store.update_backfill(self.id, active_seconds=round(active, 3))
         left = [c for c in chunks.values() if c["status"] != "done"]
@@ -330,7 +330,7 @@ class BackfillRunner:
         outcome.seconds = time.monotonic() - started
         return outcome
 
-    def _settle(self, chunk: dict[str, Any], outcome: ChunkOutcome) -> None:
+    def _settle(self, chunk: dict[str, Any], outcome: ChunkOutcome, streams: list[Stream]) -> None:
         with self._lock:
             for result in outcome.results:
                 self._live.get(result.stream, {}).pop(id(result), None)
@@ -342,7 +342,7 @@ class BackfillRunner:
             total.quarantined += result.quarantined
             total.seconds = round(total.seconds + result.seconds, 3)
             total.status = "failed" if result.status == "failed" else total.status
-        tallies = self._tallies(chunk["seq"])
+        tallies = self._tallies(chunk["seq"], streams)
         seconds = round(float(chunk["seconds"] or 0) + outcome.seconds, 3)
         common: dict[str, Any] = {"rows": tallies[0], "pages": tallies[1], "pid": None, "seconds": seconds}
         if outcome.status == "done":
@@ -361,20 +361,12 @@ class BackfillRunner:
                         outcome.error)
         self.on_chunk(outcome, chunk)
 
-    def _tallies(self, seq: int) -> tuple[dict[str, dict[str, int]], int]:
-        """Rows and tombstones per table, and pages, that chunk `seq` has stored (from its committed states)."""
-        rows: dict[str, dict[str, int]] = {}
-        pages = 0
-        prefix = f"{seq}:"
-        for key, value in self.store.all_state(state_owner(self.id)).items():
-            if not key.startswith(prefix):
-                continue
-            table = _table_from_key(key[len(prefix):])
-            entry = rows.setdefault(table, {"rows": 0, "deleted": 0})
-            entry["rows"] += int(value.get("rows", 0))
-            entry["deleted"] += int(value.get("deleted", 0))
-            pages += int(value.get("pages", 0))
-        return rows, pages
+    def _tallies(self, seq: int, streams: list[Stream]) -> tuple[dict[str, dict[str, int]], int]:
+        """Rows and tombstones per table, and pages, that chunk `seq` has stored (from its committed states): only
+        this chunk's state rows are read, not every chunk's."""
+        owner = state_owner(self.id)
+        states = ((s.name, self.store.get_state(owner, chunk_key(seq, s))) for s in streams)
+        return _sum_tallies((name, state) for name, state in states if state is not None)
 
     def _set(self, chunk: dict[str, Any], **values: Any) -> None:
         self.store.update_chunk(self.id, chunk["seq"], **values)
@@ -394,6 +386,18 @@ def _table_from_key(stream_name: str) -> str:
     return stream_name.split(".", 1)[0]
 
 
+def _sum_tallies(states: Iterable[tuple[str, dict[str, Any]]]) -> tuple[dict[str, dict[str, int]], int]:
+    """Rows and tombstones per table, and pages, summed over (stream name, committed chunk state) pairs."""
+    tables: dict[str, dict[str, int]] = {}
+    pages = 0
+    for stream_name, value in states:
+        entry = tables.setdefault(_table_from_key(stream_name), {"rows": 0, "deleted": 0})
+        entry["rows"] += int(value.get("rows", 0))
+        entry["deleted"] += int(value.get("deleted", 0))
+        pages += int(value.get("pages", 0))
+    return tables, pages
+
+
 # -- monitoring ---------------------------------------------------------------------------------------------------
 def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Everything `udc backfill status ID` shows: chunk completion, rows per table (including the partial progress
@@ -403,14 +407,8 @@ def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None =
         raise ConfigError(f"there is no backfill #{backfill_id}", "list them with `udc backfill status`")
     item = dict(rows[0])
     chunks = store.chunks(backfill_id)
-    tables: dict[str, dict[str, int]] = {}
-    pages = 0
-    for key, value in store.all_state(state_owner(backfill_id)).items():
-        table = _table_from_key(key.split(":", 1)[1])
-        entry = tables.setdefault(table, {"rows": 0, "deleted": 0})
-        entry["rows"] += int(value.get("rows", 0))
-        entry["deleted"] += int(value.get("deleted", 0))
-        pages += int(value.get("pages", 0))
+    tables, pages = _sum_tallies((key.split(":", 1)[1], value)
+                                 for key, value in store.all_state(state_owner(backfill_id)).items())
     by_status: dict[str, int] = {}
     for chunk in chunks:
         by_status[chunk["status"]] = by_status.get(chunk["status"], 0) + 1
@@ -456,7 +454,7 @@ def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only:
 def historical_chunk(start: datetime | None, end: datetime) -> timedelta:
     """Daily chunks, coarser when the range is longer than MAX_HISTORICAL_CHUNKS days."""
     if start is None:
-        return end - datetime(1970, 1, 1, tzinfo=end.tzinfo)
+        return end - EPOCH
     days = max(1, math.ceil((end - start) / DEFAULT_CHUNK / MAX_HISTORICAL_CHUNKS))
     return DEFAULT_CHUNK * days
 

@@ -68,11 +68,9 @@ class Scheduler:
         self.run_backfill = run_backfill or self._backfill
         self.with_backfills = backfills
         names = pipelines or [n for n, p in config.pipelines.items() if p.mode == "incremental"]
-        for name in names:
-            config.pipeline(name)
+        specs = {n: config.pipeline(n) for n in names}  # an unknown name is a ConfigError here
         self.pipelines = names
-        self.jobs = {n: Job(n, config.pipeline(n).frequency.total_seconds()) for n in names
-                     if config.pipeline(n).mode == "incremental"}
+        self.jobs = {n: Job(n, p.frequency.total_seconds()) for n, p in specs.items() if p.mode == "incremental"}
         if pipelines is None and not self.jobs:
             raise ConfigError("no incremental pipelines to schedule",
                               "set `mode: incremental` on a pipeline, or name pipelines with --pipeline")
@@ -152,8 +150,7 @@ class Scheduler:
             if thread is not None and thread.is_alive():
                 continue
             ended = self._backfill_ended.get(bid)
-            if thread is not None and row["status"] != "queued" and ended is not None \
-                    and self.clock() - ended < self.backfill_cooldown:
+            if ended is not None and row["status"] != "queued" and self.clock() - ended < self.backfill_cooldown:
                 continue  # it stopped here (quota, retry budget): give the source a rest before trying again
             if lock_for(self.store, bid).holder() is not None:
                 continue  # another process is running it
