@@ -147,19 +147,20 @@ class TableStream:
         self.name = self.spec.name
         self.dataset = f"{self.connector}/{self.spec.name}"
         self.omit = tuple(self.spec.omit_on_oversize) or DEFAULT_OMIT
+        self._targets = tuple((name, f"{self.connector}/{table}") for name, table in (self.references or {}).items())
 
     def cursor_of(self, record: Record) -> str:
-        return cursor_str(record[CURSOR])
+        return cursor_str(record[self.cursor_field])
 
     def _query(self, window: Window, pos: Position) -> str:
-        base = f"{self.spec.filter}^" if self.spec.filter else ""
+        base, cursor = f"{self.spec.filter}^" if self.spec.filter else "", self.cursor_field
         start, end = snow_time(parse_time(pos.cursor)), snow_time(window.end)
         if not pos.pk:
-            clause = f"{base}{CURSOR}>={start}^{CURSOR}<{end}"
+            clause = f"{base}{cursor}>={start}^{cursor}<{end}"
         else:  # strictly after (start, pk): later seconds, or the same second with a greater sys_id
-            clause = (f"{base}{CURSOR}>{start}^{CURSOR}<{end}"
-                      f"^NQ{base}{CURSOR}={start}^{KEY}>{pos.pk}^{CURSOR}<{end}")
-        return f"{clause}^ORDERBY{CURSOR}^ORDERBY{KEY}"
+            clause = (f"{base}{cursor}>{start}^{cursor}<{end}"
+                      f"^NQ{base}{cursor}={start}^{KEY}>{pos.pk}^{cursor}<{end}")
+        return f"{clause}^ORDERBY{cursor}^ORDERBY{KEY}"
 
     def _params(self, query: str, limit: int, offset: int, fields: list[str] | None) -> dict[str, Any]:
         params: dict[str, Any] = {"sysparm_query": query, "sysparm_limit": limit, "sysparm_offset": offset,
@@ -202,7 +203,7 @@ class TableStream:
                 continue
             if rows:
                 last = rows[-1]
-                pos = Position(cursor_str(last[CURSOR]), last[KEY])
+                pos = Position(self.cursor_of(last), last[KEY])
                 yield Page(records=rows, links=self._links(rows), position=pos)
                 del rows, response, last  # a parsed page weighs several MB: hold none while fetching the next
                 if not more:
@@ -231,23 +232,22 @@ class TableStream:
                 row = rows[0]
                 reason = f"stored without {', '.join(self.omit)}: the full record fails with {error.message}"
                 return Page(records=[row], links=self._links([row]), quarantined=[(row[KEY], reason)],
-                            position=Position(cursor_str(row[CURSOR]), row[KEY]))
-        keys = self.client.get_json(TABLE_API + self.spec.name, self._params(query, 1, offset, [KEY, CURSOR]))["result"]
+                            position=Position(self.cursor_of(row), row[KEY]))
+        keys = self.client.get_json(TABLE_API + self.spec.name,
+                                    self._params(query, 1, offset, [KEY, self.cursor_field]))["result"]
         if not keys:
             return Page(position=None)
         row = keys[0]
         reason = f"quarantined: fails even without {', '.join(self.omit)} ({error.message})"
-        return Page(position=Position(cursor_str(row[CURSOR]), row[KEY]), quarantined=[(row[KEY], reason)])
+        return Page(position=Position(self.cursor_of(row), row[KEY]), quarantined=[(row[KEY], reason)])
 
     def _links(self, rows: list[Record]) -> dict[str, list[tuple[str, str, str]]]:
         """Each row's reference fields as graph links (targets from the dictionary, else from the reference link)."""
         links = {}
-        targets = {name: f"{self.connector}/{table}" for name, table in (self.references or {}).items()}
-        items = tuple(targets.items())
         for row in rows:
-            if items:  # plain loop: this runs for every reference field of every record, the sync's hot path
+            if self._targets:  # plain loop: this runs for every reference field of every record, the hot path
                 own = []
-                for name, target in items:
+                for name, target in self._targets:
                     value = row.get(name)
                     if value.__class__ is dict and (key := value.get("value")):
                         own.append((name, target, key))
@@ -262,7 +262,8 @@ class TableStream:
 
 @dataclass
 class DeleteStream:
-    """Deletions of one table, read from sys_audit_delete, as tombstones for the table's dataset."""
+    """Deletions of one table, read from sys_audit_delete, as tombstones for the table's dataset. The audit table is
+    paged like any other (keyset, ACL gaps, adaptive batch): each audit row becomes a tombstone."""
 
     client: HttpClient
     connector: str
@@ -277,31 +278,18 @@ class DeleteStream:
     def __post_init__(self) -> None:
         self.name = f"{self.table}.deletes"
         self.dataset = f"{self.connector}/{self.table}"
+        fields = [KEY, "documentkey", self.cursor_field]
+        spec = TableSpec(name="sys_audit_delete", fields=fields, filter=f"tablenameIN{','.join(self.classes)}")
+        self._audit = TableStream(self.client, self.connector, spec, self.batch_size, fields,
+                                  cursor_field=self.cursor_field)
 
     def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["sys_created_on"])
+        return cursor_str(record[self.cursor_field])
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        pos = resume or Position(cursor_str(window.start or parse_time("1970-01-01")), "")
-        end = snow_time(window.end)
-        while True:
-            start, base = snow_time(parse_time(pos.cursor)), f"tablenameIN{','.join(self.classes)}^"
-            if pos.pk:
-                clause = (f"{base}sys_created_on>{start}^sys_created_on<{end}"
-                          f"^NQ{base}sys_created_on={start}^sys_id>{pos.pk}^sys_created_on<{end}")
-            else:
-                clause = f"{base}sys_created_on>={start}^sys_created_on<{end}"
-            response = self.client.get(TABLE_API + "sys_audit_delete", {
-                "sysparm_query": clause + "^ORDERBYsys_created_on^ORDERBYsys_id", "sysparm_limit": self.batch_size,
-                "sysparm_fields": "sys_id,documentkey,sys_created_on", "sysparm_exclude_reference_link": "true"})
-            rows = json_of(response)["result"]
-            if not rows:
-                return  # an empty first page: the account sees no (more) deletes in this window
-            last = rows[-1]
-            pos = Position(cursor_str(last["sys_created_on"]), last["sys_id"])
-            yield Page(tombstones=[(r["documentkey"], cursor_str(r["sys_created_on"])) for r in rows], position=pos)
-            if not _has_next(response):
-                return
+        for page in self._audit.read(window, resume):
+            yield Page(tombstones=[(r["documentkey"], self.cursor_of(r)) for r in page.records],
+                       position=page.position, quarantined=page.quarantined)
 
 
 class ServiceNowSource:
