@@ -56,8 +56,6 @@ def dc(make_sim: SimFactory) -> JiraSim:
     return make_sim("data_center")
 
 
-
-
 @pytest.fixture
 def make_config(tmp_path: Path) -> ConfigFactory:
     """`make_config(sim, auth=None, **pipeline)`: connector `jira` on the simulator, pipeline `jira-p`."""

@@ -18,7 +18,7 @@ from jira_helpers import SimFactory, read_all, source_for, stream
 
 from udc.sources.base import Position, Window
 from udc.sources.jira import _readings, lower_literal, upper_literal
-from udc.timeutil import cursor_str
+from udc.timeutil import cursor_str, parse_time
 
 CURSORS = {
     "utc-8": ("America/Los_Angeles", datetime(2024, 1, 15, 18, 0, 30, 500000, tzinfo=UTC)),
@@ -51,9 +51,8 @@ def test_windows_split_at_a_mid_minute_cursor_lose_nothing(make_sim: SimFactory,
     assert sorted(r["id"] for r in second) == sorted(i for i, ms in made.items() if ms >= 0)
     stored = first + second
     assert len({(r["id"], r["updated"]) for r in stored}) == len(stored) == len(made)  # no duplicates either
-    for record in stored:  # `updated` keeps the account's offset; the cursor is its exact instant
-        assert record["updated"][-5:] == datetime.fromisoformat(
-            record["updated"][:-2] + ":" + record["updated"][-2:]).strftime("%z")
+    for record in stored:  # `updated` keeps the account's offset at that instant; the cursor is its exact instant
+        assert record["updated"][-5:] == parse_time(record["updated"]).astimezone(ZoneInfo(zone)).strftime("%z")
     jqls = [r.arg("jql") or "" for r in sim.data_requests() if "search" in r.path]
     if deployment == "cloud":
         assert all('"' not in j for j in jqls) and any("updated >= " in j for j in jqls)  # epoch ms, zone-free

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import hashlib
 import random
 import re
 import threading
@@ -1145,8 +1146,6 @@ def _decode_basic(credentials: str) -> tuple[str, str, str]:
 
 
 def _jql_digest(jql: str) -> str:
-    import hashlib
-
     return hashlib.sha1(jql.strip().encode()).hexdigest()[:12]
 
 

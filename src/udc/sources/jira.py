@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from udc.check import Finding, check_client, connection_findings
 from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, Pipeline, TableSpec
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import HttpClient, HttpError
@@ -216,9 +217,10 @@ class JiraApi:
         except HttpError as exc:
             raise explain(exc, self.deployment, self.auth_kind) from None
 
-    def account(self) -> Account:
+    def account(self, me: Record | None = None) -> Account:
+        """The signed-in account (read once); `me` is the `/myself` document when the caller already has it."""
         if self._account is None:
-            me = self.get("myself")
+            me = me if me is not None else self.get("myself")
             zone = me.get("timeZone")
             tz: ZoneInfo | None = None
             if zone:
@@ -249,20 +251,17 @@ class JiraApi:
     def search_page(self, jql: str, fields: list[str], expand: str, cont: str | int | None, size: int
                     ) -> tuple[list[Record], str | int | None]:
         """One search request; returns the issues and the continuation (None: the API says this was the last)."""
+        params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": size}
+        if expand:
+            params["expand"] = expand
         if self.deployment == "cloud":
-            params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": size}
-            if expand:
-                params["expand"] = expand
             if cont:
                 params["nextPageToken"] = cont
             data = self.get("search/jql", params)
             token = data.get("nextPageToken")
             last = data.get("isLast") is True or not token
             return list(data.get("issues") or []), None if last else str(token)
-        start = int(cont or 0)
-        params = {"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": size}
-        if expand:
-            params["expand"] = expand
+        start = params["startAt"] = int(cont or 0)
         data = self.get("search", params)
         issues = list(data.get("issues") or [])
         total = int(data.get("total") or 0)
@@ -283,7 +282,7 @@ class JiraApi:
         while True:
             issues, nxt = self.search_page(jql, fields, expand, cont, self.batch_size)
             calls += 1
-            fresh = []
+            fresh: list[tuple[str, str, Record]] = []  # (cursor, key order, issue)
             for issue in issues:
                 updated = (issue.get("fields") or {}).get("updated")
                 if not updated:
@@ -292,18 +291,18 @@ class JiraApi:
                 cur = cursor_str(updated)
                 if cur < start_cursor or cur >= end_cursor:
                     continue  # the literal's minute overlap, or the next window's issue
-                if resume and (cur, sort_key(issue["key"])) <= (resume.cursor, resume.pk):
+                key = sort_key(issue["key"])
+                if resume and (cur, key) <= (resume.cursor, resume.pk):
                     continue
                 if seen.get(str(issue["id"])) == cur:
                     continue  # de-duplicate the overlap by (id, updated)
-                fresh.append(issue)
+                fresh.append((cur, key, issue))
             if fresh:
-                fresh.sort(key=lambda i: (cursor_str(i["fields"]["updated"]), sort_key(i["key"])))
-                for issue in fresh:
-                    seen[str(issue["id"])] = cursor_str(issue["fields"]["updated"])
-                last = fresh[-1]
-                position = Position(cursor_str(last["fields"]["updated"]), sort_key(last["key"]))
-                yield IssuePage(fresh, position, calls)
+                fresh.sort(key=lambda f: f[:2])
+                for cur, _, issue in fresh:
+                    seen[str(issue["id"])] = cur
+                position = Position(*fresh[-1][:2])
+                yield IssuePage([issue for _, _, issue in fresh], position, calls)
                 calls = 0
                 if nxt is None:
                     return
@@ -722,11 +721,10 @@ def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str
         client.close()
 
 
-def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None) -> list[Any]:
+def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None
+          ) -> list[Finding]:
     """`udc check`: credentials (API token vs password on Cloud, PAT on DC, CAPTCHA lockout), the account's zone,
     each project the JQL names (missing or invisible? zero issues?), the JQL itself, and rate limiting."""
-    from udc.check import Finding, check_client, connection_findings
-
     own = client is None
     base = connector.base_url.rstrip("/")
     client = client or check_client(base, connector.auth, pipeline, name, verify_tls=connector.verify_tls)
@@ -736,12 +734,12 @@ def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpC
     try:
         myself = api.path("myself")
         try:
-            client.get_json(myself)
+            me = client.get_json(myself)
         except HttpError as exc:
             findings.append(_auth_finding(exc, connector, f"GET {myself}") or
                             connection_findings(exc, request=f"GET {myself}", auth=connector.auth, url=base)[0])
             return findings
-        account = api.account()
+        account = api.account(me)
         findings.append(Finding("ok", "credentials", f"signed in as {account.name or '(unnamed account)'}"))
         if account.time_zone:
             findings.append(Finding("ok", "account time zone",
@@ -753,8 +751,8 @@ def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpC
                                     "udc widens its date overlap to the largest UTC offsets (more re-reads, no loss); "
                                     "set the profile's time zone to avoid it"))
         for project in projects_in(api.jql):
-            findings.append(_check_project(api, project, Finding))
-        findings.append(_check_jql(api, Finding))
+            findings.append(_check_project(api, project))
+        findings.append(_check_jql(api))
     except UdcError as exc:
         findings.append(Finding("fail", "check", exc.message, exc.hint))
     finally:
@@ -789,9 +787,7 @@ def _credential_advice(connector: JiraConnector) -> list[tuple[str, str, str]]:
     return advice
 
 
-def _auth_finding(exc: HttpError, connector: JiraConnector, request: str) -> Any:
-    from udc.check import Finding
-
+def _auth_finding(exc: HttpError, connector: JiraConnector, request: str) -> Finding | None:
     headers = {k.lower(): v for k, v in exc.headers.items()}
     kind = _auth_kind(connector)
     if exc.status == 401:
@@ -822,34 +818,34 @@ def _looks_like_api_token(secret: str) -> bool:
     return secret.startswith("ATATT") or bool(re.fullmatch(r"[A-Za-z0-9]{24}", secret))
 
 
-def _check_project(api: JiraApi, project: str, finding: Any) -> Any:
+def _check_project(api: JiraApi, project: str) -> Finding:
     title = f"project {project}"
     try:
         api.client.get_json(api.path(f"project/{project}"))
     except HttpError as exc:
         if exc.status == 404:
-            return finding("fail", title, f"project '{project}' named in the JQL does not exist or this account "
+            return Finding("fail", title, f"project '{project}' named in the JQL does not exist or this account "
                                           "cannot see it", "check the key, and grant the account the Browse Projects "
                                                            "permission on it")
         raise explain(exc, api.deployment, api.auth_kind) from None
     try:
         issues, _ = api.search_page(f'project = "{project}"' + ORDER, ["updated"], "", None, 1)
     except UdcError as exc:
-        return finding("fail", title, exc.message, exc.hint)
+        return Finding("fail", title, exc.message, exc.hint)
     if not issues:
-        return finding("warn", title, f"zero records: project '{project}' has no issue this account can see",
+        return Finding("warn", title, f"zero records: project '{project}' has no issue this account can see",
                        "check issue-level security schemes and the account's Browse Projects permission")
-    return finding("ok", title, f"project '{project}' is visible and has issues")
+    return Finding("ok", title, f"project '{project}' is visible and has issues")
 
 
-def _check_jql(api: JiraApi, finding: Any) -> Any:
+def _check_jql(api: JiraApi) -> Finding:
     shown = api.jql or "(no jql: every issue the account can see)"
     try:
         jql, _ = api.window_jql(None, None, datetime.now(UTC) + timedelta(days=1))
         issues, _ = api.search_page(jql, ["updated"], "", None, 1)
     except UdcError as exc:
-        return finding("fail", "jql", f"{shown}: {exc.message}", exc.hint)
+        return Finding("fail", "jql", f"{shown}: {exc.message}", exc.hint)
     if not issues:
-        return finding("warn", "jql", f"zero records: {shown} matches no issue this account can see",
+        return Finding("warn", "jql", f"zero records: {shown} matches no issue this account can see",
                        "check the filter, and the account's permissions on the projects it names")
-    return finding("ok", "jql", f"{shown} matches issues")
+    return Finding("ok", "jql", f"{shown} matches issues")

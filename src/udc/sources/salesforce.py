@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -148,7 +148,7 @@ def _refuse_generic(url: str, what: str) -> None:
 # ---------------------------------------------------------------------------------------------------- SOQL helpers
 
 
-def soql_datetime(value: datetime) -> str:
+def soql_datetime(value: str | datetime) -> str:
     """An unquoted SOQL datetime literal in UTC (milliseconds only when there are any)."""
     value = parse_time(value)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
@@ -176,7 +176,7 @@ def window_soql(sobject: str, fields: list[str], cursor: str, window: Window, po
     if position is None:
         where = end
     else:
-        at = soql_datetime(parse_time(position.cursor))
+        at = soql_datetime(position.cursor)
         if position.pk:
             where = f"({cursor} > {at} OR ({cursor} = {at} AND {KEY} > {soql_string(position.pk)})) AND {end}"
         else:
@@ -468,7 +468,7 @@ class ObjectStream:
     filter: str | None = None
     tombstones: bool = True
     primary_key: str = KEY
-    restarts: int = field(default=0)
+    restarts: int = 0
 
     def cursor_of(self, record: Record) -> str:
         return cursor_str(record[self.cursor_field])
