@@ -185,25 +185,29 @@ def export(pipeline: Annotated[str, typer.Option("--pipeline", "-p")],
         known = ", ".join(d.split("/", 1)[1] for d in store.dataset_counts(f"{cfg.pipeline(pipeline).connector}/"))
         raise ConfigError(f"no stored records for table '{table}' of pipeline '{pipeline}'",
                           f"sync it first; stored tables: {known or 'none'}")
+    def rows() -> Iterator[dict[str, Any]]:
+        # a record deleted before udc ever saw it is a bare tombstone: give its key so it can still be matched
+        for pk, record, deleted in store.iter_records(dataset):
+            yield {**(record or {"_pk": pk}), "_deleted": deleted}
+
     target = out_file.open("w", newline="") if out_file else sys.stdout
     try:
-        # a record deleted before udc ever saw it is a bare tombstone: give its key so it can still be matched
-        rows = ({**(record or {"_pk": pk}), "_deleted": deleted} for pk, record, deleted in store.iter_records(dataset))
         if fmt == "jsonl":
-            for row in rows:
+            for row in rows():
                 target.write(orjson.dumps(row).decode() + "\n")
         else:
-            _write_csv(target, list(rows))
+            _write_csv(target, rows)
     finally:
         if out_file:
             target.close()
 
 
-def _write_csv(target: Any, rows: list[dict[str, Any]]) -> None:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+def _write_csv(target: Any, rows: Callable[[], Iterator[dict[str, Any]]]) -> None:
+    """Two passes over the store, one for the columns and one for the rows, so a big table is never held in memory."""
+    columns = list(dict.fromkeys(key for row in rows() for key in row))
     writer = csv.DictWriter(target, fieldnames=columns)
     writer.writeheader()
-    for row in rows:
+    for row in rows():
         writer.writerow({k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in row.items()})
 
 
