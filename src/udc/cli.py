@@ -181,7 +181,7 @@ def export(pipeline: Annotated[str, typer.Option("--pipeline", "-p")],
         raise ConfigError(f"unknown export format '{fmt}'", "use --format jsonl or --format csv")
     cfg, store = _load(config)
     dataset = f"{cfg.pipeline(pipeline).connector}/{table}"
-    if dataset not in store.dataset_counts(dataset):
+    if not store.has_dataset(dataset):
         known = ", ".join(d.split("/", 1)[1] for d in store.dataset_counts(f"{cfg.pipeline(pipeline).connector}/"))
         raise ConfigError(f"no stored records for table '{table}' of pipeline '{pipeline}'",
                           f"sync it first; stored tables: {known or 'none'}")

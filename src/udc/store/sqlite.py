@@ -349,6 +349,9 @@ class SqliteStore:
         for pk, data, deleted in self._conn().execute(sql + " ORDER BY pk", (dataset,)):
             yield pk, orjson.loads(data), bool(deleted)
 
+    def has_dataset(self, dataset: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM records WHERE dataset = ? LIMIT 1", (dataset,)).fetchone() is not None
+
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
         """(live, deleted) records per dataset."""
         rows = self._conn().execute(
