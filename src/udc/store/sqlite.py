@@ -350,7 +350,8 @@ class SqliteStore:
             yield pk, orjson.loads(data), bool(deleted)
 
     def has_dataset(self, dataset: str) -> bool:
-        return self._conn().execute("SELECT 1 FROM records WHERE dataset = ? LIMIT 1", (dataset,)).fetchone() is not None
+        row = self._conn().execute("SELECT 1 FROM records WHERE dataset = ? LIMIT 1", (dataset,)).fetchone()
+        return row is not None
 
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
         """(live, deleted) records per dataset."""
