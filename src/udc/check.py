@@ -57,6 +57,7 @@ LEVELS = ("fail", "warn", "ok", "skip")
 _ALIASES = {"error": "fail", "failed": "fail", "warning": "warn", "passed": "ok", "info": "ok", "skipped": "skip"}
 SHELL_CHARACTERS = "`&$\\\"'!|;<>()*?#~%+^{}[]= "
 CHECK_TIMEOUT = 20.0  # seconds: a check should answer quickly even when the configured timeout is long
+_THROTTLED = "the source is throttling this account: wait, then lower max_calls_per_minute"
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,7 @@ def connection_findings(exc: BaseException, *, request: str, auth: Auth, url: st
     if isinstance(exc, TokenError):
         return [_token_finding(exc, auth, token_hint)]
     if isinstance(exc, RetryBudgetExceeded):
-        return [Finding("fail", "rate limited", scrub(exc.message),
-                        "the source is throttling this account: wait, then lower max_calls_per_minute")]
+        return [Finding("fail", "rate limited", scrub(exc.message), _THROTTLED)]
     if not isinstance(exc, HttpError):
         if isinstance(exc, UdcError):
             return [Finding("fail", "connection", scrub(exc.message), scrub(exc.hint))]
@@ -260,8 +260,7 @@ def connection_findings(exc: BaseException, *, request: str, auth: Auth, url: st
                         "the account is authenticated but may not use this API: give it the role your instance "
                         "requires for REST access and read access to the data")]
     if kind == "status" and exc.status == 429:
-        return [Finding("fail", "rate limited", f"{request}: {scrub(exc.message)}",
-                        "the source is throttling this account: wait, then lower max_calls_per_minute")]
+        return [Finding("fail", "rate limited", f"{request}: {scrub(exc.message)}", _THROTTLED)]
     return [Finding("fail", "source error", f"{request}: {scrub(exc.message)}",
                     scrub(exc.hint) or "the source failed; try again later, and check its status page")]
 

@@ -32,6 +32,7 @@ LOW_ABSOLUTE = 5  # ... or, when the limit is not sent, this many calls
 QUOTA_SLOW_SHARE = 0.9  # Sforce-Limit-Info: past this share of the daily quota, space calls out...
 QUOTA_MAX_GAP = 2.0  # ...up to this many seconds apart as the quota runs out (the connector stops at max_api_share)
 _SFORCE_USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
+_SECONDS = re.compile(r"\d+(\.\d+)?")
 
 
 def _margin(window: float) -> float:
@@ -176,7 +177,7 @@ def reset_delay(headers: Mapping[str, str], now: float | None = None) -> float |
     lower = {k.lower(): v for k, v in headers.items()}
     retry_after = (lower.get("retry-after") or "").strip()
     if retry_after:
-        if re.fullmatch(r"\d+(\.\d+)?", retry_after):
+        if _SECONDS.fullmatch(retry_after):
             return float(retry_after)
         try:
             return max(0.0, parsedate_to_datetime(retry_after).timestamp() - wall)
@@ -185,7 +186,7 @@ def reset_delay(headers: Mapping[str, str], now: float | None = None) -> float |
     reset = (lower.get("x-ratelimit-reset") or "").strip()
     if reset:
         try:
-            at = float(reset) if re.fullmatch(r"\d+(\.\d+)?", reset) else parse_time(reset).timestamp()
+            at = float(reset) if _SECONDS.fullmatch(reset) else parse_time(reset).timestamp()
         except ValueError:
             return None
         if at > 1e11:  # milliseconds

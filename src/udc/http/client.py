@@ -182,10 +182,7 @@ class HttpClient:
             if isinstance(outcome, httpx.Response):
                 return outcome
             failure = outcome
-            retryable = failure.retryable
-            if shrinkable and failure.batch_sensitive:
-                retryable = False
-            if not retryable or attempt >= limit:
+            if not failure.retryable or (shrinkable and failure.batch_sensitive) or attempt >= limit:
                 raise failure
             wait = reset_delay(failure.headers) if failure.status in (429, 503) else None
             if wait is not None and wait > self.max_wait:
@@ -364,8 +361,9 @@ def _causes(exc: BaseException) -> list[BaseException]:
 def _connect_error(name: str, url: str, exc: httpx.ConnectError) -> HttpError:
     chain = _causes(exc)
     text = scrub(str(exc))
-    host = _host(url)
-    port = httpx.URL(url).port or (443 if url.startswith("https") else 80)
+    parsed = httpx.URL(url)
+    host = parsed.host
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     if any(isinstance(c, ssl.SSLError) for c in chain) or "SSL" in text or "CERTIFICATE" in text.upper():
         return HttpError(f"{name}: TLS handshake with {host} failed ({text})",
                          "the certificate is not trusted: a proxy may be intercepting TLS (install its CA certificate "

@@ -117,8 +117,9 @@ class Redactor:
             for leaves, names in pages:
                 for leaf in leaves:
                     self._scan(leaf, names)
-            people |= {name for _, names in pages for name in names}  # plus journal authors
-            self._names.add(people)
+            found = {name for _, names in pages for name in names} - people  # journal authors, recalled names
+            self._names.add(found)
+            people |= found
             self._apply_ner([leaf for leaves, _ in pages for leaf in leaves])
             for leaves, names in pages:
                 self._finish_record(leaves, names, counts)

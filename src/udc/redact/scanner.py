@@ -137,7 +137,7 @@ class Scanner:
             key = digits if V.credit_card(digits) or V.credit_card_in_context(digits) else None
         elif etype == E.PHONE and 7 <= len(digits) <= 15:
             # right after "Phone:" / "call me at", any number-shaped value is one, valid in a configured region or not
-            if distance <= _NEAR and not _inside(start, end, self._lookalikes(text)):
+            if distance <= _NEAR and not _inside(start, end, lookalike_spans(text)):
                 key = self.phone_key(value) or ("+" if value.startswith("+") else "") + digits
             elif value.isdigit():  # farther away: a bare digit string that is valid (formatted ones need no context)
                 key = self.phone_key(value)
@@ -158,10 +158,6 @@ class Scanner:
         elif etype == E.US_DRIVER_LICENSE:
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
         return Finding(start, end, etype, key) if key else None
-
-    @staticmethod
-    def _lookalikes(text: str) -> list[tuple[int, int]]:
-        return lookalike_spans(text)
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
 

@@ -152,7 +152,8 @@ def _queries(client: HttpClient, specs: list[TableSpec], blocked: set[str]) -> l
                 findings.append(Finding("fail", f"query on {spec.name}", exc.message, exc.hint))
                 continue
             denied = [f for f in sorted(query_fields(query)) if _forbidden(client, spec.name, f)]
-            in_filter = [f for f in denied if f in query_fields(spec.filter or "")]
+            filter_fields = query_fields(spec.filter or "")
+            in_filter = [f for f in denied if f in filter_fields]
             cursor = [f for f in denied if f not in in_filter]
             fields = ", ".join(denied) or "(a combination of fields)"
             fix = []
