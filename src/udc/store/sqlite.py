@@ -20,7 +20,7 @@ import orjson
 
 from udc.errors import ConfigError
 from udc.sources.base import Edge, Record
-from udc.timeutil import cursor_str, utcnow
+from udc.timeutil import utcnow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -399,4 +399,4 @@ def open_store(url: str) -> SqliteStore:
     raise ConfigError(f"unsupported store URL '{url}'", "use sqlite:///path/to/udc.db")
 
 
-__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "cursor_str", "open_store"]
+__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "open_store", "pid_alive"]

@@ -277,8 +277,4 @@ class Engine:
         self.on_progress(result)
 
 
-def run_pipeline(config: Config, pipeline: str, store: SqliteStore, **kwargs: Any) -> RunSummary:
-    return Engine(config, store, **kwargs).sync(pipeline)
-
-
-__all__ = ["Engine", "RunSummary", "Source", "Stop", "StreamPass", "StreamResult", "plan_window", "run_pipeline"]
+__all__ = ["Engine", "RunSummary", "Stop", "StreamPass", "StreamResult", "plan_window"]
