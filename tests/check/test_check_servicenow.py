@@ -3,12 +3,7 @@ case, with the doc's fix, exit 0 only when healthy."""
 
 from __future__ import annotations
 
-import http.server
 import socket
-import ssl
-import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -153,21 +148,6 @@ def test_refused_connection_points_at_proxy_and_allow_list(snow: ServiceNowSim, 
     (finding,) = failures(report)
     assert finding["title"] == "connection refused"
     assert "allow-list" in finding["fix"] and "proxy" in finding["fix"]
-
-
-@pytest.fixture
-def self_signed(tmp_path: Path) -> Iterator[str]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
-    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://localhost:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_tls_failure(snow: ServiceNowSim, tmp_path: Path, self_signed: str) -> None:

@@ -3,15 +3,11 @@ honours Retry-After and rate-limit reset headers exactly, and stops when the run
 
 from __future__ import annotations
 
-import http.server
 import socket
-import ssl
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.utils import formatdate
-from pathlib import Path
 
 import httpx
 import pytest
@@ -204,20 +200,6 @@ def test_refused_connection(make_client: Factory) -> None:
     assert caught.value.kind == "refused" and "allow-list" in caught.value.hint
 
 
-@pytest.fixture
-def self_signed(tmp_path: Path) -> Iterator[str]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
-    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://localhost:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_tls_failure(make_client: Factory, self_signed: str) -> None:
