@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from udc.simulators.servicenow import ServiceNowSim
+from udc.store import SqliteStore
 
 
 @pytest.fixture
@@ -49,3 +50,13 @@ def self_signed(tmp_path: Path) -> Iterator[str]:
     yield f"https://localhost:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """An empty store in the test's directory (`udc.db`, where configs built by the suites point)."""
+    db = SqliteStore(tmp_path / "udc.db")
+    try:
+        yield db
+    finally:
+        db.close()

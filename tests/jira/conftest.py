@@ -12,7 +12,6 @@ from jira_helpers import SPEC_NAME, ConfigFactory, OpenApi, SimFactory, config_f
 
 from udc.config import Config
 from udc.simulators.jira import JiraSim
-from udc.store import SqliteStore
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +63,3 @@ def make_config(tmp_path: Path) -> ConfigFactory:
         return config_for(sim, tmp_path, auth, **pipeline)
 
     return factory
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    db = SqliteStore(tmp_path / "udc.db")
-    try:
-        yield db
-    finally:
-        db.close()

@@ -10,7 +10,6 @@ import pytest
 
 from udc.config import Config, parse_config
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
-from udc.store import SqliteStore
 
 ConfigFactory = Callable[..., Config]
 
@@ -52,12 +51,3 @@ def make_config(sim: SalesforceSim, tmp_path: Path) -> ConfigFactory:
         })
 
     return factory
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    db = SqliteStore(tmp_path / "udc.db")
-    try:
-        yield db
-    finally:
-        db.close()
