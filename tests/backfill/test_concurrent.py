@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,19 +37,20 @@ def test_backfill_beside_incremental_cycles_ends_with_the_source_latest(tmp_path
     # the backfill then writes versions older than the stored ones, which newest-wins must keep out.
     holding, go = threading.Event(), threading.Event()
     held: dict[str, Any] = {}
-    write = h.store.write
+    submit = h.store.submit
 
-    def gated(page: PageWrite, run_id: int) -> UpsertCounts:
+    def gated(page: PageWrite, run_id: int) -> Future[UpsertCounts]:
         rows = page.encoded if page.encoded is not None else page.records
         if threading.current_thread().name.startswith(f"backfill-{bid}_") and rows and not held:
             held["pks"] = [row[0] for row in rows]
             holding.set()
             assert go.wait(60)
-            held["counts"] = write(page, run_id)
-            return held["counts"]
-        return write(page, run_id)
+            future = submit(page, run_id)
+            held["counts"] = future.result()
+            return future
+        return submit(page, run_id)
 
-    h.store.write = gated  # type: ignore[method-assign]
+    h.store.submit = gated  # type: ignore[method-assign]
 
     ended: dict[str, threading.Semaphore] = {"cycle": threading.Semaphore(0), "backfill": threading.Semaphore(0)}
 

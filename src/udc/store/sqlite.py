@@ -12,15 +12,20 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from udc.errors import ConfigError
-from udc.sources.base import Edge, Record
+from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
+
+if TYPE_CHECKING:  # not at run time: the writer process starts faster without the sources and their config
+    from udc.sources.base import Edge, Record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -95,11 +100,11 @@ class PageWrite:
     records: list[tuple[str, str, Record]] = field(default_factory=list)  # (pk, cursor, record)
     links: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # pk → its own references
     tombstones: list[tuple[str, str]] = field(default_factory=list)  # (pk, deleted-at cursor)
-    edges: list[Edge] = field(default_factory=list)
+    edges: list[Edge] | list[tuple[str, ...]] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     redaction_counts: dict[str, int] = field(default_factory=dict)
     state: tuple[str, str, dict[str, Any]] | None = None  # (pipeline, stream key, value)
-    encoded: list[tuple[str, str, bytes, str | None]] | None = None  # set by encode()
+    encoded: list[tuple[str, str, str, str | None]] | None = None  # set by encode()
     size: int = 0  # records in the page
 
     def encode(self) -> None:
@@ -107,23 +112,30 @@ class PageWrite:
         times more; callable off the writing thread."""
         if self.encoded is None:
             links = self.links
-            # the source's own key order is stable, so the content hash needs no sorting
-            self.encoded = [(pk, cur, orjson.dumps(rec), orjson.dumps(links[pk]).decode() if pk in links else None)
-                            for pk, cur, rec in self.records]
+            # the source's own key order is stable, so the content hash needs no sorting; str, not orjson's bytes,
+            # which keep several times their length allocated
+            self.encoded = [(pk, cur, orjson.dumps(rec).decode(), orjson.dumps(links[pk]).decode() if pk in links
+                             else None) for pk, cur, rec in self.records]
             self.size, self.records, self.links = len(self.records), [], {}
+            self.edges = [tuple(edge) for edge in self.edges]  # plain tuples travel to the writer process
 
 
-def content_hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+def content_hash(data: str) -> bytes:
+    return hashlib.blake2b(data.encode(), digest_size=16).digest()
 
 
 class SqliteStore:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, write_process: bool = True) -> None:
+        """`write_process`: inside `writer()`, pages are stored by a child process (see udc.store.writer)."""
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._write_process = write_process
+        self._writer: WriterProcess | None = None
+        self._writer_users = 0
+        self._writer_lock = threading.Lock()
         with self._conn() as conn:
             conn.executescript(SCHEMA)
 
@@ -141,6 +153,25 @@ class SqliteStore:
             conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints (each one syncs the file)
             self._local.conn = conn
         return conn
+
+    @contextmanager
+    def writer(self) -> Iterator[None]:
+        """While open, pages are stored by one child process on another core (nested uses share it)."""
+        if not self._write_process:
+            yield
+            return
+        with self._writer_lock:
+            if self._writer_users == 0:
+                self._writer = WriterProcess(self.path)
+            self._writer_users += 1
+        try:
+            yield
+        finally:
+            with self._writer_lock:
+                self._writer_users -= 1
+                if self._writer_users == 0 and self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -254,10 +285,23 @@ class SqliteStore:
                                  [*values.values(), delta, backfill_id, seq])
 
     # -- pages --------------------------------------------------------------------------------------------------
+    def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts]:
+        """Store one page and move its stream's state, in a single transaction; the future resolves once both are
+        committed. Inside `writer()` the child process stores it while the caller goes on (reading the next page)."""
+        page.encode()
+        writer = self._writer
+        if writer is not None and (future := writer.submit(page, run_id)) is not None:
+            return future
+        future = Future()
+        future.set_result(self._write(page, run_id))
+        return future
+
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
+        return self.submit(page, run_id).result()
+
+    def _write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         counts = UpsertCounts()
-        page.encode()
         encoded = page.encoded or []
         with self._write_lock:
             conn = self._conn()
@@ -293,7 +337,7 @@ class SqliteStore:
                 raise
         return counts
 
-    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, bytes, str | None]],
+    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, str, str | None]],
                 tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
         keys = list({pk for pk, _, _, _ in encoded} | {pk for pk, _ in tombstones})
         existing: dict[str, tuple[str, bytes, int]] = {}
@@ -311,7 +355,7 @@ class SqliteStore:
             digest = content_hash(data)
             old = existing.get(pk)
             if old is None:
-                inserts.append((dataset, pk, cur, data.decode(), digest, run_id, run_id, links))
+                inserts.append((dataset, pk, cur, data, digest, run_id, run_id, links))
                 counts.inserted += 1
             elif cur < old[0] or (cur == old[0] and old[2]):  # older than stored, or at/behind a tombstone
                 counts.stale += 1
@@ -320,7 +364,7 @@ class SqliteStore:
                 touches.append((run_id, dataset, pk))
                 counts.unchanged += 1
             else:
-                updates.append((cur, data.decode(), digest, run_id, links, dataset, pk))
+                updates.append((cur, data, digest, run_id, links, dataset, pk))
                 counts.updated += 1
             existing[pk] = (cur, digest, 0)
         for pk, cur in tombstones:

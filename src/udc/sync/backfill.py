@@ -168,7 +168,8 @@ class BackfillRunner:
             redactor = self.engine._redactor(pipeline)
             self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
             summary.streams = list(self._totals.values())
-            status, error = self._dispatch(chunks, streams, run_id, redactor)
+            with self.store.writer():
+                status, error = self._dispatch(chunks, streams, run_id, redactor)
             for total in summary.streams:
                 if total.status != "failed":
                     total.status = "done" if status in ("done", "failed") else "stopped"

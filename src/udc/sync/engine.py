@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,6 @@ from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Page, Position, Source, Stream, Window
 from udc.store import PageWrite, SqliteStore, UpsertCounts
-from udc.sync.prefetch import prefetch
 from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.sync")
@@ -140,7 +139,7 @@ class Engine:
         pipeline = self.config.pipeline(pipeline_name)
         from udc.sync.locks import NamedLock
 
-        with NamedLock(self.store.path, f"pipeline-{pipeline_name}"):
+        with NamedLock(self.store.path, f"pipeline-{pipeline_name}"), self.store.writer():
             if pipeline.mode == "historical" and pipeline.end_date is not None:
                 from udc.sync.backfill import run_historical_range
 
@@ -222,13 +221,9 @@ class Engine:
             window = spec.window
             result.window = (cursor_str(window.start) if window.start else None, cursor_str(window.end))
             self.on_progress(result)
-            ahead = dict(state)  # the state as of the last *prepared* page, which may run ahead of the stored one
-            pages = (self._prepare(spec, stream, page, redactor, ahead) for page in stream.read(window, spec.resume))
-            for write in prefetch(pages, depth=1):
-                self._commit(spec, write, result, run_id)
-                if should_stop():
-                    result.status = "stopped"
-                    return None
+            if not self._store_pages(spec, stream, window, result, run_id, redactor, should_stop):
+                result.status = "stopped"
+                return None
             self.store.set_state(spec.owner, spec.key, {**state, **spec.finish})
             result.status = "done"
         except QuotaExhausted as exc:
@@ -244,11 +239,32 @@ class Engine:
             self.on_progress(result)
         return error
 
+    def _store_pages(self, spec: StreamPass, stream: Stream, window: Window, result: StreamResult, run_id: int,
+                     redactor: Any, should_stop: Callable[[], bool]) -> bool:
+        """Read and store the window's pages; False when `should_stop` said so after a commit. While the store's
+        writer process commits one page, this thread reads and prepares the next; a page is handed over only once
+        the one before it is committed, so a failed page is never followed by a stored one."""
+        ahead = dict(spec.state)  # the state as of the last *prepared* page, which runs ahead of the stored one
+        pending: tuple[PageWrite, Future[UpsertCounts]] | None = None
+        try:
+            for page in stream.read(window, spec.resume):
+                write = self._prepare(spec, stream, page, redactor, ahead)
+                if pending is not None:
+                    done, pending = pending, None
+                    self._commit(spec, *done, result)
+                    if should_stop():
+                        return False  # the page in hand is not stored: the next run reads it again
+                pending = (write, self.store.submit(write, run_id))
+        finally:
+            if pending is not None:  # also when reading failed: the page being stored still counts
+                self._commit(spec, *pending, result)
+        return not should_stop()
+
     @staticmethod
     def _prepare(spec: StreamPass, stream: Stream, page: Page, redactor: Any, ahead: dict[str, Any]
                  ) -> PageWrite:
-        """Everything but the write, done on the reading thread so it overlaps the previous page's write:
-        keys and cursors (taken before redaction), redaction, the state the page moves to, encoding."""
+        """Everything but the write: keys and cursors (taken before redaction), redaction, the state the page moves
+        to, encoding."""
         key, cursor_of = stream.primary_key, stream.cursor_of
         rows = [(str(r[key]), cursor_of(r), r) for r in page.records]
         counts = redactor.redact_records(stream.name, page.records) if redactor and page.records else {}
@@ -265,8 +281,10 @@ class Engine:
         page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
         return write
 
-    def _commit(self, spec: StreamPass, write: PageWrite, result: StreamResult, run_id: int) -> None:
-        written = self.store.write(write, run_id)
+    def _commit(self, spec: StreamPass, write: PageWrite, written_: Future[UpsertCounts], result: StreamResult
+                ) -> None:
+        """Wait until the page is committed, then account for it."""
+        written = written_.result()
         if write.state is not None:
             spec.state.clear()
             spec.state.update(write.state[2])

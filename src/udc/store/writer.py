@@ -1,0 +1,144 @@
+"""Page writes in a child process.
+
+Storing a page (SQLite's per-row work and the WAL commit) costs about as much CPU as fetching and parsing it. In a
+thread of the syncing process it fights the reading threads for the GIL, which SQLite releases and retakes for every
+row; in a child process it runs on another core, while the syncing thread reads the next page. The child runs the
+same `SqliteStore.write`, one transaction per page, in the order pages are submitted, and answers each with its
+counts, which resolve the page's future: the page and its state are committed when it resolves. The child has no
+secrets and writes nothing but the store. It leaves when its input closes (the syncing process ended, even by kill
+-9, after the page in hand is committed or rolled back); terminal and supervisor signals go to the syncing process,
+which stops after the page being stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pickle
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from udc.errors import UdcError
+
+if TYPE_CHECKING:
+    from udc.store.sqlite import PageWrite, UpsertCounts
+
+HEADER = 8  # bytes of message length before each pickled message
+
+
+class StoreError(UdcError):
+    """The store could not take a page."""
+
+
+def send(stream: IO[bytes], message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(HEADER, "little"))
+    stream.write(data)
+    stream.flush()
+
+
+def receive(stream: IO[bytes]) -> Any:
+    head = stream.read(HEADER)
+    size = int.from_bytes(head, "little") if len(head) == HEADER else -1
+    data = stream.read(size) if size >= 0 else b""
+    if size < 0 or len(data) != size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+class WriterProcess:
+    """The syncing side: one child per store, shared by every thread that stores pages. Pages are stored in the order
+    they are submitted; each submission's future resolves once its page is committed."""
+
+    def __init__(self, path: Path) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])  # the child imports this same udc
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self._proc = subprocess.Popen([sys.executable, "-c", "from udc.store.writer import main; main()", str(path)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
+        assert self._proc.stdin and self._proc.stdout
+        self._requests, self._answers = self._proc.stdin, self._proc.stdout
+        for pipe in (self._requests, self._answers):  # a page (~2 MB) in a few large writes, not 64 KB ones
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
+        self._lock = threading.Lock()
+        self._pending: deque[tuple[Future[UpsertCounts], str]] = deque()
+        self.closed = False
+        self._replies = threading.Thread(target=self._read_replies, name="udc-store-replies", daemon=True)
+        self._replies.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts] | None:
+        """Hand a page to the child; None when this writer is already closed (store it locally then)."""
+        future: Future[UpsertCounts] = Future()
+        with self._lock:
+            if self.closed:
+                return None
+            self._pending.append((future, page.dataset))
+            with contextlib.suppress(OSError):  # the child is gone: the reply reader fails this page's future
+                send(self._requests, (page, run_id))
+        return future
+
+    def _read_replies(self) -> None:
+        while True:
+            try:
+                ok, value = receive(self._answers)
+            except (EOFError, OSError):
+                break
+            future, _ = self._pending.popleft()
+            if ok:
+                future.set_result(value)
+            else:
+                kind, message = value  # a sqlite3 error keeps its type (disk full, locked…), others are StoreErrors
+                future.set_exception((getattr(sqlite3, kind) if kind else StoreError)(message))
+        code = self._proc.wait()
+        with self._lock:  # later pages are stored locally
+            self.closed = True
+            for future, dataset in self._pending:
+                future.set_exception(StoreError(
+                    f"the store's writer process exited (code {code}) while storing a page of {dataset}; that page "
+                    "may not be stored", "run the sync again: it resumes from the last stored page"))
+            self._pending.clear()
+
+    def close(self) -> None:
+        with self._lock, contextlib.suppress(OSError):  # OSError: the child is gone already
+            self.closed = True
+            self._requests.close()  # the child stores what it was sent, then leaves at end of input
+        self._replies.join()
+        self._answers.close()
+
+
+def serve(path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
+    """The child: store each page sent, answer with its counts or its error, leave at end of input."""
+    from udc.store.sqlite import SqliteStore
+
+    store = SqliteStore(path, write_process=False)
+    while True:
+        try:
+            page, run_id = receive(requests)
+        except EOFError:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, store.write(page, run_id))
+        except Exception as exc:  # sent back, raised in the syncing process
+            reply = (False, (type(exc).__name__, str(exc)) if isinstance(exc, sqlite3.Error)
+                     else ("", f"{type(exc).__name__}: {exc}"))
+        send(replies, reply)
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not corrupt the replies
+    serve(sys.argv[1], sys.stdin.buffer, replies)

@@ -1,0 +1,111 @@
+"""Pages stored by the store's writer process: same results as storing in-process, errors with their type, a failed
+page never followed by a stored one, and no writer left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from udc.store import PageWrite, SqliteStore
+from udc.store.writer import StoreError
+
+from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
+
+
+def page(n: int, start: int = 0, state: int | None = None) -> PageWrite:
+    rows = [(f"pk{i:04d}", f"2025-01-01 00:00:{i % 60:02d}", {"sys_id": f"pk{i:04d}", "n": i})
+            for i in range(start, start + n)]
+    return PageWrite("t/x", rows, state=("p", "s", {"at": state}) if state is not None else None)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_pages_through_the_writer_process_match_pages_stored_here(tmp_path: Path) -> None:
+    here, there = SqliteStore(tmp_path / "here.db"), SqliteStore(tmp_path / "there.db")
+    with there.writer():
+        assert there._writer is not None and there._writer.pid != os.getpid()
+        futures = [there.submit(page(100, k * 50, state=k), run_id=1) for k in range(4)]  # overlapping keys
+        counts = [f.result(timeout=60) for f in futures]
+    assert there._writer is None
+    assert counts == [here.write(page(100, k * 50, state=k), run_id=1) for k in range(4)]
+    assert [c.inserted for c in counts] == [100, 50, 50, 50] and [c.unchanged for c in counts] == [0, 50, 50, 50]
+    assert list(there.iter_records("t/x")) == list(here.iter_records("t/x"))
+    assert there.get_state("p", "s") == {"at": 3}
+
+
+def test_an_error_keeps_its_type_and_nothing_of_the_page_is_stored(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "udc.db")
+    store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = 'pk0007' "
+                  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    with store.writer():
+        store.write(page(5, state=1), run_id=1)
+        with pytest.raises(sqlite3.IntegrityError, match="refused by the test"):
+            store.write(page(5, 5, state=2), run_id=1)
+        assert store.write(page(2, 10, state=3), run_id=1).inserted == 2  # the writer goes on with the next page
+    assert sorted(pk for pk, _, _ in store.iter_records("t/x")) == [f"pk{i:04d}" for i in (0, 1, 2, 3, 4, 10, 11)]
+    assert store.get_state("p", "s") == {"at": 3}
+
+
+def test_a_killed_writer_fails_its_page_clearly_and_later_pages_are_stored_here(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "udc.db")
+    with store.writer():
+        store.write(page(3, state=1), run_id=1)
+        assert store._writer is not None
+        pid = store._writer.pid
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(StoreError, match=r"writer process exited \(code -9\).*t/x") as failed:
+            for k in range(1, 50):  # the first submission after the kill may still be taken by the pipe
+                store.write(page(3, k * 3, state=k + 1), run_id=1)
+        assert "run the sync again" in str(failed.value)
+        assert store.write(page(1, 900, state=99), run_id=1).inserted == 1
+    assert store.get_state("p", "s") == {"at": 99}
+    assert not alive(pid)
+
+
+def test_a_page_refused_by_the_store_ends_the_pass_before_any_later_page(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 60})
+    h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
+    ordered = sorted(sim.records("incident"), key=lambda r: (r["sys_updated_on"], r["sys_id"]))
+    victim = ordered[25]["sys_id"]  # on the third page
+    h.store.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = '{victim}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    summary = h.sync("hist", now=AFTER_DATA)
+    assert summary.status == "failed" and "refused by the test" in summary.streams[0].error
+    assert set(stored_truth(h)) == {r["sys_id"] for r in ordered[:20]}  # pages 1-2 stored, nothing after the refusal
+    assert h.store.get_state("hist", "historical:incident")["position"][1] == ordered[19]["sys_id"]
+
+    h.store.execute("DROP TRIGGER refuse")
+    assert h.sync("hist", now=AFTER_DATA).status == "succeeded"
+    assert stored_truth(h) == source_truth(sim)
+
+
+def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = make_sim({"incident": 30})
+    h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
+    started: list[int] = []
+    from udc.store import writer
+
+    init = writer.WriterProcess.__init__
+
+    def remember(self: writer.WriterProcess, path: Path) -> None:
+        init(self, path)
+        started.append(self.pid)
+
+    monkeypatch.setattr(writer.WriterProcess, "__init__", remember)
+    assert h.sync("hist", now=AFTER_DATA).status == "succeeded"
+    assert len(started) == 1
+    deadline = time.monotonic() + 10
+    while alive(started[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(started[0])
