@@ -57,6 +57,24 @@ def test_an_error_keeps_its_type_and_nothing_of_the_page_is_stored(tmp_path: Pat
     assert store.get_state("p", "s") == {"at": 3}
 
 
+def test_after_a_failed_page_the_writer_refuses_the_rest_of_its_pass_only(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "udc.db")
+    store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = 'pk0007' "
+                  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    pages = [page(5, 0, state=1), page(5, 5, state=2), page(5, 10, state=3), page(5, 20, state=4)]
+    for p, pass_id in zip(pages, (1, 1, 1, 2), strict=True):
+        p.pass_id = pass_id
+    with store.writer():
+        futures = [store.submit(p, run_id=1) for p in pages]  # all handed over before the first commits
+        assert futures[0].result(timeout=60).inserted == 5
+        with pytest.raises(sqlite3.IntegrityError):
+            futures[1].result(timeout=60)
+        with pytest.raises(StoreError, match="not stored: the page before it failed"):
+            futures[2].result(timeout=60)
+        assert futures[3].result(timeout=60).inserted == 5  # another pass goes on
+    assert sorted(int(pk[2:]) for pk, _, _ in store.iter_records("t/x")) == [*range(5), *range(20, 25)]
+
+
 def test_a_killed_writer_fails_its_page_clearly_and_later_pages_are_stored_here(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "udc.db")
     with store.writer():

@@ -24,12 +24,14 @@ import threading
 from collections import deque
 from concurrent.futures import Future
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, overload
 
 from udc.errors import UdcError
 
 if TYPE_CHECKING:
-    from udc.store.sqlite import PageWrite, UpsertCounts
+    from udc.store.sqlite import PageWrite, Statement, UpsertCounts
+
+    Message = tuple[PageWrite, int] | tuple[Statement, ...]  # a page and its run, or statements for one transaction
 
 HEADER = 8  # bytes of message length before each pickled message
 
@@ -69,7 +71,7 @@ class WriterProcess:
             with contextlib.suppress(OSError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
         self._lock = threading.Lock()
-        self._pending: deque[tuple[Future[UpsertCounts], str]] = deque()
+        self._pending: deque[tuple[Future[Any], str]] = deque()
         self.closed = False
         self._replies = threading.Thread(target=self._read_replies, name="udc-store-replies", daemon=True)
         self._replies.start()
@@ -78,15 +80,23 @@ class WriterProcess:
     def pid(self) -> int:
         return self._proc.pid
 
-    def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts] | None:
-        """Hand a page to the child; None when this writer is already closed (store it locally then)."""
-        future: Future[UpsertCounts] = Future()
+    @overload
+    def submit(self, message: tuple[PageWrite, int]) -> Future[UpsertCounts] | None: ...
+    @overload
+    def submit(self, message: tuple[Statement, ...]) -> Future[int] | None: ...
+
+    def submit(self, message: Message) -> Future[Any] | None:
+        """Hand a page (its counts come back) or statements (the first one's rowid) to the child; None when this
+        writer is already closed (write locally then)."""
+        future: Future[Any] = Future()
+        dataset = getattr(message[0], "dataset", None)  # a PageWrite's
+        what = f"a page of {dataset}" if dataset is not None else "a change to the store"
         with self._lock:
             if self.closed:
                 return None
-            self._pending.append((future, page.dataset))
-            with contextlib.suppress(OSError):  # the child is gone: the reply reader fails this page's future
-                send(self._requests, (page, run_id))
+            self._pending.append((future, what))
+            with contextlib.suppress(OSError):  # the child is gone: the reply reader fails this future
+                send(self._requests, message)
         return future
 
     def _read_replies(self) -> None:
@@ -104,10 +114,10 @@ class WriterProcess:
         code = self._proc.wait()
         with self._lock:  # later pages are stored locally
             self.closed = True
-            for future, dataset in self._pending:
+            for future, what in self._pending:
                 future.set_exception(StoreError(
-                    f"the store's writer process exited (code {code}) while storing a page of {dataset}; that page "
-                    "may not be stored", "run the sync again: it resumes from the last stored page"))
+                    f"the store's writer process exited (code {code}) while storing {what}, which may not be stored",
+                    "run the sync again: it resumes from the last stored page"))
             self._pending.clear()
 
     def close(self) -> None:
@@ -120,19 +130,27 @@ class WriterProcess:
 
 def serve(path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
     """The child: store each page sent, answer with its counts or its error, leave at end of input."""
-    from udc.store.sqlite import SqliteStore
+    from udc.store.sqlite import PageWrite, SqliteStore
 
     store = SqliteStore(path, write_process=False)
+    failed: set[int] = set()  # passes with a failed page: a later page of theirs would leave a gap behind it
     while True:
         try:
-            page, run_id = receive(requests)
+            message = receive(requests)
         except EOFError:
             return
-        try:
-            reply: tuple[bool, Any] = (True, store.write(page, run_id))
-        except Exception as exc:  # sent back, raised in the syncing process
-            reply = (False, (type(exc).__name__, str(exc)) if isinstance(exc, sqlite3.Error)
-                     else ("", f"{type(exc).__name__}: {exc}"))
+        page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
+        reply: tuple[bool, Any]
+        if page is not None and page.pass_id in failed:
+            reply = (False, ("", f"a page of {page.dataset} not stored: the page before it failed"))
+        else:
+            try:
+                reply = (True, store.write(page, run_id) if page is not None else store.run_statements(message))
+            except Exception as exc:  # sent back, raised in the syncing process
+                reply = (False, (type(exc).__name__, str(exc)) if isinstance(exc, sqlite3.Error)
+                         else ("", f"{type(exc).__name__}: {exc}"))
+                if page is not None and page.pass_id:
+                    failed.add(page.pass_id)
         send(replies, reply)
 
 

@@ -7,9 +7,12 @@ now − lag (invariant 4) and never look back to start_date (invariant 5).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -25,6 +28,7 @@ from udc.store import PageWrite, SqliteStore, UpsertCounts
 from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.sync")
+PASS_IDS = itertools.count(1)  # tells the store's writer which pages belong to one pass
 
 
 @dataclass
@@ -241,24 +245,31 @@ class Engine:
 
     def _store_pages(self, spec: StreamPass, stream: Stream, window: Window, result: StreamResult, run_id: int,
                      redactor: Any, should_stop: Callable[[], bool]) -> bool:
-        """Read and store the window's pages; False when `should_stop` said so after a commit. While the store's
-        writer process commits one page, this thread reads and prepares the next; a page is handed over only once
-        the one before it is committed, so a failed page is never followed by a stored one."""
+        """Read and store the window's pages; False when `should_stop` said so after a commit.
+
+        Two pages are in the store's hands at a time, so while its writer process commits one, the next waits ready
+        and this thread reads the one after. Pages commit in order, and once one fails the writer refuses the rest
+        of the pass: no page is stored after a gap. Pages handed over before a stop or an error still commit, and
+        count."""
         ahead = dict(spec.state)  # the state as of the last *prepared* page, which runs ahead of the stored one
-        pending: tuple[PageWrite, Future[UpsertCounts]] | None = None
+        pass_id = next(PASS_IDS)
+        inflight: deque[tuple[PageWrite, Future[UpsertCounts]]] = deque()
         try:
             for page in stream.read(window, spec.resume):
                 write = self._prepare(spec, stream, page, redactor, ahead)
-                if pending is not None:
-                    done, pending = pending, None
-                    self._commit(spec, *done, result)
+                write.pass_id = pass_id
+                inflight.append((write, self.store.submit(write, run_id)))
+                if len(inflight) > 1:
+                    self._commit(spec, *inflight.popleft(), result)
                     if should_stop():
-                        return False  # the page in hand is not stored: the next run reads it again
-                pending = (write, self.store.submit(write, run_id))
+                        return False
+            while inflight:
+                self._commit(spec, *inflight.popleft(), result)
+            return not should_stop()
         finally:
-            if pending is not None:  # also when reading failed: the page being stored still counts
-                self._commit(spec, *pending, result)
-        return not should_stop()
+            while inflight:  # ended by a stop or an error: wait for what was handed over (refused after a failure)
+                with contextlib.suppress(Exception):
+                    self._commit(spec, *inflight.popleft(), result)
 
     @staticmethod
     def _prepare(spec: StreamPass, stream: Stream, page: Page, redactor: Any, ahead: dict[str, Any]
