@@ -67,6 +67,7 @@ def start_sim(args: argparse.Namespace) -> tuple[subprocess.Popen[str], dict[str
 
 
 def run_once(args: argparse.Namespace, parallel: int, latency: float | None = None) -> dict[str, Any]:
+    from udc.cli import settle_startup_objects
     from udc.config import load_config
     from udc.store import open_store
     from udc.sync.backfill import BackfillRunner, create_backfill
@@ -87,6 +88,7 @@ def run_once(args: argparse.Namespace, parallel: int, latency: float | None = No
             store = open_store(cfg.store)
             bid = create_backfill(cfg, store, "live", START, START + timedelta(days=args.days), parallel=parallel,
                                   chunk=timedelta(days=1))
+            settle_startup_objects()  # what the `udc` command does before `udc backfill`
             started, cpu, sim_cpu = time.perf_counter(), own_cpu_seconds(), cpu_seconds(sim.pid)
             report = BackfillRunner(cfg, store, bid).run()
             wall, cpu = time.perf_counter() - started, own_cpu_seconds() - cpu

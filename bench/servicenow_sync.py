@@ -117,7 +117,9 @@ def worker(kind: str, url: str) -> None:
     """One contender, timed from its first request: like httpx for the floor, each one's modules load before."""
     if kind == "udc":
         import udc.sources.servicenow  # noqa: F401
-        import udc.sync.engine  # noqa: F401
+        from udc.cli import settle_startup_objects
+
+        settle_startup_objects()  # what the `udc` command does before `udc sync`
     elif kind == "dlt":
         import dlt.sources.rest_api  # noqa: F401
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import signal
 import sys
@@ -33,6 +34,13 @@ backfill_app = typer.Typer(help="Re-pull a date range of a pipeline in chunks; `
 app.add_typer(backfill_app, name="backfill")
 out = Console()
 err = Console(stderr=True)
+
+@app.callback()
+def settle_startup_objects() -> None:
+    """Before any command: the tens of thousands of objects the imports made live as long as the process, so the
+    cyclic garbage collector stops re-scanning them at every full collection (a tenth of a sync's CPU)."""
+    gc.freeze()
+
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Config file.", envvar="UDC_CONFIG")]
 T = TypeVar("T")

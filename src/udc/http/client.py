@@ -217,6 +217,9 @@ class HttpClient:
         try:
             with self._http.stream("GET", url, params=params, headers=headers) as response:
                 too_large = self._read(response, url)
+            # an httpx response and its stream refer to each other: cut the loop, so a page's body goes as soon as
+            # it is dropped instead of waiting for the cyclic garbage collector
+            response.stream = httpx.ByteStream(b"")
         except HttpError as exc:  # raised by the token flow: transient token endpoint trouble
             self.stats.fault(exc.kind)
             return exc
