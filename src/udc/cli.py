@@ -35,6 +35,7 @@ app.add_typer(backfill_app, name="backfill")
 out = Console()
 err = Console(stderr=True)
 
+
 @app.callback()
 def settle_startup_objects() -> None:
     """Before any command: the tens of thousands of objects the imports made live as long as the process, so the

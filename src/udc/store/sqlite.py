@@ -135,7 +135,7 @@ def content_hash(data: str) -> bytes:
 
 class SqliteStore:
     def __init__(self, path: str | Path, *, write_process: bool = True) -> None:
-        """`write_process`: inside `writer()`, pages are stored by a child process (see udc.store.writer)."""
+        """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer)."""
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
@@ -165,7 +165,7 @@ class SqliteStore:
 
     @contextmanager
     def writer(self) -> Iterator[None]:
-        """While open, pages are stored by one child process on another core (nested uses share it)."""
+        """While open, one child process on another core does every write (nested uses share it)."""
         if not self._write_process:
             yield
             return

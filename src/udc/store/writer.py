@@ -1,13 +1,14 @@
-"""Page writes in a child process.
+"""Store writes in a child process.
 
 Storing a page (SQLite's per-row work and the WAL commit) costs about as much CPU as fetching and parsing it. In a
 thread of the syncing process it fights the reading threads for the GIL, which SQLite releases and retakes for every
 row; in a child process it runs on another core, while the syncing thread reads the next page. The child runs the
 same `SqliteStore.write`, one transaction per page, in the order pages are submitted, and answers each with its
-counts, which resolve the page's future: the page and its state are committed when it resolves. The child has no
-secrets and writes nothing but the store. It leaves when its input closes (the syncing process ended, even by kill
--9, after the page in hand is committed or rolled back); terminal and supervisor signals go to the syncing process,
-which stops after the page being stored.
+counts, which resolve the page's future: the page and its state are committed when it resolves. Run and ledger
+updates go through it too, so there is one writer and nothing waits on another's lock. The child has no secrets and
+writes nothing but the store. It leaves when its input closes (the syncing process ended, even by kill -9, after the
+page in hand is committed or rolled back); terminal and supervisor signals go to the syncing process, which stops
+once the pages it handed over are committed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ HEADER = 8  # bytes of message length before each pickled message
 
 
 class StoreError(UdcError):
-    """The store could not take a page."""
+    """The store could not take a page or a change."""
 
 
 def send(stream: IO[bytes], message: object) -> None:
@@ -129,7 +130,7 @@ class WriterProcess:
 
 
 def serve(path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
-    """The child: store each page sent, answer with its counts or its error, leave at end of input."""
+    """The child: store each page or change sent, answer with its counts, rowid or error; leave at end of input."""
     from udc.store.sqlite import PageWrite, SqliteStore
 
     store = SqliteStore(path, write_process=False)
