@@ -292,10 +292,10 @@ class Engine:
         page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
         return write
 
-    def _commit(self, spec: StreamPass, write: PageWrite, written_: Future[UpsertCounts], result: StreamResult
+    def _commit(self, spec: StreamPass, write: PageWrite, stored: Future[UpsertCounts], result: StreamResult
                 ) -> None:
         """Wait until the page is committed, then account for it."""
-        written = written_.result()
+        written = stored.result()
         if write.state is not None:
             spec.state.clear()
             spec.state.update(write.state[2])
