@@ -294,13 +294,13 @@ class SqliteStore:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                rowids = [conn.executemany(st.sql, st.args) if st.many else conn.execute(st.sql, st.args)
-                          for st in statements]
+                cursors = [conn.executemany(st.sql, st.args) if st.many else conn.execute(st.sql, st.args)
+                           for st in statements]
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return int(rowids[0].lastrowid or 0)
+        return int(cursors[0].lastrowid or 0)
 
     # -- pages --------------------------------------------------------------------------------------------------
     def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts]:
