@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from sync.conftest import write_config  # one ServiceNow test config for both suites
 from udc.config import Config, load_config
 from udc.simulators.servicenow import ServiceNowSim
 from udc.store import SqliteStore, open_store
@@ -34,16 +34,7 @@ def make_sim(snow_sims: Callable[..., ServiceNowSim]) -> Callable[..., ServiceNo
 
 class Harness:
     def __init__(self, tmp_path: Path, sim: ServiceNowSim, pipelines: dict[str, dict[str, Any]]) -> None:
-        secret = tmp_path / "snow.pw"
-        secret.write_text(PASSWORD)
-        config = {
-            "store": f"sqlite:///{tmp_path / 'udc.db'}",
-            "connectors": {"snow": {"type": "servicenow", "instance_url": sim.url,
-                                    "auth": {"type": "basic", "username": "svc_udc", "password": f"file:{secret}"}}},
-            "pipelines": {name: {"connector": "snow", **p} for name, p in pipelines.items()},
-        }
-        self.path = tmp_path / "udc.yaml"
-        self.path.write_text(yaml.safe_dump(config, sort_keys=False))
+        self.path = write_config(tmp_path, sim, pipelines)
         self.config: Config = load_config(self.path)
         self.store: SqliteStore = open_store(self.config.store)
         self.sim = sim
