@@ -23,6 +23,10 @@ class ConfigError(UdcError):
     exit_code = 2
 
 
+class StoreError(UdcError):
+    """The store could not take a page or a change."""
+
+
 class SourceError(UdcError):
     """The source refused or failed a request in a way retrying will not fix."""
 

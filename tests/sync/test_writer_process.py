@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from udc.errors import StoreError
 from udc.store import PageWrite, SqliteStore
-from udc.store.writer import StoreError
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
 

@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, overload
 
-from udc.errors import UdcError
+from udc.errors import StoreError
 
 if TYPE_CHECKING:
     from udc.store.sqlite import PageWrite, Statement, UpsertCounts
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
     Message = tuple[PageWrite, int] | tuple[Statement, ...]  # a page and its run, or statements for one transaction
 
 HEADER = 8  # bytes of message length before each pickled message
-
-
-class StoreError(UdcError):
-    """The store could not take a page or a change."""
 
 
 def send(stream: IO[bytes], message: object) -> None:
