@@ -29,8 +29,24 @@ def test_historical_sync_stores_exactly_the_source(tmp_path: Path, make_sim) -> 
     for table in ("incident", "change_request", "cmdb_ci_server", "u_vendor_ticket"):
         assert stored_truth(h, table) == source_truth(sim, table), table
     incident = next(iter(h.stored().values()))
-    assert isinstance(incident["caller_id"], dict) and incident["caller_id"]["value"]  # raw value, not display
+    assert incident["caller_id"] in {r["sys_id"] for r in sim.records("sys_user")}  # a raw sys_id, not display
     assert h.store.edge_count() > 600  # references became graph edges
+    assert all(r.arg("sysparm_exclude_reference_link") == "true" for r in h.sim.requests if "incident" in r.path)
+
+
+def test_without_a_readable_dictionary_references_are_stored_the_same(tmp_path: Path, make_sim) -> None:
+    """The reference links then name the graph's targets, and are dropped: the stored shape does not depend on the
+    account's rights to sys_dictionary."""
+    sim = make_sim({"incident": 40}, access={"svc_udc": Access(unreadable_tables={"sys_db_object", "sys_dictionary"})})
+    h = Harness(tmp_path, sim, {"hist": {"tables": ["incident"]}})
+    assert h.sync("hist").status == "succeeded"
+    stored = h.stored()
+    assert stored_truth(h) == source_truth(sim)
+    by_id = {r["sys_id"]: r for r in sim.records("incident")}
+    for pk, record in stored.items():
+        assert record["caller_id"] == by_id[pk]["caller_id"] and len(record["caller_id"]) == 32
+    callers = h.store.execute("SELECT dst_dataset, dst_pk FROM graph_edges WHERE rel = 'caller_id'")
+    assert sorted(callers) == sorted(("snow/sys_user", r["caller_id"]) for r in by_id.values() if r["caller_id"])
 
 
 def test_equal_timestamps_across_page_boundaries_lose_nothing(tmp_path: Path, make_sim) -> None:

@@ -140,7 +140,7 @@ class TableStream:
     primary_key: str = KEY
     cursor_field: str = CURSOR
     all_fields: list[str] | None = None  # from the dictionary, when readable (to drop free text on oversize)
-    references: dict[str, str] | None = None  # reference field → target table, from the dictionary
+    references: dict[str, str] | None = None  # reference field → target table; None: no readable dictionary
     omit: tuple[str, ...] = DEFAULT_OMIT
 
     def __post_init__(self) -> None:
@@ -163,8 +163,11 @@ class TableStream:
         return f"{clause}^ORDERBY{cursor}^ORDERBY{KEY}"
 
     def _params(self, query: str, limit: int, offset: int, fields: list[str] | None) -> dict[str, Any]:
+        # Reference fields come as plain sys_ids when the dictionary names their tables; the link objects would add
+        # a third to every record's bytes and say nothing the dictionary does not.
         params: dict[str, Any] = {"sysparm_query": query, "sysparm_limit": limit, "sysparm_offset": offset,
-                                  "sysparm_display_value": "false"}
+                                  "sysparm_display_value": "false",
+                                  "sysparm_exclude_reference_link": str(self.references is not None).lower()}
         if fields is not None:
             params["sysparm_fields"] = ",".join(fields)
         return params
@@ -242,19 +245,24 @@ class TableStream:
         return Page(position=Position(self.cursor_of(row), row[KEY]), quarantined=[(row[KEY], reason)])
 
     def _links(self, rows: list[Record]) -> dict[str, list[tuple[str, str, str]]]:
-        """Each row's reference fields as graph links (targets from the dictionary, else from the reference link)."""
+        """Each row's reference fields as graph links. Targets come from the dictionary; without one, from each
+        reference's link, which is then dropped so reference fields are stored as plain sys_ids either way."""
         links = {}
+        targets = self._targets
         for row in rows:
-            if self._targets:  # plain loop: this runs for every reference field of every record, the hot path
+            if self.references is not None:  # plain loop: this runs for every reference of every record, the hot path
                 own = []
-                for name, target in self._targets:
-                    value = row.get(name)
-                    if value.__class__ is dict and (key := value.get("value")):
-                        own.append((name, target, key))
+                for name, target in targets:
+                    if value := row.get(name):
+                        own.append((name, target, value))
             else:
-                own = [(name, f"{self.connector}/{str(value['link']).split(TABLE_API, 1)[1].split('/', 1)[0]}",
-                        value["value"]) for name, value in row.items()
-                       if isinstance(value, dict) and value.get("value") and TABLE_API in str(value.get("link", ""))]
+                own = []
+                for name, value in row.items():
+                    if value.__class__ is dict and "link" in value:
+                        row[name] = key = value.get("value") or ""
+                        table = str(value["link"]).partition(TABLE_API)[2].split("/", 1)[0]
+                        if key and table:
+                            own.append((name, f"{self.connector}/{table}", key))
             if own:
                 links[row[KEY]] = own
         return links
@@ -281,7 +289,7 @@ class DeleteStream:
         fields = [KEY, "documentkey", self.cursor_field]
         spec = TableSpec(name="sys_audit_delete", fields=fields, filter=f"tablenameIN{','.join(self.classes)}")
         self._audit = TableStream(self.client, self.connector, spec, self.batch_size, fields,
-                                  cursor_field=self.cursor_field)
+                                  cursor_field=self.cursor_field, references={})
 
     def cursor_of(self, record: Record) -> str:
         return cursor_str(record[self.cursor_field])
@@ -318,7 +326,8 @@ class ServiceNowSource:
                                   f"check the name{'; similar: ' + ', '.join(close) if close else ''}")
             known = self.dictionary.fields(spec.name) if tables else {}
             fields = self._fields(spec, known)
-            references = {f: target for f, target in known.items() if target and (fields is None or f in fields)}
+            references = {f: target for f, target in known.items()
+                          if target and (fields is None or f in fields)} if tables else None
             streams.append(TableStream(self.client, self.name, spec, self.pipeline.batch_size, fields,
                                        all_fields=sorted(known) or None, references=references))
             family = self.dictionary.family(spec.name) if tables else [spec.name]
