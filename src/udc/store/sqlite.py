@@ -134,14 +134,16 @@ def content_hash(data: str) -> bytes:
 
 
 class SqliteStore:
-    def __init__(self, path: str | Path, *, write_process: bool = True) -> None:
-        """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer)."""
+    def __init__(self, path: str | Path, *, write_process: bool = True, autocheckpoint: bool = True) -> None:
+        """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer).
+        `autocheckpoint=False`: commits never checkpoint the WAL; the caller does (the writer process, in a thread)."""
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._write_process = write_process
+        self._autocheckpoint = autocheckpoint
         self._writer: WriterProcess | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
@@ -159,7 +161,8 @@ class SqliteStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
             conn.execute("PRAGMA cache_size=-4096")  # 4 MB: keeps the (dataset, pk) index hot during big syncs
-            conn.execute("PRAGMA wal_autocheckpoint=8192")  # fewer, larger checkpoints (each one syncs the file)
+            # fewer, larger checkpoints (each one syncs the file)
+            conn.execute(f"PRAGMA wal_autocheckpoint={8192 if self._autocheckpoint else 0}")
             self._local.conn = conn
         return conn
 

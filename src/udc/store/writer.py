@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     Message = tuple[PageWrite, int] | tuple[Statement, ...]  # a page and its run, or statements for one transaction
 
 HEADER = 8  # bytes of message length before each pickled message
+CHECKPOINT_EVERY = 16 << 20  # bytes of records committed between checkpoints: bounds the WAL to a few tens of MB
 
 
 def send(stream: IO[bytes], message: object) -> None:
@@ -125,30 +126,71 @@ class WriterProcess:
         self._answers.close()
 
 
+class Checkpointer:
+    """Copies the WAL back into the database from a thread of its own, once enough has been committed. Done by the
+    commit that crosses the threshold, as SQLite does by default, the checkpoint's two fsyncs held up that commit and
+    every page queued behind it: a third of the writer's time on a large sync."""
+
+    def __init__(self, path: str, every: int = CHECKPOINT_EVERY) -> None:
+        self._path, self._every, self._since = path, every, 0
+        self._due = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="udc-store-checkpoints", daemon=True)
+        self._thread.start()
+
+    def committed(self, size: int) -> None:
+        self._since += size
+        if self._since >= self._every:
+            self._since = 0
+            self._due.set()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            while self._due.wait() and not self._closing:
+                self._due.clear()
+                # PASSIVE: copies what is committed without waiting for, or blocking, the writer and readers
+                with contextlib.suppress(sqlite3.Error):  # a failing disk fails the next commit, with its error
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._closing = True
+        self._due.set()
+        self._thread.join()
+
+
 def serve(path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
     """The child: store each page or change sent, answer with its counts, rowid or error; leave at end of input."""
     from udc.store.sqlite import PageWrite, SqliteStore
 
-    store = SqliteStore(path, write_process=False)
+    store = SqliteStore(path, write_process=False, autocheckpoint=False)
+    checkpoints = Checkpointer(path)
     failed: set[int] = set()  # passes with a failed page: a later page of theirs would leave a gap behind it
-    while True:
-        try:
-            message = receive(requests)
-        except EOFError:
-            return
-        page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
-        reply: tuple[bool, Any]
-        if page is not None and page.pass_id in failed:
-            reply = (False, ("", f"a page of {page.dataset} not stored: the page before it failed"))
-        else:
+    try:
+        while True:
             try:
-                reply = (True, store.write(page, run_id) if page is not None else store.run_statements(message))
-            except Exception as exc:  # sent back, raised in the syncing process
-                reply = (False, (type(exc).__name__, str(exc)) if isinstance(exc, sqlite3.Error)
-                         else ("", f"{type(exc).__name__}: {exc}"))
-                if page is not None and page.pass_id:
-                    failed.add(page.pass_id)
-        send(replies, reply)
+                message = receive(requests)
+            except EOFError:
+                return
+            page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
+            reply: tuple[bool, Any]
+            if page is not None and page.pass_id in failed:
+                reply = (False, ("", f"a page of {page.dataset} not stored: the page before it failed"))
+            else:
+                try:
+                    reply = (True, store.write(page, run_id) if page is not None else store.run_statements(message))
+                    if page is not None:
+                        checkpoints.committed(sum(len(record[2]) for record in page.encoded or ()))
+                except Exception as exc:  # sent back, raised in the syncing process
+                    reply = (False, (type(exc).__name__, str(exc)) if isinstance(exc, sqlite3.Error)
+                             else ("", f"{type(exc).__name__}: {exc}"))
+                    if page is not None and page.pass_id:
+                        failed.add(page.pass_id)
+            send(replies, reply)
+    finally:
+        checkpoints.close()
 
 
 def main() -> None:
