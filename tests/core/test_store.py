@@ -57,3 +57,26 @@ def test_a_record_stored_whole_leaves_quarantine(store: SqliteStore) -> None:
     assert {pk for _, pk, _ in store.quarantined()} == {"a", "b"}
     store.write(PageWrite("s/t", [("a", T2, {"v": 2, "work_notes": "…"})]), 2)
     assert {pk for _, pk, _ in store.quarantined()} == {"b"}
+
+
+@pytest.mark.parametrize("before", ["new keys", "stored keys"])
+def test_a_page_mixing_new_and_stored_keys(store: SqliteStore, before: str) -> None:
+    """After a page of new keys the store inserts first and looks up only the keys already stored; after a page of
+    stored keys it looks every key up first. Both count and keep the same."""
+    store.write(PageWrite("s/t", [("old", T2, {"v": 2}), ("same", T1, {"v": 1}), ("newer", T1, {"v": 1})]), 1)
+    store.write(PageWrite("s/t", [("same", T1, {"v": 1})] if before == "stored keys" else [("x", T1, {})]), 2)
+    counts = store.write(PageWrite("s/t", [("newer", T2, {"v": 2}), ("same", T1, {"v": 1}), ("old", T1, {"v": 1}),
+                                           ("fresh", T3, {"v": 3})]), 3)
+    assert (counts.inserted, counts.updated, counts.unchanged, counts.stale) == (1, 1, 1, 1)
+    stored = records(store)
+    assert [stored[pk] for pk in ("old", "newer", "fresh")] == [({"v": 2}, False), ({"v": 2}, False), ({"v": 3}, False)]
+    runs = {pk: (first, last) for pk, first, last in store.execute("SELECT pk, first_run, last_run FROM records")}
+    runs.pop("x", None)
+    assert runs == {"old": (1, 1), "same": (1, 3), "newer": (1, 3), "fresh": (3, 3)}
+
+
+@pytest.mark.parametrize(("versions", "counted"), [([T1, T2], "updated"), ([T2, T1], "stale")])
+def test_a_key_twice_in_one_page_keeps_the_newer(store: SqliteStore, versions: list[str], counted: str) -> None:
+    counts = store.write(PageWrite("s/t", [("d", at, {"at": at}) for at in versions]), 1)
+    assert counts.inserted == 1 and getattr(counts, counted) == 1
+    assert records(store)["d"] == ({"at": T2}, False)
