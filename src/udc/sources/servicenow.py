@@ -207,7 +207,7 @@ class TableStream:
             if rows:
                 last = rows[-1]
                 pos = Position(self.cursor_of(last), last[KEY])
-                yield Page(records=rows, links=self._links(rows), position=pos)
+                yield self._page(rows, pos)
                 del rows, response, last  # a parsed page weighs several MB: hold none while fetching the next
                 if not more:
                     return
@@ -234,8 +234,7 @@ class TableStream:
                     return Page(position=None)
                 row = rows[0]
                 reason = f"stored without {', '.join(self.omit)}: the full record fails with {error.message}"
-                return Page(records=[row], links=self._links([row]), quarantined=[(row[KEY], reason)],
-                            position=Position(self.cursor_of(row), row[KEY]))
+                return self._page([row], Position(self.cursor_of(row), row[KEY]), [(row[KEY], reason)])
         keys = self.client.get_json(TABLE_API + self.spec.name,
                                     self._params(query, 1, offset, [KEY, self.cursor_field]))["result"]
         if not keys:
@@ -244,25 +243,28 @@ class TableStream:
         reason = f"quarantined: fails even without {', '.join(self.omit)} ({error.message})"
         return Page(position=Position(self.cursor_of(row), row[KEY]), quarantined=[(row[KEY], reason)])
 
-    def _links(self, rows: list[Record]) -> dict[str, list[tuple[str, str, str]]]:
-        """Each row's reference fields as graph links. Targets come from the dictionary; without one, from each
-        reference's link, which is then dropped so reference fields are stored as plain sys_ids either way."""
+    def _page(self, rows: list[Record], position: Position, quarantined: list[tuple[str, str]] | None = None
+              ) -> Page:
+        """A page of rows and their graph links: by the dictionary's targets, or else by each reference's link."""
+        if self.references is not None:
+            return Page(records=rows, links_of=self._links_of, position=position, quarantined=quarantined or [])
+        return Page(records=rows, links=self._linked(rows), position=position, quarantined=quarantined or [])
+
+    def _links_of(self, row: Record) -> list[tuple[str, str, str]]:
+        return [(name, target, value) for name, target in self._targets if (value := row.get(name))]
+
+    def _linked(self, rows: list[Record]) -> dict[str, list[tuple[str, str, str]]]:
+        """Without a dictionary, each reference's link names its table; the link is then dropped, so reference
+        fields are stored as plain sys_ids either way."""
         links = {}
-        targets = self._targets
         for row in rows:
-            if self.references is not None:  # plain loop: this runs for every reference of every record, the hot path
-                own = []
-                for name, target in targets:
-                    if value := row.get(name):
-                        own.append((name, target, value))
-            else:
-                own = []
-                for name, value in row.items():
-                    if value.__class__ is dict and "link" in value:
-                        row[name] = key = value.get("value") or ""
-                        table = str(value["link"]).partition(TABLE_API)[2].split("/", 1)[0]
-                        if key and table:
-                            own.append((name, f"{self.connector}/{table}", key))
+            own = []
+            for name, value in row.items():
+                if value.__class__ is dict and "link" in value:
+                    row[name] = key = value.get("value") or ""
+                    table = str(value["link"]).partition(TABLE_API)[2].split("/", 1)[0]
+                    if key and table:
+                        own.append((name, f"{self.connector}/{table}", key))
             if own:
                 links[row[KEY]] = own
         return links

@@ -123,12 +123,16 @@ class PageWrite:
         times more; callable off the writing thread."""
         if self.encoded is None:
             links = self.links
-            # the source's own key order is stable, so the content hash needs no sorting; str, not orjson's bytes,
-            # which keep several times their length allocated
-            self.encoded = [(pk, cur, orjson.dumps(rec).decode(), orjson.dumps(links[pk]).decode() if pk in links
-                             else None) for pk, cur, rec in self.records]
+            self.encoded = [encode_record(pk, cur, rec, links.get(pk)) for pk, cur, rec in self.records]
             self.size, self.records, self.links = len(self.records), [], {}
-            self.edges = [tuple(edge) for edge in self.edges]  # plain tuples travel to the writer process
+        self.edges = [tuple(edge) for edge in self.edges]  # plain tuples travel to the writer process
+
+
+def encode_record(pk: str, cursor: str, record: Record, links: list[tuple[str, str, str]] | None
+                  ) -> tuple[str, str, str, str | None]:
+    """A record as the store keeps it: key, cursor, JSON and its links' JSON. The source's own key order is stable,
+    so the content hash needs no sorting; str, not orjson's bytes, which keep several times their length allocated."""
+    return pk, cursor, orjson.dumps(record).decode(), orjson.dumps(links).decode() if links else None
 
 
 def content_hash(data: str) -> bytes:
@@ -490,4 +494,4 @@ def open_store(url: str) -> SqliteStore:
     raise ConfigError(f"unsupported store URL '{url}'", "use sqlite:///path/to/udc.db")
 
 
-__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "open_store", "pid_alive"]
+__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "encode_record", "open_store", "pid_alive"]

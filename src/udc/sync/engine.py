@@ -24,7 +24,7 @@ from udc.errors import QuotaExhausted, UdcError
 from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Page, Position, Source, Stream, Window
-from udc.store import PageWrite, SqliteStore, UpsertCounts
+from udc.store import PageWrite, SqliteStore, UpsertCounts, encode_record
 from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.sync")
@@ -276,19 +276,27 @@ class Engine:
                  ) -> PageWrite:
         """Everything but the write: keys and cursors (taken before redaction), redaction, the state the page moves
         to, encoding."""
-        key, cursor_of = stream.primary_key, stream.cursor_of
-        rows = [(str(r[key]), cursor_of(r), r) for r in page.records]
-        counts = redactor.redact_records(stream.name, page.records) if redactor and page.records else {}
+        key, cursor_of, records = stream.primary_key, stream.cursor_of, page.records
+        links, links_of = page.links, page.links_of
+        counts: dict[str, int] = {}
+        if redactor is None:  # one pass over each record while it is in the CPU cache: a page is larger than that
+            encoded = [encode_record(pk := str(r[key]), cursor_of(r), r, links_of(r) if links_of else links.get(pk))
+                       for r in records]
+        else:
+            keys = [(str(r[key]), cursor_of(r)) for r in records]  # before redaction can touch them
+            counts = redactor.redact_records(stream.name, records) if records else {}
+            encoded = [encode_record(pk, cursor, r, links_of(r) if links_of else links.get(pk))
+                       for (pk, cursor), r in zip(keys, records, strict=True)]
         if spec.tally:
-            ahead["rows"] = ahead.get("rows", 0) + len(rows)
+            ahead["rows"] = ahead.get("rows", 0) + len(encoded)
             ahead["deleted"] = ahead.get("deleted", 0) + len(page.tombstones)
             ahead["pages"] = ahead.get("pages", 0) + 1
         if page.position is not None:
             ahead["position"] = page.position.to_json()
         new_state = (spec.owner, spec.key, dict(ahead)) if page.position is not None or spec.tally else None
-        write = PageWrite(stream.dataset, rows, page.links, page.tombstones, page.edges, page.quarantined, counts,
-                          new_state)
-        write.encode()
+        write = PageWrite(stream.dataset, [], {}, page.tombstones, page.edges, page.quarantined, counts, new_state,
+                          encoded=encoded, size=len(encoded))
+        write.encode()  # the edges become plain tuples
         page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
         return write
 
