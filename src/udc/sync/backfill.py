@@ -243,7 +243,14 @@ class BackfillRunner:
                   ) -> tuple[str, str]:
         in_flight: dict[Future[ChunkOutcome], dict[str, Any]] = {}
         active_base, active_from = float(self.row["active_seconds"] or 0), time.monotonic()
-        paused_for = 0.0
+        paused_for = reported = 0.0
+
+        def report_active() -> None:  # for `udc backfill status` in other processes: rate and time left
+            nonlocal reported
+            reported = time.monotonic()
+            active = active_base + reported - active_from - paused_for
+            self.store.update_backfill(self.id, active_seconds=round(active, 3))
+
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix=f"backfill-{self.id}") as pool:
             while True:
                 now = self.clock()
@@ -282,8 +289,9 @@ class BackfillRunner:
                 for future in finished:
                     chunk = in_flight.pop(future)
                     self._settle(chunk, future.result(), streams)
-                active = active_base + time.monotonic() - active_from - paused_for
-                self.store.update_backfill(self.id, active_seconds=round(active, 3))
+                if time.monotonic() - reported >= 1:  # each write waits behind the chunks' pages: not every chunk
+                    report_active()
+        report_active()
         left = [c for c in chunks.values() if c["status"] != "done"]
         failed = [c for c in left if c["status"] == "failed"]
         if not left:
