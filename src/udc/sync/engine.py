@@ -249,7 +249,7 @@ class Engine:
 
         Two pages are in the store's hands at a time, so while its writer process commits one, the next waits ready
         and this thread reads the one after. The newest page is held back until the next one is read: the last page
-        carries the pass's end, in its own transaction, so a pass ends without a round trip of its own. Pages commit
+        carries the pass's end in its transaction, so a pass ends without a round trip of its own. Pages commit
         in order, and once one fails the writer refuses the rest of the pass: no page is stored after a gap. Pages
         handed over before a stop or an error still commit, and count."""
         ahead = dict(spec.state)  # the state as of the last *prepared* page, which runs ahead of the stored one
