@@ -127,3 +127,18 @@ def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pyte
     while alive(started[0]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(started[0])
+
+
+def test_ledger_writes_posted_without_waiting_commit_in_order_and_failures_are_logged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = SqliteStore(tmp_path / "udc.db")
+    spec = {"pipeline": "p", "kind": "backfill", "range_end": "2025-02-01", "chunk_seconds": 86400, "parallel": 1,
+            "max_attempts": 3}
+    bid = store.create_backfill(spec, [(None, "2025-01-02"), ("2025-01-02", "2025-02-01")])
+    with store.writer():
+        store.update_chunk(bid, 1, wait=False, status="running", attempts_delta=1)
+        store.update_chunk(bid, 2, wait=False, no_such_column=1)  # refused by SQLite: logged, nothing else lost
+        store.update_chunk(bid, 2, wait=False, status="done")
+        store.update_backfill(bid, status="done")  # waits, so everything posted before it is committed
+        assert [(c["status"], c["attempts"]) for c in store.chunks(bid)] == [("running", 1), ("done", 0)]
+    assert "no_such_column" in caplog.text and "was not written" in caplog.text

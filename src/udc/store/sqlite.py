@@ -7,6 +7,7 @@ the content hash.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -24,6 +25,8 @@ import xxhash
 from udc.errors import ConfigError
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
+
+log = logging.getLogger("udc.store")
 
 if TYPE_CHECKING:  # not at run time: the writer process starts faster without the sources and their config
     from udc.sources.base import Edge, Record
@@ -268,10 +271,11 @@ class SqliteStore:
             result.append(item)
         return result
 
-    def update_backfill(self, backfill_id: int, **values: Any) -> None:
+    def update_backfill(self, backfill_id: int, *, wait: bool = True, **values: Any) -> None:
+        """Set backfill columns; `wait=False`: see `_modify`."""
         values["updated_at"] = utcnow().isoformat()
         self._modify(Statement(f"UPDATE backfills SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
-                               [*values.values(), backfill_id]))
+                               [*values.values(), backfill_id]), wait=wait)
 
     def chunks(self, backfill_id: int) -> list[dict[str, Any]]:
         rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = ? ORDER BY seq",
@@ -283,22 +287,29 @@ class SqliteStore:
             result.append(item)
         return result
 
-    def update_chunk(self, backfill_id: int, seq: int, **values: Any) -> None:
-        """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts."""
+    def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None:
+        """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts; `wait=False`:
+        see `_modify`."""
         delta = values.pop("attempts_delta", 0)
         for name in ("rows", "errors"):
             if name in values:
                 values[name] = orjson.dumps(values[name]).decode()
         sets = [f"{k} = ?" for k in values] + ["attempts = attempts + ?"]
         self._modify(Statement(f"UPDATE chunks SET {', '.join(sets)} WHERE backfill = ? AND seq = ?",
-                               [*values.values(), delta, backfill_id, seq]))
+                               [*values.values(), delta, backfill_id, seq]), wait=wait)
 
-    def _modify(self, *statements: Statement) -> int:
+    def _modify(self, *statements: Statement, wait: bool = True) -> int:
         """Run statements in one transaction; the first one's rowid. While the writer process runs, it runs them
-        too: one writer, so pages and ledger updates never wait on each other's locks (SQLite's busy wait sleeps)."""
+        too: one writer, so pages and ledger updates never wait on each other's locks (SQLite's busy wait sleeps).
+        `wait=False` hands them to the writer process and goes on (0): they commit in order, before anything handed
+        over later, so a later write that waits finds them done; a failure is logged (it would fail that write too).
+        Without the writer process they run at once."""
         writer = self._writer
         if writer is not None and (future := writer.submit(statements)) is not None:
-            return future.result()
+            if wait:
+                return future.result()
+            future.add_done_callback(_log_failure)
+            return 0
         return self.run_statements(statements)
 
     def run_statements(self, statements: Sequence[Statement]) -> int:
@@ -473,6 +484,11 @@ class SqliteStore:
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for users and tools."""
         return self._conn().execute(sql, args).fetchall()
+
+
+def _log_failure(future: Future[int]) -> None:
+    if (error := future.exception()) is not None:
+        log.error("a change to the store was not written: %s", error)
 
 
 def pid_alive(pid: int | None) -> bool:

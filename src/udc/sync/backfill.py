@@ -245,11 +245,11 @@ class BackfillRunner:
         active_base, active_from = float(self.row["active_seconds"] or 0), time.monotonic()
         paused_for = reported = 0.0
 
-        def report_active() -> None:  # for `udc backfill status` in other processes: rate and time left
+        def report_active(wait: bool = False) -> None:  # for `udc backfill status`: rate and time left
             nonlocal reported
             reported = time.monotonic()
             active = active_base + reported - active_from - paused_for
-            self.store.update_backfill(self.id, active_seconds=round(active, 3))
+            self.store.update_backfill(self.id, wait=wait, active_seconds=round(active, 3))
 
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix=f"backfill-{self.id}") as pool:
             while True:
@@ -289,9 +289,9 @@ class BackfillRunner:
                 for future in finished:
                     chunk = in_flight.pop(future)
                     self._settle(chunk, future.result(), streams)
-                if time.monotonic() - reported >= 1:  # each write waits behind the chunks' pages: not every chunk
+                if time.monotonic() - reported >= 1:
                     report_active()
-        report_active()
+        report_active(wait=True)  # after every ledger write before it
         left = [c for c in chunks.values() if c["status"] != "done"]
         failed = [c for c in left if c["status"] == "failed"]
         if not left:
@@ -378,7 +378,8 @@ class BackfillRunner:
         return _sum_tallies((name, state) for name, state in states if state is not None)
 
     def _set(self, chunk: dict[str, Any], **values: Any) -> None:
-        self.store.update_chunk(self.id, chunk["seq"], **values)
+        # the dispatcher goes on: the ledger is for `udc backfill status` and resuming, and commits in order
+        self.store.update_chunk(self.id, chunk["seq"], wait=False, **values)
         delta = values.pop("attempts_delta", 0)
         chunk.update(values)
         chunk["attempts"] += delta
