@@ -159,7 +159,9 @@ def start_sim(records: int) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
-            httpx.get(f"{url}/api/now/table/incident", params={"sysparm_limit": 1}, auth=("admin", "admin"))
+            # the first query of a fresh instance is slow: a short timeout would drop it mid-answer (BrokenPipe there)
+            httpx.get(f"{url}/api/now/table/incident", params={"sysparm_limit": 1}, auth=("admin", "admin"),
+                      timeout=120)
             return proc, url
         except httpx.TransportError:
             time.sleep(0.2)
