@@ -251,6 +251,7 @@ class TableStream:
         return Page(records=rows, links=self._linked(rows), position=position, quarantined=quarantined or [])
 
     def _links_of(self, row: Record) -> list[tuple[str, str, str]]:
+        """A row's references as graph links, to the tables the dictionary names."""
         return [(name, target, value) for name, target in self._targets if (value := row.get(name))]
 
     def _linked(self, rows: list[Record]) -> dict[str, list[tuple[str, str, str]]]:

@@ -83,7 +83,7 @@ CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attem
                  "not_before", "started_at", "finished_at", "seconds")
 
 
-MAX_ROWID = (1 << 63) - 1
+MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
 class Statement(NamedTuple):
