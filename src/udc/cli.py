@@ -6,6 +6,7 @@ import csv
 import gc
 import json
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.errors import ConfigError, UdcError
 from udc.progress import RunProgress, setup_logging
 from udc.secrets import scrub
-from udc.store import SqliteStore, open_store
+from udc.store import SqliteStore, open_store, store_failure
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine, RunSummary, Stop
 
@@ -54,7 +55,10 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.Error as exc:  # the store's file: disk full, read-only, damaged...
+                raise store_failure(exc) from None
         except UdcError as exc:
             err.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False, markup=True)
             if exc.hint:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 import xxhash
 
-from udc.errors import ConfigError
+from udc.errors import ConfigError, StoreError
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
 
@@ -321,7 +321,8 @@ class SqliteStore:
                            for st in statements]
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself after some errors (a failed disk write)
+                    conn.execute("ROLLBACK")
                 raise
         return int(cursors[0].lastrowid or 0)
 
@@ -374,7 +375,8 @@ class SqliteStore:
                                  (pipeline, stream, orjson.dumps(value).decode(), now))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself after some errors (a failed disk write)
+                    conn.execute("ROLLBACK")
                 raise
         return counts
 
@@ -486,6 +488,33 @@ class SqliteStore:
         return self._conn().execute(sql, args).fetchall()
 
 
+# SQLite's words for what went wrong with the store's file, what that means, and what to do about it
+_FAILURES = (
+    ("disk is full", "the disk holding the store is full",
+     "free space on it, or point `store:` at a larger disk, then run again"),
+    ("disk i/o error", "the store's disk failed a read or write",
+     "check the disk has space and is healthy, and this process's file size limit (`ulimit -f`), then run again"),
+    ("readonly", "the store is read-only to this process",
+     "give this user write access to the file and its directory (SQLite keeps -wal and -shm files beside it)"),
+    ("malformed", "the store file is damaged",
+     "move it aside and sync into a new one, or restore it from a backup"),
+    ("not a database", "the store path holds a file that is not a SQLite database",
+     "point `store:` at a new path, or move the file aside"),
+    ("locked", "another process held the store's write lock for over a minute",
+     "find it (`udc status` shows running syncs; or a tool with the file open), then run again"),
+)
+
+
+def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> StoreError:
+    """A SQLite error as the user needs it: what happened to the store, where, and the fix. Every write is a
+    transaction, so nothing was half-written: a sync run again resumes after the last stored page."""
+    said = str(error)
+    where = f" ({path})" if path else ""
+    what, fix = next(((what, fix) for words, what, fix in _FAILURES if words in said.lower()),
+                     ("the store could not be written", "run again; if it keeps failing, check the disk and the file"))
+    return StoreError(f"{what}{where}: SQLite said \"{said}\"", f"{fix}: a sync resumes after the last stored page")
+
+
 def _log_failure(future: Future[int]) -> None:
     if (error := future.exception()) is not None:
         log.error("a change to the store was not written: %s", error)
@@ -510,4 +539,5 @@ def open_store(url: str) -> SqliteStore:
     raise ConfigError(f"unsupported store URL '{url}'", "use sqlite:///path/to/udc.db")
 
 
-__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "encode_record", "open_store", "pid_alive"]
+__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "encode_record", "open_store", "pid_alive",
+           "store_failure"]

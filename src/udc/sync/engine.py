@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -24,7 +25,7 @@ from udc.errors import QuotaExhausted, UdcError
 from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Page, Position, Source, Stream, Window
-from udc.store import PageWrite, SqliteStore, UpsertCounts, encode_record
+from udc.store import PageWrite, SqliteStore, UpsertCounts, encode_record, store_failure
 from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.sync")
@@ -231,8 +232,9 @@ class Engine:
             result.status = "done"
         except QuotaExhausted as exc:
             result.status, result.error, error = "stopped", scrub(str(exc)), exc
-        except UdcError as exc:
-            result.status, result.error, error = "failed", scrub(str(exc)), exc
+        except (UdcError, sqlite3.Error) as exc:
+            error = store_failure(exc, self.store.path) if isinstance(exc, sqlite3.Error) else exc
+            result.status, result.error = "failed", scrub(str(error))
             log.error("%s: %s", stream.dataset, result.error)
         except Exception as exc:  # an unexpected bug must not leave secrets or a half-written page behind
             result.status, result.error, error = "failed", scrub(f"{type(exc).__name__}: {exc}"), exc
