@@ -313,18 +313,24 @@ class SqliteStore:
         return self.run_statements(statements)
 
     def run_statements(self, statements: Sequence[Statement]) -> int:
+        with self._transaction() as conn:
+            cursors = [conn.executemany(st.sql, st.args) if st.many else conn.execute(st.sql, st.args)
+                       for st in statements]
+        return int(cursors[0].lastrowid or 0)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on this thread's connection: committed whole, or rolled back."""
         with self._write_lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cursors = [conn.executemany(st.sql, st.args) if st.many else conn.execute(st.sql, st.args)
-                           for st in statements]
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:  # SQLite rolls back by itself after some errors (a failed disk write)
                     conn.execute("ROLLBACK")
                 raise
-        return int(cursors[0].lastrowid or 0)
 
     # -- pages --------------------------------------------------------------------------------------------------
     def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts]:
@@ -345,39 +351,31 @@ class SqliteStore:
     def _write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         counts = UpsertCounts()
         encoded = page.encoded or []
-        with self._write_lock:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if encoded or page.tombstones:
-                    self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
-                if page.edges:
-                    conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
-                                     "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
-                                     [(*edge, run_id) for edge in page.edges])
-                now = utcnow().isoformat()
-                if encoded and conn.execute("SELECT 1 FROM quarantine WHERE dataset = ? LIMIT 1",
-                                            (page.dataset,)).fetchone():
-                    # a record stored whole at last is no longer quarantined
-                    conn.executemany("DELETE FROM quarantine WHERE dataset = ? AND pk = ?",
-                                     [(page.dataset, pk) for pk, _, _, _ in encoded])
-                if page.quarantined:
-                    conn.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                                     [(page.dataset, pk, reason, run_id, now) for pk, reason in page.quarantined])
-                if page.redaction_counts:
-                    conn.executemany(
-                        "INSERT INTO redaction_counts VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT DO UPDATE SET count = count + excluded.count",
-                        [(run_id, page.dataset, entity, n) for entity, n in page.redaction_counts.items()])
-                if page.state:
-                    pipeline, stream, value = page.state
-                    conn.execute("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?)",
-                                 (pipeline, stream, orjson.dumps(value).decode(), now))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # SQLite rolls back by itself after some errors (a failed disk write)
-                    conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            if encoded or page.tombstones:
+                self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
+            if page.edges:
+                conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
+                                 "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
+                                 [(*edge, run_id) for edge in page.edges])
+            now = utcnow().isoformat()
+            if encoded and conn.execute("SELECT 1 FROM quarantine WHERE dataset = ? LIMIT 1",
+                                        (page.dataset,)).fetchone():
+                # a record stored whole at last is no longer quarantined
+                conn.executemany("DELETE FROM quarantine WHERE dataset = ? AND pk = ?",
+                                 [(page.dataset, pk) for pk, _, _, _ in encoded])
+            if page.quarantined:
+                conn.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                                 [(page.dataset, pk, reason, run_id, now) for pk, reason in page.quarantined])
+            if page.redaction_counts:
+                conn.executemany(
+                    "INSERT INTO redaction_counts VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT DO UPDATE SET count = count + excluded.count",
+                    [(run_id, page.dataset, entity, n) for entity, n in page.redaction_counts.items()])
+            if page.state:
+                pipeline, stream, value = page.state
+                conn.execute("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?)",
+                             (pipeline, stream, orjson.dumps(value).decode(), now))
         return counts
 
     def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, str, str | None]],
