@@ -122,13 +122,13 @@ class PageWrite:
     size: int = 0  # records in the page
 
     def encode(self) -> None:
-        """Serialise the records (pk, cursor, JSON, links JSON) and let go of the parsed ones, which weigh several
-        times more; callable off the writing thread."""
+        """Serialise the records (pk, cursor, JSON, links JSON), unless the engine did, and let go of the parsed ones,
+        which weigh several times more; the edges become plain tuples, which travel to the writer process."""
         if self.encoded is None:
             links = self.links
             self.encoded = [encode_record(pk, cur, rec, links.get(pk)) for pk, cur, rec in self.records]
             self.size, self.records, self.links = len(self.records), [], {}
-        self.edges = [tuple(edge) for edge in self.edges]  # plain tuples travel to the writer process
+        self.edges = [tuple(edge) for edge in self.edges]
 
 
 def encode_record(pk: str, cursor: str, record: Record, links: list[tuple[str, str, str]] | None

@@ -316,11 +316,9 @@ class Engine:
         if page.position is not None:
             ahead["position"] = page.position.to_json()
         new_state = (spec.owner, spec.key, dict(ahead)) if page.position is not None or spec.tally else None
-        write = PageWrite(stream.dataset, [], {}, page.tombstones, page.edges, page.quarantined, counts, new_state,
-                          encoded=encoded, size=len(encoded))
-        write.encode()  # the edges become plain tuples
         page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
-        return write
+        return PageWrite(stream.dataset, tombstones=page.tombstones, edges=page.edges, quarantined=page.quarantined,
+                         redaction_counts=counts, state=new_state, encoded=encoded, size=len(encoded))
 
     def _commit(self, spec: StreamPass, write: PageWrite, stored: Future[UpsertCounts], is_page: bool,
                 result: StreamResult) -> None:
