@@ -55,11 +55,9 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
-            try:
-                return fn(*args, **kwargs)
-            except sqlite3.Error as exc:  # the store's file: disk full, read-only, damaged...
-                raise store_failure(exc) from None
-        except UdcError as exc:
+            return fn(*args, **kwargs)
+        except (UdcError, sqlite3.Error) as caught:  # sqlite3: the store's file is full, read-only, damaged...
+            exc = store_failure(caught) if isinstance(caught, sqlite3.Error) else caught
             err.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False, markup=True)
             if exc.hint:
                 err.print(f"  [bold]fix:[/] {scrub(exc.hint)}", highlight=False)

@@ -14,7 +14,7 @@ import pytest
 
 from udc.store import store_failure
 
-from .conftest import Harness, source_truth, stored_truth
+from .conftest import Harness, source_truth, stored_truth, write_config
 
 
 @pytest.mark.parametrize(("said", "what", "fix"), [
@@ -53,3 +53,13 @@ def test_a_store_that_cannot_grow_fails_the_sync_clearly_and_the_next_run_comple
     summary = h.sync("hist")
     assert summary.status == "succeeded"
     assert stored_truth(h) == source_truth(sim)
+
+
+def test_a_store_path_that_is_not_a_database_is_refused_with_the_fix(tmp_path: Path, make_sim) -> None:
+    path = write_config(tmp_path, make_sim({"incident": 5}), {"hist": {"tables": ["incident"]}})
+    (tmp_path / "udc.db").write_bytes(b"these are not the records you are looking for" * 100)
+    done = subprocess.run([sys.executable, "-m", "udc", "status", "--config", str(path)], capture_output=True,
+                          text=True, env={**os.environ, "COLUMNS": "200"}, timeout=60)
+    assert done.returncode == 1
+    assert "not a SQLite database" in done.stderr and "point `store:` at a new path" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

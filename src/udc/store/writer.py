@@ -65,7 +65,7 @@ class WriterProcess:
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
         assert self._proc.stdin and self._proc.stdout
         self._requests, self._answers = self._proc.stdin, self._proc.stdout
-        for pipe in (self._requests, self._answers):  # a page (~2 MB) in a few large writes, not 64 KB ones
+        for pipe in (self._requests, self._answers):  # a page (~1.5 MB) in a few large writes, not 64 KB ones
             with contextlib.suppress(OSError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
         self._lock = threading.Lock()
@@ -129,7 +129,7 @@ class WriterProcess:
 class Checkpointer:
     """Copies the WAL back into the database from a thread of its own, once enough has been committed. Done by the
     commit that crosses the threshold, as SQLite does by default, the checkpoint's two fsyncs held up that commit and
-    every page queued behind it: a third of the writer's time on a large sync."""
+    every page queued behind it: a quarter of the writer's wall time on a 100-page write."""
 
     def __init__(self, path: str, every: int = CHECKPOINT_EVERY) -> None:
         self._path, self._every, self._since = path, every, 0
