@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import ssl
 import subprocess
 import threading
@@ -13,8 +14,12 @@ from typing import Any
 
 import pytest
 
-from udc.simulators.servicenow import ServiceNowSim
-from udc.store import SqliteStore
+# `python -m udc` in subprocess tests runs this checkout too, not what an editable install elsewhere points at
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
+                                                         os.environ.get("PYTHONPATH")]))
+
+from udc.simulators.servicenow import ServiceNowSim  # noqa: E402
+from udc.store import SqliteStore  # noqa: E402
 
 
 @pytest.fixture
