@@ -7,11 +7,14 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
+from udc.config import TableSpec
 from udc.errors import ConfigError
 from udc.simulators.base import Request
 from udc.simulators.servicenow import Access
+from udc.sources.servicenow import TableStream
 
 from .conftest import AFTER_DATA, START, Harness, source_truth, stored_truth
 
@@ -32,6 +35,35 @@ def test_historical_sync_stores_exactly_the_source(tmp_path: Path, make_sim) -> 
     assert incident["caller_id"] in {r["sys_id"] for r in sim.records("sys_user")}  # a raw sys_id, not display
     assert h.store.edge_count() > 600  # references became graph edges
     assert all(r.arg("sysparm_exclude_reference_link") == "true" for r in h.sim.requests if "incident" in r.path)
+    by_id = {r["sys_id"]: r for r in sim.records("incident")}
+    assert h.stored() == by_id  # each row's JSON as the source sent it, parsed back
+    callers = h.store.execute("SELECT src_pk, dst_dataset, dst_pk FROM graph_edges WHERE rel = 'caller_id'")
+    assert sorted(callers) == sorted((pk, "snow/sys_user", r["caller_id"]) for pk, r in by_id.items()
+                                     if r["caller_id"])
+
+
+def test_rows_are_kept_as_the_source_sent_them_unless_the_answer_has_another_shape() -> None:
+    """With a dictionary, a page's rows are cut out of the answer (key, cursor and references read, the rest left as
+    JSON text); an answer of any other shape is parsed whole for the general path, and one that is not JSON is
+    refused as such (the client retries it)."""
+    stream = TableStream(None, "snow", TableSpec(name="incident"), 10, None,  # type: ignore[arg-type]
+                         references={"caller_id": "sys_user", "cmdb_ci": "cmdb_ci"})
+    rows = [{"sys_id": "a1", "sys_updated_on": "2025-03-01 10:00:00", "caller_id": "u1", "cmdb_ci": "",
+             "short_description": "VPN down for Zo\u00eb ", "nested": {"x": [1, None]}},
+            {"sys_id": "a2", "sys_updated_on": "2025-03-01 10:00:01", "caller_id": None, "cmdb_ci": "c9"}]
+    texts = [orjson.dumps(row).replace("ë".encode(), b"\\u00eb") for row in rows]  # an escape, kept as sent
+    body = b'{"result": [' + b", ".join(texts) + b"]}"
+    encoded = stream._decode(body)["result"]
+    assert [(pk, cursor, links) for pk, cursor, _, links in encoded] == [
+        ("a1", "2025-03-01T10:00:00.000000Z", '[["caller_id","snow/sys_user","u1"]]'),
+        ("a2", "2025-03-01T10:00:01.000000Z", '[["cmdb_ci","snow/cmdb_ci","c9"]]')]
+    assert [data for _, _, data, _ in encoded] == texts and b"\\u00eb" in texts[0]
+    assert [orjson.loads(data) for _, _, data, _ in encoded] == rows
+    for other in ({"result": [{"number": "INC1"}]}, {"result": {"sys_id": "a1"}}, {"error": {"message": "x"}},
+                  {"result": [{"sys_id": 7, "sys_updated_on": "2025-03-01 10:00:00"}]}):
+        assert stream._decode(orjson.dumps(other)) == other
+    with pytest.raises(ValueError):
+        stream._decode(body[:-5])
 
 
 def test_without_a_readable_dictionary_references_are_stored_the_same(tmp_path: Path, make_sim) -> None:

@@ -167,8 +167,10 @@ class HttpClient:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
-            *, expect_json: bool = True, shrinkable: bool = False, max_retries: int | None = None) -> httpx.Response:
-        """GET with retries. Returns a 2xx response (JSON-checked when `expect_json`); raises HttpError otherwise.
+            *, expect_json: bool = True, shrinkable: bool = False, max_retries: int | None = None,
+            decode: Callable[[bytes], Any] = orjson.loads) -> httpx.Response:
+        """GET with retries. Returns a 2xx response (JSON-checked when `expect_json`: `decode` parses it, for
+        `json_of`, and raises ValueError when it is not JSON); raises HttpError otherwise.
 
         `shrinkable`: the caller can retry with a smaller page, so a batch-sensitive failure (502/504/413, "maximum
         execution time exceeded", over the size cap) is raised at once: repeating a page the gateway cannot build
@@ -178,7 +180,7 @@ class HttpClient:
         limit = self.max_retries if max_retries is None else max_retries
         attempt = 0
         while True:
-            outcome = self._attempt(url, params, headers, expect_json)
+            outcome = self._attempt(url, params, headers, expect_json, decode)
             if isinstance(outcome, httpx.Response):
                 return outcome
             failure = outcome
@@ -213,7 +215,7 @@ class HttpClient:
         return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # full jitter
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
-                 expect_json: bool) -> httpx.Response | HttpError:
+                 expect_json: bool, decode: Callable[[bytes], Any]) -> httpx.Response | HttpError:
         try:
             with self._http.stream("GET", url, params=params, headers=headers) as response:
                 too_large = self._read(response, url)
@@ -264,7 +266,7 @@ class HttpClient:
                              "use the source's API URL; a redirect usually means a login (SSO) page, a proxy, or the "
                              "wrong host name", kind="redirect", status=status, url=url, headers=response.headers)
         if expect_json:
-            problem = _json_problem(response)
+            problem = _json_problem(response, decode)
             if problem:
                 self.stats.fault(problem)
                 return HttpError(*_json_message(self.name, url, problem), kind=problem, status=status,
@@ -331,14 +333,14 @@ def json_of(response: httpx.Response) -> Any:
 _PARSED = "udc.json"
 
 
-def _json_problem(response: httpx.Response) -> str | None:
+def _json_problem(response: httpx.Response, decode: Callable[[bytes], Any]) -> str | None:
     content_type = response.headers.get("content-type", "")
     body = response.content.lstrip()[:1]
     if "html" in content_type or body == b"<":
         return "html"
     try:
-        response.extensions[_PARSED] = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+        response.extensions[_PARSED] = decode(response.content)
+    except ValueError:  # orjson's JSONDecodeError is one
         return "invalid_json"
     return None
 

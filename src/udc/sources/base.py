@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 Record = dict[str, Any]
+# a record as the store keeps it: key, cursor, JSON text (bytes straight off a response, or str), links as JSON
+EncodedRecord = tuple[str, str, str | bytes, str | None]
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Page:
     `links` are the records' own references, grouped by primary key as (rel, dst_dataset, dst_pk): stored with
     the record and replaced with it; or `links_of` gives one record's links, which the engine asks while it
     encodes that record (a page outgrows the CPU's caches: one pass over each record costs less than two).
+    A stream that can cut each record's JSON out of the response gives `encoded` records instead: the engine
+    stores them as they are (and parses them only to redact them), sparing a parse and a serialisation per record.
     `edges` are links stated apart from their source record (e.g. a Jira link read on the other issue). `calls`
     counts HTTP requests made to produce the page.
     """
@@ -74,10 +78,16 @@ class Page:
     edges: list[Edge] = field(default_factory=list)
     links: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     links_of: Callable[[Record], list[tuple[str, str, str]]] | None = None
+    encoded: list[EncodedRecord] | None = None
     position: Position | None = None
     calls: int = 1
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (pk, reason)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """Records on the page, parsed or encoded."""
+        return len(self.records) + len(self.encoded or ())
 
 
 class Stream(Protocol):

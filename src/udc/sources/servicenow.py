@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import difflib
 import logging
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgspec
+import orjson
 
 from udc.config import Config, Pipeline, ServiceNowConnector, TableSpec
 from udc.errors import ConfigError
@@ -29,6 +32,15 @@ CURSOR, KEY = "sys_updated_on", "sys_id"
 DEFAULT_OMIT = ("work_notes", "comments", "description", "close_notes")  # journal/free-text fields that grow huge
 _FIELD = re.compile(r"^(?:ORDERBYDESC|ORDERBY)?([a-z0-9_.]+)")
 _TABLE_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+class _Result(msgspec.Struct):
+    """A Table API answer with each row left as the source's JSON text."""
+
+    result: list[msgspec.Raw]
+
+
+_RESULT = msgspec.json.Decoder(_Result)
 
 
 def build(config: Config, pipeline_name: str) -> ServiceNowSource:
@@ -142,12 +154,22 @@ class TableStream:
     all_fields: list[str] | None = None  # from the dictionary, when readable (to drop free text on oversize)
     references: dict[str, str] | None = None  # reference field → target table; None: no readable dictionary
     omit: tuple[str, ...] = DEFAULT_OMIT
+    encode: bool = True  # with a dictionary, pages come as encoded records (see `_decode`), not parsed ones
 
     def __post_init__(self) -> None:
         self.name = self.spec.name
         self.dataset = f"{self.connector}/{self.spec.name}"
         self.omit = tuple(self.spec.omit_on_oversize) or DEFAULT_OMIT
         self._targets = tuple((name, f"{self.connector}/{table}") for name, table in (self.references or {}).items())
+        self._decoder: Any = orjson.loads
+        if self.references is not None and self.encode:
+            # the key, the cursor and the reference fields are all a row's JSON is read for
+            names = [self.primary_key, self.cursor_field, *self.references]
+            slots = [f"f{i}" for i in range(len(names))]
+            keys = msgspec.defstruct("Keys", [(slot, str) for slot in slots[:2]] + [
+                (slot, str | None, None) for slot in slots[2:]], rename=dict(zip(slots, names, strict=True)))
+            self._keys, self._values = msgspec.json.Decoder(keys).decode, operator.attrgetter(*slots)
+            self._decoder = self._decode
 
     def cursor_of(self, record: Record) -> str:
         return cursor_str(record[self.cursor_field])
@@ -180,7 +202,7 @@ class TableStream:
         while True:
             try:
                 response = self.client.get(TABLE_API + self.spec.name, self._params(query, limit, offset, self.fields),
-                                           shrinkable=True)
+                                           shrinkable=True, decode=self._decoder)
             except HttpError as exc:
                 if not exc.batch_sensitive:
                     raise
@@ -206,7 +228,8 @@ class TableStream:
                 continue
             if rows:
                 last = rows[-1]
-                pos = Position(self.cursor_of(last), last[KEY])
+                pos = Position(last[1], last[0]) if last.__class__ is tuple else Position(self.cursor_of(last),
+                                                                                          last[KEY])
                 yield self._page(rows, pos)
                 del rows, response, last  # a parsed page weighs several MB: hold none while fetching the next
                 if not more:
@@ -243,9 +266,28 @@ class TableStream:
         reason = f"quarantined: fails even without {', '.join(self.omit)} ({error.message})"
         return Page(position=Position(self.cursor_of(row), row[KEY]), quarantined=[(row[KEY], reason)])
 
-    def _page(self, rows: list[Record], position: Position, quarantined: list[tuple[str, str]] | None = None
-              ) -> Page:
-        """A page of rows and their graph links: by the dictionary's targets, or else by each reference's link."""
+    def _decode(self, body: bytes) -> Any:
+        """The answer with its rows as encoded records: key, cursor and links read, each row's JSON text kept as the
+        source sent it, which spares a full parse and a serialisation per row. An answer of another shape is parsed
+        whole, for the general path to deal with; one that is not JSON raises ValueError."""
+        try:
+            rows = _RESULT.decode(body).result
+            values = [self._values(self._keys(raw)) for raw in rows]
+        except msgspec.ValidationError:
+            return orjson.loads(body)
+        except msgspec.DecodeError as exc:
+            raise ValueError(str(exc)) from exc
+        targets, encoded = self._targets, []
+        for raw, (pk, cursor, *references) in zip(rows, values, strict=True):
+            links = [(name, target, key) for (name, target), key in zip(targets, references, strict=True) if key]
+            encoded.append((pk, cursor_str(cursor), bytes(raw), orjson.dumps(links).decode() if links else None))
+        return {"result": encoded}
+
+    def _page(self, rows: list[Any], position: Position, quarantined: list[tuple[str, str]] | None = None) -> Page:
+        """A page of rows (records, or encoded records from `_decode`) and their graph links: by the dictionary's
+        targets, or else by each reference's link."""
+        if rows and rows[0].__class__ is tuple:
+            return Page(encoded=rows, position=position, quarantined=quarantined or [])
         if self.references is not None:
             return Page(records=rows, links_of=self._links_of, position=position, quarantined=quarantined or [])
         return Page(records=rows, links=self._linked(rows), position=position, quarantined=quarantined or [])
@@ -292,7 +334,7 @@ class DeleteStream:
         fields = [KEY, "documentkey", self.cursor_field]
         spec = TableSpec(name="sys_audit_delete", fields=fields, filter=f"tablenameIN{','.join(self.classes)}")
         self._audit = TableStream(self.client, self.connector, spec, self.batch_size, fields,
-                                  cursor_field=self.cursor_field, references={})
+                                  cursor_field=self.cursor_field, references={}, encode=False)
 
     def cursor_of(self, record: Record) -> str:
         return cursor_str(record[self.cursor_field])

@@ -194,7 +194,7 @@ def _pages(client: HttpClient, pipeline: Pipeline, streams: list[TableStream],
         try:
             for page in stream.read(Window(start, end), None):
                 pages += 1
-                seen += len(page.records) + len(page.quarantined)
+                seen += page.size + len(page.quarantined)
                 quarantined += page.quarantined
                 if seen >= pipeline.batch_size or pages >= PROBE_PAGES:
                     break

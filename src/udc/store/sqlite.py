@@ -29,7 +29,7 @@ from udc.timeutil import utcnow
 log = logging.getLogger("udc.store")
 
 if TYPE_CHECKING:  # not at run time: the writer process starts faster without the sources and their config
-    from udc.sources.base import Edge, Record
+    from udc.sources.base import Edge, EncodedRecord, Record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -118,7 +118,7 @@ class PageWrite:
     redaction_counts: dict[str, int] = field(default_factory=dict)
     state: tuple[str, str, dict[str, Any]] | None = None  # (pipeline, stream key, value)
     pass_id: int = 0  # the stream pass it belongs to: once one of its pages fails, the writer takes no more of them
-    encoded: list[tuple[str, str, str, str | None]] | None = None  # set by encode()
+    encoded: list[EncodedRecord] | None = None  # set by encode(), or by the engine
     size: int = 0  # records in the page
 
     def encode(self) -> None:
@@ -138,10 +138,10 @@ def encode_record(pk: str, cursor: str, record: Record, links: list[tuple[str, s
     return pk, cursor, orjson.dumps(record).decode(), orjson.dumps(links).decode() if links else None
 
 
-def content_hash(data: str) -> bytes:
+def content_hash(data: str | bytes) -> bytes:
     """128-bit XXH3 of the record's JSON: tells a re-read unchanged record from a changed one with the same cursor
     (not a defence against crafted collisions; 18x cheaper than BLAKE2b, which cost a tenth of a page's write)."""
-    return xxhash.xxh3_128_digest(data.encode())
+    return xxhash.xxh3_128_digest(data if isinstance(data, bytes) else data.encode())
 
 
 class SqliteStore:
@@ -378,7 +378,7 @@ class SqliteStore:
                              (pipeline, stream, orjson.dumps(value).decode(), now))
         return counts
 
-    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[tuple[str, str, str, str | None]],
+    def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[EncodedRecord],
                 tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
         # in key order the inserts walk the (dataset, pk) index instead of jumping about it (a stable sort: a key
         # twice in one page keeps its order)
@@ -391,7 +391,7 @@ class SqliteStore:
             top = conn.execute("SELECT max(rowid) FROM records").fetchone()[0] or 0
             before = conn.total_changes
             conn.executemany("INSERT INTO records (dataset, pk, cursor, data, hash, first_run, last_run, links) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                             "VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                              [(dataset, pk, cur, data, digest, run_id, run_id, links)
                               for pk, cur, data, digest, links in rows])
             added = conn.total_changes - before
@@ -441,9 +441,9 @@ class SqliteStore:
             existing[pk] = (cur, b"", 1)
         # rows inserted for tombstones carry deleted=1; distinguish them by an empty hash
         conn.executemany("INSERT INTO records (dataset, pk, cursor, data, hash, deleted, first_run, last_run, links) "
-                         "VALUES (?, ?, ?, ?, ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?, ?)", inserts)
+                         "VALUES (?, ?, ?, CAST(? AS TEXT), ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?, ?)", inserts)
         conn.executemany(
-            "UPDATE records SET cursor = ?, data = coalesce(?2, data), hash = coalesce(?3, hash), "
+            "UPDATE records SET cursor = ?, data = coalesce(CAST(?2 AS TEXT), data), hash = coalesce(?3, hash), "
             "deleted = (?2 IS NULL), last_run = ?, links = ? WHERE dataset = ? AND pk = ?", updates)
         conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
 

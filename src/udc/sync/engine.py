@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from udc.config import Config, Pipeline
 from udc.errors import QuotaExhausted, UdcError
 from udc.secrets import scrub
@@ -296,19 +298,27 @@ class Engine:
     @staticmethod
     def _prepare(spec: StreamPass, stream: Stream, page: Page, redactor: Any, ahead: dict[str, Any]
                  ) -> PageWrite:
-        """Everything but the write: keys and cursors (taken before redaction), redaction, the state the page moves
-        to, encoding."""
-        key, cursor_of, records = stream.primary_key, stream.cursor_of, page.records
-        links, links_of = page.links, page.links_of
+        """Everything but the write: keys and cursors (taken before redaction), redaction, encoding (unless the stream
+        gave encoded records), the state the page moves to."""
         counts: dict[str, int] = {}
-        if redactor is None:  # one pass over each record while it is in the CPU cache: a page is larger than that
-            encoded = [encode_record(pk := str(r[key]), cursor_of(r), r, links_of(r) if links_of else links.get(pk))
-                       for r in records]
+        if page.encoded is not None:
+            encoded = page.encoded
+            if redactor is not None and encoded:
+                records = [orjson.loads(data) for _, _, data, _ in encoded]
+                counts = redactor.redact_records(stream.name, records)
+                encoded = [(pk, cursor, orjson.dumps(r).decode(), links)
+                           for (pk, cursor, _, links), r in zip(encoded, records, strict=True)]
         else:
-            keys = [(str(r[key]), cursor_of(r)) for r in records]  # before redaction can touch them
-            counts = redactor.redact_records(stream.name, records) if records else {}
-            encoded = [encode_record(pk, cursor, r, links_of(r) if links_of else links.get(pk))
-                       for (pk, cursor), r in zip(keys, records, strict=True)]
+            key, cursor_of, links, links_of, records = (stream.primary_key, stream.cursor_of, page.links,
+                                                        page.links_of, page.records)
+            if redactor is None:  # one pass over each record while it is in the CPU cache: a page is larger than that
+                encoded = [encode_record(pk := str(r[key]), cursor_of(r), r, links_of(r) if links_of else links.get(pk))
+                           for r in records]
+            else:
+                keys = [(str(r[key]), cursor_of(r)) for r in records]  # before redaction can touch them
+                counts = redactor.redact_records(stream.name, records) if records else {}
+                encoded = [encode_record(pk, cursor, r, links_of(r) if links_of else links.get(pk))
+                           for (pk, cursor), r in zip(keys, records, strict=True)]
         if spec.tally:
             ahead["rows"] = ahead.get("rows", 0) + len(encoded)
             ahead["deleted"] = ahead.get("deleted", 0) + len(page.tombstones)
@@ -316,7 +326,7 @@ class Engine:
         if page.position is not None:
             ahead["position"] = page.position.to_json()
         new_state = (spec.owner, spec.key, dict(ahead)) if page.position is not None or spec.tally else None
-        page.records, page.links = [], {}  # consumed: let the parsed records go before the next page is read
+        page.records, page.links, page.encoded = [], {}, None  # consumed: let them go before the next page is read
         return PageWrite(stream.dataset, tombstones=page.tombstones, edges=page.edges, quarantined=page.quarantined,
                          redaction_counts=counts, state=new_state, encoded=encoded, size=len(encoded))
 
