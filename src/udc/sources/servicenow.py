@@ -11,7 +11,7 @@ import difflib
 import logging
 import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,9 +166,11 @@ class TableStream:
             # the key, the cursor and the reference fields are all a row's JSON is read for
             names = [self.primary_key, self.cursor_field, *self.references]
             slots = [f"f{i}" for i in range(len(names))]
-            keys = msgspec.defstruct("Keys", [(slot, str) for slot in slots[:2]] + [
+            keys: Any = msgspec.defstruct("Keys", [(slot, str) for slot in slots[:2]] + [
                 (slot, str | None, None) for slot in slots[2:]], rename=dict(zip(slots, names, strict=True)))
-            self._keys, self._values = msgspec.json.Decoder(keys).decode, operator.attrgetter(*slots)
+            self._keys: Callable[[bytes], Any] = msgspec.json.Decoder(
+                msgspec.defstruct("KeysPage", [("result", list[keys])])).decode
+            self._values = operator.attrgetter(*slots)
             self._decoder = self._decode
 
     def cursor_of(self, record: Record) -> str:
@@ -271,14 +273,13 @@ class TableStream:
         source sent it, which spares a full parse and a serialisation per row. An answer of another shape is parsed
         whole, for the general path to deal with; one that is not JSON raises ValueError."""
         try:
-            rows = _RESULT.decode(body).result
-            values = [self._values(self._keys(raw)) for raw in rows]
+            rows, keys = _RESULT.decode(body).result, self._keys(body).result
         except msgspec.ValidationError:
             return orjson.loads(body)
         except msgspec.DecodeError as exc:
             raise ValueError(str(exc)) from exc
         targets, encoded = self._targets, []
-        for raw, (pk, cursor, *references) in zip(rows, values, strict=True):
+        for raw, (pk, cursor, *references) in zip(rows, map(self._values, keys), strict=True):
             links = [(name, target, key) for (name, target), key in zip(targets, references, strict=True) if key]
             encoded.append((pk, cursor_str(cursor), bytes(raw), orjson.dumps(links).decode() if links else None))
         return {"result": encoded}
