@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from udc.config import TableSpec
 from udc.errors import ConfigError
 from udc.simulators.base import Request
 from udc.simulators.servicenow import Access
+from udc.sources import build_source
 from udc.sources.servicenow import TableStream
 
 from .conftest import AFTER_DATA, START, Harness, source_truth, stored_truth
@@ -64,6 +66,23 @@ def test_rows_are_kept_as_the_source_sent_them_unless_the_answer_has_another_sha
         assert stream._decode(orjson.dumps(other)) == other
     with pytest.raises(ValueError):
         stream._decode(body[:-5])
+
+
+def test_the_dictionary_is_read_in_two_round_trips_whatever_the_tables(tmp_path: Path, make_sim) -> None:
+    """sys_db_object (with the deletions probe beside it), then the fields of every table and of the tables they
+    extend, all at once: against a distant instance, one round trip per table would delay every sync's start."""
+    sim = make_sim({"incident": 5, "change_request": 5, "problem": 5, "cmdb_ci_server": 5})
+    h = Harness(tmp_path, sim, {"hist": {"tables": ["incident", "change_request", "problem", "cmdb_ci_server"]}})
+    sim.faults.latency = 0.3
+    source = build_source(h.config, "hist")
+    started = time.monotonic()
+    streams = source.streams()
+    elapsed = time.monotonic() - started
+    source.close()
+    dictionary = {r.arg("sysparm_query") for r in sim.requests if r.path == "/api/now/table/sys_dictionary"}
+    assert len(dictionary) >= 6  # incident, change_request, problem, task, cmdb_ci_server and its ancestors
+    assert elapsed < 3 * 0.3, f"{elapsed:.2f}s: more than two round trips"
+    assert {s.name for s in streams} >= {"incident", "cmdb_ci_server.deletes"}
 
 
 def test_without_a_readable_dictionary_references_are_stored_the_same(tmp_path: Path, make_sim) -> None:

@@ -11,6 +11,7 @@ up the run fails cleanly with `RetryBudgetExceeded` and every page stored so far
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import random
 import socket
@@ -141,7 +142,7 @@ class HttpClient:
             allowed.add(endpoint(self.auth.token_url))
         self.token_endpoints = frozenset(allowed)
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        inner = transport or httpx.HTTPTransport(verify=verify_tls, limits=limits)
+        inner = transport or httpx.HTTPTransport(verify=_tls_context() if verify_tls else False, limits=limits)
         self._http = httpx.Client(
             auth=self.auth,
             timeout=httpx.Timeout(timeout),
@@ -300,6 +301,13 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client shares: loading the CA bundle costs 25-45 ms of CPU, once per process
+    instead of once per sync, chunk runner or check."""
+    return httpx.create_ssl_context()
 
 
 def _path(url: str) -> str:
