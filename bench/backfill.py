@@ -89,6 +89,8 @@ def run_once(args: argparse.Namespace, parallel: int, latency: float | None = No
             store = open_store(cfg.store)
             bid = create_backfill(cfg, store, "live", START, START + timedelta(days=args.days), parallel=parallel,
                                   chunk=timedelta(days=1))
+            import udc.sources.servicenow  # noqa: F401  (0.1 s of imports, httpx's mostly: process start-up, not backfill)
+
             settle_startup_objects()  # what the `udc` command does before `udc backfill`
             started, cpu, sim_cpu = time.perf_counter(), own_cpu_seconds(), cpu_seconds(sim.pid)
             report = BackfillRunner(cfg, store, bid).run()

@@ -50,6 +50,17 @@ def test_backfill_re_pulls_the_range_in_chunks_and_leaves_the_incremental_cursor
     assert runs[0]["mode"] == "backfill" and runs[0]["status"] == "succeeded"
 
 
+def test_chunks_run_newest_first(tmp_path: Path, make_sim) -> None:
+    """An update cursor's days fill up towards now (every record sits at its last update): the heaviest chunks start
+    first, so the light ones even out the end of a parallel backfill, and the freshest data lands first."""
+    sim = make_sim({"incident": 200})
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "tables": ["incident"]}})
+    bid = create_backfill(h.config, h.store, "live", day(0), day(6), parallel=1)
+    assert BackfillRunner(h.config, h.store, bid).run().status == "done"
+    started = [c["seq"] for c in sorted(h.store.chunks(bid), key=lambda c: c["started_at"])]
+    assert started == [6, 5, 4, 3, 2, 1]
+
+
 def test_failed_chunks_are_retried_marked_failed_after_their_attempts_and_resumed(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 200})
     h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "max_retries": 0, "batch_size": 50,
@@ -59,7 +70,7 @@ def test_failed_chunks_are_retried_marked_failed_after_their_attempts_and_resume
     bid = create_backfill(h.config, h.store, "live", day(0), day(4), parallel=1, max_attempts=3)
     report = BackfillRunner(h.config, h.store, bid, retry_delay=0).run()
     assert report.status == "done"
-    first = h.store.chunks(bid)[0]
+    first = h.store.chunks(bid)[-1]  # chunks run newest first
     assert first["attempts"] == 2 and len(first["errors"]) == 1 and "HTTP 500" in first["errors"][0]["error"]
 
     sim.faults.script(["500", "503", "500"])  # three in a row: the chunk is failed for good
@@ -69,10 +80,10 @@ def test_failed_chunks_are_retried_marked_failed_after_their_attempts_and_resume
     status = backfill_status(h.store, bid)
     assert status["status"] == "failed" and "udc backfill --resume" in status["error"]
     [failed] = status["failed"]
-    assert failed["seq"] == 1 and failed["attempts"] == 3 and len(failed["errors"]) == 3
+    assert failed["seq"] == 4 and failed["attempts"] == 3 and len(failed["errors"]) == 3
     assert "HTTP 503" in failed["errors"][1]["error"]
     cli = CliRunner().invoke(app, ["backfill", "status", str(bid), "--config", str(h.path)])
-    assert cli.exit_code == 0 and "failed chunk 1" in cli.output and "3/4 chunks" in cli.output
+    assert cli.exit_code == 0 and "failed chunk 4" in cli.output and "3/4 chunks" in cli.output
     # --resume retries failed chunks with a fresh attempt budget
     report = BackfillRunner(h.config, h.store, bid, retry_delay=0, retry_failed=True).run()
     assert report.status == "done" and report.chunks_done == 4
@@ -113,7 +124,7 @@ def test_off_peak_window_starts_pauses_and_resumes_chunks_across_spring_forward(
 
     def paused() -> None:  # the window closed: where the chunk stands, as committed with its last page
         seen["requests"] = len(sim.requests)
-        seen["position"] = h.store.get_state(state_owner(bid), "1:incident")["position"]
+        seen["position"] = h.store.get_state(state_owner(bid), "3:incident")["position"]  # newest first
         clock.on_sleep = lambda: None
 
     clock.on_sleep = first_sleep
@@ -132,7 +143,7 @@ def test_off_peak_window_starts_pauses_and_resumes_chunks_across_spring_forward(
     resumed = next(r.arg("sysparm_query") or "" for r in sim.requests[seen["requests"]:]
                    if r.path == "/api/now/table/incident")
     assert f"sys_updated_on={snow_time(datetime.fromisoformat(cursor))}^sys_id>{pk}" in resumed
-    assert h.store.chunks(bid)[0]["pages"] >= 3
+    assert h.store.chunks(bid)[-1]["pages"] >= 3
     assert h.stored() == source_truth(sim, start=snow_time(day(10)), end=snow_time(day(13)))
 
 

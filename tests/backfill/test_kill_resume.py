@@ -17,8 +17,8 @@ from .conftest import Harness, source_truth
 
 
 def test_kill_9_mid_backfill_then_resume(tmp_path: Path, make_sim) -> None:
-    sim = make_sim({"incident": 5400})  # ~30 records a day: every chunk spans several pages, so kills land mid-chunk
-    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 4, "tables": ["incident"]}})
+    sim = make_sim({"incident": 5400})  # 45 to 1000 records a day: every chunk spans pages, so kills land mid-chunk
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 25, "tables": ["incident"]}})
     rng = random.Random(11)
     proc = h.udc("backfill", "--pipeline", "live", "--start", "2025-01-01", "--end", "2025-01-31", "--parallel", "3")
     bid = 1
@@ -26,7 +26,7 @@ def test_kill_9_mid_backfill_then_resume(tmp_path: Path, make_sim) -> None:
         if kill:
             proc = h.udc("backfill", "--resume", str(bid))
         delay = rng.random() * 0.02  # anywhere: mid-request, mid-parse, mid-transaction
-        sim.on_request(sim.table_request_count + rng.randint(15, 40),
+        sim.on_request(sim.table_request_count + rng.randint(30, 60),
                        lambda _r, p=proc, d=delay: threading.Timer(d, p.send_signal, (signal.SIGKILL,)).start())
         proc.wait(timeout=120)
         assert proc.returncode == -signal.SIGKILL

@@ -256,8 +256,10 @@ class BackfillRunner:
                 now = self.clock()
                 open_now = self.window is None or self.window.contains(now)
                 if not (self.stop or self._halt) and open_now:
+                    # newest first: windows of an update cursor fill up towards now (every record sits at its
+                    # last update), so the heaviest chunks start first and the light ones even out the end
                     ready = sorted((c for c in chunks.values() if c["status"] == "pending" and (
-                        not c["not_before"] or parse_time(c["not_before"]) <= now)), key=lambda c: c["seq"])
+                        not c["not_before"] or parse_time(c["not_before"]) <= now)), key=lambda c: -c["seq"])
                     for chunk in ready[:self.parallel - len(in_flight)]:
                         self._set(chunk, status="running", pid=os.getpid(), attempts_delta=1,
                                   started_at=utcnow().isoformat())
