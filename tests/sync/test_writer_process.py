@@ -44,6 +44,26 @@ def test_pages_through_the_writer_process_match_pages_stored_here(tmp_path: Path
     assert there.get_state("p", "s") == {"at": 3}
 
 
+def test_encoded_json_travels_as_one_block_and_is_stored_as_the_same_text(tmp_path: Path) -> None:
+    """Records' JSON, str or bytes as the sources give it, crosses to the writer process as one block of bytes and
+    is stored as text, byte for byte; the same text as str or bytes has the same content hash."""
+    store = SqliteStore(tmp_path / "udc.db")
+    texts = ['{"sys_id":"a","d":"Zoë ✓"}', b'{"sys_id":"b","d":"\\u00eb"}', b'{"sys_id":"c"}']
+    links = [None, '[["caller_id","t/user","a"]]', None]
+    encoded = [(pk, "2025-01-01T00:00:00.000000Z", text, link)
+               for pk, text, link in zip("abc", texts, links, strict=True)]
+    as_bytes = [(pk, cursor, text.encode() if isinstance(text, str) else text, link)
+                for pk, cursor, text, link in encoded]
+    with store.writer():
+        first = store.submit(PageWrite("t/x", encoded=encoded, size=3), run_id=1).result(timeout=60)
+        again = store.submit(PageWrite("t/x", encoded=as_bytes, size=3), run_id=2).result(timeout=60)
+    assert first.inserted == 3 and again.unchanged == 3
+    assert store.execute("SELECT pk, typeof(data), data, links FROM records ORDER BY pk") == [
+        (pk, "text", text if isinstance(text, str) else text.decode(), link)
+        for pk, text, link in zip("abc", texts, links, strict=True)]
+    assert [record for _, record, _ in store.iter_records("t/x")][1] == {"sys_id": "b", "d": "ë"}
+
+
 def test_an_error_keeps_its_type_and_nothing_of_the_page_is_stored(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "udc.db")
     store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = 'pk0007' "
