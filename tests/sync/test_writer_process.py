@@ -44,9 +44,9 @@ def test_pages_through_the_writer_process_match_pages_stored_here(tmp_path: Path
     assert there.get_state("p", "s") == {"at": 3}
 
 
-def test_encoded_json_travels_as_one_block_and_is_stored_as_the_same_text(tmp_path: Path) -> None:
-    """Records' JSON, str or bytes as the sources give it, crosses to the writer process as one block of bytes and
-    is stored as text, byte for byte; the same text as str or bytes has the same content hash."""
+def test_encoded_json_is_stored_through_the_writer_process_as_the_same_text(tmp_path: Path) -> None:
+    """Records' JSON, str or bytes as the sources give it, is stored as text, byte for byte, through the writer
+    process; the same text as str or bytes has the same content hash."""
     store = SqliteStore(tmp_path / "udc.db")
     texts = ['{"sys_id":"a","d":"Zoë ✓"}', b'{"sys_id":"b","d":"\\u00eb"}', b'{"sys_id":"c"}']
     links = [None, '[["caller_id","t/user","a"]]', None]

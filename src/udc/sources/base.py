@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol
 
 Record = dict[str, Any]
 # a record as the store keeps it: key, cursor, JSON text (bytes straight off a response, or str), links as JSON
-EncodedRecord = tuple[str, str, str | bytes | memoryview, str | None]
+EncodedRecord = tuple[str, str, str | bytes, str | None]
 
 
 @dataclass(frozen=True)

@@ -130,27 +130,6 @@ class PageWrite:
             self.size, self.records, self.links = len(self.records), [], {}
         self.edges = [tuple(edge) for edge in self.edges]
 
-    def __getstate__(self) -> dict[str, Any]:
-        """For the trip to the writer process: the records' JSON as one block of bytes and their lengths, which
-        pickle copies whole, instead of a thousand strings to build again on the other side (a third of the trip)."""
-        state = dict(self.__dict__)
-        if self.encoded:
-            texts = [data.encode() if isinstance(data, str) else data for _, _, data, _ in self.encoded]
-            state["encoded"] = [(pk, cursor, links) for pk, cursor, _, links in self.encoded]
-            state["texts"] = (b"".join(texts), [len(text) for text in texts])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        block, sizes = state.pop("texts", (b"", []))
-        self.__dict__.update(state)
-        if sizes:  # each record's JSON a view into the block: SQLite copies it from there
-            view, end = memoryview(block), 0
-            encoded: list[EncodedRecord] = []
-            for (pk, cursor, links), size in zip(state["encoded"], sizes, strict=True):
-                encoded.append((pk, cursor, view[end:end + size], links))
-                end += size
-            self.encoded = encoded
-
 
 def encode_record(pk: str, cursor: str, record: Record, links: list[tuple[str, str, str]] | None
                   ) -> tuple[str, str, str, str | None]:
@@ -159,10 +138,10 @@ def encode_record(pk: str, cursor: str, record: Record, links: list[tuple[str, s
     return pk, cursor, orjson.dumps(record).decode(), orjson.dumps(links).decode() if links else None
 
 
-def content_hash(data: str | bytes | memoryview) -> bytes:
+def content_hash(data: str | bytes) -> bytes:
     """128-bit XXH3 of the record's JSON: tells a re-read unchanged record from a changed one with the same cursor
     (not a defence against crafted collisions; 18x cheaper than BLAKE2b, which cost a tenth of a page's write)."""
-    return xxhash.xxh3_128_digest(data.encode() if isinstance(data, str) else data)
+    return xxhash.xxh3_128_digest(data if isinstance(data, bytes) else data.encode())
 
 
 class SqliteStore:
