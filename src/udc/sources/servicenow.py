@@ -174,7 +174,7 @@ class TableStream:
         self.dataset = f"{self.connector}/{self.spec.name}"
         self.omit = tuple(self.spec.omit_on_oversize) or DEFAULT_OMIT
         self._targets = tuple((name, f"{self.connector}/{table}") for name, table in (self.references or {}).items())
-        self._decoder: Any = orjson.loads
+        self._decoder: Callable[[bytes], Any] = orjson.loads
         if self.references is not None and self.encode:
             # the key, the cursor and the reference fields are all a row's JSON is read for
             names = [self.primary_key, self.cursor_field, *self.references]
@@ -243,8 +243,10 @@ class TableStream:
                 continue
             if rows:
                 last = rows[-1]
-                pos = Position(last[1], last[0]) if last.__class__ is tuple else Position(self.cursor_of(last),
-                                                                                          last[KEY])
+                if isinstance(last, tuple):  # an encoded record: key, cursor, ...
+                    pos = Position(last[1], last[0])
+                else:
+                    pos = Position(self.cursor_of(last), last[KEY])
                 yield self._page(rows, pos)
                 del rows, response, last  # a parsed page weighs several MB: hold none while fetching the next
                 if not more:
@@ -300,7 +302,7 @@ class TableStream:
     def _page(self, rows: list[Any], position: Position, quarantined: list[tuple[str, str]] | None = None) -> Page:
         """A page of rows (records, or encoded records from `_decode`) and their graph links: by the dictionary's
         targets, or else by each reference's link."""
-        if rows and rows[0].__class__ is tuple:
+        if rows and isinstance(rows[0], tuple):
             return Page(encoded=rows, position=position, quarantined=quarantined or [])
         if self.references is not None:
             return Page(records=rows, links_of=self._links_of, position=position, quarantined=quarantined or [])
