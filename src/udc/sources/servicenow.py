@@ -287,6 +287,7 @@ class TableStream:
         """The answer with its rows as encoded records: key, cursor and links read, each row's JSON text kept as the
         source sent it, which spares a full parse and a serialisation per row. An answer of another shape is parsed
         whole, for the general path to deal with; one that is not JSON raises ValueError."""
+        body.decode()  # msgspec skips unread text without checking its UTF-8: broken text would be stored broken
         try:
             rows, keys = _RESULT.decode(body).result, self._keys(body).result
         except msgspec.ValidationError:
