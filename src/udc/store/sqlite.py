@@ -384,8 +384,9 @@ class SqliteStore:
         # twice in one page keeps its order)
         rows = sorted(((pk, cur, data, content_hash(data), links) for pk, cur, data, links in encoded),
                       key=itemgetter(0))
+        page_keys = {row[0] for row in rows}
         top = MAX_ROWID  # the records stored before this page
-        if rows and self._new_keys.get(dataset, True) and len({row[0] for row in rows}) == len(rows):
+        if rows and self._new_keys.get(dataset, True) and len(page_keys) == len(rows):
             # On a first load or a backfill of new days every key is new: insert them all, skipping keys already
             # stored, then look up only those. A lookup of every key first cost a third of the writer's time.
             top = conn.execute("SELECT max(rowid) FROM records").fetchone()[0] or 0
@@ -397,8 +398,8 @@ class SqliteStore:
             added = conn.total_changes - before
             counts.inserted += added
             if added == len(rows):
-                rows = []
-        keys = list({row[0] for row in rows} | {pk for pk, _ in tombstones})
+                rows, page_keys = [], set()
+        keys = list(page_keys | {pk for pk, _ in tombstones})
         existing: dict[str, tuple[str, bytes, int]] = {}
         for start in range(0, len(keys), 900):
             chunk = keys[start:start + 900]
