@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from udc.cli import app
-from udc.sources.base import Position
+from udc.records import Position
 from udc.sync.backfill import BackfillRunner, backfill_status, create_backfill, list_backfills, state_owner
 from udc.sync.engine import Engine, Stop
 from udc.sync.windows import OffPeak

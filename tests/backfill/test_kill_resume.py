@@ -9,7 +9,7 @@ import signal
 import threading
 from pathlib import Path
 
-from udc.sources.base import Position
+from udc.records import Position
 from udc.sync.backfill import backfill_status, state_owner
 from udc.timeutil import parse_time, snow_time
 

@@ -17,8 +17,8 @@ from jira_helpers import SimFactory, auth_for, read_all, source_for, stream
 from jira_helpers import mover as make_mover
 
 from udc.errors import ConfigError, SourceError
+from udc.records import Window
 from udc.simulators.jira import JiraSim
-from udc.sources.base import Window
 from udc.sources.jira import adf_text, check, projects_in, sort_key, strip_order_by
 from udc.timeutil import cursor_str, parse_time
 

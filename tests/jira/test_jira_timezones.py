@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jira_helpers import SimFactory, read_all, source_for, stream
 
-from udc.sources.base import Position, Window
+from udc.records import Position, Window
 from udc.sources.jira import _readings, lower_literal, upper_literal
 from udc.timeutil import cursor_str, parse_time
 

@@ -13,9 +13,9 @@ import pytest
 from udc.check import run_check
 from udc.config import Config
 from udc.errors import ConfigError, QuotaExhausted, SourceError
+from udc.records import Window
 from udc.simulators.salesforce import SalesforceSim
 from udc.sources import build_source
-from udc.sources.base import Window
 from udc.sources.salesforce import (
     TROUBLESHOOTING,
     SalesforceSource,
@@ -197,7 +197,7 @@ def test_custom_and_namespaced_objects(sim: SalesforceSim, make_config: ConfigFa
 
 
 def test_window_soql_shape() -> None:
-    from udc.sources.base import Position
+    from udc.records import Position
 
     window = Window(datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, 0, 0, 0, 250000, tzinfo=UTC))
     q = window_soql("Case", ["Id", "LastModifiedDate"], "LastModifiedDate", window,

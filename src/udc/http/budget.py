@@ -53,7 +53,6 @@ class CallLog:
         self.quota_gap = 0.0  # spacing while a daily quota is nearly used (re-evaluated on every response)
         self.quota: tuple[int, int] | None = None  # (used, limit) as the source last reported it
         self.quota_slow_share = quota_slow_share
-        self.waited = 0.0
         self.calls = 0
 
 
@@ -67,11 +66,6 @@ class RateBudget:
         self.windows = tuple((n, w + _margin(w)) for n, w in ((per_minute, MINUTE), (per_interval, interval_s)) if n)
         with self.log.lock:
             self.log.retention = max([self.log.retention, *(w for _, w in self.windows)])
-
-    @property
-    def waited(self) -> float:
-        """Seconds callers of this connector spent waiting for the budget (for the run summary)."""
-        return self.log.waited
 
     @property
     def quota(self) -> tuple[int, int] | None:
@@ -101,7 +95,6 @@ class RateBudget:
                     if log.times[0] < now - log.retention:
                         del log.times[:bisect_right(log.times, now - log.retention)]
                     return waited
-                log.waited += wait
             waited += wait
             log.sleep(wait)
 

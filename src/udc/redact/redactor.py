@@ -26,7 +26,6 @@ from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
 
 KEY_ENV = "UDC_REDACTION_KEY"
 MIN_KEY_CHARS = 16
-SOURCE_TYPES = ("servicenow", "jira", "salesforce", "confluence", "rest")
 _KEY_HINT = (f"export {KEY_ENV}=$(openssl rand -hex 32) (and keep it: tokens only join across runs under the same "
              "key), or set redaction.key: env:NAME / file:/path, or use mode: mask or drop")
 

@@ -3,91 +3,15 @@
 A source declares streams. A stream reads one *window* of its cursor field, in ascending (cursor, primary key)
 order, as pages. Each page carries the keyset `position` reached after it; the engine stores that position in the
 same transaction as the page's records, and hands it back as `resume` after a crash, so a stream must be able to
-restart strictly after any position it produced (invariants 1, 3 and 6 of ARCHITECTURE.md).
+restart strictly after any position it produced (see docs/ARCHITECTURE.md, invariants 1, 3 and 6).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
-Record = dict[str, Any]
-# a record as the store keeps it: key, cursor, JSON text (bytes straight off a response, or str), links as JSON
-EncodedRecord = tuple[str, str, str | bytes, str | None]
-
-
-@dataclass(frozen=True)
-class Position:
-    """Keyset position: everything at or before (cursor, pk) in (cursor, pk) order is done.
-
-    `pk == ""` means "nothing at `cursor` yet", i.e. the position just before the first record at that cursor.
-    `cursor` is a normalised cursor string (see `udc.timeutil.cursor_str`).
-    """
-
-    cursor: str
-    pk: str = ""
-
-    def to_json(self) -> list[str]:
-        return [self.cursor, self.pk]
-
-    @classmethod
-    def from_json(cls, value: list[str]) -> Position:
-        return cls(value[0], value[1])
-
-
-@dataclass(frozen=True)
-class Window:
-    """Records whose cursor is in [start, end). `start=None` means from the beginning of the data."""
-
-    start: datetime | None
-    end: datetime
-
-
-class Edge(NamedTuple):
-    """A link between two records for the knowledge graph (e.g. incident → CI, issue → issue).
-
-    A named tuple, not a dataclass: syncs build one per reference field per record, so construction cost counts."""
-
-    src_dataset: str
-    src_pk: str
-    rel: str
-    dst_dataset: str
-    dst_pk: str
-
-
-@dataclass
-class Page:
-    """One page as the engine stores it.
-
-    `records` are the rows to upsert into `dataset` (each must hold the stream's primary key and cursor field);
-    `tombstones` are (pk, deleted_at cursor string) pairs for records deleted at the source; `position` is where a
-    resume continues from (None: the page did not advance the keyset, e.g. an ACL-filtered empty page).
-    `links` are the records' own references, grouped by primary key as (rel, dst_dataset, dst_pk): stored with
-    the record and replaced with it; or `links_of` gives one record's links, which the engine asks while it
-    encodes that record (a page outgrows the CPU's caches: one pass over each record costs less than two).
-    A stream that can cut each record's JSON out of the response gives `encoded` records instead: the engine
-    stores them as they are (and parses them only to redact them), sparing a parse and a serialisation per record.
-    `edges` are links stated apart from their source record (e.g. a Jira link read on the other issue). `calls`
-    counts HTTP requests made to produce the page.
-    """
-
-    records: list[Record] = field(default_factory=list)
-    tombstones: list[tuple[str, str]] = field(default_factory=list)
-    edges: list[Edge] = field(default_factory=list)
-    links: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    links_of: Callable[[Record], list[tuple[str, str, str]]] | None = None
-    encoded: list[EncodedRecord] | None = None
-    position: Position | None = None
-    calls: int = 1
-    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (pk, reason)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def size(self) -> int:
-        """Records on the page, parsed or encoded."""
-        return len(self.records) + len(self.encoded or ())
+from udc.records import Page, Position, Record, Window
 
 
 class Stream(Protocol):

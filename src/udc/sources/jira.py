@@ -37,7 +37,7 @@ from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, Pipeline, T
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import HttpClient, HttpError
 from udc.http.errors import source_message
-from udc.sources.base import Edge, Page, Position, Record, Window
+from udc.records import Edge, Page, Position, Record, Window
 from udc.timeutil import EPOCH, cursor_str, parse_time
 
 log = logging.getLogger("udc.jira")
@@ -449,7 +449,7 @@ class IssueStream:
         for page in self.api.issue_pages(window, resume, self.fields, self.spec.filter, expand):
             records = [self.record(i) for i in page.issues]
             links = {str(i["id"]): self.references(i) for i in page.issues}
-            yield Page(records=records, links=links, position=page.position, calls=page.calls)
+            yield Page(records=records, links=links, position=page.position)
 
     def record(self, issue: Record) -> Record:
         fields = issue.get("fields") or {}
@@ -537,7 +537,7 @@ class CommentStream:
                               "body_text": adf_text(comment.get("body")).strip(), "self": comment.get("self")}
                     records.append(record)
                     links[record["id"]] = [("comment_on", f"{self.connector}/issues", record["issue_id"])]
-            yield Page(records=records, links=links, position=page.position, calls=calls)
+            yield Page(records=records, links=links, position=page.position)
 
 
 @dataclass
@@ -568,7 +568,7 @@ class LinkStream:
                     by_id[record["id"]] = record  # both ends in one page: one row, the newer sighting
             records = list(by_id.values())
             edges = link_edges(self.connector, records) if self.graph else []
-            yield Page(records=records, edges=edges, position=page.position, calls=page.calls)
+            yield Page(records=records, edges=edges, position=page.position)
 
 
 @dataclass
@@ -593,7 +593,7 @@ class ProjectStream:
         rows, calls = self.api.projects(self.keys or None)
         stamp = cursor_str(window.end)
         records = [{**row, "id": str(row["id"]), "synced_at": stamp} for row in rows]
-        yield Page(records=records, position=None, calls=calls)
+        yield Page(records=records, position=None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from udc.check import CHECK_TIMEOUT, Finding, connection_findings
 from udc.config import ClientCredentialsAuth, Config, Pipeline, SalesforceConnector, TableSpec
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.http.client import HttpClient, HttpError
-from udc.sources.base import Page, Position, Record, Window
+from udc.records import Page, Position, Record, Window
 from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.salesforce")

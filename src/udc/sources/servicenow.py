@@ -23,7 +23,7 @@ import orjson
 from udc.config import Config, Pipeline, ServiceNowConnector, TableSpec
 from udc.errors import ConfigError
 from udc.http.client import HttpClient, HttpError, json_of
-from udc.sources.base import Page, Position, Record, Window
+from udc.records import Page, Position, Record, Window
 from udc.timeutil import cursor_str, parse_time, snow_time
 
 log = logging.getLogger("udc.servicenow")

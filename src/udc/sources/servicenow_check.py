@@ -24,7 +24,7 @@ from udc.check import Finding, check_client, connection_findings
 from udc.config import Pipeline, ServiceNowConnector, TableSpec
 from udc.errors import ConfigError, SourceError
 from udc.http.client import HttpClient, HttpError
-from udc.sources.base import Window
+from udc.records import Window
 from udc.sources.servicenow import CURSOR, DEFAULT_OMIT, KEY, TABLE_API, ServiceNowSource, TableStream, query_fields
 from udc.timeutil import parse_time, utcnow
 

@@ -29,7 +29,7 @@ from udc.timeutil import utcnow
 log = logging.getLogger("udc.store")
 
 if TYPE_CHECKING:  # not at run time: the writer process starts faster without the sources and their config
-    from udc.sources.base import Edge, EncodedRecord, Record
+    from udc.records import Edge, EncodedRecord, Record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -29,9 +29,10 @@ from typing import Any
 
 from udc.config import Config
 from udc.errors import ConfigError, QuotaExhausted, RetryBudgetExceeded, UdcError
+from udc.records import Position, Window
 from udc.secrets import scrub
 from udc.sources import build_source
-from udc.sources.base import Position, Stream, Window
+from udc.sources.base import Stream
 from udc.store import SqliteStore
 from udc.store.sqlite import pid_alive
 from udc.sync.engine import Engine, ProgressHook, RunSummary, Stop, StreamPass, StreamResult

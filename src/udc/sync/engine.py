@@ -24,9 +24,10 @@ import orjson
 
 from udc.config import Config, Pipeline
 from udc.errors import QuotaExhausted, UdcError
+from udc.records import Page, Position, Window
 from udc.secrets import scrub
 from udc.sources import build_source
-from udc.sources.base import Page, Position, Source, Stream, Window
+from udc.sources.base import Source, Stream
 from udc.store import PageWrite, SqliteStore, UpsertCounts, encode_record, store_failure
 from udc.timeutil import cursor_str, parse_time, utcnow
 
