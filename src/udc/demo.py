@@ -15,9 +15,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from udc.cli import print_summary
 from udc.config import load_config
-from udc.progress import RunProgress
+from udc.console import RunProgress, print_summary
 from udc.simulators.jira import JiraSim
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
 from udc.simulators.servicenow import ServiceNowSim

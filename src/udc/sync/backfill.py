@@ -17,7 +17,6 @@ when it closes (their progress is kept, the attempt is not counted) and the back
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -29,23 +28,21 @@ from typing import Any
 
 from udc.config import Config
 from udc.errors import ConfigError, QuotaExhausted, RetryBudgetExceeded, UdcError
-from udc.records import Position, Window
+from udc.redact import Redactor
 from udc.secrets import scrub
-from udc.sources import build_source
 from udc.sources.base import Stream
 from udc.store import SqliteStore
 from udc.store.sqlite import pid_alive
-from udc.sync.engine import Engine, ProgressHook, RunSummary, Stop, StreamPass, StreamResult
+from udc.sync.lifecycle import Run, RunSummary
 from udc.sync.locks import LockHeld, NamedLock
-from udc.sync.windows import OffPeak, split_range
-from udc.timeutil import EPOCH, cursor_str, parse_time, utcnow
+from udc.sync.pump import ProgressHook, Pump, Stop, StreamResult
+from udc.sync.windows import DEFAULT_CHUNK, OffPeak, chunk_pass, historical_chunk, split_range
+from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.backfill")
 
-DEFAULT_CHUNK = timedelta(days=1)
 DEFAULT_PARALLEL = 4
 DEFAULT_ATTEMPTS = 3
-MAX_HISTORICAL_CHUNKS = 366  # a historical run with end_date: daily chunks, coarser beyond a year
 UNFINISHED = ("queued", "running", "waiting", "stopped")  # what `udc run` picks up
 Clock = Callable[[], datetime]
 
@@ -137,7 +134,7 @@ class BackfillRunner:
         self.retry_delay, self.retry_failed = retry_delay, retry_failed
         self.window = OffPeak.parse(self.row["offpeak"], self.row["tz"] or "UTC") if self.row["offpeak"] else None
         self._on_progress = on_progress or (lambda result: None)
-        self.engine = Engine(config, store, stop=self.stop, on_progress=self._progress)
+        self.pump = Pump(store, self._progress)
         self._totals: dict[str, StreamResult] = {}
         self._live: dict[str, dict[int, StreamResult]] = {}
         self._started = time.monotonic()
@@ -147,7 +144,6 @@ class BackfillRunner:
 
     # -- the run --------------------------------------------------------------------------------------------------
     def run(self) -> BackfillReport:
-        pipeline = self.config.pipeline(self.pipeline)
         if self.row["status"] == "done":
             return self._report("done", RunSummary(0, self.pipeline, self.row["kind"], "succeeded", []), "")
         lock = lock_for(self.store, self.id)
@@ -155,46 +151,36 @@ class BackfillRunner:
             holder = lock.holder() or {}
             raise LockHeld(f"backfill #{self.id} is already running in process {holder.get('pid', '?')}",
                            "watch it with `udc backfill status`; if that process is gone, run --resume again")
-        run_id = self.store.begin_run(self.pipeline, self.row["kind"])
-        summary = RunSummary(run_id, self.pipeline, self.row["kind"], "running", [])
-        started = time.monotonic()
-        source = None
         status, error = "failed", ""
         try:
-            chunks = self._prepare()
-            self.store.update_backfill(self.id, status="running", pid=os.getpid(), error=None,
-                                       started_at=utcnow().isoformat(), finished_at=None)
-            source = build_source(self.config, self.pipeline)
-            streams = self._select(source.streams())
-            redactor = self.engine._redactor(pipeline)
-            self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
-            summary.streams = list(self._totals.values())
-            with self.store.writer():
-                status, error = self._dispatch(chunks, streams, run_id, redactor)
-            for total in summary.streams:
-                if total.status != "failed":
-                    total.status = "done" if status in ("done", "failed") else "stopped"
-            summary.warnings += getattr(source, "notes", [])
-            return self._report(status, summary, error)
-        except UdcError as exc:
-            status, error = "failed", scrub(exc.message)
-            raise
-        except BaseException as exc:
-            status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
-            raise
+            with Run(self.config, self.store, self.pipeline, self.row["kind"]) as run:
+                summary = run.summary
+                try:
+                    chunks = self._prepare()
+                    self.store.update_backfill(self.id, status="running", pid=os.getpid(), error=None,
+                                               started_at=utcnow().isoformat(), finished_at=None)
+                    streams = self._select(run.streams())
+                    self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
+                    summary.streams = list(self._totals.values())
+                    with self.store.writer():
+                        status, error = self._dispatch(chunks, streams, run.run_id, run.redactor)
+                    for total in summary.streams:
+                        if total.status != "failed":
+                            total.status = "done" if status in ("done", "failed") else "stopped"
+                    summary.status = {"done": "succeeded"}.get(status, status)
+                    if error:
+                        summary.warnings.append(error)
+                    return self._report(status, summary, error)
+                except UdcError as exc:
+                    status, error = "failed", scrub(exc.message)
+                    raise
+                except BaseException as exc:
+                    status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
+                    raise
+                finally:
+                    self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
+                                               finished_at=utcnow().isoformat() if status == "done" else None)
         finally:
-            summary.count_calls(source)
-            summary.seconds = round(time.monotonic() - started, 3)
-            summary.status = {"done": "succeeded"}.get(status, status)
-            if error:
-                summary.warnings.append(error)
-            for result in summary.streams:
-                summary.warnings += [f"{result.dataset} {pk}: {reason}" for pk, reason in result.quarantined]
-            self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
-                                       finished_at=utcnow().isoformat() if status == "done" else None)
-            self.store.finish_run(run_id, summary.status, summary.to_json())
-            if source is not None:
-                source.close()
             lock.release()
 
     def _wait(self, seconds: float) -> None:
@@ -240,8 +226,8 @@ class BackfillRunner:
                               f"pick from: {', '.join(sorted({table_of(s) for s in streams}))}")
         return chosen
 
-    def _dispatch(self, chunks: dict[int, dict[str, Any]], streams: list[Stream], run_id: int, redactor: Any
-                  ) -> tuple[str, str]:
+    def _dispatch(self, chunks: dict[int, dict[str, Any]], streams: list[Stream], run_id: int,
+                  redactor: Redactor | None) -> tuple[str, str]:
         in_flight: dict[Future[ChunkOutcome], dict[str, Any]] = {}
         active_base, active_from = float(self.row["active_seconds"] or 0), time.monotonic()
         paused_for = reported = 0.0
@@ -311,7 +297,8 @@ class BackfillRunner:
             return True
         return self.window is not None and not self.window.contains(self.clock())
 
-    def _run_chunk(self, chunk: dict[str, Any], streams: list[Stream], run_id: int, redactor: Any) -> ChunkOutcome:
+    def _run_chunk(self, chunk: dict[str, Any], streams: list[Stream], run_id: int, redactor: Redactor | None
+                   ) -> ChunkOutcome:
         started = time.monotonic()
         outcome = ChunkOutcome(chunk["seq"], "done")
         owner = state_owner(self.id)
@@ -319,15 +306,12 @@ class BackfillRunner:
         end = parse_time(chunk["chunk_end"])
         for stream in streams:
             key = chunk_key(chunk["seq"], stream)
-            state = self.store.get_state(owner, key) or {"position": None, "rows": 0, "deleted": 0, "pages": 0}
             result = StreamResult(stream.name, stream.dataset)
             outcome.results.append(result)
-            if state.get("done"):
+            spec = chunk_pass(owner, key, start, end, self.store.get_state(owner, key))
+            if spec is None:
                 continue
-            resume = Position.from_json(state["position"]) if state.get("position") else None
-            spec = StreamPass(owner, key, Window(start, end), resume, state,
-                              {"position": Position(cursor_str(end)).to_json(), "done": True}, tally=True)
-            error = self.engine.run_pass(stream, spec, result, run_id, redactor, self._should_stop)
+            error = self.pump.run_pass(stream, spec, result, run_id, redactor, self._should_stop)
             if isinstance(error, QuotaExhausted | RetryBudgetExceeded):
                 with self._lock:
                     self._halt = self._halt or result.error
@@ -464,31 +448,23 @@ def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only:
 
 
 # -- historical runs with an end date -----------------------------------------------------------------------------
-def historical_chunk(start: datetime | None, end: datetime) -> timedelta:
-    """Daily chunks, coarser when the range is longer than MAX_HISTORICAL_CHUNKS days."""
-    if start is None:
-        return end - EPOCH
-    days = max(1, math.ceil((end - start) / DEFAULT_CHUNK / MAX_HISTORICAL_CHUNKS))
-    return DEFAULT_CHUNK * days
-
-
-def run_historical_range(engine: Engine, pipeline_name: str) -> RunSummary:
+def run_historical_range(config: Config, store: SqliteStore, pipeline_name: str, *, stop: Stop,
+                         on_progress: ProgressHook, workers: int) -> RunSummary:
     """A historical pipeline with `end_date` is a one-time backfill of [start_date, end_date): it lives in the
     chunk ledger (kind `historical`), so it resumes after a crash and shows in the same monitoring."""
-    pipeline = engine.config.pipeline(pipeline_name)
+    pipeline = config.pipeline(pipeline_name)
     assert pipeline.end_date is not None
     start = parse_time(pipeline.start_date) if pipeline.start_date else None
     end = parse_time(pipeline.end_date)
     wanted = (cursor_str(start) if start else None, cursor_str(end))
-    backfill_id = next((b["id"] for b in reversed(engine.store.backfills(pipeline_name))
+    backfill_id = next((b["id"] for b in reversed(store.backfills(pipeline_name))
                         if b["kind"] == "historical" and b["status"] != "done"
                         and (b["range_start"], b["range_end"]) == wanted), None)
     if backfill_id is None:
-        backfill_id = create_backfill(engine.config, engine.store, pipeline_name, start, end,
-                                      chunk=historical_chunk(start, end), parallel=engine.workers,
-                                      kind="historical")
-    runner = BackfillRunner(engine.config, engine.store, backfill_id, stop=engine.stop,
-                            on_progress=engine.on_progress, parallel=engine.workers, retry_failed=True)
+        backfill_id = create_backfill(config, store, pipeline_name, start, end, chunk=historical_chunk(start, end),
+                                      parallel=workers, kind="historical")
+    runner = BackfillRunner(config, store, backfill_id, stop=stop, on_progress=on_progress, parallel=workers,
+                            retry_failed=True)
     return runner.run().summary
 
 

@@ -24,8 +24,9 @@ from udc.config import Config
 from udc.errors import ConfigError
 from udc.store import SqliteStore
 from udc.sync.backfill import UNFINISHED, BackfillRunner, lock_for
-from udc.sync.engine import Engine, Stop
+from udc.sync.engine import Engine
 from udc.sync.locks import LockHeld
+from udc.sync.pump import Stop
 
 log = logging.getLogger("udc.scheduler")
 

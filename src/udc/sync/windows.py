@@ -1,4 +1,6 @@
-"""Off-peak execution windows ("00:00-06:00" in America/New_York) and date-range chunking.
+"""Window planning for every kind of run — the window an incremental cycle or a historical pass reads and where it
+resumes, date ranges cut into chunks and each chunk's pass — and off-peak execution windows ("00:00-06:00" in
+America/New_York).
 
 A window is defined on the wall clock of its time zone: an instant is inside when the local clock reads a time in
 [start, end) — `end` before `start` means the window crosses midnight, `start == end` means all day. This is what a
@@ -9,15 +11,80 @@ twice (the window is an hour longer, because the clock really shows those times 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from udc.config import Pipeline
 from udc.errors import ConfigError
+from udc.records import Position, Window
+from udc.sync.pump import StreamPass
+from udc.timeutil import EPOCH, cursor_str, parse_time
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _SCAN = timedelta(days=3)  # every window opens within a day; three days covers any DST shuffle around it
+DEFAULT_CHUNK = timedelta(days=1)
+MAX_HISTORICAL_CHUNKS = 366  # a historical run with end_date: daily chunks, coarser beyond a year
+
+
+def cycle_key(mode: str, stream: str) -> str:
+    """The state row of a stream's incremental or historical passes, under its pipeline."""
+    return f"{mode}:{stream}"
+
+
+def cycle_pass(owner: str, key: str, pipeline: Pipeline, state: dict[str, Any] | None, now: datetime
+               ) -> StreamPass:
+    """The pass of one stream in an incremental cycle or a historical run of `owner` (the pipeline): the window to
+    read, where to resume inside it, the state that describes it, and what its end stores.
+
+    Incremental cycles read from their own position up to now − lag (invariant 4) and never look back to start_date
+    (invariant 5); the first cycle only records where it starts. Historical passes read [start_date, end_date or the
+    moment the pass began) and keep that window in their state, so a resumed pass finishes the same window."""
+    now = now.replace(microsecond=0)
+    if pipeline.mode == "incremental":
+        end = now - pipeline.lag
+        if state is None:  # first cycle: start from this moment, never from start_date
+            return StreamPass(owner, key, None, None, {"position": Position(cursor_str(now)).to_json()})
+        position = Position.from_json(state["position"])
+        if end <= parse_time(position.cursor):
+            return StreamPass(owner, key, None, None, state)
+        return StreamPass(owner, key, Window(parse_time(position.cursor), end), position, state,
+                          {"position": Position(cursor_str(end)).to_json()})
+    start = parse_time(pipeline.start_date) if pipeline.start_date else None
+    wanted_start = cursor_str(start) if start else None
+    if state and not state.get("done") and state.get("start") == wanted_start and (
+            pipeline.end_date is None or state["end"] == cursor_str(pipeline.end_date)):
+        window = Window(start, parse_time(state["end"]))
+        resume = Position.from_json(state["position"]) if state.get("position") else None
+    else:
+        end = parse_time(pipeline.end_date) if pipeline.end_date else now
+        window, resume = Window(start, end), None
+        state = {"start": wanted_start, "end": cursor_str(end), "position": None, "done": False}
+    return StreamPass(owner, key, window, resume, state, {"position": Position(cursor_str(window.end)).to_json(),
+                                                          "done": True})
+
+
+def chunk_pass(owner: str, key: str, start: datetime | None, end: datetime, state: dict[str, Any] | None
+               ) -> StreamPass | None:
+    """The pass of one stream over one backfill chunk [start, end), resumed after its committed position and
+    tallying its rows, tombstones and pages; None when that stream of the chunk is done."""
+    state = state or {"position": None, "rows": 0, "deleted": 0, "pages": 0}
+    if state.get("done"):
+        return None
+    resume = Position.from_json(state["position"]) if state.get("position") else None
+    return StreamPass(owner, key, Window(start, end), resume, state,
+                      {"position": Position(cursor_str(end)).to_json(), "done": True}, tally=True)
+
+
+def historical_chunk(start: datetime | None, end: datetime) -> timedelta:
+    """Daily chunks, coarser when the range is longer than MAX_HISTORICAL_CHUNKS days."""
+    if start is None:
+        return end - EPOCH
+    days = max(1, math.ceil((end - start) / DEFAULT_CHUNK / MAX_HISTORICAL_CHUNKS))
+    return DEFAULT_CHUNK * days
 
 
 def zone(name: str) -> ZoneInfo:

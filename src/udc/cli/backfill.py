@@ -1,31 +1,21 @@
-"""`udc backfill …`, `udc backfill status` and `udc run`: command bodies, registered in `udc.cli`.
-
-The CLI helpers (`_load`, `_stoppable`, the consoles) are imported from `udc.cli` inside the functions, so this
-module can be imported on its own.
-"""
+"""`udc backfill …`, `udc backfill status` and `udc run`: command bodies, registered in `udc.cli`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
 
+from udc.cli.common import ConfigOpt, err, load, out, stoppable, when
 from udc.config import DEFAULT_CONFIG
+from udc.console import print_backfill, setup_logging
 from udc.errors import ConfigError
-from udc.timeutil import parse_duration, parse_time, utcnow
-
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Config file.", envvar="UDC_CONFIG")]
-
-
-def _when(text: str, flag: str) -> datetime:
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise ConfigError(f"{flag} '{text}' is not a date",
-                          "write it like 2025-03-01 or 2025-03-01T06:00:00Z") from None
+from udc.sync.backfill import BackfillRunner, ChunkOutcome, backfill_status, create_backfill, list_backfills
+from udc.sync.scheduler import Scheduler
+from udc.sync.windows import OffPeak
+from udc.timeutil import parse_duration, utcnow
 
 
 def backfill(ctx: typer.Context,
@@ -49,13 +39,9 @@ def backfill(ctx: typer.Context,
     """Re-pull a date range of a pipeline in chunks, or --resume one; `udc backfill status` watches them."""
     if ctx.invoked_subcommand is not None:
         return
-    from udc.cli import _load, _stoppable, err, out
-    from udc.progress import setup_logging
-    from udc.sync.backfill import BackfillRunner, ChunkOutcome, create_backfill
-    from udc.sync.windows import OffPeak
 
     setup_logging(verbose)
-    cfg, store = _load(config)
+    cfg, store = load(config)
     if resume is not None:
         if pipeline or start or end:
             raise ConfigError("--resume continues a recorded backfill; it takes no --pipeline/--start/--end",
@@ -72,7 +58,7 @@ def backfill(ctx: typer.Context,
             raise ConfigError(f"--chunk: {exc}", "use 6h, 1d or 7d") from None
         off_peak = OffPeak.parse(window, tz) if window else None
         names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
-        backfill_id = create_backfill(cfg, store, pipeline, _when(start, "--start"), _when(end, "--end"),
+        backfill_id = create_backfill(cfg, store, pipeline, when(start, "--start"), when(end, "--end"),
                                       tables=names, chunk=size, parallel=parallel, window=off_peak,
                                       max_attempts=attempts)
         total = len(store.chunks(backfill_id))
@@ -90,16 +76,14 @@ def backfill(ctx: typer.Context,
                 f"attempt {chunk['attempts'] + (1 if outcome.status in ('paused', 'halted') else 0)}")
         err.print(line + (f" — {outcome.error}" if outcome.error else ""), highlight=False, markup=False)
 
-    with _stoppable() as stop:
+    with stoppable() as stop:
         report = BackfillRunner(cfg, store, backfill_id, stop=stop, on_chunk=on_chunk,
                                 retry_failed=resume is not None).run()
-    from udc.sync.backfill import backfill_status
-
     status = backfill_status(store, backfill_id)
     if json_out:
         out.print_json(orjson.dumps(status).decode())
     else:
-        _print_status(status, out)
+        print_backfill(status, out)
     if report.status == "failed":
         raise typer.Exit(1)
 
@@ -109,10 +93,7 @@ def status(backfill_id: Annotated[int | None, typer.Argument(help="Backfill id (
            pipeline: Annotated[str | None, typer.Option("--pipeline", "-p")] = None,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Chunk completion, rows per table, failed chunks with their errors, rate and time left."""
-    from udc.cli import _load, out
-    from udc.sync.backfill import backfill_status, list_backfills
-
-    _, store = _load(config)
+    _, store = load(config)
     items = [backfill_status(store, backfill_id)] if backfill_id is not None else list_backfills(store, pipeline)
     if json_out:
         out.print_json(orjson.dumps(items[0] if backfill_id is not None else items).decode())
@@ -120,45 +101,7 @@ def status(backfill_id: Annotated[int | None, typer.Argument(help="Backfill id (
     if not items:
         out.print("no backfills yet (start one with `udc backfill --pipeline P --start … --end …`)")
     for item in items:
-        _print_status(item, out, brief=backfill_id is None)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return str(timedelta(seconds=int(seconds)))
-
-
-def _print_status(item: dict[str, Any], console: Any, brief: bool = False) -> None:
-    start = (item["range_start"] or "beginning")[:10]
-    head = (f"[bold]backfill #{item['id']}[/] {item['pipeline']} ({item['kind']}) {start} → {item['range_end'][:10]}"
-            f"  {item['status']}  {item['chunks_done']}/{item['chunks_total']} chunks, {item['rows']:,} rows")
-    if item.get("rate") is not None:
-        head += f", {item['rate']:,.0f} rows/s"
-    if item["status"] not in ("done", "failed") and item.get("eta_seconds") is not None:
-        head += f", ETA {_duration(item['eta_seconds'])}"
-    console.print(head, highlight=False)
-    if item["status"] == "waiting" or (item.get("window_open") is False and item["status"] != "done"):
-        console.print(f"  window {item['offpeak']} {item['tz']} is closed; next opens "
-                      f"{item['window_next_open'][:16]} UTC", highlight=False)
-    if item.get("error"):
-        console.print(f"  [yellow]{item['error']}[/]", highlight=False)
-    for seq_info in item["failed"]:
-        last = seq_info["errors"][-1]["error"] if seq_info["errors"] else ""
-        console.print(f"  [red]failed[/] chunk {seq_info['seq']} {(seq_info['start'] or '…')[:10]} "
-                      f"after {seq_info['attempts']} attempts: {last}", highlight=False, markup=True)
-    if brief:
-        return
-    chunks = ", ".join(f"{n} {s}" for s, n in sorted(item["chunks"].items()))
-    console.print(f"  chunks: {chunks}; {item['pages']:,} pages", highlight=False)
-    for table, counts in sorted(item["tables"].items()):
-        console.print(f"  {table}: {counts['rows']:,} rows, {counts['deleted']:,} deletes", highlight=False)
-    for chunk in item["running"]:
-        console.print(f"  running chunk {chunk['seq']} {(chunk['start'] or '…')[:10]} (attempt {chunk['attempts']})",
-                      highlight=False)
-    for chunk in item["retrying"]:
-        console.print(f"  retrying chunk {chunk['seq']} (attempt {chunk['attempts']} failed: "
-                      f"{chunk['errors'][-1]['error']})", highlight=False, markup=False)
+        print_backfill(item, out, brief=backfill_id is None)
 
 
 def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", help="Pipelines to keep syncing "
@@ -167,12 +110,8 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         no_backfills: Annotated[bool, typer.Option("--no-backfills", help="Do not run queued backfills.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C stops)."""
-    from udc.cli import _load, _stoppable, err
-    from udc.progress import setup_logging
-    from udc.sync.scheduler import Scheduler
-
     setup_logging(verbose)
-    cfg, store = _load(config)
+    cfg, store = load(config)
 
     def event(kind: str, info: dict[str, Any]) -> None:
         at = utcnow().strftime("%H:%M:%S")
@@ -189,7 +128,7 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         elif kind == "stopped":
             err.print(f"{at} stopped", highlight=False)
 
-    with _stoppable() as stop:
+    with stoppable() as stop:
         Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
 
 

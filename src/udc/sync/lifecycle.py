@@ -1,0 +1,93 @@
+"""One run of a pipeline, whatever its kind — an incremental cycle, a historical pass, a backfill or a historical
+range: the source built for it, its row in the runs table, its redactor, its summary, and the end every kind shares
+(call statistics, the source's notes, quarantined records and the error as warnings, the final status recorded,
+the source closed), however the run ends."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from types import TracebackType
+from typing import Any
+
+from udc.config import Config
+from udc.errors import UdcError
+from udc.redact import Redactor
+from udc.secrets import scrub
+from udc.sources import build_source
+from udc.sources.base import Source, Stream
+from udc.store import SqliteStore
+from udc.sync.pump import StreamResult
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    pipeline: str
+    mode: str
+    status: str  # running, succeeded, stopped (checkpointed), failed
+    streams: list[StreamResult]
+    calls: int = 0
+    retries: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Run:
+    """`with Run(config, store, "p", "incremental") as run:` — set `run.summary.streams` and `.status` inside."""
+
+    def __init__(self, config: Config, store: SqliteStore, pipeline_name: str, kind: str) -> None:
+        self.config, self.store, self.pipeline_name = config, store, pipeline_name
+        self.pipeline = config.pipeline(pipeline_name)
+        self.summary = RunSummary(0, pipeline_name, kind, "running", [])
+        self._started = time.monotonic()
+
+    def __enter__(self) -> Run:
+        self.source: Source = build_source(self.config, self.pipeline_name)
+        try:
+            self.summary.run_id = self.store.begin_run(self.pipeline_name, self.summary.mode)
+        except BaseException:
+            self.source.close()
+            raise
+        self._started = time.monotonic()
+        return self
+
+    @property
+    def run_id(self) -> int:
+        return self.summary.run_id
+
+    def streams(self) -> list[Stream]:
+        """The pipeline's streams, checked against the source before any data is read."""
+        return self.source.streams()
+
+    @cached_property
+    def redactor(self) -> Redactor | None:
+        if not self.pipeline.redaction.enabled:
+            return None
+        # the store remembers, as keyed digests, the names of people synced in earlier runs
+        return Redactor(self.pipeline.redaction, self.config.connector(self.pipeline.connector).type,
+                        memory=self.store)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        summary = self.summary
+        try:
+            if exc is not None:
+                summary.status = "failed"
+                said = str(exc) if isinstance(exc, UdcError) else f"{type(exc).__name__}: {exc}"
+                summary.warnings.append(scrub(said))
+            elif summary.status == "running":
+                summary.status = "failed"
+            summary.warnings += getattr(self.source, "notes", [])  # TEMP until the kit lands
+            stats = self.source.client.stats  # type: ignore[attr-defined]
+            summary.calls, summary.retries, summary.bytes = stats.calls, stats.retries, stats.bytes
+            summary.seconds = round(time.monotonic() - self._started, 3)
+            for result in summary.streams:
+                summary.warnings += [f"{result.dataset} {pk}: {reason}" for pk, reason in result.quarantined]
+            self.store.finish_run(summary.run_id, summary.status, summary.to_json())
+        finally:
+            self.source.close()
