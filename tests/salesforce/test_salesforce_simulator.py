@@ -1,4 +1,4 @@
-"""The Salesforce simulator behaves like the real REST API described in shared/reference/SOURCE-APIS.md."""
+"""The Salesforce simulator behaves like the real REST API described in docs/source-apis.md."""
 
 from __future__ import annotations
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
-from .conftest import AFTER_DATA, Harness, source_truth
 from udc.cli import app
+
+from .conftest import AFTER_DATA, Harness, source_truth
 
 
 def export(h: Harness, *args: str) -> tuple[int, str, str]:

@@ -1,4 +1,4 @@
-"""ServiceNow end to end: the invariants of ARCHITECTURE.md, each attacked through the simulator over HTTP."""
+"""ServiceNow end to end: the invariants of docs/ARCHITECTURE.md, each attacked through the simulator over HTTP."""
 
 from __future__ import annotations
 

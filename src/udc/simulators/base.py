@@ -1,7 +1,7 @@
 """A small, real HTTP server that simulators build on: routing hook, a request log for tests, and fault injection.
 
 Simulators are black boxes to the connectors: they speak HTTP on localhost exactly like the vendor APIs
-(see shared/reference/SOURCE-APIS.md), so the connector code under test is the code users run.
+(see docs/source-apis.md), so the connector code under test is the code users run.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A faithful local Jira: Cloud (REST v3, `/search/jql` with `nextPageToken`) and Data Center (REST v2, `/search`
-with `startAt`/`total`), with the traps real connectors fall into (see shared/reference/SOURCE-APIS.md):
+with `startAt`/`total`), with the traps real connectors fall into (see docs/source-apis.md):
 
 - JQL date literals are minute-precision and read in the *account's* time zone, with DST; epoch milliseconds too.
 - `updated` is rendered with the account's UTC offset (`2022-12-08T02:22:18.889-0800`).

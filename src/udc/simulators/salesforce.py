@@ -1,6 +1,6 @@
 """A local Salesforce REST API: client-credentials tokens, describe, SOQL query/queryAll with cursors, quotas.
 
-Behaviour follows shared/reference/SOURCE-APIS.md (Salesforce section):
+Behaviour follows docs/source-apis.md (Salesforce section):
 
 * `POST /services/oauth2/token` (form-encoded `grant_type=client_credentials`), with every documented token error
   selectable by configuration (`run_as_user=None`, `scopes` without `api`, wrong secret or key, `generic_login_domain`).

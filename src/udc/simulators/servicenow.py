@@ -1,5 +1,5 @@
 """A faithful local ServiceNow Table API (`GET /api/now/table/{table}`) with the traps connectors must survive
-(see shared/reference/SOURCE-APIS.md, ServiceNow section):
+(see docs/source-apis.md, ServiceNow section):
 
 - Encoded queries (`^`, `^OR`, `^NQ`, ORDERBY/ORDERBYDESC); an unknown field in a query term is silently dropped, so a
   typo in a filter returns the whole table. Dates compare as raw UTC strings; `gs.dateGenerate()` is the user's zone.
