@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jira_helpers import SPEC_NAME, ConfigFactory, OpenApi, SimFactory, config_for, shared_openapi
+from jira_helpers import ConfigFactory, OpenApi, SimFactory, config_for, official_openapi
 
 from udc.config import Config
 from udc.simulators.jira import JiraSim
@@ -16,10 +16,7 @@ from udc.simulators.jira import JiraSim
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenApi:
-    openapi = shared_openapi()
-    if openapi is None:
-        pytest.skip(f"the official Jira spec ({SPEC_NAME}) is not in shared/reference beside the repository")
-    return openapi
+    return official_openapi()
 
 
 @pytest.fixture
@@ -37,9 +34,9 @@ def make_sim() -> Iterator[SimFactory]:
     yield factory
     for sim in started:
         sim.stop()
-    openapi = shared_openapi()
+    openapi = official_openapi()
     for sim in started:
-        if openapi is None or sim.deployment != "cloud":
+        if sim.deployment != "cloud":
             continue  # Data Center speaks v2, which has no spec here
         for request, response in sim.exchanges:
             openapi.check_exchange(request, response)

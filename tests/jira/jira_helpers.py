@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Callable
@@ -17,19 +18,14 @@ from udc.config import Config, parse_config
 from udc.simulators.base import Request, Response
 from udc.simulators.jira import JiraSim
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC_NAME = "jira-cloud-platform-v3.openapi.json"
-SPEC_CANDIDATES = [ROOT.parent / "shared" / "reference" / SPEC_NAME, ROOT / "shared" / "reference" / SPEC_NAME]
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "specs" / "jira-cloud-platform-v3.openapi.json.gz"
 
 
 @cache
-def load_spec() -> dict[str, Any] | None:
-    """The official spec from shared/reference beside the repository (None when this checkout has no shared/)."""
-    for candidate in SPEC_CANDIDATES:
-        if candidate.exists():
-            data: dict[str, Any] = json.loads(candidate.read_text())
-            return data
-    return None
+def load_spec() -> dict[str, Any]:
+    """Atlassian's official Jira Cloud platform v3 OpenAPI spec (Apache 2.0), kept in the repository."""
+    data: dict[str, Any] = json.loads(gzip.decompress(SPEC.read_bytes()))
+    return data
 
 
 class OpenApi:
@@ -99,9 +95,8 @@ class OpenApi:
 
 
 @cache
-def shared_openapi() -> OpenApi | None:
-    spec = load_spec()
-    return OpenApi(spec) if spec is not None else None
+def official_openapi() -> OpenApi:
+    return OpenApi(load_spec())
 
 
 def _coerce(raw: str, schema: dict[str, Any]) -> Any:
