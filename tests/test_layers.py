@@ -76,9 +76,9 @@ def rank_of(module: str) -> tuple[int, int]:
     for rank, groups in enumerate(LAYERS):
         for group, prefixes in enumerate(groups):
             for prefix in prefixes:
-                if module == prefix or module.startswith(prefix + "."):
-                    if best is None or len(prefix) > best[2]:
-                        best = (rank, group, len(prefix))
+                inside = module == prefix or module.startswith(prefix + ".")
+                if inside and (best is None or len(prefix) > best[2]):
+                    best = (rank, group, len(prefix))
     assert best is not None, f"{module} is in no layer: add it to LAYERS"
     return best[0], best[1]
 
