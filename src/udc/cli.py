@@ -6,7 +6,6 @@ import csv
 import gc
 import json
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.errors import ConfigError, UdcError
 from udc.progress import RunProgress, setup_logging
 from udc.secrets import scrub
-from udc.store import SqliteStore, open_store, store_failure
+from udc.store import Store, open_store
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine, RunSummary, Stop
 
@@ -56,8 +55,7 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except (UdcError, sqlite3.Error) as caught:  # sqlite3: the store's file is full, read-only, damaged...
-            exc = store_failure(caught) if isinstance(caught, sqlite3.Error) else caught
+        except UdcError as exc:  # a StoreError too: the store's file is full, read-only, damaged...
             err.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False, markup=True)
             if exc.hint:
                 err.print(f"  [bold]fix:[/] {scrub(exc.hint)}", highlight=False)
@@ -66,7 +64,7 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _load(config: Path) -> tuple[Config, SqliteStore]:
+def _load(config: Path) -> tuple[Config, Store]:
     cfg = load_config(config)
     return cfg, open_store(cfg.store)
 
@@ -171,7 +169,7 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
                       + (f", ETA {bf['eta_seconds']:,.0f}s" if bf.get("eta_seconds") else ""), highlight=False)
 
 
-def pipeline_status(cfg: Config, store: SqliteStore, name: str) -> dict[str, Any]:
+def pipeline_status(cfg: Config, store: Store, name: str) -> dict[str, Any]:
     pipeline = cfg.pipeline(name)
     prefix = f"{pipeline.connector}/"
     return {"connector": pipeline.connector, "mode": pipeline.mode, "runs": store.runs(name, limit=5),

@@ -28,15 +28,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from udc.config import Config
-from udc.errors import ConfigError, QuotaExhausted, RetryBudgetExceeded, UdcError
+from udc.errors import ConfigError, LockHeld, QuotaExhausted, RetryBudgetExceeded, UdcError
+from udc.procs import pid_alive
 from udc.records import Position, Window
 from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Stream
-from udc.store import SqliteStore
-from udc.store.sqlite import pid_alive
+from udc.store import Lock, Store
 from udc.sync.engine import Engine, ProgressHook, RunSummary, Stop, StreamPass, StreamResult
-from udc.sync.locks import LockHeld, NamedLock
 from udc.sync.windows import OffPeak, split_range
 from udc.timeutil import EPOCH, cursor_str, parse_time, utcnow
 
@@ -62,11 +61,11 @@ def table_of(stream: Stream) -> str:
     return stream.dataset.split("/", 1)[-1]
 
 
-def lock_for(store: SqliteStore, backfill_id: int) -> NamedLock:
-    return NamedLock(store.path, f"backfill-{backfill_id}")
+def lock_for(store: Store, backfill_id: int) -> Lock:
+    return store.lock(f"backfill-{backfill_id}")
 
 
-def create_backfill(config: Config, store: SqliteStore, pipeline: str, start: datetime | None, end: datetime, *,
+def create_backfill(config: Config, store: Store, pipeline: str, start: datetime | None, end: datetime, *,
                     tables: list[str] | None = None, chunk: timedelta = DEFAULT_CHUNK,
                     parallel: int = DEFAULT_PARALLEL, window: OffPeak | None = None,
                     max_attempts: int = DEFAULT_ATTEMPTS, kind: str = "backfill") -> int:
@@ -118,7 +117,7 @@ class BackfillRunner:
     return early when `stop` is set (the default waits on the stop event).
     """
 
-    def __init__(self, config: Config, store: SqliteStore, backfill_id: int, *, stop: Stop | None = None,
+    def __init__(self, config: Config, store: Store, backfill_id: int, *, stop: Stop | None = None,
                  clock: Clock = utcnow, sleep: Callable[[float], None] | None = None,
                  on_chunk: Callable[[ChunkOutcome, dict[str, Any]], None] | None = None,
                  on_progress: ProgressHook | None = None, retry_delay: float = 5.0, parallel: int | None = None,
@@ -412,7 +411,7 @@ def _sum_tallies(states: Iterable[tuple[str, dict[str, Any]]]) -> tuple[dict[str
 
 
 # -- monitoring ---------------------------------------------------------------------------------------------------
-def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None = None) -> dict[str, Any]:
+def backfill_status(store: Store, backfill_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Everything `udc backfill status ID` shows: chunk completion, rows per table (including the partial progress
     of running chunks, read from their committed state), failed chunks with their errors, rate and ETA."""
     rows = store.backfills(backfill_id=backfill_id)
@@ -454,7 +453,7 @@ def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None =
     return item
 
 
-def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
+def list_backfills(store: Store, pipeline: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
     result = []
     for row in store.backfills(pipeline):
         if active_only and row["status"] in ("done", "failed", "cancelled"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -28,7 +27,7 @@ from udc.records import Page, Position, Window
 from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Source, Stream
-from udc.store import PageWrite, SqliteStore, UpsertCounts, encode_record, store_failure
+from udc.store import PageWrite, Store, UpsertCounts, encode_record
 from udc.timeutil import cursor_str, parse_time, utcnow
 
 log = logging.getLogger("udc.sync")
@@ -133,7 +132,7 @@ def plan_window(mode: str, pipeline: Pipeline, state: dict[str, Any] | None, now
 
 
 class Engine:
-    def __init__(self, config: Config, store: SqliteStore, *, stop: Stop | None = None,
+    def __init__(self, config: Config, store: Store, *, stop: Stop | None = None,
                  on_progress: ProgressHook | None = None, workers: int = 4) -> None:
         self.config, self.store = config, store
         self.stop = stop if stop is not None else Stop()  # an unset Stop is falsy: `or` would drop it
@@ -145,9 +144,7 @@ class Engine:
         LockHeld (the lock is an flock, so a killed holder never leaves it stale). A historical pipeline with an
         `end_date` runs as a one-time backfill of [start_date, end_date) in the chunk ledger."""
         pipeline = self.config.pipeline(pipeline_name)
-        from udc.sync.locks import NamedLock
-
-        with NamedLock(self.store.path, f"pipeline-{pipeline_name}"), self.store.writer():
+        with self.store.lock(f"pipeline-{pipeline_name}"), self.store.writer():
             if pipeline.mode == "historical" and pipeline.end_date is not None:
                 from udc.sync.backfill import run_historical_range
 
@@ -235,8 +232,8 @@ class Engine:
             result.status = "done"
         except QuotaExhausted as exc:
             result.status, result.error, error = "stopped", scrub(str(exc)), exc
-        except (UdcError, sqlite3.Error) as exc:
-            error = store_failure(exc, self.store.path) if isinstance(exc, sqlite3.Error) else exc
+        except UdcError as exc:
+            error = exc
             result.status, result.error = "failed", scrub(str(error))
             log.error("%s: %s", stream.dataset, result.error)
         except Exception as exc:  # an unexpected bug must not leave secrets or a half-written page behind
