@@ -1,4 +1,4 @@
-"""Embedded store: one SQLite file in WAL mode.
+"""Embedded store: one SQLite file in WAL mode, behind the store interface (udc.store.base.Store).
 
 Every page is written in one transaction together with the stream's new position (invariant 1), and an upsert
 never replaces a record with an older version of itself (invariant 2): compare the source's cursor value, then
@@ -243,9 +243,11 @@ class SqliteStore:
         return [_chunk(row) for row in rows]
 
     def claim_chunk(self, backfill_id: int, pid: int) -> dict[str, Any] | None:
-        """Take one pending chunk whose retry time has come, newest first, for worker `pid`: it becomes `running`
-        (one more attempt) in one statement, so workers sharing a backfill never take the same chunk. None when no
-        chunk is ready. Not through the writer process: the claim's answer is needed now, and WAL lets it wait."""
+        """Take one pending chunk whose retry time (`not_before`, an ISO UTC time) has come, newest first, for worker
+        `pid`: it becomes `running` with one more attempt in a single statement, so workers sharing a backfill never
+        take the same chunk. None when no chunk is ready. It runs on this connection, not in the writer process
+        (whose answers are counts and rowids), after the writer's transaction in hand: a chunk change posted with
+        `wait=False` may not be committed yet, so post with `wait=True` what a claim must see."""
         now = utcnow().isoformat()
         with self._transaction() as conn:
             row = conn.execute(

@@ -232,9 +232,8 @@ class Engine:
             result.status = "done"
         except QuotaExhausted as exc:
             result.status, result.error, error = "stopped", scrub(str(exc)), exc
-        except UdcError as exc:
-            error = exc
-            result.status, result.error = "failed", scrub(str(error))
+        except UdcError as exc:  # a StoreError too: the store's own words for what failed, and the fix
+            result.status, result.error, error = "failed", scrub(str(exc)), exc
             log.error("%s: %s", stream.dataset, result.error)
         except Exception as exc:  # an unexpected bug must not leave secrets or a half-written page behind
             result.status, result.error, error = "failed", scrub(f"{type(exc).__name__}: {exc}"), exc
