@@ -147,6 +147,14 @@ def test_store_urls(tmp_path: Path) -> None:
     store.close()
 
 
+def imports(path: Path) -> tuple[set[str], set[str]]:
+    """The names a module imports, and the modules it imports from."""
+    tree = ast.parse(path.read_text())
+    nodes = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    return ({alias.name for node in nodes for alias in node.names},
+            {node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module})
+
+
 def test_nothing_above_the_store_names_its_database() -> None:
     """Layers above the store use the interface: no sqlite3 import, no SqliteStore."""
     root = Path(udc.__file__).parent
@@ -154,10 +162,16 @@ def test_nothing_above_the_store_names_its_database() -> None:
     for path in root.rglob("*.py"):
         if path.is_relative_to(root / "store"):
             continue
-        tree = ast.parse(path.read_text())
-        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
-                 for alias in node.names}
-        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        if "sqlite3" in names or "SqliteStore" in names or "udc.store.sqlite" in modules:
+        names, modules = imports(path)
+        if {"sqlite3", "SqliteStore"} & names or "udc.store.sqlite" in modules:
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_the_store_imports_nothing_above_it() -> None:
+    """The store stands on the neutral records, errors and time helpers; never on sources, config or sync."""
+    root = Path(udc.__file__).parent
+    above = ("udc.sources", "udc.config", "udc.sync", "udc.http", "udc.redact", "udc.cli", "udc.check")
+    found = {str(path.relative_to(root)): sorted(m for m in imports(path)[1] if m.startswith(above))
+             for path in (root / "store").glob("*.py")}
+    assert {path: modules for path, modules in found.items() if modules} == {}
