@@ -33,7 +33,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -52,6 +51,7 @@ from udc.errors import RetryBudgetExceeded, UdcError
 from udc.http.client import HttpClient, HttpError, TokenError
 from udc.secrets import scrub
 from udc.sources import MODULES
+from udc.store import open_store, store_exists
 
 LEVELS = ("fail", "warn", "ok", "skip")
 _ALIASES = {"error": "fail", "failed": "fail", "warning": "warn", "passed": "ok", "info": "ok", "skipped": "skip"}
@@ -139,13 +139,8 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 def quarantine_findings(config: Config, connector_name: str) -> list[Finding]:
     """Records that earlier syncs had to store without free-text fields, or could not read at all."""
-    if not config.store.startswith("sqlite:///"):
+    if not store_exists(config.store):
         return []
-    path = Path(config.store.removeprefix("sqlite:///") or "udc.db")
-    if not path.exists():
-        return []
-    from udc.store import open_store
-
     store = open_store(config.store)
     try:
         rows = store.quarantined(f"{connector_name}/")

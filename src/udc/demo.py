@@ -20,7 +20,7 @@ from udc.console import RunProgress, print_summary
 from udc.simulators.jira import JiraSim
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
 from udc.simulators.servicenow import ServiceNowSim
-from udc.store import open_store
+from udc.store import Store, open_store
 from udc.sync.engine import Engine
 from udc.timeutil import utcnow
 
@@ -32,8 +32,8 @@ SOURCES = ("snow", "jira", "sf")  # each has a -history and a -live pipeline
 def run_demo(workdir: Path, incidents: int, out: Console) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "udc.db"
-    for leftover in workdir.glob("udc.db*"):
-        leftover.unlink()
+    for leftover in (db, db.with_name("udc.db-wal"), db.with_name("udc.db-shm")):  # not the store's lock folder
+        leftover.unlink(missing_ok=True)
     now = utcnow().replace(microsecond=0)
     counts = {"incident": incidents, "change_request": incidents // 6, "problem": incidents // 20,
               "kb_knowledge": incidents // 15, "cmdb_ci_server": incidents // 10, "sys_user": incidents // 10}
@@ -140,10 +140,7 @@ def _change_sources(snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim, at: d
             "Jira: 4 issues edited, 1 commented, 1 created", "Salesforce: 10 cases closed, 1 deleted, 1 opened"]
 
 
-def _show_store(store: object, out: Console) -> None:
-    from udc.store import SqliteStore
-
-    assert isinstance(store, SqliteStore)
+def _show_store(store: Store, out: Console) -> None:
     table = Table(title="What is in the store now", title_justify="left")
     for column in ("dataset", "records", "deleted"):
         table.add_column(column, justify="left" if column == "dataset" else "right")

@@ -27,6 +27,10 @@ class StoreError(UdcError):
     """The store could not take a page or a change."""
 
 
+class LockHeld(UdcError):
+    """Another live process (or thread) holds a named lock: the pipeline or backfill is already running."""
+
+
 class SourceError(UdcError):
     """The source refused or failed a request in a way retrying will not fix."""
 

@@ -15,7 +15,7 @@ import pytest
 from sync.conftest import write_config  # one ServiceNow test config for both suites
 from udc.config import Config, load_config
 from udc.simulators.servicenow import ServiceNowSim
-from udc.store import SqliteStore, open_store
+from udc.store import Store, open_store
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 AFTER_DATA = START + timedelta(days=200)  # the simulated data spans at most 180 days from START
@@ -36,7 +36,7 @@ class Harness:
     def __init__(self, tmp_path: Path, sim: ServiceNowSim, pipelines: dict[str, dict[str, Any]]) -> None:
         self.path = write_config(tmp_path, sim, pipelines)
         self.config: Config = load_config(self.path)
-        self.store: SqliteStore = open_store(self.config.store)
+        self.store: Store = open_store(self.config.store)
         self.sim = sim
 
     def stored(self, table: str = "incident") -> dict[str, str]:

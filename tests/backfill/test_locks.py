@@ -13,13 +13,14 @@ import pytest
 import yaml
 
 from udc.config import load_config
+from udc.errors import LockHeld
 from udc.store import open_store
+from udc.store.locks import NamedLock
 from udc.sync.engine import Engine
-from udc.sync.locks import LockHeld, NamedLock
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from udc.sync.locks import NamedLock
+    from udc.store.locks import NamedLock
     lock = NamedLock(sys.argv[1], sys.argv[2])
     assert lock.acquire()
     print("held", flush=True)

@@ -12,10 +12,9 @@ import pytest
 import yaml
 
 from udc.config import Config, load_config
-from udc.errors import ConfigError
-from udc.store import SqliteStore, open_store
+from udc.errors import ConfigError, LockHeld
+from udc.store import Store, open_store
 from udc.sync.engine import Stop
-from udc.sync.locks import LockHeld, NamedLock
 from udc.sync.scheduler import Scheduler
 
 
@@ -58,7 +57,7 @@ class Cycles:
         return sum(p == pipeline for p, _ in self.starts)
 
 
-def setup(tmp_path: Path, pipelines: dict[str, dict[str, Any]]) -> tuple[Config, SqliteStore]:
+def setup(tmp_path: Path, pipelines: dict[str, dict[str, Any]]) -> tuple[Config, Store]:
     config = {"store": f"sqlite:///{tmp_path / 'udc.db'}",
               "connectors": {"snow": {"type": "servicenow", "instance_url": "http://127.0.0.1:9",
                                       "auth": {"type": "basic", "username": "u", "password": "p"}}},
@@ -180,7 +179,7 @@ def test_queued_backfills_are_picked_up_once_and_held_ones_left_alone(tmp_path: 
         return "done"
 
     scheduler.run_backfill = run_backfill
-    lock = NamedLock(store.path, f"backfill-{held}")
+    lock = store.lock(f"backfill-{held}")
     assert lock.acquire()  # another process is running this one
     scheduler.tick()
     assert done.acquire(timeout=30)

@@ -25,7 +25,7 @@ import yaml
 
 from udc.config import load_config
 from udc.simulators.servicenow import ServiceNowSim
-from udc.store import SqliteStore, open_store
+from udc.store import Store, open_store
 from udc.sync.engine import Engine
 
 KEY = "e2e-redaction-key-0123456789abcdef"
@@ -149,7 +149,7 @@ def test_no_planted_pii_in_anything_udc_writes(sim: ServiceNowSim, tmp_path: Pat
 
     config_path = write_config(work, sim)
     config = load_config(config_path)
-    store: SqliteStore = open_store(config.store)
+    store: Store = open_store(config.store)
 
     # run 1: historical, in this process
     summary = Engine(config, store).sync("hist")

@@ -12,7 +12,7 @@ import yaml
 
 from udc.config import Config, load_config
 from udc.simulators.servicenow import ServiceNowSim
-from udc.store import SqliteStore, open_store
+from udc.store import Store, open_store
 from udc.sync.engine import Engine, RunSummary
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -49,7 +49,7 @@ class Harness:
                  username: str = "svc_udc") -> None:
         self.path = write_config(tmp_path, sim, pipelines, username)
         self.config: Config = load_config(self.path)
-        self.store: SqliteStore = open_store(self.config.store)
+        self.store: Store = open_store(self.config.store)
         self.sim = sim
 
     def sync(self, pipeline: str, now: datetime | None = None) -> RunSummary:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from udc.store import store_failure
+from udc.store.sqlite import store_failure
 
 from .conftest import Harness, source_truth, stored_truth, write_config
 

@@ -1,18 +1,17 @@
-"""Pages stored by the store's writer process: same results as storing in-process, errors with their type, a failed
-page never followed by a stored one, and no writer left behind."""
+"""Pages stored by the store's writer process: same results as storing in-process, errors as StoreErrors in SQLite's
+words, a failed page never followed by a stored one, and no writer left behind."""
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from udc.errors import StoreError
-from udc.store import PageWrite, SqliteStore
+from udc.store import PageWrite, SqliteStore, writer
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
 
@@ -64,13 +63,13 @@ def test_encoded_json_is_stored_through_the_writer_process_as_the_same_text(tmp_
     assert [record for _, record, _ in store.iter_records("t/x")][1] == {"sys_id": "b", "d": "ë"}
 
 
-def test_an_error_keeps_its_type_and_nothing_of_the_page_is_stored(tmp_path: Path) -> None:
+def test_an_error_comes_back_as_a_store_error_and_nothing_of_the_page_is_stored(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "udc.db")
     store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = 'pk0007' "
                   "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
     with store.writer():
         store.write(page(5, state=1), run_id=1)
-        with pytest.raises(sqlite3.IntegrityError, match="refused by the test"):
+        with pytest.raises(StoreError, match=f'{tmp_path / "udc.db"}.*SQLite said "refused by the test"'):
             store.write(page(5, 5, state=2), run_id=1)
         assert store.write(page(2, 10, state=3), run_id=1).inserted == 2  # the writer goes on with the next page
     assert sorted(pk for pk, _, _ in store.iter_records("t/x")) == [f"pk{i:04d}" for i in (0, 1, 2, 3, 4, 10, 11)]
@@ -87,7 +86,7 @@ def test_after_a_failed_page_the_writer_refuses_the_rest_of_its_pass_only(tmp_pa
     with store.writer():
         futures = [store.submit(p, run_id=1) for p in pages]  # all handed over before the first commits
         assert futures[0].result(timeout=60).inserted == 5
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(StoreError, match="refused by the test"):
             futures[1].result(timeout=60)
         with pytest.raises(StoreError, match="not stored: the page before it failed"):
             futures[2].result(timeout=60)
@@ -132,8 +131,6 @@ def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pyte
     sim = make_sim({"incident": 30})
     h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
     started: list[int] = []
-    from udc.store import writer
-
     init = writer.WriterProcess.__init__
 
     def remember(self: writer.WriterProcess, path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import signal
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,7 +17,7 @@ from rich.console import Console
 from udc.config import Config, load_config
 from udc.errors import ConfigError, UdcError
 from udc.secrets import scrub
-from udc.store import SqliteStore, open_store, store_failure
+from udc.store import Store, open_store
 from udc.sync.pump import Stop
 from udc.timeutil import parse_time
 
@@ -35,8 +34,7 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except (UdcError, sqlite3.Error) as caught:  # sqlite3: the store's file is full, read-only, damaged...
-            exc = store_failure(caught) if isinstance(caught, sqlite3.Error) else caught
+        except UdcError as exc:  # a StoreError too: the store's file is full, read-only, damaged...
             err.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False, markup=True)
             if exc.hint:
                 err.print(f"  [bold]fix:[/] {scrub(exc.hint)}", highlight=False)
@@ -45,7 +43,7 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def load(config: Path) -> tuple[Config, SqliteStore]:
+def load(config: Path) -> tuple[Config, Store]:
     cfg = load_config(config)
     return cfg, open_store(cfg.store)
 

@@ -17,7 +17,7 @@ from udc.cli.common import ConfigOpt, load, out, stoppable
 from udc.config import DEFAULT_CONFIG, Config
 from udc.console import RunProgress, print_summary, setup_logging
 from udc.errors import ConfigError
-from udc.store import SqliteStore
+from udc.store import Store
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine
 
@@ -78,7 +78,7 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
                       + (f", ETA {bf['eta_seconds']:,.0f}s" if bf.get("eta_seconds") else ""), highlight=False)
 
 
-def pipeline_status(cfg: Config, store: SqliteStore, name: str) -> dict[str, Any]:
+def pipeline_status(cfg: Config, store: Store, name: str) -> dict[str, Any]:
     pipeline = cfg.pipeline(name)
     prefix = f"{pipeline.connector}/"
     return {"connector": pipeline.connector, "mode": pipeline.mode, "runs": store.runs(name, limit=5),

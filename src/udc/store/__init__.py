@@ -1,5 +1,10 @@
-"""The knowledge store: records (newest wins), tombstones, edges, runs and per-pipeline state."""
+"""The knowledge store: records (newest wins), tombstones, edges, runs, per-pipeline state, the backfill ledger and
+named locks, behind one interface (`Store`); `open_store(url)` opens the one a `store:` URL names."""
 
-from udc.store.sqlite import PageWrite, SqliteStore, UpsertCounts, encode_record, open_store, store_failure
+from udc.store.base import Ledger, Lock, PageSink, Store
+from udc.store.sqlite import SqliteStore
+from udc.store.types import PageWrite, UpsertCounts, encode_record
+from udc.store.url import open_store, parse_store_url, store_exists
 
-__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "encode_record", "open_store", "store_failure"]
+__all__ = ["Ledger", "Lock", "PageSink", "PageWrite", "SqliteStore", "Store", "UpsertCounts", "encode_record",
+           "open_store", "parse_store_url", "store_exists"]

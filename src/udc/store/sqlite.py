@@ -1,4 +1,4 @@
-"""Embedded store: one SQLite file in WAL mode.
+"""Embedded store: one SQLite file in WAL mode, behind the store interface (udc.store.base.Store).
 
 Every page is written in one transaction together with the stream's new position (invariant 1), and an upsert
 never replaces a record with an older version of itself (invariant 2): compare the source's cursor value, then
@@ -14,22 +14,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 import orjson
-import xxhash
 
 from udc.errors import ConfigError, StoreError
+from udc.procs import pid_alive
+from udc.records import EncodedRecord, Record
+from udc.store.locks import NamedLock
+from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
 
 log = logging.getLogger("udc.store")
-
-if TYPE_CHECKING:  # not at run time: the writer process starts faster without the sources and their config
-    from udc.records import Edge, EncodedRecord, Record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -86,69 +85,12 @@ CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attem
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
-class Statement(NamedTuple):
-    sql: str
-    args: Sequence[Any]
-    many: bool = False  # args is a list of rows
-
-
-@dataclass
-class UpsertCounts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0  # an older version than the stored one: kept out (newest wins)
-    deleted: int = 0
-
-    def add(self, other: UpsertCounts) -> None:
-        for name in ("inserted", "updated", "unchanged", "stale", "deleted"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
-class PageWrite:
-    """Everything one page changes, written atomically."""
-
-    dataset: str
-    records: list[tuple[str, str, Record]] = field(default_factory=list)  # (pk, cursor, record)
-    links: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # pk → its own references
-    tombstones: list[tuple[str, str]] = field(default_factory=list)  # (pk, deleted-at cursor)
-    edges: list[Edge] | list[tuple[str, ...]] = field(default_factory=list)
-    quarantined: list[tuple[str, str]] = field(default_factory=list)
-    redaction_counts: dict[str, int] = field(default_factory=dict)
-    state: tuple[str, str, dict[str, Any]] | None = None  # (pipeline, stream key, value)
-    pass_id: int = 0  # the stream pass it belongs to: once one of its pages fails, the writer takes no more of them
-    encoded: list[EncodedRecord] | None = None  # set by encode(), or by the engine
-    size: int = 0  # records in the page
-
-    def encode(self) -> None:
-        """Serialise the records (pk, cursor, JSON, links JSON), unless the engine did, and let go of the parsed ones,
-        which weigh several times more; the edges become plain tuples, which travel to the writer process."""
-        if self.encoded is None:
-            links = self.links
-            self.encoded = [encode_record(pk, cur, rec, links.get(pk)) for pk, cur, rec in self.records]
-            self.size, self.records, self.links = len(self.records), [], {}
-        self.edges = [tuple(edge) for edge in self.edges]
-
-
-def encode_record(pk: str, cursor: str, record: Record, links: list[tuple[str, str, str]] | None
-                  ) -> tuple[str, str, str, str | None]:
-    """A record as the store keeps it: key, cursor, JSON and its links' JSON. The source's own key order is stable,
-    so the content hash needs no sorting; str, not orjson's bytes, which keep several times their length allocated."""
-    return pk, cursor, orjson.dumps(record).decode(), orjson.dumps(links).decode() if links else None
-
-
-def content_hash(data: str | bytes) -> bytes:
-    """128-bit XXH3 of the record's JSON: tells a re-read unchanged record from a changed one with the same cursor
-    (not a defence against crafted collisions; 18x cheaper than BLAKE2b, which cost a tenth of a page's write)."""
-    return xxhash.xxh3_128_digest(data if isinstance(data, bytes) else data.encode())
-
-
 class SqliteStore:
     def __init__(self, path: str | Path, *, write_process: bool = True, autocheckpoint: bool = True) -> None:
         """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer).
         `autocheckpoint=False`: commits never checkpoint the WAL; the caller does (the writer process, in a thread)."""
         self.path = Path(path)
+        self.location = str(self.path)
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
         self._local = threading.local()
@@ -159,7 +101,7 @@ class SqliteStore:
         self._writer: WriterProcess | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
-        with self._conn() as conn:
+        with self._translated(), self._conn() as conn:
             conn.executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -203,6 +145,18 @@ class SqliteStore:
             conn.close()
             self._local.conn = None
 
+    def lock(self, name: str) -> NamedLock:
+        """A named lock (`pipeline-x`, `backfill-3`): a file in the `.locks` folder beside the database."""
+        return NamedLock(self.path, name)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """SQLite's errors leave the store as StoreErrors that say what happened to it, and the fix."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise store_failure(exc, self.path) from exc
+
     # -- runs -------------------------------------------------------------------------------------------------
     def begin_run(self, pipeline: str, mode: str) -> int:
         return self._modify(Statement("INSERT INTO runs (pipeline, mode, started_at, status, pid) "
@@ -218,7 +172,8 @@ class SqliteStore:
         args: tuple[Any, ...] = ()
         if pipeline:
             sql, args = sql + " WHERE pipeline = ?", (pipeline,)
-        rows = self._conn().execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        with self._translated():
+            rows = self._conn().execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         keys = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
         result = []
         for row in rows:
@@ -231,13 +186,15 @@ class SqliteStore:
 
     # -- state --------------------------------------------------------------------------------------------------
     def get_state(self, pipeline: str, stream: str) -> dict[str, Any] | None:
-        row = self._conn().execute("SELECT value FROM state WHERE pipeline = ? AND stream = ?",
-                                   (pipeline, stream)).fetchone()
+        with self._translated():
+            row = self._conn().execute("SELECT value FROM state WHERE pipeline = ? AND stream = ?",
+                                       (pipeline, stream)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def all_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
-        rows = self._conn().execute("SELECT stream, value FROM state WHERE pipeline = ? ORDER BY stream",
-                                    (pipeline,)).fetchall()
+        with self._translated():
+            rows = self._conn().execute("SELECT stream, value FROM state WHERE pipeline = ? ORDER BY stream",
+                                        (pipeline,)).fetchall()
         return {stream: orjson.loads(value) for stream, value in rows}
 
     def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None:
@@ -264,8 +221,10 @@ class SqliteStore:
             sql, args = sql + " AND pipeline = ?", [*args, pipeline]
         if backfill_id is not None:
             sql, args = sql + " AND id = ?", [*args, backfill_id]
+        with self._translated():
+            rows = self._conn().execute(sql + " ORDER BY id", args).fetchall()
         result = []
-        for row in self._conn().execute(sql + " ORDER BY id", args).fetchall():
+        for row in rows:
             item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
             item["tables"] = orjson.loads(item["tables"])
             result.append(item)
@@ -278,14 +237,25 @@ class SqliteStore:
                                [*values.values(), backfill_id]), wait=wait)
 
     def chunks(self, backfill_id: int) -> list[dict[str, Any]]:
-        rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = ? ORDER BY seq",
-                                    (backfill_id,)).fetchall()
-        result = []
-        for row in rows:
-            item = dict(zip(CHUNK_COLUMNS, row, strict=True))
-            item["rows"], item["errors"] = orjson.loads(item["rows"]), orjson.loads(item["errors"])
-            result.append(item)
-        return result
+        with self._translated():
+            rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = ? "
+                                        "ORDER BY seq", (backfill_id,)).fetchall()
+        return [_chunk(row) for row in rows]
+
+    def claim_chunk(self, backfill_id: int, pid: int) -> dict[str, Any] | None:
+        """Take one pending chunk whose retry time (`not_before`, an ISO UTC time) has come, newest first, for worker
+        `pid`: it becomes `running` with one more attempt in a single statement, so workers sharing a backfill never
+        take the same chunk. None when no chunk is ready. It runs on this connection, not in the writer process
+        (whose answers are counts and rowids), after the writer's transaction in hand: a chunk change posted with
+        `wait=False` may not be committed yet, so post with `wait=True` what a claim must see."""
+        now = utcnow().isoformat()
+        with self._transaction() as conn:
+            row = conn.execute(
+                "UPDATE chunks SET status = 'running', attempts = attempts + 1, pid = ?, started_at = ? "
+                "WHERE backfill = ? AND seq = (SELECT seq FROM chunks WHERE backfill = ? AND status = 'pending' "
+                "AND (not_before IS NULL OR not_before <= ?) ORDER BY seq DESC LIMIT 1) "
+                f"RETURNING {', '.join(CHUNK_COLUMNS)}", (pid, now, backfill_id, backfill_id, now)).fetchone()
+        return _chunk(row) if row else None
 
     def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None:
         """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts; `wait=False`:
@@ -321,7 +291,7 @@ class SqliteStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction on this thread's connection: committed whole, or rolled back."""
-        with self._write_lock:
+        with self._write_lock, self._translated():
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -453,38 +423,46 @@ class SqliteStore:
         sql = "SELECT pk, data, deleted FROM records WHERE dataset = ?"
         if not include_deleted:
             sql += " AND deleted = 0"
-        for pk, data, deleted in self._conn().execute(sql + " ORDER BY pk", (dataset,)):
-            yield pk, orjson.loads(data), bool(deleted)
+        with self._translated():
+            for pk, data, deleted in self._conn().execute(sql + " ORDER BY pk", (dataset,)):
+                yield pk, orjson.loads(data), bool(deleted)
 
     def has_dataset(self, dataset: str) -> bool:
-        row = self._conn().execute("SELECT 1 FROM records WHERE dataset = ? LIMIT 1", (dataset,)).fetchone()
+        with self._translated():
+            row = self._conn().execute("SELECT 1 FROM records WHERE dataset = ? LIMIT 1", (dataset,)).fetchone()
         return row is not None
 
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
         """(live, deleted) records per dataset."""
-        rows = self._conn().execute(
-            "SELECT dataset, sum(deleted = 0), sum(deleted) FROM records WHERE dataset LIKE ? GROUP BY dataset",
-            (prefix + "%",)).fetchall()
+        with self._translated():
+            rows = self._conn().execute(
+                "SELECT dataset, sum(deleted = 0), sum(deleted) FROM records WHERE dataset LIKE ? GROUP BY dataset",
+                (prefix + "%",)).fetchall()
         return {d: (int(live), int(dead)) for d, live, dead in rows}
 
     def quarantined(self, dataset_prefix: str = "") -> list[tuple[str, str, str]]:
-        return self._conn().execute("SELECT dataset, pk, reason FROM quarantine WHERE dataset LIKE ? ORDER BY at",
-                                    (dataset_prefix + "%",)).fetchall()
+        with self._translated():
+            return self._conn().execute("SELECT dataset, pk, reason FROM quarantine WHERE dataset LIKE ? ORDER BY at",
+                                        (dataset_prefix + "%",)).fetchall()
 
     def redaction_totals(self, dataset_prefix: str = "") -> dict[str, dict[str, int]]:
         totals: dict[str, dict[str, int]] = {}
-        for dataset, entity, n in self._conn().execute(
+        with self._translated():
+            rows = self._conn().execute(
                 "SELECT dataset, entity, sum(count) FROM redaction_counts WHERE dataset LIKE ? GROUP BY 1, 2",
-                (dataset_prefix + "%",)):
+                (dataset_prefix + "%",)).fetchall()
+        for dataset, entity, n in rows:
             totals.setdefault(dataset, {})[entity] = int(n)
         return totals
 
     def edge_count(self) -> int:
-        return int(self._conn().execute("SELECT count(*) FROM graph_edges").fetchone()[0])
+        with self._translated():
+            return int(self._conn().execute("SELECT count(*) FROM graph_edges").fetchone()[0])
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for users and tools."""
-        return self._conn().execute(sql, args).fetchall()
+        with self._translated():
+            return self._conn().execute(sql, args).fetchall()
 
 
 # SQLite's words for what went wrong with the store's file, what that means, and what to do about it
@@ -514,29 +492,15 @@ def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> Store
     return StoreError(f"{what}{where}: SQLite said \"{said}\"", f"{fix}: a sync resumes after the last stored page")
 
 
+def _chunk(row: tuple[Any, ...]) -> dict[str, Any]:
+    item = dict(zip(CHUNK_COLUMNS, row, strict=True))
+    item["rows"], item["errors"] = orjson.loads(item["rows"]), orjson.loads(item["errors"])
+    return item
+
+
 def _log_failure(future: Future[int]) -> None:
     if (error := future.exception()) is not None:
         log.error("a change to the store was not written: %s", error)
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process (a run's or a backfill's owner) still exists."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def open_store(url: str) -> SqliteStore:
-    if url.startswith("sqlite:///"):
-        return SqliteStore(url.removeprefix("sqlite:///") or "udc.db")
-    raise ConfigError(f"unsupported store URL '{url}'", "use sqlite:///path/to/udc.db")
-
-
-__all__ = ["PageWrite", "SqliteStore", "UpsertCounts", "content_hash", "encode_record", "open_store", "pid_alive",
-           "store_failure"]
+__all__ = ["SqliteStore", "store_failure"]

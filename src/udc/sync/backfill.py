@@ -27,14 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from udc.config import Config
-from udc.errors import ConfigError, QuotaExhausted, RetryBudgetExceeded, UdcError
+from udc.errors import ConfigError, LockHeld, QuotaExhausted, RetryBudgetExceeded, UdcError
+from udc.procs import pid_alive
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources.base import Stream
-from udc.store import SqliteStore
-from udc.store.sqlite import pid_alive
+from udc.store import Lock, Store
 from udc.sync.lifecycle import Run, RunSummary
-from udc.sync.locks import LockHeld, NamedLock
 from udc.sync.pump import ProgressHook, Pump, Stop, StreamResult
 from udc.sync.windows import DEFAULT_CHUNK, OffPeak, chunk_pass, historical_chunk, split_range
 from udc.timeutil import cursor_str, parse_time, utcnow
@@ -59,11 +58,11 @@ def table_of(stream: Stream) -> str:
     return stream.dataset.split("/", 1)[-1]
 
 
-def lock_for(store: SqliteStore, backfill_id: int) -> NamedLock:
-    return NamedLock(store.path, f"backfill-{backfill_id}")
+def lock_for(store: Store, backfill_id: int) -> Lock:
+    return store.lock(f"backfill-{backfill_id}")
 
 
-def create_backfill(config: Config, store: SqliteStore, pipeline: str, start: datetime | None, end: datetime, *,
+def create_backfill(config: Config, store: Store, pipeline: str, start: datetime | None, end: datetime, *,
                     tables: list[str] | None = None, chunk: timedelta = DEFAULT_CHUNK,
                     parallel: int = DEFAULT_PARALLEL, window: OffPeak | None = None,
                     max_attempts: int = DEFAULT_ATTEMPTS, kind: str = "backfill") -> int:
@@ -115,7 +114,7 @@ class BackfillRunner:
     return early when `stop` is set (the default waits on the stop event).
     """
 
-    def __init__(self, config: Config, store: SqliteStore, backfill_id: int, *, stop: Stop | None = None,
+    def __init__(self, config: Config, store: Store, backfill_id: int, *, stop: Stop | None = None,
                  clock: Clock = utcnow, sleep: Callable[[float], None] | None = None,
                  on_chunk: Callable[[ChunkOutcome, dict[str, Any]], None] | None = None,
                  on_progress: ProgressHook | None = None, retry_delay: float = 5.0, parallel: int | None = None,
@@ -396,7 +395,7 @@ def _sum_tallies(states: Iterable[tuple[str, dict[str, Any]]]) -> tuple[dict[str
 
 
 # -- monitoring ---------------------------------------------------------------------------------------------------
-def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None = None) -> dict[str, Any]:
+def backfill_status(store: Store, backfill_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Everything `udc backfill status ID` shows: chunk completion, rows per table (including the partial progress
     of running chunks, read from their committed state), failed chunks with their errors, rate and ETA."""
     rows = store.backfills(backfill_id=backfill_id)
@@ -438,7 +437,7 @@ def backfill_status(store: SqliteStore, backfill_id: int, now: datetime | None =
     return item
 
 
-def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
+def list_backfills(store: Store, pipeline: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
     result = []
     for row in store.backfills(pipeline):
         if active_only and row["status"] in ("done", "failed", "cancelled"):
@@ -448,7 +447,7 @@ def list_backfills(store: SqliteStore, pipeline: str | None = None, active_only:
 
 
 # -- historical runs with an end date -----------------------------------------------------------------------------
-def run_historical_range(config: Config, store: SqliteStore, pipeline_name: str, *, stop: Stop,
+def run_historical_range(config: Config, store: Store, pipeline_name: str, *, stop: Stop,
                          on_progress: ProgressHook, workers: int) -> RunSummary:
     """A historical pipeline with `end_date` is a one-time backfill of [start_date, end_date): it lives in the
     chunk ledger (kind `historical`), so it resumes after a crash and shows in the same monitoring."""

@@ -12,17 +12,16 @@ from datetime import datetime
 from udc.config import Config
 from udc.redact import Redactor
 from udc.sources.base import Stream
-from udc.store import SqliteStore
+from udc.store import Store
 from udc.sync.backfill import run_historical_range
 from udc.sync.lifecycle import Run, RunSummary
-from udc.sync.locks import NamedLock
 from udc.sync.pump import ProgressHook, Pump, Stop, StreamResult
 from udc.sync.windows import cycle_key, cycle_pass
 from udc.timeutil import utcnow
 
 
 class Engine:
-    def __init__(self, config: Config, store: SqliteStore, *, stop: Stop | None = None,
+    def __init__(self, config: Config, store: Store, *, stop: Stop | None = None,
                  on_progress: ProgressHook | None = None, workers: int = 4) -> None:
         self.config, self.store = config, store
         self.stop = stop if stop is not None else Stop()  # an unset Stop is falsy: `or` would drop it
@@ -33,7 +32,7 @@ class Engine:
         """One historical pass or incremental cycle. Two syncs of one pipeline never overlap: the second raises
         LockHeld (the lock is an flock, so a killed holder never leaves it stale)."""
         pipeline = self.config.pipeline(pipeline_name)
-        with NamedLock(self.store.path, f"pipeline-{pipeline_name}"), self.store.writer():
+        with self.store.lock(f"pipeline-{pipeline_name}"), self.store.writer():
             if pipeline.mode == "historical" and pipeline.end_date is not None:
                 return run_historical_range(self.config, self.store, pipeline_name, stop=self.stop,
                                             on_progress=self.on_progress, workers=self.workers)

@@ -17,7 +17,7 @@ from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources import build_source
 from udc.sources.base import Source, Stream
-from udc.store import SqliteStore
+from udc.store import Store
 from udc.sync.pump import StreamResult
 
 
@@ -41,7 +41,7 @@ class RunSummary:
 class Run:
     """`with Run(config, store, "p", "incremental") as run:` — set `run.summary.streams` and `.status` inside."""
 
-    def __init__(self, config: Config, store: SqliteStore, pipeline_name: str, kind: str) -> None:
+    def __init__(self, config: Config, store: Store, pipeline_name: str, kind: str) -> None:
         self.config, self.store, self.pipeline_name = config, store, pipeline_name
         self.pipeline = config.pipeline(pipeline_name)
         self.summary = RunSummary(0, pipeline_name, kind, "running", [])

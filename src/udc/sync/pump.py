@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -26,7 +25,7 @@ from udc.records import Page, Position, Window
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources.base import Stream
-from udc.store import PageWrite, SqliteStore, UpsertCounts, encode_record, store_failure
+from udc.store import PageWrite, Store, UpsertCounts, encode_record
 from udc.timeutil import cursor_str
 
 log = logging.getLogger("udc.sync")
@@ -82,7 +81,7 @@ class Stop:
 class Pump:
     """Moves pages from streams into one store; shared by every pass of a run (each runs in its own thread)."""
 
-    def __init__(self, store: SqliteStore, on_progress: ProgressHook | None = None) -> None:
+    def __init__(self, store: Store, on_progress: ProgressHook | None = None) -> None:
         self.store = store
         self.on_progress = on_progress or (lambda result: None)
 
@@ -108,9 +107,8 @@ class Pump:
             result.status = "done"
         except QuotaExhausted as exc:
             result.status, result.error, error = "stopped", scrub(str(exc)), exc
-        except (UdcError, sqlite3.Error) as exc:
-            error = store_failure(exc, self.store.path) if isinstance(exc, sqlite3.Error) else exc
-            result.status, result.error = "failed", scrub(str(error))
+        except UdcError as exc:  # a StoreError too: the store's own words for what failed, and the fix
+            result.status, result.error, error = "failed", scrub(str(exc)), exc
             log.error("%s: %s", stream.dataset, result.error)
         except Exception as exc:  # an unexpected bug must not leave secrets or a half-written page behind
             result.status, result.error, error = "failed", scrub(f"{type(exc).__name__}: {exc}"), exc

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from udc.config import Config
-from udc.errors import ConfigError
-from udc.store import SqliteStore
+from udc.errors import ConfigError, LockHeld
+from udc.store import Store
 from udc.sync.backfill import UNFINISHED, BackfillRunner, lock_for
 from udc.sync.engine import Engine
-from udc.sync.locks import LockHeld
 from udc.sync.pump import Stop
 
 log = logging.getLogger("udc.scheduler")
@@ -56,7 +55,7 @@ class Scheduler:
     `BackfillRunner` from the ledger). `clock` is monotonic seconds.
     """
 
-    def __init__(self, config: Config, store: SqliteStore, pipelines: list[str] | None = None, *,
+    def __init__(self, config: Config, store: Store, pipelines: list[str] | None = None, *,
                  stop: Stop | None = None, clock: Callable[[], float] = time.monotonic,
                  run_cycle: Callable[[str], str] | None = None, run_backfill: Callable[[int], str] | None = None,
                  backfills: bool = True, poll: float = 5.0, on_event: EventHook | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Named exclusive locks that survive crashes: `flock` on a file beside the database.
+"""The SQLite store's named locks: exclusive, and they survive crashes: `flock` on a file beside the database.
 
 The kernel releases an `flock` when its holder exits for any reason, kill -9 included, so a lock left by a dead
 process is never stale: the next taker simply gets it (and overwrites the dead holder's pid in the file). `flock`
@@ -17,12 +17,8 @@ from types import TracebackType
 
 import orjson
 
-from udc.errors import UdcError
+from udc.errors import LockHeld
 from udc.timeutil import utcnow
-
-
-class LockHeld(UdcError):
-    """Another live process (or thread) holds the lock."""
 
 
 def lock_dir(store_path: Path) -> Path:
@@ -30,7 +26,7 @@ def lock_dir(store_path: Path) -> Path:
 
 
 class NamedLock:
-    """`with NamedLock(store.path, "pipeline-x"):` — or `acquire()` / `release()`."""
+    """`with store.lock("pipeline-x"):` — or `acquire()` / `release()`."""
 
     def __init__(self, store_path: Path, name: str) -> None:
         self.name = name
@@ -115,4 +111,4 @@ def _parse(data: bytes) -> dict[str, object] | None:
     return value if isinstance(value, dict) else None
 
 
-__all__ = ["LockHeld", "NamedLock", "lock_dir"]
+__all__ = ["NamedLock", "lock_dir"]

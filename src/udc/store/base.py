@@ -1,0 +1,112 @@
+"""The store interface: what the layers above may ask of a store, whatever the database behind it.
+
+A page sink takes pages and their positions (one transaction each, newest wins); a ledger keeps runs, state, backfill
+chunks, quarantine, counts and named locks. A store is both. Every failure of the database leaves a store as a
+StoreError (a held lock as LockHeld), never as the driver's own exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from udc.records import Record
+from udc.store.types import PageWrite, UpsertCounts
+
+
+class Lock(Protocol):
+    """A named exclusive lock that a killed holder never leaves stale. `with` raises LockHeld when taken."""
+
+    name: str
+
+    def acquire(self) -> bool:
+        """Take it without waiting; False when a live holder has it."""
+        ...
+
+    def release(self) -> None: ...
+
+    def holder(self) -> dict[str, object] | None:
+        """Who holds it now (pid, host, since), or None when it is free."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
+class PageSink(Protocol):
+    def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts]:
+        """Store a page and its stream's state in one transaction (newest wins); resolves once committed."""
+        ...
+
+    def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
+        """`submit` and wait."""
+        ...
+
+    def writer(self) -> AbstractContextManager[None]:
+        """While open, pages may be stored concurrently with the caller (pages still commit in order)."""
+        ...
+
+
+class Ledger(Protocol):
+    # -- runs
+    def begin_run(self, pipeline: str, mode: str) -> int: ...
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None: ...
+
+    def runs(self, pipeline: str | None = None, limit: int = 10) -> list[dict[str, Any]]: ...
+
+    # -- state: per owner (a pipeline, a backfill, the redactor's memory) and stream
+    def get_state(self, pipeline: str, stream: str) -> dict[str, Any] | None: ...
+
+    def all_state(self, pipeline: str) -> dict[str, dict[str, Any]]: ...
+
+    def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None: ...
+
+    # -- backfills and their chunks
+    def create_backfill(self, spec: dict[str, Any], chunks: list[tuple[str | None, str]]) -> int: ...
+
+    def backfills(self, pipeline: str | None = None, backfill_id: int | None = None) -> list[dict[str, Any]]: ...
+
+    def update_backfill(self, backfill_id: int, *, wait: bool = True, **values: Any) -> None: ...
+
+    def chunks(self, backfill_id: int) -> list[dict[str, Any]]: ...
+
+    def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None: ...
+
+    def claim_chunk(self, backfill_id: int, pid: int) -> dict[str, Any] | None:
+        """Atomically move one ready pending chunk (newest first) to running for worker `pid`; None if none is."""
+        ...
+
+    # -- quarantine and counts
+    def quarantined(self, dataset_prefix: str = "") -> list[tuple[str, str, str]]: ...
+
+    def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]: ...
+
+    def redaction_totals(self, dataset_prefix: str = "") -> dict[str, dict[str, int]]: ...
+
+    def edge_count(self) -> int: ...
+
+    # -- named locks
+    def lock(self, name: str) -> Lock: ...
+
+
+class Store(PageSink, Ledger, Protocol):
+    location: str  # where the store is, for messages
+
+    def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]: ...
+
+    def has_dataset(self, dataset: str) -> bool: ...
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A read-only query, for users and tools."""
+        ...
+
+    def close(self) -> None: ...
+
+
+__all__ = ["Ledger", "Lock", "PageSink", "Store"]
