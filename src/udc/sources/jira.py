@@ -32,13 +32,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from udc.check import Finding, check_client, connection_findings
-from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, Pipeline, TableSpec
+from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, JiraPipeline, TableSpec
 from udc.errors import ConfigError, SourceError, UdcError
-from udc.http.client import HttpClient, HttpError
+from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
 from udc.records import Edge, Page, Position, Record, Window
 from udc.sources.atlassian import adf_text, epoch_ms, lower_literal, upper_literal
+from udc.sources.base import Stream
+from udc.sources.diagnostics import Finding, check_client, connection_findings
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
 from udc.timeutil import cursor_str, parse_time
 
@@ -485,7 +486,7 @@ class ProjectStream:
 # Source
 
 
-def client_for(name: str, connector: JiraConnector, pipeline: Pipeline, **kwargs: Any) -> HttpClient:
+def client_for(name: str, connector: JiraConnector, pipeline: JiraPipeline, **kwargs: Any) -> HttpClient:
     return HttpClient.for_pipeline(name, connector.base_url.rstrip("/"), connector.auth, pipeline,
                                    verify_tls=connector.verify_tls, **kwargs)
 
@@ -497,12 +498,12 @@ def _auth_kind(connector: JiraConnector) -> str:
 def build(config: Config, pipeline_name: str) -> JiraSource:
     pipeline = config.pipeline(pipeline_name)
     connector = config.connector(pipeline.connector)
-    assert isinstance(connector, JiraConnector)
+    assert isinstance(connector, JiraConnector) and isinstance(pipeline, JiraPipeline)
     return JiraSource(pipeline.connector, connector, pipeline)
 
 
 class JiraSource:
-    def __init__(self, name: str, connector: JiraConnector, pipeline: Pipeline,
+    def __init__(self, name: str, connector: JiraConnector, pipeline: JiraPipeline,
                  client: HttpClient | None = None) -> None:
         self.name, self.connector, self.pipeline = name, connector, pipeline
         self.client = client or client_for(name, connector, pipeline)
@@ -527,7 +528,7 @@ class JiraSource:
                 wanted.append(required)
         return wanted
 
-    def streams(self) -> list[Any]:
+    def streams(self) -> list[Stream]:
         """The requested tables, after checking credentials, the JQL, projects and field names against Jira."""
         specs = self._specs()
         account = self.api.account()
@@ -535,7 +536,7 @@ class JiraSource:
             self.notes.append(f"{self.name}: the account's time zone is not readable from /myself; date bounds are "
                               "widened by the largest UTC offsets (more overlap, nothing lost)")
         self._validate_jql(specs)
-        streams: list[Any] = []
+        streams: list[Stream] = []
         for spec in specs:
             if spec.name == "issues":
                 fields = self.issue_fields(spec)
@@ -577,6 +578,10 @@ class JiraSource:
             raise ConfigError(f"Jira field '{name}' does not exist (Jira silently returns nothing for unknown fields)",
                               hint)
 
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
+
     def close(self) -> None:
         self.client.close()
 
@@ -585,7 +590,7 @@ class JiraSource:
 # Discovery and diagnostics
 
 
-def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str | None) -> dict[str, list[str]]:
+def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table: str | None) -> dict[str, list[str]]:
     client = client_for(name, connector, pipeline)
     try:
         api = JiraApi(client, connector.deployment, pipeline.jql or "", pipeline.batch_size, _auth_kind(connector))
@@ -606,7 +611,7 @@ def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str
         client.close()
 
 
-def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None
+def check(name: str, connector: JiraConnector, pipeline: JiraPipeline, client: HttpClient | None = None
           ) -> list[Finding]:
     """`udc check`: credentials (API token vs password on Cloud, PAT on DC, CAPTCHA lockout), the account's zone,
     each project the JQL names (missing or invisible? zero issues?), the JQL itself, and rate limiting."""

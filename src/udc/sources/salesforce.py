@@ -24,11 +24,12 @@ from urllib.parse import quote, urlsplit
 import httpx
 import orjson
 
-from udc.check import CHECK_TIMEOUT, Finding, connection_findings
-from udc.config import ClientCredentialsAuth, Config, Pipeline, SalesforceConnector, TableSpec
+from udc.config import ClientCredentialsAuth, Config, SalesforceConnector, SalesforcePipeline, TableSpec
 from udc.errors import ConfigError, QuotaExhausted, SourceError
-from udc.http.client import HttpClient, HttpError
+from udc.http.client import CallStats, HttpClient, HttpError
 from udc.records import Page, Position, Record, Window
+from udc.sources.base import Stream
+from udc.sources.diagnostics import CHECK_TIMEOUT, Finding, connection_findings
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
 from udc.timeutil import cursor_str, parse_time
 
@@ -236,7 +237,7 @@ class ObjectSchema:
 class SalesforceSource:
     """One pipeline's objects on one org. Shares the query budget and quota watch across its streams."""
 
-    def __init__(self, name: str, connector: SalesforceConnector, pipeline: Pipeline) -> None:
+    def __init__(self, name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline) -> None:
         self.name, self.connector = name, connector
         _refuse_generic(connector.instance_url, "instance_url")
         if not isinstance(connector.auth, ClientCredentialsAuth):
@@ -408,9 +409,9 @@ class SalesforceSource:
         raise AssertionError("unreachable")
 
     # --------------------------------------------------------------------------------------------- streams
-    def streams(self) -> list[ObjectStream]:
+    def streams(self) -> list[Stream]:
         """One stream per object, after checking names against Salesforce's rules and each object's describe."""
-        specs = self.pipeline.objects or self.pipeline.tables
+        specs = self.pipeline.tables
         if not specs:
             raise ConfigError(f"pipeline for connector '{self.name}' lists no objects",
                               "add `objects:` with at least one object API name, e.g. - name: Case")
@@ -450,6 +451,10 @@ class SalesforceSource:
             self.notes.append(f"{schema.name} has no IsDeleted field: deletions cannot be captured")
         return ObjectStream(self, schema.name, dataset_of(self.name, schema.name), cursor["name"], query, stored,
                             spec.filter, has_deleted)
+
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
 
     def close(self) -> None:
         self.client.close()
@@ -518,11 +523,11 @@ def _one_line(message: str) -> str:
 def build(config: Config, pipeline_name: str) -> SalesforceSource:
     pipeline = config.pipeline(pipeline_name)
     connector = config.connector(pipeline.connector)
-    assert isinstance(connector, SalesforceConnector)
+    assert isinstance(connector, SalesforceConnector) and isinstance(pipeline, SalesforcePipeline)
     return SalesforceSource(pipeline.connector, connector, pipeline)
 
 
-def discover(name: str, connector: SalesforceConnector, pipeline: Pipeline, table: str | None
+def discover(name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline, table: str | None
              ) -> dict[str, list[str]]:
     """Queryable objects, or one object's fields (standard and custom) from its describe."""
     source = SalesforceSource(name, connector, pipeline)
@@ -552,7 +557,7 @@ def _title(row: Trouble) -> str:
     return f"{_TITLES[row.key]} ({row.error})"
 
 
-def check(name: str, connector: SalesforceConnector, pipeline: Pipeline) -> list[Finding]:
+def check(name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline) -> list[Finding]:
     """`udc check`: each row of the doc's troubleshooting table, the daily quota, then each object: its describe,
     and whether the Run-As user can see any of its rows ("authenticated but zero records")."""
     quick = pipeline.model_copy(update={"max_retries": min(pipeline.max_retries, 1),
@@ -597,7 +602,7 @@ def check(name: str, connector: SalesforceConnector, pipeline: Pipeline) -> list
                 f"{pipeline.max_api_share:.0%} (max_api_share)",
                 "wait for Salesforce's rolling 24-hour window to free requests, or raise max_api_share" if warn
                 else ""))
-        for spec in pipeline.objects or pipeline.tables:
+        for spec in pipeline.tables:
             findings.append(_check_object(source, spec))
     finally:
         source.close()

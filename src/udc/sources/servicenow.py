@@ -20,10 +20,11 @@ import httpx
 import msgspec
 import orjson
 
-from udc.config import Config, Pipeline, ServiceNowConnector, TableSpec
+from udc.config import Config, ServiceNowConnector, ServiceNowPipeline, TableSpec
 from udc.errors import ConfigError
-from udc.http.client import HttpClient, HttpError, json_of
+from udc.http.client import CallStats, HttpClient, HttpError, json_of
 from udc.records import Page, Position, Record, Window
+from udc.sources.base import Stream
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
 from udc.timeutil import EPOCH, cursor_str, parse_time, snow_time
 
@@ -51,11 +52,11 @@ _RESULT = msgspec.json.Decoder(_Result)
 def build(config: Config, pipeline_name: str) -> ServiceNowSource:
     pipeline = config.pipeline(pipeline_name)
     connector = config.connector(pipeline.connector)
-    assert isinstance(connector, ServiceNowConnector)
+    assert isinstance(connector, ServiceNowConnector) and isinstance(pipeline, ServiceNowPipeline)
     return ServiceNowSource(pipeline.connector, connector, pipeline)
 
 
-def client_for(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> HttpClient:
+def client_for(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline) -> HttpClient:
     base = connector.instance_url.rstrip("/")
     return HttpClient.for_pipeline(name, base, connector.auth, pipeline, token_url=f"{base}/oauth_token.do",
                                    verify_tls=connector.verify_tls)
@@ -337,13 +338,13 @@ class DeleteStream:
 
 
 class ServiceNowSource:
-    def __init__(self, name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> None:
+    def __init__(self, name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline) -> None:
         self.name, self.connector, self.pipeline = name, connector, pipeline
         self.client = client_for(name, connector, pipeline)
         self.dictionary = Dictionary(self.client)
         self.notes: list[str] = []
 
-    def streams(self) -> list[Any]:
+    def streams(self) -> list[Stream]:
         """Table streams plus their delete streams, after checking names, fields and filters against the instance."""
         specs = self.pipeline.tables
         if not specs:
@@ -368,8 +369,8 @@ class ServiceNowSource:
         return bool(self.client.get_json(TABLE_API + "sys_audit_delete", {"sysparm_limit": 1,
                                                                           "sysparm_fields": "sys_id"})["result"])
 
-    def _streams(self, specs: list[TableSpec], tables: dict[str, dict[str, Any]]) -> list[Any]:
-        streams: list[Any] = []
+    def _streams(self, specs: list[TableSpec], tables: dict[str, dict[str, Any]]) -> list[Stream]:
+        streams: list[Stream] = []
         for spec in specs:
             if not _TABLE_NAME.match(spec.name):
                 raise ConfigError(f"'{spec.name}' is not a valid ServiceNow table name", "use the table's name, "
@@ -422,11 +423,16 @@ class ServiceNowSource:
                                       "dot-walk only through reference fields, e.g. assigned_to.email")
                 current, fields = target, self.dictionary.fields(target)
 
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
+
     def close(self) -> None:
         self.client.close()
 
 
-def discover(name: str, connector: ServiceNowConnector, pipeline: Pipeline, table: str | None) -> dict[str, list[str]]:
+def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline, table: str | None
+             ) -> dict[str, list[str]]:
     client = client_for(name, connector, pipeline)
     try:
         dictionary = Dictionary(client)
@@ -439,10 +445,3 @@ def discover(name: str, connector: ServiceNowConnector, pipeline: Pipeline, tabl
         return {t: [] for t in sorted(tables)}
     finally:
         client.close()
-
-
-def check(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> list[Any]:
-    """`udc check`: the product doc's troubleshooting playbook for ServiceNow (see udc.sources.servicenow_check)."""
-    from udc.sources.servicenow_check import run
-
-    return list(run(name, connector, pipeline))

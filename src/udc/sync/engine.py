@@ -66,10 +66,9 @@ class RunSummary:
         return asdict(self)
 
     def count_calls(self, source: Source | None) -> None:
-        """Copy the HTTP call counters of the source's client (shared by all its streams) into the summary."""
-        client = getattr(source, "client", None)
-        if client is not None:
-            self.calls, self.retries, self.bytes = client.stats.calls, client.stats.retries, client.stats.bytes
+        """Copy the source's HTTP call counters (shared by all its streams) into the summary."""
+        if source is not None:
+            self.calls, self.retries, self.bytes = source.stats.calls, source.stats.retries, source.stats.bytes
 
 
 ProgressHook = Callable[[StreamResult], None]
@@ -178,7 +177,7 @@ class Engine:
                                for s, r in batch]
                     for future in futures:
                         future.result()
-            summary.warnings += getattr(source, "notes", [])
+            summary.warnings += source.notes
             states = {r.status for r in summary.streams}
             summary.status = "failed" if "failed" in states else "stopped" if "stopped" in states else "succeeded"
         except UdcError as exc:
@@ -201,7 +200,7 @@ class Engine:
         from udc.redact import Redactor
 
         # the store remembers, as keyed digests, the names of people synced in earlier runs
-        return Redactor(pipeline.redaction, self.config.connector(pipeline.connector).type, memory=self.store)
+        return Redactor(pipeline.redaction, pipeline.type, memory=self.store)
 
     def _run_stream(self, pipeline_name: str, pipeline: Pipeline, stream: Stream, result: StreamResult, run_id: int,
                     now: datetime, redactor: Any) -> None:
