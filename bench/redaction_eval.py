@@ -56,7 +56,8 @@ NOT_PII_BY_UDC = {"DATE_OF_BIRTH", "URL"}  # Presidio reports every date and URL
 
 
 def udc_detector(context_stream: bool) -> Callable[[str], list[Span]]:
-    from udc.redact import RedactionConfig, Redactor
+    from udc.config import RedactionConfig
+    from udc.redact import Redactor
 
     redactor = Redactor(RedactionConfig(enabled=True, mode="mask", context_stream=context_stream), "rest")
 
@@ -70,7 +71,8 @@ def udc_record_redactor(context_stream: bool) -> Callable[[list[str]], None]:
     """The production path: records redacted in place with tokens, as the sync engine calls it."""
     from pydantic import SecretStr
 
-    from udc.redact import RedactionConfig, Redactor
+    from udc.config import RedactionConfig
+    from udc.redact import Redactor
 
     policy = RedactionConfig(enabled=True, key=SecretStr("bench-key-0123456789abcdef"), context_stream=context_stream)
     redactor = Redactor(policy, "servicenow")

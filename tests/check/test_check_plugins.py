@@ -3,8 +3,7 @@ normalised, duplicates across pipelines are shown once, and a type without check
 
 from __future__ import annotations
 
-import types
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -48,10 +47,7 @@ def test_source_check_is_found_through_the_registry(tmp_path: Path, monkeypatch:
         return [OtherShape("credentials", "ok", "signed in"), Finding("fail", "table incident", "zero records",
                                                                       "grant read")]
 
-    module = types.ModuleType("fake_source")
-    module.check = check  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "fake_source", module)
-    monkeypatch.setitem(sources.MODULES, "servicenow", "fake_source")
+    monkeypatch.setitem(sources.PLUGINS, "servicenow", replace(sources.plugin("servicenow"), check=check))
     report = run_check(config(tmp_path), "snow")  # type: ignore[arg-type]
     assert calls == ["historical", "incremental"]  # once per pipeline of the connector
     assert [f.title for f in report.findings] == ["credentials", "table incident"]  # shown once
@@ -59,7 +55,7 @@ def test_source_check_is_found_through_the_registry(tmp_path: Path, monkeypatch:
 
 
 def test_a_type_without_checks_is_skipped_not_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sources.MODULES, "servicenow", "udc.sources.base")
+    monkeypatch.setitem(sources.PLUGINS, "servicenow", replace(sources.plugin("servicenow"), check=None))
     report = run_check(config(tmp_path), "snow")  # type: ignore[arg-type]
     assert [f.level for f in report.findings] == ["skip"] and report.healthy
 

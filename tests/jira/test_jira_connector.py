@@ -19,7 +19,8 @@ from jira_helpers import mover as make_mover
 from udc.errors import ConfigError, SourceError
 from udc.records import Window
 from udc.simulators.jira import JiraSim
-from udc.sources.jira import adf_text, check, projects_in, sort_key, strip_order_by
+from udc.sources.atlassian import adf_text
+from udc.sources.jira import check, projects_in, sort_key, strip_order_by
 from udc.timeutil import cursor_str, parse_time
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

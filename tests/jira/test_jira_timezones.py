@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jira_helpers import SimFactory, read_all, source_for, stream
 
 from udc.records import Position, Window
-from udc.sources.jira import _readings, lower_literal, upper_literal
+from udc.sources.atlassian import _readings, lower_literal, upper_literal
 from udc.timeutil import cursor_str, parse_time
 
 CURSORS = {

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from udc.redact import RedactionConfig, Redactor
+from udc.config import RedactionConfig
+from udc.redact import Redactor
 from udc.redact.memory import ROW_DIGESTS, STATE_OWNER, NameMemory
 
 KEY = SecretStr("memory-test-key-0123456789")

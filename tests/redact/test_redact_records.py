@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from udc.config import FieldPolicy, RedactionConfig, TablePolicy
 from udc.errors import ConfigError
-from udc.redact import FieldPolicy, RedactionConfig, RedactionFailed, Redactor, TablePolicy
+from udc.redact import RedactionFailed, Redactor
 from udc.redact import entities as E
 
 KEY = SecretStr("test-key-0123456789abcdef")

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import SecretStr
 
-from udc.redact import RedactionConfig, Redactor
+from udc.config import RedactionConfig
+from udc.redact import Redactor
 from udc.simulators.servicenow import ServiceNowSim
 
 

@@ -17,6 +17,8 @@ from udc.cli.common import ConfigOpt, load, out, stoppable
 from udc.config import DEFAULT_CONFIG, Config
 from udc.console import RunProgress, print_summary, setup_logging
 from udc.errors import ConfigError
+from udc.sources import plugin
+from udc.sources.keyset import dataset_of
 from udc.store import Store
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine
@@ -100,12 +102,14 @@ def export(pipeline: Annotated[str, typer.Option("--pipeline", "-p")],
         raise ConfigError(f"--out {out_file}: the directory {out_file.parent} does not exist", "create it first")
     cfg, store = load(config)
     spec = cfg.pipeline(pipeline)
-    dataset = f"{spec.connector}/{table}"  # TEMP
+    source = plugin(cfg.connector(spec.connector).type)
+    dataset = dataset_of(spec.connector, table)
     if not store.has_dataset(dataset):
-        known = sorted({*(t.name for t in spec.streams), *(d.split("/", 1)[1] for d in store.dataset_counts(f"{spec.connector}/"))})
+        stored = (name.split("/", 1)[1] for name in store.dataset_counts(f"{spec.connector}/"))
+        known = sorted({*source.tables(spec), *stored})
         if table not in known:
             raise ConfigError(f"pipeline '{pipeline}' has no table '{table}'", f"pick one of: {', '.join(known)}")
-    key = "sys_id"  # TEMP
+    key = source.key
 
     def rows() -> Iterator[dict[str, Any]]:
         # a record deleted before udc ever saw it is a bare tombstone: its key, under the source's own key field,

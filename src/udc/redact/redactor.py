@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from udc.config import resolve_secret
+from udc.config.redaction import FieldPolicy, Mode, RedactionConfig, TablePolicy
 from udc.errors import ConfigError, UdcError
 from udc.redact import entities as E
 from udc.redact.context import field_context
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
-from udc.redact.policy import FieldPolicy, Mode, RedactionConfig, TablePolicy
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
@@ -308,8 +309,6 @@ class Redactor:
         if secret is None:
             secret = os.environ.get(KEY_ENV)
         elif secret.startswith(("env:", "file:")):
-            from udc.config import resolve_secret
-
             try:
                 secret = str(resolve_secret(secret))
             except ValueError as exc:

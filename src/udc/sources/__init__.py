@@ -1,26 +1,36 @@
-"""Source registry: a connector `type` names the module that builds its Source."""
+"""Source registry: one plugin per connector `type`, wiring its configuration models to its build, discover, check."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Protocol
+from typing import Any
 
-from udc.config import Config
+from udc.config import (
+    Config,
+    JiraConnector,
+    JiraPipeline,
+    SalesforceConnector,
+    SalesforcePipeline,
+    ServiceNowConnector,
+    ServiceNowPipeline,
+)
+from udc.sources import jira, salesforce, servicenow, servicenow_check
 from udc.sources.base import Source
+from udc.sources.plugin import SourcePlugin
 
-MODULES = {
-    "servicenow": "udc.sources.servicenow",
-    "jira": "udc.sources.jira",
-    "salesforce": "udc.sources.salesforce",
-}
+PLUGINS: dict[str, SourcePlugin[Any, Any]] = {entry.type: entry for entry in (
+    SourcePlugin(ServiceNowConnector, ServiceNowPipeline, servicenow.build, servicenow.discover, servicenow_check.run,
+                 servicenow.KEY),
+    SourcePlugin(JiraConnector, JiraPipeline, jira.build, jira.discover, jira.check, jira.KEY, jira.TABLES),
+    SourcePlugin(SalesforceConnector, SalesforcePipeline, salesforce.build, salesforce.discover, salesforce.check,
+                 salesforce.KEY),
+)}
 
 
-class _Builder(Protocol):
-    def build(self, config: Config, pipeline: str) -> Source: ...
+def plugin(connector_type: str) -> SourcePlugin[Any, Any]:
+    """The plugin for a connector type (`Config` admits only the types in `udc.config.SOURCES`)."""
+    return PLUGINS[connector_type]
 
 
 def build_source(config: Config, pipeline: str) -> Source:
     """The Source for one pipeline, bound to its connector's settings."""
-    connector_type = config.connector(config.pipeline(pipeline).connector).type
-    module: _Builder = importlib.import_module(MODULES[connector_type])
-    return module.build(config, pipeline)
+    return plugin(config.connector(config.pipeline(pipeline).connector).type).build(config, pipeline)

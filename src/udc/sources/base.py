@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
+from udc.http.client import CallStats
 from udc.records import Page, Position, Record, Window
 
 
@@ -34,8 +35,15 @@ class Stream(Protocol):
 class Source(Protocol):
     """A configured connector bound to one pipeline's options."""
 
+    notes: list[str]  # warnings found while building the streams (e.g. what the account cannot read), for the run
+
     def streams(self) -> list[Stream]:
         """The streams the pipeline asked for, validated against the source before any data is read."""
+        ...
+
+    @property
+    def stats(self) -> CallStats:
+        """The HTTP calls, retries and bytes of this source so far (shared by all its streams)."""
         ...
 
     def close(self) -> None: ...

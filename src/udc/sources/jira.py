@@ -6,14 +6,14 @@ is where naive connectors lose issues. This one never writes a naive UTC literal
 - Cloud bounds the window with epoch milliseconds (`updated >= 1732877091000`): exact, zone-free.
 - Data Center reads the account zone from `/myself` and writes `"yyyy/MM/dd HH:mm"` literals chosen so that
   *every* reading of the literal (both sides of a DST fold, either side of a spring-forward gap) lies at least a
-  minute before the cursor (lower bound) or after the window end (upper bound); issues outside the window are
-  dropped client-side, and the overlap is de-duplicated by (issue id, `updated`).
+  minute before the cursor (lower bound) or after the window end (upper bound) (see `udc.sources.atlassian`); issues
+  outside the window, and the overlap, are dropped client-side: only issues after the last (updated, key) are kept.
 
-Paging is a keyset: after each page the query restarts from the last `updated` it stored, so issues that change
-(and so leave the window) while we page never shift unseen issues past us, as they would with an offset or an
-offset-like `nextPageToken`. `nextPageToken` / `startAt` are used only to step through a run of already-seen issues
-(more equal timestamps than a page holds), and only the API's own end signal (`isLast` or no token on Cloud,
-`startAt + len(issues) >= total` on DC) ends a stream; a page shorter than asked does not.
+Paging is a keyset (`udc.sources.keyset`): after each page the query restarts from the last position it stored, so
+issues that change (and so leave the window) while we page never shift unseen issues past us, as they would with an
+offset or an offset-like `nextPageToken`. `nextPageToken` / `startAt` are used only to step through a run of
+already-seen issues (more equal timestamps than a page holds), and only the API's own end signal (`isLast` or no
+token on Cloud, `startAt + len(issues) >= total` on DC) ends a stream; a page shorter than asked does not.
 
 Streams: `issues` (ADF description kept as given plus `description_text`), `comments` (beyond the 20 embedded ones
 from `/issue/{id}/comment`), `issue_links` (one record per link) and `projects`. Graph links (issue → project,
@@ -27,22 +27,26 @@ import difflib
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from udc.check import Finding, check_client, connection_findings
-from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, Pipeline, TableSpec
+from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, JiraPipeline, TableSpec
 from udc.errors import ConfigError, SourceError, UdcError
-from udc.http.client import HttpClient, HttpError
+from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
 from udc.records import Edge, Page, Position, Record, Window
-from udc.timeutil import EPOCH, cursor_str, parse_time
+from udc.sources.atlassian import adf_text, epoch_ms, lower_literal, upper_literal
+from udc.sources.base import Stream
+from udc.sources.diagnostics import Finding, check_client, connection_findings
+from udc.sources.keyset import Batch, KeysetStream, dataset_of
+from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.jira")
 
 TABLES = ("issues", "comments", "issue_links", "projects")
+KEY = "id"  # the key of every Jira table: issues, comments, links and projects by their own ids
 DEFAULT_FIELDS = (
     "summary", "status", "priority", "issuetype", "project", "assignee", "reporter", "created", "updated",
     "resolution", "labels", "components", "description", "issuelinks", "comment",
@@ -50,9 +54,6 @@ DEFAULT_FIELDS = (
 EMBEDDED_COMMENTS = 20
 COMMENT_PAGE = 100
 ORDER = " ORDER BY updated ASC, key ASC"
-JQL_MINUTE = "%Y/%m/%d %H:%M"
-# Every UTC offset in use lies within [-12h, +14h]: the bounds when the account's zone cannot be read.
-_MIN_OFFSET, _MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 _PROJECT_CLAUSE = re.compile(
     r"""\bproject\s*(?:=|!=|\bnot\s+in\b|\bin\b)\s*(\((?:[^()"']|"[^"]*"|'[^']*')*\)|"[^"]*"|'[^']*'|[^\s()]+)""",
@@ -68,39 +69,6 @@ def sort_key(issue_key: str) -> str:
     """A string whose order is Jira's `ORDER BY key` order (project key, then issue number)."""
     project, _, number = issue_key.rpartition("-")
     return f"{project}-{int(number):012d}" if number.isdigit() else issue_key
-
-
-def _readings(local: datetime, tz: ZoneInfo | None) -> list[datetime]:
-    """Every UTC instant a server might read the naive local minute `local` as."""
-    if tz is None:
-        return [local.replace(tzinfo=UTC) - _MAX_OFFSET, local.replace(tzinfo=UTC) - _MIN_OFFSET]
-    return [local.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1)]
-
-
-def lower_literal(instant: datetime, tz: ZoneInfo | None, overlap: timedelta = timedelta(minutes=1)
-                  ) -> tuple[str, datetime]:
-    """A JQL minute literal (and its earliest reading) whose every reading is at or before `instant - overlap`."""
-    target = instant.astimezone(UTC) - overlap
-    local = (target.astimezone(tz).replace(tzinfo=None) if tz else
-             target.replace(tzinfo=None) + _MIN_OFFSET).replace(second=0, microsecond=0)
-    while max(_readings(local, tz)) > target:  # DST gap or fold: step back until no reading is too late
-        local -= timedelta(minutes=1)
-    return local.strftime(JQL_MINUTE), min(_readings(local, tz))
-
-
-def upper_literal(instant: datetime, tz: ZoneInfo | None) -> str:
-    """A JQL minute literal whose every reading is at or after `instant` (an exclusive upper bound)."""
-    target = instant.astimezone(UTC)
-    local = target.astimezone(tz).replace(tzinfo=None) if tz else target.replace(tzinfo=None) + _MAX_OFFSET
-    if local.second or local.microsecond:
-        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    while min(_readings(local, tz)) < target:
-        local += timedelta(minutes=1)
-    return local.strftime(JQL_MINUTE)
-
-
-def epoch_ms(instant: datetime) -> int:
-    return (instant.astimezone(UTC) - EPOCH) // timedelta(milliseconds=1)
 
 
 def strip_order_by(jql: str) -> str:
@@ -130,51 +98,6 @@ def projects_in(jql: str) -> list[str]:
     return names
 
 
-def adf_text(node: Any) -> str:
-    """Plain text of an Atlassian Document Format node (v3 descriptions and comments); strings pass through."""
-    if node is None:
-        return ""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, list):
-        return "".join(adf_text(n) for n in node)
-    if not isinstance(node, dict):
-        return str(node)
-    kind = node.get("type")
-    attrs = node.get("attrs") or {}
-    if kind == "text":
-        return str(node.get("text", ""))
-    if kind == "hardBreak":
-        return "\n"
-    if kind in ("mention", "emoji", "status"):
-        return str(attrs.get("text") or attrs.get("shortName") or "")
-    if kind in ("inlineCard", "blockCard", "embedCard"):
-        return str(attrs.get("url") or "")
-    if kind == "date":
-        try:
-            return datetime.fromtimestamp(int(attrs.get("timestamp", 0)) / 1000, UTC).strftime("%Y-%m-%d")
-        except (TypeError, ValueError):
-            return ""
-    children = node.get("content") or []
-    if kind == "doc":
-        return "\n\n".join(t for t in (adf_text(c).strip("\n") for c in children) if t)
-    if kind in ("bulletList", "orderedList"):
-        start = int(attrs.get("order", 1) or 1)
-        lines = []
-        for i, item in enumerate(children):
-            bullet = "-" if kind == "bulletList" else f"{start + i}."
-            lines.append(f"{bullet} " + adf_text(item).strip("\n").replace("\n", "\n  "))
-        return "\n".join(lines) + "\n"
-    if kind == "listItem":
-        return "\n".join(adf_text(c).strip("\n") for c in children)
-    if kind == "table":
-        return "\n".join(adf_text(row) for row in children) + "\n"
-    if kind == "tableRow":
-        return " | ".join(adf_text(cell).strip() for cell in children)
-    text = "".join(adf_text(c) for c in children)
-    if kind in ("paragraph", "heading", "codeBlock", "blockquote", "panel", "rule", "mediaSingle", "expand"):
-        return text + "\n"
-    return text
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -186,13 +109,6 @@ class Account:
     name: str
     time_zone: str | None
     tz: ZoneInfo | None
-
-
-@dataclass
-class IssuePage:
-    issues: list[Record]
-    position: Position | None  # None: no issue on this page (only calls to report)
-    calls: int
 
 
 class JiraApi:
@@ -232,10 +148,9 @@ class JiraApi:
             self._account = Account(name, zone, tz)
         return self._account
 
-    def window_jql(self, extra: str | None, lower: datetime | None, upper: datetime) -> tuple[str, datetime | None]:
-        """The search JQL for [lower, upper) and the earliest instant it can return."""
+    def window_jql(self, extra: str | None, lower: datetime | None, upper: datetime) -> str:
+        """The search JQL for [lower, upper) (on Data Center, up to a minute earlier: see `lower_literal`)."""
         clauses = [f"({c})" for c in (self.jql, extra) if c]
-        earliest = lower
         if self.deployment == "cloud":
             if lower is not None:
                 clauses.append(f"updated >= {epoch_ms(lower)}")
@@ -243,10 +158,9 @@ class JiraApi:
         else:
             tz = self.account().tz
             if lower is not None:
-                literal, earliest = lower_literal(lower, tz)
-                clauses.append(f'updated >= "{literal}"')
+                clauses.append(f'updated >= "{lower_literal(lower, tz)[0]}"')
             clauses.append(f'updated < "{upper_literal(upper, tz)}"')
-        return " AND ".join(clauses) + ORDER, earliest
+        return " AND ".join(clauses) + ORDER
 
     def search_page(self, jql: str, fields: list[str], expand: str, cont: str | int | None, size: int
                     ) -> tuple[list[Record], str | int | None]:
@@ -269,103 +183,41 @@ class JiraApi:
             return issues, None
         return issues, start + len(issues)
 
-    def issue_pages(self, window: Window, resume: Position | None, fields: list[str], extra: str | None = None,
-                    expand: str = "") -> Iterator[IssuePage]:
-        """Issues with `updated` in the window, strictly after `resume`, in (updated, key) order, as pages."""
-        start_cursor = cursor_str(window.start) if window.start else ""
-        end_cursor = cursor_str(window.end)
-        lower = parse_time(resume.cursor) if resume else window.start
-        seen: dict[str, str] = {}  # issue id -> `updated` cursor already yielded in this read
-        calls, restarts = 0, 0
-        jql, earliest = self.window_jql(extra, lower, window.end)
-        cont: str | int | None = None
-        while True:
-            issues, nxt = self.search_page(jql, fields, expand, cont, self.batch_size)
-            calls += 1
-            fresh: list[tuple[str, str, Record]] = []  # (cursor, key order, issue)
-            for issue in issues:
-                updated = (issue.get("fields") or {}).get("updated")
-                if not updated:
-                    raise SourceError("jira: search returned an issue without `updated`",
-                                      "the account must be able to read the updated field")
-                cur = cursor_str(updated)
-                if cur < start_cursor or cur >= end_cursor:
-                    continue  # the literal's minute overlap, or the next window's issue
-                key = sort_key(issue["key"])
-                if resume and (cur, key) <= (resume.cursor, resume.pk):
-                    continue
-                if seen.get(str(issue["id"])) == cur:
-                    continue  # de-duplicate the overlap by (id, updated)
-                fresh.append((cur, key, issue))
-            if fresh:
-                fresh.sort(key=lambda f: f[:2])
-                for cur, _, issue in fresh:
-                    seen[str(issue["id"])] = cur
-                position = Position(*fresh[-1][:2])
-                yield IssuePage([issue for _, _, issue in fresh], position, calls)
-                calls = 0
-                if nxt is None:
-                    return
-                # Keyset restart from the last stored `updated`: immune to issues leaving the result set.
-                jql, earliest = self.window_jql(extra, parse_time(position.cursor), window.end)
-                if earliest is not None:
-                    floor = cursor_str(earliest)
-                    seen = {k: v for k, v in seen.items() if v >= floor}
-                cont, restarts = None, 0
-                continue
-            if nxt is None:
-                if calls:
-                    yield IssuePage([], None, calls)  # nothing new on the last page: report the calls only
-                return
-            if not issues:
-                # DC said there is more, yet the page is empty: issues left the result set. Re-run the keyset.
-                restarts += 1
-                if restarts > 3:
-                    raise SourceError("jira: search keeps returning empty pages before its reported total",
-                                      "retry the sync; if it persists, the instance's search index may need a "
-                                      "re-index")
-                cont = None
-                continue
-            cont = nxt  # a page of issues already stored (equal timestamps): step over it
-
-    def comments(self, issue: Record) -> tuple[list[Record], int]:
+    def comments(self, issue: Record) -> list[Record]:
         """All comments of an issue: the embedded ones, or the comment endpoint's pages when more than 20."""
         embedded = (issue.get("fields") or {}).get("comment") or {}
         comments = list(embedded.get("comments") or [])
         total = int(embedded.get("total") or len(comments))
         if total <= len(comments):
-            return comments, 0
-        calls, start, fetched = 0, 0, []
+            return comments
+        start, fetched = 0, []
         while True:
             try:
                 data = self.client.get_json(self.path(f"issue/{issue['id']}/comment"),
                                             {"startAt": start, "maxResults": COMMENT_PAGE})
             except HttpError as exc:
                 if exc.status == 404:  # deleted or moved out of sight since the search: its next update tells
-                    return comments, calls + 1
+                    return comments
                 raise explain(exc, self.deployment, self.auth_kind) from None
-            calls += 1
             page = list(data.get("comments") or [])
             fetched.extend(page)
             start += len(page)
             if not page or start >= int(data.get("total") or 0):
                 break
         by_id = {str(c["id"]): c for c in [*comments, *fetched]}
-        return list(by_id.values()), calls
+        return list(by_id.values())
 
-    def projects(self, keys: list[str] | None) -> tuple[list[Record], int]:
+    def projects(self, keys: list[str] | None) -> list[Record]:
         if self.deployment == "data_center":
-            rows = list(self.get("project"))
-            return _only(rows, keys), 1
-        rows, start, calls = [], 0, 0
+            return _only(list(self.get("project")), keys)
+        rows, start = [], 0
         while True:
             data = self.get("project/search", {"startAt": start, "maxResults": 50})
-            calls += 1
             values = list(data.get("values") or [])
             rows.extend(values)
             start += len(values)
             if data.get("isLast", True) or not values:
-                return _only(rows, keys), calls
+                return _only(rows, keys)
 
 
 def _only(rows: list[Record], keys: list[str] | None) -> list[Record]:
@@ -427,7 +279,61 @@ def _short(url: str) -> str:
 
 
 @dataclass
-class IssueStream:
+class IssueQuery:
+    """A window's search from a position, and what the client keeps of its answer: issues whose cursor is in
+    [start, end) and whose (cursor, key) is after `after` (the literal's minute of overlap is dropped here)."""
+
+    jql: str
+    start: str
+    end: str
+    after: tuple[str, str]
+    empties: int = 0  # empty pages before the reported end, in a row
+
+
+class IssueSearch(KeysetStream[IssueQuery, str | int]):
+    """The keyset read the issue-based streams share: issues with `updated` in a window, in (updated, key) order."""
+
+    api: JiraApi
+    connector: str
+    spec: TableSpec
+    fields: list[str]
+    expand = ""
+
+    def __post_init__(self) -> None:
+        self.dataset, self.batch_size = dataset_of(self.connector, self.name), self.api.batch_size
+
+    def query(self, window: Window, after: Position | None) -> IssueQuery:
+        jql = self.api.window_jql(self.spec.filter, parse_time(after.cursor) if after else None, window.end)
+        return IssueQuery(jql, after.cursor if after else "", cursor_str(window.end),
+                          (after.cursor, after.pk) if after else ("", ""))
+
+    def fetch(self, query: IssueQuery, continuation: str | int | None, limit: int) -> Batch[str | int]:
+        issues, more = self.api.search_page(query.jql, self.fields, self.expand, continuation, limit)
+        fresh: list[tuple[tuple[str, str], Record]] = []
+        for issue in issues:
+            updated = (issue.get("fields") or {}).get("updated")
+            if not updated:
+                raise SourceError("jira: search returned an issue without `updated`",
+                                  "the account must be able to read the updated field")
+            at = (cursor_str(updated), sort_key(issue["key"]))
+            if query.start <= at[0] < query.end and at > query.after:
+                fresh.append((at, issue))
+        if not issues and more is not None:
+            # DC said there is more, yet the page is empty: issues left the result set. Run the query again.
+            query.empties += 1
+            if query.empties > 3:
+                raise SourceError("jira: search keeps returning empty pages before its reported total",
+                                  "retry the sync; if it persists, the instance's search index may need a re-index")
+            return Batch([], 0)  # startAt 0 (no token on Cloud): the query's first page
+        fresh.sort(key=lambda f: f[0])
+        return Batch([issue for _, issue in fresh], more)
+
+    def position_of(self, row: Record) -> Position:
+        return Position(cursor_str(row["fields"]["updated"]), sort_key(row["key"]))
+
+
+@dataclass
+class IssueStream(IssueSearch):
     api: JiraApi
     connector: str
     fields: list[str]
@@ -439,17 +345,12 @@ class IssueStream:
     cursor_field: str = "updated"
 
     def __post_init__(self) -> None:
-        self.dataset = f"{self.connector}/issues"
+        super().__post_init__()
+        self.expand = "changelog" if self.expand_changelog else ""
 
-    def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["updated"])
-
-    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        expand = "changelog" if self.expand_changelog else ""
-        for page in self.api.issue_pages(window, resume, self.fields, self.spec.filter, expand):
-            records = [self.record(i) for i in page.issues]
-            links = {str(i["id"]): self.references(i) for i in page.issues}
-            yield Page(records=records, links=links, position=page.position)
+    def page(self, rows: list[Record], position: Position) -> Page:
+        return Page(records=[self.record(i) for i in rows], links={str(i["id"]): self.references(i) for i in rows},
+                    position=position)
 
     def record(self, issue: Record) -> Record:
         fields = issue.get("fields") or {}
@@ -471,7 +372,7 @@ class IssueStream:
         refs: list[tuple[str, str, str]] = []
         project = fields.get("project")
         if isinstance(project, dict) and project.get("id"):
-            refs.append(("in_project", f"{self.connector}/projects", str(project["id"])))
+            refs.append(("in_project", dataset_of(self.connector, "projects"), str(project["id"])))
         for link in fields.get("issuelinks") or []:
             link_type = link.get("type") or {}
             for side, rel in (("outwardIssue", link_type.get("outward")), ("inwardIssue", link_type.get("inward"))):
@@ -482,7 +383,7 @@ class IssueStream:
 
 
 def link_edges(connector: str, records: list[Record]) -> list[Edge]:
-    dataset = f"{connector}/issues"
+    dataset = dataset_of(connector, "issues")
     return [Edge(dataset, rec["source_id"], rec["outward"] or rec["type"], dataset, rec["target_id"])
             for rec in records]
 
@@ -507,7 +408,7 @@ def link_records(issue: Record) -> list[Record]:
 
 
 @dataclass
-class CommentStream:
+class CommentStream(IssueSearch):
     api: JiraApi
     connector: str
     spec: TableSpec
@@ -515,33 +416,25 @@ class CommentStream:
     dataset: str = ""
     primary_key: str = "id"
     cursor_field: str = "issue_updated"
+    fields: list[str] = field(init=False, default_factory=lambda: ["updated", "comment"])
 
-    def __post_init__(self) -> None:
-        self.dataset = f"{self.connector}/comments"
-
-    def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["issue_updated"])
-
-    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        for page in self.api.issue_pages(window, resume, ["updated", "comment"], self.spec.filter):
-            records, calls = [], page.calls
-            links: dict[str, list[tuple[str, str, str]]] = {}
-            for issue in page.issues:
-                comments, extra = self.api.comments(issue)
-                calls += extra
-                for comment in comments:
-                    record = {"id": str(comment["id"]), "issue_id": str(issue["id"]), "issue_key": issue.get("key"),
-                              "issue_updated": issue["fields"]["updated"], "author": comment.get("author"),
-                              "update_author": comment.get("updateAuthor"), "created": comment.get("created"),
-                              "updated": comment.get("updated"), "body": comment.get("body"),
-                              "body_text": adf_text(comment.get("body")).strip(), "self": comment.get("self")}
-                    records.append(record)
-                    links[record["id"]] = [("comment_on", f"{self.connector}/issues", record["issue_id"])]
-            yield Page(records=records, links=links, position=page.position)
+    def page(self, rows: list[Record], position: Position) -> Page:
+        records, issues = [], dataset_of(self.connector, "issues")
+        links: dict[str, list[tuple[str, str, str]]] = {}
+        for issue in rows:
+            for comment in self.api.comments(issue):
+                record = {"id": str(comment["id"]), "issue_id": str(issue["id"]), "issue_key": issue.get("key"),
+                          "issue_updated": issue["fields"]["updated"], "author": comment.get("author"),
+                          "update_author": comment.get("updateAuthor"), "created": comment.get("created"),
+                          "updated": comment.get("updated"), "body": comment.get("body"),
+                          "body_text": adf_text(comment.get("body")).strip(), "self": comment.get("self")}
+                records.append(record)
+                links[record["id"]] = [("comment_on", issues, record["issue_id"])]
+        return Page(records=records, links=links, position=position)
 
 
 @dataclass
-class LinkStream:
+class LinkStream(IssueSearch):
     """One record per link (the outward issue is the source), seen from either end; newest `updated` wins.
     Graph edges come from the issues table's own links; `graph` adds them here when issues are not synced."""
 
@@ -553,22 +446,16 @@ class LinkStream:
     dataset: str = ""
     primary_key: str = "id"
     cursor_field: str = "updated"
+    fields: list[str] = field(init=False, default_factory=lambda: ["updated", "issuelinks"])
 
-    def __post_init__(self) -> None:
-        self.dataset = f"{self.connector}/issue_links"
-
-    def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["updated"])
-
-    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        for page in self.api.issue_pages(window, resume, ["updated", "issuelinks"], self.spec.filter):
-            by_id: dict[str, Record] = {}
-            for record in (r for issue in page.issues for r in link_records(issue)):
-                if record["id"] not in by_id or self.cursor_of(by_id[record["id"]]) <= self.cursor_of(record):
-                    by_id[record["id"]] = record  # both ends in one page: one row, the newer sighting
-            records = list(by_id.values())
-            edges = link_edges(self.connector, records) if self.graph else []
-            yield Page(records=records, edges=edges, position=page.position)
+    def page(self, rows: list[Record], position: Position) -> Page:
+        by_id: dict[str, Record] = {}
+        for record in (r for issue in rows for r in link_records(issue)):
+            if record["id"] not in by_id or self.cursor_of(by_id[record["id"]]) <= self.cursor_of(record):
+                by_id[record["id"]] = record  # both ends in one page: one row, the newer sighting
+        records = list(by_id.values())
+        edges = link_edges(self.connector, records) if self.graph else []
+        return Page(records=records, edges=edges, position=position)
 
 
 @dataclass
@@ -584,13 +471,13 @@ class ProjectStream:
     cursor_field: str = "synced_at"
 
     def __post_init__(self) -> None:
-        self.dataset = f"{self.connector}/projects"
+        self.dataset = dataset_of(self.connector, "projects")
 
     def cursor_of(self, record: Record) -> str:
         return cursor_str(record["synced_at"])
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        rows, calls = self.api.projects(self.keys or None)
+        rows = self.api.projects(self.keys or None)
         stamp = cursor_str(window.end)
         records = [{**row, "id": str(row["id"]), "synced_at": stamp} for row in rows]
         yield Page(records=records, position=None)
@@ -600,7 +487,7 @@ class ProjectStream:
 # Source
 
 
-def client_for(name: str, connector: JiraConnector, pipeline: Pipeline, **kwargs: Any) -> HttpClient:
+def client_for(name: str, connector: JiraConnector, pipeline: JiraPipeline, **kwargs: Any) -> HttpClient:
     return HttpClient.for_pipeline(name, connector.base_url.rstrip("/"), connector.auth, pipeline,
                                    verify_tls=connector.verify_tls, **kwargs)
 
@@ -612,12 +499,12 @@ def _auth_kind(connector: JiraConnector) -> str:
 def build(config: Config, pipeline_name: str) -> JiraSource:
     pipeline = config.pipeline(pipeline_name)
     connector = config.connector(pipeline.connector)
-    assert isinstance(connector, JiraConnector)
+    assert isinstance(connector, JiraConnector) and isinstance(pipeline, JiraPipeline)
     return JiraSource(pipeline.connector, connector, pipeline)
 
 
 class JiraSource:
-    def __init__(self, name: str, connector: JiraConnector, pipeline: Pipeline,
+    def __init__(self, name: str, connector: JiraConnector, pipeline: JiraPipeline,
                  client: HttpClient | None = None) -> None:
         self.name, self.connector, self.pipeline = name, connector, pipeline
         self.client = client or client_for(name, connector, pipeline)
@@ -642,7 +529,7 @@ class JiraSource:
                 wanted.append(required)
         return wanted
 
-    def streams(self) -> list[Any]:
+    def streams(self) -> list[Stream]:
         """The requested tables, after checking credentials, the JQL, projects and field names against Jira."""
         specs = self._specs()
         account = self.api.account()
@@ -650,7 +537,7 @@ class JiraSource:
             self.notes.append(f"{self.name}: the account's time zone is not readable from /myself; date bounds are "
                               "widened by the largest UTC offsets (more overlap, nothing lost)")
         self._validate_jql(specs)
-        streams: list[Any] = []
+        streams: list[Stream] = []
         for spec in specs:
             if spec.name == "issues":
                 fields = self.issue_fields(spec)
@@ -672,7 +559,7 @@ class JiraSource:
                               "updated, key order)")
         filters = {spec.filter for spec in specs if spec.name != "projects"}
         for extra in filters:
-            jql, _ = self.api.window_jql(extra, None, datetime.now(UTC) + timedelta(days=1))
+            jql = self.api.window_jql(extra, None, datetime.now(UTC) + timedelta(days=1))
             self.api.search_page(jql, ["updated"], "", None, 1)
 
     def _check_fields(self, fields: list[str]) -> None:
@@ -692,6 +579,10 @@ class JiraSource:
             raise ConfigError(f"Jira field '{name}' does not exist (Jira silently returns nothing for unknown fields)",
                               hint)
 
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
+
     def close(self) -> None:
         self.client.close()
 
@@ -700,7 +591,7 @@ class JiraSource:
 # Discovery and diagnostics
 
 
-def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str | None) -> dict[str, list[str]]:
+def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table: str | None) -> dict[str, list[str]]:
     client = client_for(name, connector, pipeline)
     try:
         api = JiraApi(client, connector.deployment, pipeline.jql or "", pipeline.batch_size, _auth_kind(connector))
@@ -721,7 +612,7 @@ def discover(name: str, connector: JiraConnector, pipeline: Pipeline, table: str
         client.close()
 
 
-def check(name: str, connector: JiraConnector, pipeline: Pipeline, client: HttpClient | None = None
+def check(name: str, connector: JiraConnector, pipeline: JiraPipeline, client: HttpClient | None = None
           ) -> list[Finding]:
     """`udc check`: credentials (API token vs password on Cloud, PAT on DC, CAPTCHA lockout), the account's zone,
     each project the JQL names (missing or invisible? zero issues?), the JQL itself, and rate limiting."""
@@ -841,7 +732,7 @@ def _check_project(api: JiraApi, project: str) -> Finding:
 def _check_jql(api: JiraApi) -> Finding:
     shown = api.jql or "(no jql: every issue the account can see)"
     try:
-        jql, _ = api.window_jql(None, None, datetime.now(UTC) + timedelta(days=1))
+        jql = api.window_jql(None, None, datetime.now(UTC) + timedelta(days=1))
         issues, _ = api.search_page(jql, ["updated"], "", None, 1)
     except UdcError as exc:
         return Finding("fail", "jql", f"{shown}: {exc.message}", exc.hint)

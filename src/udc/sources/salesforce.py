@@ -16,7 +16,6 @@ import difflib
 import logging
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,11 +24,13 @@ from urllib.parse import quote, urlsplit
 import httpx
 import orjson
 
-from udc.check import CHECK_TIMEOUT, Finding, connection_findings
-from udc.config import ClientCredentialsAuth, Config, Pipeline, SalesforceConnector, TableSpec
+from udc.config import ClientCredentialsAuth, Config, SalesforceConnector, SalesforcePipeline, TableSpec
 from udc.errors import ConfigError, QuotaExhausted, SourceError
-from udc.http.client import HttpClient, HttpError
+from udc.http.client import CallStats, HttpClient, HttpError
 from udc.records import Page, Position, Record, Window
+from udc.sources.base import Stream
+from udc.sources.diagnostics import CHECK_TIMEOUT, Finding, connection_findings
+from udc.sources.keyset import Batch, KeysetStream, dataset_of
 from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.salesforce")
@@ -236,7 +237,7 @@ class ObjectSchema:
 class SalesforceSource:
     """One pipeline's objects on one org. Shares the query budget and quota watch across its streams."""
 
-    def __init__(self, name: str, connector: SalesforceConnector, pipeline: Pipeline) -> None:
+    def __init__(self, name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline) -> None:
         self.name, self.connector = name, connector
         _refuse_generic(connector.instance_url, "instance_url")
         if not isinstance(connector.auth, ClientCredentialsAuth):
@@ -408,9 +409,9 @@ class SalesforceSource:
         raise AssertionError("unreachable")
 
     # --------------------------------------------------------------------------------------------- streams
-    def streams(self) -> list[ObjectStream]:
+    def streams(self) -> list[Stream]:
         """One stream per object, after checking names against Salesforce's rules and each object's describe."""
-        specs = self.pipeline.objects or self.pipeline.tables
+        specs = self.pipeline.tables
         if not specs:
             raise ConfigError(f"pipeline for connector '{self.name}' lists no objects",
                               "add `objects:` with at least one object API name, e.g. - name: Case")
@@ -448,16 +449,22 @@ class SalesforceSource:
             query.append(DELETED)
         if not has_deleted:
             self.notes.append(f"{schema.name} has no IsDeleted field: deletions cannot be captured")
-        return ObjectStream(self, schema.name, f"{self.name}/{schema.name}", cursor["name"], query, stored,
+        return ObjectStream(self, schema.name, dataset_of(self.name, schema.name), cursor["name"], query, stored,
                             spec.filter, has_deleted)
+
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
 
     def close(self) -> None:
         self.client.close()
 
 
 @dataclass
-class ObjectStream:
-    """One Salesforce object as records in (cursor, Id) order; soft-deleted rows arrive as tombstones."""
+class ObjectStream(KeysetStream[str, str]):
+    """One Salesforce object as records in (cursor, Id) order; soft-deleted rows arrive as tombstones. A window is one
+    SOQL query whose server cursor (`nextRecordsUrl`) is followed to `done`; only an expired cursor re-queries it from
+    the keyset."""
 
     source: SalesforceSource
     name: str
@@ -469,38 +476,35 @@ class ObjectStream:
     tombstones: bool = True
     primary_key: str = KEY
     restarts: int = 0
+    restart_after_page = False
 
-    def cursor_of(self, record: Record) -> str:
-        return cursor_str(record[self.cursor_field])
+    def __post_init__(self) -> None:
+        self.batch_size = self.source.batch
 
-    def soql(self, window: Window, position: Position | None) -> str:
-        return window_soql(self.name, self.query_fields, self.cursor_field, window, position, self.filter)
+    def query(self, window: Window, after: Position | None) -> str:
+        return window_soql(self.name, self.query_fields, self.cursor_field, window, after, self.filter)
 
-    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        position = resume or (Position(cursor_str(window.start)) if window.start else None)
-        endpoint = f"{self.source.api}/{'queryAll' if self.tombstones else 'query'}"
-        path: str = endpoint
-        params: dict[str, str] | None = {"q": self.soql(window, position)}
-        while True:
-            try:
-                body = self.source.get_json(path, params, query_of=self.name)
-            except SourceError as exc:
-                if "INVALID_QUERY_LOCATOR" not in exc.message or self.restarts >= 3:
-                    raise
-                self.restarts += 1  # the server-side cursor expired: query again from the keyset
-                log.warning("%s: query cursor expired; re-querying from the last stored position", self.dataset)
-                path, params = endpoint, {"q": self.soql(window, position)}
-                continue
-            rows = body.get("records") or []
-            if rows:
-                page = self._page(rows)
-                position = page.position
-                yield page
-            if body.get("done", True) or not body.get("nextRecordsUrl"):
-                return
-            path, params = str(body["nextRecordsUrl"]), None
+    def fetch(self, query: str, continuation: str | None, limit: int) -> Batch[str]:
+        # `limit` is not used: the source's Sforce-Query-Options batchSize sizes each page
+        try:
+            if continuation is None:
+                body = self.source.get_json(f"{self.source.api}/{'queryAll' if self.tombstones else 'query'}",
+                                            {"q": query}, query_of=self.name)
+            else:
+                body = self.source.get_json(continuation, query_of=self.name)
+        except SourceError as exc:
+            if "INVALID_QUERY_LOCATOR" not in exc.message or self.restarts >= 3:
+                raise
+            self.restarts += 1  # the server-side cursor expired: query again from the keyset
+            log.warning("%s: query cursor expired; re-querying from the last stored position", self.dataset)
+            return Batch([], None, restart=True)
+        done = body.get("done", True) or not body.get("nextRecordsUrl")
+        return Batch(body.get("records") or [], None if done else str(body["nextRecordsUrl"]))
 
-    def _page(self, rows: list[dict[str, Any]]) -> Page:
+    def position_of(self, row: dict[str, Any]) -> Position:
+        return Position(cursor_str(row[self.cursor_field]), str(row[KEY]))
+
+    def page(self, rows: list[dict[str, Any]], position: Position) -> Page:
         records: list[Record] = []
         tombstones: list[tuple[str, str]] = []
         for row in rows:
@@ -508,9 +512,7 @@ class ObjectStream:
                 tombstones.append((str(row[KEY]), cursor_str(row[self.cursor_field])))
                 continue
             records.append({path: _flatten(row, path) for path in self.stored_fields})
-        last = rows[-1]
-        return Page(records=records, tombstones=tombstones,
-                    position=Position(cursor_str(last[self.cursor_field]), str(last[KEY])))
+        return Page(records=records, tombstones=tombstones, position=position)
 
 
 def _one_line(message: str) -> str:
@@ -521,11 +523,11 @@ def _one_line(message: str) -> str:
 def build(config: Config, pipeline_name: str) -> SalesforceSource:
     pipeline = config.pipeline(pipeline_name)
     connector = config.connector(pipeline.connector)
-    assert isinstance(connector, SalesforceConnector)
+    assert isinstance(connector, SalesforceConnector) and isinstance(pipeline, SalesforcePipeline)
     return SalesforceSource(pipeline.connector, connector, pipeline)
 
 
-def discover(name: str, connector: SalesforceConnector, pipeline: Pipeline, table: str | None
+def discover(name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline, table: str | None
              ) -> dict[str, list[str]]:
     """Queryable objects, or one object's fields (standard and custom) from its describe."""
     source = SalesforceSource(name, connector, pipeline)
@@ -555,7 +557,7 @@ def _title(row: Trouble) -> str:
     return f"{_TITLES[row.key]} ({row.error})"
 
 
-def check(name: str, connector: SalesforceConnector, pipeline: Pipeline) -> list[Finding]:
+def check(name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline) -> list[Finding]:
     """`udc check`: each row of the doc's troubleshooting table, the daily quota, then each object: its describe,
     and whether the Run-As user can see any of its rows ("authenticated but zero records")."""
     quick = pipeline.model_copy(update={"max_retries": min(pipeline.max_retries, 1),
@@ -600,7 +602,7 @@ def check(name: str, connector: SalesforceConnector, pipeline: Pipeline) -> list
                 f"{pipeline.max_api_share:.0%} (max_api_share)",
                 "wait for Salesforce's rolling 24-hour window to free requests, or raise max_api_share" if warn
                 else ""))
-        for spec in pipeline.objects or pipeline.tables:
+        for spec in pipeline.tables:
             findings.append(_check_object(source, spec))
     finally:
         source.close()

@@ -20,11 +20,13 @@ import httpx
 import msgspec
 import orjson
 
-from udc.config import Config, Pipeline, ServiceNowConnector, TableSpec
+from udc.config import Config, ServiceNowConnector, ServiceNowPipeline, TableSpec
 from udc.errors import ConfigError
-from udc.http.client import HttpClient, HttpError, json_of
+from udc.http.client import CallStats, HttpClient, HttpError, json_of
 from udc.records import Page, Position, Record, Window
-from udc.timeutil import cursor_str, parse_time, snow_time
+from udc.sources.base import Stream
+from udc.sources.keyset import Batch, KeysetStream, dataset_of
+from udc.timeutil import EPOCH, cursor_str, parse_time, snow_time
 
 log = logging.getLogger("udc.servicenow")
 
@@ -33,6 +35,9 @@ CURSOR, KEY = "sys_updated_on", "sys_id"
 DEFAULT_OMIT = ("work_notes", "comments", "description", "close_notes")  # journal/free-text fields that grow huge
 _FIELD = re.compile(r"^(?:ORDERBYDESC|ORDERBY)?([a-z0-9_.]+)")
 _TABLE_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+_Offset = tuple[int, str | None]  # a row offset over ACL-hidden rows, and the x-total-count it was taken under
 
 
 class _Result(msgspec.Struct):
@@ -47,11 +52,11 @@ _RESULT = msgspec.json.Decoder(_Result)
 def build(config: Config, pipeline_name: str) -> ServiceNowSource:
     pipeline = config.pipeline(pipeline_name)
     connector = config.connector(pipeline.connector)
-    assert isinstance(connector, ServiceNowConnector)
+    assert isinstance(connector, ServiceNowConnector) and isinstance(pipeline, ServiceNowPipeline)
     return ServiceNowSource(pipeline.connector, connector, pipeline)
 
 
-def client_for(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> HttpClient:
+def client_for(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline) -> HttpClient:
     base = connector.instance_url.rstrip("/")
     return HttpClient.for_pipeline(name, base, connector.auth, pipeline, token_url=f"{base}/oauth_token.do",
                                    verify_tls=connector.verify_tls)
@@ -152,8 +157,9 @@ def _has_next(response: httpx.Response) -> bool:
 
 
 @dataclass
-class TableStream:
-    """One ServiceNow table as a stream of records in (sys_updated_on, sys_id) order."""
+class TableStream(KeysetStream[str, _Offset]):
+    """One ServiceNow table as a stream of records in (sys_updated_on, sys_id) order: a keyset query restarted after
+    every page; the offset only steps over rows ACLs hid (the limit applies before ACLs), and the batch adapts."""
 
     client: HttpClient
     connector: str
@@ -168,12 +174,14 @@ class TableStream:
     references: dict[str, str] | None = None  # reference field → target table; None: no readable dictionary
     omit: tuple[str, ...] = DEFAULT_OMIT
     encode: bool = True  # with a dictionary, pages come as encoded records (see `_decode`), not parsed ones
+    adaptive = True
 
     def __post_init__(self) -> None:
         self.name = self.spec.name
-        self.dataset = f"{self.connector}/{self.spec.name}"
+        self.dataset = dataset_of(self.connector, self.spec.name)
         self.omit = tuple(self.spec.omit_on_oversize) or DEFAULT_OMIT
-        self._targets = tuple((name, f"{self.connector}/{table}") for name, table in (self.references or {}).items())
+        self._targets = tuple((name, dataset_of(self.connector, table))
+                              for name, table in (self.references or {}).items())
         self._decoder: Callable[[bytes], Any] = orjson.loads
         if self.references is not None and self.encode:
             # the key, the cursor and the reference fields are all a row's JSON is read for
@@ -186,17 +194,14 @@ class TableStream:
             self._values = operator.attrgetter(*slots)
             self._decoder = self._decode
 
-    def cursor_of(self, record: Record) -> str:
-        return cursor_str(record[self.cursor_field])
-
-    def _query(self, window: Window, pos: Position) -> str:
+    def query(self, window: Window, after: Position | None) -> str:
         base, cursor = f"{self.spec.filter}^" if self.spec.filter else "", self.cursor_field
-        start, end = snow_time(parse_time(pos.cursor)), snow_time(window.end)
-        if not pos.pk:
+        start, end = snow_time(parse_time(after.cursor) if after else EPOCH), snow_time(window.end)
+        if after is None or not after.pk:
             clause = f"{base}{cursor}>={start}^{cursor}<{end}"
         else:  # strictly after (start, pk): later seconds, or the same second with a greater sys_id
             clause = (f"{base}{cursor}>{start}^{cursor}<{end}"
-                      f"^NQ{base}{cursor}={start}^{KEY}>{pos.pk}^{cursor}<{end}")
+                      f"^NQ{base}{cursor}={start}^{KEY}>{after.pk}^{cursor}<{end}")
         return f"{clause}^ORDERBY{cursor}^ORDERBY{KEY}"
 
     def _params(self, query: str, limit: int, offset: int, fields: list[str] | None) -> dict[str, Any]:
@@ -209,55 +214,25 @@ class TableStream:
             params["sysparm_fields"] = ",".join(fields)
         return params
 
-    def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        start = window.start or parse_time("1970-01-01")
-        pos = resume or Position(cursor_str(start), "")
-        limit, offset, total = self.batch_size, 0, None
-        query = self._query(window, pos)
-        while True:
-            try:
-                response = self.client.get(TABLE_API + self.spec.name, self._params(query, limit, offset, self.fields),
-                                           shrinkable=True, decode=self._decoder)
-            except HttpError as exc:
-                if not exc.batch_sensitive:
-                    raise
-                if limit > 1:  # the page is too big for the gateway: halve it (the 502 case)
-                    limit = max(1, limit // 2)
-                    log.warning("%s: %s; retrying with batch %d", self.dataset, exc.message, limit)
-                    continue
-                page = self._isolate(query, offset, exc)
-                yield page
-                if page.position:
-                    pos, offset = page.position, 0
-                    query = self._query(window, pos)
-                else:
-                    offset += 1
-                continue
-            rows = json_of(response)["result"]
-            count = response.headers.get("x-total-count")
-            more = _has_next(response)
-            if offset and count != total:
-                # Rows joined or left the result set while we stepped over hidden ones: offsets shifted under us.
-                # Start again from the keyset (still exact) rather than risk skipping a row.
-                offset, total = 0, None
-                continue
-            if rows:
-                last = rows[-1]
-                if isinstance(last, tuple):  # an encoded record: key, cursor, ...
-                    pos = Position(last[1], last[0])
-                else:
-                    pos = Position(self.cursor_of(last), last[KEY])
-                yield self._page(rows, pos)
-                del rows, response, last  # a parsed page weighs several MB: hold none while fetching the next
-                if not more:
-                    return
-                query, offset, total = self._query(window, pos), 0, None
-                limit = min(self.batch_size, limit * 2)  # grow back after a success
-                continue
-            if not more:
-                return
-            yield Page(position=None)  # every row on this page was hidden by ACLs: step over them
-            offset, total = offset + limit, count
+    def fetch(self, query: str, continuation: _Offset | None, limit: int) -> Batch[_Offset]:
+        offset, total = continuation or (0, None)
+        response = self.client.get(TABLE_API + self.spec.name, self._params(query, limit, offset, self.fields),
+                                   shrinkable=True, decode=self._decoder)
+        count = response.headers.get("x-total-count")
+        if offset and count != total:
+            # Rows joined or left the result set while we stepped over hidden ones: offsets shifted under us.
+            # Start again from the keyset (still exact) rather than risk skipping a row.
+            return Batch([], None, restart=True)
+        return Batch(json_of(response)["result"], (offset + limit, count) if _has_next(response) else None)
+
+    def position_of(self, row: Any) -> Position:
+        if isinstance(row, tuple):  # an encoded record: key, cursor, ...
+            return Position(row[1], row[0])
+        return Position(self.cursor_of(row), row[KEY])
+
+    def isolate(self, query: str, continuation: _Offset | None, error: HttpError) -> tuple[Page, _Offset | None]:
+        offset, total = continuation or (0, None)
+        return self._isolate(query, offset, error), (offset + 1, total)
 
     def _isolate(self, query: str, offset: int, error: HttpError) -> Page:
         """A single record fails: fetch it without its large free-text fields, else quarantine it by key."""
@@ -274,7 +249,7 @@ class TableStream:
                     return Page(position=None)
                 row = rows[0]
                 reason = f"stored without {', '.join(self.omit)}: the full record fails with {error.message}"
-                return self._page([row], Position(self.cursor_of(row), row[KEY]), [(row[KEY], reason)])
+                return self.page([row], Position(self.cursor_of(row), row[KEY]), [(row[KEY], reason)])
         keys = self.client.get_json(TABLE_API + self.spec.name,
                                     self._params(query, 1, offset, [KEY, self.cursor_field]))["result"]
         if not keys:
@@ -300,7 +275,7 @@ class TableStream:
             encoded.append((pk, cursor_str(cursor), bytes(raw), orjson.dumps(links).decode() if links else None))
         return {"result": encoded}
 
-    def _page(self, rows: list[Any], position: Position, quarantined: list[tuple[str, str]] | None = None) -> Page:
+    def page(self, rows: list[Any], position: Position, quarantined: list[tuple[str, str]] | None = None) -> Page:
         """A page of rows (records, or encoded records from `_decode`) and their graph links: by the dictionary's
         targets, or else by each reference's link."""
         if rows and isinstance(rows[0], tuple):
@@ -324,7 +299,7 @@ class TableStream:
                     row[name] = key = value.get("value") or ""
                     table = str(value["link"]).partition(TABLE_API)[2].split("/", 1)[0]
                     if key and table:
-                        own.append((name, f"{self.connector}/{table}", key))
+                        own.append((name, dataset_of(self.connector, table), key))
             if own:
                 links[row[KEY]] = own
         return links
@@ -347,7 +322,7 @@ class DeleteStream:
 
     def __post_init__(self) -> None:
         self.name = f"{self.table}.deletes"
-        self.dataset = f"{self.connector}/{self.table}"
+        self.dataset = dataset_of(self.connector, self.table)
         fields = [KEY, "documentkey", self.cursor_field]
         spec = TableSpec(name="sys_audit_delete", fields=fields, filter=f"tablenameIN{','.join(self.classes)}")
         self._audit = TableStream(self.client, self.connector, spec, self.batch_size, fields,
@@ -363,13 +338,13 @@ class DeleteStream:
 
 
 class ServiceNowSource:
-    def __init__(self, name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> None:
+    def __init__(self, name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline) -> None:
         self.name, self.connector, self.pipeline = name, connector, pipeline
         self.client = client_for(name, connector, pipeline)
         self.dictionary = Dictionary(self.client)
         self.notes: list[str] = []
 
-    def streams(self) -> list[Any]:
+    def streams(self) -> list[Stream]:
         """Table streams plus their delete streams, after checking names, fields and filters against the instance."""
         specs = self.pipeline.tables
         if not specs:
@@ -394,8 +369,8 @@ class ServiceNowSource:
         return bool(self.client.get_json(TABLE_API + "sys_audit_delete", {"sysparm_limit": 1,
                                                                           "sysparm_fields": "sys_id"})["result"])
 
-    def _streams(self, specs: list[TableSpec], tables: dict[str, dict[str, Any]]) -> list[Any]:
-        streams: list[Any] = []
+    def _streams(self, specs: list[TableSpec], tables: dict[str, dict[str, Any]]) -> list[Stream]:
+        streams: list[Stream] = []
         for spec in specs:
             if not _TABLE_NAME.match(spec.name):
                 raise ConfigError(f"'{spec.name}' is not a valid ServiceNow table name", "use the table's name, "
@@ -448,11 +423,16 @@ class ServiceNowSource:
                                       "dot-walk only through reference fields, e.g. assigned_to.email")
                 current, fields = target, self.dictionary.fields(target)
 
+    @property
+    def stats(self) -> CallStats:
+        return self.client.stats
+
     def close(self) -> None:
         self.client.close()
 
 
-def discover(name: str, connector: ServiceNowConnector, pipeline: Pipeline, table: str | None) -> dict[str, list[str]]:
+def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline, table: str | None
+             ) -> dict[str, list[str]]:
     client = client_for(name, connector, pipeline)
     try:
         dictionary = Dictionary(client)
@@ -465,10 +445,3 @@ def discover(name: str, connector: ServiceNowConnector, pipeline: Pipeline, tabl
         return {t: [] for t in sorted(tables)}
     finally:
         client.close()
-
-
-def check(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> list[Any]:
-    """`udc check`: the product doc's troubleshooting playbook for ServiceNow (see udc.sources.servicenow_check)."""
-    from udc.sources.servicenow_check import run
-
-    return list(run(name, connector, pipeline))

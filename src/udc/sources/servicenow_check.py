@@ -20,11 +20,11 @@ import time
 import httpx
 import orjson
 
-from udc.check import Finding, check_client, connection_findings
-from udc.config import Pipeline, ServiceNowConnector, TableSpec
+from udc.config import ServiceNowConnector, ServiceNowPipeline, TableSpec
 from udc.errors import ConfigError, SourceError
 from udc.http.client import HttpClient, HttpError
 from udc.records import Window
+from udc.sources.diagnostics import Finding, check_client, connection_findings
 from udc.sources.servicenow import CURSOR, DEFAULT_OMIT, KEY, TABLE_API, ServiceNowSource, TableStream, query_fields
 from udc.timeutil import parse_time, utcnow
 
@@ -32,7 +32,7 @@ PROBE_PAGES = 25  # at most this many pages of the first batch (the adaptive bat
 TOKEN_HINT = "the OAuth token endpoint of a ServiceNow instance is https://<instance>.service-now.com/oauth_token.do"
 
 
-def run(name: str, connector: ServiceNowConnector, pipeline: Pipeline) -> list[Finding]:
+def run(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline) -> list[Finding]:
     base = connector.instance_url.rstrip("/")
     limits: list[tuple[str, int, int]] = []  # (table, sysparm_limit, status) of every table response, in order
 
@@ -113,7 +113,7 @@ def _tables(client: HttpClient, specs: list[TableSpec], connector: ServiceNowCon
     return findings
 
 
-def _streams(name: str, connector: ServiceNowConnector, pipeline: Pipeline, client: HttpClient
+def _streams(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline, client: HttpClient
              ) -> tuple[list[TableStream], list[Finding]]:
     if not pipeline.tables:
         return [], [Finding("skip", "tables", "the connector has no pipeline listing tables: nothing more to check")]
@@ -182,7 +182,7 @@ def _forbidden(client: HttpClient, table: str, field: str) -> bool:
     return False
 
 
-def _pages(client: HttpClient, pipeline: Pipeline, streams: list[TableStream],
+def _pages(client: HttpClient, pipeline: ServiceNowPipeline, streams: list[TableStream],
            limits: list[tuple[str, int, int]]) -> list[Finding]:
     start = parse_time(pipeline.start_date) if pipeline.start_date else None
     end = parse_time(pipeline.end_date) if pipeline.end_date else utcnow()
@@ -222,7 +222,7 @@ def _pages(client: HttpClient, pipeline: Pipeline, streams: list[TableStream],
     return findings
 
 
-def _oversized(client: HttpClient, stream: TableStream, pk: str, reason: str, pipeline: Pipeline) -> Finding:
+def _oversized(client: HttpClient, stream: TableStream, pk: str, reason: str, pipeline: ServiceNowPipeline) -> Finding:
     table = stream.spec.name
     known = stream.fields if stream.fields is not None else stream.all_fields
     culprits: list[str] = []

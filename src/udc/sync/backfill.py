@@ -72,7 +72,7 @@ def create_backfill(config: Config, store: Store, pipeline: str, start: datetime
         raise ConfigError(f"--parallel {parallel} is out of range", "run 1 to 64 chunks at a time")
     if max_attempts < 1:
         raise ConfigError("attempts must be at least 1", "use --attempts 3, for example")
-    known = [t.name for t in spec.streams]
+    known = [t.name for t in spec.tables]
     unknown = [t for t in tables or [] if known and t not in known]
     if unknown:
         raise ConfigError(f"pipeline '{pipeline}' does not sync {', '.join(unknown)}",

@@ -70,8 +70,7 @@ class Run:
         if not self.pipeline.redaction.enabled:
             return None
         # the store remembers, as keyed digests, the names of people synced in earlier runs
-        return Redactor(self.pipeline.redaction, self.config.connector(self.pipeline.connector).type,
-                        memory=self.store)
+        return Redactor(self.pipeline.redaction, self.pipeline.type, memory=self.store)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         summary = self.summary
@@ -82,8 +81,8 @@ class Run:
                 summary.warnings.append(scrub(said))
             elif summary.status == "running":
                 summary.status = "failed"
-            summary.warnings += getattr(self.source, "notes", [])  # TEMP until the kit lands
-            stats = self.source.client.stats  # type: ignore[attr-defined]
+            summary.warnings += self.source.notes
+            stats = self.source.stats
             summary.calls, summary.retries, summary.bytes = stats.calls, stats.retries, stats.bytes
             summary.seconds = round(time.monotonic() - self._started, 3)
             for result in summary.streams:

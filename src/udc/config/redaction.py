@@ -1,4 +1,4 @@
-"""Redaction policy as it appears under a pipeline's `redaction:` key."""
+"""Redaction policy as it appears under a pipeline's `redaction:` key (configuration: `udc.redact` applies it)."""
 
 from __future__ import annotations
 

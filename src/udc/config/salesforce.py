@@ -1,0 +1,52 @@
+"""Salesforce's connector and pipeline options."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+
+from udc.config.common import ConnectorBase, Pipeline, TableSpec
+
+
+class SalesforceConnector(ConnectorBase):
+    type: Literal["salesforce"]
+    instance_url: str
+    api_version: str = "61.0"
+
+    @field_validator("instance_url")
+    @classmethod
+    def _my_domain(cls, url: str) -> str:
+        host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0].lower()
+        if host in ("login.salesforce.com", "test.salesforce.com"):
+            raise ValueError(
+                "the Client Credentials flow must use your My Domain URL (https://<my_domain>.my.salesforce.com); "
+                "Salesforce rejects client-credentials requests sent to the generic login endpoints"
+            )
+        if not url.startswith("https://") and host not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError("instance_url must start with https:// (plain http is allowed only for localhost)")
+        return url.rstrip("/")
+
+
+class SalesforcePipeline(Pipeline):
+    type: Literal["salesforce"] = "salesforce"
+    # Salesforce calls its tables objects: either key names the one list
+    tables: list[TableSpec] = Field(default_factory=list, validation_alias=AliasChoices("tables", "objects"))
+    cursor_field: str | None = None
+    query_limit: int = 50
+    max_api_share: float = Field(0.8, gt=0, le=1)  # stop before this share of the daily API quota is used
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_list(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "tables" in value and "objects" in value:
+            raise ValueError("`objects:` and `tables:` are two names for the same list; keep one of them")
+        return value
+
+    @field_validator("query_limit")
+    @classmethod
+    def _query_limit(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("Query limit cannot be set to 0: set the maximum number of queries per run (default 50)")
+        return value
