@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
@@ -14,6 +15,21 @@ from udc.sync.backfill import backfill_status, state_owner
 from udc.timeutil import parse_time, snow_time
 
 from .conftest import Harness, source_truth
+
+
+def kill_mid_chunk(h: Harness, proc: subprocess.Popen[bytes], first: int, delay: float, bid: int) -> None:
+    """kill -9 `proc` `delay` seconds after the first table request, from the `first`th on, at which some chunk has
+    committed pages but is not done: the kill lands mid-chunk however fast or loaded the machine is."""
+    fired = threading.Event()
+
+    def hook(_request: object) -> None:
+        states = h.store.all_state(state_owner(bid)).values()
+        if not fired.is_set() and any(s.get("position") and not s.get("done") for s in states):
+            fired.set()
+            threading.Timer(delay, proc.send_signal, (signal.SIGKILL,)).start()
+
+    for n in range(first, first + 5000):
+        h.sim.on_request(n, hook)
 
 
 def test_kill_9_mid_backfill_then_resume(tmp_path: Path, make_sim) -> None:
@@ -26,8 +42,7 @@ def test_kill_9_mid_backfill_then_resume(tmp_path: Path, make_sim) -> None:
         if kill:
             proc = h.udc("backfill", "--resume", str(bid))
         delay = rng.random() * 0.02  # anywhere: mid-request, mid-parse, mid-transaction
-        sim.on_request(sim.table_request_count + rng.randint(30, 60),
-                       lambda _r, p=proc, d=delay: threading.Timer(d, p.send_signal, (signal.SIGKILL,)).start())
+        kill_mid_chunk(h, proc, sim.table_request_count + rng.randint(30, 60), delay, bid)
         proc.wait(timeout=120)
         assert proc.returncode == -signal.SIGKILL
     status = backfill_status(h.store, bid)
