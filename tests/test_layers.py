@@ -20,7 +20,7 @@ LAYERS: list[list[tuple[str, ...]]] = [
     [("udc.sources",), ("udc.store",), ("udc.redact",)],
     [("udc.http",)],
     [("udc.config",)],
-    [("udc.records", "udc.errors", "udc.timeutil", "udc.secrets", "udc")],
+    [("udc.records", "udc.errors", "udc.timeutil", "udc.secrets", "udc.procs", "udc")],
 ]
 SIMULATORS = "udc.simulators"  # black boxes to the connectors: they import only themselves; the demo starts them
 LAZY_ALLOWED = {("udc.redact.redactor", "udc.redact.ner")}  # the [ner] extra loads spaCy only when asked for
