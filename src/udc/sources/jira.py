@@ -280,11 +280,10 @@ def _short(url: str) -> str:
 
 @dataclass
 class IssueQuery:
-    """A window's search from a position, and what the client keeps of its answer: issues whose cursor is in
-    [start, end) and whose (cursor, key) is after `after` (the literal's minute of overlap is dropped here)."""
+    """A window's search from a position, and what the client keeps of its answer: issues before the window's `end`
+    whose (cursor, key) is after `after` (so the literals' minutes of overlap are dropped here)."""
 
     jql: str
-    start: str
     end: str
     after: tuple[str, str]
     empties: int = 0  # empty pages before the reported end, in a row
@@ -304,8 +303,7 @@ class IssueSearch(KeysetStream[IssueQuery, str | int]):
 
     def query(self, window: Window, after: Position | None) -> IssueQuery:
         jql = self.api.window_jql(self.spec.filter, parse_time(after.cursor) if after else None, window.end)
-        return IssueQuery(jql, after.cursor if after else "", cursor_str(window.end),
-                          (after.cursor, after.pk) if after else ("", ""))
+        return IssueQuery(jql, cursor_str(window.end), (after.cursor, after.pk) if after else ("", ""))
 
     def fetch(self, query: IssueQuery, continuation: str | int | None, limit: int) -> Batch[str | int]:
         issues, more = self.api.search_page(query.jql, self.fields, self.expand, continuation, limit)
@@ -316,7 +314,7 @@ class IssueSearch(KeysetStream[IssueQuery, str | int]):
                 raise SourceError("jira: search returned an issue without `updated`",
                                   "the account must be able to read the updated field")
             at = (cursor_str(updated), sort_key(issue["key"]))
-            if query.start <= at[0] < query.end and at > query.after:
+            if at[0] < query.end and at > query.after:
                 fresh.append((at, issue))
         if not issues and more is not None:
             # DC said there is more, yet the page is empty: issues left the result set. Run the query again.

@@ -463,8 +463,7 @@ class SalesforceSource:
 @dataclass
 class ObjectStream(KeysetStream[str, str]):
     """One Salesforce object as records in (cursor, Id) order; soft-deleted rows arrive as tombstones. A window is one
-    SOQL query whose server cursor (`nextRecordsUrl`) is followed to `done`; only an expired cursor re-queries it from
-    the keyset."""
+    SOQL query whose `nextRecordsUrl` is followed to `done`; only an expired cursor re-queries it from the keyset."""
 
     source: SalesforceSource
     name: str
@@ -486,12 +485,10 @@ class ObjectStream(KeysetStream[str, str]):
 
     def fetch(self, query: str, continuation: str | None, limit: int) -> Batch[str]:
         # `limit` is not used: the source's Sforce-Query-Options batchSize sizes each page
+        endpoint = f"{self.source.api}/{'queryAll' if self.tombstones else 'query'}"
         try:
-            if continuation is None:
-                body = self.source.get_json(f"{self.source.api}/{'queryAll' if self.tombstones else 'query'}",
-                                            {"q": query}, query_of=self.name)
-            else:
-                body = self.source.get_json(continuation, query_of=self.name)
+            body = self.source.get_json(continuation or endpoint, None if continuation else {"q": query},
+                                        query_of=self.name)
         except SourceError as exc:
             if "INVALID_QUERY_LOCATOR" not in exc.message or self.restarts >= 3:
                 raise
