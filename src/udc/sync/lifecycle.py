@@ -45,7 +45,6 @@ class Run:
         self.config, self.store, self.pipeline_name = config, store, pipeline_name
         self.pipeline = config.pipeline(pipeline_name)
         self.summary = RunSummary(0, pipeline_name, kind, "running", [])
-        self._started = time.monotonic()
 
     def __enter__(self) -> Run:
         self.source: Source = build_source(self.config, self.pipeline_name)
