@@ -154,32 +154,30 @@ class BackfillRunner:
         try:
             with Run(self.config, self.store, self.pipeline, self.row["kind"]) as run:
                 summary = run.summary
-                try:
-                    chunks = self._prepare()
-                    self.store.update_backfill(self.id, status="running", pid=os.getpid(), error=None,
-                                               started_at=utcnow().isoformat(), finished_at=None)
-                    streams = self._select(run.streams())
-                    self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
-                    summary.streams = list(self._totals.values())
-                    with self.store.writer():
-                        status, error = self._dispatch(chunks, streams, run.run_id, run.redactor)
-                    for total in summary.streams:
-                        if total.status != "failed":
-                            total.status = "done" if status in ("done", "failed") else "stopped"
-                    summary.status = {"done": "succeeded"}.get(status, status)
-                    if error:
-                        summary.warnings.append(error)
-                    return self._report(status, summary, error)
-                except UdcError as exc:
-                    status, error = "failed", scrub(exc.message)
-                    raise
-                except BaseException as exc:
-                    status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
-                    raise
-                finally:
-                    self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
-                                               finished_at=utcnow().isoformat() if status == "done" else None)
+                chunks = self._prepare()
+                self.store.update_backfill(self.id, status="running", pid=os.getpid(), error=None,
+                                           started_at=utcnow().isoformat(), finished_at=None)
+                streams = self._select(run.streams())
+                self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
+                summary.streams = list(self._totals.values())
+                with self.store.writer():
+                    status, error = self._dispatch(chunks, streams, run.run_id, run.redactor)
+                for total in summary.streams:
+                    if total.status != "failed":
+                        total.status = "done" if status in ("done", "failed") else "stopped"
+                summary.status = {"done": "succeeded"}.get(status, status)
+                if error:
+                    summary.warnings.append(error)
+                return self._report(status, summary, error)
+        except UdcError as exc:  # the source could not be built or read, the store failed...: in the ledger too
+            status, error = "failed", scrub(exc.message)
+            raise
+        except BaseException as exc:
+            status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
+            raise
         finally:
+            self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
+                                       finished_at=utcnow().isoformat() if status == "done" else None)
             lock.release()
 
     def _wait(self, seconds: float) -> None:
