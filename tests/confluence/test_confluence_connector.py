@@ -118,4 +118,4 @@ def test_atlas_doc_format_bodies_keep_plain_text_beside_them(make_sim: SimFactor
 
 def test_storage_text() -> None:
     assert storage_text("<h1>Title</h1><p>a &amp; b</p><ul><li>one</li><li>two</li></ul>") == \
-        "Title\n\na & b\n\none\ntwo"
+        "Title\na & b\none\ntwo"
