@@ -5,6 +5,7 @@ only GET requests reach the source."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -171,3 +172,60 @@ def test_cli_sync_exits_1_naming_the_space_and_status_and_discover_show_the_spac
     ops = sum(1 for c in sim.content.values() if c.type == "page" and c.space.key == "OPS")
     assert code == 0 and f"space OPS: {ops} pages" in found and "space HR" not in found
     assert sim.api_token not in synced + status + found
+
+
+def test_comments_on_blog_posts_inline_comments_and_page_links_become_graph_links(make_sim: SimFactory,
+                                                                                 tmp_path: Path) -> None:
+    sim = make_sim("cloud", pages=0, now=T0)
+    at = T0 - timedelta(hours=1)
+    target = sim.create("page", "OPS", "Target", at=at)
+    page = sim.create("page", "OPS", "Linker", f'<p>See <a href="/wiki/spaces/OPS/pages/{target.id}/Target">it</a>'
+                                               " and NET-7.</p>", at=at)
+    post = sim.create("blogpost", "ENG", "Release notes", at=at)
+    inline = sim.create("comment", "OPS", body="<p>typo here</p>", at=at, container=page.id, location="inline")
+    footer = sim.create("comment", "ENG", body="<p>nice</p>", at=at, container=post.id)
+    store = SqliteStore(tmp_path / "udc.db")
+    try:
+        cfg = config_for(sim, tmp_path, tables=["pages", "blogposts", "comments"])
+        assert Engine(cfg, store).sync("kb", now=T0).status == "succeeded"
+        edges = set(store.execute("SELECT src_pk, rel, dst_dataset, dst_pk FROM graph_edges"))
+        assert {(str(page.id), "mentions", "wiki/pages", str(target.id)),
+                (str(page.id), "mentions", "jira/issue_key", "NET-7"),
+                (str(inline.id), "comment_on", "wiki/pages", str(page.id)),
+                (str(footer.id), "comment_on", "wiki/blogposts", str(post.id)),
+                (str(post.id), "in_space", "wiki/spaces", str(sim.space("ENG").id))} <= edges
+        comments = {pk: d for pk, d, _ in store.iter_records("wiki/comments")}
+        assert comments[str(inline.id)]["location"] == "inline" and comments[str(inline.id)]["body_text"] == \
+            "typo here"
+        assert any(r.path == f"/wiki/api/v2/inline-comments/{inline.id}" for r in sim.requests)
+    finally:
+        store.close()
+
+
+def test_redaction_retries_backfill_and_export_work_as_for_other_sources(make_sim: SimFactory,
+                                                                         tmp_path: Path) -> None:
+    sim = make_sim("cloud", pages=20, now=T0)
+    sim.create("page", "OPS", "Contacts", "<p>Call jane.doe@example.com about the failover.</p>",
+               at=T0 - timedelta(hours=1))
+    sim.faults.script(["429", "500", "502"])  # retried like any source
+    sim.faults.retry_after = 0
+    config = tmp_path / "udc.yaml"
+    config.write_text(yaml.safe_dump({
+        "store": f"sqlite:///{tmp_path / 'udc.db'}",
+        "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_for(sim)}},
+        "pipelines": {"kb": {"connector": "wiki", "mode": "incremental", "space_keys": ["OPS", "ENG"],
+                             "redaction": {"enabled": True, "key": "k" * 32}}}}))
+    runner = CliRunner()
+    start = (T0 - timedelta(days=31)).date().isoformat()
+    backfill = runner.invoke(app, ["backfill", "--pipeline", "kb", "--start", start, "--end",
+                                   T0.strftime("%Y-%m-%dT%H:%M:%S"), "--chunk", "7d", "--config", str(config)])
+    assert backfill.exit_code == 0, backfill.output
+    exported = runner.invoke(app, ["export", "-p", "kb", "-t", "pages", "--config", str(config)])
+    assert exported.exit_code == 0, exported.output
+    rows = [json.loads(line) for line in exported.stdout.splitlines() if line.startswith("{")]
+    want = {i for i in sim.snapshot("page") if sim.content[int(i)].space.key in ("OPS", "ENG")}
+    assert {r["id"] for r in rows if not r["_deleted"]} == want
+    assert "jane.doe@example.com" not in exported.stdout
+    assert "failover" in exported.stdout
+    assert sim.faults.fired == ["429", "500", "502"]
+    assert {r.method for r in sim.requests} == {"GET"}
