@@ -2,8 +2,8 @@
 Data Center (v1 `/rest/api` under an optional context path), with the traps real connectors fall into (see
 docs/source-apis.md):
 
-- v2 lists page with an opaque `cursor`; the `_links.next` (and `Link` header) already holds `/wiki`. v1 `next`
-  links are relative to `_links.base`, which holds the context (`/wiki` on Cloud).
+- v2 lists (and Cloud's CQL search) page with an opaque `cursor`; a v2 `_links.next` (and `Link` header) already
+  holds `/wiki`; a v1 `next` link is relative to `_links.base`, which holds the context (`/wiki` on Cloud).
 - Restricted content is dropped after the limit is applied, so pages come back shorter than asked (even empty)
   before the end: only a missing `next` link ends a listing.
 - CQL `lastmodified` literals are minute-precision, read in the account's (Cloud) or server's zone, with DST.
@@ -508,9 +508,12 @@ class ConfluenceSim(SimServer):
 
     def _v1_list(self, rest: str, request: Request, rows: list[Any], render: Callable[[Any], dict[str, Any]],
                  keep: Callable[[Any], bool] = lambda _: True) -> Response:
-        """`start`/`limit` paging (Server caps the limit silently); the next link is relative to `_links.base`."""
+        """Server: `start`/`limit` paging with the limit silently capped; Cloud: an opaque `cursor`. Either way the
+        next link is relative to `_links.base` (which holds the context)."""
         try:
-            start, asked = int(request.arg("start") or 0), int(request.arg("limit") or 25)
+            start = _decode_cursor(request.arg("cursor")) if self.deployment == "cloud" else int(
+                request.arg("start") or 0)
+            asked = int(request.arg("limit") or 25)
         except ValueError:
             return self._v1_error(400, "start and limit must be integers")
         limit = max(1, min(asked, self._cap()))
@@ -518,12 +521,13 @@ class ConfluenceSim(SimServer):
         shown = [render(r) for r in page if keep(r)]
         links = self._v1_links()
         if start + limit < len(rows):
-            params = {k: v for k, v in request.query.items() if k not in ("start", "limit")}
-            query = urlencode([(k, x) for k, v in params.items() for x in v] + [("limit", limit),
-                                                                               ("start", start + limit)])
-            links["next"] = f"/rest/api{rest}?{query}"
-        return Response.json({"results": shown, "start": start, "limit": limit, "size": len(shown),
-                              "_links": links})
+            params = [(k, x) for k, v in request.query.items() if k not in ("start", "limit", "cursor") for x in v]
+            step = ("cursor", _encode_cursor(start + limit)) if self.deployment == "cloud" else ("start", start + limit)
+            links["next"] = f"/rest/api{rest}?" + urlencode([*params, ("limit", limit), step])
+        out: dict[str, Any] = {"results": shown, "limit": limit, "size": len(shown), "_links": links}
+        if self.deployment == "server":
+            out["start"] = start
+        return Response.json(out)
 
     def _content_search(self, request: Request) -> Response:
         clauses, descending = parse_cql(request.arg("cql") or "", self.tz)
