@@ -137,6 +137,7 @@ def test_check_reports_every_space_and_the_credentials(make_sim: SimFactory, tmp
     ops = sum(1 for c in sim.content.values() if c.type == "page" and c.space.key == "OPS" and c.status == "current")
     assert found["space OPS"].level == "ok" and found["space OPS"].detail == f"readable, {ops} pages"
     assert found["space HR"].level == "fail" and "Permissions" in found["space HR"].fix
+    assert found["spaces not listed"].detail.startswith("readable but not in space_keys, so not synced: ENG (")
     assert not report.healthy
 
     wrong = config_for(sim, tmp_path, base_url=sim.url + "/wiki")

@@ -621,6 +621,14 @@ def check(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipelin
         for key in report.missing:
             findings.append(Finding("fail", f"space {key}", "does not exist or is not readable by this account",
                                     UNREADABLE_FIX))
+        listed = {k.upper() for k in pipeline.space_keys}
+        spaces = (api.v2_list("spaces", {"limit": MAX_LIMIT}) if connector.deployment == "cloud" else
+                  api.v1_list("space", {"limit": 100}))
+        others = [str(s["key"]) for s in spaces if str(s["key"]).upper() not in listed]
+        if others:
+            shown = ", ".join(others[:20]) + (f" and {len(others) - 20} more" if len(others) > 20 else "")
+            findings.append(Finding("ok", "spaces not listed", f"readable but not in space_keys, so not synced: "
+                                                               f"{shown} (list any you mean to ingest)"))
     except UdcError as exc:
         findings.append(Finding("fail", "check", exc.message, exc.hint))
     finally:
