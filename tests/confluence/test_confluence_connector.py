@@ -111,6 +111,22 @@ def test_windows_split_at_a_mid_minute_cursor_lose_and_double_nothing(make_sim: 
     source.close()
 
 
+@pytest.mark.parametrize("deployment", ["cloud", "server"])
+def test_an_unknown_zone_widens_the_overlap_and_loses_nothing(make_sim: SimFactory, deployment: str) -> None:
+    cursor = datetime(2024, 1, 15, 7, 0, 30, 500000, tzinfo=UTC)
+    sim = make_sim(deployment, tz="Asia/Kolkata", pages=0, now=cursor + timedelta(hours=3))
+    sim.expose_time_zone = False
+    made = {str(sim.create("page", "OPS", f"p{ms}", at=cursor + timedelta(milliseconds=ms)).id): ms
+            for ms in (-61_000, -1, 0, 1, 20_000, 61_000)}
+    source = source_for(sim, batch_size=2)
+    first = read_all(source, "pages", Window(cursor - timedelta(hours=3), cursor))
+    second = read_all(source, "pages", Window(cursor, cursor + timedelta(hours=3)), Position(cursor_str(cursor)))
+    assert sorted(r["id"] for r in first) == sorted(i for i, ms in made.items() if ms < 0)
+    assert sorted(r["id"] for r in second) == sorted(i for i, ms in made.items() if ms >= 0)
+    assert any("time zone" in note and "widened" in note for note in source.notes)
+    source.close()
+
+
 def test_an_edit_between_search_and_fetch_is_kept_once_at_its_newest_version(make_sim: SimFactory) -> None:
     """A page edited after the CQL page listed it, before its body is fetched: its record carries the fetched
     (newest) version and body, once."""

@@ -210,6 +210,7 @@ class ConfluenceSim(SimServer):
         self.context = "/wiki" if deployment == "cloud" else context.rstrip("/")
         self.server_limit_cap, self.v2_page_cap = server_limit_cap, v2_page_cap
         self.on_request: Callable[[Request], None] | None = None  # called before each request is served (tests)
+        self.expose_time_zone = True  # False: /user/current omits timeZone (as some Server versions do)
         self.record_responses = False  # tests: keep (request, response) pairs in `exchanges` for spec validation
         self.exchanges: list[tuple[Request, Response]] = []
         self._clock = now
@@ -472,8 +473,9 @@ class ConfluenceSim(SimServer):
 
     def _v1(self, rest: str, request: Request) -> Response:
         if rest == "/user/current":
-            return Response.json({"type": "known", "accountId": "557058:sim-svc", "username": "svc-udc",
-                                  "email": self.email, "displayName": "UDC Service", "timeZone": self.tz_name})
+            me = {"type": "known", "accountId": "557058:sim-svc", "username": "svc-udc", "email": self.email,
+                  "displayName": "UDC Service"}
+            return Response.json(me | ({"timeZone": self.tz_name} if self.expose_time_zone else {}))
         if rest == "/content/search":
             return self._content_search(request)
         if rest == "/search":
