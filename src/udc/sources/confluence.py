@@ -59,7 +59,8 @@ V2_LIST = {"pages": "pages", "blogposts": "blogposts"}
 MAX_LIMIT = 250  # v2's cap, and the most ids one `?id=` filter takes
 GONE = {"pages": "trashed,deleted,archived", "blogposts": "trashed,deleted"}  # blog posts cannot be archived
 FIELDS = ["id", "type", "space_key", "space_id", "title", "status", "version", "author", "created", "updated",
-          "parent_id", "container_id", "location", "labels", "body", "body_format", "body_text", "url"]
+          "parent_id", "container_id", "container_type", "location", "labels", "body", "body_format", "body_text",
+          "url"]
 SPACE_FIELDS = ["id", "key", "name", "type", "status", "homepageId", "synced_at"]
 _JIRA_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{1,9}-[1-9]\d*)\b")
 _PAGE_LINK = re.compile(r"""(?:/pages/|pageId=|ri:content-id=")(\d+)""")
@@ -184,22 +185,20 @@ class ConfluenceApi:
         return int(data.get("totalSize") or 0)
 
     def v2_list(self, what: str, params: dict[str, Any]) -> Iterator[Record]:
-        path: str | None = f"{self.v2}/{what}"
-        query: dict[str, Any] | None = params
-        while path:
-            data = self.get(path, query)
-            yield from data.get("results") or []
-            link = (data.get("_links") or {}).get("next")
-            path, query = (self.follow(link, v2=True), None) if link else (None, None)
+        return self._listing(f"{self.v2}/{what}", params, v2=True)
 
     def v1_list(self, what: str, params: dict[str, Any]) -> Iterator[Record]:
-        path: str | None = f"{self.v1}/{what}"
+        return self._listing(f"{self.v1}/{what}", params, v2=False)
+
+    def _listing(self, first: str, params: dict[str, Any], v2: bool) -> Iterator[Record]:
+        """Every result of a listing: its `next` links followed until there is none (short pages do not end it)."""
+        path: str | None = first
         query: dict[str, Any] | None = params
         while path:
             data = self.get(path, query)
             yield from data.get("results") or []
             link = (data.get("_links") or {}).get("next")
-            path, query = (self.follow(link, v2=False), None) if link else (None, None)
+            path, query = (self.follow(link, v2), None) if link else (None, None)
 
     def search(self, cql: str, expand: str, continuation: str | None, limit: int
                ) -> tuple[list[Record], str | None]:
@@ -580,16 +579,14 @@ def discover(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipe
         client.close()
 
 
-def check(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipeline, client: HttpClient | None = None
-          ) -> list[Finding]:
+def check(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipeline) -> list[Finding]:
     """`udc check`: the base URL, credentials (401 text/plain on Cloud), the zone CQL dates are read in, and the
     space-gap report: every listed space readable (with its page count), or absent/unreadable."""
     wrong = wiki_suffix(connector)
     if wrong is not None:
         return [Finding("fail", "base_url", wrong.message, wrong.hint)]
-    own = client is None
     base = connector.base_url.rstrip("/")
-    client = client or check_client(base, connector.auth, pipeline, name, verify_tls=connector.verify_tls)
+    client = check_client(base, connector.auth, pipeline, name, verify_tls=connector.verify_tls)
     kind = _auth_kind(connector)
     api = ConfluenceApi(client, connector.deployment, kind)
     findings: list[Finding] = []
@@ -632,6 +629,5 @@ def check(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipelin
     except UdcError as exc:
         findings.append(Finding("fail", "check", exc.message, exc.hint))
     finally:
-        if own:
-            client.close()
+        client.close()
     return findings
