@@ -1,8 +1,8 @@
 """`udc demo`: the whole job on local simulators, offline, in under a minute.
 
-Starts simulated ServiceNow, Jira Cloud and Salesforce instances, writes a config, seeds the store with a
-historical sync of each, changes records at every source, runs an incremental cycle, and shows what happened and
-how to query it.
+Starts simulated ServiceNow, Jira Cloud, Salesforce and Confluence Cloud instances, writes a config, seeds the
+store with a historical sync of each, changes records at every source, runs an incremental cycle, and shows what
+happened and how to query it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rich.table import Table
 
 from udc.config import load_config
 from udc.console import RunProgress, print_summary
+from udc.simulators.confluence import ConfluenceSim
 from udc.simulators.jira import JiraSim
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
 from udc.simulators.servicenow import ServiceNowSim
@@ -26,7 +27,7 @@ from udc.timeutil import utcnow
 
 DEMO_USER, DEMO_PASSWORD = "svc_udc", "demo-p@ss`word&1"
 TABLES = ["incident", "change_request", "problem", "kb_knowledge", "cmdb_ci_server", "sys_user"]
-SOURCES = ("snow", "jira", "sf")  # each has a -history and a -live pipeline
+SOURCES = ("snow", "jira", "sf", "wiki")  # each has a -history and a -live pipeline
 
 
 def run_demo(workdir: Path, incidents: int, out: Console) -> None:
@@ -41,13 +42,15 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
                          users={DEMO_USER: DEMO_PASSWORD})
     jira = JiraSim("cloud", seed=7, issues=max(60, incidents // 10), now=now)
     sf = SalesforceSim(seed=7)
-    sims = [snow.start(), jira.start(), sf.start()]
+    wiki = ConfluenceSim("cloud", seed=7, pages=max(40, incidents // 20), now=now)
+    sims = [snow.start(), jira.start(), sf.start(), wiki.start()]
     try:
-        config_path = _write_config(workdir, db, snow, jira, sf)
+        config_path = _write_config(workdir, db, snow, jira, sf, wiki)
         config = load_config(config_path)
         store = open_store(config.store)
         out.rule("[bold]udc demo[/]")
-        out.print(f"Simulated ServiceNow {snow.url}, Jira Cloud {jira.url}, Salesforce {sf.url}")
+        out.print(f"Simulated ServiceNow {snow.url}, Jira Cloud {jira.url}, Salesforce {sf.url}, "
+                  f"Confluence Cloud {wiki.url}")
         out.print(f"Config {config_path} · store {db}\n")
 
         out.print("[bold]1. Historical syncs[/] — seed the store with each source's history")
@@ -59,7 +62,7 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
         for name in SOURCES:
             Engine(config, store).sync(f"{name}-live", now=now)
 
-        changed = _change_sources(snow, jira, sf, now + timedelta(seconds=5))
+        changed = _change_sources(snow, jira, sf, wiki, now + timedelta(seconds=5))
         out.print("\n[bold]3. Meanwhile at the sources[/]: " + "; ".join(changed))
 
         out.print("\n[bold]4. Next incremental cycles[/]")
@@ -75,7 +78,8 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
             sim.stop()
 
 
-def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim) -> Path:
+def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim,
+                  wiki: ConfluenceSim) -> Path:
     def secret(name: str, value: str) -> str:
         path = workdir / name
         path.write_text(value)
@@ -88,6 +92,7 @@ def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, s
         "caller_id", "cmdb_ci", "opened_at", "sys_updated_on", "work_notes"]}
     jira_tables = ["issues", "comments", "issue_links", "projects"]
     objects = ["Case", "Account", "Contact", "Incident_Review__c"]
+    wiki_spaces, wiki_tables = ["OPS", "ENG"], ["pages", "blogposts", "comments", "spaces"]
     config = {
         "store": f"sqlite:///{db.resolve()}",
         "connectors": {
@@ -99,6 +104,9 @@ def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, s
             "sf": {"type": "salesforce", "instance_url": sf.url,
                    "auth": {"type": "oauth_client_credentials", "client_id": secret("sf.id", DEFAULT_CLIENT_ID),
                             "client_secret": secret("sf.secret", DEFAULT_CLIENT_SECRET)}},
+            "wiki": {"type": "confluence", "deployment": "cloud", "base_url": wiki.url,
+                     "auth": {"type": "basic", "username": wiki.email,
+                              "password": secret("wiki.token", wiki.api_token)}},
         },
         "pipelines": {
             "snow-history": {"connector": "snow", "mode": "historical", "batch_size": 500, "tables": tables},
@@ -109,6 +117,10 @@ def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, s
                           "batch_size": 100, "tables": jira_tables},
             "sf-history": {"connector": "sf", "mode": "historical", "batch_size": 500, "objects": objects},
             "sf-live": {"connector": "sf", "mode": "incremental", "lag": "0s", "batch_size": 500, "objects": objects},
+            "wiki-history": {"connector": "wiki", "mode": "historical", "space_keys": wiki_spaces,
+                             "tables": wiki_tables},
+            "wiki-live": {"connector": "wiki", "mode": "incremental", "lag": "0s", "space_keys": wiki_spaces,
+                          "tables": wiki_tables},
         },
     }
     path = workdir / "udc.yaml"
@@ -116,7 +128,8 @@ def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, s
     return path
 
 
-def _change_sources(snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim, at: datetime) -> list[str]:
+def _change_sources(snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim, wiki: ConfluenceSim, at: datetime
+                    ) -> list[str]:
     rng = random.Random(1)
     touched = rng.sample([r["sys_id"] for r in snow.records("incident")], 25)
     for sys_id in touched[:20]:
@@ -136,8 +149,13 @@ def _change_sources(snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim, at: d
         sf.update("Case", case, {"Status": "Closed"}, at=at)
     sf.delete("Case", cases[10], at=at)
     sf.insert("Case", {"Subject": "VPN drops every 10 minutes"}, at=at)
+    pages = sorted(c.id for c in wiki.content.values() if c.type == "page" and c.space.key == "OPS")
+    wiki.update(pages[0], at=at, body="<p>Failover runbook, updated after OPS-12.</p>")
+    wiki.create("page", "OPS", "Load balancer rollback", "<p>Steps we took for NET-7.</p>", at=at, parent=pages[0])
+    wiki.set_status(pages[1], "trashed")
     return ["ServiceNow: 20 incidents updated, 8 opened, 5 deleted",
-            "Jira: 4 issues edited, 1 commented, 1 created", "Salesforce: 10 cases closed, 1 deleted, 1 opened"]
+            "Jira: 4 issues edited, 1 commented, 1 created", "Salesforce: 10 cases closed, 1 deleted, 1 opened",
+            "Confluence: 1 page edited, 1 created, 1 trashed"]
 
 
 def _show_store(store: Store, out: Console) -> None:
@@ -148,7 +166,7 @@ def _show_store(store: Store, out: Console) -> None:
         table.add_row(dataset, f"{live:,}", f"{dead:,}")
     out.print(table)
     out.print(f"{store.edge_count():,} links between records in the graph (incident → CI, caller, assignee; "
-              "issue ↔ issue; comment → issue …)")
+              "issue ↔ issue; comment → issue; page → parent, space, Jira issue …)")
 
 
 def _how_to_query(config: Path, db: Path, out: Console) -> None:

@@ -10,16 +10,17 @@ from udc.cli import app
 from udc.store import SqliteStore
 
 
-def test_demo_syncs_three_sources_and_shows_the_changes(tmp_path: Path) -> None:
+def test_demo_syncs_four_sources_and_shows_the_changes(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--workdir", str(tmp_path / "demo"), "--records", "300"])
     assert result.exit_code == 0, result.output
-    for text in ("Historical syncs", "Next incremental cycles", "snow-live", "jira-live", "sf-live",
+    for text in ("Historical syncs", "Next incremental cycles", "snow-live", "jira-live", "sf-live", "wiki-live",
                  "links between records", "udc export"):
         assert text in result.output
     store = SqliteStore(tmp_path / "demo" / "udc.db")
     counts = store.dataset_counts()
     assert counts["snow/incident"] == (303, 5)  # 300 seeded + 8 opened − 5 deleted, and 5 tombstones
     assert counts["jira/issues"][0] > 0 and counts["sf/Case"][0] > 0
+    assert counts["wiki/pages"][0] > 0 and counts["wiki/pages"][1] == 1  # the trashed page is a tombstone
     assert all(run["status"] == "succeeded" for run in store.runs(limit=20))
     assert "demo-p@ss" not in (tmp_path / "demo" / "udc.yaml").read_text()  # the secret lives in a file
 

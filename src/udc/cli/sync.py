@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from udc.cli.common import ConfigOpt, load, out, stoppable
@@ -57,6 +58,8 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
         for run in item["runs"]:
             rows = sum(s["rows"] for s in (run["summary"] or {}).get("streams", []))
             out.print(f"  run #{run['id']} {run['status']:<9} {run['started_at'][:19]}  {rows:,} rows")
+        for warning in ((item["runs"] or [{}])[0].get("summary") or {}).get("warnings", []):  # the latest run's
+            out.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
         table = Table(box=None, padding=(0, 2), show_edge=False)
         for column in ("  table", "records", "deleted", "cursor", ""):
             table.add_column(column, justify="right" if column in ("records", "deleted") else "left")

@@ -16,6 +16,7 @@ from udc.config.common import (
     TableSpec,
     resolve_secret,
 )
+from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.loader import load_config, parse_config
 from udc.config.model import MODELS, SOURCES, Config, Connector, PipelineOptions
@@ -25,6 +26,7 @@ from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
 
 __all__ = [
     "DEFAULT_CONFIG", "MODELS", "SOURCES", "Auth", "BasicAuth", "BearerAuth", "ClientCredentialsAuth", "Config",
+    "ConfluenceConnector", "ConfluencePipeline",
     "Connector", "ConnectorBase", "FieldPolicy", "JiraConnector", "JiraPipeline", "PasswordGrantAuth", "Pipeline",
     "PipelineOptions", "RedactionConfig", "SalesforceConnector", "SalesforcePipeline", "ServiceNowConnector",
     "ServiceNowPipeline", "TablePolicy", "TableSpec", "load_config", "parse_config", "resolve_secret",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from udc.config.common import DEFAULT_STORE, ConnectorBase, Model, Pipeline
+from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
 from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
@@ -52,6 +53,7 @@ SOURCES = (
     SourceModels(ServiceNowConnector, ServiceNowPipeline),
     SourceModels(JiraConnector, JiraPipeline),
     SourceModels(SalesforceConnector, SalesforcePipeline),
+    SourceModels(ConfluenceConnector, ConfluencePipeline),
 )
 MODELS = {source.type: source for source in SOURCES}
 

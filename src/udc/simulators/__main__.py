@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "servicenow": "udc.simulators.servicenow:main",
     "jira": "udc.simulators.jira:main",
     "salesforce": "udc.simulators.salesforce:main",
+    "confluence": "udc.simulators.confluence:main",
 }
 
 

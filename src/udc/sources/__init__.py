@@ -6,6 +6,8 @@ from typing import Any
 
 from udc.config import (
     Config,
+    ConfluenceConnector,
+    ConfluencePipeline,
     JiraConnector,
     JiraPipeline,
     SalesforceConnector,
@@ -13,7 +15,7 @@ from udc.config import (
     ServiceNowConnector,
     ServiceNowPipeline,
 )
-from udc.sources import jira, salesforce, servicenow, servicenow_check
+from udc.sources import confluence, jira, salesforce, servicenow, servicenow_check
 from udc.sources.base import Source
 from udc.sources.plugin import SourcePlugin
 
@@ -23,6 +25,8 @@ PLUGINS: dict[str, SourcePlugin[Any, Any]] = {entry.type: entry for entry in (
     SourcePlugin(JiraConnector, JiraPipeline, jira.build, jira.discover, jira.check, jira.KEY, jira.TABLES),
     SourcePlugin(SalesforceConnector, SalesforcePipeline, salesforce.build, salesforce.discover, salesforce.check,
                  salesforce.KEY),
+    SourcePlugin(ConfluenceConnector, ConfluencePipeline, confluence.build, confluence.discover, confluence.check,
+                 confluence.KEY, confluence.DEFAULT_TABLES),
 )}
 
 

@@ -1,0 +1,27 @@
+"""Confluence's connector and pipeline options (Cloud and Server / Data Center)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from udc.config.common import ConnectorBase, Pipeline
+
+
+class ConfluenceConnector(ConnectorBase):
+    type: Literal["confluence"]
+    base_url: str  # Cloud: the site origin, without /wiki; Server / Data Center: the origin with its context path
+    deployment: Literal["cloud", "server"] = "cloud"
+
+
+class ConfluencePipeline(Pipeline):
+    type: Literal["confluence"] = "confluence"
+    space_keys: list[str] = Field(default_factory=list)  # required to sync (checked at build); discover lists all
+    body_format: Literal["storage", "atlas_doc_format"] = "storage"
+    on_missing_space: Literal["fail", "warn"] = "fail"
+
+    @field_validator("space_keys")
+    @classmethod
+    def _keys(cls, keys: list[str]) -> list[str]:
+        return list(dict.fromkeys(k.strip() for k in keys if k.strip()))
