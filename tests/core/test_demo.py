@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
+import yaml
 from typer.testing import CliRunner
 
 from udc.cli import app
@@ -22,6 +25,8 @@ def test_demo_syncs_three_sources_and_shows_the_changes(tmp_path: Path) -> None:
     assert counts["jira/issues"][0] > 0 and counts["sf/Case"][0] > 0
     assert all(run["status"] == "succeeded" for run in store.runs(limit=20))
     assert "demo-p@ss" not in (tmp_path / "demo" / "udc.yaml").read_text()  # the secret lives in a file
+    schema = json.loads(CliRunner().invoke(app, ["config", "schema"]).output)
+    jsonschema.validate(yaml.safe_load((tmp_path / "demo" / "udc.yaml").read_text()), schema)  # editors accept it
 
 
 def test_demo_runs_again_in_the_same_folder_from_a_fresh_store(tmp_path: Path) -> None:

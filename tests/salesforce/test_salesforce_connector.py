@@ -145,7 +145,7 @@ def test_identifier_rules() -> None:
 
 def test_invalid_names_are_refused_before_any_request(sim: SalesforceSim, make_config: ConfigFactory) -> None:
     with pytest.raises(ConfigError, match="not a valid Salesforce object API name"):
-        source(make_config(objects=[{"name": "Case"}, {"name": "Incident Review"}])).streams()
+        source(make_config(objects=[{"name": "Case"}, {"name": "Bad__Name__Thing__c"}])).streams()
     with pytest.raises(ConfigError, match="not a supported Salesforce field name"):
         source(make_config(objects=[{"name": "Case", "fields": ["Subject", "Id FROM Account --"]}])).streams()
     assert sim.requests == []

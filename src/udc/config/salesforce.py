@@ -5,15 +5,29 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, ConfigDict, Field, field_validator, model_validator
 
-from udc.config.common import ConnectorBase, Pipeline, TableSpec
+from udc.config.common import ClientCredentialsAuth, ConnectorBase, Float, Int, Pipeline, TableSpec, Url
 
 
 class SalesforceConnector(ConnectorBase):
     type: Literal["salesforce"]
-    instance_url: str
+    instance_url: Url
     api_version: str = "61.0"
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version(cls, version: str) -> str:
+        if not re.fullmatch(r"\d{2,3}\.\d", version.lstrip("vV")):
+            raise ValueError(f"'{version}' is not a Salesforce API version: write it like 61.0")
+        return version
+
+    @model_validator(mode="after")
+    def _client_credentials(self) -> SalesforceConnector:
+        if not isinstance(self.auth, ClientCredentialsAuth):
+            raise ValueError("Salesforce uses auth type oauth_client_credentials: set auth: {type: oauth_client_"
+                             "credentials, client_id: env:SF_CLIENT_ID, client_secret: env:SF_CLIENT_SECRET}")
+        return self
 
     @field_validator("instance_url")
     @classmethod
@@ -29,13 +43,22 @@ class SalesforceConnector(ConnectorBase):
         return url.rstrip("/")
 
 
+def _objects_too(schema: dict[str, Any]) -> None:
+    """`objects:` is in the JSON Schema too: the same list as `tables:`."""
+    schema["properties"]["objects"] = schema["properties"]["tables"]
+
+
 class SalesforcePipeline(Pipeline):
+    model_config = ConfigDict(json_schema_extra=_objects_too)
+
+    TABLES_NEEDED = "add `objects:` (or `tables:`), e.g. objects: [Case, Account]"
+
     type: Literal["salesforce"] = "salesforce"
     # Salesforce calls its tables objects: either key names the one list
     tables: list[TableSpec] = Field(default_factory=list, validation_alias=AliasChoices("tables", "objects"))
     cursor_field: str | None = None
-    query_limit: int = 50
-    max_api_share: float = Field(0.8, gt=0, le=1)  # stop before this share of the daily API quota is used
+    query_limit: Int = 50
+    max_api_share: Float = Field(0.8, gt=0, le=1)  # stop before this share of the daily API quota is used
 
     @model_validator(mode="before")
     @classmethod

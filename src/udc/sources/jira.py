@@ -33,6 +33,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, JiraPipeline, TableSpec
+from udc.config.jira import TABLES
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
@@ -45,7 +46,6 @@ from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.jira")
 
-TABLES = ("issues", "comments", "issue_links", "projects")
 KEY = "id"  # the key of every Jira table: issues, comments, links and projects by their own ids
 DEFAULT_FIELDS = (
     "summary", "status", "priority", "issuetype", "project", "assignee", "reporter", "created", "updated",
@@ -511,13 +511,7 @@ class JiraSource:
         self.notes: list[str] = []
 
     def _specs(self) -> list[TableSpec]:
-        specs = list(self.pipeline.tables) or [TableSpec(name=t) for t in TABLES]
-        for spec in specs:
-            if spec.name not in TABLES:
-                guess = difflib.get_close_matches(spec.name, TABLES, n=1)
-                raise ConfigError(f"'{spec.name}' is not a Jira table",
-                                  f"did you mean '{guess[0]}'?" if guess else f"use one of: {', '.join(TABLES)}")
-        return specs
+        return list(self.pipeline.tables) or [TableSpec(name=t) for t in TABLES]  # names checked by the config
 
     def issue_fields(self, spec: TableSpec) -> list[str]:
         wanted = list(spec.fields or self.pipeline.fields or DEFAULT_FIELDS)

@@ -240,10 +240,7 @@ class SalesforceSource:
     def __init__(self, name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline) -> None:
         self.name, self.connector = name, connector
         _refuse_generic(connector.instance_url, "instance_url")
-        if not isinstance(connector.auth, ClientCredentialsAuth):
-            raise ConfigError(f"connector '{name}': Salesforce uses auth type oauth_client_credentials",
-                              "set auth: {type: oauth_client_credentials, client_id: env:SF_CLIENT_ID, "
-                              "client_secret: env:SF_CLIENT_SECRET}")
+        assert isinstance(connector.auth, ClientCredentialsAuth)  # the config admits no other
         base = connector.instance_url.rstrip("/")
         token_url = connector.auth.token_url or base + TOKEN_PATH
         _refuse_generic(token_url, "token_url")
@@ -251,11 +248,7 @@ class SalesforceSource:
         if pipeline.rate_limit is None:
             pipeline = pipeline.model_copy(update={"rate_limit": DEFAULT_RATE_LIMIT})
         self.pipeline = pipeline
-        version = connector.api_version.lstrip("vV")
-        if not re.fullmatch(r"\d{2,3}\.\d", version):
-            raise ConfigError(f"api_version '{connector.api_version}' is not a Salesforce API version",
-                              "write it like 61.0")
-        self.api = f"/services/data/v{version}"
+        self.api = f"/services/data/v{connector.api_version.lstrip('vV')}"
         self.batch = min(MAX_BATCH, max(MIN_BATCH, pipeline.batch_size))
         self.cursor = pipeline.cursor_field or DEFAULT_CURSOR
         self.client = HttpClient.for_pipeline(name, base, connector.auth, pipeline, token_url=token_url,
