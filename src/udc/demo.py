@@ -46,7 +46,7 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
         config_path = _write_config(workdir, db, snow, jira, sf)
         config = load_config(config_path)
         store = open_store(config.store)
-        out.rule("[bold]udc demo[/]")
+        out.print("[bold]udc demo[/]")
         out.print(f"Simulated ServiceNow {snow.url}, Jira Cloud {jira.url}, Salesforce {sf.url}")
         out.print(f"Config {config_path} · store {db}\n")
 

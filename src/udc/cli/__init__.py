@@ -57,10 +57,16 @@ def settle_startup_objects(version: Annotated[bool, typer.Option("--version", ca
 @guarded
 def discover(connector: Annotated[str, typer.Option("--connector", help="Connector name.")],
              config: ConfigOpt = Path(DEFAULT_CONFIG),
-             table: Annotated[str | None, typer.Option("--table", help="Only this table's fields.")] = None) -> None:
+             table: Annotated[str | None, typer.Option("--table", help="Only this table's fields.")] = None,
+             json_out: Annotated[bool, typer.Option("--json", help="Print {table: [fields]} as JSON.")] = False,
+             ) -> None:
     """List the source's tables and their fields."""
     cfg = load_config(config)
-    for name, fields in run_discover(cfg, connector, table).items():
+    found = run_discover(cfg, connector, table)
+    if json_out:
+        out.print_json(orjson.dumps(found).decode())
+        return
+    for name, fields in found.items():
         out.print(f"[bold]{name}[/]" + (f": {', '.join(fields)}" if fields else ""), highlight=False)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import signal
+import sys
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,9 +25,11 @@ from udc.store import Store, open_store, parse_store_url, store_exists
 from udc.sync.pump import Stop
 from udc.timeutil import parse_time
 
-# soft wrap: a long line (`file:line: key.path: problem`, a suggested command) is never split, piped or not
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+PIPED_WIDTH = 1000
+# soft wrap: a long line (`file:line: key.path: problem`, a suggested command) is never split, piped or not; and
+# the terminal's width limits tables only on a terminal (piped, rich would assume 80 columns and cut names short)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 STOPPED = 130  # the exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT): resumable, not a success
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Config file.", envvar="UDC_CONFIG")]
 T = TypeVar("T")

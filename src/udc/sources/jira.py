@@ -42,7 +42,7 @@ from udc.sources.atlassian import adf_text, epoch_ms, lower_literal, upper_liter
 from udc.sources.base import Stream
 from udc.sources.diagnostics import Finding, check_client, connection_findings
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
-from udc.timeutil import cursor_str, parse_time
+from udc.timeutil import EPOCH, cursor_str, parse_time
 
 log = logging.getLogger("udc.jira")
 
@@ -458,7 +458,9 @@ class LinkStream(IssueSearch):
 
 @dataclass
 class ProjectStream:
-    """The projects the JQL names (all visible ones when it names none): a small snapshot each run."""
+    """The projects the JQL names (all visible ones when it names none): a small snapshot each run. Jira gives a
+    project no update time, so every version has the same cursor: the content hash alone tells an edited project
+    from an unchanged one (a sync time in the record would make every run "update" every project)."""
 
     api: JiraApi
     connector: str
@@ -466,19 +468,20 @@ class ProjectStream:
     name: str = "projects"
     dataset: str = ""
     primary_key: str = "id"
-    cursor_field: str = "synced_at"
+    cursor_field: str = ""
 
     def __post_init__(self) -> None:
         self.dataset = dataset_of(self.connector, "projects")
 
     def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["synced_at"])
+        return _PROJECT_CURSOR
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
         rows = self.api.projects(self.keys or None)
-        stamp = cursor_str(window.end)
-        records = [{**row, "id": str(row["id"]), "synced_at": stamp} for row in rows]
-        yield Page(records=records, position=None)
+        yield Page(records=[{**row, "id": str(row["id"])} for row in rows], position=None)
+
+
+_PROJECT_CURSOR = cursor_str(EPOCH)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -593,7 +596,7 @@ def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table:
                          "updated", "body", "body_text", "self"],
             "issue_links": ["id", "type", "outward", "inward", "source_id", "source_key", "target_id", "target_key",
                             "updated", "seen_on"],
-            "projects": ["id", "key", "name", "projectTypeKey", "self", "synced_at"],
+            "projects": ["id", "key", "name", "projectTypeKey", "self"],
         }
         if table is not None and table not in tables:
             raise ConfigError(f"'{table}' is not a Jira table", f"use one of: {', '.join(tables)}")

@@ -357,9 +357,9 @@ class ServiceNowSource:
                 self.dictionary.prefetch([spec.name for spec in specs if spec.name in tables], pool)
             streams = self._streams(specs, tables)
             if not deletes_visible.result():
-                self.notes.append("no deletions are visible in sys_audit_delete: either nothing was ever deleted, or "
-                                  "the account cannot read it — grant read on sys_audit_delete so deletes become "
-                                  "tombstones")
+                # an empty answer is all an account without read access gets too: say both, not "none visible"
+                self.notes.append("sys_audit_delete lists no deletions yet; if records were deleted, this account "
+                                  "cannot read it: grant read on sys_audit_delete so deletes become tombstones")
         if not tables:
             self.notes.append("field names in fields/filter were not checked: the account cannot read "
                               "sys_db_object/sys_dictionary (grant read on them so typos are caught before a sync)")
