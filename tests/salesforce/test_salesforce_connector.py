@@ -12,6 +12,7 @@ import pytest
 
 from udc.check import run_check
 from udc.config import Config
+from udc.config.salesforce import valid_field_path, valid_identifier
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.records import Window
 from udc.simulators.salesforce import SalesforceSim
@@ -22,8 +23,6 @@ from udc.sources.salesforce import (
     TokenRefused,
     check,
     soql_datetime,
-    valid_field_path,
-    valid_identifier,
     window_soql,
 )
 from udc.store import SqliteStore

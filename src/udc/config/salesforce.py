@@ -43,6 +43,20 @@ class SalesforceConnector(ConnectorBase):
         return url.rstrip("/")
 
 
+# Salesforce API names: a letter first, letters/digits/single underscores, no trailing underscore; an optional
+# managed-package namespace prefix (`ns__`) and an optional suffix (`__c` custom, `__r` relationship, `__mdt`...).
+_BASE = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*"
+_IDENT = re.compile(rf"^(?:[A-Za-z][A-Za-z0-9]{{0,14}}__)?{_BASE}(?:__[A-Za-z]{{1,16}})?$")
+
+
+def valid_identifier(name: str) -> bool:
+    return bool(_IDENT.match(name))
+
+
+def valid_field_path(path: str) -> bool:
+    return all(valid_identifier(part) for part in path.split("."))
+
+
 def _objects_too(schema: dict[str, Any]) -> None:
     """`objects:` is in the JSON Schema too: the same list as `tables:`."""
     schema["properties"]["objects"] = schema["properties"]["tables"]
@@ -66,6 +80,29 @@ class SalesforcePipeline(Pipeline):
         if isinstance(value, dict) and "tables" in value and "objects" in value:
             raise ValueError("`objects:` and `tables:` are two names for the same list; keep one of them")
         return value
+
+    @field_validator("tables")
+    @classmethod
+    def _api_names(cls, tables: list[TableSpec]) -> list[TableSpec]:
+        for spec in tables:  # every name is checked before the first request
+            if not valid_identifier(spec.name):
+                raise ValueError(f"'{spec.name}' is not a valid Salesforce object API name: use the exact API name: "
+                                 "letters, digits and single underscores, custom objects end in __c, managed-package "
+                                 "objects look like ns__Object__c")
+            for path in [*(spec.fields or []), *spec.exclude_fields]:
+                if not valid_field_path(path):
+                    raise ValueError(f"{spec.name}: '{path}' is not a supported Salesforce field name: use "
+                                     "Salesforce identifier formats: Subject, Custom_Field__c, ns__Field__c, or a "
+                                     "relationship path such as Account.Name")
+        return tables
+
+    @field_validator("cursor_field")
+    @classmethod
+    def _cursor_name(cls, cursor: str | None) -> str | None:
+        if cursor is not None and not valid_identifier(cursor):
+            raise ValueError(f"'{cursor}' is not a valid Salesforce field name: use LastModifiedDate (the default) "
+                             "or SystemModstamp")
+        return cursor
 
     @field_validator("query_limit")
     @classmethod

@@ -25,6 +25,7 @@ import httpx
 import orjson
 
 from udc.config import ClientCredentialsAuth, Config, SalesforceConnector, SalesforcePipeline, TableSpec
+from udc.config.salesforce import valid_identifier
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.records import Page, Position, Record, Window
@@ -45,10 +46,6 @@ GENERIC_LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")
 _UNSELECTABLE = frozenset({"address", "location", "base64", "complexvalue"})
 _CURSOR_TYPES = frozenset({"datetime"})
 
-# Salesforce API names: a letter first, letters/digits/single underscores, no trailing underscore; an optional
-# managed-package namespace prefix (`ns__`) and an optional suffix (`__c` custom, `__r` relationship, `__mdt`...).
-_BASE = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*"
-_IDENT = re.compile(rf"^(?:[A-Za-z][A-Za-z0-9]{{0,14}}__)?{_BASE}(?:__[A-Za-z]{{1,16}})?$")
 _USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
 
@@ -160,14 +157,6 @@ def soql_datetime(value: str | datetime) -> str:
 
 def soql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def valid_identifier(name: str) -> bool:
-    return bool(_IDENT.match(name))
-
-
-def valid_field_path(path: str) -> bool:
-    return all(valid_identifier(part) for part in path.split("."))
 
 
 def window_soql(sobject: str, fields: list[str], cursor: str, window: Window, position: Position | None,
@@ -404,24 +393,7 @@ class SalesforceSource:
     # --------------------------------------------------------------------------------------------- streams
     def streams(self) -> list[Stream]:
         """One stream per object, after checking names against Salesforce's rules and each object's describe."""
-        specs = self.pipeline.tables
-        if not specs:
-            raise ConfigError(f"pipeline for connector '{self.name}' lists no objects",
-                              "add `objects:` with at least one object API name, e.g. - name: Case")
-        for spec in specs:  # every name is checked before the first request
-            if not valid_identifier(spec.name):
-                raise ConfigError(f"'{spec.name}' is not a valid Salesforce object API name",
-                                  "use the exact API name: letters, digits and single underscores, custom objects "
-                                  "end in __c, managed-package objects look like ns__Object__c")
-            for path in [*(spec.fields or []), *spec.exclude_fields]:
-                if not valid_field_path(path):
-                    raise ConfigError(f"{spec.name}: '{path}' is not a supported Salesforce field name",
-                                      "field names use Salesforce identifier formats: Subject, Custom_Field__c, "
-                                      "ns__Field__c, or a relationship path such as Account.Name")
-        if not valid_identifier(self.cursor):
-            raise ConfigError(f"cursor_field '{self.cursor}' is not a valid Salesforce field name",
-                              "use LastModifiedDate (the default) or SystemModstamp")
-        return [self._stream(spec) for spec in specs]
+        return [self._stream(spec) for spec in self.pipeline.tables]  # names checked by the config
 
     def _stream(self, spec: TableSpec) -> ObjectStream:
         schema = self.describe(spec.name)
