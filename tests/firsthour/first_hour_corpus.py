@@ -239,6 +239,13 @@ CONFIGS: list[Bad] = [
         new="    batch_size: 1000\n    redaction: {enabled: true, key: 'env:NO_SUCH_KEY_VAR'}\n"),
     Bad("redaction-table-token-no-key", "no redaction key is set", old="    batch_size: 1000\n",
         new="    batch_size: 1000\n    redaction: {enabled: true, mode: mask, tables: {incident: {mode: token}}}\n"),
+    Bad("redaction-unknown-entity", "unknown entity type 'EMAIL_ADRESS'", old="    batch_size: 1000\n",
+        new="    batch_size: 1000\n    redaction: {enabled: true, mode: mask, entities: [EMAIL_ADRESS]}\n"),
+    Bad("redaction-field-entity", "unknown entity type 'NOPE'", old="    batch_size: 1000\n",
+        new="    batch_size: 1000\n    redaction: {enabled: true, mode: mask, tables: {incident: {fields: "
+            "{description: {entities: [NOPE]}}}}}\n"),
+    Bad("redaction-phone-region", "unknown region(s) XX", old="    batch_size: 1000\n",
+        new="    batch_size: 1000\n    redaction: {enabled: true, mode: mask, phone_regions: [US, XX]}\n"),
     Bad("redaction-mode-typo", "redaction.mode", old="    batch_size: 1000\n",
         new="    batch_size: 1000\n    redaction: {enabled: true, mode: scramble}\n"),
     Bad("redaction-key-typo", "did you mean 'enabled'", old="    batch_size: 1000\n",

@@ -19,8 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from udc.config.redaction import RedactionConfig, redaction_key
+from udc.config.redaction import RedactionConfig, check_policy, redaction_key
 from udc.config.secret import Secret, deferred
+from udc.errors import ConfigError
 from udc.timeutil import DURATION_PATTERN, parse_duration, parse_time
 
 DEFAULT_CONFIG = "udc.yaml"
@@ -195,7 +196,13 @@ class Pipeline(Model):
         return tables
 
     @model_validator(mode="after")
-    def _redaction_key(self, info: ValidationInfo) -> Pipeline:
+    def _redaction_policy(self, info: ValidationInfo) -> Pipeline:
+        if not self.redaction.enabled:
+            return self
+        try:
+            check_policy(self.redaction)
+        except ConfigError as exc:  # pydantic reports only ValueErrors, with the pipeline's line
+            raise ValueError(f"{exc.message}; {exc.hint}") from None
         if self.redaction.needs_key() and not deferred(info):
             redaction_key(self.redaction)
         return self

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from udc.config import entities as E
 from udc.config.secret import resolve_secret
+from udc.errors import ConfigError
 
 Mode = Literal["token", "mask", "drop"]
 KEY_ENV = "UDC_REDACTION_KEY"
@@ -56,6 +58,19 @@ class RedactionConfig(BaseModel):
 
     def needs_key(self) -> bool:
         return self.enabled and "token" in self.modes()
+
+
+def check_policy(policy: RedactionConfig) -> None:
+    """Every entity name and phone region of a policy checked, so a typo fails before any request (ConfigError)."""
+    import phonenumbers  # a large import: only for a policy that is on
+
+    for names in (policy.entities, *(t.entities for t in policy.tables.values()),
+                  *(f.entities for t in policy.tables.values() for f in t.fields.values())):
+        E.entity_set(names)
+    unknown = [r for r in policy.phone_regions if r.upper() not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ConfigError(f"redaction.phone_regions: unknown region(s) {', '.join(unknown)}",
+                          "use ISO 3166 two-letter codes such as US, GB, DE, FR, IN")
 
 
 def redaction_key(policy: RedactionConfig) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, redaction_key
+from udc.config import entities as E
+from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
-from udc.redact import entities as E
 from udc.redact.context import field_context
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
@@ -56,7 +56,7 @@ class Redactor:
         self.enabled = policy.enabled
         self._entities = E.entity_set(policy.entities)
         self._tables = {name.lower(): table for name, table in policy.tables.items()}
-        self._check_policy()
+        check_policy(policy)
         self._replacer = Replacer(self._key() if policy.needs_key() else None)
         self._scanner = Scanner(policy.phone_regions, policy.allow_list)
         self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
@@ -268,19 +268,6 @@ class Redactor:
                                  field_policy.mode or mode, field_policy.skip, whole)
         self._settings_cache[(stream, path)] = settings
         return settings
-
-    def _check_policy(self) -> None:
-        """Every entity name and region is checked at start-up, so a typo fails the run before any request."""
-        import phonenumbers
-
-        for table in self.policy.tables.values():
-            E.entity_set(table.entities)
-            for fp in table.fields.values():
-                E.entity_set(fp.entities)
-        unknown = [r for r in self.policy.phone_regions if r.upper() not in phonenumbers.SUPPORTED_REGIONS]
-        if unknown:
-            raise ConfigError(f"redaction.phone_regions: unknown region(s) {', '.join(unknown)}",
-                              "use ISO 3166 two-letter codes such as US, GB, DE, FR, IN")
 
     def _memory_key(self) -> bytes | None:
         """The redaction key if one is set (token mode needs one; mask and drop may run without, then nothing is
