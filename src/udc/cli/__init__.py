@@ -58,7 +58,7 @@ def settle_startup_objects(version: Annotated[bool, typer.Option("--version", ca
 def discover(connector: Annotated[str, typer.Option("--connector", help="Connector name.")],
              config: ConfigOpt = Path(DEFAULT_CONFIG),
              table: Annotated[str | None, typer.Option("--table", help="Only this table's fields.")] = None,
-             json_out: Annotated[bool, typer.Option("--json", help="Print {table: [fields]} as JSON.")] = False,
+             json_out: Annotated[bool, typer.Option("--json", help="Print {table: {field: type}} as JSON.")] = False,
              ) -> None:
     """List the source's tables and their fields."""
     cfg = load_config(config)

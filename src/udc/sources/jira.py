@@ -586,22 +586,27 @@ class JiraSource:
 # Discovery and diagnostics
 
 
-def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table: str | None) -> dict[str, list[str]]:
+def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table: str | None
+             ) -> dict[str, dict[str, str]]:
     client = client_for(name, connector, pipeline)
     try:
         api = JiraApi(client, connector.deployment, pipeline.jql or "", pipeline.batch_size, _auth_kind(connector))
-        tables = {
-            "issues": [],
-            "comments": ["id", "issue_id", "issue_key", "issue_updated", "author", "update_author", "created",
-                         "updated", "body", "body_text", "self"],
-            "issue_links": ["id", "type", "outward", "inward", "source_id", "source_key", "target_id", "target_key",
-                            "updated", "seen_on"],
-            "projects": ["id", "key", "name", "projectTypeKey", "self"],
+        text, when, user = "string", "datetime", "user"
+        tables: dict[str, dict[str, str]] = {
+            "issues": {},
+            "comments": {"id": text, "issue_id": text, "issue_key": text, "issue_updated": when, "author": user,
+                         "update_author": user, "created": when, "updated": when, "body": "doc", "body_text": text,
+                         "self": text},
+            "issue_links": {"id": text, "type": "issuelinktype", "outward": text, "inward": text, "source_id": text,
+                            "source_key": text, "target_id": text, "target_key": text, "updated": when,
+                            "seen_on": when},
+            "projects": {"id": text, "key": text, "name": text, "projectTypeKey": text, "self": text},
         }
         if table is not None and table not in tables:
             raise ConfigError(f"'{table}' is not a Jira table", f"use one of: {', '.join(tables)}")
-        if table in (None, "issues"):
-            tables["issues"] = sorted(str(f.get("id")) for f in api.get("field"))
+        if table in (None, "issues"):  # a field's schema type: string, number, datetime, user, array, option...
+            tables["issues"] = dict(sorted((str(f.get("id")), str((f.get("schema") or {}).get("type", "")))
+                                           for f in api.get("field")))
         return {table: tables[table]} if table else tables
     finally:
         client.close()

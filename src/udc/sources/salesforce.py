@@ -490,19 +490,19 @@ def build(config: Config, pipeline_name: str) -> SalesforceSource:
 
 
 def discover(name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline, table: str | None
-             ) -> dict[str, list[str]]:
-    """Queryable objects, or one object's fields (standard and custom) from its describe."""
+             ) -> dict[str, dict[str, str]]:
+    """Queryable objects, or one object's fields (standard and custom) and their types from its describe."""
     source = SalesforceSource(name, connector, pipeline)
     try:
         if table is not None:
             if not valid_identifier(table):
                 raise ConfigError(f"'{table}' is not a valid Salesforce object API name", "use the exact API name")
             schema = source.describe(table)
-            return {schema.name: [f["name"] for f in schema.fields.values()]}
+            return {schema.name: {f["name"]: str(f.get("type", "")) for f in schema.fields.values()}}
         objects = source.objects()
         if not objects:
             raise SourceError(f"{name}: could not list the org's objects", "check the connection with `udc check`")
-        return {o: [] for o in objects}
+        return {o: {} for o in objects}
     finally:
         source.close()
 

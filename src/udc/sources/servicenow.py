@@ -78,6 +78,7 @@ class Dictionary:
         self.client = client
         self._tables: dict[str, dict[str, Any]] | None = None
         self._fields: dict[str, dict[str, str]] = {}
+        self._types: dict[str, dict[str, str]] = {}  # table → element → internal_type, as read with its fields
 
     def tables(self) -> dict[str, dict[str, Any]]:
         if self._tables is None:
@@ -95,6 +96,7 @@ class Dictionary:
         if table not in self._fields:
             rows = self._all("sys_dictionary", "element,internal_type,reference", f"name={table}^elementISNOTEMPTY")
             self._fields[table] = {r["element"]: _ref_name(r.get("reference")) for r in rows}
+            self._types[table] = {r["element"]: _ref_name(r.get("internal_type")) for r in rows}
         return self._fields[table]
 
     def family(self, table: str) -> list[str]:
@@ -123,6 +125,14 @@ class Dictionary:
         merged: dict[str, str] = {}
         for current in self.lineage(table):
             merged = {**self.own_fields(current), **merged}
+        return merged
+
+    def field_types(self, table: str) -> dict[str, str]:
+        """element → internal_type (string, reference, glide_date_time...), inherited fields included."""
+        merged: dict[str, str] = {}
+        for current in self.lineage(table):
+            self.own_fields(current)
+            merged = {**self._types[current], **merged}
         return merged
 
     def prefetch(self, tables: Iterable[str], pool: Executor) -> None:
@@ -425,7 +435,7 @@ class ServiceNowSource:
 
 
 def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline, table: str | None
-             ) -> dict[str, list[str]]:
+             ) -> dict[str, dict[str, str]]:
     client = client_for(name, connector, pipeline)
     try:
         dictionary = Dictionary(client)
@@ -434,7 +444,7 @@ def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipe
             if table not in tables:
                 raise ConfigError(f"table '{table}' is not visible on {connector.instance_url}",
                                   f"run `udc discover --connector {name}` to list the tables")
-            return {table: sorted(dictionary.fields(table))}
-        return {t: [] for t in sorted(tables)}
+            return {table: dict(sorted(dictionary.field_types(table).items()))}
+        return {t: {} for t in sorted(tables)}
     finally:
         client.close()
