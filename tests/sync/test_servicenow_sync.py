@@ -20,7 +20,7 @@ from udc.simulators.servicenow import Access
 from udc.sources import build_source
 from udc.sources.servicenow import TableStream
 
-from .conftest import AFTER_DATA, START, Harness, source_truth, stored_truth
+from .conftest import AFTER_DATA, START, Harness, source_truth, stored_truth, write_config
 
 
 def incident_queries(h: Harness) -> list[str]:
@@ -291,3 +291,12 @@ def test_discover_json_gives_each_fields_type(tmp_path: Path, make_sim) -> None:
     fields = orjson.loads(result.stdout)["incident"]
     assert fields["assigned_to"] == "reference" and fields["number"] == "string"
     assert "sys_updated_on" in fields  # inherited from task
+
+
+def test_a_first_sync_the_source_refuses_leaves_nothing_behind(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 5})
+    path = write_config(tmp_path, sim, {"seed": {"tables": ["incident", "no_such_table"]}})
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(app, ["sync", "--pipeline", "seed", "--config", str(path)])
+    assert result.exit_code == 2 and "no_such_table" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no udc.db, no lock folder

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import signal
 import sys
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ import orjson
 import typer
 from rich.console import Console
 
-from udc.config import Config, load_config
+from udc.config import Config
 from udc.errors import ConfigError, UdcError
 from udc.secrets import scrub
 from udc.store import Store, open_store, parse_store_url, store_exists
@@ -57,12 +57,6 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
             raise typer.Exit(STOPPED) from None
 
     return wrapper
-
-
-def load(config: Path, secrets_for: Collection[str] | None = None) -> tuple[Config, Store]:
-    """The config (see `load_config` for `secrets_for`), then its store: open it only once the input is valid."""
-    cfg = load_config(config, secrets_for)
-    return cfg, open_store(cfg.store)
 
 
 def existing_store(cfg: Config) -> Store:

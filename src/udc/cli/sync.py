@@ -13,13 +13,13 @@ import orjson
 import typer
 from rich.table import Table
 
-from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, load, out, stoppable
+from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable
 from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import RunProgress, print_summary, setup_logging
 from udc.errors import ConfigError
 from udc.sources import plugin
 from udc.sources.keyset import dataset_of
-from udc.store import Store
+from udc.store import Store, discard_new_store, open_store, store_exists
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine
 
@@ -30,9 +30,16 @@ def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipelin
          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Run a historical sync, or one incremental cycle, of a pipeline (exit 130 when stopped by Ctrl-C or SIGTERM)."""
     setup_logging(verbose)
-    cfg, store = load(config, [pipeline])
-    with stoppable() as stop, RunProgress(pipeline) as progress:
-        summary = Engine(cfg, store, stop=stop, on_progress=progress.update).sync(pipeline)
+    cfg = load_config(config, [pipeline])
+    fresh = not store_exists(cfg.store)
+    store = open_store(cfg.store)
+    try:
+        with stoppable() as stop, RunProgress(pipeline) as progress:
+            summary = Engine(cfg, store, stop=stop, on_progress=progress.update).sync(pipeline)
+    except ConfigError:  # the source refused the pipeline (a table or field it does not have)
+        if fresh:
+            discard_new_store(cfg.store, store)
+        raise
     if json_out:
         out.print_json(orjson.dumps(summary.to_json()).decode())
     else:
