@@ -9,7 +9,7 @@ import orjson
 import typer
 
 from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable, when
-from udc.config import DEFAULT_CONFIG, load_config
+from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import print_backfill, setup_logging
 from udc.errors import ConfigError
 from udc.store import open_store, store_exists
@@ -136,9 +136,8 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
     stops it, exit 0: the normal end of a service)."""
     setup_logging(verbose)
     cfg = load_config(config)
-    cycles = scheduled(cfg, pipeline or None)
-    if pipeline and not cycles and (no_backfills or not store_exists(cfg.store) or not any(
-            b["pipeline"] in pipeline and b["status"] in UNFINISHED for b in open_store(cfg.store).backfills())):
+    cycles = scheduled(cfg, pipeline or None)  # an unknown name, or no incremental pipeline at all: refused here
+    if pipeline and not cycles and (no_backfills or not _queued(cfg, pipeline)):
         raise ConfigError(f"nothing to run: {', '.join(pipeline)} {'is' if len(pipeline) == 1 else 'are'} historical, "
                           "and `udc run` keeps incremental pipelines syncing and runs queued backfills",
                           f"run it once with `udc sync --pipeline {pipeline[0]}`, or set `mode: incremental`")
@@ -161,6 +160,12 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
 
     with stoppable() as stop:
         Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
+
+
+def _queued(cfg: Config, pipelines: list[str]) -> bool:
+    """Whether these pipelines have an unfinished backfill for `udc run` to run (never creating the store)."""
+    return store_exists(cfg.store) and any(b["pipeline"] in pipelines and b["status"] in UNFINISHED
+                                           for b in open_store(cfg.store).backfills())
 
 
 __all__ = ["backfill", "run", "status"]

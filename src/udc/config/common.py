@@ -47,6 +47,7 @@ Float = Annotated[float, BeforeValidator(_not_bool)]
 
 def _web_address(url: str) -> str:
     parts = urlsplit(url)
+    # reading `port` checks it too (ValueError when it is out of range)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
         raise ValueError("not a web address: write it like https://acme.example.com")
     return url

@@ -223,8 +223,8 @@ def parse_config(data: dict[str, Any], source: str = "<config>", root: yaml.Node
     whole = _validate(data, source, root, {DEFER_SECRETS: True})
     if not secrets_for:
         return whole
-    pipelines = {name: data["pipelines"][name] for name in secrets_for if whole.pipeline(name)}
-    used = {whole.pipelines[name].connector for name in pipelines}
+    used = {whole.pipeline(name).connector for name in secrets_for}  # an unknown name: the error lists every one
+    pipelines = {name: data["pipelines"][name] for name in secrets_for}
     return _validate({**data, "pipelines": pipelines,
                       "connectors": {name: c for name, c in data["connectors"].items() if name in used}},
                      source, root, None)
