@@ -171,6 +171,12 @@ CONFIGS: list[Bad] = [
     Bad("connector-null", "connectors.snow",
         text="connectors:\n  snow:\npipelines:\n  p: {connector: snow, tables: [incident]}\n"),
     Bad("username-list", "username", old="username: svc_udc", new="username: [svc, udc]"),
+    Bad("connector-named-like-its-type", "udc.yaml:5: connectors.servicenow.instance_url: not a web address",
+        text=SNOW.replace("  snow:", "  servicenow:").replace("connector: snow", "connector: servicenow")
+        .replace("https://acme.service-now.com", "acme")),
+    Bad("auth-named-basic-connector", "udc.yaml:6: connectors.basic.auth.password",
+        text=SNOW.replace("  snow:", "  basic:").replace("connector: snow", "connector: basic")
+        .replace("env:SNOW_PASSWORD", "env:NOT_SET_ANYWHERE")),
     # -- pipelines ----------------------------------------------------------------------------------------------------
     Bad("pipeline-connector-typo", "uses connector 'snwo', which is not defined (known: snow)",
         old="connector: snow", new="connector: snwo"),
@@ -253,7 +259,7 @@ CONFIGS: list[Bad] = [
     Bad("redaction-enabled-word", "redaction.enabled", old="    batch_size: 1000\n",
         new="    batch_size: 1000\n    redaction: {enabled: sometimes}\n"),
     # -- Jira ---------------------------------------------------------------------------------------------------------
-    Bad("jira-deployment", "connectors.jira.deployment", base="jira", old="deployment: cloud",
+    Bad("jira-deployment", "udc.yaml:4: connectors.jira.deployment", base="jira", old="deployment: cloud",
         new="deployment: server"),
     Bad("jira-base-url-no-scheme", "not a web address", base="jira", old="https://acme.atlassian.net",
         new="acme.atlassian.net"),
@@ -271,8 +277,8 @@ CONFIGS: list[Bad] = [
     Bad("jira-jql-list", "jql", base="jira", old="jql: project = OPS", new="jql: [OPS]"),
     Bad("jira-fields-string", "fields", base="jira", old="    jql: project = OPS\n",
         new="    jql: project = OPS\n    fields: summary\n"),
-    Bad("jira-pipeline-named-jira-batch", "pipelines.jira.batch_size", base="jira", old="  p:\n    connector: jira\n",
-        new="  jira:\n    connector: jira\n    batch_size: 0\n"),
+    Bad("jira-pipeline-named-jira-batch", "udc.yaml:10: pipelines.jira.batch_size", base="jira",
+        old="  p:\n    connector: jira\n", new="  jira:\n    connector: jira\n    batch_size: 0\n"),
     Bad("jira-token-empty", "the secret is empty", base="jira", old="env:JIRA_TOKEN", new="env:EMPTY_SECRET"),
     # -- Salesforce ---------------------------------------------------------------------------------------------------
     Bad("sf-http", "must start with https://", base="sf", old="https://acme.my.salesforce.com",

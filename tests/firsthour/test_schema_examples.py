@@ -49,3 +49,14 @@ def test_the_schema_refuses_what_the_config_refuses() -> None:
                   "password: p}}}\npipelines: {p: {connector: snow, frequency: 2 minutes, tables: [incident]}}\n")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema())
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if "connectors:" in e and "pipelines:" in e])
+def test_readme_example_is_a_valid_config(example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the README shows, `udc config validate` accepts (its secrets set)."""
+    for name in re.findall(r"env:(\w+)", example):
+        monkeypatch.setenv(name, "a-secret-value-long-enough")
+    path = tmp_path / "udc.yaml"
+    path.write_text(example)
+    result = CliRunner().invoke(app, ["config", "validate", "--config", str(path)])
+    assert result.exit_code == 0, result.output
