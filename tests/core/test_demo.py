@@ -21,7 +21,8 @@ def test_demo_syncs_three_sources_and_shows_the_changes(tmp_path: Path) -> None:
         assert text in result.output
     store = SqliteStore(tmp_path / "demo" / "udc.db")
     counts = store.dataset_counts()
-    assert counts["snow/incident"] == (303, 5)  # 300 seeded + 8 opened − 5 deleted, and 5 tombstones
+    assert counts["snow/incident"] == (302, 6)  # 300 seeded − 1 deleted in its history + 8 opened − 5 deleted
+    assert "sys_audit_delete" not in result.output  # no warning that deletions may be invisible
     assert counts["jira/issues"][0] > 0 and counts["sf/Case"][0] > 0
     assert all(run["status"] == "succeeded" for run in store.runs(limit=20))
     assert "demo-p@ss" not in (tmp_path / "demo" / "udc.yaml").read_text()  # the secret lives in a file
@@ -37,7 +38,7 @@ def test_demo_runs_again_in_the_same_folder_from_a_fresh_store(tmp_path: Path) -
         assert result.exit_code == 0, result.output
         store = SqliteStore(workdir / "udc.db")
         runs.append(len(store.runs(limit=100)))
-        assert store.dataset_counts()["snow/incident"] == (123, 5)  # the first run's records are gone, not kept
+        assert store.dataset_counts()["snow/incident"] == (122, 6)  # the first run's records are gone, not kept
         store.close()
     assert (workdir / "udc.db.locks").is_dir()  # the store's lock folder is left alone
     assert runs[1] == runs[0] > 0
