@@ -53,7 +53,7 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
                 out.print(orjson.dumps(error).decode(), markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err.print("aborted: the page being stored was rolled back; the next run resumes after the last one")
+            err.print("aborted: a page being stored is rolled back; the next run resumes after the last stored one")
             raise typer.Exit(STOPPED) from None
 
     return wrapper
