@@ -20,7 +20,7 @@ What this module adds for every connector: records quarantined by earlier syncs 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.console import Console
@@ -56,23 +56,28 @@ class Report:
 # -- running -------------------------------------------------------------------------------------------------------
 
 def run_check(config: Config, connector_name: str) -> Report:
-    """Run the connector's checks for every pipeline that uses it, plus the common ones."""
+    """Run the connector's checks for every pipeline that uses it, plus the common ones. A finding every pipeline
+    shares is said once; one that only some pipelines have names its pipeline."""
     connector = config.connector(connector_name)
     source = plugin(connector.type)
-    pipelines = [p for p in config.pipelines.values() if p.connector == connector_name] or [
-        source.default_options(connector_name)]
+    pipelines = {n: p for n, p in config.pipelines.items() if p.connector == connector_name} or {
+        "": source.default_options(connector_name)}
     url = str(getattr(connector, "instance_url", None) or getattr(connector, "base_url", ""))
     findings: list[Finding] = []
     if source.check is None:
         findings.append(Finding("skip", f"{connector.type} diagnostics",
                                 f"no checks are defined for {connector.type} connectors yet"))
     else:
-        for pipeline in pipelines:
+        per_pipeline: dict[str, list[Finding]] = {}
+        for name, pipeline in pipelines.items():
             try:
                 found = [normalize(item) for item in source.check(connector_name, connector, pipeline)]
             except UdcError as exc:  # a check that could not finish still says why
                 found = [Finding("fail", "check", scrub(exc.message), scrub(exc.hint))]
-            findings += found
+            per_pipeline[name] = found
+        shared = set.intersection(*({(f.level, f.title, f.detail) for f in found} for found in per_pipeline.values()))
+        findings += [f if (f.level, f.title, f.detail) in shared else replace(f, title=f"{name}: {f.title}")
+                     for name, found in per_pipeline.items() for f in found]
     findings += quarantine_findings(config, connector_name)
     return Report(connector_name, connector.type, url, _unique(findings))
 

@@ -89,8 +89,10 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         if s.stream.endswith(".deletes") and not s.counts.deleted and s.status == "done":
             continue
         status = s.status if not s.error else f"{s.status}: {s.error.splitlines()[0]}"
+        # a record older than the stored version is kept out (newest wins): the store is unchanged by it, and the
+        # columns add up to the rows read
         table.add_row(s.stream, f"{s.rows:,}", f"{s.counts.inserted:,}", f"{s.counts.updated:,}",
-                      f"{s.counts.unchanged:,}", f"{s.counts.deleted:,}", f"{s.pages:,}", status)
+                      f"{s.counts.unchanged + s.counts.stale:,}", f"{s.counts.deleted:,}", f"{s.pages:,}", status)
     console.print(table)
     rate = sum(s.rows for s in summary.streams) / summary.seconds if summary.seconds else 0
     console.print(f"{summary.calls:,} calls, {summary.retries:,} retries, {summary.bytes / 1e6:,.1f} MB in "

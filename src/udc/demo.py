@@ -43,17 +43,21 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
     jira = JiraSim("cloud", seed=7, issues=max(60, incidents // 10), now=now)
     sf = SalesforceSim(seed=7)
     wiki = ConfluenceSim("cloud", seed=7, pages=max(40, incidents // 20), now=now)
+    # an instance has deleted records in its history: the first sync then sees sys_audit_delete answer, instead of
+    # warning that it may be unreadable and showing deletions a minute later
+    snow.delete("incident", snow.records("incident")[0]["sys_id"], at=now - timedelta(days=30))
     sims = [snow.start(), jira.start(), sf.start(), wiki.start()]
     try:
         config_path = _write_config(workdir, db, snow, jira, sf, wiki)
         config = load_config(config_path)
         store = open_store(config.store)
-        out.rule("[bold]udc demo[/]")
+        out.print("[bold]udc demo[/]")
         out.print(f"Simulated ServiceNow {snow.url}, Jira Cloud {jira.url}, Salesforce {sf.url}, "
                   f"Confluence Cloud {wiki.url}")
         out.print(f"Config {config_path} · store {db}\n")
 
-        out.print("[bold]1. Historical syncs[/] — seed the store with each source's history")
+        out.print("[bold]1. Historical syncs[/] — seed the store with each source's history (deleted records "
+                  "included, as tombstones)")
         for name in SOURCES:
             with RunProgress(f"{name}-history", out) as progress:
                 print_summary(Engine(config, store, on_progress=progress.update).sync(f"{name}-history"), out)
@@ -176,3 +180,6 @@ def _how_to_query(config: Path, db: Path, out: Console) -> None:
               "--out incidents.csv")
     out.print(f"  sqlite3 {db} \"SELECT json_extract(data, '$.number'), json_extract(data, '$.short_description') "
               "FROM records WHERE dataset = 'snow/incident' AND deleted = 0 LIMIT 5\"", highlight=False)
+    out.print("The simulators stopped with the demo; to sync against one again, run it yourself (README, \"Run a "
+              "simulator yourself\"):", highlight=False)
+    out.print("  python -m udc.simulators servicenow --port 8080 --user svc_udc:secret", highlight=False)

@@ -7,7 +7,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+DURATION_PATTERN = r"^\s*(\d+)\s*(s|m|h|d)\s*$"
+_DURATION = re.compile(DURATION_PATTERN)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

@@ -60,3 +60,22 @@ def test_cycles_and_backfill_chunks_share_one_rate_budget(tmp_path: Path, make_s
     finally:
         for source in (first, second, third):
             source.close()
+
+
+def test_a_backfill_stopped_by_ctrl_c_exits_130_and_resumes(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 3000})
+    h = Harness(tmp_path, sim, {"hist": {"batch_size": 20, "tables": ["incident"]}})
+    proc = h.udc("backfill", "--pipeline", "hist", "--start", "2025-01-01", "--end", "2025-07-01", "--parallel", "1")
+    seen: list[str] = []
+    try:
+        read_until(proc, "chunk 2/", seen)
+        proc.send_signal(signal.SIGINT)
+        read_until(proc, "udc backfill --resume 1", seen)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+    assert backfill_status(h.store, 1)["status"] != "done"
+    resumed = h.udc("backfill", "--resume", "1")
+    _, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err.decode()
+    assert h.stored() == source_truth(sim, end="2025-07-01 00:00:00")

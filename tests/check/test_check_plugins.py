@@ -54,6 +54,17 @@ def test_source_check_is_found_through_the_registry(tmp_path: Path, monkeypatch:
     assert not report.healthy and report.to_json()["healthy"] is False
 
 
+def test_a_finding_of_some_pipelines_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def check(name: str, connector: object, pipeline: object) -> list[Finding]:
+        own = [Finding("warn", "table incident", "no recent updates")] if getattr(pipeline, "mode", "") == \
+            "incremental" else []
+        return [Finding("ok", "credentials", "signed in"), *own]
+
+    monkeypatch.setitem(sources.PLUGINS, "servicenow", replace(sources.plugin("servicenow"), check=check))
+    report = run_check(config(tmp_path), "snow")  # type: ignore[arg-type]
+    assert [f.title for f in report.findings] == ["credentials", "b: table incident"]
+
+
 def test_a_type_without_checks_is_skipped_not_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sources.PLUGINS, "servicenow", replace(sources.plugin("servicenow"), check=None))
     report = run_check(config(tmp_path), "snow")  # type: ignore[arg-type]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
+import yaml
 from typer.testing import CliRunner
 
 from udc.cli import app
@@ -18,11 +21,14 @@ def test_demo_syncs_four_sources_and_shows_the_changes(tmp_path: Path) -> None:
         assert text in result.output
     store = SqliteStore(tmp_path / "demo" / "udc.db")
     counts = store.dataset_counts()
-    assert counts["snow/incident"] == (303, 5)  # 300 seeded + 8 opened − 5 deleted, and 5 tombstones
+    assert counts["snow/incident"] == (302, 6)  # 300 seeded − 1 deleted in its history + 8 opened − 5 deleted
+    assert "sys_audit_delete" not in result.output  # no warning that deletions may be invisible
     assert counts["jira/issues"][0] > 0 and counts["sf/Case"][0] > 0
     assert counts["wiki/pages"][0] > 0 and counts["wiki/pages"][1] == 1  # the trashed page is a tombstone
     assert all(run["status"] == "succeeded" for run in store.runs(limit=20))
     assert "demo-p@ss" not in (tmp_path / "demo" / "udc.yaml").read_text()  # the secret lives in a file
+    schema = json.loads(CliRunner().invoke(app, ["config", "schema"]).output)
+    jsonschema.validate(yaml.safe_load((tmp_path / "demo" / "udc.yaml").read_text()), schema)  # editors accept it
 
 
 def test_demo_runs_again_in_the_same_folder_from_a_fresh_store(tmp_path: Path) -> None:
@@ -33,7 +39,7 @@ def test_demo_runs_again_in_the_same_folder_from_a_fresh_store(tmp_path: Path) -
         assert result.exit_code == 0, result.output
         store = SqliteStore(workdir / "udc.db")
         runs.append(len(store.runs(limit=100)))
-        assert store.dataset_counts()["snow/incident"] == (123, 5)  # the first run's records are gone, not kept
+        assert store.dataset_counts()["snow/incident"] == (122, 6)  # the first run's records are gone, not kept
         store.close()
     assert (workdir / "udc.db.locks").is_dir()  # the store's lock folder is left alone
     assert runs[1] == runs[0] > 0

@@ -200,6 +200,40 @@ def test_refused_connection(make_client: Factory) -> None:
     assert caught.value.kind == "refused" and "allow-list" in caught.value.hint
 
 
+def test_a_refused_first_request_fails_at_once_without_retrying(make_client: Factory) -> None:
+    """A wrong URL or port: said at once with the fix, not after a minute of retries."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = make_client(f"http://127.0.0.1:{port}", BASIC, max_retries=8, backoff_base=5.0, backoff_cap=30.0)
+    started = time.monotonic()
+    with pytest.raises(HttpError) as caught:
+        client.get("/api/now/table/incident")
+    assert caught.value.kind == "refused" and time.monotonic() - started < 2
+    assert client.stats.retries == 0
+
+
+def test_a_refused_connection_after_the_source_answered_is_retried(make_client: Factory) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_once_then_go() -> None:  # the source answers, then goes away mid-run: a blip, retried
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                     b"Connection: close\r\n\r\n{}")
+        conn.close()
+        listener.close()
+
+    thread = threading.Thread(target=answer_once_then_go)
+    thread.start()
+    client = make_client(f"http://127.0.0.1:{listener.getsockname()[1]}", BASIC, max_retries=2)
+    client.get("/api/now/table/incident")
+    thread.join()
+    with pytest.raises(HttpError) as caught:
+        client.get("/api/now/table/incident")
+    assert caught.value.kind == "refused" and client.stats.retries == 2
+
+
 
 
 def test_tls_failure(make_client: Factory, self_signed: str) -> None:

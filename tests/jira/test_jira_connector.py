@@ -390,6 +390,7 @@ def test_discover_lists_tables_and_issue_fields(make_sim: SimFactory) -> None:
     assert set(tables) == {"issues", "comments", "issue_links", "projects"}
     assert {"summary", "updated", "issuelinks", "comment"} <= set(tables["issues"])
     assert discover(config, "jira", "issues") == {"issues": tables["issues"]}
+    assert tables["issues"]["updated"] == "datetime" and tables["comments"]["created"] == "datetime"
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)

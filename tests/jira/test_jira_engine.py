@@ -84,6 +84,8 @@ def test_historical_then_incremental_cycles_end_equal_to_the_source(make_sim: Si
             assert summary.status == "succeeded", summary.warnings
         final = engine.sync("inc", now=now + timedelta(hours=2))  # past every change (cycles cross 10:00Z DST)
         assert final.status == "succeeded"
+        projects = next(s.counts for s in final.streams if s.stream == "projects")
+        assert (projects.updated, projects.unchanged) == (0, 2)  # re-read each run, not "updated" each run
         store_matches_sim(store, sim)
         assert {r.method for r in sim.requests} == {"GET"}
     finally:

@@ -11,9 +11,9 @@ import pytest
 from pydantic import SecretStr
 
 from udc.config import FieldPolicy, RedactionConfig, TablePolicy
+from udc.config import entities as E
 from udc.errors import ConfigError
 from udc.redact import RedactionFailed, Redactor
-from udc.redact import entities as E
 
 KEY = SecretStr("test-key-0123456789abcdef")
 TOKEN = re.compile(r"<([A-Z_]+):([0-9a-f]{8})>")

@@ -7,7 +7,7 @@ import time
 import pytest
 from itsm_corpus import documents
 
-from udc.redact import entities as E
+from udc.config import entities as E
 from udc.redact.scanner import Scanner
 
 SCANNER = Scanner(["US", "GB"], [])

@@ -79,3 +79,7 @@ def test_check_and_discover_through_the_cli(sim: SalesforceSim, tmp_path: Path) 
     listing = runner.invoke(app, ["discover", "--connector", "sf", "--config", config, "--table", "Incident_Review__c"])
     assert listing.exit_code == 0, listing.output
     assert "Root_Cause__c" in listing.stdout
+    listing = runner.invoke(app, ["discover", "--connector", "sf", "--config", config, "--table", "Incident_Review__c",
+                                  "--json"])
+    fields = json.loads(listing.stdout)["Incident_Review__c"]
+    assert fields["Root_Cause__c"] and fields["LastModifiedDate"] == "datetime"  # each field's type

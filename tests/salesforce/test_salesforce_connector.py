@@ -12,6 +12,7 @@ import pytest
 
 from udc.check import run_check
 from udc.config import Config
+from udc.config.salesforce import valid_field_path, valid_identifier
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.records import Window
 from udc.simulators.salesforce import SalesforceSim
@@ -22,8 +23,6 @@ from udc.sources.salesforce import (
     TokenRefused,
     check,
     soql_datetime,
-    valid_field_path,
-    valid_identifier,
     window_soql,
 )
 from udc.store import SqliteStore
@@ -145,7 +144,7 @@ def test_identifier_rules() -> None:
 
 def test_invalid_names_are_refused_before_any_request(sim: SalesforceSim, make_config: ConfigFactory) -> None:
     with pytest.raises(ConfigError, match="not a valid Salesforce object API name"):
-        source(make_config(objects=[{"name": "Case"}, {"name": "Incident Review"}])).streams()
+        source(make_config(objects=[{"name": "Case"}, {"name": "Bad__Name__Thing__c"}])).streams()
     with pytest.raises(ConfigError, match="not a supported Salesforce field name"):
         source(make_config(objects=[{"name": "Case", "fields": ["Subject", "Id FROM Account --"]}])).streams()
     assert sim.requests == []

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from udc.cli import app
 from udc.config import TableSpec
 from udc.errors import ConfigError
 from udc.simulators.base import Request
@@ -18,7 +20,7 @@ from udc.simulators.servicenow import Access
 from udc.sources import build_source
 from udc.sources.servicenow import TableStream
 
-from .conftest import AFTER_DATA, START, Harness, source_truth, stored_truth
+from .conftest import AFTER_DATA, START, Harness, source_truth, stored_truth, write_config
 
 
 def incident_queries(h: Harness) -> list[str]:
@@ -278,3 +280,23 @@ def test_random_page_sizes_and_data_always_converge(tmp_path: Path, make_sim) ->
         h.sync("hist")
         assert stored_truth(h) == source_truth(sim)
         assert max(Counter(pk for pk, _, _ in h.store.iter_records("snow/incident")).values()) == 1
+
+
+def test_discover_json_gives_each_fields_type(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 5})
+    h = Harness(tmp_path, sim, {"seed": {"tables": ["incident"]}})
+    result = CliRunner().invoke(app, ["discover", "--connector", "snow", "--table", "incident", "--json",
+                                      "--config", str(h.path)])
+    assert result.exit_code == 0, result.output
+    fields = orjson.loads(result.stdout)["incident"]
+    assert fields["assigned_to"] == "reference" and fields["number"] == "string"
+    assert "sys_updated_on" in fields  # inherited from task
+
+
+def test_a_first_sync_the_source_refuses_leaves_nothing_behind(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 5})
+    path = write_config(tmp_path, sim, {"seed": {"tables": ["incident", "no_such_table"]}})
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(app, ["sync", "--pipeline", "seed", "--config", str(path)])
+    assert result.exit_code == 2 and "no_such_table" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no udc.db, no lock folder

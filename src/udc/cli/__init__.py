@@ -14,11 +14,12 @@ from typing import Annotated
 import orjson
 import typer
 
+from udc import __version__
 from udc.check import print_report, run_check
 from udc.cli import backfill as backfill_commands
 from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out
-from udc.config import DEFAULT_CONFIG, Config, load_config
+from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
 from udc.sources.discovery import discover as run_discover
 
@@ -37,8 +38,16 @@ backfill_app.command("status")(guarded(backfill_commands.status))
 app.command("run")(guarded(backfill_commands.run))
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"udc {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def settle_startup_objects() -> None:
+def settle_startup_objects(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                                 help="Print udc's version and exit.")] = False
+                           ) -> None:
     """Before any command: the tens of thousands of objects the imports made live as long as the process, so the
     cyclic garbage collector stops re-scanning them at every full collection (a tenth of a sync's CPU)."""
     gc.freeze()
@@ -48,10 +57,16 @@ def settle_startup_objects() -> None:
 @guarded
 def discover(connector: Annotated[str, typer.Option("--connector", help="Connector name.")],
              config: ConfigOpt = Path(DEFAULT_CONFIG),
-             table: Annotated[str | None, typer.Option("--table", help="Only this table's fields.")] = None) -> None:
+             table: Annotated[str | None, typer.Option("--table", help="Only this table's fields.")] = None,
+             json_out: Annotated[bool, typer.Option("--json", help="Print {table: {field: type}} as JSON.")] = False,
+             ) -> None:
     """List the source's tables and their fields."""
     cfg = load_config(config)
-    for name, fields in run_discover(cfg, connector, table).items():
+    found = run_discover(cfg, connector, table)
+    if json_out:
+        out.print_json(orjson.dumps(found).decode())
+        return
+    for name, fields in found.items():
         out.print(f"[bold]{name}[/]" + (f": {', '.join(fields)}" if fields else ""), highlight=False)
 
 
@@ -81,7 +96,7 @@ def config_validate(config: ConfigOpt = Path(DEFAULT_CONFIG)) -> None:
 @config_app.command("schema")
 def config_schema() -> None:
     """Print the JSON Schema of udc.yaml (for editor completion)."""
-    out.print_json(json.dumps(Config.model_json_schema()))
+    out.print_json(json.dumps(json_schema()))
 
 
 @app.command()

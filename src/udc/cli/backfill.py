@@ -8,12 +8,21 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from udc.cli.common import ConfigOpt, err, load, out, stoppable, when
-from udc.config import DEFAULT_CONFIG
+from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable, when
+from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import print_backfill, setup_logging
 from udc.errors import ConfigError
-from udc.sync.backfill import BackfillRunner, ChunkOutcome, backfill_status, create_backfill, list_backfills
-from udc.sync.scheduler import Scheduler
+from udc.store import open_store, store_exists
+from udc.sync.backfill import (
+    UNFINISHED,
+    BackfillRunner,
+    ChunkOutcome,
+    backfill_status,
+    check_backfill,
+    create_backfill,
+    list_backfills,
+)
+from udc.sync.scheduler import Scheduler, scheduled
 from udc.sync.windows import OffPeak
 from udc.timeutil import parse_duration, utcnow
 
@@ -27,7 +36,7 @@ def backfill(ctx: typer.Context,
              parallel: Annotated[int, typer.Option(help="Chunks run at a time.")] = 4,
              window: Annotated[str | None, typer.Option(help="Off-peak window HH:MM-HH:MM; chunks start only "
                                                                "inside it.")] = None,
-             tz: Annotated[str, typer.Option(help="Time zone of --window (IANA name).")] = "UTC",
+             tz: Annotated[str | None, typer.Option(help="Time zone of --window (IANA name; default UTC).")] = None,
              attempts: Annotated[int, typer.Option(help="Attempts per chunk before it is marked failed.")] = 3,
              resume: Annotated[int | None, typer.Option("--resume", help="Continue backfill ID from its ledger "
                                                         "(re-runs interrupted and failed chunks).")] = None,
@@ -41,11 +50,15 @@ def backfill(ctx: typer.Context,
         return
 
     setup_logging(verbose)
-    cfg, store = load(config)
+    if tz is not None and window is None:
+        raise ConfigError("--tz is the time zone of --window, and there is no --window",
+                          "add --window HH:MM-HH:MM, or drop --tz")
     if resume is not None:
         if pipeline or start or end:
             raise ConfigError("--resume continues a recorded backfill; it takes no --pipeline/--start/--end",
                               f"run `udc backfill --resume {resume}` alone")
+        cfg = load_config(config)
+        store = existing_store(cfg)
         backfill_id = resume
         total = len(store.chunks(backfill_id))
     else:
@@ -56,11 +69,18 @@ def backfill(ctx: typer.Context,
             size = parse_duration(chunk)
         except ValueError as exc:
             raise ConfigError(f"--chunk: {exc}", "use 6h, 1d or 7d") from None
-        off_peak = OffPeak.parse(window, tz) if window else None
+        off_peak = OffPeak.parse(window, tz or "UTC") if window else None
+        if off_peak and off_peak.start == off_peak.end:
+            raise ConfigError(f"--window {window} starts where it ends",
+                              "give it a length, e.g. 00:00-06:00 (22:00-06:00 crosses midnight); for any time of "
+                              "day, leave --window out")
         names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
-        backfill_id = create_backfill(cfg, store, pipeline, when(start, "--start"), when(end, "--end"),
-                                      tables=names, chunk=size, parallel=parallel, window=off_peak,
-                                      max_attempts=attempts)
+        first, last = when(start, "--start"), when(end, "--end")
+        cfg = load_config(config, [pipeline])
+        check_backfill(cfg, pipeline, first, last, tables=names, chunk=size, parallel=parallel, max_attempts=attempts)
+        store = open_store(cfg.store)
+        backfill_id = create_backfill(cfg, store, pipeline, first, last, tables=names, chunk=size, parallel=parallel,
+                                      window=off_peak, max_attempts=attempts)
         total = len(store.chunks(backfill_id))
         err.print(f"backfill #{backfill_id}: {pipeline} {start} → {end} in {total} chunk(s)"
                   + (f", inside {off_peak}" if off_peak else ""), highlight=False)
@@ -86,6 +106,9 @@ def backfill(ctx: typer.Context,
         print_backfill(status, out)
     if report.status == "failed":
         raise typer.Exit(1)
+    if stop:
+        err.print(f"stopped: `udc backfill --resume {backfill_id}` continues it", highlight=False)
+        raise typer.Exit(STOPPED)
 
 
 def status(backfill_id: Annotated[int | None, typer.Argument(help="Backfill id (default: all of them).")] = None,
@@ -93,7 +116,7 @@ def status(backfill_id: Annotated[int | None, typer.Argument(help="Backfill id (
            pipeline: Annotated[str | None, typer.Option("--pipeline", "-p")] = None,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Chunk completion, rows per table, failed chunks with their errors, rate and time left."""
-    _, store = load(config)
+    store = existing_store(load_config(config, secrets_for=()))
     items = [backfill_status(store, backfill_id)] if backfill_id is not None else list_backfills(store, pipeline)
     if json_out:
         out.print_json(orjson.dumps(items[0] if backfill_id is not None else items).decode())
@@ -109,9 +132,16 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         config: ConfigOpt = Path(DEFAULT_CONFIG),
         no_backfills: Annotated[bool, typer.Option("--no-backfills", help="Do not run queued backfills.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C stops)."""
+    """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C or SIGTERM
+    stops it, exit 0: the normal end of a service)."""
     setup_logging(verbose)
-    cfg, store = load(config)
+    cfg = load_config(config)
+    cycles = scheduled(cfg, pipeline or None)  # an unknown name, or no incremental pipeline at all: refused here
+    if pipeline and not cycles and (no_backfills or not _queued(cfg, pipeline)):
+        raise ConfigError(f"nothing to run: {', '.join(pipeline)} {'is' if len(pipeline) == 1 else 'are'} historical, "
+                          "and `udc run` keeps incremental pipelines syncing and runs queued backfills",
+                          f"run it once with `udc sync --pipeline {pipeline[0]}`, or set `mode: incremental`")
+    store = open_store(cfg.store)
 
     def event(kind: str, info: dict[str, Any]) -> None:
         at = utcnow().strftime("%H:%M:%S")
@@ -130,6 +160,12 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
 
     with stoppable() as stop:
         Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
+
+
+def _queued(cfg: Config, pipelines: list[str]) -> bool:
+    """Whether these pipelines have an unfinished backfill for `udc run` to run (never creating the store)."""
+    return store_exists(cfg.store) and any(b["pipeline"] in pipelines and b["status"] in UNFINISHED
+                                           for b in open_store(cfg.store).backfills())
 
 
 __all__ = ["backfill", "run", "status"]

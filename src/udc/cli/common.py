@@ -1,51 +1,71 @@
 """What every `udc` command shares: the consoles, the --config option, loading config and store, turning expected
-failures into a message, a fix and an exit code, and stopping cleanly on Ctrl-C."""
+failures into a message, a fix and an exit code, and stopping cleanly on Ctrl-C.
+
+A command validates all its input before it opens the store: a refused command writes nothing."""
 
 from __future__ import annotations
 
 import functools
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import orjson
 import typer
 from rich.console import Console
 
-from udc.config import Config, load_config
+from udc.config import Config
 from udc.errors import ConfigError, UdcError
 from udc.secrets import scrub
-from udc.store import Store, open_store
+from udc.store import Store, open_store, parse_store_url, store_exists
 from udc.sync.pump import Stop
 from udc.timeutil import parse_time
 
-out = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 1000
+# soft wrap: a long line (`file:line: key.path: problem`, a suggested command) is never split, piped or not; and
+# the terminal's width limits tables only on a terminal (piped, rich would assume 80 columns and cut names short)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
+STOPPED = 130  # the exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT): resumable, not a success
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Config file.", envvar="UDC_CONFIG")]
 T = TypeVar("T")
 
 
 def guarded(fn: Callable[..., T]) -> Callable[..., T]:
-    """Expected failures print their message and fix and exit with their code — never a traceback."""
+    """Expected failures print their message and fix and exit with their code — never a traceback; with --json, the
+    error is also printed as an object on stdout. A second Ctrl-C aborts with exit 130."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
         except UdcError as exc:  # a StoreError too: the store's file is full, read-only, damaged...
-            err.print(f"[bold red]error:[/] {scrub(exc.message)}", highlight=False, markup=True)
-            if exc.hint:
-                err.print(f"  [bold]fix:[/] {scrub(exc.hint)}", highlight=False)
+            message, hint = scrub(exc.message), scrub(exc.hint)
+            err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+            if hint:
+                err.print(f"  [bold]fix:[/] {hint}", highlight=False)
+            if kwargs.get("json_out"):
+                error = {"error": message, "fix": hint or None, "exit_code": exc.exit_code}
+                out.print(orjson.dumps(error).decode(), markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("aborted: a page being stored is rolled back; the next run resumes after the last stored one")
+            raise typer.Exit(STOPPED) from None
 
     return wrapper
 
 
-def load(config: Path) -> tuple[Config, Store]:
-    cfg = load_config(config)
-    return cfg, open_store(cfg.store)
+def existing_store(cfg: Config) -> Store:
+    """The store of a command that only reads it: never created by one."""
+    if not store_exists(cfg.store):
+        raise ConfigError(f"there is no store at {parse_store_url(cfg.store)[1]} yet: nothing has been synced",
+                          "run `udc sync --pipeline P` first (a relative `store:` path is relative to the config "
+                          "file's folder)")
+    return open_store(cfg.store)
 
 
 @contextmanager

@@ -14,13 +14,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from udc.cli.common import ConfigOpt, load, out, stoppable
-from udc.config import DEFAULT_CONFIG, Config
+from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable
+from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import RunProgress, print_summary, setup_logging
 from udc.errors import ConfigError
 from udc.sources import plugin
 from udc.sources.keyset import dataset_of
-from udc.store import Store
+from udc.store import Store, discard_new_store, open_store, store_exists
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine
 
@@ -29,26 +29,39 @@ def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipelin
          config: ConfigOpt = Path(DEFAULT_CONFIG),
          json_out: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """Run a historical sync, or one incremental cycle, of a pipeline."""
+    """Run a historical sync, or one incremental cycle, of a pipeline (exit 130 when stopped by Ctrl-C or SIGTERM)."""
     setup_logging(verbose)
-    cfg, store = load(config)
-    cfg.pipeline(pipeline)
-    with stoppable() as stop, RunProgress(pipeline) as progress:
-        summary = Engine(cfg, store, stop=stop, on_progress=progress.update).sync(pipeline)
+    cfg = load_config(config, [pipeline])
+    fresh = not store_exists(cfg.store)
+    store = open_store(cfg.store)
+    try:
+        with stoppable() as stop, RunProgress(pipeline) as progress:
+            summary = Engine(cfg, store, stop=stop, on_progress=progress.update).sync(pipeline)
+    except ConfigError:  # the source refused the pipeline (a table or field it does not have)
+        if fresh:
+            discard_new_store(cfg.store, store)
+        raise
     if json_out:
         out.print_json(orjson.dumps(summary.to_json()).decode())
     else:
         print_summary(summary, out)
     if summary.status == "failed":
         raise typer.Exit(1)
+    if stop:
+        err.print(f"stopped: the next `udc sync --pipeline {pipeline}` resumes after the last stored page",
+                  highlight=False)
+        raise typer.Exit(STOPPED)
 
 
 def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
            pipeline: Annotated[str | None, typer.Option("--pipeline", "-p")] = None,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Each pipeline's last runs, cursors, rows per table and quarantined records."""
-    cfg, store = load(config)
+    cfg = load_config(config, secrets_for=())
     names = [pipeline] if pipeline else list(cfg.pipelines)
+    for name in names:
+        cfg.pipeline(name)
+    store = existing_store(cfg)
     report = {name: pipeline_status(cfg, store, name) for name in names}
     if json_out:
         out.print_json(orjson.dumps(report).decode())
@@ -103,8 +116,9 @@ def export(pipeline: Annotated[str, typer.Option("--pipeline", "-p")],
         raise ConfigError(f"unknown export format '{fmt}'", "use --format jsonl or --format csv")
     if out_file is not None and not out_file.parent.is_dir():
         raise ConfigError(f"--out {out_file}: the directory {out_file.parent} does not exist", "create it first")
-    cfg, store = load(config)
+    cfg = load_config(config, secrets_for=())
     spec = cfg.pipeline(pipeline)
+    store = existing_store(cfg)
     source = plugin(cfg.connector(spec.connector).type)
     dataset = dataset_of(spec.connector, table)
     if not store.has_dataset(dataset):

@@ -2,60 +2,58 @@
 
 from __future__ import annotations
 
-import os
+import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from udc import secrets
-from udc.config.redaction import RedactionConfig
-from udc.timeutil import parse_duration, parse_time
+from udc.config.redaction import RedactionConfig, check_policy, redaction_key
+from udc.config.secret import Secret, deferred
+from udc.errors import ConfigError
+from udc.timeutil import DURATION_PATTERN, parse_duration, parse_time
 
 DEFAULT_CONFIG = "udc.yaml"
-DEFAULT_STORE = "sqlite:///udc.db"
+SQLITE = "sqlite:///"
+DEFAULT_STORE = f"{SQLITE}udc.db"
 MIN_FREQUENCY, MAX_FREQUENCY, DEFAULT_FREQUENCY = timedelta(minutes=1), timedelta(hours=24), timedelta(minutes=2)
-
-
-def resolve_secret(value: Any) -> Any:
-    """`env:NAME` and `file:/path` references become their values; anything else is a literal secret."""
-    if isinstance(value, SecretStr) or not isinstance(value, str):
-        return value
-    resolved = _read_secret(value)
-    secrets.register(resolved)
-    return resolved
-
-
-def _read_secret(value: str) -> str:
-    if value.startswith("env:"):
-        name = value[4:]
-        if name not in os.environ:
-            raise ValueError(f"environment variable {name} is not set; export {name}=... before running udc")
-        return os.environ[name]
-    if value.startswith("file:"):
-        path = Path(value[5:]).expanduser()
-        try:
-            return path.read_text().rstrip("\r\n")
-        except OSError as exc:
-            problem = f"cannot read secret file {path} ({exc.strerror}); check the path and permissions"
-            raise ValueError(problem) from exc
-    return value
-
-
-Secret = Annotated[SecretStr, BeforeValidator(resolve_secret)]
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _not_bool(value: Any) -> Any:
+    # YAML's `true` is not a number, though pydantic takes it as 1 (`batch_size: true`: one-record pages)
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a number")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Float = Annotated[float, BeforeValidator(_not_bool)]
+
+
+def _web_address(url: str) -> str:
+    parts = urlsplit(url)
+    # reading `port` checks it too (ValueError when it is out of range)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
+        raise ValueError("not a web address: write it like https://acme.example.com")
+    return url
+
+
+Url = Annotated[str, AfterValidator(_web_address)]
 
 
 class BasicAuth(Model):
@@ -75,7 +73,7 @@ class ClientCredentialsAuth(Model):
     type: Literal["oauth_client_credentials"]
     client_id: Secret
     client_secret: Secret
-    token_url: str | None = None  # derived from the connector's URL when omitted
+    token_url: Url | None = None  # derived from the connector's URL when omitted
     scope: str | None = None
 
 
@@ -87,7 +85,7 @@ class PasswordGrantAuth(Model):
     client_secret: Secret
     username: str
     password: Secret
-    token_url: str | None = None
+    token_url: Url | None = None
 
 
 Auth = Annotated[BasicAuth | BearerAuth | ClientCredentialsAuth | PasswordGrantAuth, Field(discriminator="type")]
@@ -101,8 +99,17 @@ class ConnectorBase(Model):
     verify_tls: bool = True
 
 
+def _or_bare_name(schema: dict[str, Any]) -> None:
+    """In the JSON Schema too, a table may be written as its bare name (`tables: [incident]`)."""
+    spec = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [{"type": "string"}, spec]
+
+
 class TableSpec(Model):
     """A table, object or stream to sync; a bare name in YAML means all fields, no filter."""
+
+    model_config = ConfigDict(json_schema_extra=_or_bare_name)
 
     name: str
     fields: list[str] | None = None  # None: all fields (ServiceNow) / standard fields (Salesforce) / defaults (Jira)
@@ -115,16 +122,43 @@ class TableSpec(Model):
     def _from_name(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        # every source's table and object names are plain ASCII identifiers: anything else is a typo (a Cyrillic o)
+        if not _TABLE_NAME.fullmatch(name):
+            raise ValueError("this cannot be a table name: use ASCII letters, digits and underscores, starting "
+                             "with a letter")
+        return name
+
+
+_TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
 
 def _duration(value: Any) -> Any:
-    return parse_duration(value) if isinstance(value, str | int) and not isinstance(value, bool) else value
+    return parse_duration(value) if isinstance(_not_bool(value), str | int) else value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
+def compact_duration(value: timedelta) -> str:
+    """A duration as the config writes it: 2m, 30s, 6h, 1d."""
+    seconds = int(value.total_seconds())
+    unit, size = next((u, size) for u, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+                      if seconds % size == 0)
+    return f"{seconds // size}{unit}"
+
+
+# written as 30s, 2m, 6h, 1d or seconds, and so in the JSON Schema
+Duration = Annotated[timedelta, BeforeValidator(_duration),
+                     WithJsonSchema({"anyOf": [{"type": "string", "pattern": DURATION_PATTERN},
+                                               {"type": "integer", "minimum": 0}]})]
 
 
 class Pipeline(Model):
     """The options every source type has; each source type's module subclasses it with its `type` and own keys."""
+
+    # how to fix a pipeline that lists no tables, for source types that have no default tables (`Config` checks it:
+    # `udc discover` and `udc check` validate a bare pipeline of the type, tables or not)
+    TABLES_NEEDED: ClassVar[str] = ""
 
     type: str  # the connector's type, copied in by `Config` so the right subclass validates the pipeline
     connector: str
@@ -133,14 +167,14 @@ class Pipeline(Model):
     end_date: date | datetime | None = None
     frequency: Duration = DEFAULT_FREQUENCY
     lag: Duration = timedelta(seconds=30)  # incremental reads up to now - lag (late commits at the source)
-    batch_size: int = Field(1000, gt=0, le=10000)
-    max_calls_per_minute: int | None = Field(None, gt=0)
-    rate_limit: int | None = Field(None, gt=0)  # requests per interval
-    rate_limit_timeout_ms: int = Field(1000, gt=0)  # the interval / wait when rate-limited
-    request_timeout: float = Field(60, gt=0, le=3600)
-    max_retries: int = Field(8, ge=0)  # per request
-    retry_budget: int = Field(200, ge=0)  # retries per run, after which the run stops checkpointed
-    max_response_mb: float | None = Field(None, gt=0)  # a bigger page counts as too large: the batch halves
+    batch_size: Int = Field(1000, gt=0, le=10000)
+    max_calls_per_minute: Int | None = Field(None, gt=0)
+    rate_limit: Int | None = Field(None, gt=0)  # requests per interval
+    rate_limit_timeout_ms: Int = Field(1000, gt=0)  # the interval / wait when rate-limited
+    request_timeout: Float = Field(60, gt=0, le=3600)
+    max_retries: Int = Field(8, ge=0)  # per request
+    retry_budget: Int = Field(200, ge=0)  # retries per run, after which the run stops checkpointed
+    max_response_mb: Float | None = Field(None, gt=0)  # a bigger page counts as too large: the batch halves
     tables: list[TableSpec] = Field(default_factory=list)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
 
@@ -150,6 +184,29 @@ class Pipeline(Model):
         if not MIN_FREQUENCY <= value <= MAX_FREQUENCY:
             raise ValueError("frequency must be between 1m and 24h (for example 2m, 15m, 1h)")
         return value
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, tables: list[TableSpec]) -> list[TableSpec]:
+        if not tables:
+            raise ValueError("the list is empty: name at least one table")
+        names = [t.name for t in tables]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed more than once: list each table once")
+        return tables
+
+    @model_validator(mode="after")
+    def _redaction_policy(self, info: ValidationInfo) -> Pipeline:
+        if not self.redaction.enabled:
+            return self
+        try:
+            check_policy(self.redaction)
+        except ConfigError as exc:  # pydantic reports only ValueErrors, with the pipeline's line
+            raise ValueError(f"{exc.message}; {exc.hint}") from None
+        if self.redaction.needs_key() and not deferred(info):
+            redaction_key(self.redaction)
+        return self
 
     @model_validator(mode="after")
     def _dates(self) -> Pipeline:

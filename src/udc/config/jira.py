@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
-from udc.config.common import ConnectorBase, Pipeline
+from pydantic import field_validator
+
+from udc.config.common import ConnectorBase, Pipeline, TableSpec, Url
+
+TABLES = ("issues", "comments", "issue_links", "projects")
 
 
 class JiraConnector(ConnectorBase):
     type: Literal["jira"]
-    base_url: str
+    base_url: Url
     deployment: Literal["cloud", "data_center"] = "cloud"
 
 
@@ -18,3 +23,13 @@ class JiraPipeline(Pipeline):
     jql: str | None = None
     fields: list[str] | None = None  # issue fields for every table that has none of its own
     expand_changelog: bool = False
+
+    @field_validator("tables")
+    @classmethod
+    def _jira_tables(cls, tables: list[TableSpec]) -> list[TableSpec]:
+        for spec in tables:
+            if spec.name not in TABLES:
+                guess = difflib.get_close_matches(spec.name, TABLES, n=1)
+                raise ValueError(f"'{spec.name}' is not a Jira table: "
+                                 + (f"did you mean '{guess[0]}'?" if guess else f"use one of {', '.join(TABLES)}"))
+        return tables

@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import GenerateJsonSchema
 
-from udc.config.common import DEFAULT_STORE, ConnectorBase, Model, Pipeline
+from udc.config.common import DEFAULT_STORE, SQLITE, ConnectorBase, Model, Pipeline, compact_duration
 from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
@@ -79,6 +81,16 @@ def _pipelines_without_type(schema: dict[str, Any]) -> None:
     options["anyOf"] = options.pop("oneOf")
 
 
+class _Schema(GenerateJsonSchema):
+    def encode_default(self, dft: Any) -> Any:
+        return compact_duration(dft) if isinstance(dft, timedelta) else super().encode_default(dft)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of udc.yaml, every documented form accepted and defaults shown as written (`2m`)."""
+    return Config.model_json_schema(schema_generator=_Schema)
+
+
 class Config(Model):
     model_config = ConfigDict(json_schema_extra=_pipelines_without_type)
 
@@ -93,11 +105,30 @@ class Config(Model):
         connector, or setting options of another type, is refused here, in words, before the union sees it."""
         if not isinstance(data, dict) or not isinstance(data.get("pipelines"), dict):
             return data
-        connectors = data.get("connectors")
-        connectors = connectors if isinstance(connectors, dict) else {}
+        connectors = data.get("connectors", {})
+        if not isinstance(connectors, dict):  # its own error says so; naming no pipeline's connector would hide it
+            return data
         pipelines = {name: _typed(name, p, connectors) if isinstance(p, dict) and isinstance(p.get("connector"), str)
                      else p for name, p in data["pipelines"].items()}
         return {**data, "pipelines": pipelines}
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, url: str) -> str:
+        if url.startswith(SQLITE):
+            return url
+        kind = "postgresql stores are not supported yet" if url.startswith(("postgresql://", "postgres://")) \
+            else "not a store URL udc knows"
+        raise ValueError(f"{kind}: use {SQLITE}path/to/udc.db (a relative path is relative to this file's folder)")
+
+    @model_validator(mode="after")
+    def _something_to_sync(self) -> Config:
+        if not self.connectors:
+            raise ValueError("no connectors are defined: add `connectors:` and `pipelines:` (see the README)")
+        for name, pipeline in self.pipelines.items():
+            if not pipeline.tables and pipeline.TABLES_NEEDED:
+                raise ValueError(f"pipeline '{name}' lists nothing to sync: {pipeline.TABLES_NEEDED}")
+        return self
 
     def pipeline(self, name: str) -> PipelineOptions:
         if name not in self.pipelines:

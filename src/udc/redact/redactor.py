@@ -7,28 +7,21 @@ it; finally each string is rewritten once. Only counts per entity type leave thi
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from udc.config import resolve_secret
-from udc.config.redaction import FieldPolicy, Mode, RedactionConfig, TablePolicy
+from udc.config import entities as E
+from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
-from udc.redact import entities as E
 from udc.redact.context import field_context
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
-
-KEY_ENV = "UDC_REDACTION_KEY"
-MIN_KEY_CHARS = 16
-_KEY_HINT = (f"export {KEY_ENV}=$(openssl rand -hex 32) (and keep it: tokens only join across runs under the same "
-             "key), or set redaction.key: env:NAME / file:/path, or use mode: mask or drop")
 
 
 class RedactionFailed(UdcError):
@@ -63,8 +56,8 @@ class Redactor:
         self.enabled = policy.enabled
         self._entities = E.entity_set(policy.entities)
         self._tables = {name.lower(): table for name, table in policy.tables.items()}
-        self._check_policy()
-        self._replacer = Replacer(self._key() if self.enabled and "token" in self._modes() else None)
+        check_policy(policy)
+        self._replacer = Replacer(self._key() if policy.needs_key() else None)
         self._scanner = Scanner(policy.phone_regions, policy.allow_list)
         self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
         self._names = NameMatcher()
@@ -276,26 +269,6 @@ class Redactor:
         self._settings_cache[(stream, path)] = settings
         return settings
 
-    def _modes(self) -> set[str]:
-        modes = {self.policy.mode}
-        for table in self.policy.tables.values():
-            modes |= {table.mode} if table.mode else set()
-            modes |= {f.mode for f in table.fields.values() if f.mode}
-        return {str(m) for m in modes}
-
-    def _check_policy(self) -> None:
-        """Every entity name and region is checked at start-up, so a typo fails the run before any request."""
-        import phonenumbers
-
-        for table in self.policy.tables.values():
-            E.entity_set(table.entities)
-            for fp in table.fields.values():
-                E.entity_set(fp.entities)
-        unknown = [r for r in self.policy.phone_regions if r.upper() not in phonenumbers.SUPPORTED_REGIONS]
-        if unknown:
-            raise ConfigError(f"redaction.phone_regions: unknown region(s) {', '.join(unknown)}",
-                              "use ISO 3166 two-letter codes such as US, GB, DE, FR, IN")
-
     def _memory_key(self) -> bytes | None:
         """The redaction key if one is set (token mode needs one; mask and drop may run without, then nothing is
         remembered across runs)."""
@@ -305,19 +278,10 @@ class Redactor:
             return None
 
     def _key(self) -> bytes:
-        secret = self.policy.key.get_secret_value() if self.policy.key is not None else None
-        if secret is None:
-            secret = os.environ.get(KEY_ENV)
-        elif secret.startswith(("env:", "file:")):
-            try:
-                secret = str(resolve_secret(secret))
-            except ValueError as exc:
-                raise ConfigError(f"redaction.key: {exc}", _KEY_HINT) from None
-        if not secret:
-            raise ConfigError("redaction is on in token mode but no redaction key is set", _KEY_HINT)
-        if len(secret) < MIN_KEY_CHARS:
-            raise ConfigError(f"the redaction key is too short (at least {MIN_KEY_CHARS} characters)", _KEY_HINT)
-        return secret.encode()
+        try:
+            return redaction_key(self.policy).encode()
+        except ValueError as exc:
+            raise ConfigError(f"redaction.key: {exc}", KEY_HINT) from None
 
 
 # ServiceNow journal entries (work_notes, comments) start with a header naming their author.

@@ -13,7 +13,7 @@ from datetime import date
 
 import phonenumbers
 
-from udc.redact import entities as E
+from udc.config import entities as E
 from udc.redact import patterns as P
 from udc.redact import validators as V
 from udc.redact.context import WINDOW, ContextIndex

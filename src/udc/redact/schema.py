@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from udc.redact import entities as E
+from udc.config import entities as E
 
 KEEP = "keep"  # a join key (sys_id, accountId, Salesforce Id) or link: not PII, needed to relate records
 PERSON_OBJECT = "person_object"  # descend: the dict describes one person

@@ -17,10 +17,19 @@ COMMANDS: dict[str, str] = {
 }
 
 
+USAGE = f"""usage: python -m udc.simulators {{{','.join(sorted(COMMANDS))}}} [options]
+
+Serve one simulated source in the foreground until Ctrl-C; its URL is printed on start.
+`python -m udc.simulators servicenow --help` lists that simulator's options (port, records, accounts...)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     if not args or args[0] not in COMMANDS:
-        print(f"usage: python -m udc.simulators {{{','.join(sorted(COMMANDS))}}} [options]", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     module, _, function = COMMANDS[args[0]].partition(":")
     command: Callable[[Sequence[str]], int] = getattr(importlib.import_module(module), function)

@@ -58,10 +58,13 @@ CQL_TYPE = {"pages": "page", "blogposts": "blogpost", "comments": "comment"}
 V2_LIST = {"pages": "pages", "blogposts": "blogposts"}
 MAX_LIMIT = 250  # v2's cap, and the most ids one `?id=` filter takes
 GONE = {"pages": "trashed,deleted,archived", "blogposts": "trashed,deleted"}  # blog posts cannot be archived
-FIELDS = ["id", "type", "space_key", "space_id", "title", "status", "version", "author", "created", "updated",
-          "parent_id", "container_id", "container_type", "location", "labels", "body", "body_format", "body_text",
-          "url"]
-SPACE_FIELDS = ["id", "key", "name", "type", "status", "homepageId", "synced_at"]
+# the fields of a stored record and their types, as `udc discover` shows them
+FIELDS = {"id": "string", "type": "string", "space_key": "string", "space_id": "string", "title": "string",
+          "status": "string", "version": "integer", "author": "string", "created": "datetime", "updated": "datetime",
+          "parent_id": "string", "container_id": "string", "container_type": "string", "location": "string",
+          "labels": "array", "body": "string", "body_format": "string", "body_text": "string", "url": "string"}
+SPACE_FIELDS = {"id": "string", "key": "string", "name": "string", "type": "string", "status": "string",
+                "homepageId": "string", "synced_at": "datetime"}
 _JIRA_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{1,9}-[1-9]\d*)\b")
 _PAGE_LINK = re.compile(r"""(?:/pages/|pageId=|ri:content-id=")(\d+)""")
 UNREADABLE_FIX = ("Confluence answers 'does not exist' and 'cannot read' the same way: open the space in a browser "
@@ -555,8 +558,9 @@ class ConfluenceSource:
 
 
 def discover(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipeline, table: str | None
-             ) -> dict[str, list[str]]:
-    """The tables and their fields, and each readable space (listed ones, or all) with its page count."""
+             ) -> dict[str, dict[str, str]]:
+    """The tables and their fields, and each readable space (listed ones, or all) with its page and blog post
+    counts."""
     if table is not None and table not in TABLES:
         raise ConfigError(f"'{table}' is not a Confluence table", f"use one of: {', '.join(TABLES)}")
     client = client_for(name, connector, pipeline)
@@ -573,7 +577,8 @@ def discover(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipe
             spaces = list(api.v1_list("space", {"limit": 100}))
         for space in spaces:
             key = str(space["key"])
-            tables[f"space {key}"] = [f"{api.count(key):,} pages", f"{api.count(key, 'blogpost'):,} blog posts"]
+            tables[f"space {key}"] = {f"{api.count(key):,} pages": "count",
+                                      f"{api.count(key, 'blogpost'):,} blog posts": "count"}
         return tables
     finally:
         client.close()

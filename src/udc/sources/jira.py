@@ -33,6 +33,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, JiraPipeline, TableSpec
+from udc.config.jira import TABLES
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
@@ -41,11 +42,10 @@ from udc.sources.atlassian import adf_text, epoch_ms, lower_literal, upper_liter
 from udc.sources.base import Stream
 from udc.sources.diagnostics import Finding, check_client, connection_findings
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
-from udc.timeutil import cursor_str, parse_time
+from udc.timeutil import EPOCH, cursor_str, parse_time
 
 log = logging.getLogger("udc.jira")
 
-TABLES = ("issues", "comments", "issue_links", "projects")
 KEY = "id"  # the key of every Jira table: issues, comments, links and projects by their own ids
 DEFAULT_FIELDS = (
     "summary", "status", "priority", "issuetype", "project", "assignee", "reporter", "created", "updated",
@@ -458,7 +458,9 @@ class LinkStream(IssueSearch):
 
 @dataclass
 class ProjectStream:
-    """The projects the JQL names (all visible ones when it names none): a small snapshot each run."""
+    """The projects the JQL names (all visible ones when it names none): a small snapshot each run. Jira gives a
+    project no update time, so every version has the same cursor: the content hash alone tells an edited project
+    from an unchanged one (a sync time in the record would make every run "update" every project)."""
 
     api: JiraApi
     connector: str
@@ -466,19 +468,20 @@ class ProjectStream:
     name: str = "projects"
     dataset: str = ""
     primary_key: str = "id"
-    cursor_field: str = "synced_at"
+    cursor_field: str = ""
 
     def __post_init__(self) -> None:
         self.dataset = dataset_of(self.connector, "projects")
 
     def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["synced_at"])
+        return _PROJECT_CURSOR
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
         rows = self.api.projects(self.keys or None)
-        stamp = cursor_str(window.end)
-        records = [{**row, "id": str(row["id"]), "synced_at": stamp} for row in rows]
-        yield Page(records=records, position=None)
+        yield Page(records=[{**row, "id": str(row["id"])} for row in rows], position=None)
+
+
+_PROJECT_CURSOR = cursor_str(EPOCH)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -511,13 +514,7 @@ class JiraSource:
         self.notes: list[str] = []
 
     def _specs(self) -> list[TableSpec]:
-        specs = list(self.pipeline.tables) or [TableSpec(name=t) for t in TABLES]
-        for spec in specs:
-            if spec.name not in TABLES:
-                guess = difflib.get_close_matches(spec.name, TABLES, n=1)
-                raise ConfigError(f"'{spec.name}' is not a Jira table",
-                                  f"did you mean '{guess[0]}'?" if guess else f"use one of: {', '.join(TABLES)}")
-        return specs
+        return list(self.pipeline.tables) or [TableSpec(name=t) for t in TABLES]  # names checked by the config
 
     def issue_fields(self, spec: TableSpec) -> list[str]:
         wanted = list(spec.fields or self.pipeline.fields or DEFAULT_FIELDS)
@@ -589,22 +586,27 @@ class JiraSource:
 # Discovery and diagnostics
 
 
-def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table: str | None) -> dict[str, list[str]]:
+def discover(name: str, connector: JiraConnector, pipeline: JiraPipeline, table: str | None
+             ) -> dict[str, dict[str, str]]:
     client = client_for(name, connector, pipeline)
     try:
         api = JiraApi(client, connector.deployment, pipeline.jql or "", pipeline.batch_size, _auth_kind(connector))
-        tables = {
-            "issues": [],
-            "comments": ["id", "issue_id", "issue_key", "issue_updated", "author", "update_author", "created",
-                         "updated", "body", "body_text", "self"],
-            "issue_links": ["id", "type", "outward", "inward", "source_id", "source_key", "target_id", "target_key",
-                            "updated", "seen_on"],
-            "projects": ["id", "key", "name", "projectTypeKey", "self", "synced_at"],
+        text, when, user = "string", "datetime", "user"
+        tables: dict[str, dict[str, str]] = {
+            "issues": {},
+            "comments": {"id": text, "issue_id": text, "issue_key": text, "issue_updated": when, "author": user,
+                         "update_author": user, "created": when, "updated": when, "body": "doc", "body_text": text,
+                         "self": text},
+            "issue_links": {"id": text, "type": "issuelinktype", "outward": text, "inward": text, "source_id": text,
+                            "source_key": text, "target_id": text, "target_key": text, "updated": when,
+                            "seen_on": when},
+            "projects": {"id": text, "key": text, "name": text, "projectTypeKey": text, "self": text},
         }
         if table is not None and table not in tables:
             raise ConfigError(f"'{table}' is not a Jira table", f"use one of: {', '.join(tables)}")
-        if table in (None, "issues"):
-            tables["issues"] = sorted(str(f.get("id")) for f in api.get("field"))
+        if table in (None, "issues"):  # a field's schema type: string, number, datetime, user, array, option...
+            tables["issues"] = dict(sorted((str(f.get("id")), str((f.get("schema") or {}).get("type", "")))
+                                           for f in api.get("field")))
         return {table: tables[table]} if table else tables
     finally:
         client.close()

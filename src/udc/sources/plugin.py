@@ -22,7 +22,8 @@ class SourcePlugin(Generic[C, P]):
     connector_model: type[C]
     options_model: type[P]
     build: Callable[[Config, str], Source]  # (config, pipeline name): the pipeline's Source
-    discover: Callable[[str, C, P, str | None], dict[str, list[str]]]  # (connector name, ..., table): table → fields
+    # (connector name, connector, options, table): table → {field: its type at the source} (fields for `table` only)
+    discover: Callable[[str, C, P, str | None], dict[str, dict[str, str]]]
     # (connector name, connector, options): `udc check`'s findings; None: the type has no checks yet
     check: Callable[[str, C, P], list[Finding]] | None
     key: str  # the source's own key field (`sys_id`, `id`, `Id`): what a bare tombstone is exported under

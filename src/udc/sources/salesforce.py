@@ -25,6 +25,7 @@ import httpx
 import orjson
 
 from udc.config import ClientCredentialsAuth, Config, SalesforceConnector, SalesforcePipeline, TableSpec
+from udc.config.salesforce import valid_identifier
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.records import Page, Position, Record, Window
@@ -45,10 +46,6 @@ GENERIC_LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")
 _UNSELECTABLE = frozenset({"address", "location", "base64", "complexvalue"})
 _CURSOR_TYPES = frozenset({"datetime"})
 
-# Salesforce API names: a letter first, letters/digits/single underscores, no trailing underscore; an optional
-# managed-package namespace prefix (`ns__`) and an optional suffix (`__c` custom, `__r` relationship, `__mdt`...).
-_BASE = r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*"
-_IDENT = re.compile(rf"^(?:[A-Za-z][A-Za-z0-9]{{0,14}}__)?{_BASE}(?:__[A-Za-z]{{1,16}})?$")
 _USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
 
@@ -162,14 +159,6 @@ def soql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def valid_identifier(name: str) -> bool:
-    return bool(_IDENT.match(name))
-
-
-def valid_field_path(path: str) -> bool:
-    return all(valid_identifier(part) for part in path.split("."))
-
-
 def window_soql(sobject: str, fields: list[str], cursor: str, window: Window, position: Position | None,
                 filter_: str | None = None) -> str:
     """`SELECT … FROM obj WHERE (C > T OR (C = T AND Id > 'X')) AND C < E ORDER BY C, Id`."""
@@ -240,10 +229,7 @@ class SalesforceSource:
     def __init__(self, name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline) -> None:
         self.name, self.connector = name, connector
         _refuse_generic(connector.instance_url, "instance_url")
-        if not isinstance(connector.auth, ClientCredentialsAuth):
-            raise ConfigError(f"connector '{name}': Salesforce uses auth type oauth_client_credentials",
-                              "set auth: {type: oauth_client_credentials, client_id: env:SF_CLIENT_ID, "
-                              "client_secret: env:SF_CLIENT_SECRET}")
+        assert isinstance(connector.auth, ClientCredentialsAuth)  # the config admits no other
         base = connector.instance_url.rstrip("/")
         token_url = connector.auth.token_url or base + TOKEN_PATH
         _refuse_generic(token_url, "token_url")
@@ -251,11 +237,7 @@ class SalesforceSource:
         if pipeline.rate_limit is None:
             pipeline = pipeline.model_copy(update={"rate_limit": DEFAULT_RATE_LIMIT})
         self.pipeline = pipeline
-        version = connector.api_version.lstrip("vV")
-        if not re.fullmatch(r"\d{2,3}\.\d", version):
-            raise ConfigError(f"api_version '{connector.api_version}' is not a Salesforce API version",
-                              "write it like 61.0")
-        self.api = f"/services/data/v{version}"
+        self.api = f"/services/data/v{connector.api_version.lstrip('vV')}"
         self.batch = min(MAX_BATCH, max(MIN_BATCH, pipeline.batch_size))
         self.cursor = pipeline.cursor_field or DEFAULT_CURSOR
         self.client = HttpClient.for_pipeline(name, base, connector.auth, pipeline, token_url=token_url,
@@ -411,24 +393,7 @@ class SalesforceSource:
     # --------------------------------------------------------------------------------------------- streams
     def streams(self) -> list[Stream]:
         """One stream per object, after checking names against Salesforce's rules and each object's describe."""
-        specs = self.pipeline.tables
-        if not specs:
-            raise ConfigError(f"pipeline for connector '{self.name}' lists no objects",
-                              "add `objects:` with at least one object API name, e.g. - name: Case")
-        for spec in specs:  # every name is checked before the first request
-            if not valid_identifier(spec.name):
-                raise ConfigError(f"'{spec.name}' is not a valid Salesforce object API name",
-                                  "use the exact API name: letters, digits and single underscores, custom objects "
-                                  "end in __c, managed-package objects look like ns__Object__c")
-            for path in [*(spec.fields or []), *spec.exclude_fields]:
-                if not valid_field_path(path):
-                    raise ConfigError(f"{spec.name}: '{path}' is not a supported Salesforce field name",
-                                      "field names use Salesforce identifier formats: Subject, Custom_Field__c, "
-                                      "ns__Field__c, or a relationship path such as Account.Name")
-        if not valid_identifier(self.cursor):
-            raise ConfigError(f"cursor_field '{self.cursor}' is not a valid Salesforce field name",
-                              "use LastModifiedDate (the default) or SystemModstamp")
-        return [self._stream(spec) for spec in specs]
+        return [self._stream(spec) for spec in self.pipeline.tables]  # names checked by the config
 
     def _stream(self, spec: TableSpec) -> ObjectStream:
         schema = self.describe(spec.name)
@@ -525,19 +490,19 @@ def build(config: Config, pipeline_name: str) -> SalesforceSource:
 
 
 def discover(name: str, connector: SalesforceConnector, pipeline: SalesforcePipeline, table: str | None
-             ) -> dict[str, list[str]]:
-    """Queryable objects, or one object's fields (standard and custom) from its describe."""
+             ) -> dict[str, dict[str, str]]:
+    """Queryable objects, or one object's fields (standard and custom) and their types from its describe."""
     source = SalesforceSource(name, connector, pipeline)
     try:
         if table is not None:
             if not valid_identifier(table):
                 raise ConfigError(f"'{table}' is not a valid Salesforce object API name", "use the exact API name")
             schema = source.describe(table)
-            return {schema.name: [f["name"] for f in schema.fields.values()]}
+            return {schema.name: {f["name"]: str(f.get("type", "")) for f in schema.fields.values()}}
         objects = source.objects()
         if not objects:
             raise SourceError(f"{name}: could not list the org's objects", "check the connection with `udc check`")
-        return {o: [] for o in objects}
+        return {o: {} for o in objects}
     finally:
         source.close()
 

@@ -34,7 +34,6 @@ TABLE_API = "/api/now/table/"
 CURSOR, KEY = "sys_updated_on", "sys_id"
 DEFAULT_OMIT = ("work_notes", "comments", "description", "close_notes")  # journal/free-text fields that grow huge
 _FIELD = re.compile(r"^(?:ORDERBYDESC|ORDERBY)?([a-z0-9_.]+)")
-_TABLE_NAME = re.compile(r"^[a-z0-9_]+$")
 
 
 _Offset = tuple[int, str | None]  # a row offset over ACL-hidden rows, and the x-total-count it was taken under
@@ -79,6 +78,7 @@ class Dictionary:
         self.client = client
         self._tables: dict[str, dict[str, Any]] | None = None
         self._fields: dict[str, dict[str, str]] = {}
+        self._types: dict[str, dict[str, str]] = {}  # table → element → internal_type, as read with its fields
 
     def tables(self) -> dict[str, dict[str, Any]]:
         if self._tables is None:
@@ -96,6 +96,7 @@ class Dictionary:
         if table not in self._fields:
             rows = self._all("sys_dictionary", "element,internal_type,reference", f"name={table}^elementISNOTEMPTY")
             self._fields[table] = {r["element"]: _ref_name(r.get("reference")) for r in rows}
+            self._types[table] = {r["element"]: _ref_name(r.get("internal_type")) for r in rows}
         return self._fields[table]
 
     def family(self, table: str) -> list[str]:
@@ -124,6 +125,14 @@ class Dictionary:
         merged: dict[str, str] = {}
         for current in self.lineage(table):
             merged = {**self.own_fields(current), **merged}
+        return merged
+
+    def field_types(self, table: str) -> dict[str, str]:
+        """element → internal_type (string, reference, glide_date_time...), inherited fields included."""
+        merged: dict[str, str] = {}
+        for current in self.lineage(table):
+            self.own_fields(current)
+            merged = {**self._types[current], **merged}
         return merged
 
     def prefetch(self, tables: Iterable[str], pool: Executor) -> None:
@@ -346,10 +355,7 @@ class ServiceNowSource:
 
     def streams(self) -> list[Stream]:
         """Table streams plus their delete streams, after checking names, fields and filters against the instance."""
-        specs = self.pipeline.tables
-        if not specs:
-            raise ConfigError(f"pipeline for connector '{self.name}' lists no tables",
-                              "add `tables:` with at least one table name, e.g. - name: incident")
+        specs = self.pipeline.tables  # never empty, nor a name ServiceNow cannot have: the config checks
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="udc-discovery") as pool:
             deletes_visible = pool.submit(self._deletes_visible)
             tables = self.dictionary.tables()
@@ -357,9 +363,9 @@ class ServiceNowSource:
                 self.dictionary.prefetch([spec.name for spec in specs if spec.name in tables], pool)
             streams = self._streams(specs, tables)
             if not deletes_visible.result():
-                self.notes.append("no deletions are visible in sys_audit_delete: either nothing was ever deleted, or "
-                                  "the account cannot read it — grant read on sys_audit_delete so deletes become "
-                                  "tombstones")
+                # an empty answer is all an account without read access gets too: say both, not "none visible"
+                self.notes.append("sys_audit_delete lists no deletions yet; if records were deleted, this account "
+                                  "cannot read it: grant read on sys_audit_delete so deletes become tombstones")
         if not tables:
             self.notes.append("field names in fields/filter were not checked: the account cannot read "
                               "sys_db_object/sys_dictionary (grant read on them so typos are caught before a sync)")
@@ -372,9 +378,6 @@ class ServiceNowSource:
     def _streams(self, specs: list[TableSpec], tables: dict[str, dict[str, Any]]) -> list[Stream]:
         streams: list[Stream] = []
         for spec in specs:
-            if not _TABLE_NAME.match(spec.name):
-                raise ConfigError(f"'{spec.name}' is not a valid ServiceNow table name", "use the table's name, "
-                                  "e.g. incident, cmdb_ci_server, u_my_table")
             if tables and spec.name not in tables:
                 close = [t for t in tables if t.startswith(spec.name[:4])][:5]
                 raise ConfigError(f"table '{spec.name}' does not exist on {self.connector.instance_url} "
@@ -432,7 +435,7 @@ class ServiceNowSource:
 
 
 def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline, table: str | None
-             ) -> dict[str, list[str]]:
+             ) -> dict[str, dict[str, str]]:
     client = client_for(name, connector, pipeline)
     try:
         dictionary = Dictionary(client)
@@ -441,7 +444,7 @@ def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipe
             if table not in tables:
                 raise ConfigError(f"table '{table}' is not visible on {connector.instance_url}",
                                   f"run `udc discover --connector {name}` to list the tables")
-            return {table: sorted(dictionary.fields(table))}
-        return {t: [] for t in sorted(tables)}
+            return {table: dict(sorted(dictionary.field_types(table).items()))}
+        return {t: {} for t in sorted(tables)}
     finally:
         client.close()

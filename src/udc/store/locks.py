@@ -8,6 +8,7 @@ locks belong to an open file description, so two threads of one process exclude 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import socket
@@ -25,12 +26,21 @@ def lock_dir(store_path: Path) -> Path:
     return store_path.parent / f"{store_path.name}.locks"
 
 
+def lock_file_name(name: str) -> str:
+    """A file name for a lock: the name itself when it is plain ASCII; otherwise its plain part plus a digest of the
+    whole, so `管道` and `日本` (both `__`) never share a lock."""
+    plain = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    if plain != name:
+        plain += "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    return plain + ".lock"
+
+
 class NamedLock:
     """`with store.lock("pipeline-x"):` — or `acquire()` / `release()`."""
 
     def __init__(self, store_path: Path, name: str) -> None:
         self.name = name
-        self.path = lock_dir(Path(store_path)) / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".lock")
+        self.path = lock_dir(Path(store_path)) / lock_file_name(name)
         self._fd: int | None = None
         self.previous: dict[str, object] | None = None  # the holder recorded in the file before we took it
 
@@ -111,4 +121,4 @@ def _parse(data: bytes) -> dict[str, object] | None:
     return value if isinstance(value, dict) else None
 
 
-__all__ = ["NamedLock", "lock_dir"]
+__all__ = ["NamedLock", "lock_dir", "lock_file_name"]

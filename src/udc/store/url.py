@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from udc.errors import ConfigError
 from udc.store.base import Store
+from udc.store.locks import lock_dir
 from udc.store.sqlite import SqliteStore
 
 SUPPORTED = "sqlite:///path/to/udc.db"
@@ -35,8 +37,22 @@ def store_exists(url: str) -> bool:
     raise _not_yet(kind)
 
 
+def discard_new_store(url: str, store: Store) -> None:
+    """Remove a store this command created, when it holds nothing but the refused run: a first sync that the source
+    refuses (a table it does not have) leaves no file behind. A store with anything else in it is kept."""
+    if store.dataset_counts() or store.backfills() or len(store.runs(limit=2)) > 1:
+        return
+    store.close()
+    kind, location = parse_store_url(url)
+    if kind == "sqlite":
+        path = Path(location)
+        for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            file.unlink(missing_ok=True)
+        shutil.rmtree(lock_dir(path), ignore_errors=True)
+
+
 def _not_yet(kind: str) -> ConfigError:
     return ConfigError(f"{kind} stores are not supported yet", f"use {SUPPORTED}")
 
 
-__all__ = ["open_store", "parse_store_url", "store_exists"]
+__all__ = ["discard_new_store", "open_store", "parse_store_url", "store_exists"]

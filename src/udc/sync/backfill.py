@@ -67,6 +67,21 @@ def create_backfill(config: Config, store: Store, pipeline: str, start: datetime
                     parallel: int = DEFAULT_PARALLEL, window: OffPeak | None = None,
                     max_attempts: int = DEFAULT_ATTEMPTS, kind: str = "backfill") -> int:
     """Record a backfill of [start, end) and its chunks in the ledger (status `queued`); returns its id."""
+    pieces = check_backfill(config, pipeline, start, end, tables=tables, chunk=chunk, parallel=parallel,
+                            max_attempts=max_attempts)
+    return store.create_backfill({
+        "pipeline": pipeline, "kind": kind, "tables": list(tables or []),
+        "range_start": cursor_str(start) if start else None, "range_end": cursor_str(end),
+        "chunk_seconds": int(chunk.total_seconds()), "parallel": parallel, "max_attempts": max_attempts,
+        "offpeak": f"{window.start:%H:%M}-{window.end:%H:%M}" if window else None,
+        "tz": window.tz.key if window else None,
+    }, [(cursor_str(a) if a else None, cursor_str(b)) for a, b in pieces])
+
+
+def check_backfill(config: Config, pipeline: str, start: datetime | None, end: datetime, *,
+                   tables: list[str] | None = None, chunk: timedelta = DEFAULT_CHUNK, parallel: int = DEFAULT_PARALLEL,
+                   max_attempts: int = DEFAULT_ATTEMPTS) -> list[tuple[datetime | None, datetime]]:
+    """A backfill's settings checked without the store (ConfigError when one is wrong); returns its chunks."""
     spec = config.pipeline(pipeline)
     if parallel < 1 or parallel > 64:
         raise ConfigError(f"--parallel {parallel} is out of range", "run 1 to 64 chunks at a time")
@@ -77,14 +92,7 @@ def create_backfill(config: Config, store: Store, pipeline: str, start: datetime
     if unknown:
         raise ConfigError(f"pipeline '{pipeline}' does not sync {', '.join(unknown)}",
                           f"pick from its tables: {', '.join(known)}")
-    pieces = split_range(start, end, chunk)
-    return store.create_backfill({
-        "pipeline": pipeline, "kind": kind, "tables": list(tables or []),
-        "range_start": cursor_str(start) if start else None, "range_end": cursor_str(end),
-        "chunk_seconds": int(chunk.total_seconds()), "parallel": parallel, "max_attempts": max_attempts,
-        "offpeak": f"{window.start:%H:%M}-{window.end:%H:%M}" if window else None,
-        "tz": window.tz.key if window else None,
-    }, [(cursor_str(a) if a else None, cursor_str(b)) for a, b in pieces])
+    return split_range(start, end, chunk)
 
 
 @dataclass
@@ -465,5 +473,5 @@ def run_historical_range(config: Config, store: Store, pipeline_name: str, *, st
     return runner.run().summary
 
 
-__all__ = ["BackfillReport", "BackfillRunner", "ChunkOutcome", "backfill_status", "create_backfill",
+__all__ = ["BackfillReport", "BackfillRunner", "ChunkOutcome", "backfill_status", "check_backfill", "create_backfill",
            "list_backfills", "run_historical_range"]

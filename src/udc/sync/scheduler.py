@@ -47,6 +47,16 @@ class Job:
     thread: threading.Thread | None = field(default=None, repr=False)
 
 
+def scheduled(config: Config, pipelines: list[str] | None) -> list[str]:
+    """The pipelines whose cycles `udc run` schedules: the incremental ones among those named (an unknown name is a
+    ConfigError), or every incremental one (none is a ConfigError)."""
+    names = [n for n in pipelines or config.pipelines if config.pipeline(n).mode == "incremental"]
+    if pipelines is None and not names:
+        raise ConfigError("no incremental pipelines to schedule",
+                          "set `mode: incremental` on a pipeline, or name pipelines with --pipeline")
+    return names
+
+
 class Scheduler:
     """Call `run()` (blocks until `stop` is set), or drive `tick()` yourself with an injected clock in tests.
 
@@ -67,13 +77,9 @@ class Scheduler:
         self.run_cycle = run_cycle or self._sync
         self.run_backfill = run_backfill or self._backfill
         self.with_backfills = backfills
-        names = pipelines or [n for n, p in config.pipelines.items() if p.mode == "incremental"]
-        specs = {n: config.pipeline(n) for n in names}  # an unknown name is a ConfigError here
-        self.pipelines = names
-        self.jobs = {n: Job(n, p.frequency.total_seconds()) for n, p in specs.items() if p.mode == "incremental"}
-        if pipelines is None and not self.jobs:
-            raise ConfigError("no incremental pipelines to schedule",
-                              "set `mode: incremental` on a pipeline, or name pipelines with --pipeline")
+        cycles = scheduled(config, pipelines)
+        self.pipelines = pipelines or cycles  # whose queued backfills run here
+        self.jobs = {n: Job(n, config.pipeline(n).frequency.total_seconds()) for n in cycles}
         self.backfill_threads: dict[int, threading.Thread] = {}
         self._backfill_ended: dict[int, float] = {}
         self.backfill_cooldown = 900.0  # seconds before a backfill that stopped unfinished here is tried again
@@ -180,4 +186,4 @@ class Scheduler:
         return BackfillRunner(self.config, self.store, backfill_id, stop=self.stop).run().status
 
 
-__all__ = ["Job", "Scheduler"]
+__all__ = ["Job", "Scheduler", "scheduled"]
