@@ -56,9 +56,24 @@ pipelines:
     objects: [Case, Account]
 """
 
-BASES = {"snow": SNOW, "jira": JIRA, "sf": SALESFORCE}
+CONFLUENCE = """\
+connectors:
+  wiki:
+    type: confluence
+    deployment: cloud
+    base_url: https://acme.atlassian.net
+    auth: {type: basic, username: svc@acme.com, password: env:CONFLUENCE_TOKEN}
+pipelines:
+  kb:
+    connector: wiki
+    mode: incremental
+    space_keys: [OPS, ENG]
+    tables: [pages, comments]
+"""
+
+BASES = {"snow": SNOW, "jira": JIRA, "sf": SALESFORCE, "wiki": CONFLUENCE}
 ENV = {"SNOW_PASSWORD": "s3cret-pw", "JIRA_TOKEN": "jira-t0ken", "SF_ID": "sf-client-id", "SF_SECRET": "sf-s3cret",
-       "EMPTY_SECRET": ""}
+       "CONFLUENCE_TOKEN": "wiki-t0ken", "EMPTY_SECRET": ""}
 
 
 @dataclass(frozen=True)
@@ -272,6 +287,16 @@ CONFIGS: list[Bad] = [
     Bad("jira-tables-empty", "the list is empty", base="jira", old="[issues, comments]", new="[]"),
     Bad("jira-unknown-table", "'bugs' is not a Jira table", base="jira", old="[issues, comments]",
         new="[issues, bugs]"),
+    Bad("confluence-unknown-table", "'page' is not a Confluence table: did you mean 'pages'?", base="wiki",
+        old="[pages, comments]", new="[page, comments]"),
+    Bad("confluence-table-filter", "takes no filter or fields", base="wiki", old="[pages, comments]",
+        new="[{name: pages, filter: 'space = OPS'}]"),
+    Bad("confluence-deployment", "deployment", base="wiki", old="deployment: cloud", new="deployment: datacenter"),
+    Bad("confluence-base-url", "base_url", base="wiki", old="https://acme.atlassian.net", new="acme wiki"),
+    Bad("confluence-body-format", "body_format", base="wiki", old="    tables: [pages, comments]\n",
+        new="    tables: [pages, comments]\n    body_format: html\n"),
+    Bad("confluence-jql", "jql (jira)", base="wiki", old="    tables: [pages, comments]\n",
+        new="    tables: [pages, comments]\n    jql: project = OPS\n"),
     Bad("jira-objects", "objects (salesforce)", base="jira", old="tables: [issues, comments]",
         new="objects: [issues]"),
     Bad("jira-jql-list", "jql", base="jira", old="jql: project = OPS", new="jql: [OPS]"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -133,6 +134,16 @@ class TableSpec(Model):
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def known_tables(tables: list[TableSpec], known: tuple[str, ...], source: str) -> list[TableSpec]:
+    """`tables`, when each is one of the tables a source type has (`known`); else what it may have meant."""
+    for spec in tables:
+        if spec.name not in known:
+            guess = difflib.get_close_matches(spec.name, known, n=1)
+            raise ValueError(f"'{spec.name}' is not a {source} table: "
+                             + (f"did you mean '{guess[0]}'?" if guess else f"use one of {', '.join(known)}"))
+    return tables
 
 
 def _duration(value: Any) -> Any:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Literal
 
 from pydantic import field_validator
 
-from udc.config.common import ConnectorBase, Pipeline, TableSpec, Url
+from udc.config.common import ConnectorBase, Pipeline, TableSpec, Url, known_tables
 
 TABLES = ("issues", "comments", "issue_links", "projects")
 
@@ -27,9 +26,4 @@ class JiraPipeline(Pipeline):
     @field_validator("tables")
     @classmethod
     def _jira_tables(cls, tables: list[TableSpec]) -> list[TableSpec]:
-        for spec in tables:
-            if spec.name not in TABLES:
-                guess = difflib.get_close_matches(spec.name, TABLES, n=1)
-                raise ValueError(f"'{spec.name}' is not a Jira table: "
-                                 + (f"did you mean '{guess[0]}'?" if guess else f"use one of {', '.join(TABLES)}"))
-        return tables
+        return known_tables(tables, TABLES, "Jira")

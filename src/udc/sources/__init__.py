@@ -15,6 +15,7 @@ from udc.config import (
     ServiceNowConnector,
     ServiceNowPipeline,
 )
+from udc.config.confluence import DEFAULT_TABLES as CONFLUENCE_TABLES
 from udc.config.jira import TABLES as JIRA_TABLES
 from udc.sources import confluence, jira, salesforce, servicenow, servicenow_check
 from udc.sources.base import Source
@@ -27,7 +28,7 @@ PLUGINS: dict[str, SourcePlugin[Any, Any]] = {entry.type: entry for entry in (
     SourcePlugin(SalesforceConnector, SalesforcePipeline, salesforce.build, salesforce.discover, salesforce.check,
                  salesforce.KEY),
     SourcePlugin(ConfluenceConnector, ConfluencePipeline, confluence.build, confluence.discover, confluence.check,
-                 confluence.KEY, confluence.DEFAULT_TABLES),
+                 confluence.KEY, CONFLUENCE_TABLES),
 )}
 
 

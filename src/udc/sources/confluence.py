@@ -25,7 +25,6 @@ answers "does not exist" and "cannot read" the same way. Tables: `pages` (defaul
 
 from __future__ import annotations
 
-import difflib
 import html
 import logging
 import re
@@ -39,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 
 from udc.config import BearerAuth, Config, ConfluenceConnector, ConfluencePipeline, TableSpec
+from udc.config.confluence import DEFAULT_TABLES, TABLES
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
@@ -51,8 +51,6 @@ from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.confluence")
 
-TABLES = ("pages", "blogposts", "comments", "spaces")
-DEFAULT_TABLES = ("pages",)
 KEY = "id"
 CQL_TYPE = {"pages": "page", "blogposts": "blogpost", "comments": "comment"}
 V2_LIST = {"pages": "pages", "blogposts": "blogposts"}
@@ -493,16 +491,7 @@ class ConfluenceSource:
         self.notes: list[str] = []
 
     def _tables(self) -> list[TableSpec]:
-        specs = list(self.pipeline.tables) or [TableSpec(name=t) for t in DEFAULT_TABLES]
-        for spec in specs:
-            if spec.name not in TABLES:
-                guess = difflib.get_close_matches(spec.name, TABLES, n=1)
-                raise ConfigError(f"'{spec.name}' is not a Confluence table",
-                                  f"did you mean '{guess[0]}'?" if guess else f"use one of: {', '.join(TABLES)}")
-            if spec.filter or spec.fields:
-                raise ConfigError(f"Confluence table '{spec.name}' takes no filter or fields",
-                                  "choose what to sync with space_keys and tables")
-        return specs
+        return list(self.pipeline.tables) or [TableSpec(name=t) for t in DEFAULT_TABLES]
 
     def streams(self) -> list[Stream]:
         """The requested tables, after the space-gap report: a listed space this account cannot read fails the run
