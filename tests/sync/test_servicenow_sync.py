@@ -300,3 +300,12 @@ def test_a_first_sync_the_source_refuses_leaves_nothing_behind(tmp_path: Path, m
     result = CliRunner().invoke(app, ["sync", "--pipeline", "seed", "--config", str(path)])
     assert result.exit_code == 2 and "no_such_table" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no udc.db, no lock folder
+
+
+def test_a_sync_the_source_refuses_records_no_run(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 5})
+    h = Harness(tmp_path, sim, {"seed": {"tables": ["incident"]}, "bad": {"tables": ["incident", "no_such_table"]}})
+    assert h.sync("seed").status == "succeeded"
+    result = CliRunner().invoke(app, ["sync", "--pipeline", "bad", "--config", str(h.path)])
+    assert result.exit_code == 2 and "no_such_table" in result.output
+    assert [run["pipeline"] for run in h.store.runs(limit=10)] == ["seed"]  # the refusal wrote nothing

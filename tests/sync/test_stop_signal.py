@@ -32,3 +32,23 @@ def test_a_stopped_sync_exits_130_and_resumes(tmp_path: Path, make_sim, sig: sig
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert stored_truth(h) == source_truth(sim)
+
+
+def test_ctrl_c_twice_aborts_with_130_and_loses_nothing(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 2000})
+    h = Harness(tmp_path, sim, {"hist": {"batch_size": 20, "tables": ["incident"]}})
+    proc = subprocess.Popen([sys.executable, "-m", "udc", "sync", "--pipeline", "hist", "--config", str(h.path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def twice(_request: object) -> None:
+        proc.send_signal(signal.SIGINT)
+        threading.Timer(0.02, proc.send_signal, (signal.SIGINT,)).start()
+
+    sim.on_request(sim.table_request_count + 10, lambda r: threading.Thread(target=twice, args=(r,)).start())
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    done = subprocess.run([sys.executable, "-m", "udc", "sync", "--pipeline", "hist", "--config", str(h.path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stored_truth(h) == source_truth(sim)

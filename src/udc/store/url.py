@@ -38,9 +38,9 @@ def store_exists(url: str) -> bool:
 
 
 def discard_new_store(url: str, store: Store) -> None:
-    """Remove a store this command created, when it holds nothing but the refused run: a first sync that the source
-    refuses (a table it does not have) leaves no file behind. A store with anything else in it is kept."""
-    if store.dataset_counts() or store.backfills() or len(store.runs(limit=2)) > 1:
+    """Remove a store this command created, when it holds nothing: a first sync that the source refuses (a table it
+    does not have) leaves no file behind. A store with anything in it (another process's, meanwhile) is kept."""
+    if store.dataset_counts() or store.backfills() or store.runs(limit=1):
         return
     store.close()
     kind, location = parse_store_url(url)

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from udc.config import Config
-from udc.errors import UdcError
+from udc.errors import ConfigError, UdcError
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources import build_source
@@ -39,7 +39,10 @@ class RunSummary:
 
 
 class Run:
-    """`with Run(config, store, "p", "incremental") as run:` — set `run.summary.streams` and `.status` inside."""
+    """`with Run(config, store, "p", "incremental") as run:` — set `run.summary.streams` and `.status` inside.
+
+    The run is recorded once `streams()` has its streams: a pipeline the source refuses (a table or field it does not
+    have: a ConfigError) records no run, as any refused input writes nothing."""
 
     def __init__(self, config: Config, store: Store, pipeline_name: str, kind: str) -> None:
         self.config, self.store, self.pipeline_name = config, store, pipeline_name
@@ -48,11 +51,6 @@ class Run:
 
     def __enter__(self) -> Run:
         self.source: Source = build_source(self.config, self.pipeline_name)
-        try:
-            self.summary.run_id = self.store.begin_run(self.pipeline_name, self.summary.mode)
-        except BaseException:
-            self.source.close()
-            raise
         self._started = time.monotonic()
         return self
 
@@ -61,8 +59,19 @@ class Run:
         return self.summary.run_id
 
     def streams(self) -> list[Stream]:
-        """The pipeline's streams, checked against the source before any data is read."""
-        return self.source.streams()
+        """The pipeline's streams, checked against the source before any data is read; the run begins here."""
+        try:
+            streams = self.source.streams()
+        except ConfigError:
+            raise
+        except BaseException:  # the source failed (401, DNS...): a failed run, in the history
+            self._begin()
+            raise
+        self._begin()
+        return streams
+
+    def _begin(self) -> None:
+        self.summary.run_id = self.store.begin_run(self.pipeline_name, self.summary.mode)
 
     @cached_property
     def redactor(self) -> Redactor | None:
@@ -74,6 +83,8 @@ class Run:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         summary = self.summary
         try:
+            if not summary.run_id:  # refused before it began: nothing to record
+                return
             if exc is not None:
                 summary.status = "failed"
                 said = str(exc) if isinstance(exc, UdcError) else f"{type(exc).__name__}: {exc}"
