@@ -23,7 +23,7 @@ from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
 from udc.sources.discovery import discover as run_discover
 
-app = typer.Typer(help="udc — sync ServiceNow, Jira and Salesforce into a local knowledge store.",
+app = typer.Typer(help="udc — sync ServiceNow, Jira, Salesforce and Confluence into a local knowledge store.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 config_app = typer.Typer(help="Check and describe udc.yaml.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
