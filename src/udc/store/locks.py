@@ -8,13 +8,12 @@ locks belong to an open file description, so two threads of one process exclude 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
-import re
 import socket
 import time
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 import orjson
 
@@ -27,12 +26,9 @@ def lock_dir(store_path: Path) -> Path:
 
 
 def lock_file_name(name: str) -> str:
-    """A file name for a lock: the name itself when it is plain ASCII; otherwise its plain part plus a digest of the
-    whole, so `管道` and `日本` (both `__`) never share a lock."""
-    plain = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-    if plain != name:
-        plain += "-" + hashlib.sha256(name.encode()).hexdigest()[:12]
-    return plain + ".lock"
+    """A file name for a lock: the name, percent-encoded where it is not plain ASCII, so every name has a file of its
+    own (`管道` and `日本` never share one). Not a digest: hashlib would load OpenSSL into the store's writer."""
+    return quote(name, safe="") + ".lock"
 
 
 class NamedLock:
