@@ -21,7 +21,7 @@ from udc.simulators.confluence import ConfluenceSim
 from udc.simulators.jira import JiraSim
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
 from udc.simulators.servicenow import ServiceNowSim
-from udc.store import Store, open_store
+from udc.store import Store, open_store, sqlite_files
 from udc.sync.engine import Engine
 from udc.timeutil import utcnow
 
@@ -33,7 +33,7 @@ SOURCES = ("snow", "jira", "sf", "wiki")  # each has a -history and a -live pipe
 def run_demo(workdir: Path, incidents: int, out: Console) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "udc.db"
-    for leftover in (db, db.with_name("udc.db-wal"), db.with_name("udc.db-shm")):  # not the store's lock folder
+    for leftover in sqlite_files(db):  # not the store's lock folder
         leftover.unlink(missing_ok=True)
     now = utcnow().replace(microsecond=0)
     counts = {"incident": incidents, "change_request": incidents // 6, "problem": incidents // 20,

@@ -482,6 +482,11 @@ _FAILURES = (
 )
 
 
+def sqlite_files(path: Path) -> tuple[Path, Path, Path]:
+    """A database's files: the database, and the write-ahead log and shared memory beside it in WAL mode."""
+    return path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")
+
+
 def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> StoreError:
     """A SQLite error as the user needs it: what happened to the store, where, and the fix. Every write is a
     transaction, so nothing was half-written: a sync run again resumes after the last stored page."""
@@ -503,4 +508,4 @@ def _log_failure(future: Future[int]) -> None:
         log.error("a change to the store was not written: %s", error)
 
 
-__all__ = ["SqliteStore", "store_failure"]
+__all__ = ["SqliteStore", "sqlite_files", "store_failure"]

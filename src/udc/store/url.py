@@ -8,7 +8,7 @@ from pathlib import Path
 from udc.errors import ConfigError
 from udc.store.base import Store
 from udc.store.locks import lock_dir
-from udc.store.sqlite import SqliteStore
+from udc.store.sqlite import SqliteStore, sqlite_files
 
 SUPPORTED = "sqlite:///path/to/udc.db"
 
@@ -46,7 +46,7 @@ def discard_new_store(url: str, store: Store) -> None:
     kind, location = parse_store_url(url)
     if kind == "sqlite":
         path = Path(location)
-        for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        for file in sqlite_files(path):
             file.unlink(missing_ok=True)
         shutil.rmtree(lock_dir(path), ignore_errors=True)
 

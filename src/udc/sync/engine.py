@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from udc.config import Config
-from udc.redact import Redactor
 from udc.sources.base import Stream
 from udc.store import Store
 from udc.sync.backfill import run_historical_range
@@ -42,12 +41,11 @@ class Engine:
         with Run(self.config, self.store, pipeline_name, self.config.pipeline(pipeline_name).mode) as run:
             summary = run.summary
             streams = run.streams()
-            redactor = run.redactor
             summary.streams = [StreamResult(s.name, s.dataset) for s in streams]
             pump = Pump(self.store, self.on_progress)
             # with redaction on, people tables (sys_user, Contact, User) go first: their names must be known before
             # the tables that mention them are redacted
-            first = [redactor is not None and redactor.is_people_stream(s.name) for s in streams]
+            first = [run.redactor is not None and run.redactor.is_people_stream(s.name) for s in streams]
             with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(streams)))) as pool:
                 for phase in (True, False):
                     batch = [(s, r) for s, r, f in zip(streams, summary.streams, first, strict=True) if f is phase]
@@ -55,18 +53,17 @@ class Engine:
                         for _, result in batch:
                             result.status = "stopped"
                         continue
-                    futures = [pool.submit(self._run_stream, pump, run, s, r, now, redactor) for s, r in batch]
+                    futures = [pool.submit(self._run_stream, pump, run, s, r, now) for s, r in batch]
                     for future in futures:
                         future.result()
             states = {r.status for r in summary.streams}
             summary.status = "failed" if "failed" in states else "stopped" if "stopped" in states else "succeeded"
         return summary
 
-    def _run_stream(self, pump: Pump, run: Run, stream: Stream, result: StreamResult, now: datetime,
-                    redactor: Redactor | None) -> None:
+    def _run_stream(self, pump: Pump, run: Run, stream: Stream, result: StreamResult, now: datetime) -> None:
         key = cycle_key(run.pipeline.mode, stream.name)
         spec = cycle_pass(run.pipeline_name, key, run.pipeline, self.store.get_state(run.pipeline_name, key), now)
-        pump.run_pass(stream, spec, result, run.run_id, redactor, lambda: bool(self.stop))
+        pump.run_pass(stream, spec, result, run.run_id, run.redactor, lambda: bool(self.stop))
 
 
 __all__ = ["Engine"]
