@@ -46,7 +46,7 @@ from udc.records import Page, Position, Record, Window
 from udc.sources.atlassian import adf_text, lower_literal, upper_literal
 from udc.sources.base import Stream
 from udc.sources.diagnostics import Finding, check_client, connection_findings
-from udc.sources.keyset import Batch, KeysetStream, dataset_of
+from udc.sources.keyset import SNAPSHOT_CURSOR, Batch, KeysetStream, dataset_of
 from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.confluence")
@@ -62,7 +62,7 @@ FIELDS = {"id": "string", "type": "string", "space_key": "string", "space_id": "
           "parent_id": "string", "container_id": "string", "container_type": "string", "location": "string",
           "labels": "array", "body": "string", "body_format": "string", "body_text": "string", "url": "string"}
 SPACE_FIELDS = {"id": "string", "key": "string", "name": "string", "type": "string", "status": "string",
-                "homepageId": "string", "synced_at": "datetime"}
+                "homepageId": "string"}
 _JIRA_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{1,9}-[1-9]\d*)\b")
 _PAGE_LINK = re.compile(r"""(?:/pages/|pageId=|ri:content-id=")(\d+)""")
 UNREADABLE_FIX = ("Confluence answers 'does not exist' and 'cannot read' the same way: open the space in a browser "
@@ -398,24 +398,23 @@ class ContentStream(KeysetStream[ContentQuery, str]):
 
 @dataclass
 class SpaceStream:
-    """The listed spaces this account can read: a small snapshot each run."""
+    """The listed spaces this account can read: a small snapshot each run, every record at `SNAPSHOT_CURSOR`."""
 
     connector: str
     spaces: dict[str, Record]
     name: str = "spaces"
     dataset: str = ""
     primary_key: str = KEY
-    cursor_field: str = "synced_at"
+    cursor_field: str = ""
 
     def __post_init__(self) -> None:
         self.dataset = dataset_of(self.connector, "spaces")
 
     def cursor_of(self, record: Record) -> str:
-        return cursor_str(record["synced_at"])
+        return SNAPSHOT_CURSOR
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
-        stamp = cursor_str(window.end)
-        yield Page(records=[{**space, "id": str(space["id"]), "synced_at": stamp} for space in self.spaces.values()])
+        yield Page(records=[{**space, "id": str(space["id"])} for space in self.spaces.values()])
 
 
 @dataclass

@@ -41,8 +41,8 @@ from udc.records import Edge, Page, Position, Record, Window
 from udc.sources.atlassian import adf_text, epoch_ms, lower_literal, upper_literal
 from udc.sources.base import Stream
 from udc.sources.diagnostics import Finding, check_client, connection_findings
-from udc.sources.keyset import Batch, KeysetStream, dataset_of
-from udc.timeutil import EPOCH, cursor_str, parse_time
+from udc.sources.keyset import SNAPSHOT_CURSOR, Batch, KeysetStream, dataset_of
+from udc.timeutil import cursor_str, parse_time
 
 log = logging.getLogger("udc.jira")
 
@@ -458,9 +458,8 @@ class LinkStream(IssueSearch):
 
 @dataclass
 class ProjectStream:
-    """The projects the JQL names (all visible ones when it names none): a small snapshot each run. Jira gives a
-    project no update time, so every version has the same cursor: the content hash alone tells an edited project
-    from an unchanged one (a sync time in the record would make every run "update" every project)."""
+    """The projects the JQL names (all visible ones when it names none): a small snapshot each run, every record at
+    `SNAPSHOT_CURSOR` (Jira gives a project no update time)."""
 
     api: JiraApi
     connector: str
@@ -474,14 +473,12 @@ class ProjectStream:
         self.dataset = dataset_of(self.connector, "projects")
 
     def cursor_of(self, record: Record) -> str:
-        return _PROJECT_CURSOR
+        return SNAPSHOT_CURSOR
 
     def read(self, window: Window, resume: Position | None) -> Iterator[Page]:
         rows = self.api.projects(self.keys or None)
         yield Page(records=[{**row, "id": str(row["id"])} for row in rows], position=None)
 
-
-_PROJECT_CURSOR = cursor_str(EPOCH)
 
 
 # ---------------------------------------------------------------------------------------------------------------

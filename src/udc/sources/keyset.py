@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from udc.http.client import HttpError
@@ -31,6 +32,12 @@ log = logging.getLogger("udc.keyset")
 
 Q = TypeVar("Q")  # a dialect's query: an encoded query, SOQL, JQL...
 C = TypeVar("C")  # a dialect's continuation within one query: an offset, a token, a next-records URL...
+
+
+# the cursor of every record of a snapshot stream (Jira projects, Confluence spaces): the source gives them no update
+# time, so the content hash alone tells an edited record from an unchanged one (a sync time in the record would make
+# every run "update" every record)
+SNAPSHOT_CURSOR = cursor_str(datetime(1970, 1, 1, tzinfo=UTC))
 
 
 def dataset_of(connector: str, table: str) -> str:
