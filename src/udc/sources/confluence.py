@@ -156,10 +156,11 @@ class ConfluenceApi:
             return link
         return self.context + link
 
-    def zone(self) -> tuple[ZoneInfo | None, str | None]:
-        """The zone CQL dates are read in (the account's on Cloud, the user's or server's on Server)."""
+    def zone(self, me: Record | None = None) -> tuple[ZoneInfo | None, str | None]:
+        """The zone CQL dates are read in (the account's on Cloud, the user's or server's on Server), from `me`, the
+        account's `/user/current` answer, when the caller has it already."""
         if self._tz is None:
-            name = self.get(f"{self.v1}/user/current").get("timeZone")
+            name = (me if me is not None else self.get(f"{self.v1}/user/current")).get("timeZone")
             tz: ZoneInfo | None = None
             if name:
                 try:
@@ -596,7 +597,7 @@ def check(name: str, connector: ConfluenceConnector, pipeline: ConfluencePipelin
             return findings
         who = account.get("email") or account.get("displayName") or account.get("username") or "(unnamed account)"
         findings.append(Finding("ok", "credentials", f"signed in as {who}"))
-        tz, zone = api.zone()
+        tz, zone = api.zone(account)
         findings.append(Finding("ok", "time zone", f"{zone}: CQL dates are read in it; udc converts its bounds to "
                                                    "it, with a one-minute overlap") if tz else
                         Finding("warn", "time zone", "the account's time zone is not readable",
