@@ -164,8 +164,13 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
 
 def _queued(cfg: Config, pipelines: list[str]) -> bool:
     """Whether these pipelines have an unfinished backfill for `udc run` to run (never creating the store)."""
-    return store_exists(cfg.store) and any(b["pipeline"] in pipelines and b["status"] in UNFINISHED
-                                           for b in open_store(cfg.store).backfills())
+    if not store_exists(cfg.store):
+        return False
+    store = open_store(cfg.store)
+    try:
+        return any(b["pipeline"] in pipelines and b["status"] in UNFINISHED for b in store.backfills())
+    finally:
+        store.close()
 
 
 __all__ = ["backfill", "run", "status"]

@@ -58,9 +58,9 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Each pipeline's last runs, cursors, rows per table and quarantined records."""
     cfg = load_config(config, secrets_for=())
+    if pipeline:
+        cfg.pipeline(pipeline)  # an unknown name is refused with the known ones
     names = [pipeline] if pipeline else list(cfg.pipelines)
-    for name in names:
-        cfg.pipeline(name)
     store = existing_store(cfg)
     report = {name: pipeline_status(cfg, store, name) for name in names}
     if json_out:

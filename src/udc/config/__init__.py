@@ -18,16 +18,15 @@ from udc.config.common import (
 from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.loader import load_config, parse_config
-from udc.config.model import MODELS, SOURCES, Config, Connector, PipelineOptions, json_schema
+from udc.config.model import MODELS, SOURCES, Config, json_schema
 from udc.config.redaction import FieldPolicy, RedactionConfig, TablePolicy
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
-from udc.config.secret import resolve_secret
 from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
 
 __all__ = [
     "DEFAULT_CONFIG", "MODELS", "SOURCES", "Auth", "BasicAuth", "BearerAuth", "ClientCredentialsAuth", "Config",
     "ConfluenceConnector", "ConfluencePipeline",
-    "Connector", "ConnectorBase", "FieldPolicy", "JiraConnector", "JiraPipeline", "PasswordGrantAuth", "Pipeline",
-    "PipelineOptions", "RedactionConfig", "SalesforceConnector", "SalesforcePipeline", "ServiceNowConnector",
-    "ServiceNowPipeline", "TablePolicy", "TableSpec", "json_schema", "load_config", "parse_config", "resolve_secret",
+    "ConnectorBase", "FieldPolicy", "JiraConnector", "JiraPipeline", "PasswordGrantAuth", "Pipeline",
+    "RedactionConfig", "SalesforceConnector", "SalesforcePipeline", "ServiceNowConnector",
+    "ServiceNowPipeline", "TablePolicy", "TableSpec", "json_schema", "load_config", "parse_config",
 ]
