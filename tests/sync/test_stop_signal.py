@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -40,14 +41,17 @@ def test_ctrl_c_twice_aborts_with_130_and_loses_nothing(tmp_path: Path, make_sim
     proc = subprocess.Popen([sys.executable, "-m", "udc", "sync", "--pipeline", "hist", "--config", str(h.path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def twice(_request: object) -> None:
+    def twice(_request: object) -> None:  # before this request is answered: the sync waits on it while both land,
+        proc.send_signal(signal.SIGINT)  # so the first cannot end it gracefully before the second aborts it
+        time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
-        threading.Timer(0.02, proc.send_signal, (signal.SIGINT,)).start()
+        time.sleep(0.3)
 
-    sim.on_request(sim.table_request_count + 10, lambda r: threading.Thread(target=twice, args=(r,)).start())
+    sim.on_request(sim.table_request_count + 10, twice)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
+    assert "aborted:" in " ".join(err.split())  # the second Ctrl-C aborted; a graceful stop alone says "stopped"
     done = subprocess.run([sys.executable, "-m", "udc", "sync", "--pipeline", "hist", "--config", str(h.path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
