@@ -170,6 +170,7 @@ class Pipeline(Model):
     # how to fix a pipeline that lists no tables, for source types that have no default tables (`Config` checks it:
     # `udc discover` and `udc check` validate a bare pipeline of the type, tables or not)
     TABLES_NEEDED: ClassVar[str] = ""
+    DEFAULT_TABLES: ClassVar[tuple[str, ...]] = ()  # what a type that has defaults syncs when a pipeline lists none
 
     type: str  # the connector's type, copied in by `Config` so the right subclass validates the pipeline
     connector: str
@@ -188,6 +189,11 @@ class Pipeline(Model):
     max_response_mb: Float | None = Field(None, gt=0)  # a bigger page counts as too large: the batch halves
     tables: list[TableSpec] = Field(default_factory=list)
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+
+    @property
+    def synced_tables(self) -> list[TableSpec]:
+        """The tables the pipeline syncs: those it lists, or its type's defaults."""
+        return self.tables or [TableSpec(name=name) for name in self.DEFAULT_TABLES]
 
     @field_validator("frequency")
     @classmethod

@@ -9,7 +9,6 @@ from pydantic import Field, field_validator
 from udc.config.common import ConnectorBase, Pipeline, TableSpec, Url, known_tables
 
 TABLES = ("pages", "blogposts", "comments", "spaces")
-DEFAULT_TABLES = ("pages",)
 
 
 class ConfluenceConnector(ConnectorBase):
@@ -20,6 +19,7 @@ class ConfluenceConnector(ConnectorBase):
 
 class ConfluencePipeline(Pipeline):
     type: Literal["confluence"] = "confluence"
+    DEFAULT_TABLES = ("pages",)
     space_keys: list[str] = Field(default_factory=list)  # required to sync (checked at build); discover lists all
     body_format: Literal["storage", "atlas_doc_format"] = "storage"
     on_missing_space: Literal["fail", "warn"] = "fail"

@@ -19,6 +19,7 @@ class JiraConnector(ConnectorBase):
 
 class JiraPipeline(Pipeline):
     type: Literal["jira"] = "jira"
+    DEFAULT_TABLES = TABLES
     jql: str | None = None
     fields: list[str] | None = None  # issue fields for every table that has none of its own
     expand_changelog: bool = False

@@ -15,8 +15,6 @@ from udc.config import (
     ServiceNowConnector,
     ServiceNowPipeline,
 )
-from udc.config.confluence import DEFAULT_TABLES as CONFLUENCE_TABLES
-from udc.config.jira import TABLES as JIRA_TABLES
 from udc.sources import confluence, jira, salesforce, servicenow, servicenow_check
 from udc.sources.base import Source
 from udc.sources.plugin import SourcePlugin
@@ -24,11 +22,11 @@ from udc.sources.plugin import SourcePlugin
 PLUGINS: dict[str, SourcePlugin[Any, Any]] = {entry.type: entry for entry in (
     SourcePlugin(ServiceNowConnector, ServiceNowPipeline, servicenow.build, servicenow.discover, servicenow_check.run,
                  servicenow.KEY),
-    SourcePlugin(JiraConnector, JiraPipeline, jira.build, jira.discover, jira.check, jira.KEY, JIRA_TABLES),
+    SourcePlugin(JiraConnector, JiraPipeline, jira.build, jira.discover, jira.check, jira.KEY),
     SourcePlugin(SalesforceConnector, SalesforcePipeline, salesforce.build, salesforce.discover, salesforce.check,
                  salesforce.KEY),
     SourcePlugin(ConfluenceConnector, ConfluencePipeline, confluence.build, confluence.discover, confluence.check,
-                 confluence.KEY, CONFLUENCE_TABLES),
+                 confluence.KEY),
 )}
 
 

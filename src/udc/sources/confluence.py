@@ -37,8 +37,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from udc.config import BearerAuth, Config, ConfluenceConnector, ConfluencePipeline, TableSpec
-from udc.config.confluence import DEFAULT_TABLES, TABLES
+from udc.config import BearerAuth, Config, ConfluenceConnector, ConfluencePipeline
+from udc.config.confluence import TABLES
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
@@ -490,9 +490,6 @@ class ConfluenceSource:
         self.api = ConfluenceApi(self.client, connector.deployment, _auth_kind(connector))
         self.notes: list[str] = []
 
-    def _tables(self) -> list[TableSpec]:
-        return list(self.pipeline.tables) or [TableSpec(name=t) for t in DEFAULT_TABLES]
-
     def streams(self) -> list[Stream]:
         """The requested tables, after the space-gap report: a listed space this account cannot read fails the run
         before any data moves (or is a warning with `on_missing_space: warn`)."""
@@ -505,7 +502,7 @@ class ConfluenceSource:
         if self.connector.deployment == "server" and self.pipeline.body_format != "storage":
             raise ConfigError("body_format atlas_doc_format is Confluence Cloud only",
                               "use body_format: storage on Server / Data Center")
-        specs = self._tables()
+        specs = self.pipeline.synced_tables
         tz, zone = self.api.zone()
         if tz is None:
             self.notes.append(f"{self.name}: the account's time zone ({zone or 'not shown'}) is not readable; CQL date "

@@ -33,7 +33,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, JiraPipeline, TableSpec
-from udc.config.jira import TABLES
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
@@ -510,9 +509,6 @@ class JiraSource:
                            _auth_kind(connector))
         self.notes: list[str] = []
 
-    def _specs(self) -> list[TableSpec]:
-        return list(self.pipeline.tables) or [TableSpec(name=t) for t in TABLES]  # names checked by the config
-
     def issue_fields(self, spec: TableSpec) -> list[str]:
         wanted = list(spec.fields or self.pipeline.fields or DEFAULT_FIELDS)
         wanted = [f for f in wanted if f not in spec.exclude_fields]
@@ -523,7 +519,7 @@ class JiraSource:
 
     def streams(self) -> list[Stream]:
         """The requested tables, after checking credentials, the JQL, projects and field names against Jira."""
-        specs = self._specs()
+        specs = self.pipeline.synced_tables  # names checked by the config
         account = self.api.account()
         if account.tz is None and self.connector.deployment == "data_center":
             self.notes.append(f"{self.name}: the account's time zone is not readable from /myself; date bounds are "

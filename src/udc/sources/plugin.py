@@ -27,7 +27,6 @@ class SourcePlugin(Generic[C, P]):
     # (connector name, connector, options): `udc check`'s findings; None: the type has no checks yet
     check: Callable[[str, C, P], list[Finding]] | None
     key: str  # the source's own key field (`sys_id`, `id`, `Id`): what a bare tombstone is exported under
-    default_tables: tuple[str, ...] = ()  # synced when a pipeline lists no tables
 
     @property
     def type(self) -> str:
@@ -35,7 +34,7 @@ class SourcePlugin(Generic[C, P]):
 
     def tables(self, options: P) -> list[str]:
         """The tables a pipeline syncs, known without asking the source: those it lists, or the type's defaults."""
-        return [table.name for table in options.tables] or list(self.default_tables)
+        return [table.name for table in options.synced_tables]
 
     def default_options(self, connector: str) -> P:
         """The options of a pipeline that names only its connector (discover, and check when no pipeline uses it)."""
