@@ -6,6 +6,7 @@ Simulators are black boxes to the connectors: they speak HTTP on localhost exact
 
 from __future__ import annotations
 
+import base64
 import random
 import socket
 import threading
@@ -20,6 +21,15 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 FAULT_KINDS = ("429", "500", "502", "503", "slow", "reset", "truncated", "html200")
+
+
+def decode_basic(credentials: str) -> tuple[str, str]:
+    """(user, secret) of a Basic authorization's credentials; empty when they are not base64 of UTF-8 text."""
+    try:
+        user, _, secret = base64.b64decode(credentials).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return "", ""
+    return user, secret
 
 
 @dataclass

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from udc.simulators.base import Request, Response, SimServer
+from udc.simulators.base import Request, Response, SimServer, decode_basic
 
 WORDS = ("runbook", "on-call", "database", "failover", "deploy", "certificate", "backup", "network", "postmortem",
          "capacity", "vpn", "alerting", "queue", "cache", "gateway", "dns", "patching", "storage", "cluster", "sso")
@@ -346,10 +346,7 @@ class ConfluenceSim(SimServer):
     def _authenticate(self, request: Request) -> Response | None:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "basic":
-            try:
-                user, _, secret = base64.b64decode(credentials).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                user, secret = "", ""
+            user, secret = decode_basic(credentials)
             if user.lower() == self.email.lower() and secret == self.api_token:
                 return None
         if scheme.lower() == "bearer" and self.deployment == "server" and credentials == self.pat:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from udc.simulators.base import Request, Response, SimServer
+from udc.simulators.base import Request, Response, SimServer, decode_basic
 
 EMBEDDED_COMMENT_CAP = 20
 CHANGELOG_CAP = 20
@@ -914,7 +914,7 @@ class JiraSim(SimServer):
         scheme, _, credentials = header.partition(" ")
         if self.deployment == "cloud":
             if scheme.lower() == "basic":
-                user, _, secret = _decode_basic(credentials)
+                user, secret = decode_basic(credentials)
                 if user.lower() == self.email.lower() and secret == self.api_token:
                     return None
             return Response(401, b"Client must be authenticated to access this resource.",
@@ -926,7 +926,7 @@ class JiraSim(SimServer):
             return _errors(401, "You are not authenticated. Authentication required to perform this operation.",
                            {"WWW-Authenticate": 'OAuth realm="' + self.url + '"'})
         if scheme.lower() == "basic":
-            user, _, secret = _decode_basic(credentials)
+            user, secret = decode_basic(credentials)
             with self._lock:
                 failures = self.failed_logins.get(user, 0)
                 if failures >= self.captcha_after:
@@ -1136,13 +1136,6 @@ def _sort_key(name: str) -> Callable[[SimIssue], Any]:
 
 def _errors(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response.json({"errorMessages": [message], "errors": {}}, status, headers)
-
-
-def _decode_basic(credentials: str) -> tuple[str, str, str]:
-    try:
-        return base64.b64decode(credentials).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return "", "", ""
 
 
 def _jql_digest(jql: str) -> str:
