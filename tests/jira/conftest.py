@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jira_helpers import ConfigFactory, OpenApi, SimFactory, config_for, official_openapi
+from jira_helpers import ConfigFactory, SimFactory, config_for, official_openapi
 
+from openapi_check import OpenApi
 from udc.config import Config
 from udc.simulators.jira import JiraSim
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from jira_helpers import OpenApi, SimFactory
+from jira_helpers import SimFactory
 
+from openapi_check import OpenApi
 from udc.simulators.base import Request
 from udc.simulators.jira import JiraSim, JqlError, adf, jira_time
 from udc.timeutil import parse_time
