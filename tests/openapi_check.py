@@ -7,8 +7,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import orjson
 from openapi_schema_validator import OAS30ReadValidator, OAS30Validator
@@ -98,3 +99,40 @@ def _coerce(raw: str, schema: dict[str, Any]) -> Any:
     if kind == "array":
         return [_coerce(part, schema.get("items", {})) for part in raw.split(",")]
     return raw
+
+
+class RecordingSim(Protocol):
+    """A simulator that can keep every request it answered with its response (the Jira and Confluence ones)."""
+
+    record_responses: bool
+    exchanges: list[tuple[Request, Response]]
+
+    deployment: str
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=RecordingSim)
+
+
+def checked_sims(sim_class: Callable[..., S], openapi: OpenApi, covers: Callable[[S], bool] = lambda sim: True
+                 ) -> Iterator[Callable[..., S]]:
+    """A fixture's body: a factory of started simulators that record their exchanges; once the test is done they stop
+    and every exchange in the spec's scope, of each simulator the spec `covers`, is checked against it."""
+    started: list[S] = []
+
+    def factory(deployment: str = "cloud", **kwargs: Any) -> S:
+        sim = sim_class(deployment=deployment, **kwargs)
+        sim.record_responses = True
+        sim.start()
+        started.append(sim)
+        return sim
+
+    yield factory
+    for sim in started:
+        sim.stop()
+    for sim in filter(covers, started):
+        for request, response in sim.exchanges:
+            openapi.check_exchange(request, response)

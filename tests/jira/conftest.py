@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jira_helpers import ConfigFactory, SimFactory, config_for, official_openapi
 
-from openapi_check import OpenApi
+from openapi_check import OpenApi, checked_sims
 from udc.config import Config
 from udc.simulators.jira import JiraSim
 
@@ -22,25 +22,9 @@ def openapi() -> OpenApi:
 
 @pytest.fixture
 def make_sim() -> Iterator[SimFactory]:
-    """Start simulators; on teardown every v3 exchange they served is checked against the official spec."""
-    started: list[JiraSim] = []
-
-    def factory(deployment: str = "cloud", **kwargs: Any) -> JiraSim:
-        sim = JiraSim(deployment=deployment, **kwargs)
-        sim.record_responses = True
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield factory
-    for sim in started:
-        sim.stop()
-    openapi = official_openapi()
-    for sim in started:
-        if sim.deployment != "cloud":
-            continue  # Data Center speaks v2, which has no spec here
-        for request, response in sim.exchanges:
-            openapi.check_exchange(request, response)
+    """Start simulators; on teardown every v3 exchange they served is checked against the official spec (Data Center
+    speaks v2, which has no spec here)."""
+    yield from checked_sims(JiraSim, official_openapi(), covers=lambda sim: sim.deployment == "cloud")
 
 
 @pytest.fixture
