@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from udc.sources import build_source
@@ -67,9 +68,13 @@ def test_a_backfill_stopped_by_ctrl_c_exits_130_and_resumes(tmp_path: Path, make
     h = Harness(tmp_path, sim, {"hist": {"batch_size": 20, "tables": ["incident"]}})
     proc = h.udc("backfill", "--pipeline", "hist", "--start", "2025-01-01", "--end", "2025-07-01", "--parallel", "1")
     seen: list[str] = []
-    try:
-        read_until(proc, "chunk 2/", seen)
+
+    def ctrl_c(_request: object) -> None:  # before this request is answered: the backfill cannot finish meanwhile
         proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+
+    h.sim.on_request(h.sim.table_request_count + 20, ctrl_c)
+    try:
         read_until(proc, "udc backfill --resume 1", seen)
         assert proc.wait(timeout=60) == 130
     finally:

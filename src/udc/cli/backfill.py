@@ -106,7 +106,7 @@ def backfill(ctx: typer.Context,
         print_backfill(status, out)
     if report.status == "failed":
         raise typer.Exit(1)
-    if stop:
+    if stop and report.status == "stopped":  # a stop that came after the last chunk: a finished backfill, exit 0
         err.print(f"stopped: `udc backfill --resume {backfill_id}` continues it", highlight=False)
         raise typer.Exit(STOPPED)
 

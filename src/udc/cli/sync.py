@@ -47,7 +47,7 @@ def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipelin
         print_summary(summary, out)
     if summary.status == "failed":
         raise typer.Exit(1)
-    if stop:
+    if stop and summary.status == "stopped":  # a stop that came after the last page leaves a finished run: exit 0
         err.print(f"stopped: the next `udc sync --pipeline {pipeline}` resumes after the last stored page",
                   highlight=False)
         raise typer.Exit(STOPPED)
