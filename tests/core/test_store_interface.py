@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ import pytest
 
 import udc
 from udc.errors import ConfigError, LockHeld, StoreError
-from udc.store import PageWrite, SqliteStore, open_store, parse_store_url, store_exists
+from udc.store import PageWrite, SqliteStore, lease_stamp, open_store, parse_store_url, store_exists
 from udc.timeutil import utcnow
 
 SPEC = {"pipeline": "p", "kind": "backfill", "range_end": "2025-03-01", "chunk_seconds": 86400, "parallel": 4,
@@ -28,7 +29,7 @@ CLAIMER = textwrap.dedent("""
     from udc.store import SqliteStore
     store = SqliteStore(sys.argv[1], write_process=False)
     sys.stdin.readline()  # every claimer starts at once
-    while (chunk := store.claim_chunk(int(sys.argv[2]), os.getpid())) is not None:
+    while (chunk := store.claim_chunk(int(sys.argv[2]), f"host:{os.getpid()}", 60)) is not None:
         print(chunk["seq"], flush=True)
 """)
 
@@ -43,15 +44,53 @@ def test_a_claim_takes_the_newest_ready_chunk_and_marks_it_running(store: Sqlite
     store.update_chunk(bid, 4, not_before=later)  # waits out a retry delay
     store.update_chunk(bid, 3, status="done")
     store.update_chunk(bid, 2, not_before=(utcnow() - timedelta(seconds=1)).isoformat(), attempts_delta=1)
-    claimed = store.claim_chunk(bid, 4242)
+    claimed = store.claim_chunk(bid, "h:4242", 60)
     assert claimed is not None
-    assert (claimed["seq"], claimed["status"], claimed["attempts"], claimed["pid"]) == (2, "running", 2, 4242)
+    assert (claimed["seq"], claimed["status"], claimed["attempts"], claimed["pid"], claimed["worker"]) == (
+        2, "running", 2, 4242, "h:4242")
     assert claimed["started_at"] and claimed["rows"] == {} and claimed["errors"] == []
-    assert store.claim_chunk(bid, 4242)["seq"] == 1  # type: ignore[index]
-    assert store.claim_chunk(bid, 4242) is None
+    assert claimed["lease_until"] > lease_stamp(utcnow() + timedelta(seconds=59))
+    assert store.claim_chunk(bid, "h:4242", 60)["seq"] == 1  # type: ignore[index]
+    assert store.claim_chunk(bid, "h:4242", 60) is None
     assert [(c["seq"], c["status"]) for c in store.chunks(bid)] == [
         (1, "running"), (2, "running"), (3, "done"), (4, "pending")]
-    assert store.claim_chunk(backfill(store, 1), 1)["seq"] == 1  # type: ignore[index]  # another backfill's own
+    assert store.claim_chunk(backfill(store, 1), "h:1", 60)["seq"] == 1  # type: ignore[index]  # another's own
+
+
+def test_a_chunk_whose_lease_ran_out_goes_to_the_next_claimant_and_its_first_worker_loses_it(
+        store: SqliteStore) -> None:
+    """A worker killed mid-chunk stops renewing: once its lease runs out another worker claims the chunk (the
+    interrupted attempt not counted), and the first, should it wake up, finds it is no longer its own."""
+    bid = backfill(store, 2)
+    first = store.claim_chunk(bid, "a:1", 60)
+    short = store.claim_chunk(bid, "a:1", 0.2)
+    assert (first["seq"], short["seq"]) == (2, 1)  # type: ignore[index]
+    assert store.renew_chunks(bid, "a:1", [1, 2], 60) == [1, 2]  # renewed: 1 holds for a minute now
+    store.update_chunk(bid, 1, lease_until=lease_stamp(utcnow() - timedelta(seconds=1)))  # as if it had run out
+    taken = store.claim_chunk(bid, "b:2", 60)
+    assert taken is not None
+    assert (taken["seq"], taken["worker"], taken["pid"], taken["attempts"]) == (1, "b:2", 2, 1)
+    assert store.claim_chunk(bid, "b:2", 60) is None  # chunk 2's lease still holds
+    assert store.renew_chunks(bid, "a:1", [1, 2], 60) == [2]  # 1 is b's now
+    assert store.renew_chunks(bid, "b:2", [1], 60) == [1] and store.renew_chunks(bid, "b:2", [], 60) == []
+    store.update_chunk(bid, 1, status="done", worker=None, lease_until=None)
+    assert store.renew_chunks(bid, "b:2", [1], 60) == []  # a settled chunk has no lease
+
+
+def test_an_older_store_gains_the_lease_columns(tmp_path: Path) -> None:
+    db = tmp_path / "udc.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE chunks (backfill INTEGER NOT NULL, seq INTEGER NOT NULL, chunk_start TEXT, "
+                 "chunk_end TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT "
+                 "0, rows TEXT NOT NULL DEFAULT '{}', pages INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT "
+                 "'[]', pid INTEGER, not_before TEXT, started_at TEXT, finished_at TEXT, seconds REAL NOT NULL "
+                 "DEFAULT 0, PRIMARY KEY (backfill, seq)) WITHOUT ROWID")
+    conn.execute("INSERT INTO chunks (backfill, seq, chunk_end, status, pid) VALUES (1, 1, '2025-01-02', 'running', 7)")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(db)
+    assert [(c["status"], c["worker"], c["lease_until"]) for c in store.chunks(1)] == [("running", None, None)]
+    assert store.claim_chunk(1, "h:8", 60)["worker"] == "h:8"  # type: ignore[index]  # no lease: claimable
 
 
 def test_threads_with_their_own_stores_claim_every_chunk_exactly_once(tmp_path: Path) -> None:
@@ -62,7 +101,7 @@ def test_threads_with_their_own_stores_claim_every_chunk_exactly_once(tmp_path: 
     def work(n: int) -> None:
         store = SqliteStore(tmp_path / "udc.db", write_process=False)  # its own connection and write lock
         start.wait()
-        while (chunk := store.claim_chunk(bid, 1000 + n)) is not None:
+        while (chunk := store.claim_chunk(bid, f"h:{1000 + n}", 60)) is not None:
             claimed[n].append(chunk["seq"])
 
     threads = [threading.Thread(target=work, args=(n,)) for n in claimed]

@@ -78,8 +78,16 @@ class Ledger(Protocol):
 
     def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None: ...
 
-    def claim_chunk(self, backfill_id: int, pid: int) -> dict[str, Any] | None:
-        """Atomically move one ready pending chunk (newest first) to running for worker `pid`; None if none is."""
+    def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
+        """Atomically give `worker` (`host:pid`) one chunk for `lease_seconds`: a chunk whose lease ran out (its worker
+        died or hung: the interrupted attempt is not counted) or else a ready pending one (one attempt more), newest
+        first; it becomes `running` with `worker`, `pid` and `lease_until` (by the store's clock, as `lease_stamp`
+        text) set. Two workers never get the same chunk while its lease holds. None when no chunk is claimable."""
+        ...
+
+    def renew_chunks(self, backfill_id: int, worker: str, seqs: list[int], lease_seconds: float) -> list[int]:
+        """Extend the leases `worker` still holds among `seqs` to now + `lease_seconds`; returns those it holds (a
+        chunk missing from the answer was taken over after its lease ran out: stop working on it)."""
         ...
 
     # -- quarantine and counts

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
+from datetime import timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.locks import NamedLock
-from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash
+from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
 
@@ -71,15 +72,17 @@ CREATE TABLE IF NOT EXISTS chunks (
     backfill INTEGER NOT NULL, seq INTEGER NOT NULL, chunk_start TEXT, chunk_end TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, rows TEXT NOT NULL DEFAULT '{}',
     pages INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]', pid INTEGER, not_before TEXT,
-    started_at TEXT, finished_at TEXT, seconds REAL NOT NULL DEFAULT 0,
+    started_at TEXT, finished_at TEXT, seconds REAL NOT NULL DEFAULT 0, worker TEXT, lease_until TEXT,
     PRIMARY KEY (backfill, seq)) WITHOUT ROWID;
 """
+# columns added since a table was first created: (table, column, declaration), added to older stores on open
+ADDED_COLUMNS = (("chunks", "worker", "TEXT"), ("chunks", "lease_until", "TEXT"))
 
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
                     "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
                     "started_at", "updated_at", "finished_at")
 CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attempts", "rows", "pages", "errors", "pid",
-                 "not_before", "started_at", "finished_at", "seconds")
+                 "not_before", "started_at", "finished_at", "seconds", "worker", "lease_until")
 
 
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
@@ -103,6 +106,9 @@ class SqliteStore:
         self._writer_lock = threading.Lock()
         with self._translated(), self._conn() as conn:
             conn.executescript(SCHEMA)
+            for table, column, declaration in ADDED_COLUMNS:
+                if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -242,20 +248,37 @@ class SqliteStore:
                                         "ORDER BY seq", (backfill_id,)).fetchall()
         return [_chunk(row) for row in rows]
 
-    def claim_chunk(self, backfill_id: int, pid: int) -> dict[str, Any] | None:
-        """Take one pending chunk whose retry time (`not_before`, an ISO UTC time) has come, newest first, for worker
-        `pid`: it becomes `running` with one more attempt in a single statement, so workers sharing a backfill never
-        take the same chunk. None when no chunk is ready. It runs on this connection, not in the writer process
-        (whose answers are counts and rowids), after the writer's transaction in hand: a chunk change posted with
-        `wait=False` may not be committed yet, so post with `wait=True` what a claim must see."""
-        now = utcnow().isoformat()
+    def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
+        """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in a single statement, so workers
+        sharing a backfill never take the same chunk: a running chunk whose lease ran out first (its attempt already
+        counted), else a pending one whose retry time (`not_before`, an ISO UTC time) has come; newest first. It runs
+        on this connection, not in the writer process (whose answers are counts and rowids), after the writer's
+        transaction in hand: a chunk change posted with `wait=False` may not be committed yet, so post with
+        `wait=True` what a claim must see."""
+        now = utcnow()
         with self._transaction() as conn:
             row = conn.execute(
-                "UPDATE chunks SET status = 'running', attempts = attempts + 1, pid = ?, started_at = ? "
-                "WHERE backfill = ? AND seq = (SELECT seq FROM chunks WHERE backfill = ? AND status = 'pending' "
-                "AND (not_before IS NULL OR not_before <= ?) ORDER BY seq DESC LIMIT 1) "
-                f"RETURNING {', '.join(CHUNK_COLUMNS)}", (pid, now, backfill_id, backfill_id, now)).fetchone()
+                "UPDATE chunks SET status = 'running', attempts = attempts + (status = 'pending'), pid = ?, "
+                "worker = ?, lease_until = ?, started_at = ? "
+                "WHERE backfill = ? AND seq = (SELECT seq FROM chunks WHERE backfill = ? AND ("
+                "(status = 'running' AND (lease_until IS NULL OR lease_until < ?)) OR "
+                "(status = 'pending' AND (not_before IS NULL OR not_before <= ?))) "
+                "ORDER BY status = 'running' DESC, seq DESC LIMIT 1) "
+                f"RETURNING {', '.join(CHUNK_COLUMNS)}",
+                (_worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
+                 backfill_id, backfill_id, lease_stamp(now), now.isoformat())).fetchone()
         return _chunk(row) if row else None
+
+    def renew_chunks(self, backfill_id: int, worker: str, seqs: list[int], lease_seconds: float) -> list[int]:
+        if not seqs:
+            return []
+        until = lease_stamp(utcnow() + timedelta(seconds=lease_seconds))
+        with self._transaction() as conn:
+            rows = conn.execute(
+                f"UPDATE chunks SET lease_until = ? WHERE backfill = ? AND worker = ? AND status = 'running' "
+                f"AND seq IN ({','.join('?' * len(seqs))}) RETURNING seq", (until, backfill_id, worker, *seqs)
+            ).fetchall()
+        return sorted(seq for (seq,) in rows)
 
     def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None:
         """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts; `wait=False`:
@@ -495,6 +518,12 @@ def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> Store
     what, fix = next(((what, fix) for words, what, fix in _FAILURES if words in said.lower()),
                      ("the store could not be written", "run again; if it keeps failing, check the disk and the file"))
     return StoreError(f"{what}{where}: SQLite said \"{said}\"", f"{fix}: a sync resumes after the last stored page")
+
+
+def _worker_pid(worker: str) -> int | None:
+    """The pid in a `host:pid` worker name, kept in `chunks.pid` for status and older readers."""
+    pid = worker.rpartition(":")[2]
+    return int(pid) if pid.isdigit() else None
 
 
 def _chunk(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Date-range backfills: re-pull [start, end) of an existing pipeline in chunks, from a durable chunk ledger.
 
-The range is cut into chunks (a day by default) recorded in the store's `chunks` table. N chunks run at a time in
-a thread pool, each reading every stream of the pipeline (or the chosen tables) over its window through the
-engine's own page loop. A chunk's per-stream position — with its row, tombstone and page tallies — lives in the
+The range is cut into chunks (a day by default) recorded in the store's `chunks` table. A runner claims chunks from
+the ledger (`Store.claim_chunk`) under a lease it renews while it works, and runs N at a time in a thread pool, each
+reading every stream of the pipeline (or the chosen tables) over its window through the engine's own page loop.
+Several runners — threads, processes, Celery workers on other hosts — can share one backfill this way: a runner that
+dies (kill -9) stops renewing, its lease runs out, and another runner claims the chunk and continues it.
+
+A chunk's per-stream position — with its row, tombstone and page tallies — lives in the
 state row `backfill:<id>` / `<chunk>:<stream>` and commits in the same transaction as the page's records
 (invariant 1), so a chunk that was running in a killed process is simply run again and continues after its last
 stored page. A chunk's status only becomes `done` after every stream's final state has committed.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +37,7 @@ from udc.procs import pid_alive
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources.base import Stream
-from udc.store import Lock, Store
+from udc.store import Lock, Store, lease_stamp
 from udc.sync.lifecycle import Run, RunSummary
 from udc.sync.pump import ProgressHook, Pump, Stop, StreamResult
 from udc.sync.windows import DEFAULT_CHUNK, OffPeak, chunk_pass, historical_chunk, split_range
@@ -42,6 +47,7 @@ log = logging.getLogger("udc.backfill")
 
 DEFAULT_PARALLEL = 4
 DEFAULT_ATTEMPTS = 3
+DEFAULT_LEASE = 60.0  # seconds a claimed chunk stays a worker's without renewal (renewed every third of it)
 UNFINISHED = ("queued", "running", "waiting", "stopped")  # what `udc run` picks up
 Clock = Callable[[], datetime]
 
@@ -60,6 +66,19 @@ def table_of(stream: Stream) -> str:
 
 def lock_for(store: Store, backfill_id: int) -> Lock:
     return store.lock(f"backfill-{backfill_id}")
+
+
+def worker_name() -> str:
+    """This process as a chunk's claimant: `host:pid`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_dead_here(worker: str | None) -> bool:
+    """A claimant that is gone for sure: none recorded, or a process of this host that no longer exists."""
+    if not worker:
+        return True
+    host, _, pid = worker.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def create_backfill(config: Config, store: Store, pipeline: str, start: datetime | None, end: datetime, *,
@@ -119,14 +138,16 @@ class BackfillRunner:
     """Runs one backfill from the ledger until every chunk is done, or failed for good, or it is stopped.
 
     `clock` and `sleep` are injectable so off-peak behaviour is testable without waiting: `sleep(seconds)` must
-    return early when `stop` is set (the default waits on the stop event).
+    return early when `stop` is set (the default waits on the stop event). `exclusive` (the local executor) holds the
+    backfill's lock, so a second `udc backfill --resume` is refused; Celery chunk tasks share a backfill without it.
+    `lease`: seconds a claimed chunk stays this runner's without renewal.
     """
 
     def __init__(self, config: Config, store: Store, backfill_id: int, *, stop: Stop | None = None,
                  clock: Clock = utcnow, sleep: Callable[[float], None] | None = None,
                  on_chunk: Callable[[ChunkOutcome, dict[str, Any]], None] | None = None,
                  on_progress: ProgressHook | None = None, retry_delay: float = 5.0, parallel: int | None = None,
-                 retry_failed: bool = False) -> None:
+                 retry_failed: bool = False, lease: float = DEFAULT_LEASE, exclusive: bool = True) -> None:
         rows = store.backfills(backfill_id=backfill_id)
         if not rows:
             raise ConfigError(f"there is no backfill #{backfill_id}", "list them with `udc backfill status`")
@@ -148,13 +169,15 @@ class BackfillRunner:
         self._range = (self.row["range_start"], self.row["range_end"])
         self._halt = ""  # set when the source says stop (quota, retry budget): every chunk stops checkpointed
         self._lock = threading.Lock()
+        self.worker, self.lease, self.exclusive = worker_name(), lease, exclusive
+        self._lost: set[int] = set()  # chunks whose lease another runner took over: stop them, record nothing
 
     # -- the run --------------------------------------------------------------------------------------------------
     def run(self) -> BackfillReport:
         if self.row["status"] == "done":
             return self._report("done", RunSummary(0, self.pipeline, self.row["kind"], "succeeded", []), "")
-        lock = lock_for(self.store, self.id)
-        if not lock.acquire():
+        lock = lock_for(self.store, self.id) if self.exclusive else None
+        if lock is not None and not lock.acquire():
             holder = lock.holder() or {}
             raise LockHeld(f"backfill #{self.id} is already running in process {holder.get('pid', '?')}",
                            "watch it with `udc backfill status`; if that process is gone, run --resume again")
@@ -162,14 +185,14 @@ class BackfillRunner:
         try:
             with Run(self.config, self.store, self.pipeline, self.row["kind"]) as run:
                 summary = run.summary
-                chunks = self._prepare()
+                self._prepare()
                 self.store.update_backfill(self.id, status="running", pid=os.getpid(), error=None,
                                            started_at=utcnow().isoformat(), finished_at=None)
                 streams = self._select(run.streams())
                 self._totals = {s.name: StreamResult(s.name, s.dataset) for s in streams}
                 summary.streams = list(self._totals.values())
                 with self.store.writer():
-                    status, error = self._dispatch(chunks, streams, run.run_id, run.redactor)
+                    status, error = self._dispatch(streams, run.run_id, run.redactor)
                 for total in summary.streams:
                     if total.status != "failed":
                         total.status = "done" if status in ("done", "failed") else "stopped"
@@ -184,9 +207,11 @@ class BackfillRunner:
             status, error = "failed", scrub(f"{type(exc).__name__}: {exc}")
             raise
         finally:
-            self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
-                                       finished_at=utcnow().isoformat() if status == "done" else None)
-            lock.release()
+            if status != "running":  # "running": other runners still hold chunks; the last one out records the end
+                self.store.update_backfill(self.id, status=status, error=error or None, pid=None,
+                                           finished_at=utcnow().isoformat() if status == "done" else None)
+            if lock is not None:
+                lock.release()
 
     def _wait(self, seconds: float) -> None:
         self.stop.event.wait(max(0.0, seconds))
@@ -207,18 +232,19 @@ class BackfillRunner:
                 view.counts.add(live.counts)
         self._on_progress(view)
 
-    def _prepare(self) -> dict[int, dict[str, Any]]:
-        """The ledger's chunks; those left `running` by a dead process go back to pending (we hold the lock, so
-        nobody else is running them), their interrupted attempt not counted."""
-        chunks = {c["seq"]: c for c in self.store.chunks(self.id)}
-        for chunk in chunks.values():
-            if chunk["status"] == "running":
+    def _prepare(self) -> None:
+        """Chunks left `running` by a process of this host that is gone (or by this one, before: the local executor
+        holds the lock) go back to pending at once, their interrupted attempt not counted; chunks of a live worker
+        elsewhere are left to it (and to their lease). With `retry_failed`, failed chunks get new attempts."""
+        for chunk in self.store.chunks(self.id):
+            stale = _is_dead_here(chunk["worker"]) or (self.exclusive and chunk["worker"] == self.worker)
+            if chunk["status"] == "running" and stale:
                 log.info("backfill #%d chunk %d was running in process %s, which is gone: running it again",
-                         self.id, chunk["seq"], chunk["pid"])
-                self._set(chunk, status="pending", pid=None, attempts_delta=-1 if chunk["attempts"] else 0)
+                         self.id, chunk["seq"], chunk["worker"] or chunk["pid"])
+                self._set(chunk, status="pending", pid=None, worker=None, lease_until=None,
+                          attempts_delta=-1 if chunk["attempts"] else 0)
             elif chunk["status"] == "failed" and self.retry_failed:
                 self._set(chunk, status="pending", attempts_delta=-chunk["attempts"], not_before=None)
-        return chunks
 
     def _select(self, streams: list[Stream]) -> list[Stream]:
         wanted = self.row["tables"]
@@ -231,11 +257,14 @@ class BackfillRunner:
                               f"pick from: {', '.join(sorted({table_of(s) for s in streams}))}")
         return chosen
 
-    def _dispatch(self, chunks: dict[int, dict[str, Any]], streams: list[Stream], run_id: int,
-                  redactor: Redactor | None) -> tuple[str, str]:
+    def _dispatch(self, streams: list[Stream], run_id: int, redactor: Redactor | None) -> tuple[str, str]:
+        """Claim chunks while there are free slots, run them, settle them; renew the leases of those in hand. With
+        nothing in hand, wait for a retry delay, the off-peak window, or chunks other runners hold (claiming them
+        when their lease runs out); return once every chunk is settled or the run is stopped."""
         in_flight: dict[Future[ChunkOutcome], dict[str, Any]] = {}
         active_base, active_from = float(self.row["active_seconds"] or 0), time.monotonic()
         paused_for = reported = 0.0
+        renewed = time.monotonic()
 
         def report_active(wait: bool = False) -> None:  # for `udc backfill status`: rate and time left
             nonlocal reported
@@ -247,18 +276,19 @@ class BackfillRunner:
             while True:
                 now = self.clock()
                 open_now = self.window is None or self.window.contains(now)
-                if not (self.stop or self._halt) and open_now:
-                    # newest first: windows of an update cursor fill up towards now (every record sits at its
-                    # last update), so the heaviest chunks start first and the light ones even out the end
-                    ready = sorted((c for c in chunks.values() if c["status"] == "pending" and (
-                        not c["not_before"] or parse_time(c["not_before"]) <= now)), key=lambda c: -c["seq"])
-                    for chunk in ready[:self.parallel - len(in_flight)]:
-                        self._set(chunk, status="running", pid=os.getpid(), attempts_delta=1,
-                                  started_at=utcnow().isoformat())
-                        in_flight[pool.submit(self._run_chunk, chunk, streams, run_id, redactor)] = chunk
+                while not (self.stop or self._halt) and open_now and len(in_flight) < self.parallel:
+                    # newest first (the store's order): windows of an update cursor fill up towards now (every
+                    # record sits at its last update), so the heaviest chunks start first and the light ones even
+                    # out the end
+                    chunk = self.store.claim_chunk(self.id, self.worker, self.lease)
+                    if chunk is None:
+                        break
+                    in_flight[pool.submit(self._run_chunk, chunk, streams, run_id, redactor)] = chunk
                 if not in_flight:
-                    pending = [c for c in chunks.values() if c["status"] == "pending"]
-                    if self.stop or self._halt or not pending:
+                    chunks = self.store.chunks(self.id)
+                    pending = [c for c in chunks if c["status"] == "pending"]
+                    elsewhere = [c for c in chunks if c["status"] == "running"]  # held by other runners
+                    if self.stop or self._halt or not (pending or elsewhere):
                         break
                     if not open_now:
                         assert self.window is not None
@@ -271,22 +301,31 @@ class BackfillRunner:
                         if not self.stop:
                             self.store.update_backfill(self.id, status="running")
                         continue
-                    soonest = min(parse_time(c["not_before"]) for c in pending if c["not_before"])
-                    self.sleep((soonest - now).total_seconds())  # a failed chunk waits out its retry delay
+                    # a failed chunk waits out its retry delay; another runner's chunk is done, or claimable
+                    # once its lease runs out (polled: it may finish sooner)
+                    wall = utcnow()
+                    moments = [parse_time(c["not_before"]) for c in pending if c["not_before"]]
+                    moments += [parse_time(c["lease_until"]) for c in elsewhere if c["lease_until"]]
+                    soonest = min(moments, default=wall)
+                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, 1.0 if elsewhere else 3600))
                     continue
-                timeout = None
-                delayed = [parse_time(c["not_before"]) for c in chunks.values()
-                           if c["status"] == "pending" and c["not_before"]]
-                if delayed and len(in_flight) < self.parallel:  # wake up when a failed chunk may be retried
-                    timeout = max(0.0, (min(delayed) - now).total_seconds())
+                timeout = self.lease / 3
+                delayed = [parse_time(c["not_before"]) for c in self.store.chunks(self.id)
+                           if c["status"] == "pending" and c["not_before"]] if len(in_flight) < self.parallel else []
+                if delayed:  # wake up when a failed chunk may be retried
+                    timeout = min(timeout, max(0.0, (min(delayed) - utcnow()).total_seconds()))
                 finished, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in finished:
                     chunk = in_flight.pop(future)
                     self._settle(chunk, future.result(), streams)
+                if in_flight and time.monotonic() - renewed >= self.lease / 3:
+                    renewed = time.monotonic()
+                    self._renew([c["seq"] for c in in_flight.values()])
                 if time.monotonic() - reported >= 1:
                     report_active()
         report_active(wait=True)  # after every ledger write before it
-        left = [c for c in chunks.values() if c["status"] != "done"]
+        chunks = self.store.chunks(self.id)
+        left = [c for c in chunks if c["status"] != "done"]
         failed = [c for c in left if c["status"] == "failed"]
         if not left:
             return "done", ""
@@ -294,8 +333,20 @@ class BackfillRunner:
             return "stopped", self._halt
         if self.stop:
             return "stopped", ""
+        if any(c["status"] == "running" for c in left):
+            return "running", ""
         return "failed", f"{len(failed)} chunk(s) failed after {self.row['max_attempts']} attempts; " \
                          f"fix the cause, then `udc backfill --resume {self.id}` retries them"
+
+    def _renew(self, seqs: list[int]) -> None:
+        """Keep the leases of the chunks in hand; one another runner took over (this one stalled past its lease)
+        stops after its current page and records nothing: its pages and positions are the same either way."""
+        lost = set(seqs) - set(self.store.renew_chunks(self.id, self.worker, seqs, self.lease))
+        if lost:
+            log.warning("backfill #%d: chunk(s) %s were taken over by another worker after their lease ran out",
+                        self.id, ", ".join(map(str, sorted(lost))))
+            with self._lock:
+                self._lost |= lost
 
     def _should_stop(self) -> bool:
         if self.stop or self._halt:
@@ -309,14 +360,19 @@ class BackfillRunner:
         owner = state_owner(self.id)
         start = parse_time(chunk["chunk_start"]) if chunk["chunk_start"] else None
         end = parse_time(chunk["chunk_end"])
+        seq = chunk["seq"]
+
+        def should_stop() -> bool:
+            return self._should_stop() or seq in self._lost
+
         for stream in streams:
-            key = chunk_key(chunk["seq"], stream)
+            key = chunk_key(seq, stream)
             result = StreamResult(stream.name, stream.dataset)
             outcome.results.append(result)
             spec = chunk_pass(owner, key, start, end, self.store.get_state(owner, key))
             if spec is None:
                 continue
-            error = self.pump.run_pass(stream, spec, result, run_id, redactor, self._should_stop)
+            error = self.pump.run_pass(stream, spec, result, run_id, redactor, should_stop)
             if isinstance(error, QuotaExhausted | RetryBudgetExceeded):
                 with self._lock:
                     self._halt = self._halt or result.error
@@ -335,6 +391,8 @@ class BackfillRunner:
         with self._lock:
             for result in outcome.results:
                 self._live.get(result.stream, {}).pop(id(result), None)
+        if chunk["seq"] in self._lost:  # another runner has it now: its ledger row is that runner's to settle
+            return
         for result in outcome.results:
             total = self._totals[result.stream]
             total.rows += result.rows
@@ -345,7 +403,8 @@ class BackfillRunner:
             total.status = "failed" if result.status == "failed" else total.status
         tallies = self._tallies(chunk["seq"], streams)
         seconds = round(float(chunk["seconds"] or 0) + outcome.seconds, 3)
-        common: dict[str, Any] = {"rows": tallies[0], "pages": tallies[1], "pid": None, "seconds": seconds}
+        common: dict[str, Any] = {"rows": tallies[0], "pages": tallies[1], "pid": None, "worker": None,
+                                  "lease_until": None, "seconds": seconds}
         if outcome.status == "done":
             self._set(chunk, status="done", finished_at=utcnow().isoformat(), not_before=None, **common)
         elif outcome.status in ("paused", "halted"):  # not the chunk's fault: the attempt does not count
@@ -356,7 +415,7 @@ class BackfillRunner:
             if chunk["attempts"] >= int(self.row["max_attempts"]):
                 self._set(chunk, status="failed", errors=errors, finished_at=utcnow().isoformat(), **common)
             else:
-                retry_at = self.clock() + timedelta(seconds=self.retry_delay * chunk["attempts"])
+                retry_at = utcnow() + timedelta(seconds=self.retry_delay * chunk["attempts"])
                 self._set(chunk, status="pending", errors=errors, not_before=retry_at.isoformat(), **common)
             log.warning("backfill #%d chunk %d attempt %d failed: %s", self.id, chunk["seq"], chunk["attempts"],
                         outcome.error)
@@ -370,8 +429,8 @@ class BackfillRunner:
         return _sum_tallies((name, state) for name, state in states if state is not None)
 
     def _set(self, chunk: dict[str, Any], **values: Any) -> None:
-        # the dispatcher goes on: the ledger is for `udc backfill status` and resuming, and commits in order
-        self.store.update_chunk(self.id, chunk["seq"], wait=False, **values)
+        # waits: the next claim, here or in another runner, must see it
+        self.store.update_chunk(self.id, chunk["seq"], **values)
         delta = values.pop("attempts_delta", 0)
         chunk.update(values)
         chunk["attempts"] += delta
@@ -415,7 +474,10 @@ def backfill_status(store: Store, backfill_id: int, now: datetime | None = None)
     for chunk in chunks:
         by_status[chunk["status"]] = by_status.get(chunk["status"], 0) + 1
     done = by_status.get("done", 0)
-    live = item["status"] in ("running", "waiting") and pid_alive(item["pid"]) and lock_for(store, backfill_id).holder()
+    leased = lease_stamp(utcnow())
+    live = (pid_alive(item["pid"]) and lock_for(store, backfill_id).holder()) or any(  # Celery workers hold no lock
+        c["status"] == "running" and (c["lease_until"] or "") > leased and not _is_dead_here(c["worker"])
+        for c in chunks)
     if item["status"] in ("running", "waiting") and not live:
         item["status"] = "interrupted"  # its process died: `udc backfill --resume ID` (or `udc run`) continues it
     total_rows = sum(t["rows"] + t["deleted"] for t in tables.values())
