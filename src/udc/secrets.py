@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 _lock = threading.Lock()
 _values: set[str] = set()
@@ -37,3 +37,17 @@ class ScrubFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+def service_url(url: str) -> str:
+    """A service URL (a broker, Redis) taken in: its password is registered for scrubbing; returns the URL as it may
+    be shown, with the password masked (`redis://:********@host:6379/0`)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    register(unquote(parts.password))
+    register(parts.password)
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{host}{port}"))

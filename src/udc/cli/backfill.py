@@ -12,8 +12,11 @@ from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppab
 from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import print_backfill, setup_logging
 from udc.errors import ConfigError
+from udc.scale.app import DEFAULT_QUEUE, configure, shown_broker, take_broker_url
+from udc.scale.tasks import CeleryExecutor
 from udc.store import open_store, store_exists
 from udc.sync.backfill import (
+    DEFAULT_LEASE,
     UNFINISHED,
     BackfillRunner,
     ChunkOutcome,
@@ -131,10 +134,20 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
                                                            "(default: every incremental pipeline).")] = None,
         config: ConfigOpt = Path(DEFAULT_CONFIG),
         no_backfills: Annotated[bool, typer.Option("--no-backfills", help="Do not run queued backfills.")] = False,
+        executor: Annotated[str, typer.Option(help="local: cycles and chunks run in this process; celery: on "
+                                              "`udc worker`s, through UDC_BROKER_URL.")] = "local",
+        lease: Annotated[float, typer.Option(help="Seconds a backfill chunk stays a worker's without renewal; a "
+                                             "killed worker's chunk is taken over after it.")] = DEFAULT_LEASE,
+        queue: Annotated[str, typer.Option(help="Celery queue for the tasks (the workers' --queue).")] = DEFAULT_QUEUE,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C or SIGTERM
     stops it, exit 0: the normal end of a service)."""
     setup_logging(verbose)
+    if executor not in ("local", "celery"):
+        raise ConfigError(f"--executor {executor}: unknown executor", "use --executor local or --executor celery")
+    if lease < 5:
+        raise ConfigError(f"--lease {lease:g} is too short: a worker renews its chunks every third of it",
+                          "use --lease 5 or more (the default is 60)")
     cfg = load_config(config)
     cycles = scheduled(cfg, pipeline or None)  # an unknown name, or no incremental pipeline at all: refused here
     if pipeline and not cycles and (no_backfills or not _queued(cfg, pipeline)):
@@ -159,7 +172,20 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
             err.print(f"{at} stopped", highlight=False)
 
     with stoppable() as stop:
-        Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
+        if executor == "celery":
+            configure(take_broker_url(), queue)
+            err.print(f"sending cycles and chunks to the workers of {shown_broker()} (queue {queue})",
+                      highlight=False)
+            remote = CeleryExecutor(config, store, stop, lease)
+            run_cycle, run_backfill = remote.cycle, remote.backfill
+        else:
+            run_cycle = None  # the scheduler's own: an Engine cycle in this process
+
+            def run_backfill(backfill_id: int) -> str:
+                return BackfillRunner(cfg, store, backfill_id, stop=stop, lease=lease).run().status
+
+        Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event,
+                  run_cycle=run_cycle, run_backfill=run_backfill).run()
 
 
 def _queued(cfg: Config, pipelines: list[str]) -> bool:

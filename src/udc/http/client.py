@@ -37,6 +37,7 @@ from udc.http.errors import (
     TokenError,
     source_message,
 )
+from udc.http.redis_budget import budget_url, shared_redis_budget
 from udc.secrets import ScrubFilter, scrub
 
 __all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "ReadOnlyViolation",
@@ -158,8 +159,10 @@ class HttpClient:
         """A client under the pipeline's limits, drawing on the connector's process-wide rate budget."""
         interval = pipeline.rate_limit_timeout_ms / 1000
         # keyed by connector and URL: every pipeline, table and chunk of this connector counts against one log
-        budget = shared_budget(f"{connector_name}@{base_url.rstrip('/')}", pipeline.max_calls_per_minute,
-                               pipeline.rate_limit, interval)
+        key = f"{connector_name}@{base_url.rstrip('/')}"
+        url = budget_url()  # set: every process and host using the connector draws from one budget in Redis
+        budget = (shared_redis_budget(url, key, pipeline.max_calls_per_minute, pipeline.rate_limit, interval) if url
+                  else shared_budget(key, pipeline.max_calls_per_minute, pipeline.rate_limit, interval))
         cap = getattr(pipeline, "max_response_mb", None)
         kwargs.setdefault("max_response_bytes", int(cap * 1024 * 1024) if cap else None)
         return cls(base_url, auth, name=connector_name, timeout=pipeline.request_timeout, budget=budget,
