@@ -23,11 +23,14 @@ def test_a_chunk_whose_worker_stopped_renewing_is_taken_over_when_its_lease_runs
     assert backfill_status(h.store, bid)["running"] == [{"seq": 6, "start": held["chunk_start"],
                                                          "end": held["chunk_end"], "attempts": 1}]
     began = time.monotonic()
-    report = BackfillRunner(h.config, h.store, bid, exclusive=False, lease=30).run()
+    runner = BackfillRunner(h.config, h.store, bid, exclusive=False, lease=30)
+    runner_name = runner.worker
+    report = runner.run()
     assert report.status == "done" and report.chunks_done == 6
     assert time.monotonic() - began >= 1.0  # it waited for the lease rather than taking a chunk still held
     chunks = h.store.chunks(bid)
-    assert [(c["status"], c["attempts"], c["worker"]) for c in chunks] == [("done", 1, None)] * 6
+    assert [(c["status"], c["attempts"], c["lease_until"]) for c in chunks] == [("done", 1, None)] * 6
+    assert chunks[-1]["worker"] == runner_name  # taken over
     expected = source_truth(sim, start="2025-01-01", end="2025-01-07")
     assert h.stored() == expected
     assert sum(c["rows"]["incident"]["rows"] for c in chunks) == len(expected)  # chunk 6 counted once

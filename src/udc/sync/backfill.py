@@ -403,8 +403,9 @@ class BackfillRunner:
             total.status = "failed" if result.status == "failed" else total.status
         tallies = self._tallies(chunk["seq"], streams)
         seconds = round(float(chunk["seconds"] or 0) + outcome.seconds, 3)
-        common: dict[str, Any] = {"rows": tallies[0], "pages": tallies[1], "pid": None, "worker": None,
-                                  "lease_until": None, "seconds": seconds}
+        # `worker` stays: who ran the chunk last
+        common: dict[str, Any] = {"rows": tallies[0], "pages": tallies[1], "pid": None, "lease_until": None,
+                                  "seconds": seconds}
         if outcome.status == "done":
             self._set(chunk, status="done", finished_at=utcnow().isoformat(), not_before=None, **common)
         elif outcome.status in ("paused", "halted"):  # not the chunk's fault: the attempt does not count

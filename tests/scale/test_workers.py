@@ -1,0 +1,107 @@
+"""Celery workers as users run them (`udc worker` processes on the machine's Redis) share a backfill through the
+ledger's claims: every chunk done once, the store holding exactly the source's records, and a worker process killed
+with kill -9 mid-chunk costs nothing — its chunk is taken over and finished, counted once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from backfill.conftest import START, Harness, source_truth
+from udc.scale.tasks import chunk, cycle
+from udc.sync.backfill import backfill_status, create_backfill, state_owner
+
+from .conftest import worker_logs
+
+DAYS = 12
+
+
+def wait_done(h: Harness, bid: int, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        chunks = h.store.chunks(bid)
+        if all(c["status"] == "done" for c in chunks):
+            return chunks
+        time.sleep(0.2)
+    raise AssertionError(f"backfill #{bid} not done in {timeout}s: {backfill_status(h.store, bid)}")
+
+
+def check_exact(h: Harness, sim: Any, chunks: list[dict[str, Any]]) -> None:
+    expected = source_truth(sim, start="2025-01-01", end=f"2025-01-{DAYS + 1:02d}")
+    assert expected and h.stored() == expected
+    assert sum(c["rows"]["incident"]["rows"] for c in chunks) == len(expected)  # each record counted once
+    assert h.store.execute("SELECT count(*), count(DISTINCT pk) FROM records WHERE dataset = 'snow/incident'")[0] \
+        == (len(expected), len(expected))
+
+
+def test_four_workers_finish_a_backfill_with_exact_counts(tmp_path: Path, make_sim, workers: Path) -> None:
+    sim = make_sim({"incident": 1800}, days=DAYS)
+    sim.faults.latency = 0.02
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 25, "tables": ["incident"]}})
+    bid = create_backfill(h.config, h.store, "live", START, START + timedelta(days=DAYS), parallel=4)
+    results = [chunk.delay(str(h.path), bid, 10.0) for _ in range(4)]
+    statuses = [r.get(timeout=90) for r in results]
+    assert statuses == ["done"] * 4, worker_logs(workers)
+    chunks = wait_done(h, bid, 5)
+    assert [c["attempts"] for c in chunks] == [1] * DAYS
+    ran = {c["worker"] for c in chunks}
+    assert len(ran) >= 2 and all(w.rsplit(":", 1)[1] != str(os.getpid()) for w in ran)  # shared, out of process
+    check_exact(h, sim, chunks)
+    assert h.store.backfills(backfill_id=bid)[0]["status"] == "done"
+    assert backfill_status(h.store, bid)["status"] == "done"
+
+
+def test_a_worker_killed_mid_chunk_loses_nothing(tmp_path: Path, make_sim, workers: Path) -> None:
+    """kill -9 the worker process running a chunk between its pages (while one of its requests is held): its lease
+    runs out (or Celery hands its task out again) and another worker finishes the chunk from its last stored page."""
+    sim = make_sim({"incident": 1800}, days=DAYS)
+    sim.faults.latency = 0.02
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 20, "tables": ["incident"]}})
+    bid = create_backfill(h.config, h.store, "live", START, START + timedelta(days=DAYS), parallel=3)
+    killed: dict[str, Any] = {}
+    fired = threading.Event()
+
+    def hook(_request: object) -> None:
+        """At a table request after some running chunk has stored pages: kill -9 the process running it."""
+        if fired.is_set():
+            return
+        states = h.store.all_state(state_owner(bid))
+        for c in h.store.chunks(bid):
+            state = states.get(f"{c['seq']}:incident") or {}
+            if c["status"] == "running" and state.get("position") and not state.get("done") and c["worker"]:
+                fired.set()
+                killed.update(seq=c["seq"], worker=c["worker"], position=state["position"])
+                os.kill(int(c["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+                time.sleep(0.05)
+                return
+
+    for n in range(12, 400):
+        sim.on_request(n, hook)
+    for _ in range(3):
+        chunk.delay(str(h.path), bid, 3.0)
+    chunks = wait_done(h, bid, 90)
+    assert fired.is_set(), "the kill happened"
+    assert [c["attempts"] for c in chunks] == [1] * DAYS  # the attempt cut short by the kill is not counted
+    taken = next(c for c in chunks if c["seq"] == killed["seq"])
+    assert taken["worker"] != killed["worker"]  # another process finished it
+    check_exact(h, sim, chunks)
+
+
+def test_cycles_of_one_pipeline_never_overlap_across_workers(tmp_path: Path, make_sim, workers: Path) -> None:
+    """Two cycle tasks of one pipeline on two workers at once: one runs, the other finds the pipeline's lock held
+    and skips its turn."""
+    sim = make_sim({"incident": 300})
+    sim.faults.latency = 0.05
+    h = Harness(tmp_path, sim, {"hist": {"batch_size": 10, "tables": ["incident"]}})  # 30+ calls: over 1.5 s
+    first = cycle.delay(str(h.path), "hist")
+    while not sim.requests:  # the first has started
+        time.sleep(0.02)
+    second = cycle.delay(str(h.path), "hist")
+    assert (first.get(timeout=60), second.get(timeout=60)) == ("succeeded", "skipped")
+    assert [r["status"] for r in h.store.runs("hist")] == ["succeeded"]
+    assert h.stored() == source_truth(sim)
