@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,8 @@ from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
+from udc.http import redis_budget
+from udc.scale.app import take_broker_url
 from udc.sources.discovery import discover as run_discover
 
 app = typer.Typer(help="udc — sync ServiceNow, Jira, Salesforce and Confluence into a local knowledge store.",
@@ -51,8 +54,13 @@ def settle_startup_objects(version: Annotated[bool, typer.Option("--version", ca
                                                                  help="Print udc's version and exit.")] = False
                            ) -> None:
     """Before any command: the tens of thousands of objects the imports made live as long as the process, so the
-    cyclic garbage collector stops re-scanning them at every full collection (a tenth of a sync's CPU)."""
+    cyclic garbage collector stops re-scanning them at every full collection (a tenth of a sync's CPU). The Celery
+    broker's and the shared rate budget's URLs move from the environment into memory: no child process (the store's
+    writer) inherits a password in them."""
     gc.freeze()
+    take_broker_url()
+    if budget := os.environ.pop(redis_budget.ENV, ""):
+        redis_budget.configure(budget)
 
 
 @app.command()

@@ -26,10 +26,8 @@ def worker(concurrency: Annotated[int, typer.Option(help="Worker processes: cycl
     if processes < 1 or processes > 256:
         raise ConfigError(f"--concurrency {concurrency} is out of range", "use 1 to 256 (default: one per CPU)")
     app = configure(take_broker_url(), queue)
-    # out of the environment, into this process's memory: the store's writer and the pool's children inherit no
-    # password; forked pool processes keep the configured budget
-    budget = os.environ.pop(redis_budget.ENV, "") or None
-    redis_budget.configure(budget)
+    budget = redis_budget.budget_url()  # taken out of the environment before any command: forked pool processes
+    # keep it in memory, and no child process inherits a password
     err.print(f"udc worker: {processes} process(es) on {shown_broker()} (queue {queue}); rate budgets "
               + (f"shared through {service_url(budget)}" if budget else "per process (set UDC_BUDGET_URL to share "
                                                                           "them across workers)"), highlight=False)

@@ -22,9 +22,16 @@ SCHEMES = ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
 app = Celery("udc", include=["udc.scale.tasks"])
 
 
+_broker: str | None = None
+
+
 def take_broker_url() -> str:
-    """The broker URL from the environment, taken out of it (no child process inherits a password)."""
-    return os.environ.pop(ENV, "") or DEFAULT_BROKER
+    """The broker URL from the environment, taken out of it on first use and kept in memory (no child process
+    inherits a password)."""
+    global _broker
+    if _broker is None:
+        _broker = os.environ.pop(ENV, "") or DEFAULT_BROKER
+    return _broker
 
 
 def configure(broker: str, queue: str = DEFAULT_QUEUE) -> Celery:
