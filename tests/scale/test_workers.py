@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
 from backfill.conftest import START, Harness, source_truth
+from udc.cli import app
 from udc.scale.tasks import chunk, cycle
 from udc.sync.backfill import backfill_status, create_backfill, state_owner
 
-from .conftest import worker_logs
+from .conftest import REDIS_URL, udc_env, worker_logs
 
 DAYS = 12
 
@@ -105,3 +110,44 @@ def test_cycles_of_one_pipeline_never_overlap_across_workers(tmp_path: Path, mak
     assert (first.get(timeout=60), second.get(timeout=60)) == ("succeeded", "skipped")
     assert [r["status"] for r in h.store.runs("hist")] == ["succeeded"]
     assert h.stored() == source_truth(sim)
+
+
+def test_udc_run_with_the_celery_executor_sends_cycles_and_queued_backfills_to_the_workers(
+        tmp_path: Path, make_sim, workers: Path, queue: str) -> None:
+    sim = make_sim({"incident": 600}, days=DAYS)
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 25, "tables": ["incident"]}})
+    queued = h.udc("backfill", "--pipeline", "live", "--start", "2025-01-01", "--end", f"2025-01-{DAYS + 1:02d}",
+                   "--parallel", "3", "--queue")
+    assert queued.wait(60) == 0
+    run = subprocess.Popen([sys.executable, "-m", "udc", "run", "--executor", "celery", "--queue", queue,
+                            "--lease", "10", "--config", str(h.path)], env=udc_env(UDC_BROKER_URL=REDIS_URL),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    assert run.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(run.stderr or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not (any("backfill #1: done" in line for line in lines)
+                   and any("live: cycle succeeded" in line for line in lines)):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(60)
+        reader.join(10)
+    assert run.returncode == 0, "".join(lines)
+    assert f"sending cycles and chunks to the workers of {REDIS_URL} (queue {queue})\n" in lines
+    chunks = wait_done(h, 1, 1)
+    check_exact(h, sim, chunks)
+    assert {r["pid"] for r in h.store.runs("live", limit=50)}.isdisjoint({run.pid})  # all ran on the workers
+
+
+def test_udc_run_refuses_an_unknown_executor_and_a_short_lease(tmp_path: Path, make_sim) -> None:
+    sim = make_sim({"incident": 10})
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "tables": ["incident"]}})
+    for args, said in ((["--executor", "dask"], "--executor dask: unknown executor"),
+                       (["--lease", "1"], "--lease 1 is too short")):
+        result = CliRunner().invoke(app, ["run", *args, "--config", str(h.path)])
+        assert result.exit_code == 2 and said in result.output
+    assert h.store.runs() == [] and h.store.backfills() == []  # refused: nothing recorded
