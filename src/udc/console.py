@@ -132,8 +132,9 @@ def print_backfill(item: dict[str, Any], console: Console, brief: bool = False) 
     for table, counts in sorted(item["tables"].items()):
         console.print(f"  {table}: {counts['rows']:,} rows, {counts['deleted']:,} deletes", highlight=False)
     for chunk in item["running"]:
-        console.print(f"  running chunk {chunk['seq']} {(chunk['start'] or '…')[:10]} (attempt {chunk['attempts']})",
-                      highlight=False)
+        on = f" on {chunk['worker']}" if chunk.get("worker") else ""
+        console.print(f"  running chunk {chunk['seq']} {(chunk['start'] or '…')[:10]}{on} (attempt "
+                      f"{chunk['attempts']})", highlight=False)
     for chunk in item["retrying"]:
         console.print(f"  retrying chunk {chunk['seq']} (attempt {chunk['attempts']} failed: "
                       f"{chunk['errors'][-1]['error']})", highlight=False, markup=False)

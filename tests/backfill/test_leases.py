@@ -8,6 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from udc.cli import app
 from udc.sync.backfill import BackfillRunner, backfill_status, create_backfill
 
 from .conftest import START, Harness, source_truth
@@ -20,8 +23,11 @@ def test_a_chunk_whose_worker_stopped_renewing_is_taken_over_when_its_lease_runs
     bid = create_backfill(h.config, h.store, "live", START, START + timedelta(days=6), parallel=2)
     held = h.store.claim_chunk(bid, "elsewhere:99", 1.5)  # a worker on another host, which then dies
     assert held is not None and held["seq"] == 6
-    assert backfill_status(h.store, bid)["running"] == [{"seq": 6, "start": held["chunk_start"],
-                                                         "end": held["chunk_end"], "attempts": 1}]
+    status = backfill_status(h.store, bid)
+    assert status["status"] == "queued" and status["running"] == [
+        {"seq": 6, "start": held["chunk_start"], "end": held["chunk_end"], "attempts": 1, "worker": "elsewhere:99"}]
+    shown = CliRunner().invoke(app, ["backfill", "status", str(bid), "--config", str(h.path)])
+    assert shown.exit_code == 0 and "running chunk 6 2025-01-06 on elsewhere:99 (attempt 1)" in shown.output
     began = time.monotonic()
     runner = BackfillRunner(h.config, h.store, bid, exclusive=False, lease=30)
     runner_name = runner.worker

@@ -307,7 +307,7 @@ class BackfillRunner:
                     moments = [parse_time(c["not_before"]) for c in pending if c["not_before"]]
                     moments += [parse_time(c["lease_until"]) for c in elsewhere if c["lease_until"]]
                     soonest = min(moments, default=wall)
-                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, 1.0 if elsewhere else 3600))
+                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, 0.5 if elsewhere else 3600))
                     continue
                 timeout = self.lease / 3
                 delayed = [parse_time(c["not_before"]) for c in self.store.chunks(self.id)
@@ -491,8 +491,8 @@ def backfill_status(store: Store, backfill_id: int, now: datetime | None = None)
         "chunks_total": len(chunks), "chunks_done": done, "chunks": by_status, "tables": tables, "pages": pages,
         "rows": total_rows, "rate": round(rate, 1) if rate is not None else None,
         "eta_seconds": round(eta, 1) if eta is not None else None,
-        "running": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"]}
-                    for c in chunks if c["status"] == "running"],
+        "running": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"],
+                     "worker": c["worker"]} for c in chunks if c["status"] == "running"],
         "failed": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"],
                     "errors": c["errors"]} for c in chunks if c["status"] == "failed"],
         "retrying": [{"seq": c["seq"], "attempts": c["attempts"], "errors": c["errors"]}
