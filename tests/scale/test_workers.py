@@ -14,10 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from backfill.conftest import START, Harness, source_truth
 from udc.cli import app
+from udc.errors import ConfigError
+from udc.scale.app import configure
 from udc.scale.tasks import chunk, cycle
 from udc.sync.backfill import backfill_status, create_backfill, state_owner
 
@@ -151,3 +154,11 @@ def test_udc_run_refuses_an_unknown_executor_and_a_short_lease(tmp_path: Path, m
         result = CliRunner().invoke(app, ["run", *args, "--config", str(h.path)])
         assert result.exit_code == 2 and said in result.output
     assert h.store.runs() == [] and h.store.backfills() == []  # refused: nothing recorded
+
+
+def test_udc_worker_refuses_a_bad_concurrency_and_a_broker_it_cannot_use() -> None:
+    result = CliRunner().invoke(app, ["worker", "--concurrency", "0"])
+    assert result.exit_code == 2 and "--concurrency 0 is out of range" in result.output
+    with pytest.raises(ConfigError, match="unsupported broker URL 'kafka://:\\*\\*\\*\\*\\*\\*\\*\\*@k:9092'") as bad:
+        configure("kafka://:k-secret-9@k:9092")
+    assert "amqp://" in bad.value.hint and "k-secret-9" not in bad.value.message

@@ -16,13 +16,14 @@ from udc.scale.app import DEFAULT_QUEUE, configure, shown_broker, take_broker_ur
 from udc.secrets import service_url
 
 
-def worker(concurrency: Annotated[int, typer.Option(help="Worker processes: cycles or chunks run at once.")] = 0,
+def worker(concurrency: Annotated[int | None, typer.Option(help="Worker processes: cycles or chunks run at once "
+                                                            "(default: one per CPU).")] = None,
            queue: Annotated[str, typer.Option(help="Celery queue to take tasks from.")] = DEFAULT_QUEUE,
            verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Run cycles and backfill chunks sent through UDC_BROKER_URL (default redis://127.0.0.1:6379/0) until stopped.
     With UDC_BUDGET_URL every connector's rate budget is shared through that Redis by every worker and host."""
     setup_logging(verbose)
-    processes = concurrency or os.cpu_count() or 1
+    processes = concurrency if concurrency is not None else os.cpu_count() or 1
     if processes < 1 or processes > 256:
         raise ConfigError(f"--concurrency {concurrency} is out of range", "use 1 to 256 (default: one per CPU)")
     app = configure(take_broker_url(), queue)
