@@ -64,6 +64,7 @@ from udc.timeutil import EPOCH, cursor_str
 log = logging.getLogger("udc.rest")
 
 KEY = "id"
+MAX_PAGE = 10000  # the largest page a keyset read asks for when a tie group fills its pages
 MAX_RESTARTS = 20  # restarts of one pass's listing after shifted pages, before the run gives up (checkpointed)
 _PARENT = re.compile(r"\{parent\.([^}]+)\}")
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
@@ -407,13 +408,28 @@ class RestStream(KeysetStream[Query, Request]):
                      (after.cursor, after.pk) if after else None)
 
     def fetch(self, query: Query, continuation: Request | None, limit: int) -> Batch[Request]:
-        request = continuation or self.limited(query.first, limit)
-        try:
-            rows, more = self.call(request, query.listing, limit)
-        except Shifted as why:
-            log.warning("%s: the listing moved while paging (%s); reading again from the last position",
-                        self.dataset, why)
-            return Batch([], None, restart=True)
+        """One page of the keyset read. A fresh query's first page that brings nothing new (the re-read boundary
+        and a tie group fill it) is asked again larger rather than followed: a continuation (an offset, a token) is
+        a position in a listing that may move, a new query is not. Only an API that caps its pages below what a tie
+        group needs is followed page by page."""
+        size = limit
+        while True:
+            request = continuation or self.limited(query.first, size)
+            try:
+                rows, more = self.call(request, query.listing, size)
+            except Shifted as why:
+                log.warning("%s: the listing moved while paging (%s); reading again from the last position",
+                            self.dataset, why)
+                return Batch([], None, restart=True)
+            ready, more = self.keep(query, rows, more)
+            if ready or more is None or continuation is not None or len(rows) < size or size >= MAX_PAGE:
+                return Batch(ready, more)
+            size = min(size * 4, MAX_PAGE)
+            query.listing, query.held, query.last = Listing(), {}, ""
+
+    def keep(self, query: Query, rows: list[Record], more: Request | None) -> tuple[list[Any], Request | None]:
+        """The rows ready to store, in (cursor, key) order: after the position, before the end, and not in the tie
+        group at the last cursor value read while the listing goes on (held until it is whole)."""
         past_end = False
         for row in rows:
             cursor, key = self.cursor_of(row), self.key_of(row)
@@ -430,15 +446,15 @@ class RestStream(KeysetStream[Query, Request]):
                 query.held[key] = (cursor, key, row)
         if more is None or past_end:
             ready, query.held = sorted(query.held.values(), key=lambda r: (r[0], r[1])), {}
-            return Batch(ready, None)
+            return ready, None
         ready = sorted((r for r in query.held.values() if r[0] < query.last), key=lambda r: (r[0], r[1]))
         for _, key, _ in ready:
             del query.held[key]
-        return Batch(ready, more)
+        return ready, more
 
     def limited(self, request: Request, limit: int) -> Request:
         name = self.spec.paginator.limit_param
-        if not name or request.params is None or limit == self.batch_size:
+        if not name or request.params is None or request.params.get(name) == limit:
             return request
         return Request(request.path, {**request.params, name: limit}, request.offset, request.anchor)
 
