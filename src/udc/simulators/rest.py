@@ -66,6 +66,14 @@ def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def _utf8(header: str) -> str:
+    """A header value as the client's UTF-8 (http.server reads header bytes as latin-1)."""
+    try:
+        return header.encode("latin-1").decode()
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return header
+
+
 def _tie_order(item: Item) -> str:
     return hashlib.sha1(item.id.encode()).hexdigest()  # noqa: S324 - an order, not a digest of anything secret
 
@@ -246,14 +254,14 @@ class RestSim(SimServer):
     def _refused(self, request: Request) -> Response | None:
         if self.auth == "none":
             return None
-        given = request.headers.get("authorization", "")
+        given = _utf8(request.headers.get("authorization", ""))
         if self.auth == "basic":
             scheme, _, credentials = given.partition(" ")
             ok = scheme == "Basic" and decode_basic(credentials) == (self.user, self.secret)
         elif self.auth == "bearer":
             ok = given == f"Bearer {self.secret}"
         elif self.auth == "api_key_header":
-            ok = request.headers.get(self.header.lower(), "") == self.key_format.format(self.secret)
+            ok = _utf8(request.headers.get(self.header.lower(), "")) == self.key_format.format(self.secret)
         elif self.auth == "api_key_query":
             ok = request.arg(self.query_param) == self.secret
         else:

@@ -198,7 +198,9 @@ class Api:
     def get(self, request: Request, extra_headers: dict[str, str], shrinkable: bool = False
             ) -> tuple[Any, httpx.Headers]:
         params = {**self.params, **(request.params or {})} if request.params is not None or self.params else None
-        response = self.client.get(request.path, params, {**self.headers, **extra_headers}, shrinkable=shrinkable)
+        # header values as UTF-8 bytes: httpx refuses a str that is not ASCII, and APIs read keys as UTF-8
+        headers: Any = {k: v.encode() for k, v in {**self.headers, **extra_headers}.items()}
+        response = self.client.get(request.path, params, headers, shrinkable=shrinkable)
         return json_of(response), response.headers
 
     def same_origin(self, url: str, table: str) -> str:
