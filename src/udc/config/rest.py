@@ -106,8 +106,8 @@ def time_format(value: str) -> str:
     if "%" not in value:
         raise ValueError(f"'{value}' is not a time format: use iso8601, epoch_s, epoch_ms or a strptime format such "
                          "as '%Y-%m-%d %H:%M:%S'")
-    try:
-        datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).strftime(value)
+    try:  # what udc writes with it must read back
+        datetime.strptime(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).strftime(value), value)
     except ValueError as exc:
         raise ValueError(f"'{value}' is not a valid strptime format ({exc})") from None
     return value
