@@ -125,3 +125,25 @@ def test_429_with_retry_after_and_5xx_are_retried_and_the_sync_ends_exact(make_s
     store = SqliteStore(tmp_path / "udc.db")
     assert stored(store, "events") == sim.truth()
     store.close()
+
+
+@pytest.mark.parametrize("shape", ["offset", "page"])
+def test_order_none_restarts_a_listing_that_moved_and_ends_exact(make_sim: Callable[..., RestSim], tmp_path: Path,
+                                                                shape: str, caplog: pytest.LogCaptureFixture) -> None:
+    sim = make_sim(items=90, ties=3)
+    ids = sorted(sim.items)
+
+    def churn(_: Request) -> None:  # records read already move to the end: every later offset shifts
+        for item_id in ids[:4]:
+            sim.update(item_id, at=START + timedelta(minutes=119))
+        sim.create(at=START + timedelta(minutes=119))  # the count moves too
+
+    sim.on_request(5, churn)
+    table = {**SHAPES[shape], "order": "none"}
+    summary, _ = sync(tmp_path, sim, {"mode": "historical", "batch_size": 10, "tables": [table]})
+    assert summary.status == "succeeded", summary.warnings
+    assert "the listing moved while paging" in caplog.text
+    store = SqliteStore(tmp_path / "udc.db")
+    assert stored(store, "items") == sim.truth()
+    assert rows(store, "items") == (91, 91)
+    store.close()
