@@ -85,7 +85,8 @@ def stored(store: Store, table: str) -> dict[str, int]:
     return {pk: data["version"] for pk, data, deleted in store.iter_records(f"api/{table}") if not deleted}
 
 
-def rows(store: Store, table: str) -> tuple[int, int]:
+def rows(store: Store, table: str, connector: str = "api") -> tuple[int, int]:
     """(rows, distinct keys) of a table in the store."""
-    (found,) = store.execute("SELECT count(*), count(DISTINCT pk) FROM records WHERE dataset = ?", (f"api/{table}",))
+    (found,) = store.execute("SELECT count(*), count(DISTINCT pk) FROM records WHERE dataset = ?",
+                             (f"{connector}/{table}",))
     return found

@@ -134,3 +134,18 @@ def test_kill_9_mid_sync_then_resume_ends_exact(make_sim: Callable[..., RestSim]
                  and r.arg("since"))
     assert first.arg("since") > "2025-01-01T00:00:00Z"
     store.close()
+
+
+def test_the_documented_example_config_syncs_the_simulator(make_sim: Callable[..., RestSim], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    sim = make_sim(items=80, ties=4, auth="api_key_header", secret="s3cret-t0ken")
+    example = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "rest.yaml").read_text()
+    (tmp_path / "udc.yaml").write_text(example.replace("http://127.0.0.1:8090", sim.url))
+    monkeypatch.setenv("REST_TOKEN", "s3cret-t0ken")
+    code, out = invoke("sync", "--pipeline", "rest-history", "--config", str(tmp_path / "udc.yaml"))
+    assert code == 0, out
+    store = SqliteStore(tmp_path / "rest-example.db")
+    for table in ("items", "events", "issues"):
+        assert rows(store, table, "sim") == (80, 80)
+    assert rows(store, "notes", "sim") == (160, 160)
+    store.close()
