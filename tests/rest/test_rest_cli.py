@@ -30,15 +30,17 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("auth", AUTH_KINDS)
+@pytest.mark.parametrize("auth,shape", [(kind, "offset") for kind in AUTH_KINDS]
+                         + [("api_key_query", "link_header"), ("api_key_query", "next_url")])
 def test_every_auth_kind_syncs_and_the_secret_stays_out(make_sim: Callable[..., RestSim], tmp_path: Path,
-                                                        auth: str) -> None:
+                                                        auth: str, shape: str) -> None:
     sim = make_sim(items=30, ties=3, auth=auth, secret=SECRET)
-    path = write_config(tmp_path, sim, {"p": {"mode": "historical", "batch_size": 7, "tables": [SHAPES["offset"]]}})
+    table = SHAPES[shape]
+    path = write_config(tmp_path, sim, {"p": {"mode": "historical", "batch_size": 7, "tables": [table]}})
     code, out = invoke("sync", "--pipeline", "p", "--config", str(path))
     assert code == 0, out
     store = SqliteStore(tmp_path / "udc.db")
-    assert stored(store, "items") == sim.truth()
+    assert stored(store, table["name"]) == sim.truth()
     store.close()
     assert SECRET not in out and SECRET.encode() not in (tmp_path / "udc.db").read_bytes()
     assert {r.method for r in sim.requests if r.path != "/oauth/token"} == {"GET"}

@@ -280,6 +280,12 @@ class RestTable(TableSpec):
         return self
 
     @property
+    def filters_start(self) -> bool:
+        """Whether the API is asked for records from a start (a parameter or a `{start}` placeholder)."""
+        return self.window is not None and (bool(self.window.start_param)
+                                            or any("{start}" in str(v) for v in self.params.values()))
+
+    @property
     def keys(self) -> list[str]:
         return [self.primary_key] if isinstance(self.primary_key, str) else list(self.primary_key)
 

@@ -197,10 +197,14 @@ class Api:
 
     def get(self, request: Request, extra_headers: dict[str, str], shrinkable: bool = False
             ) -> tuple[Any, httpx.Headers]:
-        params = {**self.params, **(request.params or {})} if request.params is not None or self.params else None
+        path, params = request.path, request.params
+        if params is not None:
+            params = {**self.params, **params}
+        elif self.params:  # a URL the API gave keeps its own query (httpx would replace it with `params`)
+            path = str(httpx.URL(path).copy_merge_params(self.params))
         # header values as UTF-8 bytes: httpx refuses a str that is not ASCII, and APIs read keys as UTF-8
         headers: Any = {k: v.encode() for k, v in {**self.headers, **extra_headers}.items()}
-        response = self.client.get(request.path, params, headers, shrinkable=shrinkable)
+        response = self.client.get(path, params, headers, shrinkable=shrinkable)
         return json_of(response), response.headers
 
     def same_origin(self, url: str, table: str) -> str:
@@ -601,7 +605,7 @@ class ScanStream(RestStream):
 
 
 def streams_for(api: Api, name: str, pipeline: RestPipeline) -> dict[str, RestStream | ChildStream]:
-    plain = {t.name: (ScanStream if t.order == "cursor" and t.window is None else RestStream)(
+    plain = {t.name: (ScanStream if t.order == "cursor" and not t.filters_start else RestStream)(
         api, name, t, pipeline.batch_size) for t in pipeline.tables}
     return {t.name: ChildStream(plain[t.parent], plain[t.name]) if t.parent else plain[t.name]
             for t in pipeline.tables}
