@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import contextlib
 import hashlib
 import threading
@@ -102,6 +103,7 @@ class RestSim(SimServer):
         self.lock = threading.RLock()
         self.data_requests = 0
         self.hooks: dict[int, Callable[[Request], None]] = {}
+        self._order: list[Item] | None = None  # every item in listing order, until a change
         seconds = max(1, items // max(1, ties))
         step = spread / seconds
         for n in range(items):
@@ -121,6 +123,7 @@ class RestSim(SimServer):
             item = self.items[item_id]
             item.updated = (at or self.clock).replace(microsecond=0)
             item.version += 1
+            self._order = None
             for name, value in fields.items():
                 setattr(item, name, value)
             return item
@@ -129,6 +132,7 @@ class RestSim(SimServer):
         with self.lock:
             item = Item(f"I{len(self.items) + 1:05d}", (at or self.clock).replace(microsecond=0), title, "S1")
             self.items[item.id] = item
+            self._order = None
             return item
 
     def on_request(self, n: int, hook: Callable[[Request], None]) -> None:
@@ -183,10 +187,17 @@ class RestSim(SimServer):
 
     def _listing(self, since: datetime | None = None, until: datetime | None = None, after: datetime | None = None,
                  before: datetime | None = None) -> list[Item]:
-        found = [i for i in self.items.values()
-                 if (since is None or i.updated >= since) and (until is None or i.updated < until)
-                 and (after is None or i.updated > after) and (before is None or i.updated < before)]
-        return sorted(found, key=lambda i: (i.updated, _tie_order(i)))
+        if self._order is None:
+            self._order = sorted(self.items.values(), key=lambda i: (i.updated, _tie_order(i)))
+        order = self._order
+        lo = bisect.bisect_left(order, since, key=lambda i: i.updated) if since else 0
+        if after is not None:
+            lo = max(lo, bisect.bisect_right(order, after, key=lambda i: i.updated))
+        hi = len(order)
+        for bound in (until, before):
+            if bound is not None:
+                hi = min(hi, bisect.bisect_left(order, bound, key=lambda i: i.updated))
+        return order[lo:max(lo, hi)]
 
     @staticmethod
     def _int(request: Request, name: str, default: int) -> int:
