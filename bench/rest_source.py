@@ -81,7 +81,9 @@ def worker(kind: str, url: str) -> None:
     import httpx  # noqa: F401  (every contender's imports load before its clock starts)
 
     if kind.startswith("udc"):
+        import udc.cli  # noqa: F401
         import udc.sources.rest  # noqa: F401
+        import udc.store  # noqa: F401
         import udc.sync.engine  # noqa: F401
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

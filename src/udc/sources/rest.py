@@ -69,6 +69,7 @@ MAX_RESTARTS = 20  # restarts of one pass's listing after shifted pages, before 
 _PARENT = re.compile(r"\{parent\.([^}]+)\}")
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
 _MISSING = object()
+Row = tuple[str, str, Record]  # a record with its cursor and key, as read
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -109,6 +110,11 @@ def parse_cursor(value: Any, spec: CursorSpec) -> datetime:
     else:
         parsed = datetime.strptime(value, fmt)
     return parsed.replace(tzinfo=ZoneInfo(spec.tz)) if parsed.tzinfo is None else parsed
+
+
+def cursor_text(moment: datetime) -> str:
+    """`udc.timeutil.cursor_str` of an aware datetime, without strftime (a third of a page's parsing time)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def format_time(moment: datetime, fmt: str, tz: str, up: bool = False) -> str:
@@ -179,7 +185,7 @@ class Listing:
     """What one listing (one query, followed page by page) has seen: to tell a page that moved under the read."""
 
     total: Any = _MISSING
-    seen: set[str] = field(default_factory=set)
+    seen: set[tuple[str, str]] = field(default_factory=set)  # (key, cursor) of the rows read
 
 
 class Shifted(Exception):
@@ -242,7 +248,7 @@ class Query:
     end: str
     after: tuple[str, str] | None
     listing: Listing = field(default_factory=Listing)
-    held: dict[str, tuple[str, str, Record]] = field(default_factory=dict)
+    held: dict[str, Row] = field(default_factory=dict)
     last: str = ""  # the cursor of the last row read, to check the API's order
 
 
@@ -262,13 +268,14 @@ class RestStream(KeysetStream[Query, Request]):
 
     def __post_init__(self) -> None:
         self.name, self.dataset = self.spec.name, dataset_of(self.connector, self.spec.name)
-        self.primary_key = "|".join(self.spec.keys)
+        self.keys = self.spec.keys
+        self.primary_key = "|".join(self.keys)
         self.cursor_field = self.spec.cursor.field if self.spec.cursor else ""
 
     # -- the row ------------------------------------------------------------------------------------------------
 
     def key_of(self, row: Record) -> str:
-        return record_key(row, self.spec.keys, self.name)
+        return record_key(row, self.keys, self.name)
 
     def cursor_of(self, record: Record) -> str:
         spec = self.spec.cursor
@@ -278,7 +285,7 @@ class RestStream(KeysetStream[Query, Request]):
         try:
             if value is _MISSING or value is None:
                 raise ValueError("the field is missing")
-            return cursor_str(parse_cursor(value, spec))
+            return cursor_text(parse_cursor(value, spec))
         except (ValueError, OverflowError) as exc:
             shown = "missing" if value is _MISSING else repr(value)
             raise SourceError(
@@ -335,10 +342,7 @@ class RestStream(KeysetStream[Query, Request]):
             params[paginator.offset_param if isinstance(paginator, OffsetPaginator) else paginator.page_param] = offset
         return Request(path or spec.path, params, offset)
 
-    def call(self, request: Request, listing: Listing, limit: int) -> tuple[list[Record], Request | None]:
-        """One page: its rows (new ones only, for an offset listing's overlap) and the next request (None: the
-        paginator's end signal). Raises `Shifted` when the page moved under the read."""
-        body, headers = self.api.get(request, self.spec.headers, shrinkable=True)
+    def records_of(self, body: Any) -> list[Any]:
         raw = dig(body, self.spec.records)
         if not isinstance(raw, list):
             where = f"at '{self.spec.records}'" if self.spec.records else "(the body itself)"
@@ -346,10 +350,17 @@ class RestStream(KeysetStream[Query, Request]):
                               f"{orjson.dumps(body).decode()[:200]}",
                               "set records: to the dotted path of the list in the body (\"\" when the body is the "
                               "list); `udc discover` shows the first page")
-        rows: list[Record] = [r for r in raw if isinstance(r, dict)]
+        return raw
+
+    def call(self, request: Request, listing: Listing, limit: int) -> tuple[list[Row], Request | None]:
+        """One page: its rows as (cursor, key, record) (new ones only, for an offset listing's overlap) and the
+        next request (None: the paginator's end signal). Raises `Shifted` when the page moved under the read."""
+        body, headers = self.api.get(request, self.spec.headers, shrinkable=True)
+        raw = self.records_of(body)
+        rows = [(self.cursor_of(r), self.key_of(r), r) for r in raw if isinstance(r, dict)]
         paginator = self.spec.paginator
         if request.anchor is not None:  # the overlap: this page's first row must be the last one read
-            if not rows or self.key_of(rows[0]) != request.anchor:
+            if not rows or rows[0][1] != request.anchor:
                 raise Shifted(f"offset {request.offset}: expected {request.anchor} first")
             rows = rows[1:]
         total = dig(body, paginator.total_path) if isinstance(paginator, OffsetPaginator | PagePaginator) \
@@ -359,13 +370,12 @@ class RestStream(KeysetStream[Query, Request]):
         elif total != listing.total:
             raise Shifted(f"the count moved from {listing.total} to {total}")
         if rows and not isinstance(paginator, OffsetPaginator):
-            first = f"{self.key_of(rows[0])}@{self.cursor_of(rows[0])}"
-            if first in listing.seen:
-                raise Shifted(f"the next page starts with {first}, already read")
-            listing.seen.update(f"{self.key_of(r)}@{self.cursor_of(r)}" for r in rows)
+            if (rows[0][1], rows[0][0]) in listing.seen:
+                raise Shifted(f"the next page starts with {rows[0][1]} at {rows[0][0]}, already read")
+            listing.seen.update((key, cursor) for cursor, key, _ in rows)
         return rows, self.next_request(request, body, headers, raw, rows, total, limit)
 
-    def next_request(self, request: Request, body: Any, headers: httpx.Headers, raw: list[Any], rows: list[Record],
+    def next_request(self, request: Request, body: Any, headers: httpx.Headers, raw: list[Any], rows: list[Row],
                      total: Any, limit: int) -> Request | None:
         paginator = self.spec.paginator
         if not isinstance(paginator, OffsetPaginator | PagePaginator | CursorPaginator | NextUrlPaginator
@@ -433,12 +443,11 @@ class RestStream(KeysetStream[Query, Request]):
             size = min(size * 4, MAX_PAGE)
             query.listing, query.held, query.last = Listing(), {}, ""
 
-    def keep(self, query: Query, rows: list[Record], more: Request | None) -> tuple[list[Any], Request | None]:
+    def keep(self, query: Query, rows: list[Row], more: Request | None) -> tuple[list[Row], Request | None]:
         """The rows ready to store, in (cursor, key) order: after the position, before the end, and not in the tie
         group at the last cursor value read while the listing goes on (held until it is whole)."""
         past_end = False
-        for row in rows:
-            cursor, key = self.cursor_of(row), self.key_of(row)
+        for cursor, key, row in rows:
             if cursor < query.last:
                 raise SourceError(f"table {self.name}: records are not in ascending {self.cursor_field} order "
                                   f"({key} at {cursor} came after {query.last})",
@@ -485,8 +494,7 @@ class RestStream(KeysetStream[Query, Request]):
                 while request is not None:
                     rows, request = self.call(request, listing, self.batch_size)
                     fresh = []
-                    for row in rows:
-                        cursor, key = self.cursor_of(row), self.key_of(row)
+                    for cursor, key, row in rows:
                         inside = self.spec.cursor is None or start <= cursor < end
                         if inside and (key, cursor) not in kept:
                             kept.add((key, cursor))
@@ -504,8 +512,9 @@ class RestStream(KeysetStream[Query, Request]):
     def probe(self) -> list[Record]:
         """The first page (a few records), to check the table's shape before any data is stored."""
         now = datetime.now(UTC).replace(microsecond=0)
-        rows, _ = self.call(self.first_request(Window(None, now), None, min(self.batch_size, 20)), Listing(), 20)
-        return rows
+        body, _ = self.api.get(self.first_request(Window(None, now), None, min(self.batch_size, 20)),
+                               self.spec.headers)
+        return [r for r in self.records_of(body) if isinstance(r, dict)]
 
 
 @dataclass
@@ -552,8 +561,7 @@ class ChildStream:
             try:
                 while request is not None:
                     rows, request = self.child.call(request, listing, self.child.batch_size)
-                    for row in rows:
-                        key, cursor = self.child.key_of(row), self.child.cursor_of(row)
+                    for cursor, key, row in rows:
                         if (key, cursor) not in seen:
                             seen.add((key, cursor))
                             out.append(self.child.encode(cursor, key, row, back))
