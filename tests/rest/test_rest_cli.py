@@ -151,3 +151,18 @@ def test_the_documented_example_config_syncs_the_simulator(make_sim: Callable[..
         assert rows(store, table, "sim") == (80, 80)
     assert rows(store, "notes", "sim") == (160, 160)
     store.close()
+
+
+def test_config_schema_covers_the_rest_keys() -> None:
+    code, out = invoke("config", "schema")
+    assert code == 0
+    defs = json.loads(out)["$defs"]
+    assert {"offset", "page", "cursor", "next_url", "link_header", "none"} == {
+        defs[name]["properties"]["type"]["const"] for name in
+        ("OffsetPaginator", "PagePaginator", "CursorPaginator", "NextUrlPaginator", "LinkHeaderPaginator",
+         "NoPaginator")}
+    table = defs["RestTable"]["properties"]
+    assert {"path", "params", "records", "primary_key", "cursor", "order", "window", "paginator", "parent",
+            "links"} <= set(table)
+    assert {"api_key", "none", "oauth_client_credentials"} <= {
+        defs[name]["properties"]["type"]["const"] for name in ("ApiKeyAuth", "NoAuth", "RestClientCredentials")}

@@ -147,3 +147,16 @@ def test_order_none_restarts_a_listing_that_moved_and_ends_exact(make_sim: Calla
     assert stored(store, "items") == sim.truth()
     assert rows(store, "items") == (91, 91)
     store.close()
+
+
+def test_a_502_halves_the_batch_and_the_sync_ends_exact(make_sim: Callable[..., RestSim], tmp_path: Path) -> None:
+    sim = make_sim(items=40, ties=2)
+    sim.faults.paths = ("/offset/items",)
+    sim.faults.script([""] * 3 + ["502"])  # the probe and two pages pass, then the gateway fails a page
+    summary, _ = sync(tmp_path, sim, {"mode": "historical", "batch_size": 10, "tables": [SHAPES["offset"]]})
+    assert summary.status == "succeeded", summary.warnings
+    assert sim.faults.fired == ["502"]
+    assert [r.arg("limit") for r in sim.requests].count("5") >= 1  # the page after the 502 was asked for half
+    store = SqliteStore(tmp_path / "udc.db")
+    assert stored(store, "items") == sim.truth()
+    store.close()

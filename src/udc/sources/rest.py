@@ -352,10 +352,12 @@ class RestStream(KeysetStream[Query, Request]):
                               "list); `udc discover` shows the first page")
         return raw
 
-    def call(self, request: Request, listing: Listing, limit: int) -> tuple[list[Row], Request | None]:
+    def call(self, request: Request, listing: Listing, limit: int, shrinkable: bool = False
+             ) -> tuple[list[Row], Request | None]:
         """One page: its rows as (cursor, key, record) (new ones only, for an offset listing's overlap) and the
-        next request (None: the paginator's end signal). Raises `Shifted` when the page moved under the read."""
-        body, headers = self.api.get(request, self.spec.headers, shrinkable=True)
+        next request (None: the paginator's end signal). Raises `Shifted` when the page moved under the read.
+        `shrinkable`: the caller halves its batch on a 502/504 (the keyset read), so those are raised at once."""
+        body, headers = self.api.get(request, self.spec.headers, shrinkable=shrinkable)
         raw = self.records_of(body)
         rows = [(self.cursor_of(r), self.key_of(r), r) for r in raw if isinstance(r, dict)]
         paginator = self.spec.paginator
@@ -432,7 +434,7 @@ class RestStream(KeysetStream[Query, Request]):
         while True:
             request = continuation or self.limited(query.first, size)
             try:
-                rows, more = self.call(request, query.listing, size)
+                rows, more = self.call(request, query.listing, size, shrinkable=True)
             except Shifted as why:
                 log.warning("%s: the listing moved while paging (%s); reading again from the last position",
                             self.dataset, why)
