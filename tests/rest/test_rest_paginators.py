@@ -15,6 +15,7 @@ from rest_helpers import NOTES, NOW, SHAPES, START, config_for, rows, stored
 from udc.simulators.base import Request
 from udc.simulators.rest import RestSim
 from udc.store import SqliteStore
+from udc.sync.backfill import BackfillRunner, create_backfill
 from udc.sync.engine import Engine
 
 
@@ -159,4 +160,35 @@ def test_a_502_halves_the_batch_and_the_sync_ends_exact(make_sim: Callable[..., 
     assert [r.arg("limit") for r in sim.requests].count("5") >= 1  # the page after the 502 was asked for half
     store = SqliteStore(tmp_path / "udc.db")
     assert stored(store, "items") == sim.truth()
+    store.close()
+
+
+@pytest.mark.parametrize("shape", ["offset", "cursor"])
+def test_a_backfill_re_pulls_its_range_in_chunks(make_sim: Callable[..., RestSim], tmp_path: Path,
+                                                 shape: str) -> None:
+    sim = make_sim(items=120, ties=3, spread=timedelta(days=6))
+    store = SqliteStore(tmp_path / "udc.db")
+    try:
+        config = config_for(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 6,
+                                                     "tables": [SHAPES[shape]]}})
+        day = [START + timedelta(days=n) for n in range(7)]
+        bid = create_backfill(config, store, "live", day[1], day[4], parallel=2)
+        report = BackfillRunner(config, store, bid).run()
+        assert (report.status, report.chunks_done) == ("done", 3)
+        expected = {i: item.version for i, item in sim.items.items() if day[1] <= item.updated < day[4]}
+        assert len(expected) == 60 and stored(store, SHAPES[shape]["name"]) == expected
+    finally:
+        store.close()
+
+
+def test_redaction_applies_to_rest_records(make_sim: Callable[..., RestSim], tmp_path: Path) -> None:
+    sim = make_sim(items=12, ties=2)
+    sim.update("I00004", at=START + timedelta(minutes=5), title="call Abel at +1 415 555 0142 or abel@example.com")
+    summary, _ = sync(tmp_path, sim, {"mode": "historical", "batch_size": 5, "tables": [SHAPES["offset"]],
+                                      "redaction": {"enabled": True, "mode": "mask"}})
+    assert summary.status == "succeeded", summary.warnings
+    store = SqliteStore(tmp_path / "udc.db")
+    title = dict((pk, d) for pk, d, _ in store.iter_records("api/items"))["I00004"]["title"]
+    assert "abel@example.com" not in title and "555 0142" not in title and title.startswith("call Abel at ")
+    assert rows(store, "items") == (12, 12)
     store.close()
