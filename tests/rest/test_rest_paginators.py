@@ -192,3 +192,20 @@ def test_redaction_applies_to_rest_records(make_sim: Callable[..., RestSim], tmp
     assert "abel@example.com" not in title and "555 0142" not in title and title.startswith("call Abel at ")
     assert rows(store, "items") == (12, 12)
     store.close()
+
+
+def test_a_listing_that_never_stops_moving_fails_the_run_instead_of_looping(make_sim: Callable[..., RestSim],
+                                                                           tmp_path: Path) -> None:
+    sim = make_sim(items=60, ties=2)
+    minute = iter(range(10_000))
+
+    def churn(_: Request) -> None:  # before every page, the first record moves to the end
+        first = min(sim.items.values(), key=lambda i: (i.updated, i.id))
+        sim.update(first.id, at=START + timedelta(minutes=110, seconds=next(minute)))
+
+    for n in range(2, 400):
+        sim.on_request(n, churn)
+    summary, _ = sync(tmp_path, sim, {"mode": "historical", "batch_size": 10,
+                                      "tables": [{**SHAPES["offset"], "order": "none"}]})
+    assert summary.status == "failed"
+    assert "the listing kept moving while it was read (20 times)" in summary.streams[0].error

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -264,6 +264,8 @@ class RestStream(KeysetStream[Query, Request]):
     dataset: str = ""
     primary_key: str = KEY
     cursor_field: str = ""
+    shifts: int = 0  # restarts after a listing moved, from `shifted_at`
+    shifted_at: tuple[str, str] | None = ("", "")
     adaptive: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
@@ -436,14 +438,25 @@ class RestStream(KeysetStream[Query, Request]):
             try:
                 rows, more = self.call(request, query.listing, size, shrinkable=True)
             except Shifted as why:
-                log.warning("%s: the listing moved while paging (%s); reading again from the last position",
-                            self.dataset, why)
+                self.shifted(query.after, why)
                 return Batch([], None, restart=True)
             ready, more = self.keep(query, rows, more)
             if ready or more is None or continuation is not None or len(rows) < size or size >= MAX_PAGE:
                 return Batch(ready, more)
             size = min(size * 4, MAX_PAGE)
             query.listing, query.held, query.last = Listing(), {}, ""
+
+    def shifted(self, after: tuple[str, str] | None, why: Shifted) -> None:
+        """Count the restarts from one position: a listing that keeps moving under the read ends the run
+        (checkpointed) instead of looping."""
+        self.shifts = self.shifts + 1 if after == self.shifted_at else 1
+        self.shifted_at = after
+        if self.shifts > MAX_RESTARTS:
+            raise SourceError(f"table {self.name}: the listing kept moving while it was read ({MAX_RESTARTS} times "
+                              f"from one position: {why})", "progress up to the last stored page is kept; run again "
+                              "when the source is quieter")
+        log.warning("%s: the listing moved while paging (%s); reading again from the last position", self.dataset,
+                    why)
 
     def keep(self, query: Query, rows: list[Row], more: Request | None) -> tuple[list[Row], Request | None]:
         """The rows ready to store, in (cursor, key) order: after the position, before the end, and not in the tie
@@ -617,7 +630,8 @@ class ScanStream(RestStream):
 def streams_for(api: Api, name: str, pipeline: RestPipeline) -> dict[str, RestStream | ChildStream]:
     plain = {t.name: (ScanStream if t.order == "cursor" and not t.filters_start else RestStream)(
         api, name, t, pipeline.batch_size) for t in pipeline.tables}
-    return {t.name: ChildStream(plain[t.parent], plain[t.name]) if t.parent else plain[t.name]
+    # a child reads its parent's listing with a stream of its own: streams run in threads of their own
+    return {t.name: ChildStream(replace(plain[t.parent]), plain[t.name]) if t.parent else plain[t.name]
             for t in pipeline.tables}
 
 
