@@ -663,6 +663,13 @@ class RestSource:
         """Every table, after its first page was checked against the declared shape (records path, key, cursor
         and its format), so a mistake stops the run before anything is stored."""
         streams = streams_for(self.api, self.name, self.pipeline)
+        for spec in self.pipeline.tables:
+            paging = spec.paginator
+            if spec.order == "none" and spec.cursor is not None and not isinstance(paging, OffsetPaginator) and \
+                    not (isinstance(paging, PagePaginator) and paging.total_path) and paging.type != "none":
+                self.notes.append(f"{self.name}/{spec.name}: a {paging.type} listing read without order cannot see a "
+                                  "record move past the read while paging; set order: cursor if the API sorts by "
+                                  f"{spec.cursor.field}, or total_path")
         for stream in streams.values():
             if isinstance(stream, RestStream):
                 rows = stream.probe()
