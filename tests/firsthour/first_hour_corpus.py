@@ -71,9 +71,35 @@ pipelines:
     tables: [pages, comments]
 """
 
-BASES = {"snow": SNOW, "jira": JIRA, "sf": SALESFORCE, "wiki": CONFLUENCE}
+REST = """\
+connectors:
+  pd:
+    type: rest
+    base_url: https://api.pagerduty.com
+    auth: {type: api_key, header: Authorization, value: "Token token=${env:PD_TOKEN}"}
+pipelines:
+  p:
+    connector: pd
+    mode: incremental
+    tables:
+      - name: incidents
+        path: /incidents
+        records: incidents
+        primary_key: id
+        cursor: {field: updated_at, format: iso8601}
+        order: cursor
+        window: {start_param: since, end_param: until}
+        paginator: {type: offset, offset_param: offset, limit_param: limit, has_more: more}
+      - name: log_entries
+        path: /incidents/{parent.id}/log_entries
+        parent: incidents
+        records: log_entries
+        paginator: {type: offset, has_more: more}
+"""
+
+BASES = {"snow": SNOW, "jira": JIRA, "sf": SALESFORCE, "wiki": CONFLUENCE, "rest": REST}
 ENV = {"SNOW_PASSWORD": "s3cret-pw", "JIRA_TOKEN": "jira-t0ken", "SF_ID": "sf-client-id", "SF_SECRET": "sf-s3cret",
-       "CONFLUENCE_TOKEN": "wiki-t0ken", "EMPTY_SECRET": ""}
+       "CONFLUENCE_TOKEN": "wiki-t0ken", "PD_TOKEN": "pd-t0ken", "EMPTY_SECRET": ""}
 
 
 @dataclass(frozen=True)
@@ -339,6 +365,45 @@ CONFIGS: list[Bad] = [
         new="    objects: [Case, Account]\n    cursor_field: 5\n"),
     Bad("sf-jql", "jql (jira)", base="sf", old="    objects: [Case, Account]\n",
         new="    objects: [Case, Account]\n    jql: project = OPS\n"),
+    # -- any REST API -------------------------------------------------------------------------------------------------
+    Bad("rest-paginator-typo", "did you mean 'has_more'?", base="rest", old="limit_param: limit, has_more: more",
+        new="limit_param: limit, has_mor: more"),
+    Bad("rest-paginator-type", "paginator: Input tag 'offsets'", base="rest", old="{type: offset, has_more: more}",
+        new="{type: offsets, has_more: more}"),
+    Bad("rest-cursor-format", "'isoformat' is not a time format", base="rest", old="format: iso8601}",
+        new="format: isoformat}"),
+    Bad("rest-cursor-tz", "unknown time zone 'Mars/Olympus'", base="rest", old="format: iso8601}",
+        new="format: iso8601, tz: Mars/Olympus}"),
+    Bad("rest-strptime-format", "not a valid strptime format", base="rest", old="format: iso8601}",
+        new="format: '%Y-%m-%d %'}"),
+    Bad("rest-no-path", "'pipelines.p.tables.0.path' is required", base="rest", old="        path: /incidents\n",
+        new=""),
+    Bad("rest-bare-table", "a REST table needs at least its path", base="rest",
+        old="      - name: log_entries\n", new="      - log_entries\n      - name: log_entries\n"),
+    Bad("rest-relative-path", "start it with /", base="rest", old="path: /incidents\n", new="path: incidents\n"),
+    Bad("rest-unknown-parent", "parent 'incident' is not a table of this pipeline", base="rest",
+        old="parent: incidents", new="parent: incident"),
+    Bad("rest-parent-without-placeholder", "names none of its fields", base="rest",
+        old="/incidents/{parent.id}/log_entries", new="/log_entries"),
+    Bad("rest-placeholder-without-parent", "add parent:", base="rest", old="        parent: incidents\n", new=""),
+    Bad("rest-window-without-cursor", "window: needs a cursor", base="rest",
+        old="        cursor: {field: updated_at, format: iso8601}\n        order: cursor\n", new=""),
+    Bad("rest-api-key-nowhere", "say where the key goes", base="rest", old="header: Authorization, ", new=""),
+    Bad("rest-api-key-env-missing", "environment variable PD_MISSING is not set", base="rest",
+        old="${env:PD_TOKEN}", new="${env:PD_MISSING}"),
+    Bad("rest-api-key-bad-reference", "${env:NAME}", base="rest", old="${env:PD_TOKEN}", new="${PD_TOKEN}"),
+    Bad("rest-oauth-no-token-url", "token_url", base="rest",
+        old='{type: api_key, header: Authorization, value: "Token token=${env:PD_TOKEN}"}',
+        new="{type: oauth_client_credentials, client_id: udc, client_secret: env:PD_TOKEN}"),
+    Bad("rest-auth-kind", "auth", base="rest", old="type: api_key,", new="type: apikey,"),
+    Bad("rest-order", "order", base="rest", old="order: cursor", new="order: ascending"),
+    Bad("rest-records-path", "is not a dotted path", base="rest", old="records: incidents", new="records: 'data[0]'"),
+    Bad("rest-empty-key", "name the field(s) that identify a record", base="rest", old="primary_key: id",
+        new="primary_key: []"),
+    Bad("rest-filter", "REST tables take no fields", base="rest", old="        records: incidents\n",
+        new="        records: incidents\n        filter: active=true\n"),
+    Bad("rest-jql", "jql (jira)", base="rest", old="    mode: incremental\n",
+        new="    mode: incremental\n    jql: project = OPS\n"),
 ]
 
 

@@ -50,7 +50,7 @@ def test_the_corpus_is_big_enough() -> None:
     assert len({c.id for c in CONFIGS}) == len(CONFIGS) and len({c.id for c in COMMANDS}) == len(COMMANDS)
 
 
-@pytest.mark.parametrize("base", ["snow", "jira", "sf"])
+@pytest.mark.parametrize("base", ["snow", "jira", "sf", "rest"])
 def test_the_bases_are_valid_and_validating_writes_nothing(tmp_path: Path, base: str) -> None:
     write(tmp_path, Bad("", "", base=base).content())
     result = CliRunner().invoke(app, ["config", "validate", "--config", "udc.yaml"])

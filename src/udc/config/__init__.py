@@ -20,6 +20,7 @@ from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.loader import load_config, parse_config
 from udc.config.model import MODELS, SOURCES, Config, json_schema
 from udc.config.redaction import FieldPolicy, RedactionConfig, TablePolicy
+from udc.config.rest import RestConnector, RestPipeline, RestTable
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
 from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
 
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_CONFIG", "MODELS", "SOURCES", "Auth", "BasicAuth", "BearerAuth", "ClientCredentialsAuth", "Config",
     "ConfluenceConnector", "ConfluencePipeline",
     "ConnectorBase", "FieldPolicy", "JiraConnector", "JiraPipeline", "PasswordGrantAuth", "Pipeline",
-    "RedactionConfig", "SalesforceConnector", "SalesforcePipeline", "ServiceNowConnector",
+    "RedactionConfig", "RestConnector", "RestPipeline", "RestTable", "SalesforceConnector", "SalesforcePipeline",
+    "ServiceNowConnector",
     "ServiceNowPipeline", "TablePolicy", "TableSpec", "json_schema", "load_config", "parse_config",
 ]

@@ -91,7 +91,7 @@ def _describe(error: Any, data: Any, source: str, root: yaml.Node | None) -> str
         return f"{where}: unknown key '{path}'\n  fix: {fix}"
     if kind == "missing":
         return f"{where}: '{path}' is required\n  fix: add {loc[-1]}: <value>"
-    if kind.startswith("union_tag") and loc[:1] == ("pipelines",):  # no connector to take the type from
+    if kind.startswith("union_tag") and loc[:1] == ("pipelines",) and len(loc) == 2:  # no connector to type it
         return f"{where}: '{path}.connector' is required\n  fix: add connector: <the name of one of your connectors>"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return f"{where}: {path}: {msg}\n  fix: set `type:` to one of the names listed"

@@ -18,6 +18,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from udc.config.common import DEFAULT_STORE, SQLITE, ConnectorBase, Model, Pipeline, compact_duration
 from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
+from udc.config.rest import RestConnector, RestPipeline
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
 from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
 from udc.errors import ConfigError
@@ -56,6 +57,7 @@ SOURCES = (
     SourceModels(JiraConnector, JiraPipeline),
     SourceModels(SalesforceConnector, SalesforcePipeline),
     SourceModels(ConfluenceConnector, ConfluencePipeline),
+    SourceModels(RestConnector, RestPipeline),
 )
 MODELS = {source.type: source for source in SOURCES}
 

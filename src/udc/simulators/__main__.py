@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "jira": "udc.simulators.jira:main",
     "salesforce": "udc.simulators.salesforce:main",
     "confluence": "udc.simulators.confluence:main",
+    "rest": "udc.simulators.rest:main",
 }
 
 

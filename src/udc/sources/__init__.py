@@ -10,12 +10,14 @@ from udc.config import (
     ConfluencePipeline,
     JiraConnector,
     JiraPipeline,
+    RestConnector,
+    RestPipeline,
     SalesforceConnector,
     SalesforcePipeline,
     ServiceNowConnector,
     ServiceNowPipeline,
 )
-from udc.sources import confluence, jira, salesforce, servicenow, servicenow_check
+from udc.sources import confluence, jira, rest, salesforce, servicenow, servicenow_check
 from udc.sources.base import Source
 from udc.sources.plugin import SourcePlugin
 
@@ -27,6 +29,7 @@ PLUGINS: dict[str, SourcePlugin[Any, Any]] = {entry.type: entry for entry in (
                  salesforce.KEY),
     SourcePlugin(ConfluenceConnector, ConfluencePipeline, confluence.build, confluence.discover, confluence.check,
                  confluence.KEY),
+    SourcePlugin(RestConnector, RestPipeline, rest.build, rest.discover, rest.check, rest.KEY),
 )}
 
 
