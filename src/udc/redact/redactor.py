@@ -16,6 +16,8 @@ from typing import Any
 from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
+from udc.records import Person
+from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
@@ -61,6 +63,8 @@ class Redactor:
         self._scanner = Scanner(policy.phone_regions, policy.allow_list)
         self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
         self._names = NameMatcher()
+        self._accounts = Accounts(policy.keep_accounts)
+        self._given_names: set[str] = set()  # the directory's people's first names, for "Hi Priya," (memory only)
         self._rules = FieldRules(self.source_type)
         self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
         self._ner = None
@@ -84,6 +88,32 @@ class Redactor:
         if self._memory is not None:
             self._memory.add(names)
         return self._names.add(names)
+
+    def learn_directory(self, people: Iterable[Person]) -> dict[str, int]:
+        """Learn the people of a source's directory: their names (as `learn_names`, remembered only as keyed
+        digests) and logins are found in free text from then on; accounts that are no person (the source says so,
+        or they have no person's name) stay readable. Returns how many people, logins and machine accounts."""
+        names: list[str] = []
+        counts = {"people": 0, "logins": 0, "machines": 0}
+        for person in people:
+            full = " ".join(f"{person.first} {person.last}".split())
+            display = " ".join(person.name.split())
+            if person.machine or (" " not in display and " " not in full) or display.casefold() in _NOT_PEOPLE or (
+                    person.user_name and self._accounts.kept(person.user_name)):
+                self._accounts.add_machine(person.user_name, person.email)
+                counts["machines"] += 1
+                continue
+            counts["people"] += 1
+            names += [n for n in (display, full) if n]
+            given = (person.first or display.split()[0]).casefold()
+            if len(given) >= 3 and given not in _NOT_GIVEN_NAMES:
+                self._given_names.add(given)
+            for login in (person.user_name, person.email.split("@", 1)[0] if "@" in person.email else ""):
+                if login and self._accounts.add_login(login, person.first or display.split()[0],
+                                                      person.last or display.split()[-1]):
+                    counts["logins"] += 1
+        self.learn_names(names)
+        return counts
 
     def is_people_stream(self, stream_name: str) -> bool:
         """A stream whose records are people (sys_user, Contact, User...): synced first, so their names are known
@@ -196,7 +226,11 @@ class Redactor:
     # --- finding and replacing ------------------------------------------------------------------------------------
 
     def _scan(self, leaf: _Leaf, names: set[str]) -> None:
-        leaf.findings.extend(self._scanner.scan(leaf.text, leaf.settings.entities, leaf.field_types))
+        found = self._scanner.scan(leaf.text, leaf.settings.entities, leaf.field_types)
+        if E.USERNAME in leaf.settings.entities and len(self._accounts):
+            found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(leaf.text)]
+        # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup"
+        leaf.findings.extend(f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key))
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
                 "otes)" in leaf.text or "omments)" in leaf.text):
             for m in _JOURNAL_AUTHOR.finditer(leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
@@ -204,6 +238,10 @@ class Redactor:
                 if name not in _NOT_PEOPLE:
                     leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
                     names.add(name)
+        if E.PERSON in leaf.settings.entities and self._given_names:
+            for m in _GREETING.finditer(leaf.text):  # "Hi Priya,", "Thanks, Priya": a known first name, alone
+                if m.group(1).casefold() in self._given_names:
+                    leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, m.group(1).casefold()))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
             if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
@@ -283,6 +321,14 @@ class Redactor:
         except ValueError as exc:
             raise ConfigError(f"redaction.key: {exc}", KEY_HINT) from None
 
+
+_ACCOUNT_TYPES = frozenset({E.EMAIL, E.USERNAME})
+# A first name alone is a person only where people are addressed: greetings and sign-offs.
+_GREETING = re.compile(
+    r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
+    r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}([A-Z][a-z\u00e0-\u00ff'’\-]{2,30})\b"
+)
+_NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
 
 # ServiceNow journal entries (work_notes, comments) start with a header naming their author.
 _JOURNAL_AUTHOR = re.compile(
