@@ -159,9 +159,10 @@ class Redactor:
         """Findings in one free-text string under the policy, without replacing (for evaluation and tests)."""
         settings = self._settings(stream_name, (field_name,) if field_name else ())
         leaf = _Leaf(None, None, text, settings, field_context(field_name) if field_name else frozenset())
-        self._scan(leaf, set())
+        names: set[str] = set()
+        self._scan(leaf, names)
         self._apply_ner([leaf])
-        return resolve_overlaps(leaf.findings) if len(leaf.findings) > 1 else leaf.findings
+        return self._final(leaf, names, _name_pattern(names | {f.key for f in leaf.findings if f.entity == E.PERSON}))
 
     def redact_text(self, text: str, stream_name: str = "", field_name: str = "") -> tuple[str, dict[str, int]]:
         """One free-text string, redacted; with counts."""
@@ -266,13 +267,18 @@ class Redactor:
             names.update(f.key for f in leaf.findings if f.entity == E.PERSON)
         spread = _name_pattern(names)
         for leaf in leaves:
-            findings = leaf.findings
-            if spread is not None and E.PERSON in leaf.settings.entities:
-                findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
-                                       for m in spread.finditer(leaf.text)]
-            findings = [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
+            findings = self._final(leaf, names, spread)
             if findings:
                 leaf.container[leaf.key] = self._rewrite(leaf.text, findings, leaf.settings.mode, counts)
+
+    @staticmethod
+    def _final(leaf: _Leaf, names: set[str], spread: re.Pattern[str] | None) -> list[Finding]:
+        """A leaf's findings with the record's names spread over it, overlaps resolved, the policy's types only."""
+        findings = leaf.findings
+        if spread is not None and E.PERSON in leaf.settings.entities:
+            findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
+                                   for m in spread.finditer(leaf.text)]
+        return [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
