@@ -41,6 +41,20 @@ class Window:
     end: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One account of a source's user directory (ServiceNow sys_user, Jira users, Salesforce User and Contact),
+    read so the redactor can find these people in free text. Held in memory only, never stored as read."""
+
+    name: str = ""  # the display name: "Abel Tuter"
+    first: str = ""
+    last: str = ""
+    user_name: str = ""  # the login: "abel.tuter", "jdoe"
+    email: str = ""
+    phones: tuple[str, ...] = ()
+    machine: bool = False  # the source says it is no person (a web-service-only user, an app account)
+
+
 class Edge(NamedTuple):
     """A link between two records for the knowledge graph (e.g. incident → CI, issue → issue).
 

@@ -53,6 +53,15 @@ PLANTED: dict[str, list[str]] = {
     "iban": ["DE89 3704 0044 0532 0130 00", "DE89370400440532013000", "GB82WEST12345698765432",
              "GB82 WEST 1234 5698 7654 32"],
     "dob": ["14/03/1987", "14031987", "1987-03-14", "19870314"],
+    "username": ["qx.hollister7"],
+    "address": ["4821 Juniper Terrace", "Juniper Terrace", "Flagstaff, AZ 86001"],
+    "diagnosis": ["E11.9", "E119", "type 2 diabetes"],
+    "member id": ["XGH5531029871"],
+    "mrn": ["A48213377"],
+    "bank account": ["70412938551"],
+    "card expiry": ["09/34"],
+    "passport": ["X90311248"],
+    "licence": ["K8830172"],
 }
 
 INC_A = ("Caller Marguerite Okonkwo-Lindqvist (marguerite.okonkwo@clinic-example.org, +1 415 867 5309) reports that "
@@ -65,6 +74,9 @@ INC_B = ("Second ticket for Okonkwo-Lindqvist, Marguerite: e-mail marguerite.oko
 INC_B_NOTES = ("2025-07-19 10:00:00 - System Administrator (Work notes)\nCard 5555-5555-5555-4444 and IBAN "
                "GB82WEST12345698765432 verified, DOB 1987-03-14. " + "Padding to make the journal large. " * 40)
 INC_C = "Laptop LT-44011 handed over to Marguerite Okonkwo-Lindqvist at reception on srv-app-prd-001 (10.2.3.4)."
+INC_E = ("Patient verified: MRN A48213377, member ID XGH5531029871, diagnosis E11.9 (type 2 diabetes). Bank acct "
+         "70412938551, card on file exp 09/34. Ship to 4821 Juniper Terrace, Apt 7, Flagstaff, AZ 86001. "
+         "user=qx.hollister7 cannot log in; passport X90311248; driver's license K8830172.")
 INC_D = "Thaddeus Wojciechowski asked for a call back on (212) 736-4127 about SSN 536-22-8019."
 
 
@@ -143,6 +155,7 @@ def test_no_planted_pii_in_anything_udc_writes(sim: ServiceNowSim, tmp_path: Pat
     inc_b = sim.insert("incident", {"caller_id": marguerite, "short_description": "Refund follow-up",
                                     "description": INC_B, "work_notes": INC_B_NOTES}, at=at)
     inc_c = sim.insert("incident", {"short_description": "Laptop hand-over", "description": INC_C}, at=at)
+    inc_e = sim.insert("incident", {"short_description": "Patient portal", "description": INC_E}, at=at)
     sim.mark_oversized("incident", inc_b)  # the whole record fails: stored without work_notes, and listed
     raw = json.dumps([sim.records("incident"), sim.records("sys_user")])
     assert {found.split(":")[0] for found in forbidden(raw)} == set(PLANTED)  # the search does see every kind
@@ -156,7 +169,10 @@ def test_no_planted_pii_in_anything_udc_writes(sim: ServiceNowSim, tmp_path: Pat
     assert summary.status == "succeeded", summary.warnings
     stored = {pk: rec for pk, rec, _ in store.iter_records("snow/incident")}
     users = {pk: rec for pk, rec, _ in store.iter_records("snow/sys_user")}
-    assert {inc_a, inc_b, inc_c} <= stored.keys() and marguerite in users
+    assert {inc_a, inc_b, inc_c, inc_e} <= stored.keys() and marguerite in users
+    for entity in ("MRN", "HEALTH_PLAN_ID", "DIAGNOSIS", "BANK_ACCOUNT", "CARD_EXPIRY", "STREET_ADDRESS", "USERNAME",
+                   "US_PASSPORT", "US_DRIVER_LICENSE"):
+        assert tokens(stored[inc_e]["description"], entity), entity
     assert not stored[inc_b].get("work_notes")
     assert [(d, pk) for d, pk, _ in store.quarantined("snow/")] == [("snow/incident", inc_b)]
 

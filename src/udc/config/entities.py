@@ -22,12 +22,19 @@ MRN = "MRN"
 US_PASSPORT = "US_PASSPORT"
 US_DRIVER_LICENSE = "US_DRIVER_LICENSE"
 PERSON = "PERSON"
+USERNAME = "USERNAME"  # a person's login: from the source's directory, or after "user:", "login:", "logged in as"
+BANK_ACCOUNT = "BANK_ACCOUNT"  # a domestic account number near "account", "acct", "a/c", "bank"
+CARD_EXPIRY = "CARD_EXPIRY"  # MM/YY next to a card number or after "exp", "expiry", "valid thru"
+HEALTH_PLAN_ID = "HEALTH_PLAN_ID"  # health-plan member / subscriber / policy ids near their words
+DIAGNOSIS = "DIAGNOSIS"  # ICD-10 codes and condition names near "diagnosis", "dx", "diagnosed with"
+STREET_ADDRESS = "STREET_ADDRESS"  # "1600 Elm Street, Springfield" in free text
 LOCATION = "LOCATION"  # postal addresses from known fields; places from the context stream
 PII = "PII"  # label for a field a policy marks `whole` without naming an entity
 
 ALL: frozenset[str] = frozenset({
     EMAIL, PHONE, CREDIT_CARD, CVV, US_SSN, IBAN, ABA_ROUTING, US_NPI, UK_NHS, IP_ADDRESS, DATE_OF_BIRTH, MRN,
-    US_PASSPORT, US_DRIVER_LICENSE, PERSON, LOCATION, PII,
+    US_PASSPORT, US_DRIVER_LICENSE, PERSON, USERNAME, BANK_ACCOUNT, CARD_EXPIRY, HEALTH_PLAN_ID, DIAGNOSIS,
+    STREET_ADDRESS, LOCATION, PII,
 })
 
 # Presidio's names and common spellings, so a policy written for Presidio reads the same here.
@@ -35,7 +42,8 @@ ALIASES = {
     "EMAIL_ADDRESS": EMAIL, "PHONE_NUMBER": PHONE, "IBAN_CODE": IBAN, "US_BANK_ROUTING": ABA_ROUTING,
     "ABA": ABA_ROUTING, "NPI": US_NPI, "NHS": UK_NHS, "UK_NHS_NUMBER": UK_NHS, "SSN": US_SSN, "IP": IP_ADDRESS,
     "DOB": DATE_OF_BIRTH, "MEDICAL_RECORD_NUMBER": MRN, "PASSPORT": US_PASSPORT, "DRIVER_LICENSE": US_DRIVER_LICENSE,
-    "CARD": CREDIT_CARD, "NAME": PERSON, "STREET_ADDRESS": LOCATION, "ADDRESS": LOCATION,
+    "CARD": CREDIT_CARD, "NAME": PERSON, "ADDRESS": STREET_ADDRESS, "US_BANK_NUMBER": BANK_ACCOUNT,
+    "LOGIN": USERNAME, "USER_NAME": USERNAME, "MEMBER_ID": HEALTH_PLAN_ID, "ICD10": DIAGNOSIS, "EXPIRY": CARD_EXPIRY,
 }
 
 

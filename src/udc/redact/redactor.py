@@ -11,12 +11,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
+from udc.records import Person
+from udc.redact import positions, structured
+from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
+from udc.redact.medical import Diagnoses
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.replace import Replacer
@@ -61,13 +66,16 @@ class Redactor:
         self._scanner = Scanner(policy.phone_regions, policy.allow_list)
         self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
         self._names = NameMatcher()
+        self._accounts = Accounts(policy.keep_accounts)
+        self._diagnoses = Diagnoses()
+        self._given_names: set[str] = set()  # the directory's people's first names, for "Hi Priya," (memory only)
         self._rules = FieldRules(self.source_type)
         self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
         self._ner = None
         if self.enabled and policy.context_stream:
             from udc.redact.ner import NerStream
 
-            self._ner = NerStream(policy.ner_model)
+            self._ner = NerStream(policy.ner_model, policy.ner_model_sha256)
         self._memory: NameMemory | None = None
         if self.enabled and memory is not None:
             key = self._memory_key()
@@ -84,6 +92,32 @@ class Redactor:
         if self._memory is not None:
             self._memory.add(names)
         return self._names.add(names)
+
+    def learn_directory(self, people: Iterable[Person]) -> dict[str, int]:
+        """Learn the people of a source's directory: their names (as `learn_names`, remembered only as keyed
+        digests) and logins are found in free text from then on; accounts that are no person (the source says so,
+        or they have no person's name) stay readable. Returns how many people, logins and machine accounts."""
+        names: list[str] = []
+        counts = {"people": 0, "logins": 0, "machines": 0}
+        for person in people:
+            full = " ".join(f"{person.first} {person.last}".split())
+            display = " ".join(person.name.split())
+            if person.machine or (" " not in display and " " not in full) or display.casefold() in _NOT_PEOPLE or (
+                    person.user_name and self._accounts.kept(person.user_name)):
+                self._accounts.add_machine(person.user_name, person.email)
+                counts["machines"] += 1
+                continue
+            counts["people"] += 1
+            names += [n for n in (display, full) if n]
+            given = (person.first or display.split()[0]).casefold()
+            if len(given) >= 3 and given not in _NOT_GIVEN_NAMES:
+                self._given_names.add(given)
+            for login in (person.user_name, person.email.split("@", 1)[0] if "@" in person.email else ""):
+                if login and self._accounts.add_login(login, person.first or display.split()[0],
+                                                      person.last or display.split()[-1]):
+                    counts["logins"] += 1
+        self.learn_names(names)
+        return counts
 
     def is_people_stream(self, stream_name: str) -> bool:
         """A stream whose records are people (sys_user, Contact, User...): synced first, so their names are known
@@ -129,9 +163,10 @@ class Redactor:
         """Findings in one free-text string under the policy, without replacing (for evaluation and tests)."""
         settings = self._settings(stream_name, (field_name,) if field_name else ())
         leaf = _Leaf(None, None, text, settings, field_context(field_name) if field_name else frozenset())
-        self._scan(leaf, set())
+        names: set[str] = set()
+        self._scan(leaf, names)
         self._apply_ner([leaf])
-        return resolve_overlaps(leaf.findings) if len(leaf.findings) > 1 else leaf.findings
+        return self._final(leaf, names, _name_pattern(names | {f.key for f in leaf.findings if f.entity == E.PERSON}))
 
     def redact_text(self, text: str, stream_name: str = "", field_name: str = "") -> tuple[str, dict[str, int]]:
         """One free-text string, redacted; with counts."""
@@ -196,7 +231,13 @@ class Redactor:
     # --- finding and replacing ------------------------------------------------------------------------------------
 
     def _scan(self, leaf: _Leaf, names: set[str]) -> None:
-        leaf.findings.extend(self._scanner.scan(leaf.text, leaf.settings.entities, leaf.field_types))
+        text, entities = leaf.text, leaf.settings.entities
+        found = self._scanner.scan(text, entities, leaf.field_types)
+        if E.USERNAME in entities and len(self._accounts):
+            found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
+        found += [f for f in self._by_position(text) if f.entity in entities]
+        # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup"
+        leaf.findings.extend(f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key))
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
                 "otes)" in leaf.text or "omments)" in leaf.text):
             for m in _JOURNAL_AUTHOR.finditer(leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
@@ -204,6 +245,10 @@ class Redactor:
                 if name not in _NOT_PEOPLE:
                     leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
                     names.add(name)
+        if E.PERSON in leaf.settings.entities and self._given_names:
+            for m in _GREETING.finditer(leaf.text):  # "Hi Priya,", "Thanks, Priya": a known first name, alone
+                if m.group(1).casefold() in self._given_names:
+                    leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, m.group(1).casefold()))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
             if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
@@ -211,6 +256,21 @@ class Redactor:
             for start, end, name in hits:
                 leaf.findings.append(Finding(start, end, E.PERSON, name))
                 names.add(name)
+
+    def _by_position(self, text: str) -> list[Finding]:
+        """What stream 1 finds by position rather than shape: names in greetings, sign-offs, chat speakers and
+        headers; logins after their label; street addresses; diagnoses near their words; HL7 and CSV columns."""
+        found: list[Finding] = []
+        if _HAS_UPPER.search(text):
+            found += positions.people(text)
+        if _HAS_DIGIT.search(text):
+            found += positions.addresses(text)
+        found += positions.logins(text) + self._diagnoses.find(text)
+        if "|" in text:
+            found += structured.hl7(text)
+        if "\n" in text:
+            found += structured.csv_columns(text)
+        return found
 
     def _apply_ner(self, leaves: list[_Leaf]) -> None:
         if self._ner is None or not leaves:
@@ -228,13 +288,18 @@ class Redactor:
             names.update(f.key for f in leaf.findings if f.entity == E.PERSON)
         spread = _name_pattern(names)
         for leaf in leaves:
-            findings = leaf.findings
-            if spread is not None and E.PERSON in leaf.settings.entities:
-                findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
-                                       for m in spread.finditer(leaf.text)]
-            findings = [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
+            findings = self._final(leaf, names, spread)
             if findings:
                 leaf.container[leaf.key] = self._rewrite(leaf.text, findings, leaf.settings.mode, counts)
+
+    @staticmethod
+    def _final(leaf: _Leaf, names: set[str], spread: re.Pattern[str] | None) -> list[Finding]:
+        """A leaf's findings with the record's names spread over it, overlaps resolved, the policy's types only."""
+        findings = leaf.findings
+        if spread is not None and E.PERSON in leaf.settings.entities:
+            findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
+                                   for m in spread.finditer(leaf.text)]
+        return [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
@@ -284,6 +349,16 @@ class Redactor:
             raise ConfigError(f"redaction.key: {exc}", KEY_HINT) from None
 
 
+_ACCOUNT_TYPES = frozenset({E.EMAIL, E.USERNAME})
+_HAS_UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
+_HAS_DIGIT = re.compile(r"[0-9]")
+# A first name alone is a person only where people are addressed: greetings and sign-offs.
+_GREETING = re.compile(
+    r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
+    r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}([A-Z][a-z\u00e0-\u00ff'’\-]{2,30})\b"
+)
+_NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
+
 # ServiceNow journal entries (work_notes, comments) start with a header naming their author.
 _JOURNAL_AUTHOR = re.compile(
     r"(?m:^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - ([^\n()]{1,100}?) "
@@ -305,8 +380,11 @@ def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPoli
 def _name_pattern(names: set[str]) -> re.Pattern[str] | None:
     """Whole-word, case-insensitive pattern for this record's names (multi-word names only: single words are
     too ambiguous to spread)."""
-    usable = sorted((n for n in names if " " in n and len(n) >= 5), key=len, reverse=True)
-    if not usable:
-        return None
+    usable = tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
+    return _compiled_names(usable) if usable else None
+
+
+@lru_cache(maxsize=1024)
+def _compiled_names(usable: tuple[str, ...]) -> re.Pattern[str]:  # the same people recur across records
     alternatives = "|".join(r"\s+".join(re.escape(part) for part in n.split()) for n in usable)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)

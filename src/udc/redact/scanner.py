@@ -78,9 +78,20 @@ class Scanner:
             if runs:  # nothing context-free is shorter than a 7-digit phone number
                 taken = [(f.start, f.end) for f in found] + addresses + lookalike_spans(text)
                 found.extend(self._digit_runs(text, runs, sorted(taken), entities))
+        if E.CARD_EXPIRY in entities:
+            found += self._expiry_after_cards(text, found)
         if self._allow:
             found = [f for f in found if not self._allowed(text[f.start:f.end], f.key)]
         return resolve_overlaps(found)
+
+    @staticmethod
+    def _expiry_after_cards(text: str, found: list[Finding]) -> list[Finding]:
+        """"4111 1111 1111 1111 06/27", "card ... exp: 06/2027": a month/year just after a card number."""
+        out = []
+        for f in found:
+            if f.entity == E.CREDIT_CARD and (m := P.EXPIRY_VALUE.search(text, f.end, f.end + 24)):
+                out.append(Finding(m.start(), m.end(), E.CARD_EXPIRY, m.group().replace(" ", "")))
+        return out
 
     def phone_key(self, text: str) -> str | None:
         """E.164 form of `text` if it is a valid number for a configured region (or in international form)."""
@@ -98,7 +109,10 @@ class Scanner:
                 number = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(number):
+            # written in international form, a number its country's plan allows the length of is one, even in a
+            # block not (yet) assigned: "+44 7700 900123"
+            if phonenumbers.is_valid_number(number) or (region is None and phonenumbers.is_possible_number(number)
+                                                         and len(str(number.national_number)) >= 7):
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return None
 
@@ -157,6 +171,12 @@ class Scanner:
             key = value.upper() if P.MRN_VALUE.fullmatch(value) else None
         elif etype == E.US_DRIVER_LICENSE:
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
+        elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit
+            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" else None
+        elif etype == E.CARD_EXPIRY:
+            key = value.replace(" ", "")
+        elif etype == E.HEALTH_PLAN_ID:
+            key = value.upper() if P.HEALTH_PLAN_VALUE.fullmatch(value) else None
         return Finding(start, end, etype, key) if key else None
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
@@ -287,7 +307,8 @@ class Scanner:
 _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.DATE_OF_BIRTH: P.DATE, E.CVV: P.CVV_VALUE, E.MRN: P.ALNUM_ID, E.US_PASSPORT: P.ALNUM_ID,
     E.US_DRIVER_LICENSE: P.ALNUM_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
-    E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN,
+    E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
+    E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.ALNUM_ID,
 }
 
 

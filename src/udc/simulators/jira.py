@@ -72,6 +72,7 @@ class SimUser:
     name: str  # DC user name
     display_name: str
     email: str
+    account_type: str = "atlassian"  # Cloud: "app" for apps and integrations, "customer" for JSM customers
 
 
 @dataclass
@@ -718,7 +719,7 @@ class JiraSim(SimServer):
         base = self.url
         if api == "3":
             return {"self": f"{base}/rest/api/3/user?accountId={user.account_id}", "accountId": user.account_id,
-                    "accountType": "atlassian", "displayName": user.display_name, "emailAddress": user.email,
+                    "accountType": user.account_type, "displayName": user.display_name, "emailAddress": user.email,
                     "active": True, "timeZone": self.tz_name,
                     "avatarUrls": {s: f"{base}/avatar/{user.account_id}?s={s[:2]}" for s in
                                    ("16x16", "24x24", "32x32", "48x48")}}
@@ -981,6 +982,10 @@ class JiraSim(SimServer):
             return Response.json(self._fields())
         if rest == "/project":
             return Response.json([self.project_json(p, api) for p in self.projects if p.visible])
+        if rest == "/users/search" and self.deployment == "cloud":
+            return self._user_search(api, request, None)
+        if rest == "/user/search" and self.deployment == "data_center":
+            return self._user_search(api, request, request.arg("username"))
         if rest == "/project/search" and self.deployment == "cloud":
             return self._project_search(api, request)
         project_match = re.fullmatch(r"/project/([^/]+)", rest)
@@ -1072,6 +1077,17 @@ class JiraSim(SimServer):
         page = issues[start:start + size]
         return Response.json({"expand": "schema,names", "startAt": start, "maxResults": size, "total": len(issues),
                               "issues": [self.issue_json(i, fields, api, changelog) for i in page]})
+
+    def _user_search(self, api: str, request: Request, username: str | None) -> Response:
+        """Cloud's /users/search (every user, a plain list, empty past the end) and Data Center's /user/search
+        (`username` required: "." matches everyone; `maxResults` at most 1000)."""
+        if self.deployment == "data_center" and not username:
+            return _errors(400, "The username query parameter was not provided")
+        start = int(request.arg("startAt", "0") or 0)
+        size = min(int(request.arg("maxResults", "50") or 50), 1000)
+        needle = (username or ".").lower()
+        matching = [u for u in self.users if needle == "." or needle in f"{u.name} {u.display_name} {u.email}".lower()]
+        return Response.json([self.user_json(u, api) for u in matching[start:start + size]])
 
     def _project_search(self, api: str, request: Request) -> Response:
         start = int(request.arg("startAt", "0") or 0)

@@ -160,7 +160,7 @@ def _schema() -> dict[str, ObjectDef]:
         ObjectDef("User", "005", [
             S("Id", "id", nillable=False, length=18), S("Username", "string"), S("Name", "string"),
             S("FirstName", "string"), S("LastName", "string"), S("Email", "email"), S("IsActive", "boolean"),
-            S("Title", "string"), S("CreatedDate", "datetime", nillable=False),
+            S("Title", "string"), S("UserType", "picklist"), S("CreatedDate", "datetime", nillable=False),
             S("LastModifiedDate", "datetime", nillable=False), S("SystemModstamp", "datetime", nillable=False),
         ]),
         ObjectDef("Account", "001", [
@@ -965,6 +965,7 @@ class SalesforceSim(SimServer):
             uid = RUN_AS_USER_ID if i == 1 else make_id("005", i)
             self.data["User"][uid] = {"Id": uid, "Username": email, "Name": f"{first} {last}", "FirstName": first,
                                       "LastName": last, "Email": email, "IsActive": True,
+                                      "UserType": "AutomatedProcess" if i == 1 else "Standard",
                                       "Title": "Integration" if i == 1 else "Support Engineer",
                                       "CreatedDate": DATA_START, "LastModifiedDate": DATA_START,
                                       "SystemModstamp": DATA_START}

@@ -189,7 +189,7 @@ def build_schema() -> dict[str, TableDef]:
             *SYS_FIELDS, _s("user_name"), _s("first_name"), _s("last_name"), _s("name", 151), _s("email", 100),
             _s("title", 60), _s("department"), _s("phone"), _s("mobile_phone"), _ref("manager", "sys_user"),
             _bool("active"), _bool("locked_out"), _bool("vip"), _s("time_zone"), _s("employee_number"),
-            _dt("last_login_time"),
+            _dt("last_login_time"), _bool("web_service_access_only"),
         )),
         TableDef("sys_user_group", "Group", None, (
             *SYS_FIELDS, _s("name", 80), _s("description", 1000), _ref("manager", "sys_user"), _s("email", 100),
@@ -526,7 +526,7 @@ class _Generator:
                 manager=ids[r.int(0, i - 1)] if i > 1 else "", active="false" if r.chance(0.05) else "true",
                 locked_out="true" if r.chance(0.02) else "false", vip="true" if r.chance(0.05) else "false",
                 time_zone=r.pick(TIME_ZONES), employee_number=f"E{100000 + i}",
-                last_login_time=_fmt_epoch(updated - r.int(0, 86400)),
+                last_login_time=_fmt_epoch(updated - r.int(0, 86400)), web_service_access_only="false",
             )
             rows.append(row)
         return rows

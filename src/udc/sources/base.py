@@ -9,10 +9,11 @@ restart strictly after any position it produced (see docs/ARCHITECTURE.md, invar
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from udc.errors import UdcError
 from udc.http.client import CallStats
-from udc.records import Page, Position, Record, Window
+from udc.records import Page, Person, Position, Record, Window
 
 
 class Stream(Protocol):
@@ -47,3 +48,17 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """A source that can list the people it knows. With redaction on, the run reads them (read-only, even when no
+    user table is synced) so their names, logins and e-mail addresses are found in free text."""
+
+    def people(self) -> Iterator[Person]:
+        """Every account of the directory; DirectoryUnreadable when the account may not read it."""
+        ...
+
+
+class DirectoryUnreadable(UdcError):
+    """The source's user directory cannot be read by this account: the run goes on, with a note saying so."""

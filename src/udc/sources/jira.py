@@ -36,9 +36,9 @@ from udc.config import BasicAuth, BearerAuth, Config, JiraConnector, JiraPipelin
 from udc.errors import ConfigError, SourceError, UdcError
 from udc.http.client import CallStats, HttpClient, HttpError
 from udc.http.errors import source_message
-from udc.records import Edge, Page, Position, Record, Window
+from udc.records import Edge, Page, Person, Position, Record, Window
 from udc.sources.atlassian import adf_text, epoch_ms, lower_literal, upper_literal
-from udc.sources.base import Stream
+from udc.sources.base import DirectoryUnreadable, Stream
 from udc.sources.diagnostics import Finding, check_client, connection_findings
 from udc.sources.keyset import SNAPSHOT_CURSOR, Batch, KeysetStream, dataset_of
 from udc.timeutil import cursor_str, parse_time
@@ -217,6 +217,18 @@ class JiraApi:
             start += len(values)
             if data.get("isLast", True) or not values:
                 return _only(rows, keys)
+
+    def users(self) -> Iterator[Record]:
+        """Every user the account may see: Cloud's /users/search, Data Center's /user/search?username=. (a plain
+        list each; an empty page is the end)."""
+        rest, params = ("users/search", {}) if self.deployment == "cloud" else ("user/search", {"username": "."})
+        start = 0
+        while True:
+            page = list(self.client.get_json(self.path(rest), {**params, "startAt": start, "maxResults": 1000}))
+            if not page:
+                return
+            yield from page
+            start += len(page)
 
 
 def _only(rows: list[Record], keys: list[str] | None) -> list[Record]:
@@ -539,6 +551,21 @@ class JiraSource:
             else:
                 streams.append(ProjectStream(self.api, self.name, projects_in(self.api.jql)))
         return streams
+
+    def people(self) -> Iterator[Person]:
+        """Jira's users as the redactor's directory; app and integration accounts are no people."""
+        try:
+            for user in self.api.users():
+                yield Person(name=str(user.get("displayName") or ""), user_name=str(user.get("name") or ""),
+                             email=str(user.get("emailAddress") or ""),
+                             machine=user.get("accountType", "atlassian") not in ("atlassian", "customer"))
+        except HttpError as exc:
+            if exc.status not in (401, 403, 404):
+                raise explain(exc, self.connector.deployment, self.api.auth_kind) from None
+            raise DirectoryUnreadable(
+                f"{self.name}: Jira's user search is not readable (HTTP {exc.status}), so redaction cannot learn "
+                "its people; names are then found only in people fields and by stream 2",
+                "grant the account the 'Browse users and groups' global permission") from None
 
     def _validate_jql(self, specs: list[TableSpec]) -> None:
         """One cheap search per distinct filter: a bad JQL or an invisible project fails before any data moves."""

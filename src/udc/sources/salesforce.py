@@ -16,6 +16,7 @@ import difflib
 import logging
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,8 +29,8 @@ from udc.config import ClientCredentialsAuth, Config, SalesforceConnector, Sales
 from udc.config.salesforce import valid_identifier
 from udc.errors import ConfigError, QuotaExhausted, SourceError
 from udc.http.client import CallStats, HttpClient, HttpError
-from udc.records import Page, Position, Record, Window
-from udc.sources.base import Stream
+from udc.records import Page, Person, Position, Record, Window
+from udc.sources.base import DirectoryUnreadable, Stream
 from udc.sources.diagnostics import CHECK_TIMEOUT, Finding, connection_findings
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
 from udc.timeutil import cursor_str, parse_time
@@ -417,6 +418,29 @@ class SalesforceSource:
         return ObjectStream(self, schema.name, dataset_of(self.name, schema.name), cursor["name"], query, stored,
                             spec.filter, has_deleted)
 
+    def people(self) -> Iterator[Person]:
+        """User and Contact as the redactor's directory (two queries, their nextRecordsUrl followed to `done`).
+        Automated-process and integration users are no people."""
+        for sobject, fields in DIRECTORY_QUERIES:
+            try:
+                body = self.get_json(f"{self.api}/query", {"q": f"SELECT {fields} FROM {sobject}"}, query_of=sobject)
+                while True:
+                    for row in body.get("records") or []:
+                        phones = tuple(str(row[f]) for f in ("Phone", "MobilePhone") if row.get(f))
+                        yield Person(name=str(row.get("Name") or ""), first=str(row.get("FirstName") or ""),
+                                     last=str(row.get("LastName") or ""), user_name=str(row.get("Username") or ""),
+                                     email=str(row.get("Email") or ""), phones=phones,
+                                     machine=str(row.get("UserType") or "Standard") in MACHINE_USER_TYPES)
+                    if body.get("done", True) or not body.get("nextRecordsUrl"):
+                        break
+                    body = self.get_json(str(body["nextRecordsUrl"]), query_of=sobject)
+            except SourceError as exc:
+                if not any(code in exc.message for code in UNREADABLE):
+                    raise
+                raise DirectoryUnreadable(
+                    f"{self.name}: {sobject} is not readable, so redaction cannot learn the org's people from it",
+                    f"give the integration user read access to {sobject} (Name, Email, Phone)") from None
+
     @property
     def stats(self) -> CallStats:
         return self.client.stats
@@ -475,6 +499,12 @@ class ObjectStream(KeysetStream[str, str]):
                 continue
             records.append({path: _flatten(row, path) for path in self.stored_fields})
         return Page(records=records, tombstones=tombstones, position=position)
+
+
+DIRECTORY_QUERIES = (("User", "Id, Name, FirstName, LastName, Username, Email, UserType"),
+                     ("Contact", "Id, Name, FirstName, LastName, Email, Phone, MobilePhone"))
+UNREADABLE = ("INSUFFICIENT_ACCESS", "INVALID_TYPE", "INVALID_FIELD", "refused the request")
+MACHINE_USER_TYPES = frozenset({"AutomatedProcess", "CloudIntegrationUser", "CsnOnly", "LicenseManager", "SelfService"})
 
 
 def _one_line(message: str) -> str:

@@ -23,8 +23,8 @@ import orjson
 from udc.config import Config, ServiceNowConnector, ServiceNowPipeline, TableSpec
 from udc.errors import ConfigError
 from udc.http.client import CallStats, HttpClient, HttpError, json_of
-from udc.records import Page, Position, Record, Window
-from udc.sources.base import Stream
+from udc.records import Page, Person, Position, Record, Window
+from udc.sources.base import DirectoryUnreadable, Stream
 from udc.sources.keyset import Batch, KeysetStream, dataset_of
 from udc.timeutil import EPOCH, cursor_str, parse_time, snow_time
 
@@ -82,7 +82,7 @@ class Dictionary:
 
     def tables(self) -> dict[str, dict[str, Any]]:
         if self._tables is None:
-            rows = self._all("sys_db_object", "name,label,super_class")
+            rows = self.rows("sys_db_object", "name,label,super_class")
             by_id = {r["sys_id"]: r["name"] for r in rows}
             self._tables = {}
             for row in rows:
@@ -94,7 +94,7 @@ class Dictionary:
     def own_fields(self, table: str) -> dict[str, str]:
         """element → referenced table ('' when not a reference), for fields defined on `table` itself."""
         if table not in self._fields:
-            rows = self._all("sys_dictionary", "element,internal_type,reference", f"name={table}^elementISNOTEMPTY")
+            rows = self.rows("sys_dictionary", "element,internal_type,reference", f"name={table}^elementISNOTEMPTY")
             self._fields[table] = {r["element"]: _ref_name(r.get("reference")) for r in rows}
             self._types[table] = {r["element"]: _ref_name(r.get("internal_type")) for r in rows}
         return self._fields[table]
@@ -142,7 +142,8 @@ class Dictionary:
         for _ in pool.map(self.own_fields, sorted(wanted)):
             pass
 
-    def _all(self, table: str, fields: str, query: str = "") -> list[Record]:
+    def rows(self, table: str, fields: str, query: str = "") -> list[Record]:
+        """Every row of a small table, in sys_id order."""
         rows: list[Record] = []
         offset = 0
         while True:
@@ -426,12 +427,39 @@ class ServiceNowSource:
                                       "dot-walk only through reference fields, e.g. assigned_to.email")
                 current, fields = target, self.dictionary.fields(target)
 
+    def people(self) -> Iterator[Person]:
+        """sys_user as the redactor's directory: names, logins, e-mails and phones (read, never stored as read).
+        A web-service-only user is an integration account, not a person."""
+        try:
+            rows = self.dictionary.rows("sys_user", DIRECTORY_FIELDS)
+        except HttpError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            rows, refused = [], f"HTTP {exc.status}"
+        else:
+            refused = "no rows: without a read ACL ServiceNow answers with none"
+        if not rows:
+            raise DirectoryUnreadable(
+                f"{self.name}: sys_user is not readable ({refused}), so redaction cannot learn the instance's "
+                "people; names are then found only in people fields, journal headers and by stream 2",
+                "grant this account read on sys_user (name, first_name, last_name, user_name, email, phone, "
+                "mobile_phone, web_service_access_only)")
+        for row in rows:
+            yield Person(name=str(row.get("name") or ""), first=str(row.get("first_name") or ""),
+                         last=str(row.get("last_name") or ""), user_name=str(row.get("user_name") or ""),
+                         email=str(row.get("email") or ""),
+                         phones=tuple(str(p) for p in (row.get("phone"), row.get("mobile_phone")) if p),
+                         machine=str(row.get("web_service_access_only") or "").lower() == "true")
+
     @property
     def stats(self) -> CallStats:
         return self.client.stats
 
     def close(self) -> None:
         self.client.close()
+
+
+DIRECTORY_FIELDS = "name,first_name,last_name,user_name,email,phone,mobile_phone,web_service_access_only"
 
 
 def discover(name: str, connector: ServiceNowConnector, pipeline: ServiceNowPipeline, table: str | None

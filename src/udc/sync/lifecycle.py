@@ -5,6 +5,7 @@ the source closed), however the run ends."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -16,9 +17,11 @@ from udc.errors import ConfigError, UdcError
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources import build_source
-from udc.sources.base import Source, Stream
+from udc.sources.base import Directory, DirectoryUnreadable, Source, Stream
 from udc.store import Store
 from udc.sync.pump import StreamResult
+
+log = logging.getLogger("udc.sync")
 
 
 @dataclass
@@ -78,7 +81,17 @@ class Run:
         if not self.pipeline.redaction.enabled:
             return None
         # the store remembers, as keyed digests, the names of people synced in earlier runs
-        return Redactor(self.pipeline.redaction, self.pipeline.type, memory=self.store)
+        redactor = Redactor(self.pipeline.redaction, self.pipeline.type, memory=self.store)
+        if self.pipeline.redaction.directory and isinstance(self.source, Directory):
+            # the people the source knows, read before any record is redacted (even when no user table is synced)
+            try:
+                learned = redactor.learn_directory(self.source.people())
+            except DirectoryUnreadable as exc:
+                self.summary.warnings.append(str(exc))
+            else:
+                log.info("%s: redaction directory: %d people, %d logins, %d service accounts", self.pipeline_name,
+                         learned["people"], learned["logins"], learned["machines"])
+        return redactor
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         summary = self.summary

@@ -1,0 +1,115 @@
+"""Accounts that are no person — role mailboxes and service accounts — kept readable in free text, and the logins of
+the people a source's directory lists, found wherever they appear.
+
+Role and service accounts are told by their shape (built-in patterns plus `redaction.keep_accounts`) and by the
+directory (web-service-only users, app accounts, accounts with no person's name). A person's login is matched only
+when it is shaped like one (it has a digit or a separator, or it is built from the person's own name), so a login
+that is an ordinary word ("mark", "grant") is not redacted wherever the word occurs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from collections.abc import Iterable
+
+import ahocorasick
+
+# Shell-style, matched against a whole login or e-mail address and against an address's local part.
+ROLE_ACCOUNTS = (
+    "servicedesk*", "service-desk*", "service.desk*", "service_desk*", "helpdesk*", "help-desk*", "help.desk*",
+    "itsupport*", "it-support*", "it.support*", "support", "support-*", "support.*", "support_*", "noreply*",
+    "no-reply*", "no_reply*", "donotreply*", "do-not-reply*", "do_not_reply*", "mailer-daemon", "postmaster",
+    "hostmaster", "webmaster", "abuse", "admin", "administrator", "root", "system", "guest", "alerts*", "alerting*",
+    "alertmanager*", "monitoring*", "notifications*", "notify*", "security", "security-*", "soc", "noc", "itops*",
+    "it-ops*", "ops", "devops*", "oncall*", "on-call*", "billing*", "accounts-payable*", "payroll*", "info",
+    "sales", "hr", "facilities*", "jenkins", "jenkins-*", "jenkins_*", "git", "gitlab*", "github*", "svc*", "sa-*",
+    "sa_*", "srv-*", "srv_*", "*-svc", "*_svc", "*.svc", "*-bot", "*_bot", "bot-*", "bot_*", "app-*", "app_*",
+    "api-*", "api_*", "sys-*", "sys_*", "backup*", "deploy*", "integration*", "automation*", "scanner*", "batch-*",
+    "batch_*", "etl", "etl-*", "etl_*", "cron", "cron-*", "cron_*", "mid.server*", "mid_server*", "midserver*",
+    "sn_*", "snc_*", "svc.*", "service-account*", "service_account*", "serviceaccount*", "system-*", "system_*",
+    "test-*", "test_*", "build", "build-*", "build_*", "ci-*", "ci_*", "runner-*", "runner_*", "daemon*", "nagios*",
+    "zabbix*", "splunk*", "datadog*", "pagerduty*", "opsgenie*", "teams-*", "slack-*", "it-*", "it_*", "hr-*",
+    "hr_*",
+)
+
+_LOGIN_CHARS = re.compile(r"[0-9._\-]")
+
+
+class Accounts:
+    """Which logins and addresses stay readable (role and service accounts), and which are people's (redacted)."""
+
+    def __init__(self, keep_patterns: Iterable[str] = ()) -> None:
+        patterns = [p.strip().lower() for p in (*ROLE_ACCOUNTS, *keep_patterns) if p.strip()]
+        self._shape = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+        self._machines: set[str] = set()  # learned from the directory: logins, addresses and their local parts
+        self._logins: set[str] = set()
+        self._automaton: ahocorasick.Automaton | None = None
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    # --- accounts kept readable -------------------------------------------------------------------------------
+
+    def kept(self, value: str) -> bool:
+        """A role mailbox or service account: by the directory, or by its shape ("servicedesk@", "svc_backup")."""
+        folded = value.strip().lower()
+        local = folded.rsplit("\\", 1)[-1].split("@", 1)[0]  # DOMAIN\\svc_x, svc_x@corp
+        return (folded in self._machines or local in self._machines or self._shape.match(folded) is not None
+                or self._shape.match(local) is not None)
+
+    def add_machine(self, *values: str) -> None:
+        """An account the directory says is no person: its login and address stay readable everywhere."""
+        for value in values:
+            folded = value.strip().lower()
+            if folded:
+                self._machines |= {folded, folded.split("@", 1)[0]}
+
+    # --- people's logins --------------------------------------------------------------------------------------
+
+    def add_login(self, login: str, first: str = "", last: str = "") -> bool:
+        """Learn a person's login (or an e-mail's local part) when it is shaped like one; True when it is used."""
+        folded = login.strip().lower()
+        if len(folded) < 4 or " " in folded or "@" in folded or self.kept(folded):
+            return False
+        name_parts = [p for p in (first.lower(), last.lower()) if len(p) >= 3]
+        # "jdoe", "praman": built from the name; "mark" alone (a last name, and a word) is too ambiguous
+        if not (_LOGIN_CHARS.search(folded) or any(p in folded and p != folded for p in name_parts)):
+            return False
+        with self._lock:
+            if folded not in self._logins:
+                self._logins.add(folded)
+                self._dirty = True
+        return True
+
+    def __len__(self) -> int:
+        return len(self._logins)
+
+    def find_logins(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, login) of each known login standing alone (not inside a word, a path or an address)."""
+        automaton = self._current()
+        if automaton is None:
+            return []
+        lowered = text.lower() if len(text.lower()) == len(text) else "".join(
+            ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        n = len(lowered)
+        hits = []
+        for last, login in automaton.iter(lowered):
+            start, end = last + 1 - len(login), last + 1
+            before = lowered[start - 1] if start else " "
+            after = lowered[end] if end < n else " "
+            if (before.isalnum() or before in "_.-@/") or (after.isalnum() or after in "_-@") or (
+                    after == "." and end + 1 < n and lowered[end + 1].isalnum()):
+                continue
+            hits.append((start, end, login))
+        return hits
+
+    def _current(self) -> ahocorasick.Automaton | None:
+        with self._lock:
+            if self._dirty:
+                automaton = ahocorasick.Automaton()
+                for login in self._logins:
+                    automaton.add_word(login, login)
+                automaton.make_automaton()
+                self._automaton, self._dirty = automaton, False
+            return self._automaton

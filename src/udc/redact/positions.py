@@ -1,0 +1,217 @@
+"""Stream 1 without a model: people, logins and street addresses found by where they stand in ITSM text.
+
+A name is told from other capitalised words by its position: after a greeting or before a sign-off, as a chat
+speaker, before an e-mail address in a header, on the line under "Regards,", after words like "caller", "spoke
+with", "assigned to". A login stands after "user:", "login=", "logged in as". A street address is a house number,
+capitalised words and a street type ("1627 Maple Avenue, Apt 4, Springfield, IL 62704"). Capitalised words of IT
+(products, teams, days, months) are never taken for names. Every pattern is bounded, so scanning stays linear.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ahocorasick
+
+from udc.config import entities as E
+from udc.redact.scanner import Finding
+
+# Words of IT operations and office life that are capitalised without being names ("Upgrade Kafka", "Hi Team").
+MACHINE_VOCABULARY = """
+upgrade downgrade backout rollback roll restart reboot deploy deployment release patch hotfix rebuild failover
+broker platform infrastructure cloud server servers service services cluster node nodes pod pods database db queue
+kafka grafana tableau elasticsearch kibana logstash redis jenkins salesforce servicenow jira confluence okta windows
+linux red hat rhel ubuntu debian centos docker kubernetes nginx apache tomcat postgres postgresql mysql oracle sap
+outlook exchange teams slack zoom vpn globalprotect cisco aws azure gcp github gitlab bitbucket splunk datadog
+dynatrace vmware esx esxi citrix sharepoint onedrive office excel chrome firefox safari java python node api sso mfa
+ldap dns dhcp ssl tls http https sql etl cab sla monitoring alert alerts incident change problem request task network
+storage security operations desk support team group admin administrator system systems payroll billing order orders
+mid sync consumer producer replica cache gateway proxy firewall load balancer f5 prometheus terraform ansible
+error warn warning info debug trace fatal exception invoice ticket
+"""
+_OFFICE_WORDS = """
+all everyone team folks guys there sir madam colleagues the a an this that these those it its we you they he she i
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+september october november december today tomorrow yesterday please thanks thank regards best kind cheers hello hi
+dear hey mr mrs ms dr prof microsoft google apple amazon meta ibm dell hp lenovo intel adobe zscaler crowdstrike
+sentinelone inc corp ltd llc gmbh plc co company bank group hospital clinic university department dept finance hr
+legal sales marketing it ops devops noc soc helpdesk servicedesk user users customer customers client clients
+vendor caller agent manager lead owner approver engineer analyst and or of for to in on at by with from via per re
+fw fwd subject note notes update status priority urgent high medium low critical resolved closed open new pending
+done ok yes no north south east west street road avenue lane drive main solutions capital weekly services
+technologies partners holdings international global consulting associates college school institute foundation labs
+software networks limited industries enterprises media news magazine times post journal airlines airways hotel
+hotels motors
+"""
+_NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
+
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-Ž"
+_LOWER = "a-zß-öø-ÿā-ž"
+# "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist"; not "I've"
+_PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
+_WORD = rf"{_PART}(?:-{_PART})?(?![\w'’])"
+_PARTICLE = r"(?:de|da|del|della|di|du|dos|das|van|von|der|den|la|le|al|el|bin|ibn|ben|ter|ten|y)"
+_NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
+_LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
+
+_CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|talked to|assigned to|assigned it to|"
+         r"reassigned to|escalated to|contact|contacted|employee|patient|customer|requested by|opened by|reported by|"
+         r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@")
+# Words that precede places and companies as often as people: a name after them needs two words or more.
+_WEAK_CUES = r"for|from|with|cc|ping"
+_NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
+# A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back". Cue
+# words are found with one Aho-Corasick pass, the name matched only where one ends (a leading alternation of words
+# would be tried at every position of the text).
+_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
+_AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
+
+
+def _cue_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for cues, pattern in ((_CUES, _AFTER_CUE), (_WEAK_CUES, _AFTER_WEAK_CUE)):
+        for cue in cues.split("|"):
+            automaton.add_word(cue, (len(cue), pattern))
+    automaton.make_automaton()
+    return automaton
+
+
+_CUE_WORDS = _cue_automaton()
+# Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
+_SPEAKER = re.compile(rf"(?m:^[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):)")
+# "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
+# then matched in the few characters before it
+_ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
+_NAME_BEFORE = re.compile(rf"(?<![\w'’\-])({_LAST_FIRST}|{_NAME})[ ]{{1,2}}$")
+# The line under a sign-off: "Regards,\nPriya Raman"
+_SIGNATURE = re.compile(
+    rf"(?im:^[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
+    rf"cheers|sincerely|br|ta)[,!.]?[ \t]*\r?\n[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*$)"
+)
+
+# Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe". Matched only where
+# one of the label's first words stands (found with a substring test first).
+_LOGIN_STARTS = ("user", "login", "logon", "uid", "samaccountname", "upn", "logged", "signed")
+_LOGIN = re.compile(
+    r"(?i:\b(user(?:[ _]?name)?|user[ _]?id|login|logon|uid|samaccountname|upn|logged (?:in|on) as|signed in as))"
+    r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\-])"
+)
+_LOGIN_SHAPE = re.compile(r"[0-9._\-]")
+_LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
+                "samaccountname", "upn", "logged in as", "logged on as", "signed in as")
+
+_SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|terrace|close|crescent|"
+           r"way|highway|hwy|parkway|pkwy|square|sq|circle|cir|trail|row|walk|gardens|grove|hill|strasse|straße|"
+           r"weg|gasse|allee|platz|rue|calle|via|avenida")
+_GLUED = ("way", "gate", "field", "ford", "side")
+_CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
+_POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
+_ADDRESS = re.compile(
+    rf"(?<![\w/.\-])[0-9]{{1,6}}[A-Za-z]?,?[ ](?:{_WORD}[ ]){{0,3}}"
+    rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))"
+    rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
+    rf"(?:,[ ]{_CITY}(?:,[ ][A-Z]{{2}})?(?:[ ]{_POSTCODE})?)?"
+)
+
+
+def _plausible_name(value: str) -> bool:
+    words = [w.strip(",").casefold() for w in value.split()]
+    return bool(words) and not any(w in _NOT_NAMES for w in words)
+
+
+def _name_finding(text: str, start: int, end: int) -> Finding | None:
+    """The name in text[start:end] without trailing words that are no name ("Priya Raman Service Desk")."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    while words and text[start + words[-1][0]:start + words[-1][1]].strip(",").casefold() in _NOT_NAMES:
+        words.pop()
+    if not words:
+        return None
+    end = start + words[-1][1]
+    value = text[start:end]
+    if not _plausible_name(value):
+        return None
+    if "," in value:
+        last, first = (p.strip() for p in value.split(",", 1))
+        value = f"{first} {last}"
+    return Finding(start, end, E.PERSON, " ".join(value.split()).casefold())
+
+
+def people(text: str) -> list[Finding]:
+    """People's names by their position in the text (greetings, sign-offs, speakers, headers, cue words)."""
+    found = []
+    lowered = text.lower()
+    if len(lowered) == len(text):  # (a few characters lower-case to two; their texts skip the cue words)
+        n = len(text)
+        for last, (length, pattern) in _CUE_WORDS.iter(lowered):
+            start, end = last + 1 - length, last + 1
+            if (start and lowered[start - 1].isalnum() and lowered[start] != "@") or (
+                    end < n and lowered[end].isalnum()):
+                continue
+            if (m := pattern.match(text, end)) and (f := _name_finding(text, m.start(1), m.end(1))):
+                found.append(f)
+    for m in _ADDRESS_OPENS.finditer(text):
+        offset = max(0, m.start() - 90)
+        if (before := _NAME_BEFORE.search(text, offset, m.start())) and (
+                f := _name_finding(text, before.start(1), before.end(1))):
+            found.append(f)
+    for pattern in (_SPEAKER, _SIGNATURE):
+        for m in pattern.finditer(text):
+            if f := _name_finding(text, m.start(1), m.end(1)):
+                found.append(f)
+    return found
+
+
+def logins(text: str) -> list[Finding]:
+    """Logins after a label; a plain word only after "username:", "login=" and the like, never after "user "."""
+    found: list[Finding] = []
+    lowered = text.lower()
+    if not any(word in lowered for word in _LOGIN_STARTS):
+        return found
+    for m in _LOGIN.finditer(text):
+        label, gap, value = m.group(1).lower(), m.group(2), m.group(4)
+        if value.casefold() in _NOT_NAMES:
+            continue
+        labelled = label in _LABEL_WORDS or "=" in gap or ":" in gap
+        if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3):
+            start = m.start(3) if m.group(3) else m.start(4)
+            found.append(Finding(start, m.end(4), E.USERNAME, value.lower()))
+    return found
+
+
+def _suffix_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for suffix in _SUFFIX.split("|"):
+        automaton.add_word(suffix, (len(suffix), False))
+    for suffix in _GLUED:  # "Kingsway", "Northgate"
+        automaton.add_word(suffix, (len(suffix), True))
+    automaton.make_automaton()
+    return automaton
+
+
+_SUFFIXES = _suffix_automaton()
+_HOUSE_NUMBER = re.compile(r"[0-9][A-Za-z]?,?[ ]")
+
+
+def addresses(text: str) -> list[Finding]:
+    """Street addresses: house number, street name and type, then unit, city, state and postcode when present.
+    The street types are found first (one Aho-Corasick pass); the address pattern runs only just before them."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text  # (a few characters lower-case to two: then only capitalised street types are seen)
+    found: list[Finding] = []
+    done = 0
+    n = len(lowered)
+    for last, (length, glued) in _SUFFIXES.iter(lowered):
+        first = last + 1 - length
+        if last < done or (first and lowered[first - 1].isalpha() and not glued) or (
+                last + 1 < n and lowered[last + 1].isalpha()):
+            continue  # "st" in "first", "way" in "ways"
+        start = max(done, last - 140)
+        if not _HOUSE_NUMBER.search(text, start, first):
+            continue
+        for m in _ADDRESS.finditer(text, start, min(len(text), last + 120)):
+            if m.start() <= last < m.end():
+                found.append(Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold()))
+                done = m.end()
+                break
+    return found

@@ -1,0 +1,122 @@
+"""Structured text pasted into tickets, where a value's column says what it is: HL7 v2 segments and CSV extracts.
+
+HL7: PID-3 (the first identifier: MRN), PID-5 (name), PID-7 (birth date), PID-11 (address), PID-13/14 (phones),
+PID-19 (SSN); NK1 and GT1 names, addresses and phones; IN1 insured name and policy numbers; DG1-3/4 (diagnosis).
+CSV (comma, semicolon, tab or pipe): a header line whose labels name a type ("name", "email", "ssn", "dob"...)
+makes every cell of that column a value of the type, down to the first line with a different number of cells.
+"""
+
+from __future__ import annotations
+
+import re
+
+from udc.config import entities as E
+from udc.redact.scanner import Finding
+
+_SEGMENT = re.compile(r"(?m:^(PID|NK1|GT1|IN1|DG1)\|[^\r\n]{0,4000})")
+# segment → {field number: (type, which components: None = each non-empty one, 0 = the first only)}
+_HL7: dict[str, dict[int, tuple[str, int | None]]] = {
+    "PID": {3: (E.MRN, 0), 5: (E.PERSON, None), 6: (E.PERSON, None), 7: (E.DATE_OF_BIRTH, 0),
+            11: (E.STREET_ADDRESS, None), 13: (E.PHONE, 0), 14: (E.PHONE, 0), 18: (E.MRN, 0), 19: (E.US_SSN, 0),
+            20: (E.US_DRIVER_LICENSE, 0)},
+    "NK1": {2: (E.PERSON, None), 4: (E.STREET_ADDRESS, None), 5: (E.PHONE, 0), 6: (E.PHONE, 0)},
+    "GT1": {3: (E.PERSON, None), 5: (E.STREET_ADDRESS, None), 6: (E.PHONE, 0), 12: (E.US_SSN, 0)},
+    "IN1": {16: (E.PERSON, None), 19: (E.STREET_ADDRESS, None), 36: (E.HEALTH_PLAN_ID, 0),
+            49: (E.HEALTH_PLAN_ID, 0)},
+    "DG1": {3: (E.DIAGNOSIS, None), 4: (E.DIAGNOSIS, 0)},
+}
+_CODE_SYSTEMS = frozenset({"I9", "I9C", "I10", "ICD9", "ICD10", "ICD-10", "SCT", "SNM", "ICD10CM"})
+
+_HEADER_HINTS: list[tuple[str, str]] = [
+    ("email", E.EMAIL), ("mail", E.EMAIL), ("phone", E.PHONE), ("mobile", E.PHONE), ("tel", E.PHONE),
+    ("ssn", E.US_SSN), ("socialsecurity", E.US_SSN), ("dob", E.DATE_OF_BIRTH), ("birth", E.DATE_OF_BIRTH),
+    ("mrn", E.MRN), ("medicalrecord", E.MRN), ("address", E.STREET_ADDRESS), ("street", E.STREET_ADDRESS),
+    ("username", E.USERNAME), ("userid", E.USERNAME), ("login", E.USERNAME), ("samaccount", E.USERNAME),
+    ("iban", E.IBAN), ("accountnumber", E.BANK_ACCOUNT), ("bankaccount", E.BANK_ACCOUNT), ("card", E.CREDIT_CARD),
+    ("memberid", E.HEALTH_PLAN_ID), ("subscriber", E.HEALTH_PLAN_ID), ("policy", E.HEALTH_PLAN_ID),
+    ("diagnos", E.DIAGNOSIS), ("passport", E.US_PASSPORT), ("license", E.US_DRIVER_LICENSE),
+    ("licence", E.US_DRIVER_LICENSE), ("name", E.PERSON), ("caller", E.PERSON), ("employee", E.PERSON),
+    ("patient", E.PERSON), ("contact", E.PERSON), ("requester", E.PERSON), ("assignee", E.PERSON),
+]
+_NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ci",
+                       "queue", "team", "dept", "department", "category", "device")
+_LABEL = r"[A-Za-z][A-Za-z0-9 _.#/\-]{0,40}"
+_HEADER = re.compile(rf"(?m:^[ \t]{{0,4}}{_LABEL}(?:([,;\t|])[ ]?{_LABEL}){{1,40}}[ \t]{{0,4}}\r?$)")
+
+
+def hl7(text: str) -> list[Finding]:
+    if "|" not in text:
+        return []
+    found: list[Finding] = []
+    for m in _SEGMENT.finditer(text):
+        fields = _HL7[m.group(1)]
+        offset = m.start()
+        for number, field in enumerate(m.group().split("|")):
+            rule = fields.get(number)
+            if rule is not None and field:
+                found.extend(_components(field, offset, *rule))
+            offset += len(field) + 1
+    return found
+
+
+def _components(field: str, offset: int, entity: str, which: int | None) -> list[Finding]:
+    first_repeat = field.split("~", 1)[0]
+    parts = first_repeat.split("^")
+    out = []
+    position = offset
+    for i, part in enumerate(parts):
+        value = part.strip()
+        usable = value and (which is None or i == which) and value.upper() not in _CODE_SYSTEMS
+        if usable and not (entity == E.STREET_ADDRESS and len(value) <= 3):  # the country or state part
+            start = position + part.index(value)
+            out.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
+        position += len(part) + 1
+    return out
+
+
+def csv_columns(text: str) -> list[Finding]:
+    """Cells under a header naming their type, to the end of the table."""
+    found: list[Finding] = []
+    for header in _HEADER.finditer(text):
+        sep = header.group(1)
+        labels = [re.sub(r"[^a-z0-9]", "", c.lower()) for c in header.group().split(sep)]
+        types = [_column_type(label) for label in labels]
+        if not any(types):
+            continue
+        position = header.end() + 1
+        while position < len(text):
+            end = text.find("\n", position)
+            end = len(text) if end < 0 else end
+            line = text[position:end].rstrip("\r")
+            cells = line.split(sep)
+            if len(cells) != len(labels):
+                break
+            cell_start = position
+            for cell, entity in zip(cells, types, strict=True):
+                value = cell.strip().strip('"').strip()
+                if entity and value and _fits(entity, value):
+                    start = cell_start + cell.index(value)
+                    found.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
+                cell_start += len(cell) + 1
+            position = end + 1
+    return found
+
+
+def _column_type(label: str) -> str | None:
+    for hint, entity in _HEADER_HINTS:
+        if hint in label:
+            if entity == E.PERSON and any(word in label for word in _NOT_PERSON_HEADERS):
+                return None
+            return entity
+    return None
+
+
+def _fits(entity: str, value: str) -> bool:
+    digits = sum(ch.isdigit() for ch in value)
+    if entity == E.EMAIL:
+        return "@" in value
+    if entity in (E.PHONE, E.US_SSN, E.CREDIT_CARD, E.BANK_ACCOUNT):
+        return digits >= 7
+    if entity == E.PERSON:
+        return digits == 0 and any(ch.isalpha() for ch in value)
+    return True

@@ -1,0 +1,66 @@
+"""Stream 2 loads only the model the organisation vetted: `ner_model` (a directory or an installed package) and
+`ner_model_sha256`. A pipeline is built here with real spaCy (an entity ruler: no download, deterministic),
+saved, hashed and pinned; a changed file, a missing hash or a wrong one stops the redactor before it loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from udc.config import RedactionConfig
+from udc.errors import ConfigError
+from udc.redact import Redactor
+from udc.redact.ner import model_digest, model_path
+
+spacy = pytest.importorskip("spacy")
+KEY = SecretStr("ner-key-0123456789abcdef")
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Zanele Mokoena"},
+                        {"label": "GPE", "pattern": "Durban"}])
+    path = tmp_path / "vetted-model"
+    nlp.to_disk(path)
+    return path
+
+
+def redactor(**policy: object) -> Redactor:
+    return Redactor(RedactionConfig(enabled=True, key=KEY, context_stream=True, **policy), "rest")  # type: ignore[arg-type]
+
+
+def test_a_pinned_model_runs_stream_2(model: Path) -> None:
+    digest = model_digest(model)
+    assert model_digest(model_path(str(model))) == digest and len(digest) == 64
+    r = redactor(ner_model=str(model), ner_model_sha256=digest.upper())  # case does not matter
+    text, counts = r.redact_text("Laptop handed to Zanele Mokoena at the Durban office; Zanele Mokoena signed.")
+    assert "Zanele" not in text and "Durban" not in text and counts == {"PERSON": 2, "LOCATION": 1}
+
+
+def test_a_changed_model_is_refused(model: Path) -> None:
+    digest = model_digest(model)
+    patterns = next(model.rglob("patterns.jsonl"))
+    patterns.write_text(patterns.read_text().replace("Zanele Mokoena", "Nobody Atall"))
+    with pytest.raises(ConfigError) as err:
+        redactor(ner_model=str(model), ner_model_sha256=digest)
+    assert f"has SHA-256 {model_digest(model)}" in err.value.message and "was not loaded" in err.value.message
+    assert digest in err.value.message  # both hashes are named: what was expected and what is there
+
+
+def test_no_hash_no_model(model: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        redactor(ner_model=str(model))
+    assert "ner_model_sha256 is not set" in err.value.message
+    with pytest.raises(ValueError):  # not 64 hex digits: the config refuses it
+        RedactionConfig(enabled=True, context_stream=True, ner_model=str(model), ner_model_sha256="abc")
+
+
+def test_byte_code_caches_do_not_change_the_hash(model: Path) -> None:
+    digest = model_digest(model)
+    (model / "__pycache__").mkdir()
+    (model / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0" * 16)
+    assert model_digest(model) == digest
