@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, mode TEXT NOT NULL, started_at TEXT NOT NULL,
     finished_at TEXT, status TEXT NOT NULL, pid INTEGER, summary TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
+-- for monitoring (udc.store.sqlite_reader): the newest run of each pipeline and mode, the last success of each
+CREATE INDEX IF NOT EXISTS runs_by_mode ON runs (pipeline, mode, id);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, pipeline, finished_at);
 CREATE TABLE IF NOT EXISTS edges (
     src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL, rel TEXT NOT NULL, dst_dataset TEXT NOT NULL,
     dst_pk TEXT NOT NULL, last_run INTEGER NOT NULL,
@@ -73,6 +76,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     pages INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]', pid INTEGER, not_before TEXT,
     started_at TEXT, finished_at TEXT, seconds REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (backfill, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS chunks_by_status ON chunks (backfill, status);  -- chunks per status, failed chunks
 """
 
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
