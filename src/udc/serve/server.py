@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import socket
 import threading
 
@@ -45,11 +46,18 @@ class Dashboard:
         return f"http://{host}:{self.port}/"
 
     def run(self) -> None:
-        """Serve in this thread until Ctrl-C or SIGTERM."""
+        """Serve in this thread until Ctrl-C or SIGTERM, then exit 0: the normal end of a service. (uvicorn shuts
+        down on either and raises it again to the handler it found: this one, which has nothing left to do.)"""
+        previous = {sig: signal.signal(sig, self._stop_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.server.run(sockets=[self.socket])
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.close()
+
+    def _stop_signal(self, signum: int, frame: object) -> None:
+        self.server.should_exit = True  # before uvicorn takes the signals over, or raised again after it stopped
 
     def start(self) -> Dashboard:
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
