@@ -29,7 +29,8 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Before = Annotated[int | None, Query(description="Only items with a smaller id: the `next_before` of the last page.")]
 
 
-def create_app(views: Views, guard: Guard) -> FastAPI:
+def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> FastAPI:
+    """`refresh`: seconds between reloads of a page that shows work in progress."""
     app = FastAPIOffline(title="udc", version=__version__,
                          description="Read-only monitoring of a udc store: pipelines, runs, backfills, metrics.")
     pages = Environment(loader=PackageLoader("udc.serve", "templates"), autoescape=select_autoescape())
@@ -108,7 +109,7 @@ def create_app(views: Views, guard: Guard) -> FastAPI:
         busy = any(p["health"] == "running" for p in pipelines) or any(
             b["status"] in ("running", "waiting") for b in backfills)
         return page("overview.html", title="Overview", pipelines=pipelines, backfills=backfills,
-                    refresh=PAGES_REFRESH if busy else None)
+                    refresh=refresh if busy else None)
 
     @app.get("/pipelines/{name}", response_class=HTMLResponse, include_in_schema=False)
     def pipeline_page(name: str, before: int | None = None) -> HTMLResponse:
@@ -117,7 +118,7 @@ def create_app(views: Views, guard: Guard) -> FastAPI:
         failed = next((r for r in runs["runs"] if r["error"]), None) if before is None else None
         return page("pipeline.html", title=name, p=item, runs=runs, failed=failed,
                     chart=bar_chart(views.chart(name)) if before is None else None,
-                    refresh=PAGES_REFRESH if item["health"] == "running" else None)
+                    refresh=refresh if item["health"] == "running" else None)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(run_id: int) -> HTMLResponse:
@@ -129,7 +130,7 @@ def create_app(views: Views, guard: Guard) -> FastAPI:
         item = views.backfill(backfill_id, max(first, 1))
         live = item["status"] in ("running", "waiting", "queued")
         return page("backfill.html", title=f"Backfill #{backfill_id}", b=item,
-                    refresh=PAGES_REFRESH if live else None)
+                    refresh=refresh if live else None)
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(next: str = "/") -> HTMLResponse:

@@ -14,7 +14,7 @@ import uvicorn
 from udc.config import Config
 from udc.errors import ConfigError
 from udc.secrets import ScrubFilter, register
-from udc.serve.app import create_app
+from udc.serve.app import PAGES_REFRESH, create_app
 from udc.serve.auth import Guard, check_binding
 from udc.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 from udc.serve.views import Views
@@ -26,14 +26,14 @@ class Dashboard:
     stopped, `start()` serves from a thread until `stop()`."""
 
     def __init__(self, config: Config, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                 token: str | None = None, reader: StoreReader | None = None) -> None:
+                 token: str | None = None, reader: StoreReader | None = None, refresh: int = PAGES_REFRESH) -> None:
         check_binding(host, token)
         if token:
             register(token)  # never in a log line or an error, whatever prints it
         self.reader = reader or open_reader(config.store)
         self.socket = _bind(host, port)
         self.host, self.port = host, self.socket.getsockname()[1]
-        self.app = create_app(Views(config, self.reader), Guard(token))
+        self.app = create_app(Views(config, self.reader), Guard(token), refresh)
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(name).addFilter(ScrubFilter())
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False,
