@@ -117,7 +117,7 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         runs = views.runs(name, 50, before)
         failed = next((r for r in runs["runs"] if r["error"]), None) if before is None else None
         return page("pipeline.html", title=name, p=item, runs=runs, failed=failed,
-                    chart=bar_chart(views.chart(name)) if before is None else None,
+                    chart=bar_chart(runs["runs"][::-1]) if before is None else None,  # oldest on the left
                     refresh=refresh if item["health"] == "running" else None)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -9,7 +9,8 @@ WIDTH, HEIGHT, GAP = 720, 160, 2
 
 
 def bar_chart(points: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """One bar per run (oldest on the left), its height the rows it read, coloured by its status."""
+    """One bar per run (as views.Views.run_brief gives them, oldest first), its height the rows it read, coloured by
+    its status."""
     if not points:
         return None
     top = max(p["rows"] for p in points) or 1

@@ -116,7 +116,7 @@ class StoreCollector(Collector):
         views, reader = self.views, self.views.reader
         success = GaugeMetricFamily("udc_last_success_timestamp_seconds", "When the last succeeded run finished",
                                     labels=["pipeline"])
-        for pipeline, at in sorted(reader.last_success().items()):
+        for pipeline, at in sorted(reader.last_success(list(views.config.pipelines)).items()):
             success.add_metric([pipeline], parse_time(at).timestamp())
         lag = GaugeMetricFamily("udc_cursor_lag_seconds", "Now minus the incremental cursor, per table",
                                 labels=["pipeline", "table"])

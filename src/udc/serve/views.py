@@ -22,7 +22,6 @@ CRASHED = {"message": "the run's process ended before the run did (killed, or th
            "fix": "run the pipeline again: it resumes after the last stored page"}
 UNSAID = {"message": "the run failed without a message", "fix": "run it again with --verbose and read the log"}
 GRID_PAGE = 2000  # chunk cells on one backfill page
-CHART_RUNS = 60  # runs in a pipeline's records-per-run chart
 
 
 class NotFound(LookupError):
@@ -41,9 +40,10 @@ class Views:
     def pipelines(self) -> list[dict[str, Any]]:
         """Every configured pipeline: health, last run, last success, lag and records per table (5 queries)."""
         last: dict[str, list[dict[str, Any]]] = {}
-        for run in self.reader.last_runs():
+        names = list(self.config.pipelines)
+        for run in self.reader.last_runs(names):
             last.setdefault(run["pipeline"], []).append(run)
-        success = self.reader.last_success()
+        success = self.reader.last_success(names)
         counts, quarantine = self.reader.dataset_counts(), self.reader.quarantine_counts()
         states = self.reader.states(list(self.config.pipelines))
         return [self._pipeline(name, last.get(name, []), success.get(name), counts, quarantine, states[name])
@@ -53,8 +53,8 @@ class Views:
         """One pipeline with its tables (cursor and lag each), redaction totals, quarantined records and backfills."""
         spec = self._spec(name)
         prefix = f"{spec.connector}/"
-        runs = [run for run in self.reader.last_runs() if run["pipeline"] == name]
-        success = self.reader.last_success().get(name)
+        runs = self.reader.last_runs([name])
+        success = self.reader.last_success([name]).get(name)
         counts = self.reader.dataset_counts(prefix)
         quarantined = self.reader.quarantined(prefix)
         item = self._pipeline(name, runs, success, counts,
@@ -143,11 +143,6 @@ class Views:
                 "calls": summary.get("calls", 0), "retries": summary.get("retries", 0),
                 "error": next((e for e in errors if e["fix"]), errors[0]) if errors else None,
                 "warnings": warnings}
-
-    def chart(self, pipeline: str) -> list[dict[str, Any]]:
-        """Records per run, oldest first, for the pipeline page's chart."""
-        return [{"id": r["id"], "rows": r["rows"], "status": r["status"], "started_at": r["started_at"]}
-                for r in reversed(self.runs(pipeline, limit=CHART_RUNS)["runs"])]
 
     # -- backfills --------------------------------------------------------------------------------------------------
     def backfills(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> dict[str, Any]:

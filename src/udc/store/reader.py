@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+RUN_MODES = ("historical", "incremental", "backfill")  # what a run's `mode` says it was
+
 
 class StoreReader(Protocol):
     location: str  # where the store is, for messages
@@ -24,12 +26,12 @@ class StoreReader(Protocol):
         """Oldest first, ids above `run_id`: for folding the run history once into counters."""
         ...
 
-    def last_runs(self) -> list[dict[str, Any]]:
-        """The newest run of each pipeline and mode (incremental, historical, backfill), newest first."""
+    def last_runs(self, pipelines: list[str]) -> list[dict[str, Any]]:
+        """The newest run of each of these pipelines in each mode (RUN_MODES), newest first."""
         ...
 
-    def last_success(self) -> dict[str, str]:
-        """Each pipeline's newest succeeded run's finish time (ISO)."""
+    def last_success(self, pipelines: list[str]) -> dict[str, str]:
+        """When each of these pipelines' newest succeeded run finished (ISO); absent if none has."""
         ...
 
     # -- state, per owner (a pipeline, `backfill:<id>`) and stream
@@ -67,4 +69,4 @@ class StoreReader(Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["StoreReader"]
+__all__ = ["RUN_MODES", "StoreReader"]

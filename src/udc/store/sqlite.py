@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 -- for monitoring (udc.store.sqlite_reader): the newest run of each pipeline and mode, the last success of each
 CREATE INDEX IF NOT EXISTS runs_by_mode ON runs (pipeline, mode, id);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, pipeline, finished_at);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (pipeline, status, finished_at);
 CREATE TABLE IF NOT EXISTS edges (
     src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL, rel TEXT NOT NULL, dst_dataset TEXT NOT NULL,
     dst_pk TEXT NOT NULL, last_run INTEGER NOT NULL,
@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS redaction_counts (
     run INTEGER NOT NULL, dataset TEXT NOT NULL, entity TEXT NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (run, dataset, entity)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS redaction_by_dataset ON redaction_counts (dataset, entity, count);  -- totals per table
 CREATE TABLE IF NOT EXISTS backfills (
     id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, tables TEXT NOT NULL,
     range_start TEXT, range_end TEXT NOT NULL, chunk_seconds INTEGER NOT NULL, parallel INTEGER NOT NULL,

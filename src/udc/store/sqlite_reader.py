@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from udc.errors import ConfigError
+from udc.store.reader import RUN_MODES
 from udc.store.sqlite import BACKFILL_COLUMNS, CHUNK_COLUMNS, store_failure
 from udc.store.sqlite import _chunk as chunk_row
 
@@ -63,13 +64,21 @@ class SqliteReader:
     def runs_after(self, run_id: int, limit: int = 1000) -> list[dict[str, Any]]:
         return [_run(row) for row in self._all(f"{_RUNS} WHERE id > ? ORDER BY id LIMIT ?", (run_id, limit))]
 
-    def last_runs(self) -> list[dict[str, Any]]:
-        return [_run(row) for row in self._all(
-            f"{_RUNS} WHERE id IN (SELECT max(id) FROM runs GROUP BY pipeline, mode) ORDER BY id DESC")]
+    # one index seek per pipeline (and mode), whatever the length of the history, in one statement
+    def last_runs(self, pipelines: list[str]) -> list[dict[str, Any]]:
+        if not pipelines:
+            return []
+        pairs = [(p, mode) for p in pipelines for mode in RUN_MODES]
+        newest = " UNION ALL ".join(["SELECT max(id) FROM runs WHERE pipeline = ? AND mode = ?"] * len(pairs))
+        rows = self._all(f"{_RUNS} WHERE id IN ({newest}) ORDER BY id DESC", tuple(v for pair in pairs for v in pair))
+        return [_run(row) for row in rows]
 
-    def last_success(self) -> dict[str, str]:
-        rows = self._all("SELECT pipeline, max(finished_at) FROM runs WHERE status = 'succeeded' GROUP BY pipeline")
-        return {pipeline: at for pipeline, at in rows if at}
+    def last_success(self, pipelines: list[str]) -> dict[str, str]:
+        if not pipelines:
+            return {}
+        each = " UNION ALL ".join(["SELECT ?, (SELECT max(finished_at) FROM runs WHERE status = 'succeeded' "
+                                   "AND pipeline = ?)"] * len(pipelines))
+        return {p: at for p, at in self._all(each, tuple(p for p in pipelines for _ in (0, 1))) if at}
 
     # -- state ----------------------------------------------------------------------------------------------------
     def states(self, owners: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -114,12 +123,12 @@ class SqliteReader:
     # -- records --------------------------------------------------------------------------------------------------
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
         rows = self._all("SELECT dataset, sum(CASE WHEN deleted = 0 THEN 1 ELSE 0 END), sum(deleted) FROM records "
-                         "WHERE dataset LIKE ? GROUP BY dataset", (prefix + "%",))
+                         "WHERE dataset >= ? AND dataset < ? GROUP BY dataset", _prefixed(prefix))
         return {dataset: (int(live), int(dead)) for dataset, live, dead in rows}
 
     def quarantined(self, prefix: str = "", limit: int = 100) -> list[tuple[str, str, str]]:
-        rows = self._all("SELECT dataset, pk, reason FROM quarantine WHERE dataset LIKE ? ORDER BY at DESC LIMIT ?",
-                         (prefix + "%", limit))
+        rows = self._all("SELECT dataset, pk, reason FROM quarantine WHERE dataset >= ? AND dataset < ? "
+                         "ORDER BY dataset, pk LIMIT ?", (*_prefixed(prefix), limit))
         return [(dataset, pk, reason) for dataset, pk, reason in rows]
 
     def quarantine_counts(self) -> dict[str, int]:
@@ -128,7 +137,7 @@ class SqliteReader:
     def redaction_totals(self, prefix: str = "") -> dict[str, dict[str, int]]:
         totals: dict[str, dict[str, int]] = {}
         for dataset, entity, n in self._all("SELECT dataset, entity, sum(count) FROM redaction_counts "
-                                            "WHERE dataset LIKE ? GROUP BY 1, 2", (prefix + "%",)):
+                                            "WHERE dataset >= ? AND dataset < ? GROUP BY 1, 2", _prefixed(prefix)):
             totals.setdefault(dataset, {})[entity] = int(n)
         return totals
 
@@ -141,6 +150,11 @@ def _where(pipeline: str | None, before: int | None) -> tuple[str, tuple[Any, ..
     if before is not None:
         clauses, args = [*clauses, "id < ?"], [*args, before]
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+
+def _prefixed(prefix: str) -> tuple[str, str]:
+    """The range of names starting with `prefix`, as an index can seek it (LIKE cannot: it ignores case)."""
+    return (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else ("", "\U0010ffff")
 
 
 def _run(row: tuple[Any, ...]) -> dict[str, Any]:
