@@ -22,6 +22,7 @@ from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
+from udc.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 from udc.sources.discovery import discover as run_discover
 
 app = typer.Typer(help="udc — sync ServiceNow, Jira, Salesforce and Confluence into a local knowledge store.",
@@ -104,6 +105,14 @@ def config_schema() -> None:
 @app.command()
 @guarded
 def demo(workdir: Annotated[Path, typer.Option(help="Where the demo config and database go.")] = Path("udc-demo"),
-         records: Annotated[int, typer.Option(help="Incidents in the simulated instance.")] = 2000) -> None:
+         records: Annotated[int, typer.Option(help="Incidents in the simulated instance.")] = 2000,
+         serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard over the demo's store "
+                                             "until Ctrl-C.")] = False,
+         host: serve_commands.HostOpt = DEFAULT_HOST, port: serve_commands.PortOpt = DEFAULT_PORT) -> None:
     """Run everything on local simulators: historical sync, changes at the source, an incremental cycle."""
     run_demo(workdir, records, out)
+    if serve:
+        serve_commands.open_dashboard(workdir / "udc.yaml", host, port).run()
+    else:
+        out.print(f"\nSee it in a browser: udc serve --config {workdir / 'udc.yaml'}  (then open "
+                  f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/), or run the demo with --serve", highlight=False)

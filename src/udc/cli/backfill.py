@@ -9,9 +9,11 @@ import orjson
 import typer
 
 from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable, when
+from udc.cli.serve import HostOpt, PortOpt, open_dashboard
 from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import print_backfill, setup_logging
 from udc.errors import ConfigError
+from udc.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 from udc.store import open_store, store_exists
 from udc.sync.backfill import (
     UNFINISHED,
@@ -131,6 +133,9 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
                                                            "(default: every incremental pipeline).")] = None,
         config: ConfigOpt = Path(DEFAULT_CONFIG),
         no_backfills: Annotated[bool, typer.Option("--no-backfills", help="Do not run queued backfills.")] = False,
+        serve: Annotated[bool, typer.Option("--serve", help="Serve the dashboard (as `udc serve`) from this "
+                                            "process too.")] = False,
+        host: HostOpt = DEFAULT_HOST, port: PortOpt = DEFAULT_PORT,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C or SIGTERM
     stops it, exit 0: the normal end of a service)."""
@@ -158,8 +163,13 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         elif kind == "stopped":
             err.print(f"{at} stopped", highlight=False)
 
-    with stoppable() as stop:
-        Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
+    dashboard = open_dashboard(config, host, port).start() if serve else None
+    try:
+        with stoppable() as stop:
+            Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event).run()
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
 
 
 def _queued(cfg: Config, pipelines: list[str]) -> bool:
