@@ -3,13 +3,18 @@ simulator, read through a read-only connection."""
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 from prometheus_client.parser import text_string_to_metric_families
+from typer.testing import CliRunner
 
 from sync.conftest import AFTER_DATA
+from udc.cli import app
 from udc.store import open_reader
 from udc.timeutil import snow_time
 
@@ -127,3 +132,41 @@ def test_metrics_fold_new_runs_at_the_next_scrape(filled: Filled) -> None:
     filled.h.sync("live", now=AFTER_DATA + timedelta(minutes=10))
     assert synced() == 5
     assert synced() == 5  # a run is counted once
+
+
+def test_the_last_udc_check_of_each_connector_is_served_without_its_secrets(filled: Filled) -> None:
+    client = filled.app()
+    assert client.get("/api/checks").json() == [{"connector": "snow", "at": None}]  # never checked
+    secret = filled.h.path.parent / "snow.pw"
+    password = secret.read_text()
+    secret.write_text(password + "-rotated")  # the account's password changed at the source
+    checked = CliRunner().invoke(app, ["check", "--connector", "snow", "--config", str(filled.h.path), "--json"])
+    assert checked.exit_code == 1
+    said = json.loads(checked.stdout)
+    [report] = client.get("/api/checks").json()
+    assert report.pop("at") and report == said and report["healthy"] is False
+    failed = [f for f in report["findings"] if f["level"] == "fail"]
+    assert failed and all(f["fix"] for f in failed)
+    page = client.get("/pipelines/live").text
+    assert failed[0]["title"] in page and str(escape(failed[0]["fix"])) in page
+    stored = b"".join(path.read_bytes() for path in filled.h.path.parent.glob("udc.db*") if path.is_file())
+    assert password.encode() not in stored and (password + "-rotated").encode() not in stored
+
+
+def test_the_api_docs_are_served_from_the_package_not_a_cdn(filled: Filled) -> None:
+    client = filled.app()
+    docs = client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs)
+    assert "/static-offline-docs/swagger-ui-bundle.js" in assets and "/static-offline-docs/swagger-ui.css" in assets
+    assert all(a.startswith("/") for a in assets), assets  # nothing from another host
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    spec = client.get("/openapi.json").json()
+    assert {"/api/pipelines", "/api/pipelines/{name}", "/api/runs", "/api/runs/{run_id}", "/api/backfills",
+            "/api/backfills/{backfill_id}", "/api/checks", "/metrics"} <= set(spec["paths"])
+    assert "next_before" in spec["paths"]["/api/runs"]["get"]["parameters"][2]["description"]
+
+
+def test_an_unknown_page_is_a_404_page_with_where_to_look(filled: Filled) -> None:
+    answer = filled.app().get("/backfills/77")
+    assert answer.status_code == 404 and "there is no backfill #77" in answer.text and "/api/backfills" in answer.text

@@ -15,7 +15,7 @@ import orjson
 import typer
 
 from udc import __version__
-from udc.check import print_report, run_check
+from udc.check import print_report, record_report, run_check
 from udc.cli import backfill as backfill_commands
 from udc.cli import serve as serve_commands
 from udc.cli import sync as sync_commands
@@ -79,7 +79,9 @@ def check(connector: Annotated[str, typer.Option("--connector", help="Connector 
           config: ConfigOpt = Path(DEFAULT_CONFIG),
           json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False) -> None:
     """Diagnose a connector: the troubleshooting playbook, with a verdict and the fix (exit 1 when unhealthy)."""
-    report = run_check(load_config(config), connector)
+    cfg = load_config(config)
+    report = run_check(cfg, connector)
+    record_report(cfg, report)
     if json_out:
         out.print_json(orjson.dumps(report.to_json()).decode())
     else:

@@ -91,6 +91,12 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         chunks from sequence number `first` (`grid`, `grid_next` for the next page)."""
         return views.backfill(backfill_id, first, limit)
 
+    @app.get("/api/checks", tags=["checks"])
+    def api_checks() -> list[dict[str, Any]]:
+        """The last `udc check` findings of each connector (level, title, detail, fix), and when it ran; `at` is
+        null for a connector never checked against this store."""
+        return views.checks()
+
     @app.get("/metrics", tags=["metrics"], response_class=Response)
     def prometheus() -> Response:
         """Prometheus text format: records synced, runs by outcome, HTTP responses by status, retries, rate-budget

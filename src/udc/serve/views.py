@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from udc.check import check_owner
 from udc.config import Config
 from udc.procs import pid_alive
 from udc.store import StoreReader
@@ -63,6 +64,7 @@ class Views:
         item["redactions"] = self.reader.redaction_totals(prefix)
         item["quarantined_records"] = [{"dataset": d, "pk": pk, "reason": r} for d, pk, r in quarantined]
         item["backfills"] = self.backfills(pipeline=name, limit=20)["backfills"]
+        [item["check"]] = self.checks([spec.connector])
         return item
 
     def _spec(self, name: str) -> Any:
@@ -109,6 +111,13 @@ class Views:
             return max(0.0, round((self.clock() - parse_time(cursor)).total_seconds(), 1))
         except ValueError:
             return None
+
+    # -- checks -----------------------------------------------------------------------------------------------------
+    def checks(self, connectors: list[str] | None = None) -> list[dict[str, Any]]:
+        """The last `udc check` report of each connector (when it was run against this store), one query."""
+        names = connectors if connectors is not None else list(self.config.connectors)
+        states = self.reader.states([check_owner(name) for name in names])
+        return [states[check_owner(name)].get("report") or {"connector": name, "at": None} for name in names]
 
     # -- runs -------------------------------------------------------------------------------------------------------
     def runs(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> dict[str, Any]:
