@@ -58,13 +58,13 @@ class Views:
         success = self.reader.last_success([name]).get(name)
         counts = self.reader.dataset_counts(prefix)
         quarantined = self.reader.quarantined(prefix)
+        states = self.reader.states([name, check_owner(spec.connector)])  # its cursors, its connector's last check
         item = self._pipeline(name, runs, success, counts,
-                              {d: sum(1 for q in quarantined if q[0] == d) for d in counts},
-                              self.reader.states([name])[name])
+                              {d: sum(1 for q in quarantined if q[0] == d) for d in counts}, states[name])
         item["redactions"] = self.reader.redaction_totals(prefix)
         item["quarantined_records"] = [{"dataset": d, "pk": pk, "reason": r} for d, pk, r in quarantined]
         item["backfills"] = self.backfills(pipeline=name, limit=20)["backfills"]
-        [item["check"]] = self.checks([spec.connector])
+        item["check"] = _check(spec.connector, states[check_owner(spec.connector)])
         return item
 
     def _spec(self, name: str) -> Any:
@@ -117,7 +117,7 @@ class Views:
         """The last `udc check` report of each connector (when it was run against this store), one query."""
         names = connectors if connectors is not None else list(self.config.connectors)
         states = self.reader.states([check_owner(name) for name in names])
-        return [states[check_owner(name)].get("report") or {"connector": name, "at": None} for name in names]
+        return [_check(name, states[check_owner(name)]) for name in names]
 
     # -- runs -------------------------------------------------------------------------------------------------------
     def runs(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> dict[str, Any]:
@@ -195,6 +195,10 @@ class Views:
                 "chunks_done": done, "chunks": by_status, "rows": rows,
                 "rate": rate if rows is not None else None, "eta_seconds": eta,
                 "created_at": row["created_at"], "finished_at": row["finished_at"]}
+
+
+def _check(connector: str, state: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return state.get("report") or {"connector": connector, "at": None}
 
 
 def _health(run: dict[str, Any] | None) -> str:

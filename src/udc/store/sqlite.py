@@ -43,9 +43,6 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, mode TEXT NOT NULL, started_at TEXT NOT NULL,
     finished_at TEXT, status TEXT NOT NULL, pid INTEGER, summary TEXT);
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
--- for monitoring (udc.store.sqlite_reader): the newest run of each pipeline and mode, the last success of each
-CREATE INDEX IF NOT EXISTS runs_by_mode ON runs (pipeline, mode, id);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (pipeline, status, finished_at);
 CREATE TABLE IF NOT EXISTS edges (
     src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL, rel TEXT NOT NULL, dst_dataset TEXT NOT NULL,
     dst_pk TEXT NOT NULL, last_run INTEGER NOT NULL,
@@ -63,7 +60,6 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE TABLE IF NOT EXISTS redaction_counts (
     run INTEGER NOT NULL, dataset TEXT NOT NULL, entity TEXT NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (run, dataset, entity)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS redaction_by_dataset ON redaction_counts (dataset, entity, count);  -- totals per table
 CREATE TABLE IF NOT EXISTS backfills (
     id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, tables TEXT NOT NULL,
     range_start TEXT, range_end TEXT NOT NULL, chunk_seconds INTEGER NOT NULL, parallel INTEGER NOT NULL,
@@ -77,7 +73,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     pages INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]', pid INTEGER, not_before TEXT,
     started_at TEXT, finished_at TEXT, seconds REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (backfill, seq)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS chunks_by_status ON chunks (backfill, status);  -- chunks per status, failed chunks
+"""
+
+# What monitoring (udc.store.sqlite_reader) looks up, so that a page costs the same over any length of history: the
+# newest run of each pipeline and mode, each pipeline's last success, chunks per status, redaction totals per table.
+MONITORING = """
+CREATE INDEX IF NOT EXISTS runs_by_mode ON runs (pipeline, mode, id);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (pipeline, status, finished_at);
+CREATE INDEX IF NOT EXISTS chunks_by_status ON chunks (backfill, status);
+CREATE INDEX IF NOT EXISTS redaction_by_dataset ON redaction_counts (dataset, entity, count);
 """
 
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
@@ -107,7 +111,7 @@ class SqliteStore:
         self._writer_users = 0
         self._writer_lock = threading.Lock()
         with self._translated(), self._conn() as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA + MONITORING)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
