@@ -7,14 +7,19 @@ import json
 import re
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from markupsafe import escape
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
-from sync.conftest import AFTER_DATA
+from sync.conftest import AFTER_DATA, START, Harness
 from udc.cli import app
+from udc.serve.app import create_app
+from udc.serve.auth import Guard
+from udc.serve.views import Views
 from udc.store import open_reader
 from udc.timeutil import snow_time
 
@@ -170,3 +175,24 @@ def test_the_api_docs_are_served_from_the_package_not_a_cdn(filled: Filled) -> N
 def test_an_unknown_page_is_a_404_page_with_where_to_look(filled: Filled) -> None:
     answer = filled.app().get("/backfills/77")
     assert answer.status_code == 404 and "there is no backfill #77" in answer.text and "/api/backfills" in answer.text
+
+
+def test_metrics_count_throttled_responses_retries_and_the_wait_they_cost(tmp_path: Path, snow_sims) -> None:
+    """The source answers one 429 asking for a second's pause: the run records the 429 beside its 200s, one retry,
+    and the second spent waiting for the rate budget; /metrics adds them up."""
+    sim = snow_sims("serve-pw-2", 3, {"incident": 40}, START, timedelta(days=5), AFTER_DATA)
+    h = Harness(tmp_path, sim, {"slow": {"mode": "historical", "max_retries": 2, "tables": ["incident"]}})
+    sim.faults.paths, sim.faults.retry_after = ("/api/now/table/incident",), 1
+    sim.faults.script(["429"])
+    summary = h.sync("slow")
+    assert summary.status == "succeeded" and summary.retries == 1
+    assert summary.http_statuses == {"200": summary.calls - 1, "429": 1}
+    assert summary.rate_wait_seconds >= 0.9  # Retry-After: 1, honoured through the connector's budget
+    client = TestClient(create_app(Views(h.config, open_reader(h.config.store)), Guard(None)))
+    samples = {(s.name, s.labels.get("status", "")): s.value
+               for f in text_string_to_metric_families(client.get("/metrics").text) for s in f.samples
+               if s.labels.get("pipeline") == "slow"}
+    assert samples[("udc_http_requests_total", "429")] == 1
+    assert samples[("udc_http_requests_total", "200")] == summary.calls - 1
+    assert samples[("udc_http_retries_total", "")] == 1
+    assert samples[("udc_rate_limit_wait_seconds_total", "")] == summary.rate_wait_seconds
