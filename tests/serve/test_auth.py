@@ -30,6 +30,9 @@ def test_the_api_and_metrics_take_the_bearer_token_and_nothing_else(filled: Fill
         assert wrong.status_code == 401, path
         assert client.get(path, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200, path
     assert client.get("/healthz").status_code == 200  # for load balancers: says nothing of the store
+    headers = client.get("/api/pipelines", headers={"Authorization": f"Bearer {TOKEN}"}).headers
+    assert (headers["x-frame-options"], headers["x-content-type-options"], headers["cache-control"]) == (
+        "DENY", "nosniff", "no-store")
 
 
 def test_pages_send_to_the_login_form_which_sets_an_http_only_cookie(filled: Filled) -> None:

@@ -42,6 +42,14 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         return HTMLResponse(html, status_code=status)
 
     @app.middleware("http")
+    async def harden(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """No framing (clickjacking), no type sniffing, no referrer leaving with a dashboard URL, nothing cached."""
+        response = await call_next(request)
+        response.headers.update({"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+        return response
+
+    @app.middleware("http")
     async def authorise(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         if guard.allows(request) or path in PUBLIC or path.startswith(PUBLIC[-1]):
