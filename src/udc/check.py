@@ -32,6 +32,7 @@ from udc.secrets import scrub
 from udc.sources import plugin
 from udc.sources.diagnostics import Finding
 from udc.store import open_store, store_exists
+from udc.timeutil import utcnow
 
 LEVELS = ("fail", "warn", "ok", "skip")
 _ALIASES = {"error": "fail", "failed": "fail", "warning": "warn", "passed": "ok", "info": "ok", "skipped": "skip"}
@@ -80,6 +81,23 @@ def run_check(config: Config, connector_name: str) -> Report:
                      for name, found in per_pipeline.items() for f in found]
     findings += quarantine_findings(config, connector_name)
     return Report(connector_name, connector.type, url, _unique(findings))
+
+
+def check_owner(connector_name: str) -> str:
+    """The state owner under which a connector's last report is kept (for `udc serve`)."""
+    return f"check:{connector_name}"
+
+
+def record_report(config: Config, report: Report) -> None:
+    """Keep the report in the store, when there is one, for the dashboard (findings are scrubbed of secrets).
+    A check creates no store."""
+    if not store_exists(config.store):
+        return
+    store = open_store(config.store)
+    try:
+        store.set_state(check_owner(report.connector), "report", {"at": utcnow().isoformat(), **report.to_json()})
+    finally:
+        store.close()
 
 
 def normalize(item: Any) -> Finding:

@@ -16,15 +16,17 @@ import orjson
 import typer
 
 from udc import __version__
-from udc.check import print_report, run_check
+from udc.check import print_report, record_report, run_check
 from udc.cli import backfill as backfill_commands
 from udc.cli import scale as scale_commands
+from udc.cli import serve as serve_commands
 from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
 from udc.http import redis_budget
 from udc.scale.app import take_broker_url
+from udc.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 from udc.sources.discovery import discover as run_discover
 
 app = typer.Typer(help="udc — sync ServiceNow, Jira, Salesforce and Confluence into a local knowledge store.",
@@ -41,6 +43,7 @@ backfill_app.callback()(guarded(backfill_commands.backfill))
 backfill_app.command("status")(guarded(backfill_commands.status))
 app.command("run")(guarded(backfill_commands.run))
 app.command("worker")(guarded(scale_commands.worker))
+app.command("serve")(guarded(serve_commands.serve))
 
 
 def _print_version(asked: bool) -> None:
@@ -86,7 +89,9 @@ def check(connector: Annotated[str, typer.Option("--connector", help="Connector 
           config: ConfigOpt = Path(DEFAULT_CONFIG),
           json_out: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False) -> None:
     """Diagnose a connector: the troubleshooting playbook, with a verdict and the fix (exit 1 when unhealthy)."""
-    report = run_check(load_config(config), connector)
+    cfg = load_config(config)
+    report = run_check(cfg, connector)
+    record_report(cfg, report)
     if json_out:
         out.print_json(orjson.dumps(report.to_json()).decode())
     else:
@@ -112,6 +117,14 @@ def config_schema() -> None:
 @app.command()
 @guarded
 def demo(workdir: Annotated[Path, typer.Option(help="Where the demo config and database go.")] = Path("udc-demo"),
-         records: Annotated[int, typer.Option(help="Incidents in the simulated instance.")] = 2000) -> None:
+         records: Annotated[int, typer.Option(help="Incidents in the simulated instance.")] = 2000,
+         serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard over the demo's store "
+                                             "until Ctrl-C.")] = False,
+         host: serve_commands.HostOpt = DEFAULT_HOST, port: serve_commands.PortOpt = DEFAULT_PORT) -> None:
     """Run everything on local simulators: historical sync, changes at the source, an incremental cycle."""
     run_demo(workdir, records, out)
+    if serve:
+        serve_commands.open_dashboard(workdir / "udc.yaml", host, port).run()
+    else:
+        out.print(f"\nSee it in a browser: udc serve --config {workdir / 'udc.yaml'}  (then open "
+                  f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/), or run the demo with --serve", highlight=False)

@@ -9,11 +9,13 @@ import orjson
 import typer
 
 from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable, when
+from udc.cli.serve import HostOpt, PortOpt, open_dashboard
 from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import print_backfill, setup_logging
 from udc.errors import ConfigError
 from udc.scale.app import DEFAULT_QUEUE, configure, shown_broker, take_broker_url
 from udc.scale.tasks import CeleryExecutor
+from udc.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 from udc.store import open_store, store_exists
 from udc.sync.backfill import (
     DEFAULT_LEASE,
@@ -139,6 +141,9 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         lease: Annotated[float, typer.Option(help="Seconds a backfill chunk stays a worker's without renewal; a "
                                              "killed worker's chunk is taken over after it.")] = DEFAULT_LEASE,
         queue: Annotated[str, typer.Option(help="Celery queue for the tasks (the workers' --queue).")] = DEFAULT_QUEUE,
+        serve: Annotated[bool, typer.Option("--serve", help="Serve the dashboard (as `udc serve`) from this "
+                                            "process too.")] = False,
+        host: HostOpt = DEFAULT_HOST, port: PortOpt = DEFAULT_PORT,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Keep incremental pipelines syncing at their frequency and run queued backfills alongside (Ctrl-C or SIGTERM
     stops it, exit 0: the normal end of a service)."""
@@ -171,21 +176,26 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         elif kind == "stopped":
             err.print(f"{at} stopped", highlight=False)
 
-    with stoppable() as stop:
-        if executor == "celery":
-            configure(take_broker_url(), queue)
-            err.print(f"sending cycles and chunks to the workers of {shown_broker()} (queue {queue})",
-                      highlight=False)
-            remote = CeleryExecutor(config, store, stop, lease)
-            run_cycle, run_backfill = remote.cycle, remote.backfill
-        else:
-            run_cycle = None  # the scheduler's own: an Engine cycle in this process
+    dashboard = open_dashboard(config, host, port).start() if serve else None
+    try:
+        with stoppable() as stop:
+            if executor == "celery":
+                configure(take_broker_url(), queue)
+                err.print(f"sending cycles and chunks to the workers of {shown_broker()} (queue {queue})",
+                          highlight=False)
+                remote = CeleryExecutor(config, store, stop, lease)
+                run_cycle, run_backfill = remote.cycle, remote.backfill
+            else:
+                run_cycle = None  # the scheduler's own: an Engine cycle in this process
 
-            def run_backfill(backfill_id: int) -> str:
-                return BackfillRunner(cfg, store, backfill_id, stop=stop, lease=lease).run().status
+                def run_backfill(backfill_id: int) -> str:
+                    return BackfillRunner(cfg, store, backfill_id, stop=stop, lease=lease).run().status
 
-        Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event,
-                  run_cycle=run_cycle, run_backfill=run_backfill).run()
+            Scheduler(cfg, store, pipeline or None, stop=stop, backfills=not no_backfills, on_event=event,
+                      run_cycle=run_cycle, run_backfill=run_backfill).run()
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
 
 
 def _queued(cfg: Config, pipelines: list[str]) -> bool:

@@ -55,6 +55,8 @@ class CallStats:
     retries: int = 0
     bytes: int = 0
     faults: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)  # responses per HTTP status (for monitoring)
+    waited: float = 0.0  # seconds spent waiting for the rate budget (limits, Retry-After pauses, pacing)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def call(self) -> None:
@@ -72,6 +74,15 @@ class CallStats:
     def fault(self, kind: str) -> None:
         with self._lock:
             self.faults[kind] = self.faults.get(kind, 0) + 1
+
+    def answered(self, status: int) -> None:
+        with self._lock:
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+
+    def wait(self, seconds: float) -> None:
+        if seconds:
+            with self._lock:
+                self.waited += seconds
 
 
 def endpoint(url: str | httpx.URL) -> str:
@@ -94,9 +105,11 @@ class _Guard(httpx.BaseTransport):
             raise ReadOnlyViolation(
                 f"refused to send {request.method} {request.url.path}: udc is read-only",
                 "udc only reads from sources (GET), apart from POSTs to the configured OAuth token endpoint")
-        self.budget.acquire()
+        self.stats.wait(self.budget.acquire())
         self.stats.call()
-        return self.inner.handle_request(request)
+        response = self.inner.handle_request(request)
+        self.stats.answered(response.status_code)
+        return response
 
     def close(self) -> None:
         self.inner.close()

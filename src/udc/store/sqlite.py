@@ -78,6 +78,15 @@ CREATE TABLE IF NOT EXISTS chunks (
 # columns added since a table was first created: (table, column, declaration), added to older stores on open
 ADDED_COLUMNS = (("chunks", "worker", "TEXT"), ("chunks", "lease_until", "TEXT"))
 
+# What monitoring (udc.store.sqlite_reader) looks up, so that a page costs the same over any length of history: the
+# newest run of each pipeline and mode, each pipeline's last success, chunks per status, redaction totals per table.
+MONITORING = """
+CREATE INDEX IF NOT EXISTS runs_by_mode ON runs (pipeline, mode, id);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (pipeline, status, finished_at);
+CREATE INDEX IF NOT EXISTS chunks_by_status ON chunks (backfill, status);
+CREATE INDEX IF NOT EXISTS redaction_by_dataset ON redaction_counts (dataset, entity, count);
+"""
+
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
                     "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
                     "started_at", "updated_at", "finished_at")
@@ -105,7 +114,7 @@ class SqliteStore:
         self._writer_users = 0
         self._writer_lock = threading.Lock()
         with self._translated(), self._conn() as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA + MONITORING)
             for table, column, declaration in ADDED_COLUMNS:
                 if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")

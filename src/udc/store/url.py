@@ -8,7 +8,9 @@ from pathlib import Path
 from udc.errors import ConfigError
 from udc.store.base import Store
 from udc.store.locks import lock_dir
+from udc.store.reader import StoreReader
 from udc.store.sqlite import SqliteStore, sqlite_files
+from udc.store.sqlite_reader import SqliteReader
 
 SUPPORTED = "sqlite:///path/to/udc.db"
 
@@ -26,6 +28,14 @@ def open_store(url: str) -> Store:
     kind, location = parse_store_url(url)
     if kind == "sqlite":
         return SqliteStore(location)
+    raise _not_yet(kind)
+
+
+def open_reader(url: str) -> StoreReader:
+    """The store for monitoring: read-only, and refused (with the fix) when nothing has been synced yet."""
+    kind, location = parse_store_url(url)
+    if kind == "sqlite":
+        return SqliteReader(location)
     raise _not_yet(kind)
 
 
@@ -55,4 +65,4 @@ def _not_yet(kind: str) -> ConfigError:
     return ConfigError(f"{kind} stores are not supported yet", f"use {SUPPORTED}")
 
 
-__all__ = ["discard_new_store", "open_store", "parse_store_url", "store_exists"]
+__all__ = ["discard_new_store", "open_reader", "open_store", "parse_store_url", "store_exists"]

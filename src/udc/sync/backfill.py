@@ -482,15 +482,10 @@ def backfill_status(store: Store, backfill_id: int, now: datetime | None = None)
     if item["status"] in ("running", "waiting") and not live:
         item["status"] = "interrupted"  # its process died: `udc backfill --resume ID` (or `udc run`) continues it
     total_rows = sum(t["rows"] + t["deleted"] for t in tables.values())
-    active = float(item["active_seconds"] or 0)
-    rate = total_rows / active if active > 0 else None
-    chunk_rate = done / active if active > 0 and done else None
-    remaining = len(chunks) - done - by_status.get("failed", 0)
-    eta = remaining / chunk_rate if chunk_rate and remaining else (0.0 if not remaining else None)
+    rate, eta = backfill_progress(float(item["active_seconds"] or 0), by_status, total_rows)
     item.update({
         "chunks_total": len(chunks), "chunks_done": done, "chunks": by_status, "tables": tables, "pages": pages,
-        "rows": total_rows, "rate": round(rate, 1) if rate is not None else None,
-        "eta_seconds": round(eta, 1) if eta is not None else None,
+        "rows": total_rows, "rate": rate, "eta_seconds": eta,
         "running": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"],
                      "worker": c["worker"]} for c in chunks if c["status"] == "running"],
         "failed": [{"seq": c["seq"], "start": c["chunk_start"], "end": c["chunk_end"], "attempts": c["attempts"],
@@ -504,6 +499,17 @@ def backfill_status(store: Store, backfill_id: int, now: datetime | None = None)
         item["window_open"] = window.contains(at)
         item["window_next_open"] = window.next_open(at).isoformat()
     return item
+
+
+def backfill_progress(active: float, by_status: dict[str, int], rows: int) -> tuple[float | None, float | None]:
+    """(rows per second, seconds left) of a backfill that has been active `active` seconds, from its chunks per
+    status: the time left is the chunks neither done nor failed at the rate chunks have been done."""
+    done = by_status.get("done", 0)
+    rate = rows / active if active > 0 else None
+    chunk_rate = done / active if active > 0 and done else None
+    remaining = sum(by_status.values()) - done - by_status.get("failed", 0)
+    eta = remaining / chunk_rate if chunk_rate and remaining else (0.0 if not remaining else None)
+    return (round(rate, 1) if rate is not None else None), (round(eta, 1) if eta is not None else None)
 
 
 def list_backfills(store: Store, pipeline: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
@@ -536,5 +542,5 @@ def run_historical_range(config: Config, store: Store, pipeline_name: str, *, st
     return runner.run().summary
 
 
-__all__ = ["BackfillReport", "BackfillRunner", "ChunkOutcome", "backfill_status", "check_backfill", "create_backfill",
-           "list_backfills", "run_historical_range"]
+__all__ = ["BackfillReport", "BackfillRunner", "ChunkOutcome", "backfill_progress", "backfill_status", "check_backfill",
+           "create_backfill", "list_backfills", "run_historical_range"]

@@ -35,6 +35,8 @@ class RunSummary:
     retries: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    http_statuses: dict[str, int] = field(default_factory=dict)  # responses per HTTP status
+    rate_wait_seconds: float = 0.0  # time spent waiting for the connector's rate budget
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -107,6 +109,7 @@ class Run:
             summary.warnings += self.source.notes
             stats = self.source.stats
             summary.calls, summary.retries, summary.bytes = stats.calls, stats.retries, stats.bytes
+            summary.http_statuses, summary.rate_wait_seconds = dict(stats.statuses), round(stats.waited, 3)
             summary.seconds = round(time.monotonic() - self._started, 3)
             for result in summary.streams:
                 summary.warnings += [f"{result.dataset} {pk}: {reason}" for pk, reason in result.quarantined]

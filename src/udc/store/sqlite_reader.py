@@ -1,0 +1,172 @@
+"""The monitoring read interface (udc.store.reader) over a SQLite store, on a read-only connection.
+
+The connection is opened with `mode=ro`: it cannot write, create the file or change its schema, and in WAL mode its
+reads never block the writer (nor wait for it). One connection serves every thread of the server, one query at a
+time; each query is small (see the indexes in udc.store.sqlite).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from udc.errors import ConfigError
+from udc.store.reader import RUN_MODES
+from udc.store.sqlite import BACKFILL_COLUMNS, CHUNK_COLUMNS, store_failure
+from udc.store.sqlite import _chunk as chunk_row
+
+RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
+_RUNS = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
+_BACKFILLS = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills"
+_CHUNKS = f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks"
+
+
+class SqliteReader:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).resolve()
+        self.location = str(self.path)
+        if not self.path.is_file():
+            raise ConfigError(f"there is no store at {self.path} yet: nothing has been synced",
+                              "run `udc sync --pipeline P` first (a relative `store:` path is relative to the config "
+                              "file's folder)")
+        self._lock = threading.Lock()
+        try:
+            self.connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                                              isolation_level=None)
+            self.connection.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.Error as exc:
+            raise store_failure(exc, self.path) from exc
+
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self.connection.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise store_failure(exc, self.path) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self.connection.close()
+
+    # -- runs -----------------------------------------------------------------------------------------------------
+    def runs(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> list[dict[str, Any]]:
+        where, args = _where(pipeline=pipeline, before=before)
+        return [_run(row) for row in self._all(f"{_RUNS}{where} ORDER BY id DESC LIMIT ?", (*args, limit))]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self._all(f"{_RUNS} WHERE id = ?", (run_id,))
+        return _run(rows[0]) if rows else None
+
+    def runs_after(self, run_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+        return [_run(row) for row in self._all(f"{_RUNS} WHERE id > ? ORDER BY id LIMIT ?", (run_id, limit))]
+
+    # one index seek per pipeline (and mode), whatever the length of the history, in one statement
+    def last_runs(self, pipelines: list[str]) -> list[dict[str, Any]]:
+        if not pipelines:
+            return []
+        pairs = [(p, mode) for p in pipelines for mode in RUN_MODES]
+        newest = " UNION ALL ".join(["SELECT max(id) FROM runs WHERE pipeline = ? AND mode = ?"] * len(pairs))
+        rows = self._all(f"{_RUNS} WHERE id IN ({newest}) ORDER BY id DESC", tuple(v for pair in pairs for v in pair))
+        return [_run(row) for row in rows]
+
+    def last_success(self, pipelines: list[str]) -> dict[str, str]:
+        if not pipelines:
+            return {}
+        each = " UNION ALL ".join(["SELECT ?, (SELECT max(finished_at) FROM runs WHERE status = 'succeeded' "
+                                   "AND pipeline = ?)"] * len(pipelines))
+        return {p: at for p, at in self._all(each, tuple(p for p in pipelines for _ in (0, 1))) if at}
+
+    # -- state ----------------------------------------------------------------------------------------------------
+    def states(self, owners: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        result: dict[str, dict[str, dict[str, Any]]] = {owner: {} for owner in owners}
+        if owners:
+            for owner, stream, value in self._all(f"SELECT pipeline, stream, value FROM state WHERE pipeline IN "
+                                                  f"({', '.join('?' * len(owners))}) ORDER BY 1, 2", tuple(owners)):
+                result[owner][stream] = orjson.loads(value)
+        return result
+
+    # -- backfills ------------------------------------------------------------------------------------------------
+    def backfills(self, pipeline: str | None = None, limit: int = 50, before: int | None = None
+                  ) -> list[dict[str, Any]]:
+        where, args = _where(pipeline=pipeline, before=before)
+        return [_backfill(row) for row in self._all(f"{_BACKFILLS}{where} ORDER BY id DESC LIMIT ?", (*args, limit))]
+
+    def backfill(self, backfill_id: int) -> dict[str, Any] | None:
+        rows = self._all(f"{_BACKFILLS} WHERE id = ?", (backfill_id,))
+        return _backfill(rows[0]) if rows else None
+
+    def chunk_counts(self, backfill_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+        sql, args = "SELECT backfill, status, count(*) FROM chunks", tuple(backfill_ids or ())
+        if backfill_ids is not None:
+            if not backfill_ids:
+                return {}
+            sql += f" WHERE backfill IN ({', '.join('?' * len(backfill_ids))})"
+        counts: dict[int, dict[str, int]] = {}
+        for backfill, status, n in self._all(sql + " GROUP BY 1, 2", args):
+            counts.setdefault(backfill, {})[status] = n
+        return counts
+
+    def chunks(self, backfill_id: int, first_seq: int = 1, limit: int = 2000) -> list[dict[str, Any]]:
+        rows = self._all(f"{_CHUNKS} WHERE backfill = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                         (backfill_id, first_seq, limit))
+        return [chunk_row(row) for row in rows]
+
+    def chunks_in(self, backfill_id: int, status: str, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._all(f"{_CHUNKS} WHERE backfill = ? AND status = ? ORDER BY seq LIMIT ?",
+                         (backfill_id, status, limit))
+        return [chunk_row(row) for row in rows]
+
+    # -- records --------------------------------------------------------------------------------------------------
+    def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
+        rows = self._all("SELECT dataset, sum(CASE WHEN deleted = 0 THEN 1 ELSE 0 END), sum(deleted) FROM records "
+                         "WHERE dataset >= ? AND dataset < ? GROUP BY dataset", _prefixed(prefix))
+        return {dataset: (int(live), int(dead)) for dataset, live, dead in rows}
+
+    def quarantined(self, prefix: str = "", limit: int = 100) -> list[tuple[str, str, str]]:
+        rows = self._all("SELECT dataset, pk, reason FROM quarantine WHERE dataset >= ? AND dataset < ? "
+                         "ORDER BY dataset, pk LIMIT ?", (*_prefixed(prefix), limit))
+        return [(dataset, pk, reason) for dataset, pk, reason in rows]
+
+    def quarantine_counts(self) -> dict[str, int]:
+        return dict(self._all("SELECT dataset, count(*) FROM quarantine GROUP BY dataset"))
+
+    def redaction_totals(self, prefix: str = "") -> dict[str, dict[str, int]]:
+        totals: dict[str, dict[str, int]] = {}
+        for dataset, entity, n in self._all("SELECT dataset, entity, sum(count) FROM redaction_counts "
+                                            "WHERE dataset >= ? AND dataset < ? GROUP BY 1, 2", _prefixed(prefix)):
+            totals.setdefault(dataset, {})[entity] = int(n)
+        return totals
+
+
+def _where(pipeline: str | None, before: int | None) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if pipeline is not None:
+        clauses, args = [*clauses, "pipeline = ?"], [*args, pipeline]
+    if before is not None:
+        clauses, args = [*clauses, "id < ?"], [*args, before]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+
+def _prefixed(prefix: str) -> tuple[str, str]:
+    """The range of names starting with `prefix`, as an index can seek it (LIKE cannot: it ignores case)."""
+    return (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else ("", "\U0010ffff")
+
+
+def _run(row: tuple[Any, ...]) -> dict[str, Any]:
+    item = dict(zip(RUN_COLUMNS, row, strict=True))
+    item["summary"] = orjson.loads(item["summary"]) if item["summary"] else None
+    return item
+
+
+def _backfill(row: tuple[Any, ...]) -> dict[str, Any]:
+    item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
+    item["tables"] = orjson.loads(item["tables"])
+    return item
+
+
+__all__ = ["SqliteReader"]
