@@ -16,6 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[list[tuple[str, ...]]] = [
     [("udc.cli", "udc.__main__")],
     [("udc.check", "udc.console", "udc.demo")],
+    [("udc.query",)],
     [("udc.sync",)],
     [("udc.sources",), ("udc.store",), ("udc.redact",)],
     [("udc.http",)],

@@ -7,7 +7,7 @@ StoreError (a held lock as LockHeld), never as the driver's own exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -95,7 +95,33 @@ class Ledger(Protocol):
     def lock(self, name: str) -> Lock: ...
 
 
-class Store(PageSink, Ledger, Protocol):
+class GraphQueries(Protocol):
+    """The knowledge graph's reads (udc.query composes them): nodes are live records by id, links resolved to node
+    ids both ways, full-text search of the stored (redacted) text. Results are plain dicts."""
+
+    def find_nodes(self, ref: str) -> list[dict[str, Any]]:
+        """Records called `ref` (a key such as INC0012345, OPS-42, a case number, a page id; or a primary key)."""
+        ...
+
+    def nodes(self, ids: Iterable[int], with_data: bool = False) -> dict[int, dict[str, Any]]: ...
+
+    def neighbours(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Every link touching these nodes, both ways: {src, dst, rel, owner}."""
+        ...
+
+    def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
+                    until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
+        """Best first, each with `score` and `snippet`; `query` in FTS5 syntax."""
+        ...
+
+    def node_text(self, node_id: int) -> tuple[str, str]: ...
+
+    def opened_between(self, table: str, since: str | None, until: str | None) -> list[dict[str, Any]]: ...
+
+    def graph_datasets(self) -> list[str]: ...
+
+
+class Store(PageSink, Ledger, GraphQueries, Protocol):
     location: str  # where the store is, for messages
 
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]: ...
@@ -109,4 +135,4 @@ class Store(PageSink, Ledger, Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Ledger", "Lock", "PageSink", "Store"]
+__all__ = ["GraphQueries", "Ledger", "Lock", "PageSink", "Store"]

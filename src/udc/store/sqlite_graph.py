@@ -317,10 +317,9 @@ class SqliteGraph:
         rows = self._rows("SELECT coalesce(title, ''), body FROM graph_text WHERE rowid = ?", (node_id,))
         return (rows[0][0], rows[0][1]) if rows else ("", "")
 
-    def opened_between(self, dataset_suffix: str, since: str | None, until: str | None
-                       ) -> list[dict[str, Any]]:
+    def opened_between(self, table: str, since: str | None, until: str | None) -> list[dict[str, Any]]:
         """Nodes of a table (in any source) opened in [since, until), with their records."""
-        args: list[Any] = [f"%/{dataset_suffix}"]
+        args: list[Any] = [f"%/{table}"]
         where = "n.dataset LIKE ?"
         if since:
             where, args = where + " AND n.opened >= ?", [*args, since]
