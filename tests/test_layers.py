@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # siblings that never import each other.
 LAYERS: list[list[tuple[str, ...]]] = [
     [("udc.cli", "udc.__main__")],
-    [("udc.check", "udc.console", "udc.demo")],
+    [("udc.check", "udc.console", "udc.demo", "udc.answers")],
     [("udc.query",)],
     [("udc.sync",)],
     [("udc.sources",), ("udc.store",), ("udc.redact",)],

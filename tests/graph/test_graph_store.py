@@ -111,7 +111,7 @@ def test_the_index_follows_updates_and_ranks_title_matches_first(store: SqliteSt
     put(store, "snow/incident", "2" * 32, T1, incident("INC0010002", "VPN down", work_notes="printer unrelated"))
     assert [h["key"] for h in store.text_search("printer", 10)] == ["INC0010001", "INC0010002"]
     hit = store.text_search("jam", 10)[0]
-    assert hit["key"] == "INC0010001" and "[jam]" in hit["snippet"]
+    assert hit["key"] == "INC0010001" and "«jam»" in hit["snippet"]
     put(store, "snow/incident", INC, T2, incident("INC0010001", "Toner low"))
     assert [h["key"] for h in store.text_search("jam", 10)] == []
     assert [h["key"] for h in store.text_search("toner", 10)] == ["INC0010001"]

@@ -17,6 +17,7 @@ import typer
 from udc import __version__
 from udc.check import print_report, run_check
 from udc.cli import backfill as backfill_commands
+from udc.cli import query as query_commands
 from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
@@ -36,6 +37,9 @@ app.command()(guarded(sync_commands.export))
 backfill_app.callback()(guarded(backfill_commands.backfill))
 backfill_app.command("status")(guarded(backfill_commands.status))
 app.command("run")(guarded(backfill_commands.run))
+for query_command in (query_commands.search, query_commands.related, query_commands.changes, query_commands.similar,
+                      query_commands.trends):
+    app.command()(guarded(query_command))
 
 
 def _print_version(asked: bool) -> None:

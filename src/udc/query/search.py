@@ -37,7 +37,7 @@ def datasets_for(store: GraphQueries, source: str | None, table: str | None) -> 
 def search(store: GraphQueries, q: str, limit: int = 20, source: str | None = None, table: str | None = None,
            since: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Records whose text matches every word of `q` (or, when none does, any word), best first: each with
-    `score` (BM25, higher is better), `snippet` (matches in [brackets]) and `match` ("all" or "any")."""
+    `score` (BM25, higher is better), `snippet` (matches between « and ») and `match` ("all" or "any")."""
     if not fts_query(q):
         raise QueryError("the search has no words", "give words to look for, like `udc search \"disk full db01\"`")
     if limit < 1:
@@ -48,7 +48,8 @@ def search(store: GraphQueries, q: str, limit: int = 20, source: str | None = No
         hits = store.text_search(fts_query(q, any_word), limit, datasets, start)
         if hits:
             match = "any" if any_word else "all"
-            return [{**summary(h), "score": h["score"], "snippet": h["snippet"], "match": match} for h in hits]
+            return [{**summary(h), "score": h["score"], "snippet": " ".join(h["snippet"].split()),
+                     "match": match} for h in hits]
     return []
 
 

@@ -282,7 +282,7 @@ class SqliteGraph:
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
                     until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
         """Nodes matching an FTS5 query, best first (BM25, the title weighing more than the body), each with a
-        snippet (matches between [ and ]). `datasets`: only these (a name without '/' is a table of any source);
+        snippet (matches between « and »). `datasets`: only these (a name without '/' is a table of any source);
         `since`/`until`: opened in [since, until) (cursor strings)."""
         where, args = ["graph_text MATCH ?"], list[Any]([query])
         if datasets:
@@ -306,7 +306,7 @@ class SqliteGraph:
             args += list(exclude)
         rows = self._rows(
             f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, bm25(graph_text, 2.0, 4.0, 1.0), "
-            "snippet(graph_text, 2, '[', ']', '…', 12) FROM graph_text "
+            "snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text "
             "JOIN graph_nodes AS n ON n.id = graph_text.rowid "
             f"WHERE {' AND '.join(where)} ORDER BY bm25(graph_text, 2.0, 4.0, 1.0) LIMIT ?", (*args, limit))
         return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-2], 3), "snippet": row[-1]}
