@@ -48,7 +48,8 @@ def changes(store: GraphQueries, ref: str, hours: float = 12, depth: int = 2, so
     hop: dict[int, int] = {}
     via: dict[int, int] = {}
     candidates: dict[int, tuple[int, int | None, str]] = {}  # change id → (hops, CI id or None, rel)
-    around = store.nodes([x for link in store.neighbours([incident["id"]]) for x in (link["src"], link["dst"])])
+    around = store.nodes([x for link in store.neighbours([incident["id"]], ("cmdb_ci", *CHANGE_TABLES))
+                          for x in (link["src"], link["dst"])])
     for other in around.values():
         if other["id"] == incident["id"]:
             continue
@@ -60,7 +61,7 @@ def changes(store: GraphQueries, ref: str, hours: float = 12, depth: int = 2, so
     for distance in range(depth + 1):
         if not frontier:
             break
-        links = store.neighbours(frontier)
+        links = store.neighbours(frontier, ("cmdb_ci", *CHANGE_TABLES))
         ends = store.nodes({x for link in links for x in (link["src"], link["dst"])})
         found = []
         for link in links:

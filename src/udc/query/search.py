@@ -13,10 +13,14 @@ _WORD = re.compile(r"\w+(?:[-.]\w+)*")
 
 
 def fts_query(text: str, any_word: bool = False) -> str:
-    """Words as FTS5 phrases (so `OPS-42` and `db01.corp` stay whole and no word is read as an operator), all of
-    them required, or any of them."""
+    """Words as quoted FTS5 terms (so no word is read as an operator), all of them required, or any of them; a
+    word such as `OPS-42` or `db01.corp` needs all its parts."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
-    return (" OR " if any_word else " ").join(f'"{w}"' for w in words)
+    terms = []
+    for word in words:
+        parts = [f'"{p}"' for p in re.split(r"[\W_]+", word) if p]  # the tokenizer's own separators
+        terms.append(parts[0] if len(parts) == 1 else f"({' AND '.join(parts)})")
+    return (" OR " if any_word else " AND ").join(terms)
 
 
 def datasets_for(store: GraphQueries, source: str | None, table: str | None) -> list[str]:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from udc.query.common import QueryError, resolve, summary, table_of
+from udc.query.search import fts_query
 from udc.store.base import GraphQueries
 
 SHARED_CI_BOOST = 1.5  # a past incident on the same CI is more likely the same failure
@@ -51,7 +52,7 @@ def similar(store: GraphQueries, ref: str, limit: int = 10, source: str | None =
     if not words:
         return result
     mine = store.nodes([me["id"]], with_data=True)[me["id"]]["data"]
-    hits = store.text_search(" OR ".join(f'"{w}"' for w in words), limit * 5, [me["dataset"]],
+    hits = store.text_search(fts_query(" ".join(words), any_word=True), limit * 5, [me["dataset"]],
                              exclude=[me["id"]])
     data = store.nodes([h["id"] for h in hits], with_data=True)
     ci = _ci_of(mine)
@@ -61,7 +62,7 @@ def similar(store: GraphQueries, ref: str, limit: int = 10, source: str | None =
         ranked.append((hit["score"] * (SHARED_CI_BOOST if shared else 1.0), shared, hit))
     ranked.sort(key=lambda r: -r[0])
     top = ranked[:limit]
-    links = store.neighbours([hit["id"] for _, _, hit in top])
+    links = store.neighbours([hit["id"] for _, _, hit in top], ANSWER_TABLES)
     ends = store.nodes({x for link in links for x in (link["src"], link["dst"])})
     for score, shared, hit in top:
         linked = []

@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from udc.query.common import QueryError, since_cursor
 from udc.store.base import GraphQueries
 from udc.timeutil import parse_time
@@ -16,27 +18,23 @@ _RESOLVED_FIELDS = ("resolved_at", "closed_at", "resolutiondate", "ClosedDate")
 _NONE = "(none)"
 
 
-def _field(data: dict[str, Any], name: str) -> Any:
-    if name in data:
-        return data[name]
-    fields = data.get("fields")
-    return fields.get(name) if isinstance(fields, dict) else None
-
-
 def _label(value: Any) -> str:
-    if isinstance(value, dict):  # Jira's priority, status...: named objects
-        value = value.get("name") or value.get("value") or value.get("key")
+    if isinstance(value, str) and value.startswith("{"):  # Jira's priority, status...: named objects
+        try:
+            named = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            named = None
+        if isinstance(named, dict):
+            value = named.get("name") or named.get("value") or named.get("key")
     return str(value) if value not in (None, "") else _NONE
 
 
-def _resolved(data: dict[str, Any]) -> datetime | None:
-    for name in _RESOLVED_FIELDS:
-        value = _field(data, name)
-        if isinstance(value, str) and value.strip():
-            try:
-                return parse_time(value)
-            except ValueError:
-                continue
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, str) and value.strip():
+        try:
+            return parse_time(value)
+        except ValueError:
+            return None
     return None
 
 
@@ -52,27 +50,29 @@ def trends(store: GraphQueries, table: str, by: str, every: str = "day", since: 
     A reference field counts by the referenced record's title when it is stored."""
     if every not in ("day", "week"):
         raise QueryError(f"--every '{every}' is not day or week", "give --every day or --every week")
-    rows = store.opened_between(table, None, None)
-    if not rows:
+    fields = store.table_fields(table)
+    if not fields:
         raise QueryError(f"no stored records of a table called '{table}'",
                          "give a synced table (`udc status` lists them), like incident")
-    fields = {name for row in rows[:500] for name in (*row["data"], *(row["data"].get("fields") or {}))}
     if by not in fields:
-        guess = difflib.get_close_matches(by, sorted(fields), n=3)
+        guess = difflib.get_close_matches(by, fields, n=3)
         hint = f"did you mean {' or '.join(guess)}? " if guess else ""
-        raise QueryError(f"{table} records have no field '{by}'", f"{hint}fields: {', '.join(sorted(fields)[:40])}")
+        raise QueryError(f"{table} records have no field '{by}'", f"{hint}fields: {', '.join(fields[:40])}")
     start = since_cursor(since, now)
     step = timedelta(days=7 if every == "week" else 1)
     events: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     names: dict[str, str] = {}
-    for row in rows:
-        value = _label(_field(row["data"], by))
-        if len(value) == 32 and value.isalnum():  # a ServiceNow reference: name it by its record
-            if value not in names:
-                found = store.find_nodes(value)
-                names[value] = (found[0].get("title") or value) if len(found) == 1 else value
-            value = names[value]
-        events[value].append((parse_time(row["opened"]), _resolved(row["data"])))
+    for opened_at, value, *resolved in store.field_rows(table, [by, *_RESOLVED_FIELDS]):
+        label = _label(value)
+        if len(label) == 32 and label.isalnum():  # a ServiceNow reference: name it by its record
+            if label not in names:
+                found = store.find_nodes(label)
+                names[label] = (found[0].get("title") or label) if len(found) == 1 else label
+            label = names[label]
+        closed = next((t for t in map(_time, resolved) if t is not None), None)
+        events[label].append((parse_time(opened_at), closed))
+    if not events:
+        return {"table": table, "by": by, "every": every, "buckets": []}
     first = min(_bucket(o, every) for evs in events.values() for o, _ in evs)
     last = _bucket(max(max(o, r or o) for evs in events.values() for o, r in evs), every)
     if start:

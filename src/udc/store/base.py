@@ -105,8 +105,9 @@ class GraphQueries(Protocol):
 
     def nodes(self, ids: Iterable[int], with_data: bool = False) -> dict[int, dict[str, Any]]: ...
 
-    def neighbours(self, ids: Iterable[int]) -> list[dict[str, Any]]:
-        """Every link touching these nodes, both ways: {src, dst, rel, owner}."""
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every link touching these nodes, both ways: {src, dst, rel, owner}; `tables`: only those whose other
+        end is in a table named so or starting so."""
         ...
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
@@ -116,7 +117,13 @@ class GraphQueries(Protocol):
 
     def node_text(self, node_id: int) -> tuple[str, str]: ...
 
-    def opened_between(self, table: str, since: str | None, until: str | None) -> list[dict[str, Any]]: ...
+    def table_fields(self, table: str) -> list[str]:
+        """Field names of a table's stored records, in any source."""
+        ...
+
+    def field_rows(self, table: str, fields: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(opened, each field's value) per live record of a table, in any source."""
+        ...
 
     def graph_datasets(self) -> list[str]: ...
 

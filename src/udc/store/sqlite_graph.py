@@ -17,10 +17,13 @@ from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
 import orjson
+import xxhash
 
 from udc.records import Record
 from udc.timeutil import cursor_str
 
+# Every index here is paid for on every record a sync writes, so there are few and small ones: rows go in rowid order
+# (appends), and the one lookup by a random key (a link's target) goes through a 63-bit hash, not the key's text.
 GRAPH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS graph_nodes (
     id INTEGER PRIMARY KEY,  -- the record's rowid in records
@@ -28,25 +31,28 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
     key TEXT,       -- what people call it: INC0012345, OPS-42, a case number, a page id
     title TEXT, opened TEXT);  -- opened: a cursor string (fixed-width UTC ISO), so string order is time order
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS graph_nodes_pk ON graph_nodes (pk);
-CREATE INDEX IF NOT EXISTS graph_nodes_opened ON graph_nodes (dataset, opened);
 CREATE TABLE IF NOT EXISTS graph_links (
-    owner INTEGER NOT NULL,  -- rowid of the record whose write stated the link: replaced and dropped with it
-    src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL, rel TEXT NOT NULL,
+    id INTEGER PRIMARY KEY,  -- owner << 12 | n: the n-th link stated by the record of rowid `owner`, which replaces
+                             -- and drops them with itself (a range of ids: no index of owners to keep)
+    src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL,  -- src_pk '': the owner itself (a relation record states others)
+    rel TEXT NOT NULL,
     dst_dataset TEXT NOT NULL,  -- '' for a mention: dst_pk is then a key (INC0012345, OPS-42), resolved when read
-    dst_pk TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS graph_links_owner ON graph_links (owner);
-CREATE INDEX IF NOT EXISTS graph_links_src ON graph_links (src_pk);
-CREATE INDEX IF NOT EXISTS graph_links_dst ON graph_links (dst_pk);
-CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body, tokenize = 'unicode61 remove_diacritics 2');
+    dst_pk TEXT NOT NULL, dst_hash INTEGER NOT NULL);  -- dst_hash: key_hash(dst_pk)
+CREATE INDEX IF NOT EXISTS graph_links_dst ON graph_links (dst_hash);
+CREATE INDEX IF NOT EXISTS graph_links_src ON graph_links (src_pk) WHERE src_pk <> '';
+-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
+CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
+    tokenize = 'porter unicode61 remove_diacritics 2', detail = column);
 """
+LINK_BITS = 12  # links per record kept: 4,096 (a record mentioning more keys than that keeps the first ones)
 
 MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
 
 # Keys in free text. ServiceNow numbers; Jira keys (the ones naming no stored issue never resolve); Salesforce case
 # numbers when called a case; Confluence page links.
-_SNOW_NUMBER = re.compile(r"\b(?:INC|CHG|PRB|PTASK|RITM|REQ|SCTASK|CTASK|TASK|KB|VND)\d{7}\b")
-_JIRA_KEY = re.compile(r"\b[A-Z][A-Z0-9_]{1,9}-[1-9]\d{0,6}\b")
+# one pattern that starts with a character class (the regex engine skips ahead to capitals), checked after
+_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}(?:-[1-9]\d{0,6}|\d{7})\b")
+_SNOW_PREFIXES = frozenset({"INC", "CHG", "PRB", "PTASK", "RITM", "REQ", "SCTASK", "CTASK", "TASK", "KB", "VND"})
 _CASE_NUMBER = re.compile(r"\bcase\s*(?:number\s*|no\.?\s*)?#?\s*(\d{8})\b", re.IGNORECASE)
 _PAGE_LINK = re.compile(r"/pages/(\d+)|pageId=(\d+)")
 _TAGS = re.compile(r"<[^>]+>")
@@ -65,20 +71,24 @@ class Node(NamedTuple):
     title: str | None
     opened: str | None
     body: str
-    links: list[tuple[str, str, str, str, str]]  # (src_dataset, src_pk, rel, dst_dataset, dst_pk)
+    links: list[tuple[str, str, str, str, str]]  # (src_dataset, src_pk, rel, dst_dataset, dst_pk); src '': itself
 
 
-def _field(record: Record, name: str) -> Any:
-    value = record.get(name)
-    if value is None and isinstance(fields := record.get("fields"), dict):  # Jira keeps most fields here
-        value = fields.get(name)
-    return value
+def key_hash(key: str) -> int:
+    """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
+    return xxhash.xxh3_64_intdigest(key.encode()) >> 1
 
 
-def _first(record: Record, names: Sequence[str]) -> str | None:
+def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
+    """The first of these fields that holds a value, at the top of the record or in Jira's `fields`."""
     for name in names:
-        value = _field(record, name)
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        value = record.get(name)
+        if value is None and fields is not None:
+            value = fields.get(name)
+        if value.__class__ is str:
+            if value.strip():
+                return str(value)
+        elif value.__class__ is int:
             return str(value)
     return None
 
@@ -102,11 +112,13 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     the source stated; relation tables become links between the records they relate; `rel_type_name(sys_id)`
     names a CMDB relationship type when it is stored)."""
     connector, _, table = dataset.partition("/")
-    key = _first(record, _KEY_FIELDS)
+    fields = record.get("fields")
+    fields = fields if isinstance(fields, dict) else None  # Jira keeps most fields here
+    key = _first(record, fields, _KEY_FIELDS)
     if key is None and "space_key" in record:  # Confluence content is called by its id
         key = pk
-    title = _first(record, _TITLE_FIELDS)
-    opened_raw = _first(record, _OPENED_FIELDS)
+    title = _first(record, fields, _TITLE_FIELDS)
+    opened_raw = _first(record, fields, _OPENED_FIELDS)
     opened = None
     if opened_raw:
         try:
@@ -119,9 +131,9 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     if derived is not None:
         links.append(derived)
     else:
-        links += [(dataset, pk, rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
+        links += [(dataset, "", rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
         if "SystemModstamp" in record:  # Salesforce: lookups are fields named ...Id / custom ...__c holding an id
-            links += [(dataset, pk, name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
+            links += [(dataset, "", name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
                       for name, value in record.items()
                       if isinstance(value, str) and (name.endswith("Id") or name.endswith("__c"))
                       and name != "Id" and name not in _SF_SYSTEM_LOOKUPS and _SF_ID.match(value)]
@@ -129,16 +141,21 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     for found in _mentions(f"{title or ''}\n{body}"):
         if found not in seen:
             seen.add(found)
-            links.append((dataset, pk, "mentions", MENTION, found))
+            links.append((dataset, "", "mentions", MENTION, found))
     return Node(key, title, opened, body, links)
 
 
 def _mentions(text: str) -> Iterator[str]:
-    yield from _SNOW_NUMBER.findall(text)
-    yield from _JIRA_KEY.findall(text)
-    yield from _CASE_NUMBER.findall(text)
-    for a, b in _PAGE_LINK.findall(text):
-        yield a or b
+    for match in _KEY.finditer(text):
+        start, found = match.start(), match.group()
+        if (start == 0 or not text[start - 1].isalnum()) and ("-" in found or found.rstrip("0123456789")
+                                                               in _SNOW_PREFIXES):
+            yield found
+    if "ase" in text or "ASE" in text:  # cheap tests first: most text names no case and links no page
+        yield from _CASE_NUMBER.findall(text)
+    if "pages/" in text or "pageId=" in text:
+        for a, b in _PAGE_LINK.findall(text):
+            yield a or b
 
 
 def _relation(connector: str, table: str, record: Record, rel_type_name: Any
@@ -176,7 +193,8 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     gone = [(ids[pk],) for pk in replaced if pk in ids]
     if gone:
         conn.executemany("DELETE FROM graph_nodes WHERE id = ?", gone)
-        conn.executemany("DELETE FROM graph_links WHERE owner = ?", gone)
+        conn.executemany(
+            f"DELETE FROM graph_links WHERE id BETWEEN ?1 << {LINK_BITS} AND ((?1 + 1) << {LINK_BITS}) - 1", gone)
         conn.executemany("DELETE FROM graph_text WHERE rowid = ?", gone)
     if not last:
         return
@@ -195,10 +213,11 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
         node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
         rowid = ids[pk]
         nodes.append((rowid, dataset, pk, node.key, node.title, node.opened))
-        links += [(rowid, *link) for link in node.links]
+        first = rowid << LINK_BITS
+        links += [(first + n, *link, key_hash(link[4])) for n, link in enumerate(node.links[:1 << LINK_BITS])]
         texts.append((rowid, node.key, node.title, node.body))
     conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?)", nodes)
-    conn.executemany("INSERT INTO graph_links VALUES (?, ?, ?, ?, ?, ?)", links)
+    conn.executemany("INSERT INTO graph_links VALUES (?, ?, ?, ?, ?, ?, ?)", links)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
 
@@ -218,13 +237,28 @@ class SqliteGraph:
         with self._translated():
             return self._conn().execute(sql, args).fetchall()
 
+    def _datasets(self) -> list[str]:
+        """Every dataset, by skipping through the records' (dataset, pk) index: one probe per dataset."""
+        return [r[0] for r in self._rows(
+            "WITH RECURSIVE d(name) AS (SELECT min(dataset) FROM records UNION ALL "
+            "SELECT (SELECT min(dataset) FROM records WHERE dataset > d.name) FROM d WHERE d.name IS NOT NULL) "
+            "SELECT name FROM d WHERE name IS NOT NULL")]
+
+    def _by_pk(self, pk: str, datasets: Sequence[str]) -> list[int]:
+        if not datasets:
+            return []
+        return [r[0] for r in self._rows(
+            f"SELECT n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
+            f"WHERE r.dataset IN ({','.join('?' * len(datasets))}) AND r.pk = ?", (*datasets, pk))]
+
     def find_nodes(self, ref: str) -> list[dict[str, Any]]:
         """Live records called `ref`: by key (INC0012345, OPS-42, a case number, a page id), then by primary key."""
-        cols = ", ".join(NODE_COLUMNS)
-        rows = self._rows(f"SELECT {cols} FROM graph_nodes WHERE key = ? OR key = ? ORDER BY id", (ref, ref.upper()))
-        if not rows:
-            rows = self._rows(f"SELECT {cols} FROM graph_nodes WHERE pk = ? ORDER BY id", (ref,))
-        return [dict(zip(NODE_COLUMNS, row, strict=True)) for row in rows]
+        ids = [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key IN (?, ?) AND key IS NOT NULL",
+                                        (ref, ref.upper()))]
+        if not ids:
+            ids = self._by_pk(ref, self._datasets())
+        found = self.nodes(ids)
+        return [found[i] for i in sorted(found)]
 
     def nodes(self, ids: Iterable[int], with_data: bool = False) -> dict[int, dict[str, Any]]:
         """Nodes by id; `with_data`: each with its record as stored (`data`)."""
@@ -242,42 +276,70 @@ class SqliteGraph:
                 found[node["id"]] = node
         return found
 
-    def _resolve(self, dataset: str, pk: str) -> list[int]:
-        """The live records a link's end names: the record itself; else the record of that key in the same source
-        (a ServiceNow reference names the base table, cmdb_ci, of a record stored as cmdb_ci_server; a Salesforce
-        lookup's object is a guess); a mention resolves by key in any source."""
-        if dataset == MENTION or dataset.endswith("_key"):
-            return [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key = ?", (pk,))]
-        row = self._rows("SELECT n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
-                         "WHERE r.dataset = ? AND r.pk = ?", (dataset, pk))
-        if row:
-            return [row[0][0]]
-        connector = dataset.partition("/")[0] + "/"
-        rows = self._rows("SELECT id FROM graph_nodes WHERE pk = ? AND substr(dataset, 1, ?) = ?",
-                          (pk, len(connector), connector))
-        return [r[0] for r in rows] if len(rows) == 1 else []
-
-    def neighbours(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways, with both ends resolved to node ids:
-        {src, dst, rel, owner}. Links whose other end is not stored are left out."""
+        {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
+        prefixes such as `cmdb_ci`), so are those whose other end is in no such table."""
         out: dict[tuple[int, int, str], dict[str, Any]] = {}
         nodes = self.nodes(ids)
+        datasets = self._datasets()
+        resolved: dict[tuple[str, str], list[int]] = {}
+
+        def resolve(dataset: str, pk: str) -> list[int]:
+            """The live records a link's end names: the record itself; else the record of that key in the same
+            source (a ServiceNow reference names the base table, cmdb_ci, of a record stored as cmdb_ci_server; a
+            Salesforce lookup's object is a guess); a mention resolves by key in any source."""
+            if (dataset, pk) not in resolved:
+                if dataset == MENTION or dataset.endswith("_key"):
+                    found = [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key = ?", (pk,))]
+                else:
+                    found = self._by_pk(pk, [dataset] if dataset in datasets else [])
+                    if not found:
+                        prefix = dataset.partition("/")[0] + "/"
+                        found = self._by_pk(pk, [d for d in datasets if d.startswith(prefix)])
+                        found = found if len(found) == 1 else []
+                resolved[(dataset, pk)] = found
+            return resolved[(dataset, pk)]
+
+        globs = [f"{t}*" for t in tables]
+
+        def only(column: str) -> str:
+            """The other end's table, where the link names it exactly: not for a mention, nor for a link a
+            relation record states (it names the base table: task, cmdb_ci)."""
+            if not globs:
+                return ""
+            table = f"substr({column}, instr({column}, '/') + 1)"
+            return (f" AND (src_pk <> '' OR {column} = '' OR "
+                    + " OR ".join(f"{table} GLOB ?{8 + i}" for i in range(len(globs))) + ")")
+
         for node in nodes.values():
+            me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
             connector = node["dataset"].partition("/")[0] + "/"
             rows = self._rows(
-                "SELECT owner, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links WHERE src_pk = ? "
-                "UNION ALL SELECT owner, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
-                "WHERE dst_pk IN (?, ?) "
+                f"SELECT id >> {LINK_BITS}, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
+                f"WHERE id BETWEEN ?1 << {LINK_BITS} AND ((?1 + 1) << {LINK_BITS}) - 1 AND src_pk = ''"
+                f"{only('dst_dataset')} "
+                f"UNION ALL SELECT id >> {LINK_BITS}, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
+                "WHERE src_pk = ?2 AND src_pk <> '' "
+                f"UNION ALL SELECT id >> {LINK_BITS}, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
+                f"WHERE dst_hash IN (?3, ?4) AND dst_pk IN (?2, ?5){only('src_dataset')} "
                 "UNION ALL SELECT 0, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
-                "WHERE (src_pk = ?1 AND substr(src_dataset, 1, ?4) = ?5) "
-                "OR (dst_pk = ?1 AND substr(dst_dataset, 1, ?4) = ?5)",
-                (node["pk"], node["pk"], node["key"] or node["pk"], len(connector), connector))
+                "WHERE (src_pk = ?2 AND substr(src_dataset, 1, ?6) = ?7) "
+                "OR (dst_pk = ?2 AND substr(dst_dataset, 1, ?6) = ?7)",
+                (me, pk, key_hash(pk), key_hash(key), key, len(connector), connector, *globs))
             for owner, src_ds, src_pk, rel, dst_ds, dst_pk in rows:
-                for src in self._resolve(src_ds, src_pk):
-                    for dst in self._resolve(dst_ds, dst_pk):
-                        if node["id"] in (src, dst) and src != dst:
+                for src in ([owner] if owner and not src_pk else resolve(src_ds, src_pk)):
+                    for dst in resolve(dst_ds, dst_pk):
+                        if me in (src, dst) and src != dst:
                             out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
-        return list(out.values())
+        links = list(out.values())
+        if tables:  # mentions and links stated apart name no table: checked once resolved
+            ends = self.nodes({x for link in links for x in (link["src"], link["dst"])})
+            wanted = tuple(tables)
+            links = [link for link in links if all(
+                end in nodes or (end in ends and ends[end]["dataset"].partition("/")[2].startswith(wanted))
+                for end in (link["src"], link["dst"]))]
+        return links
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
                     until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
@@ -317,20 +379,36 @@ class SqliteGraph:
         rows = self._rows("SELECT coalesce(title, ''), body FROM graph_text WHERE rowid = ?", (node_id,))
         return (rows[0][0], rows[0][1]) if rows else ("", "")
 
-    def opened_between(self, table: str, since: str | None, until: str | None) -> list[dict[str, Any]]:
-        """Nodes of a table (in any source) opened in [since, until), with their records."""
-        args: list[Any] = [f"%/{table}"]
-        where = "n.dataset LIKE ?"
-        if since:
-            where, args = where + " AND n.opened >= ?", [*args, since]
-        if until:
-            where, args = where + " AND n.opened < ?", [*args, until]
-        rows = self._rows(f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, r.data FROM graph_nodes AS n "
-                          f"JOIN records AS r ON r.rowid = n.id WHERE {where} ORDER BY n.opened", args)
-        return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "data": orjson.loads(row[-1])} for row in rows]
+    def _table_datasets(self, table: str) -> list[str]:
+        return [d for d in self._datasets() if d.partition("/")[2] == table]
+
+    def table_fields(self, table: str) -> list[str]:
+        """The field names of a table's stored records (in any source; a sample of them), Jira's `fields` included."""
+        datasets = self._table_datasets(table)
+        if not datasets:
+            return []
+        marks = ",".join("?" * len(datasets))
+        return [r[0] for r in self._rows(
+            f"SELECT DISTINCT j.key FROM (SELECT data FROM records WHERE dataset IN ({marks}) AND deleted = 0 "
+            "LIMIT 500) AS r, json_each(r.data) AS j UNION SELECT DISTINCT j.key FROM (SELECT data FROM records "
+            f"WHERE dataset IN ({marks}) AND deleted = 0 LIMIT 500) AS r, json_each(r.data, '$.fields') AS j "
+            "ORDER BY 1", (*datasets, *datasets))]
+
+    def field_rows(self, table: str, fields: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(opened, value of each field...) of every live record of a table (in any source) that has an opened
+        time; a field is read at the top of the record or in Jira's `fields`; objects come as JSON text."""
+        datasets = self._table_datasets(table)
+        if not datasets:
+            return []
+        picks = "".join(f", coalesce(json_extract(r.data, '$.\"' || ?{i + 1} || '\"'), "
+                        f"json_extract(r.data, '$.fields.\"' || ?{i + 1} || '\"'))" for i in range(len(fields)))
+        marks = ",".join(f"?{len(fields) + 1 + i}" for i in range(len(datasets)))
+        return self._rows(f"SELECT n.opened{picks} FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
+                          f"WHERE r.dataset IN ({marks}) AND r.deleted = 0 AND n.opened IS NOT NULL",
+                          (*fields, *datasets))
 
     def graph_datasets(self) -> list[str]:
-        return [r[0] for r in self._rows("SELECT DISTINCT dataset FROM graph_nodes ORDER BY dataset")]
+        return self._datasets()
 
 
 __all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "describe", "index_page"]
