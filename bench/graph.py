@@ -11,7 +11,8 @@
              incident scenario of the ServiceNow simulator, never tuned against results), and of `similar`
              (a hit is relevant when it has the same category and subcategory).
 
-Usage: python bench/graph.py [--records 100000] [--rounds 3] [--sync-records 100000] [--skip-sync]
+Usage: python bench/graph.py [--records 100000] [--rounds 3] [--sync-records 100000]
+       [--parts quality,store,queries,sync]
 """
 
 from __future__ import annotations
@@ -338,19 +339,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sync-records", type=int, default=100_000)
     parser.add_argument("--quality-incidents", type=int, default=5000)
-    parser.add_argument("--skip-sync", action="store_true")
+    parser.add_argument("--parts", default="quality,store,queries,sync",
+                        help="which of quality, store, queries (needs store), sync to run")
     parser.add_argument("--sync-worker")
     parser.add_argument("--url")
     args = parser.parse_args()
     if args.sync_worker:
         sync_worker(args.sync_worker, args.url)
         return
+    parts = set(args.parts.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        bench_quality(work, args.quality_incidents)
-        path = bench_store(args.records, args.rounds, work)
-        bench_queries(path, args.records)
-    if not args.skip_sync:
+        if "quality" in parts:
+            bench_quality(work, args.quality_incidents)
+        if parts & {"store", "queries"}:
+            path = bench_store(args.records, args.rounds, work)
+            if "queries" in parts:
+                bench_queries(path, args.records)
+    if "sync" in parts:
         bench_sync(args.sync_records, args.rounds)
 
 

@@ -3,6 +3,7 @@ before their target; relation tables as links; the full-text index following eve
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,18 @@ def test_the_index_follows_updates_and_ranks_title_matches_first(store: SqliteSt
     assert [h["key"] for h in store.text_search("jam", 10)] == []
     assert [h["key"] for h in store.text_search("toner", 10)] == ["INC0010001"]
     assert store.execute("SELECT count(*) FROM graph_text")[0][0] == 2
+
+
+def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path: Path) -> None:
+    old = SqliteStore(tmp_path / "udc.db", write_process=False)
+    put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    old.write(PageWrite("snow/incident", tombstones=[("9" * 32, T1)]), 1)
+    old.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables
+        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_links; DROP TABLE graph_text;")
+    store = SqliteStore(tmp_path / "udc.db", write_process=False)
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
+    assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
+    assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2

@@ -76,12 +76,12 @@ def changes(store: GraphQueries, ref: str, hours: float = 12, depth: int = 2, so
                     hop[there], via[there] = distance + 1, here
                     found.append(there)
         frontier = found
-    records = store.nodes(candidates, with_data=True)
+    records = store.nodes(candidates, fields=(*_START_FIELDS, *_END_FIELDS))
     cis = store.nodes(hop)
     results = []
     for change_id, (distance, ci, _rel) in candidates.items():
         change = records[change_id]
-        data = change["data"]
+        data = change["fields"]
         start = _time(data, _START_FIELDS)
         end = _time(data, _END_FIELDS) or start
         if start is None or end is None or start > opened or end < window_start:

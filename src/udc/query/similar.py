@@ -12,7 +12,9 @@ from udc.query.search import fts_query
 from udc.store.base import GraphQueries
 
 SHARED_CI_BOOST = 1.5  # a past incident on the same CI is more likely the same failure
-MAX_TERMS = 32
+MAX_TERMS = 24  # the record's words looked at
+QUERY_TERMS = 12  # the rarest of them searched for: rare words tell records apart, and keep the search cheap
+COMMON = 2000  # a word in more records than this is too common to search for (unless too few are left)
 ANSWER_TABLES = ("kb_knowledge", "problem")  # what a past incident can lead to
 _TERM = re.compile(r"[^\W\d_][\w]{2,}")  # words of 3+ characters that start with a letter
 _STOP = frozenset((  # words too common in tickets to tell two apart (BM25 weighs the rest)
@@ -52,8 +54,11 @@ def similar(store: GraphQueries, ref: str, limit: int = 10, source: str | None =
     if not words:
         return result
     mine = store.nodes([me["id"]], with_data=True)[me["id"]]["data"]
-    hits = store.text_search(fts_query(" ".join(words), any_word=True), limit * 5, [me["dataset"]],
-                             exclude=[me["id"]])
+    counts = {w: store.match_count(fts_query(w), COMMON) for w in words}
+    rare = sorted((w for w in words if counts[w] > 1), key=lambda w: counts[w])  # 1: only this record has it
+    keep = [w for w in rare if counts[w] < COMMON][:QUERY_TERMS] or rare[:3]
+    hits = store.text_search(fts_query(" ".join(keep), any_word=True), limit * 5, [me["dataset"]],
+                             exclude=[me["id"]]) if keep else []
     data = store.nodes([h["id"] for h in hits], with_data=True)
     ci = _ci_of(mine)
     ranked = []

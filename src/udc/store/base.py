@@ -103,7 +103,10 @@ class GraphQueries(Protocol):
         """Records called `ref` (a key such as INC0012345, OPS-42, a case number, a page id; or a primary key)."""
         ...
 
-    def nodes(self, ids: Iterable[int], with_data: bool = False) -> dict[int, dict[str, Any]]: ...
+    def nodes(self, ids: Iterable[int], with_data: bool = False, fields: Sequence[str] = ()
+              ) -> dict[int, dict[str, Any]]:
+        """Nodes by id, with their record (`data`) or some of its fields (`fields`) when asked."""
+        ...
 
     def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways: {src, dst, rel, owner}; `tables`: only those whose other
@@ -113,6 +116,10 @@ class GraphQueries(Protocol):
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
                     until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
         """Best first, each with `score` and `snippet`; `query` in FTS5 syntax."""
+        ...
+
+    def match_count(self, query: str, cap: int) -> int:
+        """Records matching an FTS5 query, counted up to `cap`."""
         ...
 
     def node_text(self, node_id: int) -> tuple[str, str]: ...

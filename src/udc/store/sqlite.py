@@ -103,7 +103,10 @@ class SqliteStore(SqliteGraph):
         self._writer_users = 0
         self._writer_lock = threading.Lock()
         with self._translated(), self._conn() as conn:
+            graph_kept = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'graph_nodes'").fetchone()
             conn.executescript(SCHEMA + GRAPH_SCHEMA)
+        if not graph_kept:  # a store written before the graph existed: its records join the graph once
+            self._index_stored()
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -157,6 +160,13 @@ class SqliteStore(SqliteGraph):
             yield
         except sqlite3.Error as exc:
             raise store_failure(exc, self.path) from exc
+
+    def _index_stored(self) -> None:
+        rows = self._conn().execute("SELECT dataset, pk, data, links FROM records WHERE deleted = 0 ORDER BY rowid")
+        while batch := rows.fetchmany(5000):
+            with self._transaction() as conn:
+                for dataset in {row[0] for row in batch}:
+                    index_page(conn, dataset, [(pk, data, links) for d, pk, data, links in batch if d == dataset], [])
 
     # -- runs -------------------------------------------------------------------------------------------------
     def begin_run(self, pipeline: str, mode: str) -> int:

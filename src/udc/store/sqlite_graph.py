@@ -260,19 +260,25 @@ class SqliteGraph:
         found = self.nodes(ids)
         return [found[i] for i in sorted(found)]
 
-    def nodes(self, ids: Iterable[int], with_data: bool = False) -> dict[int, dict[str, Any]]:
-        """Nodes by id; `with_data`: each with its record as stored (`data`)."""
+    def nodes(self, ids: Iterable[int], with_data: bool = False, fields: Sequence[str] = ()
+              ) -> dict[int, dict[str, Any]]:
+        """Nodes by id; `with_data`: each with its record as stored (`data`); `fields`: with just these fields of
+        it (`fields`, a dict; objects as JSON text), read in SQL, which costs less than the whole record."""
         wanted = sorted(set(ids))
         found: dict[int, dict[str, Any]] = {}
         extra = ", r.data" if with_data else ""
+        extra += "".join(f", json_extract(r.data, '$.\"' || ?{i + 1} || '\"')" for i in range(len(fields)))
         for start in range(0, len(wanted), 900):
             chunk = wanted[start:start + 900]
+            marks = ",".join(f"?{len(fields) + 1 + i}" for i in range(len(chunk)))
             for row in self._rows(f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}{extra} FROM graph_nodes AS n "
-                                  f"JOIN records AS r ON r.rowid = n.id WHERE n.id IN ({','.join('?' * len(chunk))})",
-                                  chunk):
+                                  f"JOIN records AS r ON r.rowid = n.id WHERE n.id IN ({marks})", (*fields, *chunk)):
                 node = dict(zip(NODE_COLUMNS, row, strict=False))
+                rest = row[len(NODE_COLUMNS):]
                 if with_data:
-                    node["data"] = orjson.loads(row[-1])
+                    node["data"], rest = orjson.loads(rest[0]), rest[1:]
+                if fields:
+                    node["fields"] = dict(zip(fields, rest, strict=True))
                 found[node["id"]] = node
         return found
 
@@ -373,6 +379,11 @@ class SqliteGraph:
             f"WHERE {' AND '.join(where)} ORDER BY bm25(graph_text, 2.0, 4.0, 1.0) LIMIT ?", (*args, limit))
         return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-2], 3), "snippet": row[-1]}
                 for row in rows]
+
+    def match_count(self, query: str, cap: int) -> int:
+        """How many records match an FTS5 query, counted up to `cap` (the cost stays bounded for common words)."""
+        return int(self._rows("SELECT count(*) FROM (SELECT 1 FROM graph_text WHERE graph_text MATCH ? LIMIT ?)",
+                              (query, cap))[0][0])
 
     def node_text(self, node_id: int) -> tuple[str, str]:
         """A node's indexed (title, body)."""
