@@ -281,8 +281,8 @@ def bench_queries(path: Path, n: int) -> None:
         "similar --limit 10": lambda i: similar(store, incidents[i], 10),
     }
     print(f"\n### queries on the {n:,}-record store (graph nodes "
-          f"{store.execute('SELECT count(*) FROM graph_nodes')[0][0]:,}, links "
-          f"{store.execute('SELECT count(*) FROM graph_links')[0][0]:,})\n")
+          f"{store.execute('SELECT count(*) FROM graph_nodes')[0][0]:,}, linked ends "
+          f"{store.execute('SELECT count(*) FROM graph_ends')[0][0]:,})\n")
     print("| query | runs | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
     for name, run in cases.items():
         runs = 100

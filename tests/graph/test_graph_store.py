@@ -61,11 +61,11 @@ def test_a_resynced_record_replaces_its_links_and_a_tombstone_drops_them(store: 
     put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full", CI_B), [("cmdb_ci", "snow/cmdb_ci", CI_B)])
     assert around(store, CI_A) == set()  # no stale edge
     assert around(store, CI_B) == {("INC0010001", "cmdb_ci", CI_B)}
-    assert store.execute("SELECT count(*) FROM graph_links")[0][0] == 1
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 1
     store.write(PageWrite("snow/incident", tombstones=[(INC, T3)]), 2)
     assert around(store, CI_B) == set()
     assert store.find_nodes("INC0010001") == []
-    assert store.execute("SELECT count(*) FROM graph_links")[0][0] == 0
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 0
     assert store.text_search('"disk"', 10) == []  # the deleted record left the index
 
 
@@ -127,7 +127,7 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
     old.write(PageWrite("snow/incident", tombstones=[("9" * 32, T1)]), 1)
     old.close()
     with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables
-        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_links; DROP TABLE graph_text;")
+        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_ends; DROP TABLE graph_text;")
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]

@@ -22,30 +22,27 @@ import xxhash
 from udc.records import Record
 from udc.timeutil import cursor_str
 
-# Every index here is paid for on every record a sync writes, so there are few and small ones: rows go in rowid order
-# (appends), and the one lookup by a random key (a link's target) goes through a 63-bit hash, not the key's text.
+# Every b-tree here is paid for on every record a sync writes, so there are few and small ones: a node's links are a
+# JSON column of its row (appended in rowid order), and the one lookup by a random key — which records link to this
+# one — goes through 63-bit hashes of link ends, two integers per entry.
 GRAPH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS graph_nodes (
     id INTEGER PRIMARY KEY,  -- the record's rowid in records
     dataset TEXT NOT NULL, pk TEXT NOT NULL,
     key TEXT,       -- what people call it: INC0012345, OPS-42, a case number, a page id
-    title TEXT, opened TEXT);  -- opened: a cursor string (fixed-width UTC ISO), so string order is time order
+    title TEXT, opened TEXT,  -- opened: a cursor string (fixed-width UTC ISO), so string order is time order
+    links TEXT);    -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
+                    -- or (a relation record) between the two records it relates; dst_dataset '' for a mention,
+                    -- whose dst_pk is a key (INC0012345, OPS-42) resolved when read
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
-CREATE TABLE IF NOT EXISTS graph_links (
-    id INTEGER PRIMARY KEY,  -- owner << 12 | n: the n-th link stated by the record of rowid `owner`, which replaces
-                             -- and drops them with itself (a range of ids: no index of owners to keep)
-    src_dataset TEXT NOT NULL, src_pk TEXT NOT NULL,  -- src_pk '': the owner itself (a relation record states others)
-    rel TEXT NOT NULL,
-    dst_dataset TEXT NOT NULL,  -- '' for a mention: dst_pk is then a key (INC0012345, OPS-42), resolved when read
-    dst_pk TEXT NOT NULL, dst_hash INTEGER NOT NULL);  -- dst_hash: key_hash(dst_pk)
-CREATE INDEX IF NOT EXISTS graph_links_dst ON graph_links (dst_hash);
-CREATE INDEX IF NOT EXISTS graph_links_src ON graph_links (src_pk) WHERE src_pk <> '';
+CREATE TABLE IF NOT EXISTS graph_ends (  -- which nodes state a link to a key: key_hash(a link end's key), the node
+    end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, PRIMARY KEY (end_hash, owner)) WITHOUT ROWID;
 -- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
 CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
     tokenize = 'porter unicode61 remove_diacritics 2', detail = column);
 """
-LINK_BITS = 12  # links per record kept: 4,096 (a record mentioning more keys than that keeps the first ones)
 
+RELATION_TABLES = ("cmdb_rel_ci", "task_ci", "m2m_kb_task")  # records that state a link between two others
 MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
 
 # Keys in free text. ServiceNow numbers; Jira keys (the ones naming no stored issue never resolve); Salesforce case
@@ -71,7 +68,7 @@ class Node(NamedTuple):
     title: str | None
     opened: str | None
     body: str
-    links: list[tuple[str, str, str, str, str]]  # (src_dataset, src_pk, rel, dst_dataset, dst_pk); src '': itself
+    links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
 
 
 def key_hash(key: str) -> int:
@@ -93,17 +90,14 @@ def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) 
     return None
 
 
-def _texts(record: Record) -> Iterator[str]:
-    """The record's free text: string values with a space in them (not dates, links or raw bodies beside their
-    plain text), one level into Jira's `fields`."""
-    for name, value in record.items():
-        if name in _NOT_TEXT:
-            continue
-        if isinstance(value, str):
-            if " " in value or "\n" in value:
-                yield _TAGS.sub(" ", value) if "<" in value else value
-        elif name == "fields" and isinstance(value, dict):
-            yield from _texts(value)
+def _texts(record: Record, fields: dict[str, Any] | None) -> list[str]:
+    """The record's free text: string values with a space in them (not ServiceNow's `YYYY-MM-DD HH:MM:SS` dates,
+    links or raw bodies beside their plain text), Jira's `fields` included; HTML tags dropped. One comprehension:
+    a record has dozens of fields and this runs for each one a sync stores."""
+    texts = [v for k, v in record.items() if v.__class__ is str and " " in v and len(v) != 19 and k not in _NOT_TEXT]
+    if fields:
+        texts += [v for k, v in fields.items() if v.__class__ is str and " " in v and k not in _NOT_TEXT]
+    return [_TAGS.sub(" ", v) if "<" in v else v for v in texts]
 
 
 def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
@@ -125,15 +119,15 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
             opened = cursor_str(opened_raw)
         except ValueError:
             opened = None
-    body = "\n".join(_texts(record))
-    links: list[tuple[str, str, str, str, str]] = []
+    body = "\n".join(_texts(record, fields))
+    links: list[tuple[str, ...]] = []
     derived = _relation(connector, table, record, rel_type_name)
     if derived is not None:
         links.append(derived)
     else:
-        links += [(dataset, "", rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
+        links += [(rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
         if "SystemModstamp" in record:  # Salesforce: lookups are fields named ...Id / custom ...__c holding an id
-            links += [(dataset, "", name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
+            links += [(name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
                       for name, value in record.items()
                       if isinstance(value, str) and (name.endswith("Id") or name.endswith("__c"))
                       and name != "Id" and name not in _SF_SYSTEM_LOOKUPS and _SF_ID.match(value)]
@@ -141,7 +135,7 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     for found in _mentions(f"{title or ''}\n{body}"):
         if found not in seen:
             seen.add(found)
-            links.append((dataset, "", "mentions", MENTION, found))
+            links.append(("mentions", MENTION, found))
     return Node(key, title, opened, body, links)
 
 
@@ -151,27 +145,26 @@ def _mentions(text: str) -> Iterator[str]:
         if (start == 0 or not text[start - 1].isalnum()) and ("-" in found or found.rstrip("0123456789")
                                                                in _SNOW_PREFIXES):
             yield found
-    if "ase" in text or "ASE" in text:  # cheap tests first: most text names no case and links no page
+    if "case" in text or "Case" in text or "CASE" in text:  # cheap tests first: most text names no case
         yield from _CASE_NUMBER.findall(text)
     if "pages/" in text or "pageId=" in text:
         for a, b in _PAGE_LINK.findall(text):
             yield a or b
 
 
-def _relation(connector: str, table: str, record: Record, rel_type_name: Any
-              ) -> tuple[str, str, str, str, str] | None:
+def _relation(connector: str, table: str, record: Record, rel_type_name: Any) -> tuple[str, ...] | None:
     """A ServiceNow relation record as the link it states, or None for any other record."""
     def ref(name: str) -> str:
         value = record.get(name)
         return value.get("value", "") if isinstance(value, dict) else str(value or "")
 
-    if table == "cmdb_rel_ci" and ref("parent") and ref("child"):
+    if table == RELATION_TABLES[0] and ref("parent") and ref("child"):
         rel = (rel_type_name(ref("type")) if rel_type_name and ref("type") else None) or "cmdb_rel"
-        return (f"{connector}/cmdb_ci", ref("parent"), rel, f"{connector}/cmdb_ci", ref("child"))
-    if table == "task_ci" and ref("task") and ref("ci_item"):
-        return (f"{connector}/task", ref("task"), "affects_ci", f"{connector}/cmdb_ci", ref("ci_item"))
-    if table == "m2m_kb_task" and ref("kb_knowledge") and ref("task"):
-        return (f"{connector}/kb_knowledge", ref("kb_knowledge"), "kb_for", f"{connector}/task", ref("task"))
+        return (rel, f"{connector}/cmdb_ci", ref("child"), f"{connector}/cmdb_ci", ref("parent"))
+    if table == RELATION_TABLES[1] and ref("task") and ref("ci_item"):
+        return ("affects_ci", f"{connector}/cmdb_ci", ref("ci_item"), f"{connector}/task", ref("task"))
+    if table == RELATION_TABLES[2] and ref("kb_knowledge") and ref("task"):
+        return ("kb_for", f"{connector}/task", ref("task"), f"{connector}/kb_knowledge", ref("kb_knowledge"))
     return None
 
 
@@ -190,12 +183,14 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first."""
     last = {pk: (data, links) for pk, data, links in written}  # a key twice in a page: its last version was stored
     ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
-    gone = [(ids[pk],) for pk in replaced if pk in ids]
+    gone = [ids[pk] for pk in replaced if pk in ids]
     if gone:
-        conn.executemany("DELETE FROM graph_nodes WHERE id = ?", gone)
-        conn.executemany(
-            f"DELETE FROM graph_links WHERE id BETWEEN ?1 << {LINK_BITS} AND ((?1 + 1) << {LINK_BITS}) - 1", gone)
-        conn.executemany("DELETE FROM graph_text WHERE rowid = ?", gone)
+        ends = []
+        for owner, links in _fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone):
+            ends += [(end, owner) for end in _end_hashes(orjson.loads(links))] if links else []
+        conn.executemany("DELETE FROM graph_ends WHERE end_hash = ? AND owner = ?", ends)
+        conn.executemany("DELETE FROM graph_nodes WHERE id = ?", [(i,) for i in gone])
+        conn.executemany("DELETE FROM graph_text WHERE rowid = ?", [(i,) for i in gone])
     if not last:
         return
     connector = dataset.partition("/")[0]
@@ -208,20 +203,31 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
             rel_types[sys_id] = row[0] if row else None
         return rel_types[sys_id]
 
-    nodes, links, texts = [], [], []
+    nodes, ends, texts = [], [], []
     for pk, (data, own) in last.items():
         node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
         rowid = ids[pk]
-        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened))
-        first = rowid << LINK_BITS
-        links += [(first + n, *link, key_hash(link[4])) for n, link in enumerate(node.links[:1 << LINK_BITS])]
+        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened,
+                      orjson.dumps(node.links).decode() if node.links else None))
+        ends += [(end, rowid) for end in _end_hashes(node.links)]
         texts.append((rowid, node.key, node.title, node.body))
-    conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?)", nodes)
-    conn.executemany("INSERT INTO graph_links VALUES (?, ?, ?, ?, ?, ?, ?)", links)
+    conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?)", nodes)
+    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
 
-NODE_COLUMNS = ("id", "dataset", "pk", "key", "title", "opened")
+def _end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
+    """The hashes under which other records find these links: each target, and a relation's source."""
+    return {key_hash(end) for link in links for end in link[2::2]}
+
+
+def _fetch(conn: sqlite3.Connection, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        yield from conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+
+NODE_COLUMNS = ("id", "dataset", "pk", "key", "title", "opened", "links")
 
 
 class SqliteGraph:
@@ -307,44 +313,47 @@ class SqliteGraph:
                 resolved[(dataset, pk)] = found
             return resolved[(dataset, pk)]
 
-        globs = [f"{t}*" for t in tables]
+        wanted = tuple(tables)
 
-        def only(column: str) -> str:
-            """The other end's table, where the link names it exactly: not for a mention, nor for a link a
-            relation record states (it names the base table: task, cmdb_ci)."""
-            if not globs:
-                return ""
-            table = f"substr({column}, instr({column}, '/') + 1)"
-            return (f" AND (src_pk <> '' OR {column} = '' OR "
-                    + " OR ".join(f"{table} GLOB ?{8 + i}" for i in range(len(globs))) + ")")
+        def table_ok(dataset: str) -> bool:
+            return not wanted or dataset.partition("/")[2].startswith(wanted)
+
+        def add(src: int, dst: int, rel: str, owner: int) -> None:
+            if src != dst:
+                out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
+
+        def stated(owner: dict[str, Any], me: int | None) -> None:
+            """The links `owner` states (those touching `me`, when given), resolved."""
+            for link in orjson.loads(owner["links"] or "[]"):
+                rel, dst_ds, dst_pk = link[:3]
+                srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
+                for src in srcs:
+                    for dst in resolve(dst_ds, dst_pk):
+                        if me is None or me in (src, dst):
+                            add(src, dst, rel, owner["id"])
 
         for node in nodes.values():
             me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
+            stated(node, None)  # its own links
+            owners = [r[0] for r in self._rows("SELECT owner FROM graph_ends WHERE end_hash IN (?, ?) AND owner <> ?",
+                                               (key_hash(pk), key_hash(key), me))]
+            for owner in self.nodes(owners).values():
+                if table_ok(owner["dataset"]) or owner["dataset"].partition("/")[2] in RELATION_TABLES:
+                    stated(owner, me)
             connector = node["dataset"].partition("/")[0] + "/"
-            rows = self._rows(
-                f"SELECT id >> {LINK_BITS}, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
-                f"WHERE id BETWEEN ?1 << {LINK_BITS} AND ((?1 + 1) << {LINK_BITS}) - 1 AND src_pk = ''"
-                f"{only('dst_dataset')} "
-                f"UNION ALL SELECT id >> {LINK_BITS}, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
-                "WHERE src_pk = ?2 AND src_pk <> '' "
-                f"UNION ALL SELECT id >> {LINK_BITS}, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM graph_links "
-                f"WHERE dst_hash IN (?3, ?4) AND dst_pk IN (?2, ?5){only('src_dataset')} "
-                "UNION ALL SELECT 0, src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
-                "WHERE (src_pk = ?2 AND substr(src_dataset, 1, ?6) = ?7) "
-                "OR (dst_pk = ?2 AND substr(dst_dataset, 1, ?6) = ?7)",
-                (me, pk, key_hash(pk), key_hash(key), key, len(connector), connector, *globs))
-            for owner, src_ds, src_pk, rel, dst_ds, dst_pk in rows:
-                for src in ([owner] if owner and not src_pk else resolve(src_ds, src_pk)):
+            for src_ds, src_pk, rel, dst_ds, dst_pk in self._rows(  # links stated apart from their records
+                    "SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
+                    "WHERE (src_pk = ?1 AND substr(src_dataset, 1, ?2) = ?3) "
+                    "OR (dst_pk = ?1 AND substr(dst_dataset, 1, ?2) = ?3)", (pk, len(connector), connector)):
+                for src in resolve(src_ds, src_pk):
                     for dst in resolve(dst_ds, dst_pk):
-                        if me in (src, dst) and src != dst:
-                            out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
+                        if me in (src, dst):
+                            add(src, dst, rel, 0)
         links = list(out.values())
-        if tables:  # mentions and links stated apart name no table: checked once resolved
+        if wanted:
             ends = self.nodes({x for link in links for x in (link["src"], link["dst"])})
-            wanted = tuple(tables)
             links = [link for link in links if all(
-                end in nodes or (end in ends and ends[end]["dataset"].partition("/")[2].startswith(wanted))
-                for end in (link["src"], link["dst"]))]
+                end in nodes or (end in ends and table_ok(ends[end]["dataset"])) for end in (link["src"], link["dst"]))]
         return links
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
