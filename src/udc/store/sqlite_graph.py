@@ -45,9 +45,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
 RELATION_TABLES = ("cmdb_rel_ci", "task_ci", "m2m_kb_task")  # records that state a link between two others
 MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
 
-# Keys in free text. ServiceNow numbers; Jira keys (the ones naming no stored issue never resolve); Salesforce case
-# numbers when called a case; Confluence page links.
-# one pattern that starts with a character class (the regex engine skips ahead to capitals), checked after
+# Keys in free text: ServiceNow numbers and Jira keys (those naming no stored record never resolve) in one pattern
+# that starts with a character class, so the regex engine skips ahead to capitals (the prefix and the boundary
+# before it are checked after); Salesforce case numbers when called a case; Confluence page links.
 _KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}(?:-[1-9]\d{0,6}|\d{7})\b")
 _SNOW_PREFIXES = frozenset({"INC", "CHG", "PRB", "PTASK", "RITM", "REQ", "SCTASK", "CTASK", "TASK", "KB", "VND"})
 _CASE_NUMBER = re.compile(r"\bcase\s*(?:number\s*|no\.?\s*)?#?\s*(\d{8})\b", re.IGNORECASE)
