@@ -16,7 +16,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS: list[list[tuple[str, ...]]] = [
     [("udc.cli", "udc.__main__")],
     [("udc.serve",)],
-    [("udc.check", "udc.console", "udc.demo"), ("udc.scale",)],
+    [("udc.check", "udc.console", "udc.demo", "udc.answers"), ("udc.scale",)],
+    [("udc.query",)],
     [("udc.sync",)],
     [("udc.sources",), ("udc.store",), ("udc.redact",)],
     [("udc.http",)],

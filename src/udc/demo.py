@@ -15,8 +15,10 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from udc.answers import print_changes, print_similar
 from udc.config import load_config
 from udc.console import RunProgress, print_summary
+from udc.query import changes, similar
 from udc.simulators.confluence import ConfluenceSim
 from udc.simulators.jira import JiraSim
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
@@ -26,7 +28,8 @@ from udc.sync.engine import Engine
 from udc.timeutil import utcnow
 
 DEMO_USER, DEMO_PASSWORD = "svc_udc", "demo-p@ss`word&1"
-TABLES = ["incident", "change_request", "problem", "kb_knowledge", "cmdb_ci_server", "sys_user"]
+TABLES = ["incident", "change_request", "problem", "kb_knowledge", "cmdb_ci_server", "sys_user", "cmdb_rel_type",
+          "cmdb_rel_ci", "task_ci", "m2m_kb_task"]
 SOURCES = ("snow", "jira", "sf", "wiki")  # each has a -history and a -live pipeline
 
 
@@ -46,6 +49,7 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
     # an instance has deleted records in its history: the first sync then sees sys_audit_delete answer, instead of
     # warning that it may be unreadable and showing deletions a minute later
     snow.delete("incident", snow.records("incident")[0]["sys_id"], at=now - timedelta(days=30))
+    outage = _plant_outage(snow, now)
     sims = [snow.start(), jira.start(), sf.start(), wiki.start()]
     try:
         config_path = _write_config(workdir, db, snow, jira, sf, wiki)
@@ -76,7 +80,13 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
                                                                                now=now + timedelta(minutes=2))
             print_summary(live, out)
         _show_store(store, out)
-        _how_to_query(config_path, db, out)
+        out.print(f"\n[bold]5. Ask the knowledge graph[/] — what changed before the checkout outage {outage}, and "
+                  "has it happened before?")
+        out.print(f"[dim]$ udc changes --for {outage}[/]", highlight=False)
+        print_changes(changes(store, outage), out)
+        out.print(f"[dim]$ udc similar {outage} --limit 3[/]", highlight=False)
+        print_similar(similar(store, outage, limit=3), out)
+        _how_to_query(config_path, db, out, outage)
     finally:
         for sim in sims:
             sim.stop()
@@ -132,6 +142,43 @@ def _write_config(workdir: Path, db: Path, snow: ServiceNowSim, jira: JiraSim, s
     return path
 
 
+def _plant_outage(snow: ServiceNowSim, now: datetime) -> str:
+    """A checkout outage the graph can explain: its database server was changed 40 minutes before it opened, the
+    app server that depends on it was mid-deploy, and the same failure happened three weeks ago (a knowledge article
+    was used then). Returns the outage's incident number."""
+    opened = now - timedelta(hours=6)
+
+    def at(delta: timedelta) -> str:
+        return (opened + delta).strftime("%Y-%m-%d %H:%M:%S")
+
+    db = snow.insert("cmdb_ci_server", {"name": "db-checkout-01", "host_name": "db-checkout-01"},
+                     at=now - timedelta(days=60))
+    app = snow.insert("cmdb_ci_server", {"name": "app-checkout-01", "host_name": "app-checkout-01"},
+                      at=now - timedelta(days=60))
+    depends = next(r["sys_id"] for r in snow.records("cmdb_rel_type") if r["name"].startswith("Depends on"))
+    snow.insert("cmdb_rel_ci", {"parent": app, "child": db, "type": depends}, at=now - timedelta(days=60))
+    for ci, start, end, text in ((db, -2, -2 / 3, "Resize the checkout database's tablespace"),
+                                 (app, -1, 1, "Deploy checkout service 4.2")):
+        snow.insert("change_request", {"cmdb_ci": ci, "short_description": text, "opened_at": at(timedelta(days=-2)),
+                                       "start_date": at(timedelta(hours=start)),
+                                       "end_date": at(timedelta(hours=end))}, at=opened - timedelta(days=2))
+    article = snow.insert("kb_knowledge", {"short_description": "Checkout database out of tablespace: add a datafile",
+                                           "text": "<p>When ORA-01653 appears, add a datafile.</p>"},
+                          at=now - timedelta(days=90))
+    before = snow.insert("incident", {
+        "cmdb_ci": db, "short_description": "Checkout failing: database db-checkout-01 out of tablespace",
+        "description": "ORA-01653 unable to extend table ORDERS; checkout orders fail.",
+        "opened_at": at(timedelta(days=-21))}, at=opened - timedelta(days=21))
+    snow.insert("m2m_kb_task", {"kb_knowledge": article, "task": before}, at=opened - timedelta(days=21))
+    outage = snow.insert("incident", {
+        "cmdb_ci": db, "short_description": "Checkout failing: orders rejected, database db-checkout-01 errors",
+        "description": "ORA-01653 unable to extend table ORDERS on db-checkout-01.", "opened_at": at(timedelta())},
+        at=opened)
+    record = snow.get("incident", outage)
+    assert record is not None  # inserted just above
+    return record["number"]
+
+
 def _change_sources(snow: ServiceNowSim, jira: JiraSim, sf: SalesforceSim, wiki: ConfluenceSim, at: datetime
                     ) -> list[str]:
     rng = random.Random(1)
@@ -173,9 +220,13 @@ def _show_store(store: Store, out: Console) -> None:
               "issue ↔ issue; comment → issue; page → parent, space, Jira issue …)")
 
 
-def _how_to_query(config: Path, db: Path, out: Console) -> None:
+def _how_to_query(config: Path, db: Path, out: Console, outage: str) -> None:
     out.print("\n[bold]Try it yourself[/]")
     out.print(f"  udc status --config {config}")
+    out.print(f"  udc search \"disk full\" --config {config}", highlight=False)
+    out.print(f"  udc related {outage} --depth 2 --config {config}", highlight=False)
+    out.print(f"  udc trends --table incident --by priority --every week --since 90d --config {config}",
+              highlight=False)
     out.print(f"  udc export --config {config} --pipeline snow-history --table incident --format csv "
               "--out incidents.csv")
     out.print(f"  sqlite3 {db} \"SELECT json_extract(data, '$.number'), json_extract(data, '$.short_description') "

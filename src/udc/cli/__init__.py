@@ -18,6 +18,7 @@ import typer
 from udc import __version__
 from udc.check import print_report, record_report, run_check
 from udc.cli import backfill as backfill_commands
+from udc.cli import query as query_commands
 from udc.cli import scale as scale_commands
 from udc.cli import serve as serve_commands
 from udc.cli import sync as sync_commands
@@ -44,6 +45,9 @@ backfill_app.command("status")(guarded(backfill_commands.status))
 app.command("run")(guarded(backfill_commands.run))
 app.command("worker")(guarded(scale_commands.worker))
 app.command("serve")(guarded(serve_commands.serve))
+for query_command in (query_commands.search, query_commands.related, query_commands.changes, query_commands.similar,
+                      query_commands.trends):
+    app.command()(guarded(query_command))
 
 
 def _print_version(asked: bool) -> None:

@@ -264,6 +264,21 @@ def build_schema() -> dict[str, TableDef]:
             _int("u_severity", {"1": "Sev 1", "2": "Sev 2", "3": "Sev 3", "4": "Sev 4"}), _s("u_contact_email", 100),
             _bool("u_escalated"), _s("u_notes", 4000),
         ), display="u_number", number_field="u_number", number_prefix="VND"),
+        # the CMDB's relationships (typed parent → child) and the many-to-many tables tying tasks to CIs and articles
+        TableDef("cmdb_rel_type", "CI Relationship Type", None, (
+            *SYS_FIELDS, _s("name", 100), _s("parent_descriptor", 100), _s("child_descriptor", 100),
+        ), display="name"),
+        TableDef("cmdb_rel_ci", "CI Relationship", None, (
+            *SYS_FIELDS, _ref("parent", "cmdb_ci"), _ref("child", "cmdb_ci"), _ref("type", "cmdb_rel_type"),
+            _s("port"), _int("connection_strength", {"0": "Always", "1": "Usually", "2": "Occasionally"}),
+        )),
+        TableDef("task_ci", "CIs Affected", None, (
+            *SYS_FIELDS, _ref("task", "task", "Task"), _ref("ci_item", "cmdb_ci", "Configuration Item"),
+            _bool("manual_proposed_change"),
+        )),
+        TableDef("m2m_kb_task", "Knowledge Task", None, (
+            *SYS_FIELDS, _ref("kb_knowledge", "kb_knowledge", "Knowledge"), _ref("task", "task", "Task"),
+        )),
         TableDef("sys_db_object", "Table", None, (
             *SYS_FIELDS, _s("name", 80), _s("label", 80), _ref("super_class", "sys_db_object", "Extends table"),
             _bool("is_extendable"), _s("number_ref"),
@@ -730,6 +745,52 @@ class _Generator:
             rows.append(row)
         return rows
 
+    def relations(self, pools: _Pools, n_rel: int, tasks: Sequence[Mapping[str, str]],
+                  articles: Sequence[Mapping[str, str]], n_kb: int
+                  ) -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
+        """cmdb_rel_type, cmdb_rel_ci (a random CI topology), task_ci (every task's CI, as the platform records
+        it, and now and then a second one) and m2m_kb_task (articles used on incidents)."""
+        r = self.rand("relations")
+        stamp = self.start - 300 * 86400
+        types = []
+        for name in REL_TYPES:
+            row = self._sys(r, r.sys_id(), stamp, stamp, "system", 0)
+            parent, _, child = name.partition("::")
+            row.update(name=name, parent_descriptor=parent, child_descriptor=child)
+            types.append(row)
+        cis = [ci for ci, _ in pools.cis]
+        rels: list[dict[str, str]] = []
+        pairs: set[tuple[str, str]] = set()
+        while len(rels) < n_rel and len(cis) > 1 and len(pairs) < len(cis) * (len(cis) - 1):
+            parent, child = r.pick(cis), r.pick(cis)
+            if parent == child or (parent, child) in pairs:
+                continue
+            pairs.add((parent, child))
+            created = self.start - r.int(1, 300) * 86400
+            row = self._sys(r, r.sys_id(), created, created, "discovery", 0)
+            row.update(parent=parent, child=child, type=r.pick(types)["sys_id"], port="",
+                       connection_strength=r.pick(("0", "0", "1", "2")))
+            rels.append(row)
+        task_cis = []
+        for task in tasks:
+            items = [task["cmdb_ci"]] if task.get("cmdb_ci") else []
+            if items and r.chance(0.1):
+                items.append(r.pick(cis))
+            for ci in dict.fromkeys(items):
+                row = self._sys(r, r.sys_id(), 0, 0, task["sys_created_by"], 0)
+                row.update(sys_created_on=task["sys_created_on"], sys_updated_on=task["sys_created_on"],
+                           task=task["sys_id"], ci_item=ci, manual_proposed_change="false")
+                task_cis.append(row)
+        incidents = [t for t in tasks if t.get("sys_class_name") == "incident"]
+        used = []
+        for _ in range(min(n_kb, len(incidents) * len(articles))):
+            task, article = r.pick(incidents), r.pick(articles)
+            row = self._sys(r, r.sys_id(), 0, 0, task["sys_updated_by"], 0)
+            row.update(sys_created_on=task["sys_updated_on"], sys_updated_on=task["sys_updated_on"],
+                       kb_knowledge=article["sys_id"], task=task["sys_id"])
+            used.append(row)
+        return types, rels, task_cis, used
+
     def meta(self, schema: Mapping[str, TableDef]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
         """sys_db_object and sys_dictionary rows; an inherited field is a row of the table that defines it."""
         r = self.rand("meta")
@@ -761,7 +822,9 @@ class _Generator:
 DEFAULT_COUNTS = {
     "sys_user": 120, "sys_user_group": 12, "cmdb_ci": 30, "cmdb_ci_server": 40, "cmdb_ci_linux_server": 80,
     "incident": 500, "change_request": 100, "problem": 50, "kb_knowledge": 60, "u_vendor_ticket": 80,
+    "cmdb_rel_ci": 150, "m2m_kb_task": 40,
 }
+REL_TYPES = ("Depends on::Used by", "Runs on::Runs", "Hosted on::Hosts", "Connects to::Connected by")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1267,7 +1330,8 @@ class _Token:
     expires_at: float
 
 
-AUDITED_ROOTS = frozenset({"task", "cmdb_ci", "sys_user", "sys_user_group", "kb_knowledge", "u_vendor_ticket"})
+AUDITED_ROOTS = frozenset({"task", "cmdb_ci", "sys_user", "sys_user_group", "kb_knowledge", "u_vendor_ticket",
+                           "cmdb_rel_ci", "task_ci", "m2m_kb_task"})
 NO_RECORD = error_envelope("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
 
 
@@ -1392,11 +1456,16 @@ class ServiceNowSim(SimServer):
         pools.incidents = [("", f"INC{10001 + i:07d}") for i in range(max(1, min(c["incident"], 2000)))]
         incidents = gen.tasks("incident", c["incident"], pools)
         pools.incidents = [(i["sys_id"], i["number"]) for i in incidents]
+        articles = gen.knowledge(c["kb_knowledge"], pools)
         for table, rows in (("problem", problems), ("change_request", changes), ("incident", incidents),
-                            ("kb_knowledge", gen.knowledge(c["kb_knowledge"], pools)),
+                            ("kb_knowledge", articles),
                             ("u_vendor_ticket", gen.vendor_tickets(c["u_vendor_ticket"], pools))):
             self.store.load(table, rows)
             self._next_number[table] = len(rows)
+        for table, rows in zip(("cmdb_rel_type", "cmdb_rel_ci", "task_ci", "m2m_kb_task"),
+                               gen.relations(pools, c["cmdb_rel_ci"], [*changes, *incidents], articles,
+                                             c["m2m_kb_task"]), strict=True):
+            self.store.load(table, rows)
         tables, dictionary = gen.meta(self.schema)
         self.store.load("sys_db_object", tables)
         self.store.load("sys_dictionary", dictionary)

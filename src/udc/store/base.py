@@ -7,7 +7,7 @@ StoreError (a held lock as LockHeld), never as the driver's own exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -103,7 +103,47 @@ class Ledger(Protocol):
     def lock(self, name: str) -> Lock: ...
 
 
-class Store(PageSink, Ledger, Protocol):
+class GraphQueries(Protocol):
+    """The knowledge graph's reads (udc.query composes them): nodes are live records by id, links resolved to node
+    ids both ways, full-text search of the stored (redacted) text. Results are plain dicts."""
+
+    def find_nodes(self, ref: str) -> list[dict[str, Any]]:
+        """Records called `ref` (a key such as INC0012345, OPS-42, a case number, a page id; or a primary key)."""
+        ...
+
+    def nodes(self, ids: Iterable[int], with_data: bool = False, fields: Sequence[str] = ()
+              ) -> dict[int, dict[str, Any]]:
+        """Nodes by id, with their record (`data`) or some of its fields (`fields`) when asked."""
+        ...
+
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every link touching these nodes, both ways: {src, dst, rel, owner}; `tables`: only those whose other
+        end is in a table named so or starting so."""
+        ...
+
+    def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
+                    until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
+        """Best first, each with `score` and `snippet`; `query` in FTS5 syntax."""
+        ...
+
+    def match_count(self, query: str, cap: int) -> int:
+        """Records matching an FTS5 query, counted up to `cap`."""
+        ...
+
+    def node_text(self, node_id: int) -> tuple[str, str]: ...
+
+    def table_fields(self, table: str) -> list[str]:
+        """Field names of a table's stored records, in any source."""
+        ...
+
+    def field_rows(self, table: str, fields: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(opened, each field's value) per live record of a table, in any source."""
+        ...
+
+    def graph_datasets(self) -> list[str]: ...
+
+
+class Store(PageSink, Ledger, GraphQueries, Protocol):
     location: str  # where the store is, for messages
 
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]: ...
@@ -117,4 +157,4 @@ class Store(PageSink, Ledger, Protocol):
     def close(self) -> None: ...
 
 
-__all__ = ["Ledger", "Lock", "PageSink", "Store"]
+__all__ = ["GraphQueries", "Ledger", "Lock", "PageSink", "Store"]

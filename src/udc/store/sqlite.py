@@ -25,6 +25,7 @@ from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.locks import NamedLock
+from udc.store.sqlite_graph import GRAPH_SCHEMA, SqliteGraph, index_page
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -97,7 +98,7 @@ CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attem
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
-class SqliteStore:
+class SqliteStore(SqliteGraph):
     def __init__(self, path: str | Path, *, write_process: bool = True, autocheckpoint: bool = True) -> None:
         """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer).
         `autocheckpoint=False`: commits never checkpoint the WAL; the caller does (the writer process, in a thread)."""
@@ -114,10 +115,13 @@ class SqliteStore:
         self._writer_users = 0
         self._writer_lock = threading.Lock()
         with self._translated(), self._conn() as conn:
-            conn.executescript(SCHEMA + MONITORING)
+            graph_kept = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'graph_nodes'").fetchone()
+            conn.executescript(SCHEMA + MONITORING + GRAPH_SCHEMA)
             for table, column, declaration in ADDED_COLUMNS:
                 if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        if not graph_kept:  # a store written before the graph existed: its records join the graph once
+            self._index_stored()
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -171,6 +175,13 @@ class SqliteStore:
             yield
         except sqlite3.Error as exc:
             raise store_failure(exc, self.path) from exc
+
+    def _index_stored(self) -> None:
+        rows = self._conn().execute("SELECT dataset, pk, data, links FROM records WHERE deleted = 0 ORDER BY rowid")
+        while batch := rows.fetchmany(5000):
+            with self._transaction() as conn:
+                for dataset in {row[0] for row in batch}:
+                    index_page(conn, dataset, [(pk, data, links) for d, pk, data, links in batch if d == dataset], [])
 
     # -- runs -------------------------------------------------------------------------------------------------
     def begin_run(self, pipeline: str, mode: str) -> int:
@@ -355,7 +366,8 @@ class SqliteStore:
         encoded = page.encoded or []
         with self._transaction() as conn:
             if encoded or page.tombstones:
-                self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
+                written, replaced = self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
+                index_page(conn, page.dataset, written, replaced)  # the graph moves with its records
             if page.edges:
                 conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
                                  "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
@@ -381,12 +393,17 @@ class SqliteStore:
         return counts
 
     def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[EncodedRecord],
-                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
+                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts
+                ) -> tuple[list[tuple[str, str | bytes, str | None]], list[str]]:
+        """Returns the records written (pk, JSON, links) and the keys whose stored version they or a tombstone
+        replaced, for the graph."""
         # in key order the inserts walk the (dataset, pk) index instead of jumping about it (a stable sort: a key
         # twice in one page keeps its order)
         rows = sorted(((pk, cur, data, content_hash(data), links) for pk, cur, data, links in encoded),
                       key=itemgetter(0))
         page_keys = {row[0] for row in rows}
+        written: list[tuple[str, str | bytes, str | None]] = []  # what the graph indexes
+        replaced: list[str] = []  # whose earlier version leaves the graph
         top = MAX_ROWID  # the records stored before this page
         if rows and self._new_keys.get(dataset, True) and len(page_keys) == len(rows):
             # On a first load or a backfill of new days every key is new: insert them all, skipping keys already
@@ -400,6 +417,7 @@ class SqliteStore:
             added = conn.total_changes - before
             counts.inserted += added
             if added == len(rows):
+                written = [(pk, data, links) for pk, _, data, _, links in rows]
                 rows, page_keys = [], set()
         keys = list(page_keys | {pk for pk, _ in tombstones})
         existing: dict[str, tuple[str, bytes, int]] = {}
@@ -410,7 +428,8 @@ class SqliteStore:
                     f"SELECT pk, cursor, hash, deleted FROM records WHERE dataset = ? AND pk IN ({marks}) "
                     "AND rowid <= ?", (dataset, *chunk, top)):
                 existing[pk] = (cur, digest, deleted)
-        if top != MAX_ROWID:  # the rest were inserted above
+        if top != MAX_ROWID and rows:  # the rest were inserted above
+            written = [(pk, data, links) for pk, _, data, _, links in rows if pk not in existing]
             rows = [row for row in rows if row[0] in existing]
         # a page of stored keys (a re-read) makes the next page look its keys up first: one probe each, not two
         self._new_keys[dataset] = not existing
@@ -421,6 +440,7 @@ class SqliteStore:
             old = existing.get(pk)
             if old is None:
                 inserts.append((dataset, pk, cur, data, digest, run_id, run_id, links))
+                written.append((pk, data, links))
                 counts.inserted += 1
             elif cur < old[0] or (cur == old[0] and old[2]):  # older than stored, or at/behind a tombstone
                 counts.stale += 1
@@ -430,8 +450,11 @@ class SqliteStore:
                 counts.unchanged += 1
             else:
                 updates.append((cur, data, digest, run_id, links, dataset, pk))
+                written.append((pk, data, links))
+                replaced.append(pk)
                 counts.updated += 1
             existing[pk] = (cur, digest, 0)
+        gone: set[str] = set()  # deleted by this page, after any version of theirs on it
         for pk, cur in tombstones:
             old = existing.get(pk)
             if old is None:  # never seen: keep a tombstone so an older copy read later cannot resurrect it
@@ -440,6 +463,8 @@ class SqliteStore:
                 continue  # already deleted, or the record changed after this delete
             else:
                 updates.append((cur, None, None, run_id, None, dataset, pk))
+                replaced.append(pk)
+                gone.add(pk)
             counts.deleted += 1
             existing[pk] = (cur, b"", 1)
         # rows inserted for tombstones carry deleted=1; distinguish them by an empty hash
@@ -449,6 +474,7 @@ class SqliteStore:
             "UPDATE records SET cursor = ?, data = coalesce(CAST(?2 AS TEXT), data), hash = coalesce(?3, hash), "
             "deleted = (?2 IS NULL), last_run = ?, links = ? WHERE dataset = ? AND pk = ?", updates)
         conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
+        return [w for w in written if w[0] not in gone] if gone else written, replaced
 
     # -- reads --------------------------------------------------------------------------------------------------
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:

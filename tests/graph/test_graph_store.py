@@ -1,0 +1,134 @@
+"""The graph kept by the store: links both ways, replaced with their record, dropped with it; mentions that arrive
+before their target; relation tables as links; the full-text index following every upsert and tombstone."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from udc.store import PageWrite, SqliteStore
+
+T1, T2, T3 = "2025-01-01T00:00:00.000000Z", "2025-01-02T00:00:00.000000Z", "2025-01-03T00:00:00.000000Z"
+CI_A, CI_B, CI_C = "a" * 32, "b" * 32, "c" * 32
+INC = "1" * 32
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    return SqliteStore(tmp_path / "udc.db", write_process=False)
+
+
+def put(store: SqliteStore, dataset: str, pk: str, cursor: str, record: dict[str, Any],
+        links: list[tuple[str, str, str]] | None = None) -> None:
+    store.write(PageWrite(dataset, [(pk, cursor, record)], links={pk: links} if links else {}), 1)
+
+
+def node(store: SqliteStore, ref: str) -> int:
+    found = store.find_nodes(ref)
+    assert len(found) == 1, found
+    return int(found[0]["id"])
+
+
+def around(store: SqliteStore, ref: str) -> set[tuple[str, str, str]]:
+    """(src key, rel, dst key) of every link touching the record called `ref`."""
+    me = node(store, ref)
+    links = store.neighbours([me])
+    ends = [x for link in links for x in (link["src"], link["dst"])]
+    names = {i: n["key"] or n["pk"] for i, n in store.nodes(ends).items()}
+    return {(names[link["src"]], link["rel"], names[link["dst"]]) for link in links}
+
+
+def incident(number: str, text: str, ci: str = "", **extra: Any) -> dict[str, Any]:
+    return {"number": number, "short_description": text, "description": f"{text} reported by monitoring",
+            "opened_at": "2025-01-01 10:00:00", "cmdb_ci": ci, **extra}
+
+
+def test_a_reference_is_queryable_from_both_ends_even_when_it_names_the_base_table(store: SqliteStore) -> None:
+    put(store, "snow/cmdb_ci_server", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # the dictionary names cmdb_ci; the CI is stored as a server
+    assert around(store, "INC0010001") == {("INC0010001", "cmdb_ci", CI_A)}
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
+
+
+def test_a_resynced_record_replaces_its_links_and_a_tombstone_drops_them(store: SqliteStore) -> None:
+    for ci in (CI_A, CI_B):
+        put(store, "snow/cmdb_ci", ci, T1, {"name": ci[:4], "sys_id": ci})
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full", CI_A), [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full", CI_B), [("cmdb_ci", "snow/cmdb_ci", CI_B)])
+    assert around(store, CI_A) == set()  # no stale edge
+    assert around(store, CI_B) == {("INC0010001", "cmdb_ci", CI_B)}
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 1
+    store.write(PageWrite("snow/incident", tombstones=[(INC, T3)]), 2)
+    assert around(store, CI_B) == set()
+    assert store.find_nodes("INC0010001") == []
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 0
+    assert store.text_search('"disk"', 10) == []  # the deleted record left the index
+
+
+def test_a_cross_source_mention_is_kept_until_its_target_arrives(store: SqliteStore) -> None:
+    # a Jira comment names an incident that is not stored yet; a work note names the Jira issue
+    put(store, "jira/comments", "20001", T1, {"id": "20001", "issue_id": "10001",
+                                              "body_text": "Same symptom as INC0010001, see the runbook."},
+        [("comment_on", "jira/issues", "10001")])
+    put(store, "jira/issues", "10001", T1, {"id": "10001", "key": "OPS-42", "fields": {"summary": "db01 slow"}})
+    assert around(store, "OPS-42") == {("20001", "comment_on", "OPS-42")}
+    put(store, "snow/incident", INC, T1,
+        incident("INC0010001", "db01 slow", work_notes="Tracked in OPS-42; not in UTF-8"))
+    assert around(store, "INC0010001") == {("20001", "mentions", "INC0010001"), ("INC0010001", "mentions", "OPS-42")}
+    assert ("INC0010001", "mentions", "OPS-42") in around(store, "OPS-42")
+
+
+def test_relation_tables_become_typed_links_between_the_records_they_relate(store: SqliteStore) -> None:
+    put(store, "snow/cmdb_rel_type", "t1", T1, {"sys_id": "t1", "name": "Depends on::Used by"})
+    for ci in (CI_A, CI_B):
+        put(store, "snow/cmdb_ci_server", ci, T1, {"name": ci[:4], "sys_id": ci})
+    put(store, "snow/cmdb_rel_ci", "r1", T1, {"sys_id": "r1", "parent": CI_A, "child": CI_B, "type": "t1"},
+        [("parent", "snow/cmdb_ci", CI_A), ("child", "snow/cmdb_ci", CI_B), ("type", "snow/cmdb_rel_type", "t1")])
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full"))
+    put(store, "snow/task_ci", "tc1", T1, {"sys_id": "tc1", "task": INC, "ci_item": CI_B})
+    put(store, "snow/kb_knowledge", "kb1", T1, {"sys_id": "kb1", "number": "KB0010001", "short_description": "Clean"})
+    put(store, "snow/m2m_kb_task", "m1", T1, {"sys_id": "m1", "kb_knowledge": "kb1", "task": INC})
+    assert around(store, CI_B) == {(CI_A, "Depends on::Used by", CI_B), ("INC0010001", "affects_ci", CI_B)}
+    assert ("KB0010001", "kb_for", "INC0010001") in around(store, "INC0010001")
+    store.write(PageWrite("snow/cmdb_rel_ci", tombstones=[("r1", T2)]), 2)  # the relationship is removed
+    assert around(store, CI_B) == {("INC0010001", "affects_ci", CI_B)}
+
+
+def test_salesforce_lookups_link_a_case_to_its_account(store: SqliteStore) -> None:
+    put(store, "sf/Account", "0015g0000000001AAA", T1, {"Id": "0015g0000000001AAA", "Name": "Northwind",
+                                                       "SystemModstamp": T1})
+    put(store, "sf/Case", "5005g0000000001AAA", T1, {
+        "Id": "5005g0000000001AAA", "CaseNumber": "00001026", "Subject": "Login loops", "SystemModstamp": T1,
+        "AccountId": "0015g0000000001AAA", "OwnerId": "0055g0000000003AAA", "ContactId": None})
+    assert around(store, "00001026") == {("00001026", "AccountId", "0015g0000000001AAA")}
+
+
+def test_the_index_follows_updates_and_ranks_title_matches_first(store: SqliteStore) -> None:
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Printer jam on floor 3"))
+    put(store, "snow/incident", "2" * 32, T1, incident("INC0010002", "VPN down", work_notes="printer unrelated"))
+    assert [h["key"] for h in store.text_search("printer", 10)] == ["INC0010001", "INC0010002"]
+    hit = store.text_search("jam", 10)[0]
+    assert hit["key"] == "INC0010001" and "«jam»" in hit["snippet"]
+    put(store, "snow/incident", INC, T2, incident("INC0010001", "Toner low"))
+    assert [h["key"] for h in store.text_search("jam", 10)] == []
+    assert [h["key"] for h in store.text_search("toner", 10)] == ["INC0010001"]
+    assert store.execute("SELECT count(*) FROM graph_text")[0][0] == 2
+
+
+def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path: Path) -> None:
+    old = SqliteStore(tmp_path / "udc.db", write_process=False)
+    put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    old.write(PageWrite("snow/incident", tombstones=[("9" * 32, T1)]), 1)
+    old.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables
+        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_ends; DROP TABLE graph_text;")
+    store = SqliteStore(tmp_path / "udc.db", write_process=False)
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
+    assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
+    assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2

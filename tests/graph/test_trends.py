@@ -1,0 +1,56 @@
+"""Trends: exact counts per bucket and value, on records with injected times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from udc.query import QueryError, trends
+from udc.store import PageWrite, SqliteStore
+
+T0 = "2025-01-01T00:00:00.000000Z"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(tmp_path / "udc.db", write_process=False)
+    rows = [  # (category, opened, resolved)
+        ("network", "2025-03-03 09:00:00", "2025-03-03 13:00:00"),  # Monday: resolved in 4 h the same day
+        ("network", "2025-03-03 10:00:00", "2025-03-05 10:00:00"),  # resolved two days later (48 h)
+        ("network", "2025-03-04 08:00:00", ""),  # never resolved
+        ("database", "2025-03-04 12:00:00", "2025-03-11 12:00:00"),  # resolved the next week (168 h)
+        ("", "2025-03-10 00:30:00", ""),  # no category
+    ]
+    s.write(PageWrite("snow/incident", [
+        (f"{i:032x}", T0, {"number": f"INC{i:07d}", "short_description": f"case {i}", "category": cat,
+                           "opened_at": opened, "resolved_at": resolved})
+        for i, (cat, opened, resolved) in enumerate(rows, 1)]), 1)
+    return s
+
+
+def test_daily_counts_are_exact(store: SqliteStore) -> None:
+    got = {(b["bucket"], b["value"]): (b["opened"], b["resolved"], b["backlog"], b["mttr_hours"])
+           for b in trends(store, "incident", "category", "day")["buckets"]}
+    assert got[("2025-03-03", "network")] == (2, 1, 1, 4.0)
+    assert got[("2025-03-04", "network")] == (1, 0, 2, None)
+    assert got[("2025-03-05", "network")] == (0, 1, 1, 48.0)
+    assert got[("2025-03-04", "database")] == (1, 0, 1, None)
+    assert got[("2025-03-11", "database")] == (0, 1, 0, 168.0)
+    assert got[("2025-03-10", "(none)")] == (1, 0, 1, None)
+
+
+def test_weekly_counts_and_since(store: SqliteStore) -> None:
+    weeks = trends(store, "incident", "category", "week", since="4d", now=datetime(2025, 3, 14, tzinfo=UTC))
+    got = {(b["bucket"], b["value"]): (b["opened"], b["resolved"], b["backlog"]) for b in weeks["buckets"]}
+    assert got == {("2025-03-10", "(none)"): (1, 0, 1), ("2025-03-10", "database"): (0, 1, 0),
+                   ("2025-03-10", "network"): (0, 0, 1)}  # the week of 3 March is before --since
+
+
+def test_an_unknown_field_gets_a_did_you_mean(store: SqliteStore) -> None:
+    with pytest.raises(QueryError, match="no field 'categroy'") as caught:
+        trends(store, "incident", "categroy")
+    assert "did you mean category" in caught.value.hint
+    with pytest.raises(QueryError, match="no stored records of a table called 'incidnet'"):
+        trends(store, "incidnet", "category")
