@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from urllib.parse import quote, quote_plus
@@ -12,11 +13,13 @@ MASK = "********"
 
 
 def register(value: str) -> None:
-    """Remember a secret (and its URL-encoded forms) so `scrub` can hide it wherever it shows up."""
+    """Remember a secret (and its URL-encoded and JSON-escaped forms) so `scrub` can hide it wherever it shows up:
+    in a message, a URL, or a JSON document printed with --json."""
     if len(value) < 4:  # too short to scrub without mangling ordinary text; still never logged on purpose
         return
     with _lock:
-        _values.update({value, quote(value, safe=""), quote_plus(value)})
+        _values.update({value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1],
+                        json.dumps(value, ensure_ascii=False)[1:-1]})
 
 
 def scrub(text: str) -> str:

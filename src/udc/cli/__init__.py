@@ -11,14 +11,13 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 
 from udc import __version__
 from udc.check import print_report, run_check
 from udc.cli import backfill as backfill_commands
 from udc.cli import sync as sync_commands
-from udc.cli.common import ConfigOpt, guarded, out
+from udc.cli.common import ConfigOpt, guarded, out, print_json
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
 from udc.sources.discovery import discover as run_discover
@@ -64,7 +63,7 @@ def discover(connector: Annotated[str, typer.Option("--connector", help="Connect
     cfg = load_config(config)
     found = run_discover(cfg, connector, table)
     if json_out:
-        out.print_json(orjson.dumps(found).decode())
+        print_json(found)
         return
     for name, fields in found.items():
         out.print(f"[bold]{name}[/]" + (f": {', '.join(fields)}" if fields else ""), highlight=False)
@@ -78,7 +77,7 @@ def check(connector: Annotated[str, typer.Option("--connector", help="Connector 
     """Diagnose a connector: the troubleshooting playbook, with a verdict and the fix (exit 1 when unhealthy)."""
     report = run_check(load_config(config), connector)
     if json_out:
-        out.print_json(orjson.dumps(report.to_json()).decode())
+        print_json(report.to_json())
     else:
         print_report(report, out)
     if not report.healthy:

@@ -4,7 +4,7 @@ named locks, behind one interface (`Store`); `open_store(url)` opens the one a `
 from udc.store.base import Ledger, Lock, PageSink, Store
 from udc.store.sqlite import SqliteStore, sqlite_files
 from udc.store.types import PageWrite, UpsertCounts, encode_record
-from udc.store.url import discard_new_store, open_store, parse_store_url, store_exists
+from udc.store.url import discard_new_store, exposure_warnings, open_store, parse_store_url, store_exists
 
 __all__ = ["Ledger", "Lock", "PageSink", "PageWrite", "SqliteStore", "Store", "UpsertCounts", "encode_record",
-           "discard_new_store", "open_store", "parse_store_url", "sqlite_files", "store_exists"]
+           "discard_new_store", "exposure_warnings", "open_store", "parse_store_url", "sqlite_files", "store_exists"]

@@ -7,6 +7,7 @@ the content hash.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -23,7 +24,7 @@ import orjson
 from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
-from udc.store.locks import NamedLock
+from udc.store.locks import NamedLock, lock_dir
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -101,8 +102,10 @@ class SqliteStore:
         self._writer: WriterProcess | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
-        with self._translated(), self._conn() as conn:
-            conn.executescript(SCHEMA)
+        with self._translated():
+            create_private(self.path)
+            with self._conn() as conn:
+                conn.executescript(SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -482,6 +485,28 @@ _FAILURES = (
 )
 
 
+def create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600). SQLite creates the WAL, shared-memory and
+    journal files with the database's own mode, so they are private too; an existing file is left as it is (`udc
+    status` warns when it is not)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:  # worded as SQLite would, so the message and fix are the usual ones
+        said = {errno.ENOSPC: "disk is full", errno.EACCES: "readonly folder", errno.EROFS: "readonly file system"}
+        reason = said.get(exc.errno or 0) or exc.strerror
+        raise sqlite3.OperationalError(f"unable to create the database file: {reason}") from exc
+
+
+def exposed_files(path: Path) -> list[tuple[Path, int]]:
+    """The store's files (lock folder included) that users other than the owner may read or write, with their
+    modes: records, cursors and the run history are the organisation's data."""
+    files = [*sqlite_files(path), lock_dir(path), *(lock_dir(path).glob("*.lock") if lock_dir(path).is_dir() else ())]
+    modes = [(file, file.stat().st_mode & 0o777) for file in files if file.exists()]
+    return [(file, mode) for file, mode in modes if mode & 0o077]
+
+
 def sqlite_files(path: Path) -> tuple[Path, Path, Path]:
     """A database's files: the database, and the write-ahead log and shared memory beside it in WAL mode."""
     return path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")
@@ -508,4 +533,4 @@ def _log_failure(future: Future[int]) -> None:
         log.error("a change to the store was not written: %s", error)
 
 
-__all__ = ["SqliteStore", "sqlite_files", "store_failure"]
+__all__ = ["SqliteStore", "exposed_files", "sqlite_files", "store_failure"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from udc.errors import ConfigError
 from udc.store.base import Store
 from udc.store.locks import lock_dir
-from udc.store.sqlite import SqliteStore, sqlite_files
+from udc.store.sqlite import SqliteStore, exposed_files, sqlite_files
 
 SUPPORTED = "sqlite:///path/to/udc.db"
 
@@ -37,6 +37,15 @@ def store_exists(url: str) -> bool:
     raise _not_yet(kind)
 
 
+def exposure_warnings(url: str) -> list[str]:
+    """What `udc status` says about store files other users can read (mode, and the fix), if any."""
+    kind, location = parse_store_url(url)
+    if kind != "sqlite":
+        return []
+    return [f"{file} is readable or writable by other users (mode {mode:04o}): it holds the synced records; fix: "
+            f"chmod {700 if file.is_dir() else 600} {file}" for file, mode in exposed_files(Path(location))]
+
+
 def discard_new_store(url: str, store: Store) -> None:
     """Remove a store this command created, when it holds nothing: a first sync that the source refuses (a table it
     does not have) leaves no file behind. A store with anything in it (another process's, meanwhile) is kept."""
@@ -55,4 +64,4 @@ def _not_yet(kind: str) -> ConfigError:
     return ConfigError(f"{kind} stores are not supported yet", f"use {SUPPORTED}")
 
 
-__all__ = ["discard_new_store", "open_store", "parse_store_url", "store_exists"]
+__all__ = ["discard_new_store", "exposure_warnings", "open_store", "parse_store_url", "store_exists"]
