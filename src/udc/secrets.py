@@ -1,10 +1,13 @@
-"""Secret values known to this process, scrubbed from every log line and error message (invariant 8)."""
+"""Secret values known to this process, scrubbed from every log line and error message (invariant 8), and the
+references (`env:NAME`, `file:/path`) they are read from."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 _lock = threading.Lock()
@@ -40,3 +43,29 @@ class ScrubFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+def reference_name(value: str) -> str:
+    """The variable an `env:NAME` reference names ("" for anything else); ValueError for `env:` alone."""
+    name = value[4:] if value.startswith("env:") else ""
+    if value.startswith("env:") and not name.strip():
+        raise ValueError("`env:` needs the name of an environment variable, e.g. env:SNOW_PASSWORD")
+    return name
+
+
+def read_reference(value: str) -> str:
+    """An `env:NAME` or `file:/path` reference's value (a file's trailing newline dropped); anything else is
+    returned as it is. ValueError, with the fix, when the variable is not set or the file cannot be read."""
+    if value.startswith("env:"):
+        name = reference_name(value)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set; export {name}=... before running udc")
+        return os.environ[name]
+    if value.startswith("file:"):
+        path = Path(value[5:]).expanduser()
+        try:
+            return path.read_text().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ValueError(f"cannot read secret file {path} ({reason}); check the path and permissions") from exc
+    return value

@@ -32,6 +32,20 @@ DEFAULT_STORE = f"{SQLITE}udc.db"
 MIN_FREQUENCY, MAX_FREQUENCY, DEFAULT_FREQUENCY = timedelta(minutes=1), timedelta(hours=24), timedelta(minutes=2)
 
 
+def split_store_url(url: str) -> tuple[str, str | None]:
+    """`sqlite:///path?key=env:NAME` → (`sqlite:///path`, `env:NAME`): the store's location and the reference to its
+    encryption key (None: not encrypted). ValueError for any other query, or a key that is not a reference."""
+    base, _, query = url.partition("?")
+    if not query:
+        return base, None
+    name, _, ref = query.partition("=")
+    if name != "key" or not ref:
+        raise ValueError(f"'?{query}' is not a store option: the one option is ?key=env:NAME (encryption at rest)")
+    if not ref.startswith(("env:", "file:")):
+        raise ValueError("the store's key is written in the file: use ?key=env:NAME or ?key=file:/path")
+    return base, ref
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

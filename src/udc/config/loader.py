@@ -13,7 +13,7 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from udc.config.common import DEFAULT_CONFIG, SQLITE
+from udc.config.common import DEFAULT_CONFIG, SQLITE, split_store_url
 from udc.config.model import SOURCES, Config, input_keys
 from udc.config.secret import DEFER_SECRETS, FROM_FILE
 from udc.errors import ConfigError
@@ -100,7 +100,8 @@ def _describe(error: Any, data: Any, source: str, root: yaml.Node | None) -> str
                   msg.removeprefix("Value error, "))
     value = error.get("input")
     # a secret's value is never echoed, even a wrong one; nor a URL that may carry a password (user:pw@host)
-    secret = "auth" in loc or loc[-1:] == ("key",) or (isinstance(value, str) and "@" in value and "://" in value)
+    secret = "auth" in loc or loc[-1:] == ("key",) or (isinstance(value, str) and (
+        "@" in value and "://" in value or "key=" in value))  # a store URL's ?key=
     shown = "" if isinstance(value, dict | list) or value is None or secret else f" (got {_short(value)})"
     # pydantic's own type and bound messages ("Input should be greater than 0") say what, not how: add the how
     wanted = text.removeprefix("Input should be ").split(",")[0] if text.startswith("Input should be ") else ""
@@ -167,12 +168,13 @@ def _read(file: Path) -> str:
 
 
 def _store_beside(config: Config, file: Path) -> Config:
-    location = Path(os.path.abspath(file.parent / (config.store.removeprefix(SQLITE) or "udc.db")))
+    url, key = split_store_url(config.store)
+    location = Path(os.path.abspath(file.parent / (url.removeprefix(SQLITE) or "udc.db")))
     if location.is_dir():
         raise ConfigError(f"{file}: store: {location} is a folder", f"name the database file, e.g. {SQLITE}udc.db")
     if not location.parent.is_dir():
         raise ConfigError(f"{file}: store: the folder {location.parent} does not exist", "create it, or fix `store:`")
-    return config.model_copy(update={"store": f"{SQLITE}{location}"})
+    return config.model_copy(update={"store": f"{SQLITE}{location}" + (f"?key={key}" if key else "")})
 
 
 class _Refused(yaml.constructor.ConstructorError):

@@ -8,8 +8,6 @@ files get committed, copied and attached to tickets. Configs built in code may p
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, SecretStr, ValidationInfo
@@ -28,7 +26,7 @@ def resolve_secret(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         return value
-    resolved = _read_secret(value)
+    resolved = secrets.read_reference(value)
     if not resolved:
         raise ValueError("the secret is empty" + ("" if resolved == value else f" ({value} holds nothing)")
                          + "; set it to the real value")
@@ -47,33 +45,9 @@ def _validate(value: Any, info: ValidationInfo) -> Any:
                          f"{field}: env:NAME (and export NAME=... before running udc) or {field}: file:/path/to/"
                          f"secret (a file readable only by you)")
     if deferred(info) and isinstance(value, str):
-        _name_of(value)  # the reference's form is checked all the same
+        secrets.reference_name(value)  # the reference's form is checked all the same
         return value
     return resolve_secret(value)
-
-
-def _name_of(value: str) -> str:
-    name = value[4:] if value.startswith("env:") else ""
-    if value.startswith("env:") and not name.strip():
-        raise ValueError("`env:` needs the name of an environment variable, e.g. env:SNOW_PASSWORD")
-    return name
-
-
-def _read_secret(value: str) -> str:
-    if value.startswith("env:"):
-        name = _name_of(value)
-        if name not in os.environ:
-            raise ValueError(f"environment variable {name} is not set; export {name}=... before running udc")
-        return os.environ[name]
-    if value.startswith("file:"):
-        path = Path(value[5:]).expanduser()
-        try:
-            return path.read_text().rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            problem = f"cannot read secret file {path} ({reason}); check the path and permissions"
-            raise ValueError(problem) from exc
-    return value
 
 
 Secret = Annotated[SecretStr, BeforeValidator(_validate)]

@@ -24,6 +24,7 @@ import orjson
 from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
+from udc.store import cipher
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash
 from udc.store.writer import WriterProcess
@@ -87,10 +88,13 @@ MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an
 
 
 class SqliteStore:
-    def __init__(self, path: str | Path, *, write_process: bool = True, autocheckpoint: bool = True) -> None:
-        """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer).
-        `autocheckpoint=False`: commits never checkpoint the WAL; the caller does (the writer process, in a thread)."""
+    def __init__(self, path: str | Path, *, key: str | None = None, write_process: bool = True,
+                 autocheckpoint: bool = True) -> None:
+        """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher). `write_process`: inside
+        `writer()`, a child process does the writes (see udc.store.writer). `autocheckpoint=False`: commits never
+        checkpoint the WAL; the caller does (the writer process, in a thread)."""
         self.path = Path(path)
+        self._key, self._db = key, cipher.driver(key)
         self.location = str(self.path)
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
@@ -110,7 +114,8 @@ class SqliteStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn = self._db.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            cipher.unlock(conn, self._key)
             # 8 KB pages hold three ~2 KB records where 4 KB pages hold one: a third less to write (new files only)
             conn.execute("PRAGMA page_size=8192")
             conn.execute("PRAGMA journal_mode=WAL")
@@ -131,7 +136,7 @@ class SqliteStore:
             return
         with self._writer_lock:
             if self._writer_users == 0:
-                self._writer = WriterProcess(self.path)
+                self._writer = WriterProcess(self.path, self._key)
             self._writer_users += 1
         try:
             yield
@@ -157,7 +162,9 @@ class SqliteStore:
         """SQLite's errors leave the store as StoreErrors that say what happened to it, and the fix."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except cipher.errors() as exc:
+            if self._key is not None and "not a database" in str(exc):
+                raise cipher.wrong_key(self.path) from exc
             raise store_failure(exc, self.path) from exc
 
     # -- runs -------------------------------------------------------------------------------------------------
@@ -479,7 +486,7 @@ _FAILURES = (
     ("malformed", "the store file is damaged",
      "move it aside and sync into a new one, or restore it from a backup"),
     ("not a database", "the store path holds a file that is not a SQLite database",
-     "point `store:` at a new path, or move the file aside"),
+     "point `store:` at a new path, or move the file aside (an encrypted store needs its key: ?key=env:NAME)"),
     ("locked", "another process held the store's write lock for over a minute",
      "find it (`udc status` shows running syncs; or a tool with the file open), then run again"),
 )
@@ -512,7 +519,7 @@ def sqlite_files(path: Path) -> tuple[Path, Path, Path]:
     return path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")
 
 
-def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> StoreError:
+def store_failure(error: Exception, path: str | Path | None = None) -> StoreError:
     """A SQLite error as the user needs it: what happened to the store, where, and the fix. Every write is a
     transaction, so nothing was half-written: a sync run again resumes after the last stored page."""
     said = str(error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from udc import secrets
 from udc.errors import ConfigError
 from udc.store.base import Store
 from udc.store.locks import lock_dir
@@ -16,7 +17,7 @@ SUPPORTED = "sqlite:///path/to/udc.db"
 def parse_store_url(url: str) -> tuple[str, str]:
     """(kind, location): `sqlite:///udc.db` → ("sqlite", "udc.db"); `postgresql://…` → ("postgresql", the URL)."""
     if url.startswith("sqlite:///"):
-        return "sqlite", url.removeprefix("sqlite:///") or "udc.db"
+        return "sqlite", _split(url)[0].removeprefix("sqlite:///") or "udc.db"
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql", url
     raise ConfigError(f"unsupported store URL '{url}'", f"use {SUPPORTED}")
@@ -25,7 +26,16 @@ def parse_store_url(url: str) -> tuple[str, str]:
 def open_store(url: str) -> Store:
     kind, location = parse_store_url(url)
     if kind == "sqlite":
-        return SqliteStore(location)
+        ref = _split(url)[1]
+        try:  # the key is read now, by every command that opens the store, and scrubbed like every secret
+            key = secrets.read_reference(ref) if ref else None
+        except ValueError as exc:
+            raise ConfigError(f"store: the encryption key: {exc}", "set it, or fix ?key= in `store:`") from None
+        if key == "":
+            raise ConfigError("store: the encryption key is empty", "set it to the store's key")
+        if key is not None:
+            secrets.register(key)
+        return SqliteStore(location, key=key)
     raise _not_yet(kind)
 
 
@@ -58,6 +68,12 @@ def discard_new_store(url: str, store: Store) -> None:
         for file in sqlite_files(path):
             file.unlink(missing_ok=True)
         shutil.rmtree(lock_dir(path), ignore_errors=True)
+
+
+def _split(url: str) -> tuple[str, str | None]:
+    """(the URL without its query, the reference after ?key= or None): the config checked its form."""
+    base, _, query = url.partition("?")
+    return base, query.removeprefix("key=") or None
 
 
 def _not_yet(kind: str) -> ConfigError:

@@ -68,13 +68,17 @@ class WriterProcess:
     """The syncing side: one child per store, shared by every thread that stores pages. Pages are stored in the order
     they are submitted; each submission's future resolves once its page is committed."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: str | None = None) -> None:
+        """`key`: an encrypted store's key, sent as the first message (never on the command line or in the
+        environment)."""
         child = "from udc.store.sqlite_writer import main; main()"
         self._proc = subprocess.Popen([sys.executable, "-c", child, str(path)],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
                                       start_new_session=True)
         assert self._proc.stdin and self._proc.stdout
         self._requests, self._answers = self._proc.stdin, self._proc.stdout
+        with contextlib.suppress(OSError):  # the child is gone: the reply reader fails every page
+            send(self._requests, key)
         for pipe in (self._requests, self._answers):  # a page (~1.5 MB) in a few large writes, not 64 KB ones
             with contextlib.suppress(OSError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
