@@ -22,7 +22,7 @@ def test_a_sync_under_twenty_percent_mixed_faults_ends_exact(make_sim: SimFactor
                                                              deployment: str) -> None:
     seed = int(os.environ.get("UDC_FAULT_SEED") or time.time_ns() % 1_000_003)
     print(f"jira {deployment} fault campaign: seed {seed} (replay: UDC_FAULT_SEED={seed})")
-    sim = make_sim(deployment, issues=300, now=T0, cloud_page_cap=10, dc_page_cap=10)
+    sim = make_sim(deployment, issues=200, now=T0, cloud_page_cap=10, dc_page_cap=10)
     sim.faults.retry_after, sim.faults.slow_seconds = 0, 0.6
     sim.faults.randomly(0.2, FAULT_KINDS, seed=seed)
     cfg = config(sim, tmp_path)

@@ -112,17 +112,17 @@ def test_no_canary_reaches_a_file_an_output_or_the_writer_child(tmp_path: Path,
     environs: list[bytes] = []
 
     def run(*args: str, code: int | None = 0, hold: int | None = None, child: bool = False) -> None:
-        if not child:  # in this process (faster), its environment holding every canary meanwhile
+        proc = udc(*args, "--config", str(cfg), env=env) if child else None
+        if hold is not None:  # while a table request is in flight the writer child is alive: read its environment
+            def look(_request: object, pid: int = proc.pid if proc else os.getpid()) -> None:
+                for writer in children(pid):
+                    environs.append(Path(f"/proc/{writer}/environ").read_bytes())
+            sim.on_request(sim.table_request_count + hold, look)
+        if proc is None:  # in this process (faster), its environment holding every canary meanwhile
             result = CliRunner().invoke(app, [*args, "--config", str(cfg)], env=env)
             outputs.append(result.output)
             assert code is None or result.exit_code == code, f"{args}: exit {result.exit_code}\n{result.output}"
             return
-        proc = udc(*args, "--config", str(cfg), env=env)
-        if hold is not None:  # while a table request is in flight the writer child is alive: read its environment
-            def look(_request: object, pid: int = proc.pid) -> None:
-                for child in children(pid):
-                    environs.append(Path(f"/proc/{child}/environ").read_bytes())
-            sim.on_request(sim.table_request_count + hold, look)
         out, err = proc.communicate(timeout=120)
         outputs.extend([out, err])
         if code is not None:
@@ -130,7 +130,7 @@ def test_no_canary_reaches_a_file_an_output_or_the_writer_child(tmp_path: Path,
 
     run("config", "validate")
     run("sync", "--pipeline", "hist", "--json", "--verbose", hold=4, child=True)
-    run("sync", "--pipeline", "incr", "--json", hold=2, child=True)
+    run("sync", "--pipeline", "incr", "--json", hold=2)
     run("sync", "--pipeline", "oauth", "--json")
     run("sync", "--pipeline", "denied", "--json", "--verbose", code=1, child=True)  # authentication fails
     run("check", "--connector", "snow", "--json")
