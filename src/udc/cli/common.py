@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import orjson
 import typer
 from rich.console import Console
@@ -56,7 +57,7 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
         except KeyboardInterrupt:
             err.print("aborted: a page being stored is rolled back; the next run resumes after the last stored one")
             raise typer.Exit(STOPPED) from None
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, click.ClickException):  # click's own exits and usage errors
             raise
         except Exception:  # a bug: its traceback still helps a report, with every secret in it masked
             err.print(scrub(traceback.format_exc()), markup=False, highlight=False)
