@@ -75,7 +75,7 @@ def _web_address(url: str) -> str:
 def loopback(url: str) -> bool:
     """Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1): the one place plain http is harmless."""
     host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not *.localhost: a resolver may send those to DNS
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
