@@ -1,11 +1,16 @@
 """Secrets only as references, and no cleartext credentials on the wire: literal secrets, passwords in URLs and plain
 http:// to another machine are refused with the line and the fix; a lab's `allow_insecure_http` is warned on every
-run; proxies from the environment are used; credentials never go to a host other than the source's."""
+run; proxies from the environment are used; credentials never go to a host other than the source's; TLS is verified,
+against a private CA when SSL_CERT_FILE names it."""
 
 from __future__ import annotations
 
 import http.client
 import http.server
+import os
+import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -195,3 +200,40 @@ def test_credentials_never_go_to_another_host(snow_sims: Callable[..., ServiceNo
             with pytest.raises(OtherOrigin, match="credentials go only to http://127.0.0.1"):
                 client.get(link)
     assert len(source.requests) == 1 and elsewhere.requests == []
+
+
+def test_tls_is_verified_by_default_and_a_private_ca_is_trusted_through_ssl_cert_file(tmp_path: Path) -> None:
+    """A source whose certificate no public CA signed: refused as untrusted, until SSL_CERT_FILE names its CA."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    sim = ServiceNowSim(seed=3, counts={"incident": 30}, start=START, span=timedelta(days=30),
+                        users={"svc_udc": "tls-pw-1234"})
+    sim.clock = START + timedelta(days=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sim._httpd.socket = context.wrap_socket(sim._httpd.socket, server_side=True)
+    sim.start()
+    try:
+        url = f"https://127.0.0.1:{sim.port}"
+        sim.public_url = url
+        Path("udc.yaml").write_text(yaml.safe_dump({
+            "connectors": {"snow": {"type": "servicenow", "instance_url": url,
+                                    "auth": {"type": "basic", "username": "svc_udc", "password": "env:PW"}}},
+            "pipelines": {"p": {"connector": "snow", "tables": ["incident"]}}}))
+        env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        env["PW"] = "tls-pw-1234"
+
+        def sync(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "udc", "sync", "--pipeline", "p", "--config", "udc.yaml"],
+                                  env={**env, **extra}, capture_output=True, text=True, timeout=120)
+
+        refused = sync({})
+        assert refused.returncode == 1 and "certificate is not trusted" in refused.stderr, refused.stderr
+        assert not any(r.path.startswith("/api/") for r in sim.requests)  # nothing was sent: no credentials
+        trusted = sync({"SSL_CERT_FILE": str(cert)})
+        assert trusted.returncode == 0, trusted.stderr
+        assert sum(r.path == "/api/now/table/incident" for r in sim.requests) >= 1
+    finally:
+        sim.stop()
