@@ -18,8 +18,23 @@ import pytest
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
                                                          os.environ.get("PYTHONPATH")]))
 
+from udc import secrets  # noqa: E402
 from udc.simulators.servicenow import ServiceNowSim  # noqa: E402
 from udc.store import SqliteStore  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="torture suites at full length (e.g. 200 kills, not 20)")
+
+
+@pytest.fixture(autouse=True)
+def _own_secrets() -> Iterator[None]:
+    """Each test scrubs only the secrets it configured: one test's password `wrong` must not mask the word in the
+    next test's output (a udc process scrubs only its own config's secrets)."""
+    known = set(secrets._values)
+    yield
+    with secrets._lock:
+        secrets._values.intersection_update(known)
 
 
 @pytest.fixture

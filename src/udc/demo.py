@@ -34,7 +34,7 @@ SOURCES = ("snow", "jira", "sf", "wiki")  # each has a -history and a -live pipe
 
 
 def run_demo(workdir: Path, incidents: int, out: Console) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds the demo's secret files and store
     db = workdir / "udc.db"
     for leftover in sqlite_files(db):  # not the store's lock folder
         leftover.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from secret_refs import env_ref
 from udc.config import load_config
 from udc.errors import LockHeld
 from udc.store import open_store
@@ -75,7 +76,7 @@ def test_two_syncs_of_one_pipeline_never_overlap(tmp_path: Path) -> None:
     db = tmp_path / "udc.db"
     config = {"store": f"sqlite:///{db}",
               "connectors": {"snow": {"type": "servicenow", "instance_url": "http://127.0.0.1:9",
-                                      "auth": {"type": "basic", "username": "u", "password": "p"}}},
+                                      "auth": {"type": "basic", "username": "u", "password": env_ref("p")}}},
               "pipelines": {"live": {"connector": "snow", "mode": "incremental", "tables": ["incident"]}}}
     path = tmp_path / "udc.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -14,6 +14,7 @@ import yaml
 from confluence_helpers import SimFactory, auth_for, config_for
 from typer.testing import CliRunner
 
+from secret_refs import auth_refs, env_ref
 from udc.check import run_check
 from udc.cli import app
 from udc.errors import SourceError
@@ -161,7 +162,7 @@ def test_cli_sync_exits_1_naming_the_space_and_status_and_discover_show_the_spac
     config = tmp_path / "udc.yaml"
     config.write_text(yaml.safe_dump({
         "store": f"sqlite:///{tmp_path / 'udc.db'}",
-        "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_for(sim)}},
+        "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_refs(auth_for(sim))}},
         "pipelines": {"kb": {"connector": "wiki", "space_keys": ["OPS", "HR"], "tables": ["pages"]}}}))
     runner = CliRunner()
 
@@ -217,9 +218,9 @@ def test_redaction_retries_backfill_and_export_work_as_for_other_sources(make_si
     config = tmp_path / "udc.yaml"
     config.write_text(yaml.safe_dump({
         "store": f"sqlite:///{tmp_path / 'udc.db'}",
-        "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_for(sim)}},
+        "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_refs(auth_for(sim))}},
         "pipelines": {"kb": {"connector": "wiki", "mode": "incremental", "space_keys": ["OPS", "ENG"],
-                             "redaction": {"enabled": True, "key": "k" * 32}}}}))
+                             "redaction": {"enabled": True, "key": env_ref("k" * 32)}}}}))
     runner = CliRunner()
     start = (T0 - timedelta(days=31)).date().isoformat()
     backfill = runner.invoke(app, ["backfill", "--pipeline", "kb", "--start", start, "--end",

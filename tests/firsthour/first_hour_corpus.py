@@ -99,7 +99,7 @@ pipelines:
 
 BASES = {"snow": SNOW, "jira": JIRA, "sf": SALESFORCE, "wiki": CONFLUENCE, "rest": REST}
 ENV = {"SNOW_PASSWORD": "s3cret-pw", "JIRA_TOKEN": "jira-t0ken", "SF_ID": "sf-client-id", "SF_SECRET": "sf-s3cret",
-       "CONFLUENCE_TOKEN": "wiki-t0ken", "PD_TOKEN": "pd-t0ken", "EMPTY_SECRET": ""}
+       "CONFLUENCE_TOKEN": "wiki-t0ken", "PD_TOKEN": "pd-t0ken", "EMPTY_SECRET": "", "SHORT_KEY": "k3y-7"}
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,9 @@ CONFIGS: list[Bad] = [
         new="env:NOT_SET_ANYWHERE"),
     Bad("env-without-name", "`env:` needs the name of an environment variable", old="env:SNOW_PASSWORD", new="'env:'"),
     Bad("env-set-empty", "the secret is empty", old="env:SNOW_PASSWORD", new="env:EMPTY_SECRET"),
-    Bad("literal-empty-secret", "the secret is empty", old="env:SNOW_PASSWORD", new="''"),
+    Bad("literal-empty-secret", "a secret is written in the file", old="env:SNOW_PASSWORD", new="''"),
+    Bad("literal-secret", "snow.auth.password: a secret is written in the file", old="env:SNOW_PASSWORD",
+        new="hunter2"),
     Bad("secret-file-missing", "cannot read secret file /no/such/secret", old="env:SNOW_PASSWORD",
         new="file:/no/such/secret"),
     Bad("secret-file-empty", "the secret is empty", old="env:SNOW_PASSWORD", new="file:/dev/null"),
@@ -281,7 +283,9 @@ CONFIGS: list[Bad] = [
     Bad("redaction-no-key", "no redaction key is set", old="    batch_size: 1000\n",
         new="    batch_size: 1000\n    redaction: {enabled: true}\n"),
     Bad("redaction-short-key", "the redaction key is too short", old="    batch_size: 1000\n",
-        new="    batch_size: 1000\n    redaction: {enabled: true, key: short}\n"),
+        new="    batch_size: 1000\n    redaction: {enabled: true, key: 'env:SHORT_KEY'}\n"),
+    Bad("redaction-literal-key", "redaction.key: a secret is written in the file", old="    batch_size: 1000\n",
+        new="    batch_size: 1000\n    redaction: {enabled: true, key: 0123456789abcdef-literal}\n"),
     Bad("redaction-key-env-missing", "NO_SUCH_KEY_VAR is not set", old="    batch_size: 1000\n",
         new="    batch_size: 1000\n    redaction: {enabled: true, key: 'env:NO_SUCH_KEY_VAR'}\n"),
     Bad("redaction-table-token-no-key", "no redaction key is set", old="    batch_size: 1000\n",

@@ -3,7 +3,6 @@ budget runs out fails cleanly, keeps what it stored, and the next run finishes f
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,9 +48,7 @@ def test_historical_sync_under_twenty_percent_mixed_faults_is_exact(bigger: Serv
     snow = bigger
     snow.faults.retry_after, snow.faults.slow_seconds = 1, 1.0
     snow.faults.randomly(0.2, FAULT_KINDS, seed=11)
-    started = time.monotonic()
     summary, store = run(snow, tmp_path, batch_size=10, request_timeout=0.3, max_retries=30, retry_budget=5000)
-    elapsed = time.monotonic() - started
     assert summary.status == "succeeded", [s.error for s in summary.streams]
     for table in TABLES:
         assert snapshot(store, table) == truth(snow, table), table
@@ -60,7 +57,7 @@ def test_historical_sync_under_twenty_percent_mixed_faults_is_exact(bigger: Serv
     assert fired == set(FAULT_KINDS), f"not every fault kind was exercised: {set(FAULT_KINDS) - fired}"
     assert summary.retries >= len(snow.faults.fired) - snow.faults.fired.count("502")  # every fault was survived
     assert len(snow.requests) > 100 and len(snow.faults.fired) / len(snow.requests) > 0.15
-    assert elapsed < 60
+    assert summary.retries <= 2 * len(snow.faults.fired)  # each fault cost a retry or two, never a storm
 
 
 def test_spent_retry_budget_fails_cleanly_and_the_next_run_resumes(snow: Any, tmp_path: Path) -> None:

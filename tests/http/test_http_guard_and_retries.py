@@ -206,11 +206,10 @@ def test_a_refused_first_request_fails_at_once_without_retrying(make_client: Fac
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     client = make_client(f"http://127.0.0.1:{port}", BASIC, max_retries=8, backoff_base=5.0, backoff_cap=30.0)
-    started = time.monotonic()
     with pytest.raises(HttpError) as caught:
         client.get("/api/now/table/incident")
-    assert caught.value.kind == "refused" and time.monotonic() - started < 2
-    assert client.stats.retries == 0
+    assert caught.value.kind == "refused"
+    assert client.stats.calls == 1 and client.stats.retries == 0  # one attempt: no backoff waited
 
 
 def test_a_refused_connection_after_the_source_answered_is_retried(make_client: Factory) -> None:

@@ -133,8 +133,8 @@ def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pyte
     started: list[int] = []
     init = writer.WriterProcess.__init__
 
-    def remember(self: writer.WriterProcess, path: Path) -> None:
-        init(self, path)
+    def remember(self: writer.WriterProcess, path: Path, key: str | None = None) -> None:
+        init(self, path, key)
         started.append(self.pid)
 
     monkeypatch.setattr(writer.WriterProcess, "__init__", remember)

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 
 from udc import __version__
@@ -22,7 +21,7 @@ from udc.cli import query as query_commands
 from udc.cli import scale as scale_commands
 from udc.cli import serve as serve_commands
 from udc.cli import sync as sync_commands
-from udc.cli.common import ConfigOpt, guarded, out
+from udc.cli.common import ConfigOpt, guarded, out, print_json
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
 from udc.demo import run_demo
 from udc.http import redis_budget
@@ -81,7 +80,7 @@ def discover(connector: Annotated[str, typer.Option("--connector", help="Connect
     cfg = load_config(config)
     found = run_discover(cfg, connector, table)
     if json_out:
-        out.print_json(orjson.dumps(found).decode())
+        print_json(found)
         return
     for name, fields in found.items():
         out.print(f"[bold]{name}[/]" + (f": {', '.join(fields)}" if fields else ""), highlight=False)
@@ -97,7 +96,7 @@ def check(connector: Annotated[str, typer.Option("--connector", help="Connector 
     report = run_check(cfg, connector)
     record_report(cfg, report)
     if json_out:
-        out.print_json(orjson.dumps(report.to_json()).decode())
+        print_json(report.to_json())
     else:
         print_report(report, out)
     if not report.healthy:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 
-from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable, when
+from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, print_json, stoppable, when
 from udc.cli.serve import HostOpt, PortOpt, open_dashboard
 from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import print_backfill, setup_logging
@@ -106,7 +105,7 @@ def backfill(ctx: typer.Context,
                                 retry_failed=resume is not None).run()
     status = backfill_status(store, backfill_id)
     if json_out:
-        out.print_json(orjson.dumps(status).decode())
+        print_json(status)
     else:
         print_backfill(status, out)
     if report.status == "failed":
@@ -124,7 +123,7 @@ def status(backfill_id: Annotated[int | None, typer.Argument(help="Backfill id (
     store = existing_store(load_config(config, secrets_for=()))
     items = [backfill_status(store, backfill_id)] if backfill_id is not None else list_backfills(store, pipeline)
     if json_out:
-        out.print_json(orjson.dumps(items[0] if backfill_id is not None else items).decode())
+        print_json(items[0] if backfill_id is not None else items)
         return
     if not items:
         out.print("no backfills yet (start one with `udc backfill --pipeline P --start … --end …`)")

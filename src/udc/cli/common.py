@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import orjson
 import typer
 from rich.console import Console
@@ -50,13 +52,23 @@ def guarded(fn: Callable[..., T]) -> Callable[..., T]:
                 err.print(f"  [bold]fix:[/] {hint}", highlight=False)
             if kwargs.get("json_out"):
                 error = {"error": message, "fix": hint or None, "exit_code": exc.exit_code}
-                out.print(orjson.dumps(error).decode(), markup=False, highlight=False)
+                out.print(scrub(orjson.dumps(error).decode()), markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("aborted: a page being stored is rolled back; the next run resumes after the last stored one")
             raise typer.Exit(STOPPED) from None
+        except (typer.Exit, typer.Abort, click.ClickException):  # click's own exits and usage errors
+            raise
+        except Exception:  # a bug: its traceback still helps a report, with every secret in it masked
+            err.print(scrub(traceback.format_exc()), markup=False, highlight=False)
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def print_json(data: Any) -> None:
+    """A command's --json document, with any secret that reached it masked."""
+    out.print_json(scrub(orjson.dumps(data).decode()))
 
 
 def existing_store(cfg: Config) -> Store:

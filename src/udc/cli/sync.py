@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,13 +15,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, stoppable
+from udc.cli.common import STOPPED, ConfigOpt, err, existing_store, out, print_json, stoppable
 from udc.config import DEFAULT_CONFIG, Config, load_config
 from udc.console import RunProgress, print_summary, setup_logging
 from udc.errors import ConfigError
 from udc.sources import plugin
 from udc.sources.keyset import dataset_of
-from udc.store import Store, discard_new_store, open_store, store_exists
+from udc.store import Store, discard_new_store, exposure_warnings, open_store, store_exists
 from udc.sync.backfill import list_backfills
 from udc.sync.engine import Engine
 
@@ -42,7 +43,7 @@ def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipelin
             discard_new_store(cfg.store, store)
         raise
     if json_out:
-        out.print_json(orjson.dumps(summary.to_json()).decode())
+        print_json(summary.to_json())
     else:
         print_summary(summary, out)
     if summary.status == "failed":
@@ -62,9 +63,11 @@ def status(config: ConfigOpt = Path(DEFAULT_CONFIG),
         cfg.pipeline(pipeline)  # an unknown name is refused with the known ones
     names = [pipeline] if pipeline else list(cfg.pipelines)
     store = existing_store(cfg)
+    for warning in exposure_warnings(cfg.store):  # on stderr, so --json stays one document
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     report = {name: pipeline_status(cfg, store, name) for name in names}
     if json_out:
-        out.print_json(orjson.dumps(report).decode())
+        print_json(report)
         return
     for name, item in report.items():
         out.print(f"[bold]{name}[/] ({item['connector']}, {item['mode']})")
@@ -136,7 +139,9 @@ def export(pipeline: Annotated[str, typer.Option("--pipeline", "-p")],
 
     # into a file beside the target, renamed over it once whole: a failed export leaves no half-written file
     partial = out_file.with_name(f".{out_file.name}.partial") if out_file else None
-    target = partial.open("w", newline="") if partial else sys.stdout
+    # the owner's only (0600), as the store it comes from
+    target = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="") \
+        if partial else sys.stdout
     try:
         if fmt == "jsonl":
             for row in rows():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -31,6 +32,20 @@ DEFAULT_STORE = f"{SQLITE}udc.db"
 MIN_FREQUENCY, MAX_FREQUENCY, DEFAULT_FREQUENCY = timedelta(minutes=1), timedelta(hours=24), timedelta(minutes=2)
 
 
+def split_store_url(url: str) -> tuple[str, str | None]:
+    """`sqlite:///path?key=env:NAME` → (`sqlite:///path`, `env:NAME`): the store's location and the reference to its
+    encryption key (None: not encrypted). ValueError for any other query, or a key that is not a reference."""
+    base, _, query = url.partition("?")
+    if not query:
+        return base, None
+    name, _, ref = query.partition("=")
+    if name != "key" or not ref:
+        raise ValueError(f"'?{query}' is not a store option: the one option is ?key=env:NAME (encryption at rest)")
+    if not ref.startswith(("env:", "file:")):
+        raise ValueError("the store's key is written in the file: use ?key=env:NAME or ?key=file:/path")
+    return base, ref
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,7 +66,26 @@ def _web_address(url: str) -> str:
     # reading `port` checks it too (ValueError when it is out of range)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
         raise ValueError("not a web address: write it like https://acme.example.com")
+    if parts.username is not None or parts.password is not None:  # it would show in logs, errors and `udc check`
+        raise ValueError("the URL holds a user name or password (https://user:pw@host): remove them from the URL and "
+                         "put the credentials under auth:, with the secret as env:NAME or file:/path")
     return url
+
+
+def loopback(url: str) -> bool:
+    """Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1): the one place plain http is harmless."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":  # not *.localhost: a resolver may send those to DNS
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cleartext(url: str) -> bool:
+    """A plain-http URL to another machine: credentials and records would cross the network in cleartext."""
+    return url.lower().startswith("http://") and not loopback(url)
 
 
 Url = Annotated[str, AfterValidator(_web_address)]
@@ -95,9 +129,29 @@ Auth = Annotated[BasicAuth | BearerAuth | ClientCredentialsAuth | PasswordGrantA
 class ConnectorBase(Model):
     """What every connector has; each source type's module adds its `type` literal and its own keys."""
 
+    URL_FIELDS: ClassVar[tuple[str, ...]] = ("instance_url", "base_url")
+
     type: str
     auth: Auth
     verify_tls: bool = True
+    allow_insecure_http: bool = False  # a lab's plain-http source on another host: accepted, warned on every run
+
+    def cleartext_urls(self) -> dict[str, str]:
+        """The connector's plain-http URLs to another machine (its address, its token endpoint), by key."""
+        urls = {name: getattr(self, name) for name in self.URL_FIELDS if hasattr(self, name)}
+        urls["auth.token_url"] = getattr(self.auth, "token_url", None)
+        return {name: url for name, url in urls.items() if isinstance(url, str) and cleartext(url)}
+
+    @model_validator(mode="after")
+    def _no_cleartext(self) -> ConnectorBase:
+        """Basic credentials, tokens and every record would cross the network readable: refused unless the
+        connector says this is a lab."""
+        for name in self.cleartext_urls():
+            if not self.allow_insecure_http:
+                raise ValueError(f"{name} must start with https://: plain http:// sends the credentials and every "
+                                 "record in cleartext (allowed only to localhost); use https://, or for a lab set "
+                                 "allow_insecure_http: true on the connector (warned on every run)")
+        return self
 
 
 def _or_bare_name(schema: dict[str, Any]) -> None:

@@ -13,9 +13,9 @@ from typing import Any, Literal, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from udc.config.common import DEFAULT_CONFIG, SQLITE
+from udc.config.common import DEFAULT_CONFIG, SQLITE, split_store_url
 from udc.config.model import SOURCES, Config, input_keys
-from udc.config.secret import DEFER_SECRETS
+from udc.config.secret import DEFER_SECRETS, FROM_FILE
 from udc.errors import ConfigError
 
 
@@ -99,7 +99,10 @@ def _describe(error: Any, data: Any, source: str, root: yaml.Node | None) -> str
     text = re.sub(r"a valid dictionary or (object to extract fields from|instance of \w+)", "a mapping (key: value)",
                   msg.removeprefix("Value error, "))
     value = error.get("input")
-    shown = "" if isinstance(value, dict | list) or value is None or "auth" in path else f" (got {_short(value)})"
+    # a secret's value is never echoed, even a wrong one; nor a URL that may carry a password (user:pw@host)
+    secret = "auth" in loc or loc[-1:] == ("key",) or (isinstance(value, str) and (
+        "@" in value and "://" in value or "key=" in value))  # a store URL's ?key=
+    shown = "" if isinstance(value, dict | list) or value is None or secret else f" (got {_short(value)})"
     # pydantic's own type and bound messages ("Input should be greater than 0") say what, not how: add the how
     wanted = text.removeprefix("Input should be ").split(",")[0] if text.startswith("Input should be ") else ""
     fix = f"\n  fix: make {loc[-1] if isinstance(loc[-1], str) else path} {wanted}" if wanted and loc else ""
@@ -165,12 +168,13 @@ def _read(file: Path) -> str:
 
 
 def _store_beside(config: Config, file: Path) -> Config:
-    location = Path(os.path.abspath(file.parent / (config.store.removeprefix(SQLITE) or "udc.db")))
+    url, key = split_store_url(config.store)
+    location = Path(os.path.abspath(file.parent / (url.removeprefix(SQLITE) or "udc.db")))
     if location.is_dir():
         raise ConfigError(f"{file}: store: {location} is a folder", f"name the database file, e.g. {SQLITE}udc.db")
     if not location.parent.is_dir():
         raise ConfigError(f"{file}: store: the folder {location.parent} does not exist", "create it, or fix `store:`")
-    return config.model_copy(update={"store": f"{SQLITE}{location}"})
+    return config.model_copy(update={"store": f"{SQLITE}{location}" + (f"?key={key}" if key else "")})
 
 
 class _Refused(yaml.constructor.ConstructorError):
@@ -217,17 +221,19 @@ def parse_config(data: dict[str, Any], source: str = "<config>", root: yaml.Node
                  secrets_for: Collection[str] | None = None) -> Config:
     """`secrets_for`: the pipelines whose connectors' secrets are read (None: every connector's). The whole file is
     validated all the same, other secrets for their form only; the Config returned holds just those pipelines and
-    their connectors, so a sync of one pipeline needs only its own connector's secrets set."""
+    their connectors, so a sync of one pipeline needs only its own connector's secrets set. With a YAML `root` (a
+    config read from a file), literal secrets are refused."""
+    origin = {FROM_FILE: root is not None}
     if secrets_for is None:
-        return _validate(data, source, root, None)
-    whole = _validate(data, source, root, {DEFER_SECRETS: True})
+        return _validate(data, source, root, origin)
+    whole = _validate(data, source, root, {DEFER_SECRETS: True, **origin})
     if not secrets_for:
         return whole
     used = {whole.pipeline(name).connector for name in secrets_for}  # an unknown name: the error lists every one
     pipelines = {name: data["pipelines"][name] for name in secrets_for}
     return _validate({**data, "pipelines": pipelines,
                       "connectors": {name: c for name, c in data["connectors"].items() if name in used}},
-                     source, root, None)
+                     source, root, origin)
 
 
 def _validate(data: dict[str, Any], source: str, root: yaml.Node | None, context: dict[str, Any] | None) -> Config:

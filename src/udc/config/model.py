@@ -12,14 +12,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, get_args
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema
 
-from udc.config.common import DEFAULT_STORE, SQLITE, ConnectorBase, Model, Pipeline, compact_duration
+from udc.config.common import (
+    DEFAULT_STORE,
+    SQLITE,
+    ConnectorBase,
+    Model,
+    Pipeline,
+    compact_duration,
+    split_store_url,
+)
 from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.rest import RestConnector, RestPipeline
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
+from udc.config.secret import deferred, resolve_secret
 from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
 from udc.errors import ConfigError
 
@@ -116,8 +125,11 @@ class Config(Model):
 
     @field_validator("store")
     @classmethod
-    def _store_url(cls, url: str) -> str:
+    def _store_url(cls, url: str, info: ValidationInfo) -> str:
         if url.startswith(SQLITE):
+            key = split_store_url(url)[1]  # a reference, read again when the store is opened
+            if key and not deferred(info):
+                resolve_secret(key)
             return url
         kind = "postgresql stores are not supported yet" if url.startswith(("postgresql://", "postgres://")) \
             else "not a store URL udc knows"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from udc.config import entities as E
-from udc.config.secret import resolve_secret
+from udc.config.secret import Secret, resolve_secret
 from udc.errors import ConfigError
 
 Mode = Literal["token", "mask", "drop"]
@@ -39,7 +39,7 @@ class RedactionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
-    key: SecretStr | None = None  # HMAC key for stable tokens: env:UDC_REDACTION_KEY
+    key: Secret | None = None  # HMAC key for stable tokens: env:NAME or file:/path (else $UDC_REDACTION_KEY)
     entities: list[str] | None = None  # None: every entity type
     mode: Mode = "token"
     phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB"])
@@ -81,10 +81,10 @@ def check_policy(policy: RedactionConfig) -> None:
 
 
 def redaction_key(policy: RedactionConfig) -> str:
-    """The HMAC key of token mode: `redaction.key` (a literal, env:NAME or file:/path), else $UDC_REDACTION_KEY.
-    ValueError when there is none or it is too short."""
+    """The HMAC key of token mode: `redaction.key` (env:NAME or file:/path), else $UDC_REDACTION_KEY. ValueError when
+    there is none or it is too short."""
     secret = policy.key.get_secret_value() if policy.key is not None else os.environ.get(KEY_ENV)
-    if secret is not None and secret.startswith(("env:", "file:")):
+    if secret is not None:  # a reference read now (its validation was deferred), and scrubbed like every secret
         secret = str(resolve_secret(secret))
     if not secret:
         raise ValueError("redaction is on in token mode but no redaction key is set")

@@ -38,8 +38,6 @@ class SalesforceConnector(ConnectorBase):
                 "the Client Credentials flow must use your My Domain URL (https://<my_domain>.my.salesforce.com); "
                 "Salesforce rejects client-credentials requests sent to the generic login endpoints"
             )
-        if not url.startswith("https://") and host not in ("localhost", "127.0.0.1", "::1"):
-            raise ValueError("instance_url must start with https:// (plain http is allowed only for localhost)")
         return url.rstrip("/")
 
 

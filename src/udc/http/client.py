@@ -18,6 +18,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 import orjson
 
+from udc import secrets
 from udc.config import Auth, Pipeline
 from udc.errors import RetryBudgetExceeded, SourceError
 from udc.http.auth import OAuth, TokenErrorMapper, build_auth
@@ -33,6 +35,7 @@ from udc.http.errors import (
     BATCH_SENSITIVE,
     RETRY_STATUSES,
     HttpError,
+    OtherOrigin,
     ReadOnlyViolation,
     TokenError,
     source_message,
@@ -40,8 +43,8 @@ from udc.http.errors import (
 from udc.http.redis_budget import budget_url, shared_redis_budget
 from udc.secrets import ScrubFilter, scrub
 
-__all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "ReadOnlyViolation",
-           "TokenError", "endpoint"]
+__all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "OtherOrigin",
+           "ReadOnlyViolation", "TokenError", "endpoint"]
 
 log = logging.getLogger("udc.http")
 log.addFilter(ScrubFilter())  # whatever handler is attached (files, pytest, a host app's), secrets are masked
@@ -85,21 +88,34 @@ class CallStats:
                 self.waited += seconds
 
 
+def origin(url: str | httpx.URL) -> str:
+    """scheme://host:port of a URL (default port explicit): where its credentials may go."""
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.scheme}://{parsed.host.lower()}:{port}"
+
+
 def endpoint(url: str | httpx.URL) -> str:
     """scheme://host:port/path of a URL, normalised (query dropped, default port explicit, no trailing slash)."""
     parsed = httpx.URL(url) if isinstance(url, str) else url
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    return f"{parsed.scheme}://{parsed.host.lower()}:{port}{parsed.path.rstrip('/') or '/'}"
+    return f"{origin(parsed)}{parsed.path.rstrip('/') or '/'}"
 
 
 class _Guard(httpx.BaseTransport):
     """The single exit: read-only check, rate budget, call count — for every request the client sends."""
 
-    def __init__(self, inner: httpx.BaseTransport, token_endpoints: frozenset[str], budget: RateBudget,
-                 stats: CallStats) -> None:
+    def __init__(self, inner: httpx.BaseTransport, token_endpoints: frozenset[str], origins: frozenset[str],
+                 budget: RateBudget, stats: CallStats) -> None:
         self.inner, self.token_endpoints, self.budget, self.stats = inner, token_endpoints, budget, stats
+        self.origins = origins
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if origin(request.url) not in self.origins:  # an absolute `next` link to elsewhere, or http:// for https://
+            raise OtherOrigin(
+                f"refused to send a request to {origin(request.url)}: the source pointed udc there (a next-page "
+                f"link), but its credentials go only to {', '.join(sorted(self.origins))}",
+                "check the connector's URL: use the exact address the source calls itself (its scheme, host and "
+                "port), so its links stay on it")
         if request.method != "GET" and not (request.method == "POST"
                                             and endpoint(request.url) in self.token_endpoints):
             raise ReadOnlyViolation(
@@ -156,13 +172,15 @@ class HttpClient:
         if isinstance(self.auth, OAuth):
             allowed.add(endpoint(self.auth.token_url))
         self.token_endpoints = frozenset(allowed)
+        origins = frozenset({origin(self.base_url), *(origin(u) for u in allowed)})
         limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        inner = transport or httpx.HTTPTransport(verify=_tls_context() if verify_tls else False, limits=limits)
+        inner = transport or httpx.HTTPTransport(verify=_tls_context() if verify_tls else False, limits=limits,
+                                                 proxy=proxy_for(self.base_url))
         self._http = httpx.Client(
             auth=self.auth,
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "udc/0.1 (read-only data connector)"},
-            transport=_Guard(inner, self.token_endpoints, self.budget, self.stats),
+            transport=_Guard(inner, self.token_endpoints, origins, self.budget, self.stats),
             follow_redirects=False,
         )
 
@@ -321,6 +339,20 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy for a source from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY, as curl and pip read them: httpx
+    reads them only for clients without a transport of their own, and udc's clients have one (the guard). A proxy's
+    password is scrubbed like a connector's secrets."""
+    target = httpx.URL(url)
+    proxies = urllib.request.getproxies_environment()
+    if urllib.request.proxy_bypass(target.host):
+        return None
+    proxy = proxies.get(target.scheme) or proxies.get("all")
+    if proxy and (password := httpx.URL(proxy).password):
+        secrets.register(password)
+    return proxy or None
 
 
 @functools.cache

@@ -83,3 +83,8 @@ def source_message(body: str) -> str:
     if data.get("errorCode"):
         parts += [str(data["errorCode"]), str(data.get("message") or "")]
     return scrub("; ".join(p for p in parts if p)[:300])
+
+
+class OtherOrigin(SourceError):
+    """A request to a scheme, host or port other than the source's own and its token endpoints' (a `next` link or a
+    redirect target elsewhere): it would carry the source's credentials there, so it is never sent."""

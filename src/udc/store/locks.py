@@ -48,8 +48,8 @@ class NamedLock:
         """Take the lock without waiting; False when a live holder has it."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # holders' pids and hosts: the owner's
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         for attempt in range(3):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,6 +7,7 @@ the content hash.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -24,7 +25,8 @@ import orjson
 from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
-from udc.store.locks import NamedLock
+from udc.store import cipher
+from udc.store.locks import NamedLock, lock_dir
 from udc.store.sqlite_graph import GRAPH_SCHEMA, SqliteGraph, index_page
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp
 from udc.store.writer import WriterProcess
@@ -99,10 +101,13 @@ MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an
 
 
 class SqliteStore(SqliteGraph):
-    def __init__(self, path: str | Path, *, write_process: bool = True, autocheckpoint: bool = True) -> None:
-        """`write_process`: inside `writer()`, a child process does the writes (see udc.store.writer).
-        `autocheckpoint=False`: commits never checkpoint the WAL; the caller does (the writer process, in a thread)."""
+    def __init__(self, path: str | Path, *, key: str | None = None, write_process: bool = True,
+                 autocheckpoint: bool = True) -> None:
+        """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher). `write_process`: inside
+        `writer()`, a child process does the writes (see udc.store.writer). `autocheckpoint=False`: commits never
+        checkpoint the WAL; the caller does (the writer process, in a thread)."""
         self.path = Path(path)
+        self._key, self._db = key, cipher.driver(key)
         self.location = str(self.path)
         if self.path.parent and not self.path.parent.exists():
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
@@ -114,19 +119,22 @@ class SqliteStore(SqliteGraph):
         self._writer: WriterProcess | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
-        with self._translated(), self._conn() as conn:
-            graph_kept = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'graph_nodes'").fetchone()
-            conn.executescript(SCHEMA + MONITORING + GRAPH_SCHEMA)
-            for table, column, declaration in ADDED_COLUMNS:
-                if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        with self._translated():
+            create_private(self.path)
+            with self._conn() as conn:
+                graph_kept = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'graph_nodes'").fetchone()
+                conn.executescript(SCHEMA + MONITORING + GRAPH_SCHEMA)
+                for table, column, declaration in ADDED_COLUMNS:
+                    if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         if not graph_kept:  # a store written before the graph existed: its records join the graph once
             self._index_stored()
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            conn = self._db.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            cipher.unlock(conn, self._key)
             # 8 KB pages hold three ~2 KB records where 4 KB pages hold one: a third less to write (new files only)
             conn.execute("PRAGMA page_size=8192")
             conn.execute("PRAGMA journal_mode=WAL")
@@ -147,7 +155,7 @@ class SqliteStore(SqliteGraph):
             return
         with self._writer_lock:
             if self._writer_users == 0:
-                self._writer = WriterProcess(self.path)
+                self._writer = WriterProcess(self.path, self._key)
             self._writer_users += 1
         try:
             yield
@@ -173,7 +181,9 @@ class SqliteStore(SqliteGraph):
         """SQLite's errors leave the store as StoreErrors that say what happened to it, and the fix."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except cipher.errors() as exc:
+            if self._key is not None and "not a database" in str(exc):
+                raise cipher.wrong_key(self.path) from exc
             raise store_failure(exc, self.path) from exc
 
     def _index_stored(self) -> None:
@@ -534,10 +544,32 @@ _FAILURES = (
     ("malformed", "the store file is damaged",
      "move it aside and sync into a new one, or restore it from a backup"),
     ("not a database", "the store path holds a file that is not a SQLite database",
-     "point `store:` at a new path, or move the file aside"),
+     "point `store:` at a new path, or move the file aside (an encrypted store needs its key: ?key=env:NAME)"),
     ("locked", "another process held the store's write lock for over a minute",
      "find it (`udc status` shows running syncs; or a tool with the file open), then run again"),
 )
+
+
+def create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600). SQLite creates the WAL, shared-memory and
+    journal files with the database's own mode, so they are private too; an existing file is left as it is (`udc
+    status` warns when it is not)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:  # worded as SQLite would, so the message and fix are the usual ones
+        said = {errno.ENOSPC: "disk is full", errno.EACCES: "readonly folder", errno.EROFS: "readonly file system"}
+        reason = said.get(exc.errno or 0) or exc.strerror
+        raise sqlite3.OperationalError(f"unable to create the database file: {reason}") from exc
+
+
+def exposed_files(path: Path) -> list[tuple[Path, int]]:
+    """The store's files (lock folder included) that users other than the owner may read or write, with their
+    modes: records, cursors and the run history are the organisation's data."""
+    files = [*sqlite_files(path), lock_dir(path), *(lock_dir(path).glob("*.lock") if lock_dir(path).is_dir() else ())]
+    modes = [(file, file.stat().st_mode & 0o777) for file in files if file.exists()]
+    return [(file, mode) for file, mode in modes if mode & 0o077]
 
 
 def sqlite_files(path: Path) -> tuple[Path, Path, Path]:
@@ -545,7 +577,7 @@ def sqlite_files(path: Path) -> tuple[Path, Path, Path]:
     return path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")
 
 
-def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> StoreError:
+def store_failure(error: Exception, path: str | Path | None = None) -> StoreError:
     """A SQLite error as the user needs it: what happened to the store, where, and the fix. Every write is a
     transaction, so nothing was half-written: a sync run again resumes after the last stored page."""
     said = str(error)
@@ -572,4 +604,4 @@ def _log_failure(future: Future[int]) -> None:
         log.error("a change to the store was not written: %s", error)
 
 
-__all__ = ["SqliteStore", "sqlite_files", "store_failure"]
+__all__ = ["SqliteStore", "exposed_files", "sqlite_files", "store_failure"]

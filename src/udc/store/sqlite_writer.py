@@ -7,12 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import sys
 import threading
 from typing import IO
 
 from udc.errors import StoreError
+from udc.store import cipher
 from udc.store.sqlite import SqliteStore
 from udc.store.types import PageWrite
 from udc.store.writer import Reply, receive, send
@@ -27,8 +27,8 @@ class Checkpointer:
     commit that crosses the threshold, as SQLite does by default, the checkpoint's two fsyncs held up that commit and
     every page queued behind it: a quarter of the writer's wall time on a 100-page write."""
 
-    def __init__(self, path: str, every: int = CHECKPOINT_EVERY) -> None:
-        self._path, self._every, self._since = path, every, 0
+    def __init__(self, path: str, key: str | None, every: int = CHECKPOINT_EVERY) -> None:
+        self._path, self._key, self._every, self._since = path, key, every, 0
         self._due = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="udc-store-checkpoints", daemon=True)
@@ -41,12 +41,13 @@ class Checkpointer:
             self._due.set()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self._path, timeout=60, isolation_level=None, check_same_thread=False)
+        conn = cipher.driver(self._key).connect(self._path, timeout=60, isolation_level=None, check_same_thread=False)
+        cipher.unlock(conn, self._key)
         try:
             while self._due.wait() and not self._closing:
                 self._due.clear()
                 # PASSIVE: copies what is committed without waiting for, or blocking, the writer and readers
-                with contextlib.suppress(sqlite3.Error):  # a failing disk fails the next commit, with its error
+                with contextlib.suppress(*cipher.errors()):  # a failing disk fails the next commit, with its error
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()
@@ -59,8 +60,12 @@ class Checkpointer:
 
 def serve(path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
     """The child: store each page or change sent, answer with its counts, rowid or error; leave at end of input."""
-    store = SqliteStore(path, write_process=False, autocheckpoint=False)
-    checkpoints = Checkpointer(path)
+    try:
+        key = receive(requests)  # an encrypted store's key comes first, over the pipe
+    except EOFError:
+        return
+    store = SqliteStore(path, key=key, write_process=False, autocheckpoint=False)
+    checkpoints = Checkpointer(path, key)
     failed: set[int] = set()  # passes with a failed page: a later page of theirs would leave a gap behind it
     try:
         while True:

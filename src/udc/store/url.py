@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from udc import secrets
 from udc.errors import ConfigError
 from udc.store.base import Store
 from udc.store.locks import lock_dir
 from udc.store.reader import StoreReader
-from udc.store.sqlite import SqliteStore, sqlite_files
+from udc.store.sqlite import SqliteStore, exposed_files, sqlite_files
 from udc.store.sqlite_reader import SqliteReader
 
 SUPPORTED = "sqlite:///path/to/udc.db"
@@ -18,7 +19,7 @@ SUPPORTED = "sqlite:///path/to/udc.db"
 def parse_store_url(url: str) -> tuple[str, str]:
     """(kind, location): `sqlite:///udc.db` → ("sqlite", "udc.db"); `postgresql://…` → ("postgresql", the URL)."""
     if url.startswith("sqlite:///"):
-        return "sqlite", url.removeprefix("sqlite:///") or "udc.db"
+        return "sqlite", _split(url)[0].removeprefix("sqlite:///") or "udc.db"
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql", url
     raise ConfigError(f"unsupported store URL '{url}'", f"use {SUPPORTED}")
@@ -27,7 +28,16 @@ def parse_store_url(url: str) -> tuple[str, str]:
 def open_store(url: str) -> Store:
     kind, location = parse_store_url(url)
     if kind == "sqlite":
-        return SqliteStore(location)
+        ref = _split(url)[1]
+        try:  # the key is read now, by every command that opens the store, and scrubbed like every secret
+            key = secrets.read_reference(ref) if ref else None
+        except ValueError as exc:
+            raise ConfigError(f"store: the encryption key: {exc}", "set it, or fix ?key= in `store:`") from None
+        if key == "":
+            raise ConfigError("store: the encryption key is empty", "set it to the store's key")
+        if key is not None:
+            secrets.register(key)
+        return SqliteStore(location, key=key)
     raise _not_yet(kind)
 
 
@@ -47,6 +57,15 @@ def store_exists(url: str) -> bool:
     raise _not_yet(kind)
 
 
+def exposure_warnings(url: str) -> list[str]:
+    """What `udc status` says about store files other users can read (mode, and the fix), if any."""
+    kind, location = parse_store_url(url)
+    if kind != "sqlite":
+        return []
+    return [f"{file} is readable or writable by other users (mode {mode:04o}): it holds the synced records; fix: "
+            f"chmod {700 if file.is_dir() else 600} {file}" for file, mode in exposed_files(Path(location))]
+
+
 def discard_new_store(url: str, store: Store) -> None:
     """Remove a store this command created, when it holds nothing: a first sync that the source refuses (a table it
     does not have) leaves no file behind. A store with anything in it (another process's, meanwhile) is kept."""
@@ -61,8 +80,14 @@ def discard_new_store(url: str, store: Store) -> None:
         shutil.rmtree(lock_dir(path), ignore_errors=True)
 
 
+def _split(url: str) -> tuple[str, str | None]:
+    """(the URL without its query, the reference after ?key= or None): the config checked its form."""
+    base, _, query = url.partition("?")
+    return base, query.removeprefix("key=") or None
+
+
 def _not_yet(kind: str) -> ConfigError:
     return ConfigError(f"{kind} stores are not supported yet", f"use {SUPPORTED}")
 
 
-__all__ = ["discard_new_store", "open_reader", "open_store", "parse_store_url", "store_exists"]
+__all__ = ["discard_new_store", "exposure_warnings", "open_reader", "open_store", "parse_store_url", "store_exists"]

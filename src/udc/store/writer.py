@@ -6,9 +6,10 @@ row; in a child process it runs on another core, while the syncing thread reads 
 (udc.store.sqlite_writer) runs the same `SqliteStore.write`, one transaction per page, in the order pages are
 submitted, and answers each with its counts, which resolve the page's future: the page and its state are committed
 when it resolves. Run and ledger updates go through it too, so there is one writer and nothing waits on another's
-lock. The child has no secrets and writes nothing but the store. It leaves when its input closes (the syncing process
-ended, even by kill -9, after the page in hand is committed or rolled back); terminal and supervisor signals go to the
-syncing process, which stops once the pages it handed over are committed. This side imports no database driver:
+lock. The child has no secrets (its environment is a short allow-list, INHERITED) and writes nothing but the
+store. It leaves when its input closes (the syncing process ended, even by kill -9, after the page in hand is
+committed or rolled back); terminal and supervisor signals go to the syncing process, which stops once the pages it
+handed over are committed. This side imports no database driver:
 the child sends its errors as the StoreError to raise.
 """
 
@@ -34,6 +35,17 @@ Message = tuple[PageWrite, int] | tuple[Statement, ...]  # a page and its run, o
 Reply = tuple[bool, Any]
 
 HEADER = 8  # bytes of message length before each pickled message
+# what the child may inherit: finding Python and udc, locale, where SQLite puts temporary files — never the
+# parent's `env:` secrets or redaction key (anyone who can read /proc/PID/environ of the child would have them)
+INHERITED = ("PATH", "PYTHONHOME", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SQLITE_TMPDIR")
+
+
+def child_environment() -> dict[str, str]:
+    """The writer child's whole environment: INHERITED, with this udc first on its path."""
+    env = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    package_root = str(Path(__file__).resolve().parents[2])  # the child imports this same udc
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    return env
 
 
 def send(stream: IO[bytes], message: object) -> None:
@@ -56,14 +68,17 @@ class WriterProcess:
     """The syncing side: one child per store, shared by every thread that stores pages. Pages are stored in the order
     they are submitted; each submission's future resolves once its page is committed."""
 
-    def __init__(self, path: Path) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])  # the child imports this same udc
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    def __init__(self, path: Path, key: str | None = None) -> None:
+        """`key`: an encrypted store's key, sent as the first message (never on the command line or in the
+        environment)."""
         child = "from udc.store.sqlite_writer import main; main()"
         self._proc = subprocess.Popen([sys.executable, "-c", child, str(path)],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True)
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
+                                      start_new_session=True)
         assert self._proc.stdin and self._proc.stdout
         self._requests, self._answers = self._proc.stdin, self._proc.stdout
+        with contextlib.suppress(OSError):  # the child is gone: the reply reader fails every page
+            send(self._requests, key)
         for pipe in (self._requests, self._answers):  # a page (~1.5 MB) in a few large writes, not 64 KB ones
             with contextlib.suppress(OSError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)

@@ -56,6 +56,12 @@ class Run:
 
     def __enter__(self) -> Run:
         self.source: Source = build_source(self.config, self.pipeline_name)
+        for key, url in self.config.connector(self.pipeline.connector).cleartext_urls().items():
+            # allowed by allow_insecure_http (else the config is refused): said on every run, and in its summary
+            said = (f"{self.pipeline.connector}: {key} {url} is plain http:// (allow_insecure_http: true): "
+                    "credentials and records cross the network in cleartext; use https:// outside a lab")
+            log.warning("%s", said)
+            self.summary.warnings.append(said)
         self._started = time.monotonic()
         return self
 
