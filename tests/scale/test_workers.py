@@ -21,7 +21,7 @@ from backfill.conftest import START, Harness, source_truth
 from udc.cli import app
 from udc.errors import ConfigError
 from udc.scale.app import configure
-from udc.scale.tasks import chunk, cycle
+from udc.scale.tasks import chunk, cycle, run_chunks, run_cycle
 from udc.sync.backfill import backfill_status, create_backfill, state_owner
 
 from .conftest import REDIS_URL, udc_env, worker_logs
@@ -162,3 +162,12 @@ def test_udc_worker_refuses_a_bad_concurrency_and_a_broker_it_cannot_use() -> No
     with pytest.raises(ConfigError, match="unsupported broker URL 'kafka://:\\*\\*\\*\\*\\*\\*\\*\\*@k:9092'") as bad:
         configure("kafka://:k-secret-9@k:9092")
     assert "amqp://" in bad.value.hint and "k-secret-9" not in bad.value.message
+
+
+def test_a_task_given_a_config_it_cannot_read_fails_with_the_fix(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """As a worker runs it: the task's answer is "failed", and the worker's log says what and the fix."""
+    missing = tmp_path / "missing.yaml"
+    assert run_cycle(str(missing), "live") == "failed" and run_chunks(str(missing), 1) == "failed"
+    assert f"cycle of live failed: config file {missing} does not exist (fix: create it" in caplog.text
+    assert "backfill #1 failed: config file" in caplog.text
