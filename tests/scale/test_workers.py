@@ -90,9 +90,11 @@ def test_a_worker_killed_mid_chunk_loses_nothing(tmp_path: Path, make_sim, worke
 
     for n in range(12, 400):
         sim.on_request(n, hook)
-    for _ in range(3):
-        chunk.delay(str(h.path), bid, 3.0)
+    results = [chunk.delay(str(h.path), bid, 3.0) for _ in range(3)]
     chunks = wait_done(h, bid, 90)
+    deadline = time.monotonic() + 30  # the tasks end too (the killed one handed out again), freeing the workers
+    while not all(r.ready() for r in results) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert fired.is_set(), "the kill happened"
     assert [c["attempts"] for c in chunks] == [1] * DAYS  # the attempt cut short by the kill is not counted
     taken = next(c for c in chunks if c["seq"] == killed["seq"])
@@ -104,8 +106,8 @@ def test_cycles_of_one_pipeline_never_overlap_across_workers(tmp_path: Path, mak
     """Two cycle tasks of one pipeline on two workers at once: one runs, the other finds the pipeline's lock held
     and skips its turn."""
     sim = make_sim({"incident": 300})
-    sim.faults.latency = 0.05
-    h = Harness(tmp_path, sim, {"hist": {"batch_size": 10, "tables": ["incident"]}})  # 30+ calls: over 1.5 s
+    sim.faults.latency = 0.1
+    h = Harness(tmp_path, sim, {"hist": {"batch_size": 10, "tables": ["incident"]}})  # 30+ calls: over 3 s
     first = cycle.delay(str(h.path), "hist")
     while not sim.requests:  # the first has started
         time.sleep(0.02)
