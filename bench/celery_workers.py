@@ -4,8 +4,10 @@ Throughput: the ServiceNow simulator runs in its own process with 50 ms of laten
 fresh for each run; `udc worker --concurrency 1` processes take the backfill's chunk tasks from a queue of this
 bench's own on the local Redis and store into one fresh SQLite file. A run is timed from sending the tasks to the
 last chunk task's answer, and checked: the store holds exactly the records of the range, every chunk done once. The
-runs alternate for --rounds rounds; the median is shown with the spread (min–max). Peak RSS (VmHWM) of the worker
-processes that ran chunks (Celery's pool processes) and of the store's writer processes they started is reported.
+runs alternate for --rounds rounds with the baseline, the same backfill in one process (`udc backfill --parallel 4`,
+bench/backfill.py); medians are shown with the spread (min–max): on a shared machine the baseline says how busy it
+was. Peak RSS (VmHWM) of the worker processes that ran chunks (Celery's pool processes) and of the store's writer
+processes they started is reported.
 
 Ceiling: 4 workers run a backfill whose pipeline says `max_calls_per_minute: 120`, their budget shared through Redis
 (UDC_BUDGET_URL), for --ceiling-seconds; the simulator (in this process, so its request log is at hand) counts the
@@ -36,6 +38,7 @@ from typing import Any
 import yaml
 
 from backfill import PASSWORD, START, start_sim  # the throughput bench's simulator process
+from backfill import run_once as local_once  # the baseline: the same backfill in one process, --parallel N
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
@@ -198,7 +201,7 @@ def main() -> None:
     parser.add_argument("--ceiling-seconds", type=float, default=180.0, help="0: skip the ceiling check")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    rounds = [[run_once(args, n) for n in (1, 4)] for _ in range(max(1, args.rounds))]
+    rounds = [[run_once(args, 1), run_once(args, 4), local_once(args, 4)] for _ in range(max(1, args.rounds))]
     summary: dict[str, Any] = {}
     for i, n in enumerate((1, 4)):
         walls = [r[i]["wall_s"] for r in rounds]
@@ -206,6 +209,8 @@ def main() -> None:
                       "records": rounds[0][i]["records"],
                       "peak_rss_mb": max(r[i]["worker_peak_rss_mb"] for r in rounds)}
     speedups = [r[0]["wall_s"] / r[1]["wall_s"] for r in rounds]
+    local = [r[2]["wall_s"] for r in rounds]
+    summary["local"] = {"median_s": statistics.median(local), "min_s": min(local), "max_s": max(local)}
     cap = ceiling(args) if args.ceiling_seconds > 0 else None
     if args.json:
         print(json.dumps({"rounds": rounds, "summary": summary, "speedups": speedups, "ceiling": cap,
@@ -219,6 +224,9 @@ def main() -> None:
         print(f"{n:>7} {s['median_s']:>9.2f} {s['min_s']:>6.2f}–{s['max_s']:<6.2f} "
               f"{round(s['records'] / s['median_s']):>10,} {summary[1]['median_s'] / s['median_s']:>8.2f}x "
               f"{s['peak_rss_mb']:>13.1f} MB")
+    loc = summary["local"]
+    print(f"baseline, one process --parallel 4: {loc['median_s']:.2f} s ({loc['min_s']:.2f}–{loc['max_s']:.2f}), "
+          f"{summary[1]['median_s'] / loc['median_s']:.2f}x the 1-worker run")
     print(f"speed-up per round: {', '.join(f'{x:.2f}x' for x in speedups)}; nothing lost in any run (stored = the "
           "range's records, every chunk done once)")
     if cap:

@@ -21,7 +21,7 @@ from backfill.conftest import START, Harness, source_truth
 from udc.cli import app
 from udc.errors import ConfigError
 from udc.scale.app import configure
-from udc.scale.tasks import chunk, cycle
+from udc.scale.tasks import chunk, cycle, run_chunks, run_cycle
 from udc.sync.backfill import backfill_status, create_backfill, state_owner
 
 from .conftest import REDIS_URL, udc_env, worker_logs
@@ -90,9 +90,11 @@ def test_a_worker_killed_mid_chunk_loses_nothing(tmp_path: Path, make_sim, worke
 
     for n in range(12, 400):
         sim.on_request(n, hook)
-    for _ in range(3):
-        chunk.delay(str(h.path), bid, 3.0)
+    results = [chunk.delay(str(h.path), bid, 3.0) for _ in range(3)]
     chunks = wait_done(h, bid, 90)
+    deadline = time.monotonic() + 30  # the tasks end too (the killed one handed out again), freeing the workers
+    while not all(r.ready() for r in results) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert fired.is_set(), "the kill happened"
     assert [c["attempts"] for c in chunks] == [1] * DAYS  # the attempt cut short by the kill is not counted
     taken = next(c for c in chunks if c["seq"] == killed["seq"])
@@ -104,8 +106,8 @@ def test_cycles_of_one_pipeline_never_overlap_across_workers(tmp_path: Path, mak
     """Two cycle tasks of one pipeline on two workers at once: one runs, the other finds the pipeline's lock held
     and skips its turn."""
     sim = make_sim({"incident": 300})
-    sim.faults.latency = 0.05
-    h = Harness(tmp_path, sim, {"hist": {"batch_size": 10, "tables": ["incident"]}})  # 30+ calls: over 1.5 s
+    sim.faults.latency = 0.1
+    h = Harness(tmp_path, sim, {"hist": {"batch_size": 10, "tables": ["incident"]}})  # 30+ calls: over 3 s
     first = cycle.delay(str(h.path), "hist")
     while not sim.requests:  # the first has started
         time.sleep(0.02)
@@ -162,3 +164,12 @@ def test_udc_worker_refuses_a_bad_concurrency_and_a_broker_it_cannot_use() -> No
     with pytest.raises(ConfigError, match="unsupported broker URL 'kafka://:\\*\\*\\*\\*\\*\\*\\*\\*@k:9092'") as bad:
         configure("kafka://:k-secret-9@k:9092")
     assert "amqp://" in bad.value.hint and "k-secret-9" not in bad.value.message
+
+
+def test_a_task_given_a_config_it_cannot_read_fails_with_the_fix(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """As a worker runs it: the task's answer is "failed", and the worker's log says what and the fix."""
+    missing = tmp_path / "missing.yaml"
+    assert run_cycle(str(missing), "live") == "failed" and run_chunks(str(missing), 1) == "failed"
+    assert f"cycle of live failed: config file {missing} does not exist (fix: create it" in caplog.text
+    assert "backfill #1 failed: config file" in caplog.text

@@ -16,8 +16,9 @@ from typing import Any
 from celery.result import AsyncResult
 
 from udc.config import load_config
-from udc.errors import LockHeld
+from udc.errors import LockHeld, UdcError
 from udc.scale.app import app
+from udc.secrets import scrub
 from udc.store import Store, open_store
 from udc.sync.backfill import DEFAULT_LEASE, BackfillRunner
 from udc.sync.engine import Engine
@@ -28,28 +29,43 @@ log = logging.getLogger("udc.scale")
 
 def run_cycle(config_path: str, pipeline: str) -> str:
     """One incremental cycle of `pipeline`: its status, or "skipped" when a cycle of it is running elsewhere."""
-    cfg = load_config(config_path, [pipeline])
-    store = open_store(cfg.store)
+    try:
+        cfg = load_config(config_path, [pipeline])
+        store = open_store(cfg.store)
+    except UdcError as exc:  # said as the command line says it: what, and the fix (no traceback)
+        return _failed(f"cycle of {pipeline}", exc)
     try:
         return Engine(cfg, store).sync(pipeline).status
     except LockHeld as exc:
         log.info("%s: %s", pipeline, exc.message)
         return "skipped"
+    except UdcError as exc:
+        return _failed(f"cycle of {pipeline}", exc)
     finally:
         store.close()
 
 
 def run_chunks(config_path: str, backfill_id: int, lease: float = DEFAULT_LEASE) -> str:
     """Claim and run chunks of backfill `backfill_id` until every chunk is settled; the backfill's status."""
-    cfg = load_config(config_path, [])
-    store = open_store(cfg.store)
+    try:
+        cfg = load_config(config_path, [])
+        store = open_store(cfg.store)
+    except UdcError as exc:
+        return _failed(f"backfill #{backfill_id}", exc)
     try:
         pipeline = store.backfills(backfill_id=backfill_id)
         if pipeline:  # the secrets of the backfill's own connector, now that its pipeline is known
             cfg = load_config(config_path, [pipeline[0]["pipeline"]])
         return BackfillRunner(cfg, store, backfill_id, exclusive=False, parallel=1, lease=lease).run().status
+    except UdcError as exc:
+        return _failed(f"backfill #{backfill_id}", exc)
     finally:
         store.close()
+
+
+def _failed(what: str, exc: UdcError) -> str:
+    log.error("%s failed: %s%s", what, scrub(exc.message), f" (fix: {scrub(exc.hint)})" if exc.hint else "")
+    return "failed"
 
 
 # Celery's decorator is untyped: the tasks are registered from the typed functions above
