@@ -166,3 +166,47 @@ def test_config_schema_covers_the_rest_keys() -> None:
             "links"} <= set(table)
     assert {"api_key", "none", "oauth_client_credentials"} <= {
         defs[name]["properties"]["type"]["const"] for name in ("ApiKeyAuth", "NoAuth", "RestClientCredentials")}
+
+
+def test_a_refused_oauth_client_is_named_by_check_and_sync(make_sim: Callable[..., RestSim], tmp_path: Path) -> None:
+    sim = make_sim(items=5, auth="oauth", secret=SECRET)
+    (tmp_path / "wrong").write_text("not-the-secret")
+    path = write_config(tmp_path, sim, {"p": {"tables": [SHAPES["offset"]]}},
+                        auth={"type": "oauth_client_credentials", "token_url": f"{sim.url}/oauth/token",
+                              "client_id": sim.client_id, "client_secret": f"file:{tmp_path / 'wrong'}"})
+    code, out = invoke("check", "--connector", "api", "--config", str(path))
+    assert code == 1 and "invalid_client" in out and "client_secret" in out, out
+    code, out = invoke("sync", "--pipeline", "p", "--config", str(path))
+    assert code == 1 and "OAuth token request" in out and "invalid_client" in out, out
+    assert "not-the-secret" not in out
+
+
+def test_kill_9_mid_child_sync_resumes_with_the_next_parent(make_sim: Callable[..., RestSim], tmp_path: Path) -> None:
+    sim = make_sim(items=60, ties=3, notes=2)
+    path = write_config(tmp_path, sim, {"p": {"mode": "historical", "batch_size": 10, "tables": [
+        SHAPES["offset"], NOTES]}})
+    proc = subprocess.Popen([sys.executable, "-m", "udc", "sync", "--pipeline", "p", "--config", str(path)],
+                            env={**os.environ, "COLUMNS": "120"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    notes_asked = []
+
+    def watch(request: Request) -> None:  # the 35th notes call: more than a parent page's worth are stored
+        if request.path.endswith("/notes"):
+            notes_asked.append(request.path)
+            if len(notes_asked) == 35:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=30)
+
+    for n in range(sim.data_requests + 1, sim.data_requests + 200):
+        sim.on_request(n, watch)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    sim.hooks.clear()
+    store = SqliteStore(tmp_path / "udc.db")
+    assert 0 < rows(store, "notes")[0] < 120
+    before = len(sim.requests)
+    code, out = invoke("sync", "--pipeline", "p", "--config", str(path))
+    assert code == 0, out
+    assert rows(store, "notes") == (120, 120) and rows(store, "items") == (60, 60)
+    again = [r.path for r in sim.requests[before:] if r.path.endswith("/notes")]
+    assert len(again) < 60  # resumed after the stored parents' notes, not from the first parent
+    store.close()

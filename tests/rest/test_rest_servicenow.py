@@ -1,5 +1,6 @@
-"""A declarative config syncs the ServiceNow simulator's Table API exactly: the window written into the encoded
-query (`sys_updated_on>={start}^sys_updated_on<{end}^ORDERBYsys_updated_on^ORDERBYsys_id`), the Link header followed,
+"""A declarative config syncs the ServiceNow simulator's Table API exactly: the compound keyset written into the
+encoded query in YAML (`sys_updated_on>{after}^…^NQsys_updated_on={after}^sys_id>{after_key}^…`, the built-in
+connector's own query), the Link header followed,
 ties at one second across pages (the simulator's mass update), a historical pass then incremental cycles with
 records updated at the cycle boundary."""
 
@@ -21,7 +22,8 @@ CLOCK = START + timedelta(days=200)
 SNOW_TIME = "%Y-%m-%d %H:%M:%S"
 INCIDENT = {
     "name": "incident", "path": "/api/now/table/incident",
-    "params": {"sysparm_query": "sys_updated_on>={start}^sys_updated_on<{end}^ORDERBYsys_updated_on^ORDERBYsys_id",
+    "params": {"sysparm_query": "sys_updated_on>{after}^sys_updated_on<{end}^NQsys_updated_on={after}"
+                                "^sys_id>{after_key}^sys_updated_on<{end}^ORDERBYsys_updated_on^ORDERBYsys_id",
                "sysparm_exclude_reference_link": "true"},
     "records": "result", "primary_key": "sys_id", "cursor": {"field": "sys_updated_on", "format": SNOW_TIME},
     "order": "cursor", "window": {"format": SNOW_TIME},
@@ -47,6 +49,8 @@ def test_a_declarative_config_syncs_the_servicenow_table_api_exactly(snow_sims: 
         truth = {r["sys_id"]: r["sys_updated_on"] for r in sim.records("incident")}
         got = {pk: d["sys_updated_on"] for pk, d, deleted in store.iter_records("snow/incident") if not deleted}
         assert got == truth and len(got) == 700
+        queries = [r.arg("sysparm_query") or "" for r in sim.requests if r.path == "/api/now/table/incident"]
+        assert sum("^sys_id>" in q and "^sys_id>^" not in q for q in queries) >= 13  # after each of 14 pages
         assert engine.sync("inc", now=CLOCK).status == "succeeded"  # the first cycle starts here
         now = CLOCK
         for step in range(2):

@@ -39,6 +39,7 @@ TIME_KINDS = ("iso8601", "epoch_s", "epoch_ms")
 _DOTTED = re.compile(r"[A-Za-z_$@][\w$@-]*(\.[A-Za-z_$@0-9][\w$@-]*)*")
 _PLACEHOLDER = re.compile(r"\$\{((?:env|file):[^}]*)\}")
 _PARENT = re.compile(r"\{parent\.([^}]+)\}")
+_WINDOW_PLACEHOLDER = re.compile(r"\{(start|end|after|after_key)\}")
 
 
 def _templated_secret(value: Any, info: ValidationInfo) -> Any:
@@ -142,8 +143,9 @@ class CursorSpec(Model):
 
 class WindowSpec(Model):
     """How the API is asked for records changed in [start, end): as parameters, or as `{start}`/`{end}` placeholders
-    in `params`. The start sent lies `overlap` before the position reached, so an API that filters with `>` or at
-    second precision re-sends the boundary; what was already stored is de-duplicated by (key, cursor)."""
+    in `params` (and `{after}`/`{after_key}`, the position itself, for an API that takes a keyset). The start sent
+    lies `overlap` before the position reached, so an API that filters with `>` or at second precision re-sends the
+    boundary; what was already stored is de-duplicated by (key, cursor)."""
 
     start_param: str | None = None
     end_param: str | None = None
@@ -265,11 +267,12 @@ class RestTable(TableSpec):
         if self.fields or self.exclude_fields or self.filter or self.omit_on_oversize:
             raise ValueError("REST tables take no fields, exclude_fields, filter or omit_on_oversize: choose what to "
                              "read with path and params")
-        uses_window = any("{start}" in str(v) or "{end}" in str(v) for v in self.params.values())
+        uses_window = any(_WINDOW_PLACEHOLDER.search(str(v)) for v in self.params.values())
         if self.window is not None and self.cursor is None:
             raise ValueError("window: needs a cursor: add cursor: {field: <updated field>, format: iso8601}")
         if uses_window and self.window is None:
-            raise ValueError("params use {start}/{end}: add window: {format: ...} (or remove the placeholders)")
+            raise ValueError("params use {start}, {end}, {after} or {after_key}: add window: {format: ...} (or remove "
+                             "the placeholders)")
         if self.order == "cursor" and self.cursor is None:
             raise ValueError("order: cursor needs a cursor: add cursor: {field: ..., format: ...}")
         if _PARENT.search(self.path) and self.parent is None:
@@ -283,7 +286,8 @@ class RestTable(TableSpec):
     def filters_start(self) -> bool:
         """Whether the API is asked for records from a start (a parameter or a `{start}` placeholder)."""
         return self.window is not None and (bool(self.window.start_param)
-                                            or any("{start}" in str(v) for v in self.params.values()))
+                                            or any(re.search(r"\{(start|after)\}", str(v))
+                                                   for v in self.params.values()))
 
     @property
     def keys(self) -> list[str]:

@@ -67,6 +67,7 @@ KEY = "id"
 MAX_PAGE = 10000  # the largest page a keyset read asks for when a tie group fills its pages
 MAX_RESTARTS = 20  # restarts of one pass's listing after shifted pages, before the run gives up (checkpointed)
 _PARENT = re.compile(r"\{parent\.([^}]+)\}")
+_PLACEHOLDER = re.compile(r"\{(start|end|after|after_key)\}")
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
 _MISSING = object()
 Row = tuple[str, str, Record]  # a record with its cursor and key, as read
@@ -323,18 +324,19 @@ class RestStream(KeysetStream[Query, Request]):
         bounds: dict[str, str] = {}
         if spec.window is not None and spec.cursor is not None and window is not None:
             fmt, tz = spec.window.format or spec.cursor.format, spec.cursor.tz
-            start = EPOCH
-            if after is not None:
-                start = datetime.fromisoformat(after.cursor.replace("Z", "+00:00")) - spec.window.overlap
-            bounds = {"start": format_time(max(start, EPOCH), fmt, tz),
-                      "end": format_time(window.end, fmt, tz, up=True)}
+            at = datetime.fromisoformat(after.cursor.replace("Z", "+00:00")) if after is not None else EPOCH
+            # {start}: the overlap before the position; {after} and {after_key}: the position itself, for an API
+            # that can be asked for rows after (cursor, key) (ServiceNow: `>{after}^NQ={after}^sys_id>{after_key}`)
+            bounds = {"start": format_time(max(at - spec.window.overlap, EPOCH), fmt, tz),
+                      "end": format_time(window.end, fmt, tz, up=True),
+                      "after": format_time(at, fmt, tz), "after_key": after.pk if after is not None else ""}
             if spec.window.start_param and after is not None:
                 params[spec.window.start_param] = bounds["start"]
             if spec.window.end_param:
                 params[spec.window.end_param] = bounds["end"]
         for name, value in spec.params.items():
-            params[name] = (value.replace("{start}", bounds.get("start", "")).replace("{end}", bounds.get("end", ""))
-                            if isinstance(value, str) else value)
+            params[name] = _PLACEHOLDER.sub(lambda m: bounds.get(m.group(1), ""), value) if isinstance(value, str) \
+                else value
         paginator = spec.paginator
         if paginator.limit_param:
             params[paginator.limit_param] = limit
