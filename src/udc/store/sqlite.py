@@ -84,6 +84,16 @@ CREATE INDEX IF NOT EXISTS chunks_by_status ON chunks (backfill, status);
 CREATE INDEX IF NOT EXISTS redaction_by_dataset ON redaction_counts (dataset, entity, count);
 """
 
+# Live and deleted records per dataset, moved by each page's write (`_upsert`), so that monitoring reads a few rows
+# instead of counting every record (3 s over 300,000 records of 1.5 KB). A store from before it is counted once, in
+# the transaction that creates it; a second process doing the same adds nothing (ON CONFLICT DO NOTHING).
+COUNTS = """
+CREATE TABLE IF NOT EXISTS dataset_counts (
+    dataset TEXT PRIMARY KEY, live INTEGER NOT NULL, deleted INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO dataset_counts SELECT dataset, sum(deleted = 0), sum(deleted) FROM records GROUP BY dataset
+    ON CONFLICT DO NOTHING;
+"""
+
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
                     "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
                     "started_at", "updated_at", "finished_at")
@@ -112,6 +122,8 @@ class SqliteStore:
         self._writer_lock = threading.Lock()
         with self._translated(), self._conn() as conn:
             conn.executescript(SCHEMA + MONITORING)
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dataset_counts'").fetchone():
+                conn.executescript(f"BEGIN IMMEDIATE; {COUNTS} COMMIT;")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -365,6 +377,7 @@ class SqliteStore:
                       key=itemgetter(0))
         page_keys = {row[0] for row in rows}
         top = MAX_ROWID  # the records stored before this page
+        added = 0  # new keys inserted at once
         if rows and self._new_keys.get(dataset, True) and len(page_keys) == len(rows):
             # On a first load or a backfill of new days every key is new: insert them all, skipping keys already
             # stored, then look up only those. A lookup of every key first cost a third of the writer's time.
@@ -389,6 +402,7 @@ class SqliteStore:
                 existing[pk] = (cur, digest, deleted)
         if top != MAX_ROWID:  # the rest were inserted above
             rows = [row for row in rows if row[0] in existing]
+        stored, dead = len(existing), sum(old[2] for old in existing.values())  # the page's keys, before it
         # a page of stored keys (a re-read) makes the next page look its keys up first: one probe each, not two
         self._new_keys[dataset] = not existing
         inserts: list[tuple[Any, ...]] = []
@@ -426,6 +440,12 @@ class SqliteStore:
             "UPDATE records SET cursor = ?, data = coalesce(CAST(?2 AS TEXT), data), hash = coalesce(?3, hash), "
             "deleted = (?2 IS NULL), last_run = ?, links = ? WHERE dataset = ? AND pk = ?", updates)
         conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
+        # `existing` now holds the page's keys as it leaves them: the dataset's counts move by the difference (COUNTS)
+        dead = sum(old[2] for old in existing.values()) - dead
+        live = added + len(existing) - stored - dead
+        if live or dead:
+            conn.execute("INSERT INTO dataset_counts VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+                         "live = live + excluded.live, deleted = deleted + excluded.deleted", (dataset, live, dead))
 
     # -- reads --------------------------------------------------------------------------------------------------
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:
