@@ -148,12 +148,12 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(next: str = "/") -> HTMLResponse:
-        return page("login.html", title="Sign in", next=_local(next), wrong=False)
+        return page("login.html", title="Sign in", next=_local(next), wrong=False, signing_in=True)
 
     @app.post("/login", include_in_schema=False)
     def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
         if not guard.token_ok(token):
-            return page("login.html", 401, title="Sign in", next=_local(next), wrong=True)
+            return page("login.html", 401, title="Sign in", next=_local(next), wrong=True, signing_in=True)
         response = RedirectResponse(_local(next), status_code=303)
         response.set_cookie(SESSION_COOKIE, guard.session, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")

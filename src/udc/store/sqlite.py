@@ -90,6 +90,16 @@ CREATE INDEX IF NOT EXISTS chunks_by_status ON chunks (backfill, status);
 CREATE INDEX IF NOT EXISTS redaction_by_dataset ON redaction_counts (dataset, entity, count);
 """
 
+# Live and deleted records per dataset, moved by each page's write (`_upsert`), so that monitoring reads a few rows
+# instead of counting every record (3 s over 300,000 records of 1.5 KB). A store from before it is counted once, in
+# the transaction that creates it; a second process doing the same adds nothing (ON CONFLICT DO NOTHING).
+COUNTS = """
+CREATE TABLE IF NOT EXISTS dataset_counts (
+    dataset TEXT PRIMARY KEY, live INTEGER NOT NULL, deleted INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO dataset_counts SELECT dataset, sum(deleted = 0), sum(deleted) FROM records GROUP BY dataset
+    ON CONFLICT DO NOTHING;
+"""
+
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
                     "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
                     "started_at", "updated_at", "finished_at")
@@ -127,6 +137,8 @@ class SqliteStore(SqliteGraph):
                 for table, column, declaration in ADDED_COLUMNS:
                     if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dataset_counts'").fetchone():
+                    conn.executescript(f"BEGIN IMMEDIATE; {COUNTS} COMMIT;")
         if not graph_kept:  # a store written before the graph existed: its records join the graph once
             self._index_stored()
 
@@ -415,6 +427,7 @@ class SqliteStore(SqliteGraph):
         written: list[tuple[str, str | bytes, str | None]] = []  # what the graph indexes
         replaced: list[str] = []  # whose earlier version leaves the graph
         top = MAX_ROWID  # the records stored before this page
+        added = 0  # new keys inserted at once
         if rows and self._new_keys.get(dataset, True) and len(page_keys) == len(rows):
             # On a first load or a backfill of new days every key is new: insert them all, skipping keys already
             # stored, then look up only those. A lookup of every key first cost a third of the writer's time.
@@ -441,6 +454,7 @@ class SqliteStore(SqliteGraph):
         if top != MAX_ROWID and rows:  # the rest were inserted above
             written = [(pk, data, links) for pk, _, data, _, links in rows if pk not in existing]
             rows = [row for row in rows if row[0] in existing]
+        stored, dead = len(existing), sum(old[2] for old in existing.values())  # the page's keys, before it
         # a page of stored keys (a re-read) makes the next page look its keys up first: one probe each, not two
         self._new_keys[dataset] = not existing
         inserts: list[tuple[Any, ...]] = []
@@ -484,6 +498,12 @@ class SqliteStore(SqliteGraph):
             "UPDATE records SET cursor = ?, data = coalesce(CAST(?2 AS TEXT), data), hash = coalesce(?3, hash), "
             "deleted = (?2 IS NULL), last_run = ?, links = ? WHERE dataset = ? AND pk = ?", updates)
         conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
+        # `existing` now holds the page's keys as it leaves them: the dataset's counts move by the difference (COUNTS)
+        dead = sum(old[2] for old in existing.values()) - dead
+        live = added + len(existing) - stored - dead
+        if live or dead:
+            conn.execute("INSERT INTO dataset_counts VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+                         "live = live + excluded.live, deleted = deleted + excluded.deleted", (dataset, live, dead))
         return [w for w in written if w[0] not in gone] if gone else written, replaced
 
     # -- reads --------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class SqliteReader:
                               "run `udc sync --pipeline P` first (a relative `store:` path is relative to the config "
                               "file's folder)")
         self._lock = threading.Lock()
+        self._counted = False  # whether the store keeps dataset_counts (udc.store.sqlite.COUNTS)
         try:
             self.connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
                                               isolation_level=None)
@@ -122,8 +123,14 @@ class SqliteReader:
 
     # -- records --------------------------------------------------------------------------------------------------
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
-        rows = self._all("SELECT dataset, sum(CASE WHEN deleted = 0 THEN 1 ELSE 0 END), sum(deleted) FROM records "
-                         "WHERE dataset >= ? AND dataset < ? GROUP BY dataset", _prefixed(prefix))
+        """From the counts the store keeps as it writes; a store no udc that keeps them has opened yet is counted."""
+        if self._counted or self._all("SELECT 1 FROM sqlite_master WHERE name = 'dataset_counts'"):
+            self._counted = True
+            rows = self._all("SELECT dataset, live, deleted FROM dataset_counts WHERE dataset >= ? AND dataset < ? "
+                             "AND live + deleted > 0", _prefixed(prefix))
+        else:
+            rows = self._all("SELECT dataset, sum(CASE WHEN deleted = 0 THEN 1 ELSE 0 END), sum(deleted) "
+                             "FROM records WHERE dataset >= ? AND dataset < ? GROUP BY dataset", _prefixed(prefix))
         return {dataset: (int(live), int(dead)) for dataset, live, dead in rows}
 
     def quarantined(self, prefix: str = "", limit: int = 100) -> list[tuple[str, str, str]]:
