@@ -16,6 +16,8 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from udc.serve.server import Dashboard
 from udc.sync.backfill import BackfillRunner, create_backfill
@@ -56,7 +58,9 @@ def sign_in(browser: WebDriver, url: str, path: str = "") -> None:
     browser.get(url + path)
     assert "/login" in browser.current_url
     browser.find_element(By.ID, "token").send_keys(TOKEN)
-    browser.find_element(By.ID, "signin").click()
+    button = browser.find_element(By.ID, "signin")
+    button.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))  # the click only starts the POST
 
 
 def shot(browser: WebDriver, name: str) -> None:
@@ -69,7 +73,9 @@ def test_sign_in_then_the_overview_lists_the_pipelines_with_their_counts(served:
     filled, url = served
     browser.get(url + "login")
     browser.find_element(By.ID, "token").send_keys("a wrong token, long enough")
-    browser.find_element(By.ID, "signin").click()
+    button = browser.find_element(By.ID, "signin")
+    button.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
     assert browser.find_element(By.ID, "wrong").is_displayed()
     sign_in(browser, url)
     assert browser.current_url == url
