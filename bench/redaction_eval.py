@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import SecretStr
@@ -95,8 +96,14 @@ def udc_system(context_stream: bool, directory: list[dict[str, str]], model: Mod
 
 
 def presidio_system() -> Callable[[str], list[Span]]:
+    import tldextract
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.predefined_recognizers.generic import email_recognizer
+
+    # its e-mail recognizer's tldextract would fetch the public-suffix list: the bundled snapshot instead
+    email_recognizer.tldextract = SimpleNamespace(  # type: ignore[attr-defined]
+        extract=tldextract.TLDExtract(suffix_list_urls=()))
 
     model = presidio_model()
     engine = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy", "models": [

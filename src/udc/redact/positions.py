@@ -120,13 +120,7 @@ def _plausible_name(value: str) -> bool:
 
 
 def _name_finding(text: str, start: int, end: int) -> Finding | None:
-    """The name in text[start:end] without trailing words that are no name ("Priya Raman Service Desk")."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
-    while words and text[start + words[-1][0]:start + words[-1][1]].strip(",").casefold() in _NOT_NAMES:
-        words.pop()
-    if not words:
-        return None
-    end = start + words[-1][1]
+    """The name in text[start:end]; none when a word of it is no name ("Application Support", "Hi Team")."""
     value = text[start:end]
     if not _plausible_name(value):
         return None
