@@ -23,7 +23,8 @@ LAYERS: list[list[tuple[str, ...]]] = [
     [("udc.records", "udc.errors", "udc.timeutil", "udc.secrets", "udc.procs", "udc")],
 ]
 SIMULATORS = "udc.simulators"  # black boxes to the connectors: they import only themselves; the demo starts them
-LAZY_ALLOWED = {("udc.redact.redactor", "udc.redact.ner")}  # the [ner] extra loads spaCy only when asked for
+LAZY_ALLOWED = {("udc.redact.redactor", "udc.redact.ner"),  # the [ner] extra loads spaCy only when asked for
+                ("udc.store.url", "udc.store.postgres")}  # psycopg (0.2 s to load) only for a PostgreSQL store
 
 
 def module_name(path: Path) -> str:

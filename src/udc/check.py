@@ -107,9 +107,9 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 def quarantine_findings(config: Config, connector_name: str) -> list[Finding]:
     """Records that earlier syncs had to store without free-text fields, or could not read at all."""
-    if not store_exists(config.store):
+    if not store_exists(config.store, config.store_secret()):
         return []
-    store = open_store(config.store)
+    store = open_store(config.store, config.store_secret())
     try:
         rows = store.quarantined(f"{connector_name}/")
     finally:

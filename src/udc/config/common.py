@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -21,14 +22,19 @@ from pydantic import (
 )
 
 from udc.config.redaction import RedactionConfig, check_policy, redaction_key
-from udc.config.secret import Secret, deferred
+from udc.config.secret import Secret, deferred, resolve_secret
 from udc.errors import ConfigError
 from udc.timeutil import DURATION_PATTERN, parse_duration, parse_time
 
 DEFAULT_CONFIG = "udc.yaml"
 SQLITE = "sqlite:///"
+POSTGRES = ("postgresql://", "postgres://")
 DEFAULT_STORE = f"{SQLITE}udc.db"
 MIN_FREQUENCY, MAX_FREQUENCY, DEFAULT_FREQUENCY = timedelta(minutes=1), timedelta(hours=24), timedelta(minutes=2)
+
+
+# the store's password: resolved for every command, even those that read no connector's secrets (they open the store)
+StoreSecret = Annotated[SecretStr, BeforeValidator(resolve_secret)]
 
 
 class Model(BaseModel):

@@ -165,6 +165,8 @@ def _read(file: Path) -> str:
 
 
 def _store_beside(config: Config, file: Path) -> Config:
+    if not config.store.startswith(SQLITE):  # a server's store: nothing on this disk
+        return config
     location = Path(os.path.abspath(file.parent / (config.store.removeprefix(SQLITE) or "udc.db")))
     if location.is_dir():
         raise ConfigError(f"{file}: store: {location} is a folder", f"name the database file, e.g. {SQLITE}udc.db")

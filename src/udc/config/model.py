@@ -11,11 +11,21 @@ import operator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, get_args
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema
 
-from udc.config.common import DEFAULT_STORE, SQLITE, ConnectorBase, Model, Pipeline, compact_duration
+from udc.config.common import (
+    DEFAULT_STORE,
+    POSTGRES,
+    SQLITE,
+    ConnectorBase,
+    Model,
+    Pipeline,
+    StoreSecret,
+    compact_duration,
+)
 from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
@@ -95,6 +105,7 @@ class Config(Model):
     model_config = ConfigDict(json_schema_extra=_pipelines_without_type)
 
     store: str = DEFAULT_STORE
+    store_password: StoreSecret | None = None  # a PostgreSQL store's; read by every command that opens the store
     connectors: dict[str, Connector] = Field(default_factory=dict)
     pipelines: dict[str, PipelineOptions] = Field(default_factory=dict)
 
@@ -117,9 +128,14 @@ class Config(Model):
     def _store_url(cls, url: str) -> str:
         if url.startswith(SQLITE):
             return url
-        kind = "postgresql stores are not supported yet" if url.startswith(("postgresql://", "postgres://")) \
-            else "not a store URL udc knows"
-        raise ValueError(f"{kind}: use {SQLITE}path/to/udc.db (a relative path is relative to this file's folder)")
+        if url.startswith(POSTGRES):
+            return _postgres_url(url)
+        raise ValueError(f"not a store URL udc knows: use {SQLITE}path/to/udc.db (a relative path is relative to this "
+                         "file's folder) or postgresql://user@host/database")
+
+    def store_secret(self) -> str | None:
+        """The store's password (`store_password`), for opening it."""
+        return self.store_password.get_secret_value() if self.store_password else None
 
     @model_validator(mode="after")
     def _something_to_sync(self) -> Config:
@@ -139,6 +155,23 @@ class Config(Model):
         if name not in self.connectors:
             raise ConfigError(f"no connector named '{name}'", f"pick one of: {', '.join(self.connectors) or '(none)'}")
         return self.connectors[name]
+
+
+def _postgres_url(url: str) -> str:
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if parts.password is not None or "password" in params:
+        raise ValueError("a password in the store URL would sit in this file: remove it and set `store_password: "
+                         "env:NAME` (or file:/path; libpq's PGPASSWORD and ~/.pgpass work too)")
+    try:
+        parts.port  # noqa: B018  # reading it checks it
+    except ValueError:
+        raise ValueError(f"the port in {url} is not a number from 1 to 65535") from None
+    if not parts.path.strip("/"):
+        raise ValueError("the store URL names no database: write postgresql://user@host/database")
+    if "schema" in params and not params["schema"].strip():
+        raise ValueError("`schema=` in the store URL is empty: name a schema, or leave it out (public)")
+    return url
 
 
 def _typed(name: str, pipeline: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.locks import NamedLock
+from udc.store.migrations import check_version
+from udc.store.newest import Stored, plan_upsert
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -82,6 +84,10 @@ CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attem
                  "not_before", "started_at", "finished_at", "seconds")
 
 
+# Each store's schema version is its place in this list (kept in PRAGMA user_version). Version 1 is the schema
+# before versions were kept: its IF NOT EXISTS makes such a store version 1 as it stands.
+MIGRATIONS: tuple[str, ...] = (SCHEMA,)
+
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
@@ -101,8 +107,27 @@ class SqliteStore:
         self._writer: WriterProcess | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
-        with self._translated(), self._conn() as conn:
-            conn.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring an older store up to this udc's schema version; a newer one is refused. The
+        version is read again under the write lock: another process may have migrated meanwhile."""
+        with self._translated():
+            conn = self._conn()
+            check_version(_version(conn), len(MIGRATIONS), self.location)
+            if _version(conn) == len(MIGRATIONS):
+                return
+            with self._transaction() as conn:
+                found = _version(conn)
+                check_version(found, len(MIGRATIONS), self.location)
+                for script in MIGRATIONS[found:]:
+                    for statement in _statements(script):
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+    def schema_version(self) -> int:
+        with self._translated():
+            return _version(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -370,7 +395,7 @@ class SqliteStore:
             if added == len(rows):
                 rows, page_keys = [], set()
         keys = list(page_keys | {pk for pk, _ in tombstones})
-        existing: dict[str, tuple[str, bytes, int]] = {}
+        existing: dict[str, Stored] = {}
         for start in range(0, len(keys), 900):
             chunk = keys[start:start + 900]
             marks = ",".join("?" * len(chunk))
@@ -382,34 +407,7 @@ class SqliteStore:
             rows = [row for row in rows if row[0] in existing]
         # a page of stored keys (a re-read) makes the next page look its keys up first: one probe each, not two
         self._new_keys[dataset] = not existing
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        touches: list[tuple[Any, ...]] = []
-        for pk, cur, data, digest, links in rows:
-            old = existing.get(pk)
-            if old is None:
-                inserts.append((dataset, pk, cur, data, digest, run_id, run_id, links))
-                counts.inserted += 1
-            elif cur < old[0] or (cur == old[0] and old[2]):  # older than stored, or at/behind a tombstone
-                counts.stale += 1
-                continue
-            elif cur == old[0] and digest == old[1]:
-                touches.append((run_id, dataset, pk))
-                counts.unchanged += 1
-            else:
-                updates.append((cur, data, digest, run_id, links, dataset, pk))
-                counts.updated += 1
-            existing[pk] = (cur, digest, 0)
-        for pk, cur in tombstones:
-            old = existing.get(pk)
-            if old is None:  # never seen: keep a tombstone so an older copy read later cannot resurrect it
-                inserts.append((dataset, pk, cur, "{}", b"", run_id, run_id, None))
-            elif old[2] or cur < old[0]:
-                continue  # already deleted, or the record changed after this delete
-            else:
-                updates.append((cur, None, None, run_id, None, dataset, pk))
-            counts.deleted += 1
-            existing[pk] = (cur, b"", 1)
+        inserts, updates, touches = plan_upsert(dataset, rows, tombstones, existing, run_id, counts)
         # rows inserted for tombstones carry deleted=1; distinguish them by an empty hash
         conn.executemany("INSERT INTO records (dataset, pk, cursor, data, hash, deleted, first_run, last_run, links) "
                          "VALUES (?, ?, ?, CAST(? AS TEXT), ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?, ?)", inserts)
@@ -495,6 +493,20 @@ def store_failure(error: sqlite3.Error, path: str | Path | None = None) -> Store
     what, fix = next(((what, fix) for words, what, fix in _FAILURES if words in said.lower()),
                      ("the store could not be written", "run again; if it keeps failing, check the disk and the file"))
     return StoreError(f"{what}{where}: SQLite said \"{said}\"", f"{fix}: a sync resumes after the last stored page")
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A script's statements one by one (executescript would commit the transaction around them)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
 
 
 def _chunk(row: tuple[Any, ...]) -> dict[str, Any]:
