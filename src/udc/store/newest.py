@@ -3,6 +3,7 @@ which rows to insert, which to update, which only to touch, and the page's count
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from udc.store.types import UpsertCounts
@@ -11,7 +12,7 @@ Row = tuple[str, str, str | bytes, bytes, str | None]  # pk, cursor, JSON, conte
 Stored = tuple[str, bytes, int]  # cursor, content hash, deleted
 
 
-def plan_upsert(dataset: str, rows: list[Row], tombstones: list[tuple[str, str]], existing: dict[str, Stored],
+def plan_upsert(dataset: str, rows: Sequence[Row], tombstones: list[tuple[str, str]], existing: dict[str, Stored],
                 run_id: int, counts: UpsertCounts
                 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(inserts, updates, touches), in page order, a key twice in a page judged against its first copy:

@@ -431,7 +431,9 @@ class PostgresStore:
                 tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
         # one writer of a dataset at a time, whatever the process: its stored copies cannot change under the judgement
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key(f"records:{dataset}"),))
-        rows = sorted(((pk, c, data, content_hash(data), links) for pk, c, data, links in encoded), key=itemgetter(0))
+        # JSON as text (a row kept as the source sent it arrives as bytes, which psycopg would send as bytea)
+        rows = sorted(((pk, c, data if isinstance(data, str) else data.decode(), content_hash(data), links)
+                       for pk, c, data, links in encoded), key=itemgetter(0))
         keys = list({row[0] for row in rows} | {pk for pk, _ in tombstones})
         existing: dict[str, Stored] = {
             pk: (cursor, bytes(digest), int(deleted)) for pk, cursor, digest, deleted in cur.execute(
