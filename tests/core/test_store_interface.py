@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import udc
+from stores import Backend
 from udc.errors import ConfigError, LockHeld, StoreError
 from udc.store import PageWrite, SqliteStore, Store, open_store, parse_store_url, store_exists
 from udc.timeutil import utcnow
@@ -25,8 +26,8 @@ CHUNKS = 60
 
 CLAIMER = textwrap.dedent("""
     import os, sys
-    from udc.store import SqliteStore
-    store = SqliteStore(sys.argv[1], write_process=False)
+    from udc.store import open_store
+    store = open_store(sys.argv[1])
     sys.stdin.readline()  # every claimer starts at once
     while (chunk := store.claim_chunk(int(sys.argv[2]), os.getpid())) is not None:
         print(chunk["seq"], flush=True)
@@ -55,13 +56,15 @@ def test_a_claim_takes_the_newest_ready_chunk_and_marks_it_running(store: Store)
     assert store.claim_chunk(backfill(store, 1), 1)["seq"] == 1  # type: ignore[index]  # another backfill's own
 
 
+@pytest.mark.both_stores
 def test_threads_with_their_own_stores_claim_every_chunk_exactly_once(tmp_path: Path) -> None:
-    bid = backfill(SqliteStore(tmp_path / "udc.db"))
+    url = Backend.store_url(tmp_path / "udc.db")
+    bid = backfill(open_store(url))
     claimed: dict[int, list[int]] = {n: [] for n in range(6)}
     start = threading.Barrier(len(claimed))
 
     def work(n: int) -> None:
-        store = SqliteStore(tmp_path / "udc.db", write_process=False)  # its own connection and write lock
+        store = open_store(url)  # its own connection (and SQLite write lock)
         start.wait()
         while (chunk := store.claim_chunk(bid, 1000 + n)) is not None:
             claimed[n].append(chunk["seq"])
@@ -74,15 +77,16 @@ def test_threads_with_their_own_stores_claim_every_chunk_exactly_once(tmp_path: 
     seqs = [seq for got in claimed.values() for seq in got]
     assert sorted(seqs) == list(range(1, CHUNKS + 1))
     owners = {seq: 1000 + n for n, got in claimed.items() for seq in got}
-    chunks = SqliteStore(tmp_path / "udc.db").chunks(bid)
+    chunks = open_store(url).chunks(bid)
     assert [(c["status"], c["attempts"], c["pid"]) for c in chunks] == [
         ("running", 1, owners[c["seq"]]) for c in chunks]
 
 
+@pytest.mark.both_stores
 def test_processes_claim_every_chunk_exactly_once(tmp_path: Path) -> None:
-    db = tmp_path / "udc.db"
-    bid = backfill(SqliteStore(db))
-    workers = [subprocess.Popen([sys.executable, "-c", CLAIMER, str(db), str(bid)], stdin=subprocess.PIPE,
+    url = Backend.store_url(tmp_path / "udc.db")
+    bid = backfill(open_store(url))
+    workers = [subprocess.Popen([sys.executable, "-c", CLAIMER, url, str(bid)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True) for _ in range(4)]
     for worker in workers:
         assert worker.stdin is not None
@@ -92,7 +96,7 @@ def test_processes_claim_every_chunk_exactly_once(tmp_path: Path) -> None:
     assert all(worker.returncode == 0 for worker in workers)
     assert sorted(seq for got in claimed.values() for seq in got) == list(range(1, CHUNKS + 1))
     owners = {seq: pid for pid, got in claimed.items() for seq in got}
-    assert {c["seq"]: c["pid"] for c in SqliteStore(db).chunks(bid)} == owners
+    assert {c["seq"]: c["pid"] for c in open_store(url).chunks(bid)} == owners
 
 
 @pytest.mark.both_stores

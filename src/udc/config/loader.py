@@ -99,7 +99,9 @@ def _describe(error: Any, data: Any, source: str, root: yaml.Node | None) -> str
     text = re.sub(r"a valid dictionary or (object to extract fields from|instance of \w+)", "a mapping (key: value)",
                   msg.removeprefix("Value error, "))
     value = error.get("input")
-    shown = "" if isinstance(value, dict | list) or value is None or "auth" in path else f" (got {_short(value)})"
+    # never echoed: auth values, and a store URL (it may carry a password, which is what is refused)
+    secret = "auth" in path or path.startswith("store")
+    shown = "" if isinstance(value, dict | list) or value is None or secret else f" (got {_short(value)})"
     # pydantic's own type and bound messages ("Input should be greater than 0") say what, not how: add the how
     wanted = text.removeprefix("Input should be ").split(",")[0] if text.startswith("Input should be ") else ""
     fix = f"\n  fix: make {loc[-1] if isinstance(loc[-1], str) else path} {wanted}" if wanted and loc else ""
