@@ -163,3 +163,14 @@ def test_graph_edges_and_status_of_a_new_store(pg_url: str) -> None:
     store.write(PageWrite("s/t", tombstones=[("a", "2")]), 2)
     assert store.edge_count() == 1  # a deleted record's links leave the graph with it
     store.close()
+
+
+def test_a_run_of_another_host_is_not_taken_for_crashed(pg_url: str) -> None:
+    """A shared store's runs come from several machines: only this host's dead pids mark a run crashed."""
+    store = PostgresStore(pg_url)
+    here, there = store.begin_run("p", "incremental"), store.begin_run("p", "incremental")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    store.execute("UPDATE runs SET pid = %s", (int(dead.stdout),))
+    store.execute("UPDATE runs SET host = 'another-host' WHERE id = %s", (there,))
+    assert {run["id"]: run["status"] for run in store.runs("p")} == {here: "crashed", there: "running"}
+    store.close()

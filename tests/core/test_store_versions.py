@@ -38,12 +38,12 @@ def test_an_older_store_is_migrated_when_opened_and_keeps_its_data(store: Store,
     store.write(PageWrite("s/t", [("a", "2025-01-01", {"v": 1})]), 1)
     store.close()
     module = sqlite if isinstance(store, sqlite.SqliteStore) else postgres
-    later = "ALTER TABLE runs ADD COLUMN host TEXT;\nCREATE INDEX runs_by_host ON runs (host);\n"
+    later = "ALTER TABLE runs ADD COLUMN note TEXT;\nCREATE INDEX runs_by_note ON runs (note);\n"
     monkeypatch.setattr(module, "MIGRATIONS", (*module.MIGRATIONS, later))
     again = open_store(Backend.store_url(tmp_path / "udc.db"))
     assert again.schema_version() == 2  # type: ignore[attr-defined]
     assert [(pk, rec) for pk, rec, _ in again.iter_records("s/t")] == [("a", {"v": 1})]
-    again.execute("UPDATE runs SET host = 'h'")  # the new column is there
+    again.execute("UPDATE runs SET note = 'n'")  # the new column is there
     again.close()
 
 
