@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -31,6 +32,12 @@ class Backend:
         if cls.kind == "sqlite":
             return f"sqlite:///{sqlite_path}"
         return url_of(cls.schemas.setdefault(Path(sqlite_path), new_schema()))
+
+    @classmethod
+    def dump(cls, sqlite_path: Path) -> str:
+        """Everything a PostgreSQL store holds, as SQL text (pg_dump of its schema)."""
+        return subprocess.run(["pg_dump", "-n", cls.schemas[Path(sqlite_path)], SERVER.split("?")[0]],
+                              capture_output=True, text=True, check=True).stdout
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stores import Backend
 from udc.config import Config, load_config
 from udc.errors import ConfigError, LockHeld
 from udc.store import Store, open_store
@@ -58,7 +59,7 @@ class Cycles:
 
 
 def setup(tmp_path: Path, pipelines: dict[str, dict[str, Any]]) -> tuple[Config, Store]:
-    config = {"store": f"sqlite:///{tmp_path / 'udc.db'}",
+    config = {"store": Backend.store_url(tmp_path / "udc.db"),
               "connectors": {"snow": {"type": "servicenow", "instance_url": "http://127.0.0.1:9",
                                       "auth": {"type": "basic", "username": "u", "password": "p"}}},
               "pipelines": {n: {"connector": "snow", "tables": ["incident"], **p} for n, p in pipelines.items()}}

@@ -174,3 +174,21 @@ def test_a_run_of_another_host_is_not_taken_for_crashed(pg_url: str) -> None:
     store.execute("UPDATE runs SET host = 'another-host' WHERE id = %s", (there,))
     assert {run["id"]: run["status"] for run in store.runs("p")} == {here: "crashed", there: "running"}
     store.close()
+
+
+def test_the_connections_of_ended_threads_are_closed(pg_url: str) -> None:
+    """`udc run` reads the store from a new thread every cycle: their connections must not pile up on the server."""
+    store = PostgresStore(pg_url)
+
+    def backends() -> int:
+        row = store.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                            (f"udc {os.getpid()}",))
+        return int(row[0][0])
+
+    before = backends()
+    for _ in range(8):
+        thread = threading.Thread(target=store.runs)
+        thread.start()
+        thread.join()
+    assert backends() <= before + 1  # at most the last thread's, closed by the next thread's first call
+    store.close()

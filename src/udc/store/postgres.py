@@ -128,7 +128,7 @@ class PostgresStore:
         self.location = self.target.location
         self._password = password
         self._local = threading.local()
-        self._conns: list[psycopg.Connection[Any]] = []
+        self._conns: dict[threading.Thread, psycopg.Connection[Any]] = {}  # each thread's own
         self._conns_lock = threading.Lock()
         self._write_thread = write_thread
         self._writer: _WriterThread | None = None
@@ -157,12 +157,15 @@ class PostgresStore:
             conn = self.connect()
             self._local.conn = conn
             with self._conns_lock:
-                self._conns.append(conn)
+                # threads come and go (a cycle, a backfill's pool): the connections of ended ones are closed
+                for thread in [thread for thread in self._conns if not thread.is_alive()]:
+                    self._conns.pop(thread).close()
+                self._conns[threading.current_thread()] = conn
         return conn
 
     def close(self) -> None:
         with self._conns_lock:
-            conns, self._conns = self._conns, []
+            conns, self._conns = list(self._conns.values()), {}
         for conn in conns:
             conn.close()
         self._local.conn = None
