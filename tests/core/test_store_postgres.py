@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
+from psycopg import sql
 
 from stores import SERVER, drop_schema, new_schema, unreachable, url_of
 from udc.config import load_config
@@ -192,3 +194,31 @@ def test_the_connections_of_ended_threads_are_closed(pg_url: str) -> None:
         thread.join()
     assert backends() <= before + 1  # at most the last thread's, closed by the next thread's first call
     store.close()
+
+
+def test_a_user_without_create_uses_a_schema_made_for_it_and_is_told_how_otherwise(pg_url: str) -> None:
+    schema, role = new_schema(), f"udc_test_role_{os.getpid()}"
+    with psycopg.connect(SERVER, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(schema), sql.Identifier(role)))
+        try:
+            as_role = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+            store = PostgresStore(as_role.split("?")[0] + f"?schema={schema}")  # its own schema: no CREATE needed
+            assert store.schema_version() == 1
+            store.close()
+            with pytest.raises(ConfigError, match="cannot set up the store's tables .*permission denied") as refused:
+                PostgresStore(as_role)  # a schema it would have to create
+            assert "CREATE SCHEMA" in refused.value.hint
+        finally:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_schema_holding_other_tables_is_refused_with_the_fix(pg_url: str) -> None:
+    target = parse_target(pg_url)
+    with psycopg.connect(SERVER, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(target.schema)))
+        admin.execute(sql.SQL("CREATE TABLE {}.records (id int)").format(sql.Identifier(target.schema)))
+    with pytest.raises(ConfigError, match='relation "records" already exists') as refused:
+        PostgresStore(pg_url)
+    assert "a schema of its own" in refused.value.hint

@@ -185,19 +185,31 @@ class PostgresStore:
     def _migrate(self) -> None:
         """Create the schema, or bring an older one up to this udc's version; a newer one is refused. Under an
         advisory lock: two processes opening a new store at once do not both create it."""
-        with self._translated(), self._conn().transaction() as tx:
-            conn = tx.connection
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key("schema"),))
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.target.schema)))
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
-            found = row[0] if row else 0
-            check_version(found, len(MIGRATIONS), self.location)
-            for script in MIGRATIONS[found:]:
-                conn.execute(script)
-            if found < len(MIGRATIONS):
-                conn.execute("DELETE FROM schema_version")
-                conn.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS),))
+        schema = self.target.schema
+        try:
+            with self._conn().transaction() as tx:
+                conn = tx.connection
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key("schema"),))
+                # only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when it exists
+                if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+                    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+                row = conn.execute("SELECT version FROM schema_version").fetchone()
+                found = row[0] if row else 0
+                check_version(found, len(MIGRATIONS), self.location)
+                for script in MIGRATIONS[found:]:
+                    conn.execute(script)
+                if found < len(MIGRATIONS):
+                    conn.execute("DELETE FROM schema_version")
+                    conn.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS),))
+        except psycopg.Error as exc:  # a setup problem, not a failed write: nothing was written (exit 2)
+            said = (exc.diag.message_primary or str(exc)).strip()
+            fix = {"42501": f"let the user create schema {schema} (GRANT CREATE ON DATABASE …), or create it for "
+                            f"the user: CREATE SCHEMA {schema} AUTHORIZATION <user>",
+                   "42P07": "the schema holds tables that are not udc's: give udc a schema of its own "
+                            "(`?schema=udc` in the store URL)"}.get(exc.sqlstate or "", "check the server's log")
+            raise ConfigError(f"cannot set up the store's tables ({self.location}): PostgreSQL said \"{said}\"",
+                              fix) from exc
 
     def schema_version(self) -> int:
         with self._translated():
