@@ -121,16 +121,14 @@ def parse_target(url: str) -> Target:
 
 
 class PostgresStore:
-    def __init__(self, url: str, *, password: str | None = None, write_thread: bool = True) -> None:
-        """`password`: the resolved `store_password` (else libpq's own: PGPASSWORD, ~/.pgpass). `write_thread`:
-        inside `writer()`, a thread with its own connection does the writes while the caller reads on."""
+    def __init__(self, url: str, *, password: str | None = None) -> None:
+        """`password`: the resolved `store_password` (else libpq's own: PGPASSWORD, ~/.pgpass)."""
         self.target = parse_target(url)
         self.location = self.target.location
         self._password = password
         self._local = threading.local()
         self._conns: dict[threading.Thread, psycopg.Connection[Any]] = {}  # each thread's own
         self._conns_lock = threading.Lock()
-        self._write_thread = write_thread
         self._writer: _WriterThread | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
@@ -236,9 +234,6 @@ class PostgresStore:
     def writer(self) -> Iterator[None]:
         """While open, one thread with its own connection does every write, in the order handed over (nested uses
         share it): the caller reads its next page while the server commits this one."""
-        if not self._write_thread:
-            yield
-            return
         with self._writer_lock:
             if self._writer_users == 0:
                 self._writer = _WriterThread(self)
