@@ -12,7 +12,7 @@ import pytest
 
 from stores import Backend
 from udc.errors import StoreError
-from udc.store import PageWrite, SqliteStore, writer
+from udc.store import PageWrite, SqliteStore, Store, writer
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
 
@@ -155,15 +155,15 @@ def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pyte
     assert not alive(started[0])
 
 
+@pytest.mark.both_stores
 def test_ledger_writes_posted_without_waiting_commit_in_order_and_failures_are_logged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    store = SqliteStore(tmp_path / "udc.db")
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
     spec = {"pipeline": "p", "kind": "backfill", "range_end": "2025-02-01", "chunk_seconds": 86400, "parallel": 1,
             "max_attempts": 3}
     bid = store.create_backfill(spec, [(None, "2025-01-02"), ("2025-01-02", "2025-02-01")])
     with store.writer():
         store.update_chunk(bid, 1, wait=False, status="running", attempts_delta=1)
-        store.update_chunk(bid, 2, wait=False, no_such_column=1)  # refused by SQLite: logged, nothing else lost
+        store.update_chunk(bid, 2, wait=False, no_such_column=1)  # refused by the database: logged, nothing else lost
         store.update_chunk(bid, 2, wait=False, status="done")
         store.update_backfill(bid, status="done")  # waits, so everything posted before it is committed
         assert [(c["status"], c["attempts"]) for c in store.chunks(bid)] == [("running", 1), ("done", 0)]
