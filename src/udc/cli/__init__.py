@@ -17,6 +17,7 @@ import typer
 from udc import __version__
 from udc.check import print_report, run_check
 from udc.cli import backfill as backfill_commands
+from udc.cli import store as store_commands
 from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
@@ -36,6 +37,9 @@ app.command()(guarded(sync_commands.export))
 backfill_app.callback()(guarded(backfill_commands.backfill))
 backfill_app.command("status")(guarded(backfill_commands.status))
 app.command("run")(guarded(backfill_commands.run))
+store_app = typer.Typer(help="Move a store: `copy` one into another (SQLite ↔ PostgreSQL).", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+store_app.command("copy")(guarded(store_commands.copy))
 
 
 def _print_version(asked: bool) -> None:

@@ -31,6 +31,7 @@ from psycopg.types.json import set_json_loads
 from udc.errors import ConfigError, LockHeld, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
+from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash
@@ -92,6 +93,7 @@ BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_en
 CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attempts", "rows", "pages", "errors", "pid",
                  "not_before", "started_at", "finished_at", "seconds")
 RECORD_COLUMNS = ("dataset", "pk", "cursor", "data", "hash", "deleted", "first_run", "last_run", "links")
+JSON_COLUMNS = ("data", "links")
 CONNECT_TIMEOUT = 10  # seconds: an unreachable server is said at once, not after the OS's minutes
 
 
@@ -468,6 +470,41 @@ class PostgresStore:
         if touches:
             cur.execute("UPDATE records SET last_run = %s WHERE dataset = %s AND pk = ANY(%s)",
                         (run_id, dataset, [pk for _, _, pk in touches]))
+
+    # -- copies between stores (udc.store.copy) -------------------------------------------------------------
+    def table_columns(self, table: str) -> tuple[str, ...]:
+        rows = self.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                            "AND table_name = %s ORDER BY ordinal_position", (self.target.schema, table))
+        return tuple(name for name, in rows)
+
+    def read_rows(self, table: str, columns: Sequence[str], keys: Sequence[str], after: Sequence[Any] | None,
+                  limit: int) -> list[tuple[Any, ...]]:
+        # as SQLite gives them: JSON as text, the tombstone flag as 0/1
+        shown = [f"{c}::text" if c in JSON_COLUMNS else f"{c}::int" if c == "deleted" else c for c in columns]
+        where = f"WHERE ({', '.join(keys)}) > ({', '.join(['%s'] * len(keys))}) " if after is not None else ""
+        return self.execute(f"SELECT {', '.join(shown)} FROM {table} {where}ORDER BY {', '.join(keys)} LIMIT %s",
+                            (*(after or ()), limit))
+
+    def write_rows(self, table: str, columns: Sequence[str], keys: Sequence[str], rows: list[tuple[Any, ...]],
+                   position: tuple[str, dict[str, Any]]) -> None:
+        marks = ["%s::json" if c in JSON_COLUMNS else "%s" for c in columns]
+        flag = columns.index("deleted") if "deleted" in columns else -1
+        if flag >= 0:
+            rows = [(*row[:flag], bool(row[flag]), *row[flag + 1:]) for row in rows]
+        rest = [c for c in columns if c not in keys]
+        change = f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in rest)}" if rest else "DO NOTHING"
+        self._modify(
+            Statement(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)}) "
+                      f"ON CONFLICT ({', '.join(keys)}) {change}", rows, many=True),
+            Statement("INSERT INTO state VALUES (%s, %s, %s, %s) ON CONFLICT (pipeline, stream) DO UPDATE SET "
+                      "value = excluded.value, updated_at = excluded.updated_at",
+                      (COPY_OWNER, position[0], orjson.dumps(position[1]).decode(), utcnow().isoformat())))
+
+    def copy_finished(self) -> None:
+        """New runs and backfills get ids after the copied ones (an identity's sequence knows nothing of them)."""
+        for table in ("runs", "backfills"):
+            self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
+                         f"FROM {table}")
 
     # -- reads --------------------------------------------------------------------------------------------------
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:

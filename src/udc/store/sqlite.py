@@ -23,6 +23,7 @@ import orjson
 from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
+from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.locks import NamedLock
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
@@ -415,6 +416,28 @@ class SqliteStore:
             "UPDATE records SET cursor = ?, data = coalesce(CAST(?2 AS TEXT), data), hash = coalesce(?3, hash), "
             "deleted = (?2 IS NULL), last_run = ?, links = ? WHERE dataset = ? AND pk = ?", updates)
         conn.executemany("UPDATE records SET last_run = ? WHERE dataset = ? AND pk = ?", touches)
+
+    # -- copies between stores (udc.store.copy) -------------------------------------------------------------
+    def table_columns(self, table: str) -> tuple[str, ...]:
+        with self._translated():
+            return tuple(row[1] for row in self._conn().execute(f"PRAGMA table_info({table})"))
+
+    def read_rows(self, table: str, columns: Sequence[str], keys: Sequence[str], after: Sequence[Any] | None,
+                  limit: int) -> list[tuple[Any, ...]]:
+        where = f"WHERE ({', '.join(keys)}) > ({', '.join('?' * len(keys))}) " if after is not None else ""
+        with self._translated():
+            return self._conn().execute(f"SELECT {', '.join(columns)} FROM {table} {where}ORDER BY "
+                                        f"{', '.join(keys)} LIMIT ?", (*(after or ()), limit)).fetchall()
+
+    def write_rows(self, table: str, columns: Sequence[str], keys: Sequence[str], rows: list[tuple[Any, ...]],
+                   position: tuple[str, dict[str, Any]]) -> None:
+        self._modify(Statement(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                               f"VALUES ({', '.join('?' * len(columns))})", rows, many=True),
+                     Statement("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?)",
+                               (COPY_OWNER, position[0], orjson.dumps(position[1]).decode(), utcnow().isoformat())))
+
+    def copy_finished(self) -> None:
+        """Nothing to do: a rowid key goes on after the greatest one stored."""
 
     # -- reads --------------------------------------------------------------------------------------------------
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:
