@@ -15,6 +15,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
@@ -23,6 +24,7 @@ from udc.serve.server import Dashboard
 from udc.sync.backfill import BackfillRunner, create_backfill
 
 from .conftest import COUNTS, TOKEN, Filled, day
+from .test_graph_api import an_incident
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM, DRIVER = shutil.which("chromium") or shutil.which("chromium-browser"), shutil.which("chromedriver")
@@ -136,3 +138,16 @@ def test_a_running_backfill_s_chunk_grid_fills_in_by_itself(served: tuple[Filled
     assert "done" in browser.find_element(By.ID, "status").text
     assert browser.find_element(By.ID, "done").text == "8 / 8"
     shot(browser, "backfill-done")
+
+
+def test_the_search_box_finds_a_record(served: tuple[Filled, str], browser: WebDriver) -> None:
+    filled, url = served
+    number, _ = an_incident(filled)
+    sign_in(browser, url)
+    box = browser.find_element(By.ID, "q")
+    box.send_keys(number, Keys.ENTER)
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(box))
+    assert browser.current_url == f"{url}search?q={number}"
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-key="{number}"]')
+    assert row.find_element(By.TAG_NAME, "mark").text == number
+    shot(browser, "search")

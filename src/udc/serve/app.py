@@ -14,9 +14,11 @@ from fastapi import FastAPI, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from udc import __version__
+from udc import __version__, query
+from udc.query import QueryError
 from udc.serve.auth import SESSION_COOKIE, Guard
 from udc.serve.charts import bar_chart
 from udc.serve.metrics import registry
@@ -66,6 +68,12 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
             return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=404)
         return page("error.html", 404, title="Not found", message=exc.message, fix=exc.fix)
 
+    @app.exception_handler(QueryError)
+    async def unanswerable(request: Request, exc: QueryError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.message, "fix": exc.hint}, status_code=400)
+        return page("error.html", 400, title="Cannot answer", message=exc.message, fix=exc.hint)
+
     # -- JSON API ---------------------------------------------------------------------------------------------------
     @app.get("/api/pipelines", tags=["pipelines"])
     def api_pipelines() -> list[dict[str, Any]]:
@@ -104,6 +112,29 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         """The last `udc check` findings of each connector (level, title, detail, fix), and when it ran; `at` is
         null for a connector never checked against this store."""
         return views.checks()
+
+    # the knowledge graph's questions (udc.query), answered over the same read-only connection
+    @app.get("/api/search", tags=["graph"])
+    def api_search(q: str, source: str | None = None, table: str | None = None, since: str | None = None,
+                   limit: Limit = 20) -> list[dict[str, Any]]:
+        return query.search(views.reader, q, limit, source=source, table=table, since=since)
+
+    @app.get("/api/related/{key}", tags=["graph"])
+    def api_related(key: str, depth: Annotated[int, Query(ge=1, le=4)] = 1) -> dict[str, Any]:
+        return query.related(views.reader, key, depth)
+
+    @app.get("/api/changes/{key}", tags=["graph"])
+    def api_changes(key: str, hours: Annotated[float, Query(gt=0)] = 12,
+                    depth: Annotated[int, Query(ge=0, le=4)] = 2) -> dict[str, Any]:
+        return query.changes(views.reader, key, hours, depth)
+
+    @app.get("/api/similar/{key}", tags=["graph"])
+    def api_similar(key: str, limit: Limit = 10) -> dict[str, Any]:
+        return query.similar(views.reader, key, limit)
+
+    @app.get("/api/trends", tags=["graph"])
+    def api_trends(table: str, by: str, every: str = "day", since: str | None = None) -> dict[str, Any]:
+        return query.trends(views.reader, table, by, every, since)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)
     def prometheus() -> Response:
@@ -146,6 +177,12 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         return page("backfill.html", title=f"Backfill #{backfill_id}", b=item,
                     refresh=refresh if live else None)
 
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(q: str = "") -> HTMLResponse:
+        hits = [{**hit, "snippet_html": _highlighted(hit["snippet"])}
+                for hit in (query.search(views.reader, q, 50) if q.strip() else [])]
+        return page("search.html", title=f"Search: {q}" if q else "Search", q=q, hits=hits)
+
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form(next: str = "/") -> HTMLResponse:
         return page("login.html", title="Sign in", next=_local(next), wrong=False, signing_in=True)
@@ -166,6 +203,11 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         return response
 
     return app
+
+
+def _highlighted(snippet: str) -> Markup:
+    """The snippet escaped, then its « » match marks as <mark> (a record's text never reaches the page as HTML)."""
+    return Markup(str(escape(snippet)).replace("«", "<mark>").replace("»", "</mark>"))
 
 
 def _local(target: str) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from udc.store.base import GraphQueries
+
 RUN_MODES = ("historical", "incremental", "backfill")  # what a run's `mode` says it was
 
 
-class StoreReader(Protocol):
+class StoreReader(GraphQueries, Protocol):
     location: str  # where the store is, for messages
 
     # -- runs

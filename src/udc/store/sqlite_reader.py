@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from udc.errors import ConfigError
 from udc.store.reader import RUN_MODES
 from udc.store.sqlite import BACKFILL_COLUMNS, CHUNK_COLUMNS, store_failure
 from udc.store.sqlite import _chunk as chunk_row
+from udc.store.sqlite_graph import SqliteGraph
 
 RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
 _RUNS = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
@@ -25,7 +27,7 @@ _BACKFILLS = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills"
 _CHUNKS = f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks"
 
 
-class SqliteReader:
+class SqliteReader(SqliteGraph):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).resolve()
         self.location = str(self.path)
@@ -48,6 +50,10 @@ class SqliteReader:
                 return self.connection.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
                 raise store_failure(exc, self.path) from exc
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The graph's reads (udc.store.sqlite_graph) on this read-only connection, one at a time like the rest."""
+        return self._all(sql, tuple(args))
 
     def close(self) -> None:
         with self._lock:
