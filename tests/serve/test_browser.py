@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -116,10 +116,12 @@ def test_a_running_backfill_s_chunk_grid_fills_in_by_itself(served: tuple[Filled
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            grid = browser.find_element(By.ID, "grid")
-            try:
-                statuses = [c.get_attribute("data-status") for c in grid.find_elements(By.CLASS_NAME, "cell")]
-            except StaleElementReferenceException:
+            try:  # one reading of the whole grid in the page itself: a reload cannot split it
+                statuses = browser.execute_script(
+                    "return Array.from(document.querySelectorAll('#grid .cell'), c => c.dataset.status)")
+            except WebDriverException:  # caught mid-reload (stale nodes, no document yet): read the next page
+                continue
+            if not statuses:
                 continue
             assert len(statuses) == 8
             if not seen or statuses.count("done") != seen[-1]:
