@@ -1,6 +1,6 @@
 """Redaction benchmark: udc's streams and Presidio on the same texts, in one run on one machine.
 
-    python bench/redaction_eval.py [--docs 600] [--no-presidio] [--no-ner] [--json out.json]
+    python bench/redaction_eval.py [--docs 600] [--seed 20251203] [--no-presidio] [--no-ner] [--json out.json]
 
 Two labelled sets, neither used to write the rules:
 1. ITSM text (bench/itsm_eval_corpus.py: journal entries, e-mails with signatures, chats, logs, HL7, CSV; 20
@@ -208,6 +208,7 @@ def table(title: str, rows: list[str], results: dict[str, dict[str, Any]]) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=600, help="ITSM documents to generate")
+    parser.add_argument("--seed", type=int, default=20251203, help="the ITSM corpus generator's seed")
     parser.add_argument("--repeats", type=int, default=5, help="throughput runs per system (median reported)")
     parser.add_argument("--presidio-docs", type=int, default=150, help="ITSM documents Presidio is timed on")
     parser.add_argument("--no-presidio", action="store_true")
@@ -217,7 +218,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args()
 
-    itsm = corpus(documents=args.docs)
+    itsm = corpus(seed=args.seed, documents=args.docs)
     texts = [d.text for d in itsm.documents]
     golds = [d.gold for d in itsm.documents]
     keeps = [d.keep for d in itsm.documents]

@@ -33,6 +33,14 @@ def found(text: str, **policy: object) -> list[tuple[str, str]]:
     ("user=aigerim.n61 src=10.1.2.3", [("USERNAME", "aigerim.n61")]),
     ("Username: praman", [("USERNAME", "praman")]),
     ("logged in as CORP\\jdoe2", [("USERNAME", "CORP\\jdoe2")]),
+    # logins in prose: after an account word, as DOMAIN\\login, a plain word before an account's state, first.last
+    # near a word about access, the answer to a question about a login
+    ("AD account m.kowalczyk needs a reset", [("USERNAME", "m.kowalczyk")]),
+    ("Share denied for EMEA\\tnakamura on the finance folder", [("USERNAME", "EMEA\\tnakamura")]),
+    ("Caller says user okowalski is locked again", [("USERNAME", "okowalski")]),
+    ("MFA prompt loops for lena.vogt today", [("USERNAME", "lena.vogt")]),
+    ("[09:12] Agent: what's your login name?\n[09:13] Tomas: it's tbrennan, thanks", [
+        ("PERSON", "Tomas"), ("USERNAME", "tbrennan")]),
     # street addresses
     ("Ship it to 1627 Maple Avenue, Apt 4, Springfield, IL 62704 please", [
         ("STREET_ADDRESS", "1627 Maple Avenue, Apt 4, Springfield, IL 62704")]),
@@ -85,6 +93,9 @@ def test_each_type_is_found(text: str, expected: list[tuple[str, str]]) -> None:
     "Escalated to Network Operations; contact Security Operations for access.",
     # words near their context that are not values
     "user account locked after 5 attempts",
+    "user is locked out; the user profile was reset",
+    "password reset for config.yaml on app.example, see C:\\Users\\Public and HKLM\\Software",
+    "[09:12] Agent: do you know your username?\n[09:13] Caller: It's on my badge",
     "diagnosis: network outage on the core switch",
     "race condition in the scheduler",
     "member of the CAB approved",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 
 import ahocorasick
@@ -72,7 +73,7 @@ class Accounts:
         folded = login.strip().lower()
         if len(folded) < 4 or " " in folded or "@" in folded or self.kept(folded):
             return False
-        name_parts = [p for p in (first.lower(), last.lower()) if len(p) >= 3]
+        name_parts = [p for p in (_ascii(first), _ascii(last)) if len(p) >= 3]  # "Lefèvre" in "hlefevre"
         # "jdoe", "praman": built from the name; "mark" alone (a last name, and a word) is too ambiguous
         if not (_LOGIN_CHARS.search(folded) or any(p in folded and p != folded for p in name_parts)):
             return False
@@ -113,3 +114,8 @@ class Accounts:
                 automaton.make_automaton()
                 self._automaton, self._dirty = automaton, False
             return self._automaton
+
+
+def _ascii(name: str) -> str:
+    """A name lower-cased without its accents, as logins are usually spelled ("Wiśniewski" -> "wisniewski")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(ch))

@@ -91,14 +91,51 @@ _SIGNATURE = re.compile(
 
 # Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe". Matched only where
 # one of the label's first words stands (found with a substring test first).
-_LOGIN_STARTS = ("user", "login", "logon", "uid", "samaccountname", "upn", "logged", "signed")
+_LOGIN_STARTS = ("user", "login", "logon", "uid", "samaccountname", "upn", "logged", "signed", "account")
 _LOGIN = re.compile(
-    r"(?i:\b(user(?:[ _]?name)?|user[ _]?id|login|logon|uid|samaccountname|upn|logged (?:in|on) as|signed in as))"
+    r"(?i:\b(user(?:[ _]?name)?|user[ _]?id|login|logon|uid|samaccountname|upn|logged (?:in|on) as|signed in as|"
+    r"(?:ad|user|domain|network|windows) account))"
     r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\-])"
 )
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
                 "samaccountname", "upn", "logged in as", "logged on as", "signed in as")
+# A plain word after "user " is a login only when what follows speaks of an account's state: "user dfox locked out"
+_ACCOUNT_STATE = re.compile(
+    r"[ \t]{1,2}(?:is |was |has been |got |gets |keeps getting |still )?(?:locked|unlocked|disabled|enabled|expired|"
+    r"suspended|deactivated|reactivated|re-enabled)\b", re.IGNORECASE)
+# Words that follow "user" in prose and are no login, before a state word ("user account locked", "user is locked")
+_AFTER_USER_WORDS = """
+account accounts profile profiles is was has had got gets keeps still reports reported says said also then now
+just again already sometimes being been cannot can't could name id ids access session sessions login logins
+password passwords mailbox record records object objects group groups role roles
+"""
+_AFTER_USER = frozenset(_AFTER_USER_WORDS.split())
+# DOMAIN\\login: a NetBIOS domain in capitals, a backslash and the account ("ACME\\jdoe"); not a drive, registry hive
+# or UNC path ("C:\\Users", "HKLM\\Software", "\\\\fs01\\share")
+_DOMAIN_LOGIN = re.compile(r"(?<![\w\\:$])([A-Z][A-Z0-9\-]{1,14})\\([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\\\-])")
+_NOT_DOMAINS = frozenset({"HKLM", "HKCU", "HKCR", "HKU", "HKCC", "HKEY", "BUILTIN", "SYSTEM", "SOFTWARE", "WINDOWS"})
+# The answer to a question about a login: "can you confirm your username?" ... "it's dfox"
+_LOGIN_QUESTION = re.compile(
+    r"(?i:\b(?:user ?name|user ?id|login(?: name| id)?|logon name|account name)\b[^\n?]{0,60}\?)")
+_LOGIN_ANSWER = re.compile(
+    r"(?i:\b(?:it['’]s|it is|its|mine is|mine['’]s|my (?:user ?name|login|user ?id) is|that['’]s))[ \t]+"
+    r"((?-i:[a-z][a-z0-9._\-]{2,63}))(?![\w@\-]|\.\w)")
+# first.last (with digits) standing alone near a word about accounts or access: "VPN drops for april.iyer"
+_DOTTED = re.compile(r"(?<![\w./@\\\-])([a-z][a-z'\-]{0,30}\.[a-z][a-z'\-]{1,30}[0-9]{0,4})(?![\w@/\\\-]|\.\w)")
+_ACCESS_CUES = re.compile(
+    r"(?i:\b(?:user|users|username|login|logon|logins|account|accounts|acct|ad|vpn|sso|mfa|2fa|okta|password|passwd|"
+    r"pwd|locked|lockout|unlock|unlocked|reset|access|sign[ -]?in|signin|credentials|mailbox|profile|onboard|"
+    r"onboarding|offboard|offboarding|disable|disabled|enable|enabled|provision|provisioned|for)\b)")
+# A dotted word that is a file, a domain or code rather than a person's login
+_DOTTED_TAIL_WORDS = """
+com net org io local lan corp internal intra example txt log csv json xml yaml yml ini cfg conf py js ts java sh ps1
+bat exe dll msi zip gz tar pdf doc docx xls xlsx ppt pptx png jpg jpeg gif md html htm jar war sql bak tmp dat db
+"""
+_DOTTED_TAILS = frozenset(_DOTTED_TAIL_WORDS.split())
+_DOTTED_HEADS = frozenset({"self", "this", "os", "sys", "re", "np", "pd", "cls", "obj", "app", "config", "settings",
+                           "request", "response", "java", "javax", "org", "com", "net", "io", "www"})
+
 
 _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|terrace|close|crescent|"
            r"way|highway|hwy|parkway|pkwy|square|sq|circle|cir|trail|row|walk|gardens|grove|hill|strasse|straße|"
@@ -156,19 +193,38 @@ def people(text: str) -> list[Finding]:
 
 
 def logins(text: str) -> list[Finding]:
-    """Logins after a label; a plain word only after "username:", "login=" and the like, never after "user "."""
+    """Logins after a label ("user: jdoe", "AD account a.smith"), as DOMAIN\\login, in the answer to a question
+    about a login, and first.last near a word about access; a plain word after "user " only before an account's
+    state ("user dfox locked out")."""
     found: list[Finding] = []
     lowered = text.lower()
-    if not any(word in lowered for word in _LOGIN_STARTS):
-        return found
-    for m in _LOGIN.finditer(text):
-        label, gap, value = m.group(1).lower(), m.group(2), m.group(4)
-        if value.casefold() in _NOT_NAMES:
-            continue
-        labelled = label in _LABEL_WORDS or "=" in gap or ":" in gap
-        if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3):
-            start = m.start(3) if m.group(3) else m.start(4)
-            found.append(Finding(start, m.end(4), E.USERNAME, value.lower()))
+    if any(word in lowered for word in _LOGIN_STARTS):
+        for m in _LOGIN.finditer(text):
+            label, gap, value = m.group(1).lower(), m.group(2), m.group(4)
+            folded = value.casefold()
+            if folded in _NOT_NAMES or folded in _AFTER_USER:  # "login name?", "user is", "AD account access"
+                continue
+            labelled = label in _LABEL_WORDS or "=" in gap or ":" in gap
+            stated = (value.islower() and len(value) >= 3 and folded not in _AFTER_USER
+                      and _ACCOUNT_STATE.match(text, m.end()) is not None)
+            if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
+                start = m.start(3) if m.group(3) else m.start(4)
+                found.append(Finding(start, m.end(4), E.USERNAME, value.lower()))
+    if "\\" in text:
+        for m in _DOMAIN_LOGIN.finditer(text):
+            if m.group(1) not in _NOT_DOMAINS and m.group(2).casefold() not in _NOT_NAMES:
+                found.append(Finding(m.start(), m.end(), E.USERNAME, m.group().lower()))
+    if "?" in text:
+        for q in _LOGIN_QUESTION.finditer(text):
+            if (a := _LOGIN_ANSWER.search(text, q.end(), q.end() + 160)) and a.group(1) not in _NOT_NAMES:
+                found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
+    if "." in text:
+        for m in _DOTTED.finditer(text):
+            head, _, tail = m.group(1).rstrip("0123456789").partition(".")
+            if tail in _DOTTED_TAILS or tail in _NOT_NAMES or head in _DOTTED_HEADS:  # ("april.iyer" is one)
+                continue
+            if _ACCESS_CUES.search(text, max(0, m.start() - 40), m.start()):
+                found.append(Finding(m.start(), m.end(), E.USERNAME, m.group(1)))
     return found
 
 
