@@ -89,14 +89,13 @@ _SIGNATURE = re.compile(
     rf"cheers|sincerely|br|ta)[,!.]?[ \t]*\r?\n[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*$)"
 )
 
-# Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe". Matched only where
-# one of the label's first words stands (found with a substring test first).
-_LOGIN_STARTS = ("user", "login", "logon", "uid", "samaccountname", "upn", "logged", "signed", "account")
-_LOGIN = re.compile(
-    r"(?i:\b(user(?:[ _]?name)?|user[ _]?id|login|logon|uid|samaccountname|upn|logged (?:in|on) as|signed in as|"
-    r"(?:ad|user|domain|network|windows) account))"
-    r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\-])"
-)
+# Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe", "AD account a.smith".
+# The labels are found in one Aho-Corasick pass; the value is matched only right after one.
+_LOGIN_LABELS = ("user", "username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon",
+                 "uid", "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "ad account",
+                 "user account", "domain account", "network account", "windows account")
+_LOGIN_VALUE = re.compile(
+    r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\-])")
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
                 "samaccountname", "upn", "logged in as", "logged on as", "signed in as")
@@ -122,7 +121,8 @@ _LOGIN_ANSWER = re.compile(
     r"(?i:\b(?:it['’]s|it is|its|mine is|mine['’]s|my (?:user ?name|login|user ?id) is|that['’]s))[ \t]+"
     r"((?-i:[a-z][a-z0-9._\-]{2,63}))(?![\w@\-]|\.\w)")
 # first.last (with digits) standing alone near a word about accounts or access: "VPN drops for april.iyer"
-_DOTTED = re.compile(r"(?<![\w./@\\\-])([a-z][a-z'\-]{0,30}\.[a-z][a-z'\-]{1,30}[0-9]{0,4})(?![\w@/\\\-]|\.\w)")
+_DOTTED_TAIL = re.compile(r"\.([a-z][a-z'\-]{1,30})[0-9]{0,4}(?![\w@/\\\-]|\.\w)")
+_HEAD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
 _ACCESS_CUES = re.compile(
     r"(?i:\b(?:user|users|username|login|logon|logins|account|accounts|acct|ad|vpn|sso|mfa|2fa|okta|password|passwd|"
     r"pwd|locked|lockout|unlock|unlocked|reset|access|sign[ -]?in|signin|credentials|mailbox|profile|onboard|"
@@ -192,24 +192,39 @@ def people(text: str) -> list[Finding]:
     return found
 
 
+def _label_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for label in _LOGIN_LABELS:
+        automaton.add_word(label, (len(label), label in _LABEL_WORDS))
+    automaton.make_automaton()
+    return automaton
+
+
+_LABELS = _label_automaton()
+
+
 def logins(text: str) -> list[Finding]:
     """Logins after a label ("user: jdoe", "AD account a.smith"), as DOMAIN\\login, in the answer to a question
     about a login, and first.last near a word about access; a plain word after "user " only before an account's
     state ("user dfox locked out")."""
     found: list[Finding] = []
     lowered = text.lower()
-    if any(word in lowered for word in _LOGIN_STARTS):
-        for m in _LOGIN.finditer(text):
-            label, gap, value = m.group(1).lower(), m.group(2), m.group(4)
-            folded = value.casefold()
-            if folded in _NOT_NAMES or folded in _AFTER_USER:  # "login name?", "user is", "AD account access"
-                continue
-            labelled = label in _LABEL_WORDS or "=" in gap or ":" in gap
-            stated = (value.islower() and len(value) >= 3 and folded not in _AFTER_USER
-                      and _ACCOUNT_STATE.match(text, m.end()) is not None)
-            if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
-                start = m.start(3) if m.group(3) else m.start(4)
-                found.append(Finding(start, m.end(4), E.USERNAME, value.lower()))
+    n = len(text)
+    for last, (length, strong) in (_LABELS.iter(lowered) if len(lowered) == n else ()):
+        start, end = last + 1 - length, last + 1
+        if (start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_")) or (
+                end < n and (lowered[end].isalnum() or lowered[end] == "_")):
+            continue  # "user" inside "username" or "superuser"
+        if not (m := _LOGIN_VALUE.match(text, end)):
+            continue
+        gap, value = m.group(1), m.group(3)
+        folded = value.casefold()
+        if folded in _NOT_NAMES or folded in _AFTER_USER:  # "login name?", "user is", "AD account access"
+            continue
+        labelled = strong or "=" in gap or ":" in gap
+        stated = (value.islower() and len(value) >= 3 and _ACCOUNT_STATE.match(text, m.end()) is not None)
+        if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
+            found.append(Finding(m.start(2) if m.group(2) else m.start(3), m.end(3), E.USERNAME, folded))
     if "\\" in text:
         for m in _DOMAIN_LOGIN.finditer(text):
             if m.group(1) not in _NOT_DOMAINS and m.group(2).casefold() not in _NOT_NAMES:
@@ -218,13 +233,18 @@ def logins(text: str) -> list[Finding]:
         for q in _LOGIN_QUESTION.finditer(text):
             if (a := _LOGIN_ANSWER.search(text, q.end(), q.end() + 160)) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
-    if "." in text:
-        for m in _DOTTED.finditer(text):
-            head, _, tail = m.group(1).rstrip("0123456789").partition(".")
-            if tail in _DOTTED_TAILS or tail in _NOT_NAMES or head in _DOTTED_HEADS:  # ("april.iyer" is one)
-                continue
-            if _ACCESS_CUES.search(text, max(0, m.start() - 40), m.start()):
-                found.append(Finding(m.start(), m.end(), E.USERNAME, m.group(1)))
+    for m in _DOTTED_TAIL.finditer(text):  # the dot first (rarer than letters), then the head behind it
+        head_start = m.start()
+        while head_start > 0 and m.start() - head_start < 31 and text[head_start - 1] in _HEAD_CHARS:
+            head_start -= 1
+        if head_start == m.start() or not text[head_start].isalpha() or (
+                head_start and (text[head_start - 1].isalnum() or text[head_start - 1] in "_./@\\-")):
+            continue
+        head, tail = text[head_start:m.start()], m.group(1)
+        if tail in _DOTTED_TAILS or tail in _NOT_NAMES or head in _DOTTED_HEADS:  # ("april.iyer" is one)
+            continue
+        if _ACCESS_CUES.search(text, max(0, head_start - 40), head_start):
+            found.append(Finding(head_start, m.end(), E.USERNAME, text[head_start:m.end()]))
     return found
 
 
