@@ -246,9 +246,11 @@ class Redactor:
                     leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
                     names.add(name)
         if E.PERSON in leaf.settings.entities and self._given_names:
-            for m in _GREETING.finditer(leaf.text):  # "Hi Priya,", "Thanks, Priya": a known first name, alone
-                if m.group(1).casefold() in self._given_names:
-                    leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, m.group(1).casefold()))
+            # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer)
+            for m in _CAPITALISED.finditer(leaf.text):
+                if (given := m.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
+                        leaf.text, max(0, m.start() - 24), m.start()):
+                    leaf.findings.append(Finding(m.start(), m.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
             if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
@@ -353,10 +355,11 @@ _ACCOUNT_TYPES = frozenset({E.EMAIL, E.USERNAME})
 _HAS_UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
 _HAS_DIGIT = re.compile(r"[0-9]")
 # A first name alone is a person only where people are addressed: greetings and sign-offs.
-_GREETING = re.compile(
+_GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
-    r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}([A-Z][a-z\u00e0-\u00ff'’\-]{2,30})\b"
+    r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}$"
 )
+_CAPITALISED = re.compile(r"[A-Z](?<=[ \t][A-Z])[a-z\u00e0-\u00ff'’\-]{2,30}\b")
 _NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
 
 # ServiceNow journal entries (work_notes, comments) start with a header naming their author.
