@@ -130,17 +130,24 @@ def uk_nhs(digits: str) -> bool:
 
 
 def ip_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return _ip_kind(text) is not None
 
 
 def public_ip(text: str) -> bool:
     """A globally routable address. Private, loopback, link-local and documentation ranges are infrastructure."""
+    return _ip_kind(text) is True
+
+
+def _ip_kind(text: str) -> bool | None:
+    """None: no address; True: a public one; False: any other."""
+    octets = text.split(".")
+    if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 and int(o) <= 255 for o in octets):
+        first, second = int(octets[0]), int(octets[1])
+        # the private ranges of infrastructure text, decided without building an address object
+        if first in (10, 127) or (first, second) == (192, 168) or (first == 172 and 16 <= second <= 31):
+            return False if not any(len(o) > 1 and o[0] == "0" for o in octets) else None
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        return False
+        return None
     return address.is_global and not address.is_multicast
