@@ -14,7 +14,9 @@ identical findings from several pipelines are shown once. A plugin without `chec
 `Finding` and the helpers sources word their findings with live in `udc.sources.diagnostics`; objects shaped like
 `(check, status, message, fix)` are accepted too.
 
-What this module adds for every connector: records quarantined by earlier syncs (from the store, when it exists).
+What this module adds for every connector: records quarantined by earlier syncs (from the store, when it exists), and,
+for each pipeline with redaction and its directory on, the source's directory read as a sync reads it (how many
+people, logins and service accounts, or why it could not be read).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from rich.markup import escape
 
 from udc.config import Config
 from udc.errors import UdcError
+from udc.redact import Redactor
 from udc.secrets import scrub
-from udc.sources import plugin
+from udc.sources import build_source, plugin
+from udc.sources.base import Directory, DirectoryUnreadable
 from udc.sources.diagnostics import Finding
 from udc.store import open_store, store_exists
 from udc.timeutil import utcnow
@@ -79,6 +83,7 @@ def run_check(config: Config, connector_name: str) -> Report:
         shared = set.intersection(*({(f.level, f.title, f.detail) for f in found} for found in per_pipeline.values()))
         findings += [f if (f.level, f.title, f.detail) in shared else replace(f, title=f"{name}: {f.title}")
                      for name, found in per_pipeline.items() for f in found]
+    findings += directory_findings(config, connector_name)
     findings += quarantine_findings(config, connector_name)
     return Report(connector_name, connector.type, url, _unique(findings))
 
@@ -121,6 +126,34 @@ def _unique(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(finding)
     return out
+
+
+def directory_findings(config: Config, connector_name: str) -> list[Finding]:
+    """The source's directory read for redaction, per pipeline that redacts with it (nothing is stored)."""
+    findings: list[Finding] = []
+    for name, pipeline in config.pipelines.items():
+        if pipeline.connector != connector_name or not (pipeline.redaction.enabled and pipeline.redaction.directory):
+            continue
+        title = f"{name}: redaction directory"
+        try:
+            source = build_source(config, name)
+        except UdcError as exc:
+            findings.append(Finding("fail", title, scrub(exc.message), scrub(exc.hint)))
+            continue
+        try:
+            if not isinstance(source, Directory):
+                findings.append(Finding("skip", title, f"{pipeline.type} sources have no user directory"))
+                continue
+            learned = Redactor(pipeline.redaction, pipeline.type).learn_directory(source.people())
+            findings.append(Finding("ok", title, f"read {learned['people']} people ({learned['logins']} logins) and "
+                                                 f"{learned['machines']} service accounts"))
+        except DirectoryUnreadable as exc:  # a sync goes on without it: a warning, as in the run's summary
+            findings.append(Finding("warn", title, scrub(exc.message), scrub(exc.hint)))
+        except UdcError as exc:
+            findings.append(Finding("fail", title, scrub(exc.message), scrub(exc.hint)))
+        finally:
+            source.close()
+    return findings
 
 
 def quarantine_findings(config: Config, connector_name: str) -> list[Finding]:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from udc.check import run_check
 from udc.config import RedactionConfig, load_config, parse_config
 from udc.records import Person
 from udc.redact import Redactor
@@ -141,3 +142,21 @@ def test_learn_directory_rules() -> None:
     assert counts == {"USERNAME": 2}
     assert "mark the ticket" in text and "backup.service" in text and "svc_deploy" in text
     assert "helpdesk@acme.example" in text and "jdoe_old" in text and "/home/jdoe" in text
+
+
+def test_check_reports_the_directory_read(sim: ServiceNowSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UDC_REDACTION_KEY", KEY)
+    for person in (PRIYA, BACKUP, FEED):
+        sim.insert("sys_user", person, at=AFTER_DATA - timedelta(days=3))
+    config = load_config(config_file(tmp_path, sim))
+    readable = [f for f in run_check(config, "snow").findings if f.title == "p: redaction directory"]
+    source = build_source(config, "p")  # what a sync learns from the same directory
+    learned = Redactor(config.pipeline("p").redaction, "servicenow").learn_directory(source.people())  # type: ignore[attr-defined]
+    source.close()
+    assert learned["people"] >= 1 and learned["machines"] >= 2  # Priya; svc_backup and the monitoring feed
+    assert [(f.level, f.detail) for f in readable] == [("ok", f"read {learned['people']} people ({learned['logins']} "
+                                                              f"logins) and {learned['machines']} service accounts")]
+    refused = [f for f in run_check(load_config(config_file(tmp_path, sim, user="no_users")), "snow").findings
+               if f.title == "p: redaction directory"]
+    assert [f.level for f in refused] == ["warn"] and "sys_user is not readable" in refused[0].detail
+    assert "grant this account read on sys_user" in refused[0].fix
