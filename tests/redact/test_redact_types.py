@@ -94,6 +94,7 @@ def test_each_type_is_found(text: str, expected: list[tuple[str, str]]) -> None:
     # words near their context that are not values
     "user account locked after 5 attempts",
     "user is locked out; the user profile was reset",
+    "Added support for numpy.array and pandas.read_csv in the report job",
     "password reset for config.yaml on app.example, see C:\\Users\\Public and HKLM\\Software",
     "[09:12] Agent: do you know your username?\n[09:13] Caller: It's on my badge",
     "diagnosis: network outage on the core switch",

@@ -2,9 +2,11 @@
 
 A name is told from other capitalised words by its position: after a greeting or before a sign-off, as a chat
 speaker, before an e-mail address in a header, on the line under "Regards,", after words like "caller", "spoke
-with", "assigned to". A login stands after "user:", "login=", "logged in as". A street address is a house number,
-capitalised words and a street type ("1627 Maple Avenue, Apt 4, Springfield, IL 62704"). Capitalised words of IT
-(products, teams, days, months) are never taken for names. Every pattern is bounded, so scanning stays linear.
+with", "assigned to". A login stands after "user:", "login=", "logged in as", "AD account", as DOMAIN\\login, in
+the answer to a question about a login, or (first.last) just after a word about access ("VPN drops for a.iyer").
+A street address is a house number, capitalised words and a street type ("1627 Maple Avenue, Apt 4, Springfield,
+IL 62704"). Capitalised words of IT (products, teams, days, months) are never taken for names. Every pattern is
+bounded, so scanning stays linear.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ _HEAD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
 _ACCESS_CUES = re.compile(
     r"(?i:\b(?:user|users|username|login|logon|logins|account|accounts|acct|ad|vpn|sso|mfa|2fa|okta|password|passwd|"
     r"pwd|locked|lockout|unlock|unlocked|reset|access|sign[ -]?in|signin|credentials|mailbox|profile|onboard|"
-    r"onboarding|offboard|offboarding|disable|disabled|enable|enabled|provision|provisioned|for)\b)")
+    r"onboarding|offboard|offboarding|disable|disabled|enable|enabled|provision|provisioned)\b)")
 # A dotted word that is a file, a domain or code rather than a person's login
 _DOTTED_TAIL_WORDS = """
 com net org io local lan corp internal intra example txt log csv json xml yaml yml ini cfg conf py js ts java sh ps1
