@@ -8,7 +8,12 @@ Time is injected through the store's state (the census's last time, the cycles' 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,7 @@ from typer.testing import CliRunner
 
 from secret_refs import auth_refs
 from udc.cli import app
+from udc.simulators.base import Request
 from udc.simulators.jira import JiraSim
 from udc.sync.census import CENSUS_KEY
 from udc.timeutil import cursor_str
@@ -168,3 +174,34 @@ def test_bad_census_option_is_refused_with_the_fix(make_sim: SimFactory, tmp_pat
     sim = make_sim("cloud", issues=0)
     code, text = udc(write_config(sim, tmp_path, deletion_census=value), "config", "validate")
     assert code == 2 and "deletion_census" in text and ("24h" in text or "off" in text)
+
+
+def test_kill_9_mid_census_leaves_no_partial_tombstones(make_sim: SimFactory, tmp_path: Path) -> None:
+    sim, cfg = synced(make_sim, tmp_path)
+    doomed = [i for i in sim.visible_issues() if i.project.key == "OPS"][:3]
+    for issue in doomed:
+        sim.delete_issue(issue.key)
+    age_state(tmp_path, 25)
+    before = live(tmp_path, "issues")
+    with sqlite3.connect(tmp_path / "udc.db") as db:
+        census_state = db.execute("SELECT value FROM state WHERE stream = ?", (CENSUS_KEY,)).fetchone()
+    proc = subprocess.Popen([sys.executable, "-m", "udc", "sync", "-p", "inc", "-c", str(cfg)],
+                            env={**os.environ, "PYTHONPATH": "src"}, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checks: list[str] = []
+
+    def kill_on_second_check(request: Request) -> None:  # the listing is whole; the 404 checks are under way
+        if re.fullmatch(r"/rest/api/3/issue/\d+", request.path):
+            checks.append(request.path)
+            if len(checks) == 2:
+                os.killpg(proc.pid, signal.SIGKILL)  # the sync and its writer child
+
+    sim.on_request = kill_on_second_check
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    sim.on_request = None
+    assert live(tmp_path, "issues") == before  # nothing partial
+    with sqlite3.connect(tmp_path / "udc.db") as db:
+        assert db.execute("SELECT value FROM state WHERE stream = ?", (CENSUS_KEY,)).fetchone() == census_state
+    line = census_line(sync(cfg, "inc"))  # still due: the next cycle runs it whole
+    assert line is not None and line["counts"]["deleted"] == 3 + sum(len(i.comments) for i in doomed)
+    assert before - live(tmp_path, "issues") == {str(i.id) for i in doomed}
