@@ -108,12 +108,11 @@ def test_a_deleted_issue_becomes_a_tombstone_when_the_census_is_due(make_sim: Si
     assert line["rows"] == len([i for i in sim.visible_issues() if i.project.key in ("OPS", "NET")])
     assert str(victim.id) not in live(tmp_path, "issues") and not comments & live(tmp_path, "comments")
     census = [r for r in sim.requests[before:] if "search" in r.path and "ORDER BY id" in str(r.query)]
-    pages = {"cloud": 1, "data_center": 0}[deployment] or None
-    if pages:  # ids only: one page per project on Cloud (5000 a page)
+    if deployment == "cloud":  # ids only: one page per project on Cloud (5000 a page)
         assert len(census) == 2
     else:  # Data Center caps pages (7 here): ceil(n / 7) per project
         per = [len([i for i in sim.visible_issues() if i.project.key == p]) for p in ("OPS", "NET")]
-        assert len(census) == sum(n // 7 + 1 for n in per)
+        assert len(census) == sum(max(1, -(-n // 7)) for n in per)
     code, text = udc(cfg, "search", "zanzibarquux", "--json")
     assert code == 0 and victim.key not in text
     code, text = udc(cfg, "export", "-p", "inc", "-t", "issues")

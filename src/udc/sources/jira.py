@@ -473,9 +473,10 @@ class CommentStream(IssueSearch):
         for issue in rows:
             comments = self.api.comments(issue)
             now = {str(c["id"]) for c in comments}
-            # a comment removed in Jira: gone at this version of its issue (a stale re-read loses to a newer copy)
-            tombstones += [(pk, cursor_str(issue["fields"]["updated"]))
-                           for pk in self.stored.pop(str(issue["id"]), []) if pk not in now]
+            had = self.stored.pop(str(issue["id"]), [])
+            if len(comments) >= int((issue["fields"].get("comment") or {}).get("total") or 0):  # read whole
+                # a comment removed in Jira: gone at this version of its issue (a stale re-read loses to a newer copy)
+                tombstones += [(pk, cursor_str(issue["fields"]["updated"])) for pk in had if pk not in now]
             for comment in comments:
                 record = {"id": str(comment["id"]), "issue_id": str(issue["id"]), "issue_key": issue.get("key"),
                           "issue_updated": issue["fields"]["updated"], "author": comment.get("author"),
