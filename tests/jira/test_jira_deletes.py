@@ -204,3 +204,27 @@ def test_kill_9_mid_census_leaves_no_partial_tombstones(make_sim: SimFactory, tm
     line = census_line(sync(cfg, "inc"))  # still due: the next cycle runs it whole
     assert line is not None and line["counts"]["deleted"] == 3 + sum(len(i.comments) for i in doomed)
     assert before - live(tmp_path, "issues") == {str(i.id) for i in doomed}
+
+
+def test_comments_read_in_part_tombstone_nothing(make_sim: SimFactory, tmp_path: Path) -> None:
+    """An issue deleted between the search and its comment pages leaves only its 20 embedded comments readable:
+    the others are not judged removed (the census deletes them with the issue)."""
+    sim, cfg = synced(make_sim, tmp_path)
+    issue = sim.visible_issues()[0]
+    age_state(tmp_path, 1)
+    for n in range(25):
+        sim.add_comment(issue.key, f"note {n}", at=datetime.now(UTC) - timedelta(minutes=30, seconds=-n))
+    sync(cfg, "inc")
+    ids = {c.id for c in issue.comments}
+    assert len(ids) > 20 and ids <= live(tmp_path, "comments")
+    age_state(tmp_path, 1)
+    sim.touch(issue.key, at=datetime.now(UTC) - timedelta(minutes=10))
+
+    def delete_on_comment_page(request: Request) -> None:
+        if request.path.endswith(f"/issue/{issue.id}/comment") and sim.find_issue(issue.key):
+            sim.delete_issue(issue.key)
+
+    sim.on_request = delete_on_comment_page
+    sync(cfg, "inc")
+    sim.on_request = None
+    assert ids <= live(tmp_path, "comments")
