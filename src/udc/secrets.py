@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import threading
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
@@ -78,6 +79,11 @@ def read_reference(value: str) -> str:
     if value.startswith("file:"):
         path = Path(value[5:]).expanduser()
         try:
+            mode = path.stat().st_mode
+            if os.name == "posix" and stat.S_ISREG(mode) and mode & 0o077:  # others here can read the credential
+                logging.getLogger("udc.secrets").warning(
+                    "secret file %s can be read by its group or by others (mode %o); run: chmod 600 %s", path,
+                    mode & 0o777, path)
             return path.read_text().rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"

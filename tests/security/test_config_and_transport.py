@@ -26,6 +26,7 @@ from udc.config import BasicAuth
 from udc.http.client import HttpClient, OtherOrigin
 from udc.simulators.servicenow import ServiceNowSim
 
+SRC = Path(__file__).resolve().parents[2] / "src"
 START = datetime(2025, 1, 1, tzinfo=UTC)
 SNOW = """\
 connectors:
@@ -237,3 +238,17 @@ def test_tls_is_verified_by_default_and_a_private_ca_is_trusted_through_ssl_cert
         assert sum(r.path == "/api/now/table/incident" for r in sim.requests) >= 1
     finally:
         sim.stop()
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o640, True), (0o600, False), (0o400, False)])
+def test_a_secret_file_readable_by_others_is_warned(tmp_path: Path, mode: int, warned: bool) -> None:
+    secret = tmp_path / "snow.pw"
+    secret.write_text("s3cret-from-a-file\n")
+    secret.chmod(mode)
+    Path("udc.yaml").write_text(SNOW.replace("env:SNOW_PASSWORD", f"file:{secret}"))
+    result = subprocess.run([sys.executable, "-m", "udc", "config", "validate", "--config", "udc.yaml"],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    said = f"secret file {secret} can be read by its group or by others (mode {mode:o}); run: chmod 600 {secret}"
+    assert (said in " ".join(result.stderr.split())) is warned, result.stderr
+    assert "s3cret-from-a-file" not in result.stdout + result.stderr

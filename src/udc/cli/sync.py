@@ -29,6 +29,9 @@ from udc.sync.engine import Engine
 def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipeline name.")],
          config: ConfigOpt = Path(DEFAULT_CONFIG),
          json_out: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+         confirm_deletes: Annotated[bool, typer.Option(
+             "--confirm-deletes", help="Let a Jira deletion census that the false-delete guard refused go ahead.")
+         ] = False,
          verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     """Run a historical sync, or one incremental cycle, of a pipeline (exit 130 when stopped by Ctrl-C or SIGTERM)."""
     setup_logging(verbose)
@@ -37,7 +40,8 @@ def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipelin
     store = open_store(cfg.store)
     try:
         with stoppable() as stop, RunProgress(pipeline) as progress:
-            summary = Engine(cfg, store, stop=stop, on_progress=progress.update).sync(pipeline)
+            summary = Engine(cfg, store, stop=stop, on_progress=progress.update,
+                             confirm_deletes=confirm_deletes).sync(pipeline)
     except ConfigError:  # the source refused the pipeline (a table or field it does not have)
         if fresh:
             discard_new_store(cfg.store, store)

@@ -623,6 +623,15 @@ class JiraSim(SimServer):
             issue.updated = comment.created
             return comment
 
+    def delete_comment(self, key: str, comment_id: str, at: datetime | None = None) -> None:
+        """Remove a comment (gone from the issue, its embedded list and /comment). Jira does not move the issue's
+        `updated` for it: pass `at` to touch the issue as a later edit would."""
+        with self._lock:
+            issue = self._issue(key)
+            issue.comments = [c for c in issue.comments if str(c.id) != str(comment_id)]
+            if at is not None:
+                issue.updated = at
+
     def link(self, outward_key: str, inward_key: str, link_type: str = "Blocks", at: datetime | None = None
              ) -> SimLink:
         with self._lock:

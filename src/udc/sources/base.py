@@ -9,6 +9,7 @@ restart strictly after any position it produced (see docs/ARCHITECTURE.md, invar
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from udc.errors import UdcError
@@ -57,6 +58,49 @@ class Directory(Protocol):
 
     def people(self) -> Iterator[Person]:
         """Every account of the directory; DirectoryUnreadable when the account may not read it."""
+        ...
+
+
+@runtime_checkable
+class Reconciles(Protocol):
+    """A stream of child records read whole with their parent (Jira comments with their issue): told which children
+    are stored, its pages tombstone those a re-read parent no longer has."""
+
+    parent_field: str  # the stored child's field naming its parent
+
+    def remember(self, stored: list[tuple[str, str, str]]) -> None:
+        """The stored live children before the pass: (pk, cursor, parent pk)."""
+        ...
+
+
+@runtime_checkable
+class Census(Protocol):
+    """A source whose search cannot show deletions (Jira): it lists every id it holds per scope (a project), and
+    `udc.sync.census` tombstones the stored records missing from the listing."""
+
+    census_field: str  # the stored record's field that names its scope
+
+    @property
+    def census_every(self) -> timedelta:
+        """How often the census runs (0: never)."""
+        ...
+
+    def census_dataset(self) -> str | None:
+        """The dataset the census checks; None when it is off for this pipeline."""
+        ...
+
+    def census_scopes(self) -> list[str]: ...
+
+    def census_ids(self, scope: str) -> set[str]:
+        """Every id the source holds in `scope` now."""
+        ...
+
+    def still_exists(self, pk: str) -> bool:
+        """Read one record: False only when the source says it is gone."""
+        ...
+
+    def census_children(self) -> tuple[str, str] | None:
+        """A dataset whose records die with their parent, and its field naming the parent's pk."""
         ...
 
 

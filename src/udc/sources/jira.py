@@ -51,6 +51,9 @@ DEFAULT_FIELDS = (
     "resolution", "labels", "components", "description", "issuelinks", "comment",
 )
 EMBEDDED_COMMENTS = 20
+# the deletion census asks for ids only: Cloud's /search/jql then pages up to 5000 issues, Data Center's /search up
+# to its jira.search.views.default.max (1000 by default; a smaller cap only means more pages)
+CENSUS_PAGE = {"cloud": 5000, "data_center": 1000}
 COMMENT_PAGE = 100
 ORDER = " ORDER BY updated ASC, key ASC"
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
@@ -181,6 +184,35 @@ class JiraApi:
         if start + len(issues) >= total:
             return issues, None
         return issues, start + len(issues)
+
+    def issue_ids(self, project: str) -> set[str]:
+        """Every issue id of a project, ids only (the deletion census), paged to the API's end signal. A project
+        this account cannot see lists nothing (the census's guard then refuses to delete)."""
+        jql, cont = f'project = "{project}" ORDER BY id ASC', None
+        ids: set[str] = set()
+        while True:
+            try:
+                issues, more = self.search_page(jql, ["id"], "", cont, CENSUS_PAGE[self.deployment])
+            except ConfigError:  # 400: the project does not exist or is not visible to this account
+                return set()
+            if not issues and more is not None and more == cont:
+                raise SourceError(f"jira: the id listing of project {project} returned an empty page before its end",
+                                  "retry the sync; if it persists, the instance's search index may need a re-index")
+            ids.update(str(issue["id"]) for issue in issues)
+            if more is None:
+                return ids
+            cont = more
+
+    def issue_exists(self, issue_id: str) -> bool:
+        """Whether the issue can still be read (a census candidate is deleted only when Jira says 404: an offset
+        listing can skip an issue when another is deleted while it pages)."""
+        try:
+            self.client.get_json(self.path(f"issue/{issue_id}"), {"fields": "id"})
+        except HttpError as exc:
+            if exc.status == 404:
+                return False
+            raise explain(exc, self.deployment, self.auth_kind) from None
+        return True
 
     def comments(self, issue: Record) -> list[Record]:
         """All comments of an issue: the embedded ones, or the comment endpoint's pages when more than 20."""
@@ -426,12 +458,26 @@ class CommentStream(IssueSearch):
     primary_key: str = "id"
     cursor_field: str = "issue_updated"
     fields: list[str] = field(init=False, default_factory=lambda: ["updated", "comment"])
+    parent_field: str = "issue_id"
+    stored: dict[str, list[str]] = field(init=False, default_factory=dict)  # issue id → its stored comments' ids
+
+    def remember(self, stored: list[tuple[str, str, str]]) -> None:
+        self.stored = {}
+        for pk, _, issue_id in stored:
+            self.stored.setdefault(issue_id, []).append(pk)
 
     def page(self, rows: list[Record], position: Position) -> Page:
         records, issues = [], dataset_of(self.connector, "issues")
         links: dict[str, list[tuple[str, str, str]]] = {}
+        tombstones: list[tuple[str, str]] = []
         for issue in rows:
-            for comment in self.api.comments(issue):
+            comments = self.api.comments(issue)
+            now = {str(c["id"]) for c in comments}
+            had = self.stored.pop(str(issue["id"]), [])
+            if len(comments) >= int((issue["fields"].get("comment") or {}).get("total") or 0):  # read whole
+                # a comment removed in Jira: gone at this version of its issue (a stale re-read loses to a newer copy)
+                tombstones += [(pk, cursor_str(issue["fields"]["updated"])) for pk in had if pk not in now]
+            for comment in comments:
                 record = {"id": str(comment["id"]), "issue_id": str(issue["id"]), "issue_key": issue.get("key"),
                           "issue_updated": issue["fields"]["updated"], "author": comment.get("author"),
                           "update_author": comment.get("updateAuthor"), "created": comment.get("created"),
@@ -439,7 +485,7 @@ class CommentStream(IssueSearch):
                           "body_text": adf_text(comment.get("body")).strip(), "self": comment.get("self")}
                 records.append(record)
                 links[record["id"]] = [("comment_on", issues, record["issue_id"])]
-        return Page(records=records, links=links, position=position)
+        return Page(records=records, links=links, tombstones=tombstones, position=position)
 
 
 @dataclass
@@ -593,6 +639,38 @@ class JiraSource:
                     f"run `udc discover --connector {self.name} --table issues`")
             raise ConfigError(f"Jira field '{name}' does not exist (Jira silently returns nothing for unknown fields)",
                               hint)
+
+    # -- the deletion census (udc.sync.census): search cannot show deleted issues, so their ids are counted
+
+    census_field = "project_key"  # the stored issue's field naming its scope
+
+    def census_dataset(self) -> str | None:
+        """The issues dataset, when the census is on and issues are synced."""
+        synced = any(spec.name == "issues" for spec in self.pipeline.synced_tables)
+        return dataset_of(self.name, "issues") if synced and self.connector.deletion_census else None
+
+    @property
+    def census_every(self) -> timedelta:
+        return self.connector.deletion_census
+
+    def census_scopes(self) -> list[str]:
+        """The project keys the pipeline's JQL names (every visible project when it names none); a named project
+        this account can no longer see stays, as written, so its empty listing is noticed."""
+        named = projects_in(self.api.jql)
+        visible = self.api.projects(None)
+        keys = {str(p.get(k, "")).upper(): str(p["key"]) for p in visible for k in ("key", "id", "name")}
+        return [keys.get(name.upper(), name) for name in named] if named else [str(p["key"]) for p in visible]
+
+    def census_ids(self, scope: str) -> set[str]:
+        return self.api.issue_ids(scope)
+
+    def still_exists(self, pk: str) -> bool:
+        return self.api.issue_exists(pk)
+
+    def census_children(self) -> tuple[str, str] | None:
+        """The comments dataset and its field naming the issue: a deleted issue's comments go with it."""
+        synced = any(spec.name == "comments" for spec in self.pipeline.synced_tables)
+        return (dataset_of(self.name, "comments"), "issue_id") if synced else None
 
     @property
     def stats(self) -> CallStats:

@@ -153,6 +153,11 @@ class Store(PageSink, Ledger, GraphQueries, Protocol):
 
     def has_dataset(self, dataset: str) -> bool: ...
 
+    def live_keys(self, dataset: str, field: str) -> list[tuple[str, str, str]]:
+        """(pk, cursor, the record's top-level `field` as text, '' when absent) of every live (not deleted) record:
+        what a deletion census compares with the source's listing."""
+        ...
+
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """A read-only query, for users and tools."""
         ...

@@ -520,6 +520,13 @@ class SqliteStore(SqliteGraph):
             row = self._conn().execute("SELECT 1 FROM records WHERE dataset = ? LIMIT 1", (dataset,)).fetchone()
         return row is not None
 
+    def live_keys(self, dataset: str, field: str) -> list[tuple[str, str, str]]:
+        with self._translated():
+            rows = self._conn().execute(
+                "SELECT pk, cursor, coalesce(json_extract(data, ?), '') FROM records WHERE dataset = ? AND deleted = 0",
+                (f"$.{field}", dataset)).fetchall()
+        return [(pk, cursor, str(value)) for pk, cursor, value in rows]
+
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
         """(live, deleted) records per dataset."""
         with self._translated():
