@@ -35,7 +35,6 @@ from typing import Any
 
 import servicenow_sync as base
 import udc.store.sqlite as sqlite_store
-import udc.sync.pump as pump
 from udc.query import changes, related, search, similar, trends
 from udc.simulators import servicenow as snow_sim
 from udc.store import PageWrite, SqliteStore
@@ -45,7 +44,6 @@ PAGE = 1000
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 # the baseline's writer process: the graph not kept (a sitecustomize loaded before the writer starts)
 NO_GRAPH_HOOK = "import udc.store.sqlite as s\ns.index_page = lambda *args, **kwargs: None\n"
-# ... and the syncing process describes no page (udc.store.describe_page, bound into udc.sync.pump)
 
 # Written once, before the first run, in a user's words; never changed after seeing results.
 SEARCH_SET: list[tuple[str, tuple[str, str]]] = [
@@ -78,7 +76,6 @@ def spread(values: list[float]) -> str:
 def sync_worker(kind: str, url: str) -> None:
     if kind == "udc-nograph":
         sqlite_store.index_page = lambda *args, **kwargs: None  # type: ignore[assignment]
-        pump.describe_page = lambda *args, **kwargs: None  # type: ignore[assignment]
     base.worker("udc", url)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from udc.store import PageWrite, SqliteStore, describe_page, encode_record
+from udc.store import PageWrite, SqliteStore
 
 T1, T2, T3 = "2025-01-01T00:00:00.000000Z", "2025-01-02T00:00:00.000000Z", "2025-01-03T00:00:00.000000Z"
 CI_A, CI_B, CI_C = "a" * 32, "b" * 32, "c" * 32
@@ -132,22 +132,3 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
     assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2
-
-
-def test_nodes_described_by_the_syncing_process_are_what_the_writer_would_store(tmp_path: Path) -> None:
-    """describe_page (run beside the writer) gives the nodes index_page would make; a key twice in a page and a
-    relation table are left to the writer, which knows the stored version and the CMDB types."""
-    records = [("p1", T1, {"number": "INC0000001", "short_description": "db01 disk full, see OPS-7"}),
-               ("p2", T1, {"number": "INC0000002", "short_description": "old text"}),
-               ("p2", T2, {"number": "INC0000002", "short_description": "new text mentions INC0000001"})]
-    encoded = [encode_record(pk, cur, rec, None) for pk, cur, rec in records]
-    nodes = describe_page("snow/incident", encoded, [rec for _, _, rec in records])
-    assert nodes is not None and list(nodes) == ["p1"] and nodes["p1"].links == [("mentions", "", "OPS-7")]
-    assert describe_page("snow/cmdb_rel_ci", encoded, [rec for _, _, rec in records]) is None
-    stores = []
-    for name, given in (("writer", None), ("syncer", nodes)):
-        store = SqliteStore(tmp_path / f"{name}.db", write_process=False)
-        store.write(PageWrite("snow/incident", encoded=encoded, size=3, nodes=given), 1)
-        stores.append(store.execute("SELECT dataset, pk, key, title, opened, links FROM graph_nodes ORDER BY pk")
-                      + store.execute("SELECT key, title, body FROM graph_text ORDER BY rowid"))
-    assert stores[0] == stores[1] and stores[0][1][3] == "new text mentions INC0000001"

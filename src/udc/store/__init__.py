@@ -4,7 +4,6 @@ named locks, behind one interface (`Store`); `open_store(url)` opens the one a `
 from udc.store.base import Ledger, Lock, PageSink, Store
 from udc.store.reader import StoreReader
 from udc.store.sqlite import SqliteStore, sqlite_files
-from udc.store.sqlite_graph import describe_page
 from udc.store.types import PageWrite, UpsertCounts, encode_record, lease_stamp
 from udc.store.url import (
     discard_new_store,
@@ -16,5 +15,5 @@ from udc.store.url import (
 )
 
 __all__ = ["Ledger", "Lock", "PageSink", "PageWrite", "SqliteStore", "Store", "StoreReader", "UpsertCounts",
-           "describe_page", "encode_record", "discard_new_store", "exposure_warnings", "lease_stamp", "open_reader",
-           "open_store", "parse_store_url", "sqlite_files", "store_exists"]
+           "encode_record", "discard_new_store", "exposure_warnings", "lease_stamp", "open_reader", "open_store",
+           "parse_store_url", "sqlite_files", "store_exists"]

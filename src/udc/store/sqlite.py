@@ -389,7 +389,7 @@ class SqliteStore(SqliteGraph):
         with self._transaction() as conn:
             if encoded or page.tombstones:
                 written, replaced = self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
-                index_page(conn, page.dataset, written, replaced, page.nodes)  # the graph moves with its records
+                index_page(conn, page.dataset, written, replaced)  # the graph moves with its records
             if page.edges:
                 conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
                                  "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",

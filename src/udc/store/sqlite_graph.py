@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
@@ -140,23 +139,6 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     return Node(key, title, opened, body, links)
 
 
-def describe_page(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]], records: Sequence[Record]
-                  ) -> dict[str, Node] | None:
-    """The graph nodes of a page's records (pk → node), described by the syncing process while the writer stores
-    the page before: half the graph's cost moves off the writer, which every page waits for. None for a relation
-    table (its links are named by CMDB types only the store holds); a key twice in the page is left to the writer,
-    which knows which of its versions was stored."""
-    if dataset.partition("/")[2] in RELATION_TABLES:
-        return None
-    nodes = {pk: describe(dataset, pk, record, orjson.loads(links) if links else ())
-             for (pk, _, _, links), record in zip(encoded, records, strict=True)}
-    if len(nodes) < len(encoded):
-        for pk, n in Counter(pk for pk, _, _, _ in encoded).items():
-            if n > 1:
-                del nodes[pk]
-    return nodes
-
-
 def _mentions(text: str) -> Iterator[str]:
     for match in _KEY.finditer(text):
         start, found = match.start(), match.group()
@@ -196,10 +178,9 @@ def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[
 
 
 def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[str, str | bytes, str | None]],
-               replaced: Sequence[str], described: dict[str, Node] | None = None) -> None:
+               replaced: Sequence[str]) -> None:
     """Keep the graph current for a page, inside its transaction: `written` are the records stored now (pk, JSON,
-    links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first, `described`
-    the nodes the syncing process made of them (describe_page), if it did."""
+    links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first."""
     last = {pk: (data, links) for pk, data, links in written}  # a key twice in a page: its last version was stored
     ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
@@ -224,9 +205,7 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
 
     nodes, ends, texts = [], [], []
     for pk, (data, own) in last.items():
-        node = described.get(pk) if described else None
-        if node is None:
-            node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
+        node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
         rowid = ids[pk]
         nodes.append((rowid, dataset, pk, node.key, node.title, node.opened,
                       orjson.dumps(node.links).decode() if node.links else None))
@@ -452,4 +431,4 @@ class SqliteGraph:
         return self._datasets()
 
 
-__all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "describe", "describe_page", "index_page"]
+__all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "describe", "index_page"]

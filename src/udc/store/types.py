@@ -48,7 +48,6 @@ class PageWrite:
     pass_id: int = 0  # the stream pass it belongs to: once one of its pages fails, the writer takes no more of them
     encoded: list[EncodedRecord] | None = None  # set by encode(), or by the engine
     size: int = 0  # records in the page
-    nodes: dict[str, Any] | None = None  # pk → its graph node, if the syncing process described it (describe_page)
 
     def encode(self) -> None:
         """Serialise the records (pk, cursor, JSON, links JSON), unless the engine did, and let go of the parsed ones,

@@ -25,7 +25,7 @@ from udc.records import Page, Position, Window
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources.base import Stream
-from udc.store import PageWrite, Store, UpsertCounts, describe_page, encode_record
+from udc.store import PageWrite, Store, UpsertCounts, encode_record
 from udc.timeutil import cursor_str
 
 log = logging.getLogger("udc.sync")
@@ -173,7 +173,6 @@ class Pump:
         """Everything but the write: keys and cursors (taken before redaction), redaction, encoding (unless the stream
         gave encoded records), the state the page moves to."""
         counts: dict[str, int] = {}
-        nodes = None
         if page.encoded is not None:
             encoded = page.encoded
             if redactor is not None and encoded:
@@ -192,7 +191,6 @@ class Pump:
                 counts = redactor.redact_records(stream.name, records) if records else {}
                 encoded = [encode_record(pk, cursor, r, links_of(r) if links_of else links.get(pk))
                            for (pk, cursor), r in zip(keys, records, strict=True)]
-            nodes = describe_page(stream.dataset, encoded, records)  # of the text as stored: after redaction
         if spec.tally:
             ahead["rows"] = ahead.get("rows", 0) + len(encoded)
             ahead["deleted"] = ahead.get("deleted", 0) + len(page.tombstones)
@@ -202,8 +200,7 @@ class Pump:
         new_state = (spec.owner, spec.key, dict(ahead)) if page.position is not None or spec.tally else None
         page.records, page.links, page.encoded = [], {}, None  # consumed: let them go before the next page is read
         return PageWrite(stream.dataset, tombstones=page.tombstones, edges=page.edges, quarantined=page.quarantined,
-                         redaction_counts=counts, state=new_state, encoded=encoded, size=len(encoded),
-                         nodes=nodes)
+                         redaction_counts=counts, state=new_state, encoded=encoded, size=len(encoded))
 
     def _commit(self, spec: StreamPass, write: PageWrite, stored: Future[UpsertCounts], is_page: bool,
                 result: StreamResult) -> None:
