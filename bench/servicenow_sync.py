@@ -8,11 +8,6 @@ The simulator runs in its own process and serves pre-serialised pages. Each cont
 so CPU seconds and peak RSS are its own (udc's include its store writer process: CPU summed, peak RSS added as if
 both peaked at once). This machine's speed drifts from minute to minute, so floor and udc alternate for a few
 rounds and the median round is reported. Usage: python bench/servicenow_sync.py [--records 100000] [--rounds 3]
-
---graph-cost N: what keeping the knowledge graph (nodes, links, FTS index) costs a sync — udc as shipped and udc with
-the graph's per-page indexing (udc.store.sqlite.index_page) switched off, alternating N times on the same pages.
-The switch is this benchmark's own: a sitecustomize on the contender's PYTHONPATH patches it in every process it
-starts, the store writer included; udc has no way to turn the graph off.
 """
 
 from __future__ import annotations
@@ -146,19 +141,9 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-NO_GRAPH = """import udc.store.sqlite
-udc.store.sqlite.index_page = lambda *args: None  # servicenow_sync.py --graph-cost: no graph
-"""
-
-
-def measure(kind: str, url: str, graph: bool = True) -> dict[str, float]:
-    env = dict(os.environ)
-    with tempfile.TemporaryDirectory() as patch:
-        if not graph:
-            Path(patch, "sitecustomize.py").write_text(NO_GRAPH)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (patch, env.get("PYTHONPATH")) if p)
-        result = subprocess.run([sys.executable, __file__, "--worker", kind, "--url", url], capture_output=True,
-                                text=True, check=False, env=env)
+def measure(kind: str, url: str) -> dict[str, float]:
+    result = subprocess.run([sys.executable, __file__, "--worker", kind, "--url", url], capture_output=True,
+                            text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{result.stderr[-3000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -184,25 +169,6 @@ def start_sim(records: int) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("simulator did not start")
 
 
-def graph_cost(records: int, rounds: int) -> None:
-    proc, url = start_sim(records)
-    try:
-        measure("floor", url)  # warm the simulator's page cache
-        ratios = []
-        for _ in range(rounds):
-            without, with_graph = measure("udc", url, graph=False), measure("udc", url)
-            rate = [r["records"] / r["wall"] for r in (without, with_graph)]
-            ratios.append(rate[1] / rate[0])
-            print(f"without the graph {rate[0]:,.0f} rec/s ({without['cpu']:.2f} CPU s), with it {rate[1]:,.0f} "
-                  f"rec/s ({with_graph['cpu']:.2f} CPU s): {ratios[-1]:.2f}", flush=True)
-    finally:
-        proc.terminate()
-        proc.wait()
-    ratios.sort()
-    print(f"\nwith / without the graph, {records:,} incidents: median {ratios[len(ratios) // 2]:.2f} "
-          f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f}, {rounds} rounds; target ≥ 0.75)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
@@ -211,14 +177,9 @@ def main() -> None:
     parser.add_argument("--worker")
     parser.add_argument("--url")
     parser.add_argument("--skip-dlt", action="store_true")
-    parser.add_argument("--graph-cost", type=int, default=0, metavar="N",
-                        help="only measure udc with and without the graph, alternating N times")
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.url)
-        return
-    if args.graph_cost:
-        graph_cost(args.records, args.graph_cost)
         return
     rows, rounds = [], []
     for records in sorted({min(10_000, args.records), args.records}):
