@@ -14,15 +14,15 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Top to bottom; a module may import its own group and any group of a lower rank. Groups of one rank are
 # siblings that never import each other.
 LAYERS: list[list[tuple[str, ...]]] = [
-    [("udc.cli", "udc.__main__")],
+    [("udc.cli", "udc.__main__", "udc")],  # the package exports udc.open
     [("udc.serve",)],
-    [("udc.check", "udc.console", "udc.demo", "udc.answers"), ("udc.scale",)],
+    [("udc.check", "udc.console", "udc.demo", "udc.answers", "udc.api"), ("udc.scale",)],
     [("udc.query",)],
     [("udc.sync",)],
     [("udc.sources",), ("udc.store",), ("udc.redact",)],
     [("udc.http",)],
     [("udc.config",)],
-    [("udc.records", "udc.errors", "udc.timeutil", "udc.secrets", "udc.procs", "udc")],
+    [("udc.records", "udc.errors", "udc.timeutil", "udc.secrets", "udc.procs", "udc.version")],
 ]
 SIMULATORS = "udc.simulators"  # black boxes to the connectors: they import only themselves; the demo starts them
 LAZY_ALLOWED = {("udc.redact.redactor", "udc.redact.ner"),  # the [ner] extra loads spaCy only when asked for

@@ -1,3 +1,6 @@
-"""udc — unified data connector."""
+"""udc — unified data connector. `udc.open("udc.yaml")` answers the knowledge graph's questions (udc.api)."""
 
-__version__ = "0.1.0"
+from udc.api import KnowledgeGraph, open
+from udc.version import __version__
+
+__all__ = ["KnowledgeGraph", "__version__", "open"]

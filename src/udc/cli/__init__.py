@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from udc import __version__
 from udc.check import print_report, record_report, run_check
 from udc.cli import backfill as backfill_commands
 from udc.cli import query as query_commands
@@ -28,6 +27,7 @@ from udc.http import redis_budget
 from udc.scale.app import take_broker_url
 from udc.serve.settings import DEFAULT_HOST, DEFAULT_PORT
 from udc.sources.discovery import discover as run_discover
+from udc.version import __version__
 
 app = typer.Typer(help="udc — sync ServiceNow, Jira, Salesforce and Confluence into a local knowledge store.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)

@@ -17,12 +17,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from udc import __version__, query
+from udc import query
 from udc.query import QueryError
 from udc.serve.auth import SESSION_COOKIE, Guard
 from udc.serve.charts import bar_chart
 from udc.serve.metrics import registry
 from udc.serve.views import GRID_PAGE, NotFound, Views
+from udc.version import __version__
 
 PUBLIC = ("/login", "/healthz", "/static-offline-docs/")  # reachable without the token
 PAGES_REFRESH = 5  # seconds between refreshes of a page showing work in progress
