@@ -59,8 +59,9 @@ def test_a_claim_takes_the_newest_ready_chunk_and_marks_it_running(store: Store)
     assert store.claim_chunk(backfill(store, 1), "h:1", 60)["seq"] == 1  # type: ignore[index]  # another's own
 
 
+@pytest.mark.both_stores
 def test_a_chunk_whose_lease_ran_out_goes_to_the_next_claimant_and_its_first_worker_loses_it(
-        store: SqliteStore) -> None:
+        store: Store) -> None:
     """A worker killed mid-chunk stops renewing: once its lease runs out another worker claims the chunk (the
     interrupted attempt not counted), and the first, should it wake up, finds it is no longer its own."""
     bid = backfill(store, 2)
