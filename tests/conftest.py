@@ -18,13 +18,47 @@ import pytest
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
                                                          os.environ.get("PYTHONPATH")]))
 
+from stores import KINDS, SERVER, Backend, drop_schema, unreachable  # noqa: E402
 from udc import secrets  # noqa: E402
 from udc.simulators.servicenow import ServiceNowSim  # noqa: E402
-from udc.store import SqliteStore  # noqa: E402
+from udc.store import Store, open_store  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--store", choices=KINDS, default=os.environ.get("UDC_TEST_STORE", "sqlite"),
+                     help="the store the suite runs against (tests marked both_stores run against both)")
     parser.addoption("--long", action="store_true", help="torture suites at full length (e.g. 200 kills, not 20)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_stores: runs against SQLite and PostgreSQL, whatever --store says")
+    config.addinivalue_line("markers", "sqlite_only: about SQLite's own files or writer process")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_stores"):
+        metafunc.parametrize("store_backend", KINDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def store_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The store this test runs against; for PostgreSQL a schema of its own, dropped afterwards."""
+    kind = getattr(request, "param", None) or request.config.getoption("--store")
+    if kind == "postgresql" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("about SQLite's own files or writer process")
+    if kind == "sqlite":
+        Backend.kind = "sqlite"
+        yield kind
+        return
+    if why := unreachable():
+        pytest.skip(f"no PostgreSQL server answers at {SERVER} ({why}); start one, or set UDC_TEST_PG")
+    Backend.kind, Backend.schemas = "postgresql", {}
+    try:
+        yield kind
+    finally:
+        for schema in Backend.schemas.values():
+            drop_schema(schema)
+        Backend.kind, Backend.schemas = "sqlite", {}
 
 
 @pytest.fixture(autouse=True)
@@ -73,9 +107,10 @@ def self_signed(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    """An empty store in the test's directory (`udc.db`, where configs built by the suites point)."""
-    db = SqliteStore(tmp_path / "udc.db")
+def store(tmp_path: Path, store_backend: str) -> Iterator[Store]:
+    """An empty store: `udc.db` in the test's directory (where configs built by the suites point), or the test's
+    PostgreSQL schema."""
+    db = open_store(Backend.store_url(tmp_path / "udc.db"))
     try:
         yield db
     finally:

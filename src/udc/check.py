@@ -96,9 +96,9 @@ def check_owner(connector_name: str) -> str:
 def record_report(config: Config, report: Report) -> None:
     """Keep the report in the store, when there is one, for the dashboard (findings are scrubbed of secrets).
     A check creates no store."""
-    if not store_exists(config.store):
+    if not store_exists(config.store, config.store_secret()):
         return
-    store = open_store(config.store)
+    store = open_store(config.store, config.store_secret())
     try:
         store.set_state(check_owner(report.connector), "report", {"at": utcnow().isoformat(), **report.to_json()})
     finally:
@@ -158,9 +158,9 @@ def directory_findings(config: Config, connector_name: str) -> list[Finding]:
 
 def quarantine_findings(config: Config, connector_name: str) -> list[Finding]:
     """Records that earlier syncs had to store without free-text fields, or could not read at all."""
-    if not store_exists(config.store):
+    if not store_exists(config.store, config.store_secret()):
         return []
-    store = open_store(config.store)
+    store = open_store(config.store, config.store_secret())
     try:
         rows = store.quarantined(f"{connector_name}/")
     finally:

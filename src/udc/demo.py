@@ -54,7 +54,7 @@ def run_demo(workdir: Path, incidents: int, out: Console) -> None:
     try:
         config_path = _write_config(workdir, db, snow, jira, sf, wiki)
         config = load_config(config_path)
-        store = open_store(config.store)
+        store = open_store(config.store, config.store_secret())
         out.print("[bold]udc demo[/]")
         out.print(f"Simulated ServiceNow {snow.url}, Jira Cloud {jira.url}, Salesforce {sf.url}, "
                   f"Confluence Cloud {wiki.url}")

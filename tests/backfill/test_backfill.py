@@ -63,6 +63,7 @@ def test_chunks_run_newest_first(tmp_path: Path, make_sim) -> None:
     assert started == [6, 5, 4, 3, 2, 1]
 
 
+@pytest.mark.both_stores
 def test_failed_chunks_are_retried_marked_failed_after_their_attempts_and_resumed(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 200})
     h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "max_retries": 0, "batch_size": 50,
@@ -177,6 +178,7 @@ def test_historical_end_date_is_a_one_time_backfill_in_the_ledger(tmp_path: Path
     assert f"backfill #{entry['id']}" in cli.output and "(historical)" in cli.output
 
 
+@pytest.mark.both_stores
 def test_a_chunk_position_commits_with_its_page(tmp_path: Path, make_sim) -> None:
     """Stop after one page (the page already handed to the store's writer commits too): the chunk's state holds the
     last stored page's key and the stored pages' tallies, nothing more."""

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from udc.store import PageWrite, UpsertCounts
 from udc.sync.backfill import backfill_status, create_backfill
 from udc.sync.engine import Engine
@@ -26,6 +28,7 @@ class Clock:
         return self.now
 
 
+@pytest.mark.both_stores
 def test_backfill_beside_incremental_cycles_ends_with_the_source_latest(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 400})
     h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "lag": "0s", "frequency": "1m", "batch_size": 10,

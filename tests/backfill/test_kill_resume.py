@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from udc.records import Position
 from udc.sync.backfill import backfill_status, state_owner
 from udc.timeutil import parse_time, snow_time
@@ -34,6 +36,7 @@ def kill_mid_chunk(h: Harness, proc: subprocess.Popen[bytes], first: int, delay:
         h.sim.on_request(n, hook)
 
 
+@pytest.mark.both_stores
 def test_kill_9_mid_backfill_then_resume(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 5400})  # 45 to 1000 records a day: every chunk spans pages, so kills land mid-chunk
     h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 25, "tables": ["incident"]}})

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from secret_refs import env_ref
+from stores import Backend
 from udc.config import Config, load_config
 from udc.errors import ConfigError, LockHeld
 from udc.store import Store, open_store
@@ -59,7 +60,7 @@ class Cycles:
 
 
 def setup(tmp_path: Path, pipelines: dict[str, dict[str, Any]]) -> tuple[Config, Store]:
-    config = {"store": f"sqlite:///{tmp_path / 'udc.db'}",
+    config = {"store": Backend.store_url(tmp_path / "udc.db"),
               "connectors": {"snow": {"type": "servicenow", "instance_url": "http://127.0.0.1:9",
                                       "auth": {"type": "basic", "username": "u", "password": env_ref("p")}}},
               "pipelines": {n: {"connector": "snow", "tables": ["incident"], **p} for n, p in pipelines.items()}}

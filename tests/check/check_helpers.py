@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from typer.testing import CliRunner, Result
 
+from stores import Backend
 from udc.cli import app
 
 SECRET = "s3cr`et&pa%ss+w\"rd ü"  # the characters the product doc warns about
@@ -26,7 +27,7 @@ def write_config(tmp_path: Path, url: str, *, auth: str = "basic", tables: str =
     options = "".join(f"    {k}: {v}\n" for k, v in pipeline.items())
     path = tmp_path / "udc.yaml"
     path.write_text(
-        f"store: sqlite:///{tmp_path / 'udc.db'}\n"
+        f"store: {Backend.store_url(tmp_path / 'udc.db')}\n"
         f"connectors:\n  snow:\n    type: servicenow\n    instance_url: {url}\n    auth: {auth_yaml}\n"
         f"{connector_extra}"
         f"pipelines:\n  p:\n    connector: snow\n    mode: historical\n    tables: {tables}\n{options}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from stores import Backend
 from udc import sources
 from udc.check import Finding, Report, normalize, run_check
 from udc.config import parse_config
@@ -23,7 +24,7 @@ class OtherShape:  # what a connector written before udc.check existed may retur
 
 def config(tmp_path: Path) -> object:
     return parse_config({
-        "store": f"sqlite:///{tmp_path / 'udc.db'}",
+        "store": Backend.store_url(tmp_path / "udc.db"),
         "connectors": {"snow": {"type": "servicenow", "instance_url": "http://127.0.0.1:9",
                                 "auth": {"type": "basic", "username": "u", "password": "p4ssword"}}},
         "pipelines": {"a": {"connector": "snow", "tables": ["incident"]},

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from udc.cli import app
 from udc.config import load_config
 from udc.simulators.servicenow import Access, ServiceNowSim
-from udc.store import SqliteStore
+from udc.store import open_store
 from udc.sync.engine import Engine
 
 
@@ -118,7 +118,8 @@ def test_records_quarantined_by_earlier_syncs_are_reported(snow: ServiceNowSim, 
     big = snow.records("incident")[-1]["sys_id"]
     snow.mark_oversized("incident", big)
     config = write_config(tmp_path, snow.url, tables="[incident]", batch_size=40)
-    assert Engine(load_config(config), SqliteStore(tmp_path / "udc.db")).sync("p").status == "succeeded"
+    cfg = load_config(config)
+    assert Engine(cfg, open_store(cfg.store)).sync("p").status == "succeeded"
     _, report = run_check(config)
     finding = by_title(report, "records stored without free-text fields")
     assert big in finding["detail"] and finding["level"] == "warn"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from openapi_check import OpenApi, load_spec
+from stores import Backend
 from udc.config import Config, parse_config
 from udc.records import Position, Record, Window
 from udc.simulators.confluence import ConfluenceSim
@@ -39,7 +40,7 @@ def config_for(sim: ConfluenceSim, tmp_path: Path | None = None, base_url: str |
         "pipelines": pipelines or {"kb": spec},
     }
     if tmp_path is not None:
-        data["store"] = f"sqlite:///{tmp_path / 'udc.db'}"
+        data["store"] = Backend.store_url(tmp_path / "udc.db")
     return parse_config(data)
 
 

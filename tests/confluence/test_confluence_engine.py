@@ -15,22 +15,23 @@ from confluence_helpers import SimFactory, auth_for, config_for
 from typer.testing import CliRunner
 
 from secret_refs import auth_refs, env_ref
+from stores import Backend
 from udc.check import run_check
 from udc.cli import app
 from udc.errors import SourceError
 from udc.simulators.confluence import ConfluenceSim
-from udc.store import SqliteStore
+from udc.store import Store, open_store
 from udc.sync.engine import Engine
 
 T0 = datetime(2025, 3, 9, 5, 0, 30, tzinfo=UTC)  # St John's springs forward at 05:30Z the same day
 TABLES = ["pages", "blogposts", "comments", "spaces"]
 
 
-def live(store: SqliteStore, dataset: str) -> dict[str, int]:
+def live(store: Store, dataset: str) -> dict[str, int]:
     return {pk: d["version"] for pk, d, deleted in store.iter_records(dataset) if not deleted}
 
 
-def store_matches_sim(store: SqliteStore, sim: ConfluenceSim) -> None:
+def store_matches_sim(store: Store, sim: ConfluenceSim) -> None:
     readable = ("OPS", "ENG")
 
     def want(kind: str) -> dict[str, int]:
@@ -64,7 +65,7 @@ def test_historical_then_incremental_cycles_end_equal_to_the_source(make_sim: Si
             "on_missing_space": "fail"}
     cfg = config_for(sim, tmp_path, pipelines={"hist": {**base, "mode": "historical"},
                                                "inc": {**base, "mode": "incremental", "lag": "30s"}})
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     engine = Engine(cfg, store)
     try:
         summary = engine.sync("hist", now=T0)
@@ -114,7 +115,7 @@ def test_an_unreadable_space_fails_the_run_naming_it_unless_warn(make_sim: SimFa
                                                                  deployment: str) -> None:
     sim = make_sim(deployment, pages=30, now=T0)
     cfg = config_for(sim, tmp_path, space_keys=["OPS", "ENG", "HR", "NOPE"])
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     try:
         with pytest.raises(SourceError, match=r"space\(s\) HR, NOPE do not exist or are not readable"):
             Engine(cfg, store).sync("kb", now=T0)
@@ -161,7 +162,7 @@ def test_cli_sync_exits_1_naming_the_space_and_status_and_discover_show_the_spac
     sim = make_sim("cloud", pages=30, now=T0)
     config = tmp_path / "udc.yaml"
     config.write_text(yaml.safe_dump({
-        "store": f"sqlite:///{tmp_path / 'udc.db'}",
+        "store": Backend.store_url(tmp_path / "udc.db"),
         "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_refs(auth_for(sim))}},
         "pipelines": {"kb": {"connector": "wiki", "space_keys": ["OPS", "HR"], "tables": ["pages"]}}}))
     runner = CliRunner()
@@ -190,7 +191,7 @@ def test_comments_on_blog_posts_inline_comments_and_page_links_become_graph_link
     post = sim.create("blogpost", "ENG", "Release notes", at=at)
     inline = sim.create("comment", "OPS", body="<p>typo here</p>", at=at, container=page.id, location="inline")
     footer = sim.create("comment", "ENG", body="<p>nice</p>", at=at, container=post.id)
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     try:
         cfg = config_for(sim, tmp_path, tables=["pages", "blogposts", "comments"])
         assert Engine(cfg, store).sync("kb", now=T0).status == "succeeded"
@@ -217,7 +218,7 @@ def test_redaction_retries_backfill_and_export_work_as_for_other_sources(make_si
     sim.faults.retry_after = 0
     config = tmp_path / "udc.yaml"
     config.write_text(yaml.safe_dump({
-        "store": f"sqlite:///{tmp_path / 'udc.db'}",
+        "store": Backend.store_url(tmp_path / "udc.db"),
         "connectors": {"wiki": {"type": "confluence", "base_url": sim.url, "auth": auth_refs(auth_for(sim))}},
         "pipelines": {"kb": {"connector": "wiki", "mode": "incremental", "space_keys": ["OPS", "ENG"],
                              "redaction": {"enabled": True, "key": env_ref("k" * 32)}}}}))

@@ -126,8 +126,9 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])
     old.write(PageWrite("snow/incident", tombstones=[("9" * 32, T1)]), 1)
     old.close()
-    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables
-        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_ends; DROP TABLE graph_text;")
+    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables, no version
+        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_ends; DROP TABLE graph_text; "
+                           "PRAGMA user_version = 0;")
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]

@@ -9,6 +9,7 @@ import threading
 from collections import deque
 from typing import Any
 
+from stores import Backend
 from udc.simulators.base import Request, Response, SimServer
 
 # Every character class the product doc warns about: backtick, ampersand, percent, plus, both quotes, spaces,
@@ -122,6 +123,6 @@ def snow_yaml(url: str, db: str, *, auth: str = "basic", tables: str = "[inciden
         auth_yaml = (f"{{type: oauth_password, username: {SNOW_USER}, password: 'env:SNOW_PASSWORD', "
                      "client_id: 'env:SNOW_CLIENT_ID', client_secret: 'env:SNOW_CLIENT_SECRET'}")
     options = "".join(f"    {k}: {v}\n" for k, v in pipeline.items())
-    return (f"store: sqlite:///{db}\n"
+    return (f"store: {Backend.store_url(db)}\n"
             f"connectors:\n  snow:\n    type: servicenow\n    instance_url: {url}\n    auth: {auth_yaml}\n"
             f"pipelines:\n  p:\n    connector: snow\n    mode: historical\n    tables: {tables}\n{options}")

@@ -10,20 +10,21 @@ from typing import Any
 from http_helpers import snow_yaml
 from typer.testing import CliRunner
 
+from stores import Backend
 from udc.cli import app
 from udc.config import load_config
-from udc.store import SqliteStore
+from udc.store import Store, open_store
 from udc.sync.engine import Engine, RunSummary
 
 
-def sync(sim: Any, tmp_path: Path, tables: str = "[incident]", **pipeline: Any) -> tuple[RunSummary, SqliteStore]:
+def sync(sim: Any, tmp_path: Path, tables: str = "[incident]", **pipeline: Any) -> tuple[RunSummary, Store]:
     path = tmp_path / "udc.yaml"
     path.write_text(snow_yaml(sim.url, str(tmp_path / "udc.db"), tables=tables, **pipeline))
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     return Engine(load_config(path), store).sync("p"), store
 
 
-def stored(store: SqliteStore, table: str = "incident") -> dict[str, dict[str, Any]]:
+def stored(store: Store, table: str = "incident") -> dict[str, dict[str, Any]]:
     return {pk: record for pk, record, deleted in store.iter_records(f"snow/{table}") if not deleted}
 
 

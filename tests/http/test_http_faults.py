@@ -10,23 +10,24 @@ from typing import Any
 import pytest
 from http_helpers import NASTY, SNOW_USER, snow_yaml
 
+from stores import Backend
 from udc.config import load_config
 from udc.simulators.base import FAULT_KINDS
 from udc.simulators.servicenow import ServiceNowSim
-from udc.store import SqliteStore
+from udc.store import Store, open_store
 from udc.sync.engine import Engine, RunSummary
 
 TABLES = ("incident", "problem", "change_request")
 
 
-def run(sim: Any, tmp_path: Path, **pipeline: Any) -> tuple[RunSummary, SqliteStore]:
+def run(sim: Any, tmp_path: Path, **pipeline: Any) -> tuple[RunSummary, Store]:
     path = tmp_path / "udc.yaml"
     path.write_text(snow_yaml(sim.url, str(tmp_path / "udc.db"), tables=f"[{', '.join(TABLES)}]", **pipeline))
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     return Engine(load_config(path), store).sync("p"), store
 
 
-def snapshot(store: SqliteStore, table: str) -> dict[str, str]:
+def snapshot(store: Store, table: str) -> dict[str, str]:
     return {pk: record["sys_updated_on"] for pk, record, deleted in store.iter_records(f"snow/{table}")
             if not deleted}
 
@@ -107,7 +108,7 @@ def test_a_stop_request_ends_the_run_checkpointed(snow: Any, tmp_path: Path) -> 
 
     for n in range(1, 200):
         snow.on_request(n, watch)
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     summary = Engine(load_config(path), store, stop=stop).sync("p")
     assert summary.status == "stopped"
     assert 0 < len(snapshot(store, "incident")) <= 30 < len(truth(snow, "incident"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from openapi_check import OpenApi, load_spec
+from stores import Backend
 from udc.config import Config, parse_config
 from udc.simulators.base import Request
 from udc.simulators.jira import JiraSim
@@ -37,7 +38,7 @@ def config_for(sim: JiraSim, tmp_path: Path | None = None, auth: dict[str, Any] 
         "pipelines": {"jira-p": spec},
     }
     if tmp_path is not None:
-        data["store"] = f"sqlite:///{tmp_path / 'udc.db'}"
+        data["store"] = Backend.store_url(tmp_path / "udc.db")
     return parse_config(data)
 
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from jira_helpers import SimFactory, auth_for, mover
 
+from stores import Backend
 from udc.config import parse_config
 from udc.simulators.jira import JiraSim
-from udc.store import SqliteStore
+from udc.store import Store, open_store
 from udc.sync.engine import Engine
 from udc.timeutil import cursor_str
 
@@ -26,7 +27,7 @@ def config(sim: JiraSim, tmp_path: Path) -> Any:
     base: dict[str, Any] = {"connector": "jira", "jql": "project in (OPS, NET)", "batch_size": 25,
                             "tables": ["issues", "comments", "issue_links", "projects"]}
     return parse_config({
-        "store": f"sqlite:///{tmp_path / 'udc.db'}",
+        "store": Backend.store_url(tmp_path / "udc.db"),
         "connectors": {"jira": {"type": "jira", "deployment": sim.deployment, "base_url": sim.url,
                                 "auth": auth_for(sim)}},
         "pipelines": {"hist": {**base, "mode": "historical"},
@@ -34,7 +35,7 @@ def config(sim: JiraSim, tmp_path: Path) -> Any:
     })
 
 
-def store_matches_sim(store: SqliteStore, sim: JiraSim) -> None:
+def store_matches_sim(store: Store, sim: JiraSim) -> None:
     issues = {pk: data for pk, data, deleted in store.iter_records("jira/issues") if not deleted}
     assert {pk: cursor_str(d["updated"]) for pk, d in issues.items()} == sim.issue_snapshot()
     for issue in sim.visible_issues():
@@ -57,7 +58,7 @@ def test_historical_then_incremental_cycles_end_equal_to_the_source(make_sim: Si
                                                                     deployment: str, zone: str) -> None:
     sim = make_sim(deployment, issues=120, now=T0, tz=zone, cloud_page_cap=20, dc_page_cap=20)
     cfg = config(sim, tmp_path)
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     engine = Engine(cfg, store)
     try:
         sim.on_request = mover(sim, T0)  # users edit issues while the historical pass pages through them
@@ -96,7 +97,7 @@ def test_a_stopped_run_resumes_from_its_last_page(make_sim: SimFactory, tmp_path
     """Kill after a few pages (the engine's stop flag): the next historical pass continues and loses nothing."""
     sim = make_sim("data_center", issues=120, now=T0, dc_page_cap=10)
     cfg = config(sim, tmp_path)
-    store = SqliteStore(tmp_path / "udc.db")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     pages = [0]
 
     def progress(result: Any) -> None:

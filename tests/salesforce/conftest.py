@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from stores import Backend
 from udc.config import Config, parse_config
 from udc.simulators.salesforce import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SalesforceSim
 
@@ -40,7 +41,7 @@ def make_config(sim: SalesforceSim, tmp_path: Path) -> ConfigFactory:
                                 "objects": [{"name": "Case"}]}
         spec.update(pipeline)
         return parse_config({
-            "store": f"sqlite:///{tmp_path / 'udc.db'}",
+            "store": Backend.store_url(tmp_path / "udc.db"),
             "connectors": {"sf": {
                 "type": "salesforce", "instance_url": instance_url or sim.url,
                 "auth": auth or {"type": "oauth_client_credentials", "client_id": "env:SF_CLIENT_ID",

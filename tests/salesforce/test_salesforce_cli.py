@@ -8,10 +8,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from stores import Backend
 from udc.simulators.salesforce import SalesforceSim
 
 CONFIG = """\
-store: sqlite:///{db}
+store: {store}
 connectors:
   sf:
     type: salesforce
@@ -34,7 +35,7 @@ pipelines:
 
 def write_config(tmp_path: Path, sim: SalesforceSim) -> Path:
     path = tmp_path / "udc.yaml"
-    path.write_text(CONFIG.format(db=tmp_path / "udc.db", url=sim.url))
+    path.write_text(CONFIG.format(store=Backend.store_url(tmp_path / "udc.db"), url=sim.url))
     return path
 
 

@@ -25,7 +25,7 @@ from udc.sources.salesforce import (
     soql_datetime,
     window_soql,
 )
-from udc.store import SqliteStore
+from udc.store import Store
 from udc.sync.engine import Engine
 
 ConfigFactory = Callable[..., Config]
@@ -57,7 +57,7 @@ def query_requests(sim: SalesforceSim) -> int:
     return sum(1 for r in sim.requests if "/query" in r.path)
 
 
-def stored(store: SqliteStore, dataset: str) -> dict[str, tuple[dict[str, Any], bool]]:
+def stored(store: Store, dataset: str) -> dict[str, tuple[dict[str, Any], bool]]:
     return {pk: (data, deleted) for pk, data, deleted in store.iter_records(dataset)}
 
 
@@ -118,7 +118,7 @@ def test_plain_http_is_refused_except_loopback(make_config: ConfigFactory) -> No
 
 
 def test_invalid_session_id_fetches_a_new_token(sim: SalesforceSim, make_config: ConfigFactory,
-                                                store: SqliteStore) -> None:
+                                                store: Store) -> None:
     sim.max_batch = 200
     sim.expire_sessions_after = 4  # the session dies in the middle of paging
     summary = Engine(make_config(), store).sync("sf-p")
@@ -222,7 +222,7 @@ def test_requests_use_query_all_batch_size_and_next_records_url_as_given(sim: Sa
 
 
 def test_equal_timestamps_across_pages_lose_nothing(sim: SalesforceSim, make_config: ConfigFactory,
-                                                    store: SqliteStore) -> None:
+                                                    store: Store) -> None:
     sim.max_batch = 7  # Salesforce does not guarantee the batch size: pages end inside every tie
     ties = Counter(r["LastModifiedDate"] for r in sim.records("Case", include_deleted=True))
     assert ties.most_common(1)[0][1] > 200
@@ -249,7 +249,7 @@ def test_resume_at_a_tied_position_continues_strictly_after_it(sim: SalesforceSi
     assert set(head).isdisjoint(rest) and set(head) | set(rest) == live
 
 
-def test_soft_deletes_become_tombstones(sim: SalesforceSim, make_config: ConfigFactory, store: SqliteStore) -> None:
+def test_soft_deletes_become_tombstones(sim: SalesforceSim, make_config: ConfigFactory, store: Store) -> None:
     sim.set_clock(datetime(2025, 7, 1, 12, tzinfo=UTC))
     config = make_config(mode="incremental", lag="30s")
     engine = Engine(config, store)
@@ -274,7 +274,7 @@ def test_soft_deletes_become_tombstones(sim: SalesforceSim, make_config: ConfigF
 
 
 def test_query_limit_checkpoints_and_the_next_run_continues(sim: SalesforceSim, make_config: ConfigFactory,
-                                                            store: SqliteStore) -> None:
+                                                            store: Store) -> None:
     sim.max_batch = 100
     config = make_config(query_limit=4, objects=[{"name": "Case", "fields": ["Subject"]}])
     total = len(sim.records("Case", include_deleted=True))
@@ -296,7 +296,7 @@ def test_query_limit_checkpoints_and_the_next_run_continues(sim: SalesforceSim, 
 
 
 def test_stops_before_the_configured_share_of_the_daily_quota(sim: SalesforceSim, make_config: ConfigFactory,
-                                                              store: SqliteStore) -> None:
+                                                              store: Store) -> None:
     sim.max_batch = 200
     sim.daily_limit, sim.api_usage = 1000, 795  # udc may use up to 80%: five more requests
     summary = Engine(make_config(max_api_share=0.8), store).sync("sf-p")
@@ -311,7 +311,7 @@ def test_stops_before_the_configured_share_of_the_daily_quota(sim: SalesforceSim
 
 
 def test_request_limit_exceeded_stops_cleanly(sim: SalesforceSim, make_config: ConfigFactory,
-                                              store: SqliteStore) -> None:
+                                              store: Store) -> None:
     sim.max_batch = 200
     sim.daily_limit, sim.api_usage = 1000, 900
     sim.background_usage = 40  # other integrations spend the quota between our requests: the 403 comes first

@@ -52,7 +52,8 @@ def test_a_store_from_before_the_counts_is_counted_once_when_opened(tmp_path: Pa
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
     store.write(page("jira/issues", range(30), "2025-01-01"), run_id=1)
     store.write(page("jira/issues", range(0), "2025-01-02", ["k0", "never"]), run_id=1)
-    store.run_statements([Statement("DROP TABLE dataset_counts", ())])  # as an older udc left it
+    store.run_statements([Statement("DROP TABLE dataset_counts", ())])  # as an older udc left it (no version)
+    store.execute("PRAGMA user_version = 0")
     reader = open_reader(f"sqlite:///{tmp_path / 'udc.db'}")
     assert reader.dataset_counts() == {"jira/issues": (29, 2)}  # counted from the records meanwhile
     store.close()

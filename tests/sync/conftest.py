@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stores import Backend
 from udc.config import Config, load_config
 from udc.simulators.servicenow import ServiceNowSim
 from udc.store import Store, open_store
@@ -34,7 +35,7 @@ def write_config(tmp_path: Path, sim: ServiceNowSim, pipelines: dict[str, dict[s
     secret = tmp_path / "snow.pw"
     secret.write_text(sim.users.get(username, "wrong"))
     config = {
-        "store": f"sqlite:///{tmp_path / 'udc.db'}",
+        "store": Backend.store_url(tmp_path / "udc.db"),
         "connectors": {"snow": {"type": "servicenow", "instance_url": sim.url,
                                 "auth": {"type": "basic", "username": username, "password": f"file:{secret}"}}},
         "pipelines": {name: {"connector": "snow", **p} for name, p in pipelines.items()},

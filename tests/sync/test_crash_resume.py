@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from .conftest import Harness, source_truth, stored_truth
 
 
@@ -19,6 +21,7 @@ def udc(*args: str) -> subprocess.Popen[bytes]:
                             stderr=subprocess.PIPE)
 
 
+@pytest.mark.both_stores
 def test_kill_9_at_random_points_then_resume(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 3000})  # 150 pages: every kill lands well before the end
     h = Harness(tmp_path, sim, {"hist": {"batch_size": 20,

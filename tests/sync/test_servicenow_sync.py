@@ -28,6 +28,7 @@ def incident_queries(h: Harness) -> list[str]:
     return [r.arg("sysparm_query") or "" for r in h.sim.requests if r.path == "/api/now/table/incident"]
 
 
+@pytest.mark.both_stores
 def test_historical_sync_stores_exactly_the_source(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 600, "change_request": 80, "cmdb_ci_server": 40, "u_vendor_ticket": 30})
     h = Harness(tmp_path, sim, {"hist": {"batch_size": 37, "tables": [
@@ -122,6 +123,7 @@ def test_without_a_readable_dictionary_references_are_stored_the_same(tmp_path: 
     assert sorted(callers) == sorted(("snow/sys_user", r["caller_id"]) for r in by_id.values() if r["caller_id"])
 
 
+@pytest.mark.both_stores
 def test_equal_timestamps_across_page_boundaries_lose_nothing(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 300})
     tie = START + timedelta(days=30)
@@ -134,6 +136,7 @@ def test_equal_timestamps_across_page_boundaries_lose_nothing(tmp_path: Path, ma
     assert any("^NQ" in q and "sys_updated_on=2025-01-31 00:00:00^sys_id>" in q for q in incident_queries(h))
 
 
+@pytest.mark.both_stores
 def test_records_inserted_updated_deleted_while_paging_are_caught(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 500})
     h = Harness(tmp_path, sim, {
@@ -164,6 +167,7 @@ def test_records_inserted_updated_deleted_while_paging_are_caught(tmp_path: Path
     assert h.stored()[early]["state"] == "2" and h.stored()[late]["state"] == "2"
 
 
+@pytest.mark.both_stores
 def test_acl_short_and_empty_pages_are_not_the_end(tmp_path: Path, make_sim) -> None:
     def visible(table: str, record: dict[str, str]) -> bool:  # long runs of hidden rows: whole pages come back empty
         return table != "incident" or int(record["sys_id"], 16) % 7 == 0
@@ -176,6 +180,7 @@ def test_acl_short_and_empty_pages_are_not_the_end(tmp_path: Path, make_sim) -> 
     assert h.stored(), "some rows are visible"
 
 
+@pytest.mark.both_stores
 def test_empty_acl_pages_while_rows_leave_the_window_lose_nothing(tmp_path: Path, make_sim) -> None:
     def visible(table: str, record: dict[str, str]) -> bool:
         return table != "incident" or int(record["sys_id"], 16) % 5 == 0
@@ -208,6 +213,7 @@ def test_incremental_starts_now_and_never_looks_back(tmp_path: Path, make_sim) -
     assert third.streams[0].rows == 0  # the cursor moved forward
 
 
+@pytest.mark.both_stores
 def test_historical_and_incremental_feed_one_dataset_with_own_cursors(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 150})
     h = Harness(tmp_path, sim, {
@@ -235,6 +241,7 @@ def test_historical_window_respects_start_and_end_dates(tmp_path: Path, make_sim
     assert expected and stored_truth(h) == expected
 
 
+@pytest.mark.both_stores
 def test_deletes_become_tombstones(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 120})
     h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "lag": "0s", "tables": ["incident"]},
@@ -312,6 +319,7 @@ def test_discover_json_gives_each_fields_type(tmp_path: Path, make_sim) -> None:
     assert "sys_updated_on" in fields  # inherited from task
 
 
+@pytest.mark.both_stores
 def test_a_first_sync_the_source_refuses_leaves_nothing_behind(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 5})
     path = write_config(tmp_path, sim, {"seed": {"tables": ["incident", "no_such_table"]}})

@@ -15,6 +15,7 @@ import pytest
 from .conftest import Harness, source_truth, stored_truth
 
 
+@pytest.mark.both_stores
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_stopped_sync_exits_130_and_resumes(tmp_path: Path, make_sim, sig: signal.Signals) -> None:
     sim = make_sim({"incident": 2000})

@@ -31,6 +31,7 @@ def test_sqlite_errors_say_what_happened_to_the_store_and_the_fix(said: str, wha
     assert fix in failure.hint and "resumes after the last stored page" in failure.hint
 
 
+@pytest.mark.sqlite_only
 def test_a_store_that_cannot_grow_fails_the_sync_clearly_and_the_next_run_completes_it(tmp_path: Path,
                                                                                        make_sim) -> None:
     sim = make_sim({"incident": 1500})
@@ -55,6 +56,7 @@ def test_a_store_that_cannot_grow_fails_the_sync_clearly_and_the_next_run_comple
     assert stored_truth(h) == source_truth(sim)
 
 
+@pytest.mark.sqlite_only
 def test_a_store_path_that_is_not_a_database_is_refused_with_the_fix(tmp_path: Path, make_sim) -> None:
     path = write_config(tmp_path, make_sim({"incident": 5}), {"hist": {"tables": ["incident"]}})
     (tmp_path / "udc.db").write_bytes(b"these are not the records you are looking for" * 100)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from stores import Backend
 from udc.errors import StoreError
-from udc.store import PageWrite, SqliteStore, writer
+from udc.store import PageWrite, SqliteStore, Store, writer
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
 
@@ -110,23 +111,31 @@ def test_a_killed_writer_fails_its_page_clearly_and_later_pages_are_stored_here(
     assert not alive(pid)
 
 
+@pytest.mark.both_stores
 def test_a_page_refused_by_the_store_ends_the_pass_before_any_later_page(tmp_path: Path, make_sim) -> None:
     sim = make_sim({"incident": 60})
     h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
     ordered = sorted(sim.records("incident"), key=lambda r: (r["sys_updated_on"], r["sys_id"]))
     victim = ordered[25]["sys_id"]  # on the third page
-    h.store.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = '{victim}' "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    if Backend.kind == "sqlite":
+        h.store.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = '{victim}' "
+                        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    else:
+        h.store.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        f"IF NEW.pk = '{victim}' THEN RAISE EXCEPTION 'refused by the test'; END IF; "
+                        "RETURN NEW; END $$")
+        h.store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()")
     summary = h.sync("hist", now=AFTER_DATA)
     assert summary.status == "failed" and "refused by the test" in summary.streams[0].error
     assert set(stored_truth(h)) == {r["sys_id"] for r in ordered[:20]}  # pages 1-2 stored, nothing after the refusal
     assert h.store.get_state("hist", "historical:incident")["position"][1] == ordered[19]["sys_id"]
 
-    h.store.execute("DROP TRIGGER refuse")
+    h.store.execute("DROP TRIGGER refuse" + (" ON records" if Backend.kind == "postgresql" else ""))
     assert h.sync("hist", now=AFTER_DATA).status == "succeeded"
     assert stored_truth(h) == source_truth(sim)
 
 
+@pytest.mark.sqlite_only
 def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pytest.MonkeyPatch) -> None:
     sim = make_sim({"incident": 30})
     h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
@@ -146,15 +155,15 @@ def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pyte
     assert not alive(started[0])
 
 
+@pytest.mark.both_stores
 def test_ledger_writes_posted_without_waiting_commit_in_order_and_failures_are_logged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    store = SqliteStore(tmp_path / "udc.db")
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
     spec = {"pipeline": "p", "kind": "backfill", "range_end": "2025-02-01", "chunk_seconds": 86400, "parallel": 1,
             "max_attempts": 3}
     bid = store.create_backfill(spec, [(None, "2025-01-02"), ("2025-01-02", "2025-02-01")])
     with store.writer():
         store.update_chunk(bid, 1, wait=False, status="running", attempts_delta=1)
-        store.update_chunk(bid, 2, wait=False, no_such_column=1)  # refused by SQLite: logged, nothing else lost
+        store.update_chunk(bid, 2, wait=False, no_such_column=1)  # refused by the database: logged, nothing else lost
         store.update_chunk(bid, 2, wait=False, status="done")
         store.update_backfill(bid, status="done")  # waits, so everything posted before it is committed
         assert [(c["status"], c["attempts"]) for c in store.chunks(bid)] == [("running", 1), ("done", 0)]

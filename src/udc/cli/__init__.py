@@ -19,6 +19,7 @@ from udc.cli import backfill as backfill_commands
 from udc.cli import query as query_commands
 from udc.cli import scale as scale_commands
 from udc.cli import serve as serve_commands
+from udc.cli import store as store_commands
 from udc.cli import sync as sync_commands
 from udc.cli.common import ConfigOpt, guarded, out, print_json
 from udc.config import DEFAULT_CONFIG, json_schema, load_config
@@ -47,6 +48,9 @@ app.command("serve")(guarded(serve_commands.serve))
 for query_command in (query_commands.search, query_commands.related, query_commands.changes, query_commands.similar,
                       query_commands.trends):
     app.command()(guarded(query_command))
+store_app = typer.Typer(help="Move a store: `copy` one into another (SQLite ↔ PostgreSQL).", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+store_app.command("copy")(guarded(store_commands.copy))
 
 
 def _print_version(asked: bool) -> None:

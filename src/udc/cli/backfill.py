@@ -82,7 +82,7 @@ def backfill(ctx: typer.Context,
         first, last = when(start, "--start"), when(end, "--end")
         cfg = load_config(config, [pipeline])
         check_backfill(cfg, pipeline, first, last, tables=names, chunk=size, parallel=parallel, max_attempts=attempts)
-        store = open_store(cfg.store)
+        store = open_store(cfg.store, cfg.store_secret())
         backfill_id = create_backfill(cfg, store, pipeline, first, last, tables=names, chunk=size, parallel=parallel,
                                       window=off_peak, max_attempts=attempts)
         total = len(store.chunks(backfill_id))
@@ -158,7 +158,7 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
         raise ConfigError(f"nothing to run: {', '.join(pipeline)} {'is' if len(pipeline) == 1 else 'are'} historical, "
                           "and `udc run` keeps incremental pipelines syncing and runs queued backfills",
                           f"run it once with `udc sync --pipeline {pipeline[0]}`, or set `mode: incremental`")
-    store = open_store(cfg.store)
+    store = open_store(cfg.store, cfg.store_secret())
 
     def event(kind: str, info: dict[str, Any]) -> None:
         at = utcnow().strftime("%H:%M:%S")
@@ -199,9 +199,9 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
 
 def _queued(cfg: Config, pipelines: list[str]) -> bool:
     """Whether these pipelines have an unfinished backfill for `udc run` to run (never creating the store)."""
-    if not store_exists(cfg.store):
+    if not store_exists(cfg.store, cfg.store_secret()):
         return False
-    store = open_store(cfg.store)
+    store = open_store(cfg.store, cfg.store_secret())
     try:
         return any(b["pipeline"] in pipelines and b["status"] in UNFINISHED for b in store.backfills())
     finally:

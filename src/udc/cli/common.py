@@ -73,11 +73,11 @@ def print_json(data: Any) -> None:
 
 def existing_store(cfg: Config) -> Store:
     """The store of a command that only reads it: never created by one."""
-    if not store_exists(cfg.store):
+    if not store_exists(cfg.store, cfg.store_secret()):
         raise ConfigError(f"there is no store at {parse_store_url(cfg.store)[1]} yet: nothing has been synced",
                           "run `udc sync --pipeline P` first (a relative `store:` path is relative to the config "
                           "file's folder)")
-    return open_store(cfg.store)
+    return open_store(cfg.store, cfg.store_secret())
 
 
 @contextmanager

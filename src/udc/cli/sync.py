@@ -36,8 +36,8 @@ def sync(pipeline: Annotated[str, typer.Option("--pipeline", "-p", help="Pipelin
     """Run a historical sync, or one incremental cycle, of a pipeline (exit 130 when stopped by Ctrl-C or SIGTERM)."""
     setup_logging(verbose)
     cfg = load_config(config, [pipeline])
-    fresh = not store_exists(cfg.store)
-    store = open_store(cfg.store)
+    fresh = not store_exists(cfg.store, cfg.store_secret())
+    store = open_store(cfg.store, cfg.store_secret())
     try:
         with stoppable() as stop, RunProgress(pipeline) as progress:
             summary = Engine(cfg, store, stop=stop, on_progress=progress.update,

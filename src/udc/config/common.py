@@ -28,6 +28,7 @@ from udc.timeutil import DURATION_PATTERN, parse_duration, parse_time
 
 DEFAULT_CONFIG = "udc.yaml"
 SQLITE = "sqlite:///"
+POSTGRES = ("postgresql://", "postgres://")
 DEFAULT_STORE = f"{SQLITE}udc.db"
 MIN_FREQUENCY, MAX_FREQUENCY, DEFAULT_FREQUENCY = timedelta(minutes=1), timedelta(hours=24), timedelta(minutes=2)
 

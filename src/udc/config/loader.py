@@ -99,9 +99,9 @@ def _describe(error: Any, data: Any, source: str, root: yaml.Node | None) -> str
     text = re.sub(r"a valid dictionary or (object to extract fields from|instance of \w+)", "a mapping (key: value)",
                   msg.removeprefix("Value error, "))
     value = error.get("input")
-    # a secret's value is never echoed, even a wrong one; nor a URL that may carry a password (user:pw@host)
-    secret = "auth" in loc or loc[-1:] == ("key",) or (isinstance(value, str) and (
-        "@" in value and "://" in value or "key=" in value))  # a store URL's ?key=
+    # a secret's value is never echoed, even a wrong one; nor a store URL or one that may carry a password
+    secret = "auth" in loc or loc[-1:] == ("key",) or loc[:1] in (("store",), ("store_password",)) or (
+        isinstance(value, str) and ("@" in value and "://" in value or "key=" in value))  # a store URL's ?key=
     shown = "" if isinstance(value, dict | list) or value is None or secret else f" (got {_short(value)})"
     # pydantic's own type and bound messages ("Input should be greater than 0") say what, not how: add the how
     wanted = text.removeprefix("Input should be ").split(",")[0] if text.startswith("Input should be ") else ""
@@ -168,6 +168,8 @@ def _read(file: Path) -> str:
 
 
 def _store_beside(config: Config, file: Path) -> Config:
+    if not config.store.startswith(SQLITE):  # a server's store: nothing on this disk
+        return config
     url, key = split_store_url(config.store)
     location = Path(os.path.abspath(file.parent / (url.removeprefix(SQLITE) or "udc.db")))
     if location.is_dir():

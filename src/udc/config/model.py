@@ -11,12 +11,15 @@ import operator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, get_args
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema
 
+from udc import secrets
 from udc.config.common import (
     DEFAULT_STORE,
+    POSTGRES,
     SQLITE,
     ConnectorBase,
     Model,
@@ -28,7 +31,7 @@ from udc.config.confluence import ConfluenceConnector, ConfluencePipeline
 from udc.config.jira import JiraConnector, JiraPipeline
 from udc.config.rest import RestConnector, RestPipeline
 from udc.config.salesforce import SalesforceConnector, SalesforcePipeline
-from udc.config.secret import deferred, resolve_secret
+from udc.config.secret import Secret, deferred, resolve_secret
 from udc.config.servicenow import ServiceNowConnector, ServiceNowPipeline
 from udc.errors import ConfigError
 
@@ -106,6 +109,7 @@ class Config(Model):
     model_config = ConfigDict(json_schema_extra=_pipelines_without_type)
 
     store: str = DEFAULT_STORE
+    store_password: Secret | None = None  # a PostgreSQL store's (env:NAME or file:/path); read when the store opens
     connectors: dict[str, Connector] = Field(default_factory=dict)
     pipelines: dict[str, PipelineOptions] = Field(default_factory=dict)
 
@@ -131,9 +135,21 @@ class Config(Model):
             if key and not deferred(info):
                 resolve_secret(key)
             return url
-        kind = "postgresql stores are not supported yet" if url.startswith(("postgresql://", "postgres://")) \
-            else "not a store URL udc knows"
-        raise ValueError(f"{kind}: use {SQLITE}path/to/udc.db (a relative path is relative to this file's folder)")
+        if url.startswith(POSTGRES):
+            return _postgres_url(url)
+        raise ValueError(f"not a store URL udc knows: use {SQLITE}path/to/udc.db (a relative path is relative to this "
+                         "file's folder) or postgresql://user@host/database")
+
+    def store_secret(self) -> str | None:
+        """The store's password (`store_password`), for opening it."""
+        if self.store_password is None:
+            return None
+        try:  # a command that defers secrets kept the reference: read it now, as every command that opens the store
+            password = secrets.read_reference(self.store_password.get_secret_value())
+        except ValueError as exc:
+            raise ConfigError(f"store_password: {exc}", "set it, or fix `store_password:` in udc.yaml") from None
+        secrets.register(password)
+        return password
 
     @model_validator(mode="after")
     def _something_to_sync(self) -> Config:
@@ -153,6 +169,23 @@ class Config(Model):
         if name not in self.connectors:
             raise ConfigError(f"no connector named '{name}'", f"pick one of: {', '.join(self.connectors) or '(none)'}")
         return self.connectors[name]
+
+
+def _postgres_url(url: str) -> str:
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if parts.password is not None or "password" in params:
+        raise ValueError("a password in the store URL would sit in this file: remove it and set `store_password: "
+                         "env:NAME` (or file:/path; libpq's PGPASSWORD and ~/.pgpass work too)")
+    try:
+        parts.port  # noqa: B018  # reading it checks it
+    except ValueError:
+        raise ValueError(f"the port in {url} is not a number from 1 to 65535") from None
+    if not parts.path.strip("/"):
+        raise ValueError("the store URL names no database: write postgresql://user@host/database")
+    if "schema" in params and not params["schema"].strip():
+        raise ValueError("`schema=` in the store URL is empty: name a schema, or leave it out (public)")
+    return url
 
 
 def _typed(name: str, pipeline: dict[str, Any], connectors: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def run_cycle(config_path: str, pipeline: str) -> str:
     """One incremental cycle of `pipeline`: its status, or "skipped" when a cycle of it is running elsewhere."""
     try:
         cfg = load_config(config_path, [pipeline])
-        store = open_store(cfg.store)
+        store = open_store(cfg.store, cfg.store_secret())
     except UdcError as exc:  # said as the command line says it: what, and the fix (no traceback)
         return _failed(f"cycle of {pipeline}", exc)
     try:
@@ -49,7 +49,7 @@ def run_chunks(config_path: str, backfill_id: int, lease: float = DEFAULT_LEASE)
     """Claim and run chunks of backfill `backfill_id` until every chunk is settled; the backfill's status."""
     try:
         cfg = load_config(config_path, [])
-        store = open_store(cfg.store)
+        store = open_store(cfg.store, cfg.store_secret())
     except UdcError as exc:
         return _failed(f"backfill #{backfill_id}", exc)
     try:

@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import timedelta
@@ -26,9 +26,11 @@ from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
+from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.locks import NamedLock, lock_dir
+from udc.store.migrations import check_version
 from udc.store.sqlite_graph import GRAPH_SCHEMA, SqliteGraph, index_page
-from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp
+from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
 
@@ -107,6 +109,38 @@ CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attem
                  "not_before", "started_at", "finished_at", "seconds", "worker", "lease_until")
 
 
+
+
+def _leases_monitoring_graph(conn: sqlite3.Connection) -> None:
+    """Version 2: chunk leases (ADDED_COLUMNS), the monitoring indexes, the counts table and the knowledge graph, each
+    added only where missing: a store from before versions were kept (udc up to 37ae045, version 0) may have any of
+    them already. Records stored before the graph existed join it here, in the migration's transaction."""
+    graph_kept = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'graph_nodes'").fetchone()
+    for table, column, declaration in ADDED_COLUMNS:
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    for statement in _statements(MONITORING + GRAPH_SCHEMA):
+        conn.execute(statement)
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dataset_counts'").fetchone():
+        for statement in _statements(COUNTS):
+            conn.execute(statement)
+    if not graph_kept:
+        _index_records(conn)
+
+
+def _index_records(conn: sqlite3.Connection) -> None:
+    """Every live record into the (empty) graph."""
+    rows = conn.execute("SELECT dataset, pk, data, links FROM records WHERE deleted = 0 ORDER BY rowid")
+    while batch := rows.fetchmany(5000):
+        for dataset in {row[0] for row in batch}:
+            index_page(conn, dataset, [(pk, data, links) for d, pk, data, links in batch if d == dataset], [])
+
+
+# Each store's schema version is its place in this list (PRAGMA user_version), each step a script or a function of
+# the connection, all run in one transaction. Version 1: the tables (IF NOT EXISTS: a store from before versions
+# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph)
+
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
@@ -131,16 +165,30 @@ class SqliteStore(SqliteGraph):
         self._writer_lock = threading.Lock()
         with self._translated():
             create_private(self.path)
-            with self._conn() as conn:
-                graph_kept = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'graph_nodes'").fetchone()
-                conn.executescript(SCHEMA + MONITORING + GRAPH_SCHEMA)
-                for table, column, declaration in ADDED_COLUMNS:
-                    if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-                if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'dataset_counts'").fetchone():
-                    conn.executescript(f"BEGIN IMMEDIATE; {COUNTS} COMMIT;")
-        if not graph_kept:  # a store written before the graph existed: its records join the graph once
-            self._index_stored()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring an older store up to this udc's schema version; a newer one is refused. The
+        version is read again under the write lock: another process may have migrated meanwhile."""
+        with self._translated():
+            conn = self._conn()
+            check_version(_version(conn), len(MIGRATIONS), self.location)
+            if _version(conn) == len(MIGRATIONS):
+                return
+            with self._transaction() as conn:
+                found = _version(conn)
+                check_version(found, len(MIGRATIONS), self.location)
+                for step in MIGRATIONS[found:]:
+                    if callable(step):
+                        step(conn)
+                    else:
+                        for statement in _statements(step):
+                            conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+    def schema_version(self) -> int:
+        with self._translated():
+            return _version(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -197,13 +245,6 @@ class SqliteStore(SqliteGraph):
             if self._key is not None and "not a database" in str(exc):
                 raise cipher.wrong_key(self.path) from exc
             raise store_failure(exc, self.path) from exc
-
-    def _index_stored(self) -> None:
-        rows = self._conn().execute("SELECT dataset, pk, data, links FROM records WHERE deleted = 0 ORDER BY rowid")
-        while batch := rows.fetchmany(5000):
-            with self._transaction() as conn:
-                for dataset in {row[0] for row in batch}:
-                    index_page(conn, dataset, [(pk, data, links) for d, pk, data, links in batch if d == dataset], [])
 
     # -- runs -------------------------------------------------------------------------------------------------
     def begin_run(self, pipeline: str, mode: str) -> int:
@@ -307,7 +348,7 @@ class SqliteStore(SqliteGraph):
                 "(status = 'pending' AND (not_before IS NULL OR not_before <= ?))) "
                 "ORDER BY status = 'running' DESC, seq DESC LIMIT 1) "
                 f"RETURNING {', '.join(CHUNK_COLUMNS)}",
-                (_worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
+                (worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
                  backfill_id, backfill_id, lease_stamp(now), now.isoformat())).fetchone()
         return _chunk(row) if row else None
 
@@ -506,6 +547,36 @@ class SqliteStore(SqliteGraph):
                          "live = live + excluded.live, deleted = deleted + excluded.deleted", (dataset, live, dead))
         return [w for w in written if w[0] not in gone] if gone else written, replaced
 
+    # -- copies between stores (udc.store.copy) -------------------------------------------------------------
+    def table_columns(self, table: str) -> tuple[str, ...]:
+        with self._translated():
+            return tuple(row[1] for row in self._conn().execute(f"PRAGMA table_info({table})"))
+
+    def read_rows(self, table: str, columns: Sequence[str], keys: Sequence[str], after: Sequence[Any] | None,
+                  limit: int) -> list[tuple[Any, ...]]:
+        where = f"WHERE ({', '.join(keys)}) > ({', '.join('?' * len(keys))}) " if after is not None else ""
+        with self._translated():
+            return self._conn().execute(f"SELECT {', '.join(columns)} FROM {table} {where}ORDER BY "
+                                        f"{', '.join(keys)} LIMIT ?", (*(after or ()), limit)).fetchall()
+
+    def write_rows(self, table: str, columns: Sequence[str], keys: Sequence[str], rows: list[tuple[Any, ...]],
+                   position: tuple[str, dict[str, Any]]) -> None:
+        self._modify(Statement(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                               f"VALUES ({', '.join('?' * len(columns))})", rows, many=True),
+                     Statement("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?)",
+                               (COPY_OWNER, position[0], orjson.dumps(position[1]).decode(), utcnow().isoformat())))
+
+    def copy_finished(self) -> None:
+        """The copied records counted and put in the graph afresh (a copied row is written whole, not through a page's
+        upsert, and its rowid, the graph's node id, is new); ids go on after the greatest one stored by themselves."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM dataset_counts")
+            for statement in _statements(COUNTS):
+                conn.execute(statement)
+            for table in ("graph_nodes", "graph_ends", "graph_text"):
+                conn.execute(f"DELETE FROM {table}")
+            _index_records(conn)
+
     # -- reads --------------------------------------------------------------------------------------------------
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:
         sql = "SELECT pk, data, deleted FROM records WHERE dataset = ?"
@@ -614,10 +685,18 @@ def store_failure(error: Exception, path: str | Path | None = None) -> StoreErro
     return StoreError(f"{what}{where}: SQLite said \"{said}\"", f"{fix}: a sync resumes after the last stored page")
 
 
-def _worker_pid(worker: str) -> int | None:
-    """The pid in a `host:pid` worker name, kept in `chunks.pid` for status and older readers."""
-    pid = worker.rpartition(":")[2]
-    return int(pid) if pid.isdigit() else None
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A script's statements one by one (executescript would commit the transaction around them)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
 
 
 def _chunk(row: tuple[Any, ...]) -> dict[str, Any]:

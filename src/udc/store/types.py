@@ -72,10 +72,17 @@ def lease_stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def worker_pid(worker: str) -> int | None:
+    """The pid in a `host:pid` worker name, kept in `chunks.pid` for status and older readers."""
+    pid = worker.rpartition(":")[2]
+    return int(pid) if pid.isdigit() else None
+
+
 def content_hash(data: str | bytes) -> bytes:
     """128-bit XXH3 of the record's JSON: tells a re-read unchanged record from a changed one with the same cursor
     (not a defence against crafted collisions; 18x cheaper than BLAKE2b, which cost a tenth of a page's write)."""
     return xxhash.xxh3_128_digest(data if isinstance(data, bytes) else data.encode())
 
 
-__all__ = ["PageWrite", "Statement", "UpsertCounts", "content_hash", "encode_record", "lease_stamp"]
+__all__ = ["PageWrite", "Statement", "UpsertCounts", "content_hash", "encode_record", "lease_stamp",
+           "worker_pid"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from udc import secrets
 from udc.errors import ConfigError
@@ -13,7 +15,10 @@ from udc.store.reader import StoreReader
 from udc.store.sqlite import SqliteStore, exposed_files, sqlite_files
 from udc.store.sqlite_reader import SqliteReader
 
-SUPPORTED = "sqlite:///path/to/udc.db"
+if TYPE_CHECKING:  # mypy checks a PostgresStore is a Store; at run time it is loaded only when named
+    from udc.store.postgres import PostgresStore
+
+SUPPORTED = "sqlite:///path/to/udc.db or postgresql://user@host/database"
 
 
 def parse_store_url(url: str) -> tuple[str, str]:
@@ -25,7 +30,8 @@ def parse_store_url(url: str) -> tuple[str, str]:
     raise ConfigError(f"unsupported store URL '{url}'", f"use {SUPPORTED}")
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, password: str | None = None) -> Store:
+    """`password`: a PostgreSQL store's (`store_password`), when libpq's own mechanisms do not give it."""
     kind, location = parse_store_url(url)
     if kind == "sqlite":
         ref = _split(url)[1]
@@ -38,7 +44,8 @@ def open_store(url: str) -> Store:
         if key is not None:
             secrets.register(key)
         return SqliteStore(location, key=key)
-    raise _not_yet(kind)
+    store: PostgresStore = _postgres().PostgresStore(url, password=password)
+    return store
 
 
 def open_reader(url: str) -> StoreReader:
@@ -46,15 +53,17 @@ def open_reader(url: str) -> StoreReader:
     kind, location = parse_store_url(url)
     if kind == "sqlite":
         return SqliteReader(location)
-    raise _not_yet(kind)
+    raise ConfigError("monitoring (udc serve) reads SQLite stores only: a PostgreSQL store is synced, backfilled "
+                      "and copied, not yet served", "serve a SQLite copy (udc store copy --from postgresql://… "
+                      "--to sqlite:///udc.db), or watch the PostgreSQL store with `udc status`")
 
 
-def store_exists(url: str) -> bool:
+def store_exists(url: str, password: str | None = None) -> bool:
     """Whether the store holds anything yet, without creating it."""
     kind, location = parse_store_url(url)
     if kind == "sqlite":
         return Path(location).exists()
-    raise _not_yet(kind)
+    return bool(_postgres().store_exists(url, password))
 
 
 def exposure_warnings(url: str) -> list[str]:
@@ -78,6 +87,10 @@ def discard_new_store(url: str, store: Store) -> None:
         for file in sqlite_files(path):
             file.unlink(missing_ok=True)
         shutil.rmtree(lock_dir(path), ignore_errors=True)
+    else:
+        postgres = _postgres()
+        if isinstance(store, postgres.PostgresStore):
+            store.destroy()
 
 
 def _split(url: str) -> tuple[str, str | None]:
@@ -86,8 +99,10 @@ def _split(url: str) -> tuple[str, str | None]:
     return base, query.removeprefix("key=") or None
 
 
-def _not_yet(kind: str) -> ConfigError:
-    return ConfigError(f"{kind} stores are not supported yet", f"use {SUPPORTED}")
+def _postgres() -> ModuleType:
+    # psycopg takes 0.2 s to load: only a PostgreSQL store pays it, not every command nor SQLite's writer process
+    from udc.store import postgres
+    return postgres
 
 
 __all__ = ["discard_new_store", "exposure_warnings", "open_reader", "open_store", "parse_store_url", "store_exists"]

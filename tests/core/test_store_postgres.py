@@ -1,0 +1,244 @@
+"""The PostgreSQL store's own behaviour: a server that cannot be used is said with the fix (exit 2, nothing written),
+the store's password is read from `store_password` and written nowhere, concurrent writers of one dataset still keep
+the newest copy, and keys and cursors compare as bytes whatever the server's collation."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from psycopg import sql
+
+from secret_refs import env_ref
+from stores import SERVER, drop_schema, new_schema, unreachable, url_of
+from udc.config import load_config
+from udc.errors import ConfigError
+from udc.store import PageWrite, open_store, store_exists
+from udc.store.postgres import PostgresStore, parse_target
+
+PASSWORD = "pg-Pa$$word-never-stored"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if why := unreachable():
+        pytest.skip(f"no PostgreSQL server answers at {SERVER} ({why})")
+    schema = new_schema()
+    yield url_of(schema)
+    drop_schema(schema)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def config_file(tmp_path: Path, store: str, **extra: Any) -> Path:
+    path = tmp_path / "udc.yaml"
+    path.write_text(yaml.safe_dump({
+        "store": store, **extra,
+        "connectors": {"snow": {"type": "servicenow", "instance_url": "http://127.0.0.1:9",
+                                "auth": {"type": "basic", "username": "u", "password": env_ref("secret-pw")}}},
+        "pipelines": {"p": {"connector": "snow", "tables": ["incident"]}}}))
+    return path
+
+
+def udc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "udc", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+@pytest.mark.parametrize(("where", "said", "fix"), [
+    ("127.0.0.1:{port}/postgres", "cannot reach the PostgreSQL server of the store", "start PostgreSQL"),
+    ("127.0.0.1/udc_no_such_database", "the store's database does not exist", "create it (`createdb"),
+    ("127.0.0.1/postgres", "PostgreSQL refused the store's login", "check the user name"),
+])
+def test_a_server_udc_cannot_use_is_said_with_the_fix_and_exit_2(tmp_path: Path, pg_url: str, where: str,
+                                                                 said: str, fix: str) -> None:
+    user = "udc_no_such_role" if "login" in said else "postgres"
+    url = f"postgresql://{user}@{where.format(port=free_port())}"
+    for command in (["status"], ["sync", "--pipeline", "p"]):  # a command that only reads, and one that writes
+        done = udc(*command, "--config", str(config_file(tmp_path, url)))
+        assert done.returncode == 2, (command, done.stderr)
+        assert said in done.stderr and f"fix: {fix}" in done.stderr and "Traceback" not in done.stderr
+    with pytest.raises(ConfigError, match=said):
+        open_store(url)
+
+
+def test_a_password_in_the_url_is_refused_and_never_echoed(tmp_path: Path) -> None:
+    done = udc("config", "validate", "--config",
+               str(config_file(tmp_path, f"postgresql://postgres:{PASSWORD}@127.0.0.1/postgres")))
+    assert done.returncode == 2 and "store_password: env:NAME" in done.stderr
+    assert PASSWORD not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("postgresql://postgres@127.0.0.1", "names no database"),
+    ("postgresql://postgres@127.0.0.1:99999/udc", "port"),
+    ("postgresql://postgres@127.0.0.1/udc?schema=", "`schema=` in the store URL is empty"),
+    ("mysql://x@db/udc", "not a store URL udc knows"),
+])
+def test_store_urls_udc_cannot_use_are_refused_in_the_config(tmp_path: Path, url: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        load_config(config_file(tmp_path, url))
+
+
+def test_the_store_password_comes_from_a_secret_reference_and_is_written_nowhere(tmp_path: Path, pg_url: str) -> None:
+    config = config_file(tmp_path, pg_url, store_password="env:UDC_TEST_STORE_PW")
+    missing = udc("status", "--config", str(config))
+    assert missing.returncode == 2 and "UDC_TEST_STORE_PW is not set" in missing.stderr
+    env = {"UDC_TEST_STORE_PW": PASSWORD}  # the server trusts this host: any password is taken
+    done = udc("sync", "--pipeline", "p", "--config", str(config), env=env)  # the source is down: a failed run
+    assert done.returncode == 1 and PASSWORD not in done.stdout + done.stderr
+    assert udc("status", "--config", str(config), env=env).returncode == 0
+    target = parse_target(pg_url)
+    dump = subprocess.run(["pg_dump", "--data-only", "-n", target.schema, SERVER.split("?")[0]], capture_output=True,
+                          text=True, check=True).stdout
+    assert "run" in dump and PASSWORD not in dump
+    assert PASSWORD not in config.read_text()
+
+
+def test_concurrent_writers_of_one_dataset_keep_the_newest_copy_of_every_key(pg_url: str) -> None:
+    """Four processes' worth of writers (each its own store and connection) write overlapping pages of the same keys
+    at random versions: every key ends at its newest version, and every copy is counted exactly once."""
+    stores = [PostgresStore(pg_url) for _ in range(4)]
+    keys = [f"k{i:03d}" for i in range(200)]
+    newest: dict[str, str] = {}
+    totals: list[int] = []
+    start = threading.Barrier(len(stores))
+
+    def write(n: int, store: PostgresStore) -> None:
+        rng = random.Random(n)
+        start.wait()
+        seen = 0
+        for page in range(15):
+            batch = rng.sample(keys, 60)
+            rows = [(pk, f"2025-01-{rng.randint(1, 28):02d}", {"by": n, "page": page}) for pk in batch]
+            counts = store.write(PageWrite("s/t", rows), n + 1)
+            seen += counts.inserted + counts.updated + counts.unchanged + counts.stale
+            for pk, at, _ in rows:
+                with lock:
+                    newest[pk] = max(newest.get(pk, ""), at)
+        totals.append(seen)
+
+    lock = threading.Lock()
+    threads = [threading.Thread(target=write, args=(n, store)) for n, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sum(totals) == 4 * 15 * 60
+    stored = dict(stores[0].execute("SELECT pk, cursor FROM records WHERE dataset = 's/t'"))
+    assert stored == newest
+    for store in stores:
+        store.close()
+
+
+def test_keys_and_cursors_compare_as_bytes_whatever_the_collation(pg_url: str) -> None:
+    """`B` < `a` and `Z` < `é` in code points (as SQLite and Python compare them), the reverse of most locales."""
+    store = PostgresStore(pg_url)
+    store.write(PageWrite("s/t", [("k", "a", {"v": "a"}), ("é", "x", {}), ("Z", "x", {}), ("b", "x", {})]), 1)
+    assert store.write(PageWrite("s/t", [("k", "B", {"v": "B"})]), 2).stale == 1
+    assert [pk for pk, _, _ in store.iter_records("s/t")] == ["Z", "b", "k", "é"]
+    store.close()
+
+
+def test_graph_edges_and_status_of_a_new_store(pg_url: str) -> None:
+    assert not store_exists(pg_url)
+    store = open_store(pg_url)
+    assert store_exists(pg_url)
+    store.write(PageWrite("s/t", [("a", "1", {}), ("b", "1", {})], links={"a": [("caller", "s/u", "u1")]},
+                          edges=[("s/t", "b", "blocks", "s/t", "a")]), 1)
+    assert store.edge_count() == 2
+    assert sorted(store.execute("SELECT src_pk, rel, dst_pk FROM graph_edges")) == [
+        ("a", "caller", "u1"), ("b", "blocks", "a")]
+    store.write(PageWrite("s/t", tombstones=[("a", "2")]), 2)
+    assert store.edge_count() == 1  # a deleted record's links leave the graph with it
+    store.close()
+
+
+def test_a_run_of_another_host_is_not_taken_for_crashed(pg_url: str) -> None:
+    """A shared store's runs come from several machines: only this host's dead pids mark a run crashed."""
+    store = PostgresStore(pg_url)
+    here, there = store.begin_run("p", "incremental"), store.begin_run("p", "incremental")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    store.execute("UPDATE runs SET pid = %s", (int(dead.stdout),))
+    store.execute("UPDATE runs SET host = 'another-host' WHERE id = %s", (there,))
+    assert {run["id"]: run["status"] for run in store.runs("p")} == {here: "crashed", there: "running"}
+    store.close()
+
+
+def test_the_connections_of_ended_threads_are_closed(pg_url: str) -> None:
+    """`udc run` reads the store from a new thread every cycle: their connections must not pile up on the server."""
+    store = PostgresStore(pg_url)
+
+    def backends() -> int:
+        row = store.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                            (f"udc {os.getpid()}",))
+        return int(row[0][0])
+
+    before = backends()
+    for _ in range(8):
+        thread = threading.Thread(target=store.runs)
+        thread.start()
+        thread.join()
+    # at most the last thread's stays, closed by the next thread's first call (the server ends a closed connection's
+    # backend a moment later)
+    deadline = time.monotonic() + 10
+    while backends() > before + 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert backends() <= before + 1
+    store.close()
+
+
+def test_a_user_without_create_uses_a_schema_made_for_it_and_is_told_how_otherwise(pg_url: str) -> None:
+    schema, role = new_schema(), f"udc_test_role_{os.getpid()}"
+    with psycopg.connect(SERVER, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(sql.Identifier(schema), sql.Identifier(role)))
+        try:
+            as_role = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+            store = PostgresStore(as_role.split("?")[0] + f"?schema={schema}")  # its own schema: no CREATE needed
+            assert store.schema_version() == 2
+            store.close()
+            with pytest.raises(ConfigError, match="cannot set up the store's tables .*permission denied") as refused:
+                PostgresStore(as_role)  # a schema it would have to create
+            assert "CREATE SCHEMA" in refused.value.hint
+        finally:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_schema_holding_other_tables_is_refused_with_the_fix(pg_url: str) -> None:
+    target = parse_target(pg_url)
+    with psycopg.connect(SERVER, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(target.schema)))
+        admin.execute(sql.SQL("CREATE TABLE {}.records (id int)").format(sql.Identifier(target.schema)))
+    with pytest.raises(ConfigError, match='relation "records" already exists') as refused:
+        PostgresStore(pg_url)
+    assert "a schema of its own" in refused.value.hint
+
+
+def test_the_graph_and_the_dashboard_are_refused_on_a_postgresql_store_with_the_fix(tmp_path: Path,
+                                                                                      pg_url: str) -> None:
+    """Neither is kept on PostgreSQL yet: each says so and how to get it (a SQLite copy), exit 2, no traceback."""
+    store = open_store(pg_url)
+    store.write(PageWrite("snow/incident", [("a", "2025-01-01", {"number": "INC0000001"})]), 1)
+    store.close()
+    config = str(config_file(tmp_path, pg_url))
+    for command in (["search", "disk"], ["related", "INC0000001"], ["serve", "--port", str(free_port())]):
+        done = udc(*command, "--config", config)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, (command, done.stderr)
+        assert "SQLite" in done.stderr and "udc store copy" in done.stderr, (command, done.stderr)
