@@ -13,7 +13,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import udc as udc_api
 from udc.cli import app
+from udc.errors import StoreError
 from udc.simulators.servicenow import ServiceNowSim
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -66,6 +68,12 @@ def test_an_encrypted_store_holds_no_plaintext_and_works_the_same(
     assert (tmp_path / "plain" / "incident.jsonl").read_bytes() == (tmp_path / "secret" / "incident.jsonl").read_bytes()
     code, said = udc("status", "--config", str(secret))
     assert code == 0 and "incident 200 0" in said
+    number = sim.records("incident")[7]["number"]
+    answers = []
+    for config in (plain, secret):  # the read-only reader (udc serve, udc.open) opens the encrypted store too
+        with udc_api.open(config) as graph:
+            answers.append(sorted(node["key"] for node in graph.related(number)["nodes"]))
+    assert answers[0] == answers[1] and len(answers[1]) > 1
 
     records = sim.records("incident")
     plaintext = [b"SQLite format 3", b"CREATE TABLE", b"snow/incident", *(r["sys_id"].encode() for r in records[:50]),
@@ -79,6 +87,8 @@ def test_an_encrypted_store_holds_no_plaintext_and_works_the_same(
     monkeypatch.setenv("UDC_STORE_KEY", "not-the-key-123")
     code, said = udc("status", "--config", str(secret))
     assert code == 1 and f"the store {db} cannot be opened with this key: the key is wrong" in said
+    with pytest.raises(StoreError, match="cannot be opened with this key: the key is wrong"):
+        udc_api.open(secret)
     monkeypatch.delenv("UDC_STORE_KEY")
     code, said = udc("sync", "--pipeline", "p", "--config", str(secret))
     assert code == 2 and "store: environment variable UDC_STORE_KEY is not set" in said

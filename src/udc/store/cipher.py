@@ -39,6 +39,9 @@ def unlock(conn: Any, key: str | None) -> None:
     if key is not None:
         conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our StoreError, not lines on stderr
         conn.execute("PRAGMA key = '{}'".format(key.replace("'", "''")))
+        # SQLCipher takes the store's `page_size=8192` (udc.store.sqlite) as its cipher page size: every connection,
+        # the read-only one included, must decrypt with the same
+        conn.execute("PRAGMA cipher_page_size = 8192")
 
 
 def wrong_key(path: Path) -> StoreError:

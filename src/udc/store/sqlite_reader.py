@@ -15,7 +15,8 @@ from typing import Any
 
 import orjson
 
-from udc.errors import ConfigError
+from udc.errors import ConfigError, StoreError
+from udc.store import cipher
 from udc.store.reader import RUN_MODES
 from udc.store.sqlite import BACKFILL_COLUMNS, CHUNK_COLUMNS, store_failure
 from udc.store.sqlite import _chunk as chunk_row
@@ -28,8 +29,10 @@ _CHUNKS = f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks"
 
 
 class SqliteReader(SqliteGraph):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, key: str | None = None) -> None:
+        """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher)."""
         self.path = Path(path).resolve()
+        self._key = key
         self.location = str(self.path)
         if not self.path.is_file():
             raise ConfigError(f"there is no store at {self.path} yet: nothing has been synced",
@@ -38,18 +41,26 @@ class SqliteReader(SqliteGraph):
         self._lock = threading.Lock()
         self._counted = False  # whether the store keeps dataset_counts (udc.store.sqlite.COUNTS)
         try:
-            self.connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                                              isolation_level=None)
+            self.connection: sqlite3.Connection = cipher.driver(key).connect(f"{self.path.as_uri()}?mode=ro", uri=True,
+                                                         check_same_thread=False, isolation_level=None)
+            cipher.unlock(self.connection, key)
             self.connection.execute("PRAGMA busy_timeout=5000")
-        except sqlite3.Error as exc:
-            raise store_failure(exc, self.path) from exc
+            self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a wrong key fails here
+        except cipher.errors() as exc:
+            raise self._failure(exc) from exc
+
+    def _failure(self, exc: Exception) -> StoreError:
+        if self._key is not None and "not a database" in str(exc):
+            return cipher.wrong_key(self.path)
+        return store_failure(exc, self.path)
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                return self.connection.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise store_failure(exc, self.path) from exc
+                rows: list[tuple[Any, ...]] = self.connection.execute(sql, args).fetchall()
+                return rows
+            except cipher.errors() as exc:
+                raise self._failure(exc) from exc
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The graph's reads (udc.store.sqlite_graph) on this read-only connection, one at a time like the rest."""

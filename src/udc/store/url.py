@@ -34,16 +34,7 @@ def open_store(url: str, password: str | None = None) -> Store:
     """`password`: a PostgreSQL store's (`store_password`), when libpq's own mechanisms do not give it."""
     kind, location = parse_store_url(url)
     if kind == "sqlite":
-        ref = _split(url)[1]
-        try:  # the key is read now, by every command that opens the store, and scrubbed like every secret
-            key = secrets.read_reference(ref) if ref else None
-        except ValueError as exc:
-            raise ConfigError(f"store: the encryption key: {exc}", "set it, or fix ?key= in `store:`") from None
-        if key == "":
-            raise ConfigError("store: the encryption key is empty", "set it to the store's key")
-        if key is not None:
-            secrets.register(key)
-        return SqliteStore(location, key=key)
+        return SqliteStore(location, key=_key(url))
     store: PostgresStore = _postgres().PostgresStore(url, password=password)
     return store
 
@@ -52,7 +43,7 @@ def open_reader(url: str) -> StoreReader:
     """The store for monitoring: read-only, and refused (with the fix) when nothing has been synced yet."""
     kind, location = parse_store_url(url)
     if kind == "sqlite":
-        return SqliteReader(location)
+        return SqliteReader(location, key=_key(url))
     raise ConfigError("monitoring (udc serve) reads SQLite stores only: a PostgreSQL store is synced, backfilled "
                       "and copied, not yet served", "serve a SQLite copy (udc store copy --from postgresql://… "
                       "--to sqlite:///udc.db), or watch the PostgreSQL store with `udc status`")
@@ -91,6 +82,21 @@ def discard_new_store(url: str, store: Store) -> None:
         postgres = _postgres()
         if isinstance(store, postgres.PostgresStore):
             store.destroy()
+
+
+def _key(url: str) -> str | None:
+    """The encryption key a SQLite store URL names, read now (by every command that opens the store) and scrubbed
+    like every secret; None for a store without one."""
+    ref = _split(url)[1]
+    try:
+        key = secrets.read_reference(ref) if ref else None
+    except ValueError as exc:
+        raise ConfigError(f"store: the encryption key: {exc}", "set it, or fix ?key= in `store:`") from None
+    if key == "":
+        raise ConfigError("store: the encryption key is empty", "set it to the store's key")
+    if key is not None:
+        secrets.register(key)
+    return key
 
 
 def _split(url: str) -> tuple[str, str | None]:
