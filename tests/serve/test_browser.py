@@ -148,8 +148,9 @@ def test_the_search_box_finds_a_record(served: tuple[Filled, str], browser: WebD
     sign_in(browser, url)
     box = browser.find_element(By.ID, "q")
     box.send_keys(number, Keys.ENTER)
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(box))
-    assert browser.current_url == f"{url}search?q={number}"
-    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-key="{number}"]')
-    assert row.find_element(By.TAG_NAME, "mark").text == number
+    # read in one script call once the results page is there: a node looked up mid-navigation can vanish under it
+    marked = WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(lambda b: b.execute_script(
+        "const m = document.querySelector(arguments[0]); return m && [location.href, m.textContent];",
+        f'tr[data-key="{number}"] mark'))
+    assert marked == [f"{url}search?q={number}", number]
     shot(browser, "search")
