@@ -171,3 +171,17 @@ def test_the_simulator_keeps_jiras_hierarchy_rules(make_sim: SimFactory) -> None
     assert sim.find_issue(keys["sub"]) is None and sim._issue(keys["task"]).parent_id == sim._issue(keys["epic"]).id
     sim.delete_issue(keys["epic"])
     assert sim._issue(keys["task"]).parent_id is None
+
+
+def test_an_unreadable_field_list_is_said_not_hidden(make_sim: SimFactory) -> None:
+    """Without /field the Epic Link field cannot be found: the run says epics are not linked."""
+    sim = make_sim("data_center", issues=0)
+    sim.faults.paths = ("/rest/api/2/field",)
+    sim.faults.script(["500"] * 10)
+    source = source_for(sim)
+    try:
+        issues = next(s for s in source.streams() if s.name == "issues")
+    finally:
+        source.close()
+    assert issues.epic_field is None and "parent" in issues.fields
+    assert any("Epic Link field is unknown" in note for note in source.notes)

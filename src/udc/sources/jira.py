@@ -607,6 +607,9 @@ class JiraSource:
                 known = self._known_fields()
                 self._check_fields(fields, known)
                 epic = _epic_link(known) if "parent" in fields else None
+                if known is None and "parent" in fields and self.connector.deployment == "data_center":
+                    self.notes.append(f"{self.name}: Jira's field list (/field) is not readable, so its Epic Link "
+                                      "field is unknown: issues are linked to their parents but not to their epics")
                 if epic is not None and epic not in fields and epic not in spec.exclude_fields:
                     fields.append(epic)
                 streams.append(IssueStream(self.api, self.name, fields, spec, self.pipeline.expand_changelog,
