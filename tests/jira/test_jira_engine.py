@@ -45,11 +45,24 @@ def store_matches_sim(store: Store, sim: JiraSim) -> None:
         {str(i.id): len(i.comments) for i in sim.visible_issues() if i.comments})
     links = {pk for pk, _, _ in store.iter_records("jira/issue_links")}
     assert links >= {link.id for link in sim.visible_links()}
-    edges = {(src, dst) for src, dst in store.execute(
-        "SELECT src_pk, dst_pk FROM graph_edges WHERE src_dataset = 'jira/issues' AND dst_dataset = 'jira/issues'")}
+    edges = store.execute("SELECT src_pk, rel, dst_pk FROM graph_edges WHERE src_dataset = 'jira/issues' "
+                          "AND dst_dataset IN ('jira/issues', 'jira/issues_key')")
     want = {(str(link.outward_id), str(link.inward_id)) for link in sim.visible_links()}
-    assert edges == want | {(b, a) for a, b in want}  # each link seen from both ends, removed links gone
+    # each link seen from both ends, removed links gone
+    assert {(src, dst) for src, rel, dst in edges if rel != "parent"} == want | {(b, a) for a, b in want}
+    assert {(src, dst) for src, rel, dst in edges if rel == "parent"} == parent_edges(sim)
     assert sorted(d["key"] for _, d, _ in store.iter_records("jira/projects")) == ["NET", "OPS"]
+
+
+def parent_edges(sim: JiraSim) -> set[tuple[str, str]]:
+    """(child id, parent) of every visible child: the parent's id, or on Data Center an epic's key (Epic Link)."""
+    out = set()
+    for issue in sim.visible_issues():
+        parent = sim.issues.get(issue.parent_id) if issue.parent_id else None
+        if parent is not None:
+            by_key = sim.deployment == "data_center" and parent.level > 0
+            out.add((str(issue.id), parent.key if by_key else str(parent.id)))
+    return out
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "data_center"])

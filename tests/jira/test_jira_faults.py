@@ -22,7 +22,7 @@ def test_a_sync_under_twenty_percent_mixed_faults_ends_exact(make_sim: SimFactor
                                                              deployment: str) -> None:
     seed = int(os.environ.get("UDC_FAULT_SEED") or time.time_ns() % 1_000_003)
     print(f"jira {deployment} fault campaign: seed {seed} (replay: UDC_FAULT_SEED={seed})")
-    sim = make_sim(deployment, issues=200, now=T0, cloud_page_cap=10, dc_page_cap=10)
+    sim = make_sim(deployment, issues=400, now=T0, cloud_page_cap=10, dc_page_cap=10)
     sim.faults.retry_after, sim.faults.slow_seconds = 0, 0.6
     sim.faults.randomly(0.2, FAULT_KINDS, seed=seed)
     cfg = config(sim, tmp_path)
@@ -35,5 +35,7 @@ def test_a_sync_under_twenty_percent_mixed_faults_ends_exact(make_sim: SimFactor
         store_matches_sim(store, sim)
     finally:
         store.close()
-    assert len(sim.requests) > 30 and len(sim.faults.fired) / len(sim.requests) > 0.1, seed  # faults were frequent
+    # faults were frequent: 400 issues in pages of 10 make over 100 requests, so 20% of them is ≥ 20 ± 4 faults and
+    # the 5 asked for are more than 3 standard deviations below the mean (a ratio check failed on unlucky seeds)
+    assert len(sim.requests) > 100 and len(sim.faults.fired) >= 5, (seed, len(sim.requests), sim.faults.fired)
     assert summary.retries >= len(sim.faults.fired) - sim.faults.fired.count("502"), seed

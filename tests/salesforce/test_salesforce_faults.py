@@ -19,7 +19,7 @@ def test_a_sync_under_twenty_percent_mixed_faults_ends_exact(sim: SalesforceSim,
                                                              ) -> None:
     seed = int(os.environ.get("UDC_FAULT_SEED") or time.time_ns() % 1_000_003)
     print(f"salesforce fault campaign: seed {seed} (replay: UDC_FAULT_SEED={seed})")
-    sim.max_batch = 25
+    sim.max_batch = 15
     sim.faults.retry_after, sim.faults.slow_seconds = 0, 0.6
     sim.faults.paths = ("/services/data",)  # the token endpoint stays healthy: its failures are not retried
     sim.faults.randomly(0.2, FAULT_KINDS, seed=seed)
@@ -31,5 +31,7 @@ def test_a_sync_under_twenty_percent_mixed_faults_ends_exact(sim: SalesforceSim,
     assert set(got) == set(expected), seed
     assert {pk for pk, (_, deleted) in got.items() if deleted} == {i for i, r in expected.items() if r["IsDeleted"]}
     assert all(data["Subject"] == expected[pk]["Subject"] for pk, (data, deleted) in got.items() if not deleted)
-    assert len(sim.requests) > 30 and len(sim.faults.fired) / len(sim.requests) > 0.1, seed  # faults were frequent
+    # faults were frequent: batches of 15 make over 100 requests, so 20% of them is ≥ 20 ± 4 faults and the 5 asked
+    # for are more than 3 standard deviations below the mean (a ratio check failed on unlucky seeds)
+    assert len(sim.requests) > 100 and len(sim.faults.fired) >= 5, (seed, len(sim.requests), sim.faults.fired)
     assert summary.retries >= len(sim.faults.fired) - sim.faults.fired.count("502"), seed

@@ -10,6 +10,10 @@ with `startAt`/`total`), with the traps real connectors fall into (see docs/sour
 - A project that does not exist or that the account cannot see is a 400 naming the value.
 - Auth: Cloud basic `email:api_token` (passwords refused), DC bearer PAT or basic, CAPTCHA after failed logins.
 - 429 with `Retry-After` and `X-RateLimit-*` headers from a configurable rule.
+- Hierarchy: epics (`hierarchyLevel` 1), standard issues (0) and sub-tasks (-1, `subtask: true`). A sub-task names
+  its parent in `fields.parent`, its parent lists it in `fields.subtasks`. An issue in an epic names the epic in
+  `fields.parent` on Cloud (since the 2023 parent change, company- and team-managed alike); Data Center keeps the
+  older custom field "Epic Link" (`customfield_10100`, found by name in `/field`) holding the epic's *key*.
 
 A mutation API (create/update/delete issues, comments, links at a given time) and a settable clock drive tests.
 """
@@ -39,7 +43,8 @@ EMBEDDED_COMMENT_CAP = 20
 CHANGELOG_CAP = 20
 DEFAULT_FIELDS = (
     "summary", "status", "priority", "issuetype", "project", "assignee", "reporter", "created", "updated",
-    "resolution", "resolutiondate", "labels", "components", "description", "issuelinks", "comment",
+    "resolution", "resolutiondate", "labels", "components", "description", "issuelinks", "comment", "parent",
+    "subtasks",
 )
 DATE_FORMATS_HELP = (
     "Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
@@ -54,6 +59,9 @@ LINK_TYPES = {
 STATUSES = [("1", "Open", "new"), ("3", "In Progress", "indeterminate"), ("10001", "Done", "done")]
 PRIORITIES = [("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low")]
 ISSUE_TYPES = [("10001", "Task"), ("10002", "Bug"), ("10003", "Story")]
+EPIC, SUBTASK = ("10000", "Epic"), ("10004", "Sub-task")
+# Data Center's Jira Software custom fields (their ids differ between instances: clients find them by name)
+EPIC_LINK, EPIC_NAME = "customfield_10100", "customfield_10102"
 WORDS = ("router", "latency", "database", "outage", "deploy", "certificate", "disk", "queue", "firewall", "cache",
          "timeout", "login", "backup", "dns", "vpn", "alert", "patch", "memory", "cluster", "gateway")
 
@@ -119,10 +127,16 @@ class SimIssue:
     components: list[str] = field(default_factory=list)
     comments: list[SimComment] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    parent_id: int | None = None  # a sub-task's parent, or the epic a standard issue belongs to
 
     @property
     def key(self) -> str:
         return f"{self.project.key}-{self.number}"
+
+    @property
+    def level(self) -> int:
+        """Jira's `hierarchyLevel`: 1 for epics, 0 for standard issues, -1 for sub-tasks."""
+        return 1 if self.issuetype == EPIC else -1 if self.issuetype == SUBTASK else 0
 
     @property
     def resolved(self) -> bool:
@@ -540,6 +554,15 @@ class JiraSim(SimServer):
             a, b = self.issues[ids[n]], self.issues[ids[n + 1]]
             link_type = list(LINK_TYPES)[n % len(LINK_TYPES)]
             self._add_link(link_type, a.id, b.id)
+        for project in self.projects:  # per project, in each run of 12 issues: an epic with 4 issues, 2 sub-tasks
+            mine = [self.issues[i] for i in ids if self.issues[i].project is project]
+            for first in range(0, len(mine) - 11, 12):
+                run = mine[first:first + 12]
+                run[0].issuetype = EPIC
+                for child in run[1:5]:
+                    child.parent_id = run[0].id
+                for child in run[6:8]:
+                    child.issuetype, child.parent_id = SUBTASK, run[5].id
 
     def _summary(self) -> str:
         return " ".join(self.rng.choice(WORDS) for _ in range(4)).capitalize()
@@ -586,8 +609,51 @@ class JiraSim(SimServer):
         return next(p for p in self.projects if p.key == key)
 
     def create_issue(self, project: str, summary: str = "", at: datetime | None = None,
-                     description: str | None = None) -> SimIssue:
-        return self._new_issue(self.project(project), summary or self._summary(), self._at(at), description)
+                     description: str | None = None, issuetype: str | None = None, parent: str | None = None
+                     ) -> SimIssue:
+        """A new issue; `issuetype` "Epic" or "Sub-task" (with its `parent`), or a standard type (with an epic as
+        `parent`, or none)."""
+        with self._lock:
+            issue = self._new_issue(self.project(project), summary or self._summary(), self._at(at), description)
+            if issuetype is not None:
+                issue.issuetype = next(t for t in (*ISSUE_TYPES, EPIC, SUBTASK) if t[1] == issuetype)
+            if parent is not None or issue.issuetype == SUBTASK:
+                try:
+                    issue.parent_id = self._parent_for(issue, parent)
+                except ValueError:
+                    del self.issues[issue.id]
+                    raise
+            return issue
+
+    def set_parent(self, key: str, parent: str | None, at: datetime | None = None) -> SimIssue:
+        """Move an issue to another epic (or a sub-task to another parent); None takes it out of its epic. Only the
+        moved issue's `updated` changes, as in Jira."""
+        with self._lock:
+            issue = self._issue(key)
+            old = self.issues.get(issue.parent_id) if issue.parent_id else None
+            issue.parent_id = self._parent_for(issue, parent)
+            when = self._at(at)
+            new = self.issues.get(issue.parent_id) if issue.parent_id else None
+            issue.history.append({"field": "Parent" if self.deployment == "cloud" or issue.level < 0 else "Epic Link",
+                                  "from": old.key if old else None, "to": new.key if new else None, "at": when})
+            issue.updated = when
+            return issue
+
+    def _parent_for(self, issue: SimIssue, parent: str | None) -> int | None:
+        """The id `parent` names, if Jira allows it: a sub-task's parent is a standard issue of its project; a
+        standard issue's parent is an epic; an epic has none."""
+        if parent is None:
+            if issue.level < 0:
+                raise ValueError("a sub-task needs a parent")
+            return None
+        target = self._issue(parent)
+        if issue.level < 0 and (target.level != 0 or target.project is not issue.project):
+            raise ValueError(f"{target.key} cannot be the parent of sub-task {issue.key}")
+        if issue.level == 0 and target.level != 1:
+            raise ValueError(f"{target.key} is not an epic")
+        if issue.level > 0:
+            raise ValueError("an epic has no parent here")
+        return target.id
 
     def update_issue(self, key: str, at: datetime | None = None, **changes: Any) -> SimIssue:
         """Change fields (summary, description, labels, status name...) and bump `updated` to `at`."""
@@ -607,12 +673,18 @@ class JiraSim(SimServer):
         return self.update_issue(key, at)
 
     def delete_issue(self, key: str, at: datetime | None = None) -> None:
+        """Delete an issue with its sub-tasks (Jira's `deleteSubtasks=true`); an epic's issues leave the epic."""
         with self._lock:
             issue = self._issue(key)
             del self.issues[issue.id]
             for link_id in [lid for lid, link in self.links.items() if issue.id in (link.outward_id, link.inward_id)]:
                 del self.links[link_id]
             self.deleted.append((issue.id, issue.key, self._at(at)))
+            for child in [i for i in self.issues.values() if i.parent_id == issue.id]:
+                if child.level < 0:
+                    self.delete_issue(child.key, at)
+                else:
+                    child.parent_id = None
 
     def add_comment(self, key: str, body: str, at: datetime | None = None, author: SimUser | None = None
                     ) -> SimComment:
@@ -797,8 +869,20 @@ class JiraSim(SimServer):
         if name == "priority":
             return {"self": f"{base}/priority/{issue.priority[0]}", "id": issue.priority[0], "name": issue.priority[1]}
         if name == "issuetype":
-            return {"self": f"{base}/issuetype/{issue.issuetype[0]}", "id": issue.issuetype[0],
-                    "name": issue.issuetype[1], "subtask": False}
+            return self.issuetype_json(issue, api)
+        if name == "parent":
+            parent = self.issues.get(issue.parent_id) if issue.parent_id else None
+            if parent is None or (self.deployment == "data_center" and parent.level > 0):
+                return _ABSENT  # Data Center names an epic in Epic Link
+            return self.linked_issue_json(parent, api)
+        if name == "subtasks":
+            return [self.linked_issue_json(i, api) for i in sorted(self.issues.values(), key=lambda i: i.id)
+                    if i.parent_id == issue.id and i.level < 0]
+        if name == EPIC_LINK:
+            epic = self.issues.get(issue.parent_id) if issue.parent_id else None
+            return epic.key if epic is not None and epic.level > 0 else None
+        if name == EPIC_NAME:
+            return issue.summary if issue.level > 0 else None
         if name == "project":
             return self.project_json(issue.project, api)
         if name in ("assignee", "reporter", "creator"):
@@ -830,7 +914,25 @@ class JiraSim(SimServer):
             return {"self": f"{base}/issue/{issue.key}/watchers", "watchCount": 1, "isWatching": False}
         return None
 
-    ALL_FIELDS = (*DEFAULT_FIELDS, "creator", "watches")
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        extra = (EPIC_LINK, EPIC_NAME) if self.deployment == "data_center" else ()
+        return (*DEFAULT_FIELDS, "creator", "watches", *extra)
+
+    def issuetype_json(self, issue: SimIssue, api: str) -> dict[str, Any]:
+        type_id, name = issue.issuetype
+        out: dict[str, Any] = {"self": f"{self.url}/rest/api/{api}/issuetype/{type_id}", "id": type_id,
+                               "name": name, "subtask": issue.level < 0}
+        if api == "3":
+            out["hierarchyLevel"] = issue.level
+        return out
+
+    def linked_issue_json(self, issue: SimIssue, api: str) -> dict[str, Any]:
+        """How `parent` and `subtasks` show another issue: id, key and its key fields."""
+        return {"id": str(issue.id), "key": issue.key, "self": f"{self.url}/rest/api/{api}/issue/{issue.id}",
+                "fields": {"summary": issue.summary, "status": self.status_json(issue, api),
+                           "priority": self.field_value(issue, "priority", api),
+                           "issuetype": self.issuetype_json(issue, api)}}
 
     def issue_json(self, issue: SimIssue, fields: list[str] | None, api: str, changelog: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
@@ -839,7 +941,8 @@ class JiraSim(SimServer):
         wanted = self._wanted_fields(fields)
         if wanted is None:  # Cloud's default: ids only
             return {"id": str(issue.id)}
-        out["fields"] = {name: self.field_value(issue, name, api) for name in wanted}
+        values = ((name, self.field_value(issue, name, api)) for name in wanted)
+        out["fields"] = {name: value for name, value in values if value is not _ABSENT}
         if changelog:
             histories = [{"id": str(50000 + n), "author": self.user_json(self.me, api), "created": self.time(h["at"]),
                           "items": [{"field": h["field"], "fieldtype": "jira", "fromString": str(h["from"]),
@@ -852,7 +955,7 @@ class JiraSim(SimServer):
 
     def _wanted_fields(self, fields: list[str] | None) -> list[str] | None:
         if not fields:
-            return None if self.deployment == "cloud" else list(self.ALL_FIELDS)
+            return None if self.deployment == "cloud" else list(self.all_fields)
         names: list[str] = []
         excluded: set[str] = set()
         for item in fields:
@@ -860,7 +963,7 @@ class JiraSim(SimServer):
                 if not name:
                     continue
                 if name in ("*all", "*navigable"):
-                    names.extend(self.ALL_FIELDS)
+                    names.extend(self.all_fields)
                 elif name.startswith("-"):
                     excluded.add(name[1:])
                 elif name == "id" or name in ("key", "self"):
@@ -868,7 +971,7 @@ class JiraSim(SimServer):
                 else:
                     names.append(name)
         if not names and excluded:
-            names = list(self.ALL_FIELDS)
+            names = list(self.all_fields)
         seen: list[str] = []
         for name in names:
             if name not in excluded and name not in seen:
@@ -1019,11 +1122,22 @@ class JiraSim(SimServer):
     def _fields(self) -> list[dict[str, Any]]:
         types = {"summary": "string", "description": "string", "created": "datetime", "updated": "datetime",
                  "resolutiondate": "datetime", "labels": "array", "components": "array", "issuelinks": "array",
-                 "comment": "comments-page", "assignee": "user", "reporter": "user", "creator": "user"}
+                 "comment": "comments-page", "assignee": "user", "reporter": "user", "creator": "user",
+                 "parent": "issuelink", "subtasks": "array"}
+        names = {"subtasks": "Sub-tasks", "issuelinks": "Linked Issues", "issuetype": "Issue Type"}
+        custom = {EPIC_LINK: ("Epic Link", "any", "gh-epic-link"), EPIC_NAME: ("Epic Name", "string", "gh-epic-label")}
         out = []
-        for name in self.ALL_FIELDS:
-            out.append({"id": name, "key": name, "name": name.capitalize(), "custom": False, "orderable": True,
-                        "navigable": True, "searchable": True, "clauseNames": [name],
+        for name in self.all_fields:
+            if name in custom:
+                label, kind, plugin = custom[name]
+                number = int(name.rpartition("_")[2])
+                out.append({"id": name, "key": name, "name": label, "custom": True, "orderable": True,
+                            "navigable": True, "searchable": True, "clauseNames": [f"cf[{number}]", label],
+                            "schema": {"type": kind, "custom": f"com.pyxis.greenhopper.jira:{plugin}",
+                                       "customId": number}})
+                continue
+            out.append({"id": name, "key": name, "name": names.get(name, name.capitalize()), "custom": False,
+                        "orderable": True, "navigable": True, "searchable": True, "clauseNames": [name],
                         "schema": {"type": types.get(name, name), "system": name}})
         return out
 
@@ -1157,6 +1271,9 @@ def _sort_key(name: str) -> Callable[[SimIssue], Any]:
     if name == "issuetype":
         return lambda i: i.issuetype[1]
     return lambda i: i.summary
+
+
+_ABSENT = object()  # a field Jira leaves out of `fields` (rather than null) when it has no value
 
 
 def _errors(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -17,8 +17,11 @@ token on Cloud, `startAt + len(issues) >= total` on DC) ends a stream; a page sh
 
 Streams: `issues` (ADF description kept as given plus `description_text`), `comments` (beyond the 20 embedded ones
 from `/issue/{id}/comment`), `issue_links` (one record per link) and `projects`. Graph links (issue → project,
-issue ↔ issue, comment → issue) travel with their records, so a removed link leaves the graph when its issue is
-synced again.
+issue ↔ issue, issue → parent, comment → issue) travel with their records, so a removed link leaves the graph when
+its issue is synced again. The parent link is stated by the child (a sub-task, or an issue in an epic): moving an
+issue changes the child's `updated`, never the old or new parent's. Cloud names the parent (`fields.parent`, by id)
+for both; Data Center names a sub-task's parent there too, but an epic in the "Epic Link" custom field, by key:
+its id differs between instances, so it is found by name in `/field`, and the link resolves by key when read.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ log = logging.getLogger("udc.jira")
 KEY = "id"  # the key of every Jira table: issues, comments, links and projects by their own ids
 DEFAULT_FIELDS = (
     "summary", "status", "priority", "issuetype", "project", "assignee", "reporter", "created", "updated",
-    "resolution", "labels", "components", "description", "issuelinks", "comment",
+    "resolution", "labels", "components", "description", "issuelinks", "comment", "parent",
 )
+EPIC_LINK = "epic link"  # Data Center's (and older Cloud sites') custom field naming an issue's epic by key
 EMBEDDED_COMMENTS = 20
 # the deletion census asks for ids only: Cloud's /search/jql then pages up to 5000 issues, Data Center's /search up
 # to its jira.search.views.default.max (1000 by default; a smaller cap only means more pages)
@@ -263,6 +267,12 @@ class JiraApi:
             start += len(page)
 
 
+def _epic_link(known: list[Record] | None) -> str | None:
+    """The id of the custom field named "Epic Link" (Data Center; gone from Cloud since its 2023 parent change)."""
+    return next((str(f["id"]) for f in known or [] if f.get("custom") and str(f.get("name", "")).lower() == EPIC_LINK
+                 and f.get("id")), None)
+
+
 def _only(rows: list[Record], keys: list[str] | None) -> list[Record]:
     if not keys:
         return rows
@@ -380,6 +390,7 @@ class IssueStream(IssueSearch):
     fields: list[str]
     spec: TableSpec
     expand_changelog: bool = False
+    epic_field: str | None = None  # the "Epic Link" custom field's id, when Jira has one and `parent` is read
     name: str = "issues"
     dataset: str = ""
     primary_key: str = "id"
@@ -406,14 +417,20 @@ class IssueStream(IssueSearch):
         return out
 
     def references(self, issue: Record) -> list[tuple[str, str, str]]:
-        """The issue's own graph links, stored with (and replaced with) its record: its project, and each issue
-        link named from this side ("blocks" on the outward issue, "is blocked by" on the inward one), so a removed
-        link leaves the graph when either issue is synced again."""
+        """The issue's own graph links, stored with (and replaced with) its record: its project, its parent (the
+        sub-task's parent issue or the issue's epic; by key, resolved when read, from Data Center's Epic Link), and
+        each issue link named from this side ("blocks" on the outward issue, "is blocked by" on the inward one), so
+        a removed link leaves the graph when either issue is synced again."""
         fields = issue.get("fields") or {}
         refs: list[tuple[str, str, str]] = []
         project = fields.get("project")
         if isinstance(project, dict) and project.get("id"):
             refs.append(("in_project", dataset_of(self.connector, "projects"), str(project["id"])))
+        parent, epic = fields.get("parent"), fields.get(self.epic_field) if self.epic_field else None
+        if isinstance(parent, dict) and parent.get("id"):
+            refs.append(("parent", self.dataset, str(parent["id"])))
+        elif isinstance(epic, str) and epic:
+            refs.append(("parent", f"{self.dataset}_key", epic))  # a `_key` end names a record by its key
         for link in fields.get("issuelinks") or []:
             link_type = link.get("type") or {}
             for side, rel in (("outwardIssue", link_type.get("outward")), ("inwardIssue", link_type.get("inward"))):
@@ -587,8 +604,16 @@ class JiraSource:
         for spec in specs:
             if spec.name == "issues":
                 fields = self.issue_fields(spec)
-                self._check_fields(fields)
-                streams.append(IssueStream(self.api, self.name, fields, spec, self.pipeline.expand_changelog))
+                known = self._known_fields()
+                self._check_fields(fields, known)
+                epic = _epic_link(known) if "parent" in fields else None
+                if known is None and "parent" in fields and self.connector.deployment == "data_center":
+                    self.notes.append(f"{self.name}: Jira's field list (/field) is not readable, so its Epic Link "
+                                      "field is unknown: issues are linked to their parents but not to their epics")
+                if epic is not None and epic not in fields and epic not in spec.exclude_fields:
+                    fields.append(epic)
+                streams.append(IssueStream(self.api, self.name, fields, spec, self.pipeline.expand_changelog,
+                                           epic))
             elif spec.name == "comments":
                 streams.append(CommentStream(self.api, self.name, spec))
             elif spec.name == "issue_links":
@@ -623,10 +648,15 @@ class JiraSource:
             jql = self.api.window_jql(extra, None, datetime.now(UTC) + timedelta(days=1))
             self.api.search_page(jql, ["updated"], "", None, 1)
 
-    def _check_fields(self, fields: list[str]) -> None:
+    def _known_fields(self) -> list[Record] | None:
+        """Jira's field list (`/field`); None when it cannot be read (the checks that need it are then skipped)."""
         try:
-            known = self.client.get_json(self.api.path("field"))
+            return list(self.client.get_json(self.api.path("field")))
         except HttpError:
+            return None
+
+    def _check_fields(self, fields: list[str], known: list[Record] | None) -> None:
+        if known is None:
             return
         ids = {str(f.get("id")) for f in known} | {str(f.get("key")) for f in known if f.get("key")}
         names = {str(f.get("name", "")).lower(): str(f.get("id")) for f in known}
