@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -59,8 +60,14 @@ _SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "R
 _KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
 _TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
 _OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
-_NOT_TEXT = frozenset({"self", "url", "body", "avatarUrls", "sys_created_on", "sys_updated_on", "opened_at",
-                       "closed_at", "resolved_at", "due_date", "start_date", "end_date", "updated", "created"})
+# The fields whose text is indexed and read for mentions: what people write (descriptions, notes, comments, page and
+# comment bodies), at the top of the record or in Jira's `fields`; the title fields above are indexed too. Ids, dates,
+# choice values and custom fields are not: looking at every field of every record cost the sync more than the rest of
+# the graph together, and found little anyone searches for.
+TEXT_FIELDS = ("description", "description_text", "body_text", "text", "work_notes", "comments", "close_notes",
+               "comments_and_work_notes", "resolution", "cause_notes", "fix_notes", "workaround", "justification",
+               "implementation_plan", "backout_plan", "test_plan", "environment", "Description", "Comments")
+MAX_TEXT = 20_000  # characters of a record's text indexed: a long page's start (its title is indexed whole)
 
 
 class Node(NamedTuple):
@@ -69,8 +76,10 @@ class Node(NamedTuple):
     opened: str | None
     body: str
     links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
+    own: int = -1  # how many of the links, first, are `own_links` as given (-1: none are)
 
 
+@lru_cache(maxsize=1 << 16)  # the same users, groups and CIs are linked from page after page
 def key_hash(key: str) -> int:
     """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
     return xxhash.xxh3_64_intdigest(key.encode()) >> 1
@@ -91,12 +100,10 @@ def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) 
 
 
 def _texts(record: Record, fields: dict[str, Any] | None) -> list[str]:
-    """The record's free text: string values with a space in them (not ServiceNow's `YYYY-MM-DD HH:MM:SS` dates,
-    links or raw bodies beside their plain text), Jira's `fields` included; HTML tags dropped. One comprehension:
-    a record has dozens of fields and this runs for each one a sync stores."""
-    texts = [v for k, v in record.items() if v.__class__ is str and " " in v and len(v) != 19 and k not in _NOT_TEXT]
+    """The record's free text (TEXT_FIELDS), HTML tags dropped."""
+    texts = [v for v in map(record.get, TEXT_FIELDS) if v.__class__ is str and v]
     if fields:
-        texts += [v for k, v in fields.items() if v.__class__ is str and " " in v and k not in _NOT_TEXT]
+        texts += [v for v in map(fields.get, TEXT_FIELDS) if v.__class__ is str and v]
     return [_TAGS.sub(" ", v) if "<" in v else v for v in texts]
 
 
@@ -119,13 +126,15 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
             opened = cursor_str(opened_raw)
         except ValueError:
             opened = None
-    body = "\n".join(_texts(record, fields))
+    body = "\n".join(_texts(record, fields))[:MAX_TEXT]
     links: list[tuple[str, ...]] = []
+    own = -1
     derived = _relation(connector, table, record, rel_type_name)
     if derived is not None:
         links.append(derived)
     else:
         links += [(rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
+        own = len(links)
         if "SystemModstamp" in record:  # Salesforce: lookups are fields named ...Id / custom ...__c holding an id
             links += [(name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
                       for name, value in record.items()
@@ -136,7 +145,7 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
         if found not in seen:
             seen.add(found)
             links.append(("mentions", MENTION, found))
-    return Node(key, title, opened, body, links)
+    return Node(key, title, opened, body, links, own)
 
 
 def _mentions(text: str) -> Iterator[str]:
@@ -207,10 +216,12 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     for pk, (data, own) in last.items():
         node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
         rowid = ids[pk]
-        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened,
-                      orjson.dumps(node.links).decode() if node.links else None))
+        # a record that states just its references keeps their JSON as the source gave it (not encoded again)
+        links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
+        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened, links))
         ends += [(end, rowid) for end in _end_hashes(node.links)]
         texts.append((rowid, node.key, node.title, node.body))
+    ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
     conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?)", nodes)
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
@@ -274,11 +285,13 @@ class SqliteGraph:
         found: dict[int, dict[str, Any]] = {}
         extra = ", r.data" if with_data else ""
         extra += "".join(f", json_extract(r.data, '$.\"' || ?{i + 1} || '\"')" for i in range(len(fields)))
+        # the record is read only when asked for: its row is several times the node's
+        join = " JOIN records AS r ON r.rowid = n.id" if extra else ""
         for start in range(0, len(wanted), 900):
             chunk = wanted[start:start + 900]
             marks = ",".join(f"?{len(fields) + 1 + i}" for i in range(len(chunk)))
-            for row in self._rows(f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}{extra} FROM graph_nodes AS n "
-                                  f"JOIN records AS r ON r.rowid = n.id WHERE n.id IN ({marks})", (*fields, *chunk)):
+            for row in self._rows(f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}{extra} FROM graph_nodes AS n"
+                                  f"{join} WHERE n.id IN ({marks})", (*fields, *chunk)):
                 node = dict(zip(NODE_COLUMNS, row, strict=False))
                 rest = row[len(NODE_COLUMNS):]
                 if with_data:
@@ -318,14 +331,20 @@ class SqliteGraph:
         def table_ok(dataset: str) -> bool:
             return not wanted or dataset.partition("/")[2].startswith(wanted)
 
+        owner_tables = [f"*/{t}*" for t in wanted] + [f"*/{t}" for t in RELATION_TABLES] if wanted else []
+        owner_filter = f" AND ({' OR '.join(['n.dataset GLOB ?'] * len(owner_tables))})" if owner_tables else ""
+        owner_args = owner_tables
+
         def add(src: int, dst: int, rel: str, owner: int) -> None:
             if src != dst:
                 out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
 
-        def stated(owner: dict[str, Any], me: int | None) -> None:
-            """The links `owner` states (those touching `me`, when given), resolved."""
+        def stated(owner: dict[str, Any], me: int | None, names: tuple[str, str] = ("", "")) -> None:
+            """The links `owner` states (those touching `me`, called `names` (pk, key), when given), resolved."""
             for link in orjson.loads(owner["links"] or "[]"):
                 rel, dst_ds, dst_pk = link[:3]
+                if me is not None and dst_pk not in names and (len(link) < 5 or link[4] not in names):
+                    continue  # an end that names another record: not resolved only to be dropped
                 srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
                 for src in srcs:
                     for dst in resolve(dst_ds, dst_pk):
@@ -335,11 +354,11 @@ class SqliteGraph:
         for node in nodes.values():
             me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
             stated(node, None)  # its own links
-            owners = [r[0] for r in self._rows("SELECT owner FROM graph_ends WHERE end_hash IN (?, ?) AND owner <> ?",
-                                               (key_hash(pk), key_hash(key), me))]
-            for owner in self.nodes(owners).values():
-                if table_ok(owner["dataset"]) or owner["dataset"].partition("/")[2] in RELATION_TABLES:
-                    stated(owner, me)
+            for row in self._rows(  # the records linking to it: with `tables`, only those in them or relations
+                    f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)} FROM graph_ends AS e "
+                    f"JOIN graph_nodes AS n ON n.id = e.owner WHERE e.end_hash IN (?, ?) AND e.owner <> ?"
+                    f"{owner_filter}", (key_hash(pk), key_hash(key), me, *owner_args)):
+                stated(dict(zip(NODE_COLUMNS, row, strict=True)), me, (pk, key))
             connector = node["dataset"].partition("/")[0] + "/"
             for src_ds, src_pk, rel, dst_ds, dst_pk in self._rows(  # links stated apart from their records
                     "SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
