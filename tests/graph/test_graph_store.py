@@ -133,3 +133,28 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
     assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2
+
+
+def test_a_version_2_store_gains_the_kinds_of_its_link_ends_when_opened(tmp_path: Path) -> None:
+    """Version 2's graph_ends had no kind: version 3 computes it from the nodes, so a lookup by table finds them."""
+    old = SqliteStore(tmp_path / "udc.db", write_process=False)
+    put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    put(old, "snow/change_request", "2" * 32, T1, {"number": "CHG0010001", "short_description": "Resize db01",
+                                                   "cmdb_ci": CI_A}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    old.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as udc left it at version 2
+        conn.executescript("CREATE TABLE v2 (end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, "
+                           "PRIMARY KEY (end_hash, owner)) WITHOUT ROWID; "
+                           "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
+                           "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
+    store = SqliteStore(tmp_path / "udc.db", write_process=False)
+    assert store.schema_version() == 3
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 2
+    ci = node(store, CI_A)
+    assert {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",))
+            for x in (link["src"], link["dst"]) if x != ci} == {"CHG0010001"}
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A), ("CHG0010001", "cmdb_ci", CI_A)}
+    put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full on db01", CI_A))  # its link dropped
+    assert around(store, CI_A) == {("CHG0010001", "cmdb_ci", CI_A)}

@@ -26,7 +26,13 @@ from udc.timeutil import cursor_str
 # Every b-tree here is paid for on every record a sync writes, so there are few and small ones: a node's links are a
 # JSON column of its row (appended in rowid order), and the one lookup by a random key — which records link to this
 # one — goes through 63-bit hashes of link ends, two integers per entry.
-GRAPH_SCHEMA = """
+GRAPH_ENDS = """
+CREATE TABLE IF NOT EXISTS graph_ends (  -- which nodes state a link to a key: key_hash(a link end's key), the node
+    end_hash INTEGER NOT NULL, owner INTEGER NOT NULL,
+    kind INTEGER NOT NULL,  -- dataset_kind(the node's dataset): a lookup for some tables skips the others' nodes
+    PRIMARY KEY (end_hash, owner)) WITHOUT ROWID;
+"""
+GRAPH_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS graph_nodes (
     id INTEGER PRIMARY KEY,  -- the record's rowid in records
     dataset TEXT NOT NULL, pk TEXT NOT NULL,
@@ -36,9 +42,7 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
                     -- or (a relation record) between the two records it relates; dst_dataset '' for a mention,
                     -- whose dst_pk is a key (INC0012345, OPS-42) resolved when read
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
-CREATE TABLE IF NOT EXISTS graph_ends (  -- which nodes state a link to a key: key_hash(a link end's key), the node
-    end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, PRIMARY KEY (end_hash, owner)) WITHOUT ROWID;
--- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
+{GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
 CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
     tokenize = 'porter unicode61 remove_diacritics 2', detail = column);
 """
@@ -83,6 +87,13 @@ class Node(NamedTuple):
 def key_hash(key: str) -> int:
     """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
     return xxhash.xxh3_64_intdigest(key.encode()) >> 1
+
+
+@lru_cache(maxsize=4096)
+def dataset_kind(dataset: str) -> int:
+    """A dataset as a 31-bit integer (4 bytes in each of graph_ends' entries); a collision only lets another table's
+    links through the index, which the reader filters again."""
+    return xxhash.xxh3_64_intdigest(dataset.encode()) >> 33
 
 
 def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
@@ -213,17 +224,18 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
         return rel_types[sys_id]
 
     nodes, ends, texts = [], [], []
+    kind = dataset_kind(dataset)
     for pk, (data, own) in last.items():
         node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
         rowid = ids[pk]
         # a record that states just its references keeps their JSON as the source gave it (not encoded again)
         links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
         nodes.append((rowid, dataset, pk, node.key, node.title, node.opened, links))
-        ends += [(end, rowid) for end in _end_hashes(node.links)]
+        ends += [(end, rowid, kind) for end in _end_hashes(node.links)]
         texts.append((rowid, node.key, node.title, node.body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
     conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?)", nodes)
-    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?)", ends)
+    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
 
@@ -331,9 +343,10 @@ class SqliteGraph:
         def table_ok(dataset: str) -> bool:
             return not wanted or dataset.partition("/")[2].startswith(wanted)
 
-        owner_tables = [f"*/{t}*" for t in wanted] + [f"*/{t}" for t in RELATION_TABLES] if wanted else []
-        owner_filter = f" AND ({' OR '.join(['n.dataset GLOB ?'] * len(owner_tables))})" if owner_tables else ""
-        owner_args = owner_tables
+        # with `tables`, the linking records looked at are those in them and relations (found by kind in the index)
+        owner_args = [dataset_kind(d) for d in datasets if table_ok(d) or d.partition("/")[2] in RELATION_TABLES
+                      ] if wanted else []
+        owner_filter = f" AND e.kind IN ({','.join('?' * len(owner_args))})" if wanted else ""
 
         def add(src: int, dst: int, rel: str, owner: int) -> None:
             if src != dst:
@@ -450,4 +463,4 @@ class SqliteGraph:
         return self._datasets()
 
 
-__all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "describe", "index_page"]
+__all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "dataset_kind", "describe", "index_page"]
