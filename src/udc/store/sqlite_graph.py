@@ -205,10 +205,10 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
     if gone:
-        ends = []
+        stale = []
         for owner, links in _fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone):
-            ends += [(end, owner) for end in _end_hashes(orjson.loads(links))] if links else []
-        conn.executemany("DELETE FROM graph_ends WHERE end_hash = ? AND owner = ?", ends)
+            stale += [(end, owner) for end in _end_hashes(orjson.loads(links))] if links else []
+        conn.executemany("DELETE FROM graph_ends WHERE end_hash = ? AND owner = ?", stale)
         conn.executemany("DELETE FROM graph_nodes WHERE id = ?", [(i,) for i in gone])
         conn.executemany("DELETE FROM graph_text WHERE rowid = ?", [(i,) for i in gone])
     if not last:
