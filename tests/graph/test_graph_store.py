@@ -135,26 +135,45 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
     assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2
 
 
-def test_a_version_2_store_gains_the_kinds_of_its_link_ends_when_opened(tmp_path: Path) -> None:
-    """Version 2's graph_ends had no kind: version 3 computes it from the nodes, so a lookup by table finds them."""
+def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends_when_opened(tmp_path: Path
+                                                                                             ) -> None:
+    """Version 2's graph_ends had no kind, its nodes no `ended`: version 3 computes both, so a lookup by table finds
+    them and a change that ended before a time is left out."""
     old = SqliteStore(tmp_path / "udc.db", write_process=False)
     put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
     put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])
-    put(old, "snow/change_request", "2" * 32, T1, {"number": "CHG0010001", "short_description": "Resize db01",
-                                                   "cmdb_ci": CI_A}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    for n, end in ((1, "2025-01-01 09:00:00"), (2, "2025-01-02 09:00:00")):
+        put(old, "snow/change_request", str(n) * 32, T1, {
+            "number": f"CHG001000{n}", "short_description": "Resize db01", "cmdb_ci": CI_A, "work_end": "",
+            "end_date": end}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
     old.close()
     with sqlite3.connect(tmp_path / "udc.db") as conn:  # as udc left it at version 2
-        conn.executescript("CREATE TABLE v2 (end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, "
+        conn.executescript("CREATE TABLE n2 (id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, pk TEXT NOT NULL, "
+                           "key TEXT, title TEXT, opened TEXT, links TEXT); INSERT INTO n2 SELECT id, dataset, pk, "
+                           "key, title, opened, links FROM graph_nodes; DROP TABLE graph_nodes; "
+                           "ALTER TABLE n2 RENAME TO graph_nodes; CREATE INDEX graph_nodes_key ON graph_nodes (key) "
+                           "WHERE key IS NOT NULL; "
+                           "CREATE TABLE v2 (end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, "
                            "PRIMARY KEY (end_hash, owner)) WITHOUT ROWID; "
                            "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
                            "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
     assert store.schema_version() == 3
-    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 2
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
     ci = node(store, CI_A)
-    assert {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",))
-            for x in (link["src"], link["dst"]) if x != ci} == {"CHG0010001"}
-    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A), ("CHG0010001", "cmdb_ci", CI_A)}
+
+    def changes(ended_since: str | None = None) -> set[str]:
+        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), ended_since)
+                for x in (link["src"], link["dst"]) if x != ci}
+
+    assert changes() == {"CHG0010001", "CHG0010002"}
+    assert changes("2025-01-02T00:00:00.000000Z") == {"CHG0010002"}  # the first ended the day before
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A), ("CHG0010001", "cmdb_ci", CI_A),
+                                   ("CHG0010002", "cmdb_ci", CI_A)}
     put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full on db01", CI_A))  # its link dropped
-    assert around(store, CI_A) == {("CHG0010001", "cmdb_ci", CI_A)}
+    assert ("INC0010001", "cmdb_ci", CI_A) not in around(store, CI_A)
+    put(store, "snow/change_request", "3" * 32, T2, {"number": "CHG0010003", "cmdb_ci": CI_A,
+                                                   "work_end": "2025-01-01 08:00:00"},
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # written at version 3
+    assert changes("2025-01-01T08:30:00.000000Z") == {"CHG0010001", "CHG0010002"}

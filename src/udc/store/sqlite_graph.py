@@ -38,9 +38,10 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
     dataset TEXT NOT NULL, pk TEXT NOT NULL,
     key TEXT,       -- what people call it: INC0012345, OPS-42, a case number, a page id
     title TEXT, opened TEXT,  -- opened: a cursor string (fixed-width UTC ISO), so string order is time order
-    links TEXT);    -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
+    links TEXT,     -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
                     -- or (a relation record) between the two records it relates; dst_dataset '' for a mention,
                     -- whose dst_pk is a key (INC0012345, OPS-42) resolved when read
+    ended TEXT);    -- when its work ended (ENDED_FIELDS), a cursor string: `changes --for` skips older changes in SQL
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
 {GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
 CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
@@ -64,6 +65,7 @@ _SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "R
 _KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
 _TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
 _OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
+ENDED_FIELDS = ("work_end", "end_date", "closed_at")  # a change's end as udc.query.changes reads it (the first given)
 # The fields whose text is indexed and read for mentions: what people write (descriptions, notes, comments, page and
 # comment bodies), at the top of the record or in Jira's `fields`; the title fields above are indexed too. Ids, dates,
 # choice values and custom fields are not: looking at every field of every record cost the sync more than the rest of
@@ -81,6 +83,7 @@ class Node(NamedTuple):
     body: str
     links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
     own: int = -1  # how many of the links, first, are `own_links` as given (-1: none are)
+    ended: str | None = None
 
 
 @lru_cache(maxsize=1 << 16)  # the same users, groups and CIs are linked from page after page
@@ -118,6 +121,17 @@ def _texts(record: Record, fields: dict[str, Any] | None) -> list[str]:
     return [_TAGS.sub(" ", v) if "<" in v else v for v in texts]
 
 
+def _time(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
+    """The first of these fields that holds a value, as a cursor string; None when it is not a time."""
+    raw = _first(record, fields, names)
+    if raw:
+        try:
+            return cursor_str(raw)
+        except ValueError:
+            return None
+    return None
+
+
 def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
              rel_type_name: Any = None) -> Node:
     """A stored record as a graph node: its key, title, opened time, text and links (`own_links`: the references
@@ -130,13 +144,7 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     if key is None and "space_key" in record:  # Confluence content is called by its id
         key = pk
     title = _first(record, fields, _TITLE_FIELDS)
-    opened_raw = _first(record, fields, _OPENED_FIELDS)
-    opened = None
-    if opened_raw:
-        try:
-            opened = cursor_str(opened_raw)
-        except ValueError:
-            opened = None
+    opened = _time(record, fields, _OPENED_FIELDS)
     body = "\n".join(_texts(record, fields))[:MAX_TEXT]
     links: list[tuple[str, ...]] = []
     own = -1
@@ -156,7 +164,7 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
         if found not in seen:
             seen.add(found)
             links.append(("mentions", MENTION, found))
-    return Node(key, title, opened, body, links, own)
+    return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS))
 
 
 def _mentions(text: str) -> Iterator[str]:
@@ -230,11 +238,12 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
         rowid = ids[pk]
         # a record that states just its references keeps their JSON as the source gave it (not encoded again)
         links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
-        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened, links))
+        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened, links, node.ended))
         ends += [(end, rowid, kind) for end in _end_hashes(node.links)]
         texts.append((rowid, node.key, node.title, node.body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
-    conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?)", nodes)
+    conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     nodes)
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
@@ -313,10 +322,12 @@ class SqliteGraph:
                 found[node["id"]] = node
         return found
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+                   ) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways, with both ends resolved to node ids:
         {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
-        prefixes such as `cmdb_ci`), so are those whose other end is in no such table."""
+        prefixes such as `cmdb_ci`), so are those whose other end is in no such table; with `ended_since` (a cursor
+        string), so are links stated by other records whose work ended (ENDED_FIELDS) before it."""
         out: dict[tuple[int, int, str], dict[str, Any]] = {}
         nodes = self.nodes(ids)
         datasets = self._datasets()
@@ -344,9 +355,12 @@ class SqliteGraph:
             return not wanted or dataset.partition("/")[2].startswith(wanted)
 
         # with `tables`, the linking records looked at are those in them and relations (found by kind in the index)
-        owner_args = [dataset_kind(d) for d in datasets if table_ok(d) or d.partition("/")[2] in RELATION_TABLES
-                      ] if wanted else []
+        owner_args: list[Any] = [dataset_kind(d) for d in datasets
+                                 if table_ok(d) or d.partition("/")[2] in RELATION_TABLES] if wanted else []
         owner_filter = f" AND e.kind IN ({','.join('?' * len(owner_args))})" if wanted else ""
+        if ended_since:
+            owner_filter += " AND (n.ended IS NULL OR n.ended >= ?)"
+            owner_args.append(ended_since)
 
         def add(src: int, dst: int, rel: str, owner: int) -> None:
             if src != dst:
@@ -463,4 +477,4 @@ class SqliteGraph:
         return self._datasets()
 
 
-__all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "dataset_kind", "describe", "index_page"]
+__all__ = ["ENDED_FIELDS", "GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "dataset_kind", "describe", "index_page"]
