@@ -177,3 +177,13 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
                                                    "work_end": "2025-01-01 08:00:00"},
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # written at version 3
     assert changes("2025-01-01T08:30:00.000000Z") == {"CHG0010001", "CHG0010002"}
+
+
+def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: SqliteStore) -> None:
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Printer jam", u_vendor_note="zebra stripes",
+                                                   close_notes="<p>Replaced the <b>fuser</b></p>"))
+    put(store, "jira/issues", "10001", T1, {"id": "10001", "key": "OPS-42", "fields": {
+        "summary": "db01 slow", "environment": "kiwi cluster", "labels_text": "mango"}})
+    assert store.text_search('"zebra"', 5) == [] and store.text_search('"mango"', 5) == []
+    assert [h["key"] for h in store.text_search('"fuser"', 5)] == ["INC0010001"]
+    assert [h["key"] for h in store.text_search('"kiwi"', 5)] == ["OPS-42"]
