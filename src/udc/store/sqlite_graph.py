@@ -275,6 +275,14 @@ class SqliteGraph:
         with self._translated():
             return self._conn().execute(sql, args).fetchall()
 
+    def _in_chunks(self, sql: str, values: Sequence[Any], before: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`sql` with its `IN ({})` filled with the values, a few hundred at a time (`before`: the arguments first)."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            rows += self._rows(sql.format(",".join("?" * len(chunk))), (*before, *chunk))
+        return rows
+
     def _datasets(self) -> list[str]:
         """Every dataset, by skipping through the records' (dataset, pk) index: one probe per dataset."""
         return [r[0] for r in self._rows(
@@ -334,20 +342,41 @@ class SqliteGraph:
         resolved: dict[tuple[str, str], list[int]] = {}
 
         def resolve(dataset: str, pk: str) -> list[int]:
-            """The live records a link's end names: the record itself; else the record of that key in the same
-            source (a ServiceNow reference names the base table, cmdb_ci, of a record stored as cmdb_ci_server; a
-            Salesforce lookup's object is a guess); a mention resolves by key in any source."""
-            if (dataset, pk) not in resolved:
-                if dataset == MENTION or dataset.endswith("_key"):
-                    found = [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key = ?", (pk,))]
-                else:
-                    found = self._by_pk(pk, [dataset] if dataset in datasets else [])
-                    if not found:
-                        prefix = dataset.partition("/")[0] + "/"
-                        found = self._by_pk(pk, [d for d in datasets if d.startswith(prefix)])
-                        found = found if len(found) == 1 else []
-                resolved[(dataset, pk)] = found
+            """The live records a link's end names (found by `prefetch`, which every end passes through first)."""
             return resolved[(dataset, pk)]
+
+        def prefetch(ends: set[tuple[str, str]]) -> None:
+            """Resolve link ends, in one query per source and one for mentions rather than one or two per end: the
+            record itself; else the record of that key in the same source (a ServiceNow reference names the base
+            table, cmdb_ci, of a record stored as cmdb_ci_server; a Salesforce lookup's object is a guess); a mention
+            resolves by key in any source."""
+            todo = [end for end in ends if end not in resolved]
+            mention = {end for end in todo if end[0] == MENTION or end[0].endswith("_key")}
+            by_key: dict[str, list[int]] = {}
+            for key, node_id in self._in_chunks("SELECT key, id FROM graph_nodes WHERE key IN ({})",
+                                                sorted({pk for _, pk in mention})):
+                by_key.setdefault(key, []).append(node_id)
+            by_source: dict[str, set[str]] = {}
+            for dataset, pk in todo:
+                if (dataset, pk) not in mention:
+                    by_source.setdefault(dataset.partition("/")[0] + "/", set()).add(pk)
+            found: dict[tuple[str, str], list[int]] = {}
+            for prefix, pks in by_source.items():
+                names = [d for d in datasets if d.startswith(prefix)]
+                for dataset, pk, node_id in self._in_chunks(
+                        f"SELECT r.dataset, r.pk, n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
+                        f"WHERE r.dataset IN ({','.join('?' * len(names))}) AND r.pk IN ({{}})", sorted(pks), names):
+                    found.setdefault((dataset, pk), []).append(node_id)
+            for dataset, pk in todo:
+                if (dataset, pk) in mention:
+                    resolved[(dataset, pk)] = by_key.get(pk, [])
+                    continue
+                ids = found.get((dataset, pk), [])
+                if not ids:
+                    prefix = dataset.partition("/")[0] + "/"
+                    ids = [i for d in datasets if d.startswith(prefix) for i in found.get((d, pk), [])]
+                    ids = ids if len(ids) == 1 else []
+                resolved[(dataset, pk)] = ids
 
         wanted = tuple(tables)
 
@@ -366,35 +395,41 @@ class SqliteGraph:
             if src != dst:
                 out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
 
-        def stated(owner: dict[str, Any], me: int | None, names: tuple[str, str] = ("", "")) -> None:
-            """The links `owner` states (those touching `me`, called `names` (pk, key), when given), resolved."""
-            for link in orjson.loads(owner["links"] or "[]"):
-                rel, dst_ds, dst_pk = link[:3]
-                if me is not None and dst_pk not in names and (len(link) < 5 or link[4] not in names):
-                    continue  # an end that names another record: not resolved only to be dropped
-                srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
-                for src in srcs:
-                    for dst in resolve(dst_ds, dst_pk):
-                        if me is None or me in (src, dst):
-                            add(src, dst, rel, owner["id"])
+        def touching(links: list[list[str]], me: int | None, names: tuple[str, str]) -> list[list[str]]:
+            """The links that may touch `me`, called `names` (pk, key): those naming it (all, without `me`)."""
+            return links if me is None else [link for link in links
+                                              if link[2] in names or (len(link) > 4 and link[4] in names)]
 
+        # first every link that may touch the nodes, so that their ends are resolved together
+        stated: list[tuple[int, list[list[str]], int | None]] = []  # (owner, its links touching `me`, me)
+        apart: list[tuple[tuple[str, ...], int]] = []  # (a link stated apart from its records, me)
         for node in nodes.values():
             me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
-            stated(node, None)  # its own links
-            for row in self._rows(  # the records linking to it: with `tables`, only those in them or relations
-                    f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)} FROM graph_ends AS e "
-                    f"JOIN graph_nodes AS n ON n.id = e.owner WHERE e.end_hash IN (?, ?) AND e.owner <> ?"
-                    f"{owner_filter}", (key_hash(pk), key_hash(key), me, *owner_args)):
-                stated(dict(zip(NODE_COLUMNS, row, strict=True)), me, (pk, key))
+            stated.append((me, orjson.loads(node["links"] or "[]"), None))  # its own links
+            for owner, links in self._rows(  # the records linking to it: with `tables`, those in them or relations
+                    f"SELECT e.owner, n.links FROM graph_ends AS e JOIN graph_nodes AS n ON n.id = e.owner "
+                    f"WHERE e.end_hash IN (?, ?) AND e.owner <> ?{owner_filter}",
+                    (key_hash(pk), key_hash(key), me, *owner_args)):
+                stated.append((owner, touching(orjson.loads(links or "[]"), me, (pk, key)), me))
             connector = node["dataset"].partition("/")[0] + "/"
-            for src_ds, src_pk, rel, dst_ds, dst_pk in self._rows(  # links stated apart from their records
-                    "SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
-                    "WHERE (src_pk = ?1 AND substr(src_dataset, 1, ?2) = ?3) "
-                    "OR (dst_pk = ?1 AND substr(dst_dataset, 1, ?2) = ?3)", (pk, len(connector), connector)):
-                for src in resolve(src_ds, src_pk):
+            apart += [(row, me) for row in self._rows(
+                "SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
+                "WHERE (src_pk = ?1 AND substr(src_dataset, 1, ?2) = ?3) "
+                "OR (dst_pk = ?1 AND substr(dst_dataset, 1, ?2) = ?3)", (pk, len(connector), connector))]
+        prefetch({(link[i], link[i + 1]) for _, links, _ in stated for link in links for i in range(1, len(link), 2)}
+                 | {(row[0], row[1]) for row, _ in apart} | {(row[3], row[4]) for row, _ in apart})
+        for owner, links, me in stated:
+            for link in links:
+                rel, dst_ds, dst_pk = link[:3]
+                for src in resolve(link[3], link[4]) if len(link) > 3 else [owner]:
                     for dst in resolve(dst_ds, dst_pk):
-                        if me in (src, dst):
-                            add(src, dst, rel, 0)
+                        if me is None or me in (src, dst):
+                            add(src, dst, rel, owner)
+        for (src_ds, src_pk, rel, dst_ds, dst_pk), me in apart:
+            for src in resolve(src_ds, src_pk):
+                for dst in resolve(dst_ds, dst_pk):
+                    if me in (src, dst):
+                        add(src, dst, rel, 0)
         links = list(out.values())
         if wanted:
             ends = self.nodes({x for link in links for x in (link["src"], link["dst"])})
