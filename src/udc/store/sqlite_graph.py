@@ -49,6 +49,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
 """
 
 RELATION_TABLES = ("cmdb_rel_ci", "task_ci", "m2m_kb_task")  # records that state a link between two others
+# People and groups are referenced by nearly every record (caller, assignee, assignment group, opened by…): which
+# records reference them is not indexed — 5 or 6 of a ServiceNow incident's 7 link ends, a fifth of what the graph
+# cost a sync. A record's links to people are still read from its side; a person's own links are still theirs.
+UNINDEXED_TARGETS = ("/sys_user", "/sys_user_group")
 MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
 
 # Keys in free text: ServiceNow numbers and Jira keys (those naming no stored record never resolve) in one pattern
@@ -248,9 +252,16 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
 
+def end_rows(node_id: int, dataset: str, links: str | None) -> list[tuple[int, int, int]]:
+    """graph_ends' rows for a node's links (as graph_nodes.links holds them)."""
+    kind = dataset_kind(dataset)
+    return [(end, node_id, kind) for end in _end_hashes(orjson.loads(links))] if links else []
+
+
 def _end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
-    """The hashes under which other records find these links: each target, and a relation's source."""
-    return {key_hash(end) for link in links for end in link[2::2]}
+    """The hashes under which other records find these links: each target, and a relation's source; not people."""
+    return {key_hash(link[i + 1]) for link in links for i in range(1, len(link), 2)
+            if not link[i].endswith(UNINDEXED_TARGETS)}
 
 
 def _fetch(conn: sqlite3.Connection, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
@@ -517,4 +528,5 @@ class SqliteGraph:
         return self._datasets()
 
 
-__all__ = ["ENDED_FIELDS", "GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "dataset_kind", "describe", "index_page"]
+__all__ = ["ENDED_FIELDS", "GRAPH_ENDS", "GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "dataset_kind", "describe",
+           "end_rows", "index_page"]
