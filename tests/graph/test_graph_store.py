@@ -144,10 +144,12 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
     put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
     put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])
-    for n, end in ((1, "2025-01-01 09:00:00"), (2, "2025-01-02 09:00:00")):
+    for n, start, end in ((1, "2025-01-01 08:00:00", "2025-01-01 09:00:00"),
+                          (2, "2025-01-02 08:00:00", "2025-01-02 09:00:00")):
         put(old, "snow/change_request", str(n) * 32, T1, {
             "number": f"CHG001000{n}", "short_description": "Resize db01", "cmdb_ci": CI_A, "work_end": "",
-            "end_date": end}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+            "start_date": start, "end_date": end, "opened_at": "2024-12-30 10:00:00"},
+            [("cmdb_ci", "snow/cmdb_ci", CI_A)])
     old.close()
     with sqlite3.connect(tmp_path / "udc.db") as conn:  # as udc left it at version 2
         conn.executescript("CREATE TABLE n2 (id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, pk TEXT NOT NULL, "
@@ -164,12 +166,13 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
     assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
     ci = node(store, CI_A)
 
-    def changes(ended_since: str | None = None) -> set[str]:
-        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), ended_since)
+    def changes(during: tuple[str, str] | None = None) -> set[str]:
+        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), during)
                 for x in (link["src"], link["dst"]) if x != ci}
 
     assert changes() == {"CHG0010001", "CHG0010002"}
-    assert changes("2025-01-02T00:00:00.000000Z") == {"CHG0010002"}  # the first ended the day before
+    assert changes(("2025-01-02T00:00:00.000000Z", T3)) == {"CHG0010002"}  # the first ended the day before
+    assert changes(("2024-12-01T00:00:00.000000Z", "2025-01-01T12:00:00.000000Z")) == {"CHG0010001"}  # not begun
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A), ("CHG0010001", "cmdb_ci", CI_A),
                                    ("CHG0010002", "cmdb_ci", CI_A)}
     put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full on db01", CI_A))  # its link dropped
@@ -177,7 +180,7 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
     put(store, "snow/change_request", "3" * 32, T2, {"number": "CHG0010003", "cmdb_ci": CI_A,
                                                    "work_end": "2025-01-01 08:00:00"},
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # written at version 3
-    assert changes("2025-01-01T08:30:00.000000Z") == {"CHG0010001", "CHG0010002"}
+    assert changes(("2025-01-01T08:30:00.000000Z", T3)) == {"CHG0010001", "CHG0010002"}
 
 
 def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: SqliteStore) -> None:

@@ -592,7 +592,7 @@ class PostgresStore:
               ) -> dict[int, dict[str, Any]]:
         raise graph_refused(self.location)
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), during: tuple[str, str] | None = None
                    ) -> list[dict[str, Any]]:
         raise graph_refused(self.location)
 

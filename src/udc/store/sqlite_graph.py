@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
     links TEXT,     -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
                     -- or (a relation record) between the two records it relates; dst_dataset '' for a mention,
                     -- whose dst_pk is a key (INC0012345, OPS-42) resolved when read
-    ended TEXT);    -- when its work ended (ENDED_FIELDS), a cursor string: `changes --for` skips older changes in SQL
+    ended TEXT,     -- when its work ended (ENDED_FIELDS) and started (STARTED_FIELDS), cursor strings: `changes
+    started TEXT);  -- --for` reads only the changes around its window
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
 {GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
 CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
@@ -69,7 +70,9 @@ _SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "R
 _KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
 _TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
 _OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
-ENDED_FIELDS = ("work_end", "end_date", "closed_at")  # a change's end as udc.query.changes reads it (the first given)
+# a change's end and start as udc.query.changes reads them (the first given)
+ENDED_FIELDS = ("work_end", "end_date", "closed_at")
+STARTED_FIELDS = ("work_start", "start_date", "opened_at", "sys_created_on")
 # The fields whose text is indexed and read for mentions: what people write (descriptions, notes, comments, page and
 # comment bodies), at the top of the record or in Jira's `fields`; the title fields above are indexed too. Ids, dates,
 # choice values and custom fields are not: looking at every field of every record cost the sync more than the rest of
@@ -88,6 +91,7 @@ class Node(NamedTuple):
     links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
     own: int = -1  # how many of the links, first, are `own_links` as given (-1: none are)
     ended: str | None = None
+    started: str | None = None
 
 
 @lru_cache(maxsize=1 << 16)  # the same users, groups and CIs are linked from page after page
@@ -168,7 +172,8 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
         if found not in seen:
             seen.add(found)
             links.append(("mentions", MENTION, found))
-    return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS))
+    return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS),
+                _time(record, fields, STARTED_FIELDS))
 
 
 def _mentions(text: str) -> Iterator[str]:
@@ -242,12 +247,12 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
         rowid = ids[pk]
         # a record that states just its references keeps their JSON as the source gave it (not encoded again)
         links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
-        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened, links, node.ended))
+        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened, links, node.ended, node.started))
         ends += [(end, rowid, kind) for end in _end_hashes(node.links)]
         texts.append((rowid, node.key, node.title, node.body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
-    conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     nodes)
+    conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended, started) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", nodes)
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
@@ -341,12 +346,13 @@ class SqliteGraph:
                 found[node["id"]] = node
         return found
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), during: tuple[str, str] | None = None
                    ) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways, with both ends resolved to node ids:
         {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
-        prefixes such as `cmdb_ci`), so are those whose other end is in no such table; with `ended_since` (a cursor
-        string), so are links stated by other records whose work ended (ENDED_FIELDS) before it."""
+        prefixes such as `cmdb_ci`), so are those whose other end is in no such table; with `during` (since, until:
+        cursor strings), so are links stated by other records whose work ended (ENDED_FIELDS) before `since` or
+        started (STARTED_FIELDS) after `until`."""
         out: dict[tuple[int, int, str], dict[str, Any]] = {}
         nodes = self.nodes(ids)
         datasets = self._datasets()
@@ -398,9 +404,9 @@ class SqliteGraph:
         owner_args: list[Any] = [dataset_kind(d) for d in datasets
                                  if table_ok(d) or d.partition("/")[2] in RELATION_TABLES] if wanted else []
         owner_filter = f" AND e.kind IN ({','.join('?' * len(owner_args))})" if wanted else ""
-        if ended_since:
-            owner_filter += " AND (n.ended IS NULL OR n.ended >= ?)"
-            owner_args.append(ended_since)
+        if during:
+            owner_filter += " AND (n.ended IS NULL OR n.ended >= ?) AND (n.started IS NULL OR n.started <= ?)"
+            owner_args += during
 
         def add(src: int, dst: int, rel: str, owner: int) -> None:
             if src != dst:
@@ -532,5 +538,5 @@ class SqliteGraph:
         return self._datasets()
 
 
-__all__ = ["ENDED_FIELDS", "GRAPH_ENDS", "GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "dataset_kind", "describe",
-           "end_rows", "index_page"]
+__all__ = ["ENDED_FIELDS", "GRAPH_ENDS", "GRAPH_SCHEMA", "MENTION", "STARTED_FIELDS", "Node", "SqliteGraph",
+           "dataset_kind", "describe", "end_rows", "index_page"]
