@@ -3,6 +3,7 @@ before their target; relation tables as links; the full-text index following eve
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -133,3 +134,89 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
     assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2
+
+
+def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends_when_opened(tmp_path: Path
+                                                                                             ) -> None:
+    """Version 2's graph_ends had no kind, its nodes no `ended`: version 3 computes both, so a lookup by table finds
+    them and a change that ended before a time is left out."""
+    old = SqliteStore(tmp_path / "udc.db", write_process=False)
+    put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    for n, start, end in ((1, "2025-01-01 08:00:00", "2025-01-01 09:00:00"),
+                          (2, "2025-01-02 08:00:00", "2025-01-02 09:00:00")):
+        put(old, "snow/change_request", str(n) * 32, T1, {
+            "number": f"CHG001000{n}", "short_description": "Resize db01", "cmdb_ci": CI_A, "work_end": "",
+            "start_date": start, "end_date": end, "opened_at": "2024-12-30 10:00:00"},
+            [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    old.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as udc left it at version 2
+        conn.executescript("CREATE TABLE n2 (id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, pk TEXT NOT NULL, "
+                           "key TEXT, title TEXT, opened TEXT, links TEXT); INSERT INTO n2 SELECT id, dataset, pk, "
+                           "key, title, opened, links FROM graph_nodes; DROP TABLE graph_nodes; "
+                           "ALTER TABLE n2 RENAME TO graph_nodes; CREATE INDEX graph_nodes_key ON graph_nodes (key) "
+                           "WHERE key IS NOT NULL; "
+                           "CREATE TABLE v2 (end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, "
+                           "PRIMARY KEY (end_hash, owner)) WITHOUT ROWID; "
+                           "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
+                           "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
+    store = SqliteStore(tmp_path / "udc.db", write_process=False)
+    assert store.schema_version() == 3
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
+    ci = node(store, CI_A)
+
+    def changes(during: tuple[str, str] | None = None) -> set[str]:
+        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), during)
+                for x in (link["src"], link["dst"]) if x != ci}
+
+    assert changes() == {"CHG0010001", "CHG0010002"}
+    assert changes(("2025-01-02T00:00:00.000000Z", T3)) == {"CHG0010002"}  # the first ended the day before
+    assert changes(("2024-12-01T00:00:00.000000Z", "2025-01-01T12:00:00.000000Z")) == {"CHG0010001"}  # not begun
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A), ("CHG0010001", "cmdb_ci", CI_A),
+                                   ("CHG0010002", "cmdb_ci", CI_A)}
+    put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full on db01", CI_A))  # its link dropped
+    assert ("INC0010001", "cmdb_ci", CI_A) not in around(store, CI_A)
+    put(store, "snow/change_request", "3" * 32, T2, {"number": "CHG0010003", "cmdb_ci": CI_A,
+                                                   "work_end": "2025-01-01 08:00:00"},
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # written at version 3
+    assert changes(("2025-01-01T08:30:00.000000Z", T3)) == {"CHG0010001", "CHG0010002"}
+
+
+def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: SqliteStore) -> None:
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Printer jam", u_vendor_note="zebra stripes",
+                                                   close_notes="<p>Replaced the <b>fuser</b></p>"))
+    put(store, "jira/issues", "10001", T1, {"id": "10001", "key": "OPS-42", "fields": {
+        "summary": "db01 slow", "environment": "kiwi cluster", "labels_text": "mango"}})
+    assert store.text_search('"zebra"', 5) == [] and store.text_search('"mango"', 5) == []
+    assert [h["key"] for h in store.text_search('"fuser"', 5)] == ["INC0010001"]
+    assert [h["key"] for h in store.text_search('"kiwi"', 5)] == ["OPS-42"]
+
+
+def test_links_to_people_are_read_from_the_referencing_side_only(store: SqliteStore) -> None:
+    """Which records reference a person or group is not indexed (nearly every record does): the incident lists its
+    caller, the caller's record does not list the incident; a CI still lists its incidents."""
+    user = "u" * 32
+    put(store, "snow/sys_user", user, T1, {"sys_id": user, "name": "Ann Lee"})
+    put(store, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full", CI_A, caller_id=user),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A), ("caller_id", "snow/sys_user", user)])
+    assert around(store, "INC0010001") == {("INC0010001", "cmdb_ci", CI_A), ("INC0010001", "caller_id", user)}
+    assert around(store, user) == set()
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 1
+
+
+def test_similar_with_only_common_words_wants_records_holding_them_together(store: SqliteStore,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a large store every word of a record can be common: `similar` then asks for three of them together, not
+    any of them (which scored most of the store, seconds at 1,000,000 records)."""
+    similar_module = importlib.import_module("udc.query.similar")  # the module (udc.query exports its function)
+    monkeypatch.setattr(similar_module, "COMMON", 2)  # every word below is in 2 records or more
+    texts = {"1": "mercury venus jupiter", "2": "mercury venus jupiter saturn", "3": "mercury neptune",
+             "4": "venus neptune", "5": "jupiter neptune"}
+    for n, text in texts.items():
+        put(store, "snow/incident", n * 32, T1, {"number": f"INC001000{n}", "short_description": text,
+                                                 "opened_at": "2025-01-01 10:00:00"})
+    found = similar_module.similar(store, "INC0010001", limit=5)["similar"]
+    assert [hit["key"] for hit in found] == ["INC0010002"]

@@ -592,7 +592,8 @@ class PostgresStore:
               ) -> dict[int, dict[str, Any]]:
         raise graph_refused(self.location)
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), during: tuple[str, str] | None = None
+                   ) -> list[dict[str, Any]]:
         raise graph_refused(self.location)
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,

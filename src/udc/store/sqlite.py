@@ -29,7 +29,16 @@ from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
-from udc.store.sqlite_graph import GRAPH_SCHEMA, SqliteGraph, index_page
+from udc.store.sqlite_graph import (
+    ENDED_FIELDS,
+    GRAPH_ENDS,
+    GRAPH_SCHEMA,
+    STARTED_FIELDS,
+    SqliteGraph,
+    describe,
+    end_rows,
+    index_page,
+)
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -136,10 +145,40 @@ def _index_records(conn: sqlite3.Connection) -> None:
             index_page(conn, dataset, [(pk, data, links) for d, pk, data, links in batch if d == dataset], [])
 
 
+def _graph_kinds_and_ends(conn: sqlite3.Connection) -> None:
+    """Version 3: graph_ends is built again from the nodes, each entry with its dataset kind (so a lookup for some
+    tables skips the others' nodes) and none naming people (UNINDEXED_TARGETS); graph_nodes gains `ended` and
+    `started`, read from the records that have such a field."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(graph_nodes)")}
+    added = [column for column in ("ended", "started") if column not in columns]
+    for column in added:
+        conn.execute(f"ALTER TABLE graph_nodes ADD COLUMN {column} TEXT")
+    if added:
+        found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in (*ENDED_FIELDS, *STARTED_FIELDS))
+        rows = conn.execute(f"SELECT n.id, n.dataset, r.data FROM graph_nodes AS n JOIN records AS r "
+                            f"ON r.rowid = n.id WHERE {found}")
+        times = []  # (ended, started, node), written once the read is done
+        while batch := rows.fetchmany(5000):
+            for node_id, dataset, data in batch:
+                node = describe(dataset, "", orjson.loads(data), ())
+                if node.ended or node.started:
+                    times.append((node.ended, node.started, node_id))
+        conn.executemany("UPDATE graph_nodes SET ended = ?, started = ? WHERE id = ?", times)
+    conn.execute("DROP TABLE graph_ends")  # built again: with kinds, without the ends naming people
+    conn.execute(GRAPH_ENDS)
+    rows = conn.execute("SELECT id, dataset, links FROM graph_nodes WHERE links IS NOT NULL")
+    ends = []
+    while batch := rows.fetchmany(5000):
+        ends += [end for node, dataset, links in batch for end in end_rows(node, dataset, links)]
+    ends.sort()
+    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
+
+
 # Each store's schema version is its place in this list (PRAGMA user_version), each step a script or a function of
 # the connection, all run in one transaction. Version 1: the tables (IF NOT EXISTS: a store from before versions
-# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`.
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph)
+# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`; 3: `_graph_kinds_and_ends`.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph,
+                                                                      _graph_kinds_and_ends)
 
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
