@@ -4,13 +4,14 @@ with kill -9 mid-chunk costs nothing — its chunk is taken over and finished, c
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from udc.scale.app import configure
 from udc.scale.tasks import chunk, cycle, run_chunks, run_cycle
 from udc.simulators.base import Request
 from udc.sync.backfill import backfill_status, create_backfill, state_owner
+from udc.sync.engine import Engine
+from udc.timeutil import parse_time
 
 from .conftest import REDIS_URL, udc_env, worker_logs
 
@@ -234,3 +237,77 @@ def test_a_chunk_that_kills_every_worker_running_it_fails_after_its_attempts(tmp
     chunks = h.store.chunks(bid)
     assert [c["status"] for c in chunks] == ["done"] * days and chunks[poison - 1]["attempts"] == 1
     assert h.stored() == everything and sum(c["rows"]["incident"]["rows"] for c in chunks) == len(everything)
+
+
+def test_two_schedulers_at_once_never_overlap_a_pipelines_cycles(tmp_path: Path, make_sim, workers: Path,
+                                                                 queue: str) -> None:
+    """Two `udc run --executor celery` schedulers of one pipeline started together, three times over, while the
+    source changes (also mid-cycle): each time one cycle runs and the other is skipped; the runs the workers record
+    never overlap and every page request the source saw falls inside exactly one of them; the store ends holding
+    exactly the source's records changed since the first cycle, each once."""
+    sim = make_sim({"incident": 300})
+    sim.faults.latency = 0.02
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "lag": "1s", "batch_size": 10,
+                                         "tables": ["incident"]}})
+    old = [r["sys_id"] for r in sim.records("incident")]
+
+    def change(n: int, tag: str) -> None:
+        """n new records and n updated ones, at the present moment (what the next cycle's window holds)."""
+        sim.clock = datetime.now(UTC)
+        for i in range(n):
+            sim.insert("incident", {"short_description": f"{tag} new {i}"})
+            sim.update("incident", old.pop(), {"short_description": f"{tag} changed"})
+
+    engine = Engine(h.config, h.store)
+    assert engine.sync("live").status == "succeeded"  # the first cycle records where the pipeline starts
+    change(15, "before")
+    time.sleep(1.1)  # past the lag
+    rounds, said = 3, []
+    for k in range(rounds):
+        lines: list[list[str]] = [[], []]
+        first = sim.table_request_count + 1
+
+        def hold(_request: Request, lines: list[list[str]] = lines, k: int = k) -> None:
+            """The first request of the round's cycle waits until the other scheduler's cycle has been skipped."""
+            change(15, f"round {k}")  # after the cycle's window ends: for the next one
+            deadline = time.monotonic() + 30
+            while not any("cycle skipped" in line for got in lines for line in got) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        sim.on_request(first, hold)
+        sim.on_request(first + 3, lambda _request, k=k: change(1, f"mid-cycle {k}"))
+        procs = [subprocess.Popen([sys.executable, "-m", "udc", "run", "--executor", "celery", "--queue", queue,
+                                   "--pipeline", "live", "--no-backfills", "--config", str(h.path)],
+                                  env=udc_env(UDC_BROKER_URL=REDIS_URL), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        readers = [threading.Thread(target=lambda p=p, got=got: got.extend(p.stderr or []), daemon=True)
+                   for p, got in zip(procs, lines, strict=True)]
+        for reader in readers:
+            reader.start()
+        try:
+            deadline = time.monotonic() + 40
+            while not all(any("live: cycle" in line for line in got) for got in lines):
+                assert time.monotonic() < deadline, lines
+                time.sleep(0.1)
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
+            for reader in readers:
+                reader.join(10)
+        said += sorted(next(line.split("cycle ")[1].split(",")[0] for line in got if "live: cycle" in line)
+                       for got in lines)
+        time.sleep(1.1)  # the changes made during the round are past the lag for the next
+    assert said == ["skipped", "succeeded"] * rounds
+    assert engine.sync("live").status == "succeeded"  # the last round's changes
+    runs = sorted(h.store.runs("live", limit=50), key=lambda r: r["started_at"])
+    assert [r["status"] for r in runs] == ["succeeded"] * (rounds + 2)
+    spans = [(parse_time(r["started_at"]).timestamp(), parse_time(r["finished_at"]).timestamp()) for r in runs]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never overlapping
+    pages = [r for r in sim.table_requests if r.path == "/api/now/table/incident"]
+    outside = [(r.query, r.at) for r in pages if sum(a <= r.at <= b for a, b in spans) != 1]
+    assert len(pages) >= rounds * 3 and not outside, (outside, spans)
+    expected = source_truth(sim, start="2026")  # every change came after the source's generated history
+    assert len(expected) == 15 * 2 * (rounds + 1) + 2 * rounds and h.stored() == expected
+    assert h.store.execute("SELECT count(*), count(DISTINCT pk) FROM records WHERE dataset = 'snow/incident'")[0] \
+        == (len(expected),) * 2
