@@ -48,6 +48,8 @@ log = logging.getLogger("udc.backfill")
 DEFAULT_PARALLEL = 4
 DEFAULT_ATTEMPTS = 3
 DEFAULT_LEASE = 60.0  # seconds a claimed chunk stays a worker's without renewal (renewed every third of it)
+POLL = 0.1  # seconds between looks at the ledger while other runners hold the last chunks: a runner that waits
+# for them ends this soon after the last one settles (a Celery run ends when its slowest chunk task does)
 UNFINISHED = ("queued", "running", "waiting", "stopped")  # what `udc run` picks up
 Clock = Callable[[], datetime]
 
@@ -346,7 +348,7 @@ class BackfillRunner:
                     moments = [parse_time(c["not_before"]) for c in pending if c["not_before"]]
                     moments += [parse_time(c["lease_until"]) for c in elsewhere if c["lease_until"]]
                     soonest = min(moments, default=wall)
-                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, 0.5 if elsewhere else 3600))
+                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, POLL if elsewhere else 3600))
                     continue
                 timeout = self.lease / 3
                 delayed = [parse_time(c["not_before"]) for c in self.store.chunks(self.id)
