@@ -358,15 +358,15 @@ class PostgresStore:
         now = utcnow()
         with self._translated():
             row = self._conn().execute(
-                "UPDATE chunks c SET status = 'running', attempts = c.attempts + 1, pid = %s, worker = %s, "
-                "lease_until = %s, started_at = %s FROM (SELECT seq, status, worker FROM chunks WHERE backfill = %s "
+                "WITH was AS MATERIALIZED (SELECT seq, status, worker FROM chunks WHERE backfill = %s "
                 "AND ((status = 'running' AND (lease_until IS NULL OR lease_until < %s)) OR "
                 "(status = 'pending' AND (not_before IS NULL OR not_before <= %s))) "
-                "ORDER BY status = 'running' DESC, seq DESC LIMIT 1 FOR UPDATE SKIP LOCKED) was "
-                "WHERE c.backfill = %s AND c.seq = was.seq "
+                "ORDER BY status = 'running' DESC, seq DESC LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                "UPDATE chunks c SET status = 'running', attempts = c.attempts + 1, pid = %s, worker = %s, "
+                "lease_until = %s, started_at = %s FROM was WHERE c.backfill = %s AND c.seq = was.seq "
                 f"RETURNING {', '.join(f'c.{name}' for name in CHUNK_COLUMNS)}, was.status, was.worker",
-                (worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
-                 backfill_id, lease_stamp(now), now.isoformat(), backfill_id)).fetchone()
+                (backfill_id, lease_stamp(now), now.isoformat(), worker_pid(worker), worker,
+                 lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(), backfill_id)).fetchone()
         if row is None:
             return None
         item = _chunk(row[:-2])
