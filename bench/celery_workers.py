@@ -13,8 +13,12 @@ Ceiling: 4 workers run a backfill whose pipeline says `max_calls_per_minute: 120
 (UDC_BUDGET_URL), for --ceiling-seconds; the simulator (in this process, so its request log is at hand) counts the
 calls: no 60-second window over 120, and the share of the budget used in each full window after the first.
 
-Usage: python bench/celery_workers.py [--records 90000] [--days 90] [--latency 0.05] [--rounds 3]
-       [--ceiling-seconds 180] [--json]
+Each run also says where its time went: the CPU seconds of the workers (with their store writers) and of the
+simulator, the chunks' own seconds summed (busy time), each worker's start-up (sending the tasks to its first claim)
+and its idle tail, and the load average when it began.
+
+Usage: python bench/celery_workers.py [--records 90000] [--days 90] [--latency 0.05] [--batch 1000] [--rounds 3]
+       [--ceiling-seconds 180] [--pg postgresql://…/db] [--no-baseline] [--rss-only N] [--json]
 Targets: 4 workers ≥ 3.5x faster than 1, nothing lost; no 60 s window over 120 calls, ≥ 95 % of the budget used.
 """
 
@@ -45,10 +49,10 @@ sys.path.insert(0, str(SRC))
 BROKER = os.environ.get("UDC_BROKER_URL", "redis://127.0.0.1:6379/0")
 
 
-def write_config(folder: Path, url: str, pipeline: dict[str, Any]) -> Path:
+def write_config(folder: Path, url: str, pipeline: dict[str, Any], store: str | None = None) -> Path:
     secret = folder / "pw"
     secret.write_text(PASSWORD)
-    config = {"store": f"sqlite:///{folder}/udc.db",
+    config = {"store": store or f"sqlite:///{folder}/udc.db",
               "connectors": {"snow": {"type": "servicenow", "instance_url": url, "auth": {
                   "type": "basic", "username": "bench", "password": f"file:{secret}"}}},
               "pipelines": {"live": {"connector": "snow", "mode": "incremental", "tables": ["incident"], **pipeline}}}
@@ -89,6 +93,17 @@ def peak_rss_mb(pids: set[int]) -> float:
     return max(peaks)
 
 
+def tree_cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU seconds of these processes and of their waited-for ended children (Linux): the pool
+    processes count their store writers this way."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
@@ -107,6 +122,7 @@ def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     from udc.scale.tasks import chunk
     from udc.store import open_store
     from udc.sync.backfill import create_backfill
+    from udc.timeutil import parse_time
 
     queue = f"udc-bench-{uuid.uuid4().hex[:8]}"
     configure(BROKER, queue)
@@ -114,19 +130,25 @@ def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     procs = start_workers(workers, queue, {})
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = write_config(Path(tmp), info["url"], {"batch_size": args.batch})
+            schema = f"udc_bench_{uuid.uuid4().hex[:10]}"
+            path = write_config(Path(tmp), info["url"], {"batch_size": args.batch},
+                                f"{args.pg}?schema={schema}" if args.pg else None)
             cfg = load_config(path)
             store = open_store(cfg.store)
             bid = create_backfill(cfg, store, "live", START, START + timedelta(days=args.days), parallel=workers,
                                   chunk=timedelta(days=1))
             pool = set().union(*(descendants(p.pid) for p in procs))
-            started = time.perf_counter()
+            cpu_before, sim_before = tree_cpu_seconds(pool), tree_cpu_seconds({sim.pid})
+            load_before = os.getloadavg()[0]
+            started, sent_at = time.perf_counter(), time.time()
             results = [chunk.delay(str(path), bid, 60.0) for _ in range(workers)]
             rss = 0.0
             while not all(r.ready() for r in results):
                 rss = max(rss, peak_rss_mb(set().union(*(descendants(p.pid) for p in procs))))
                 time.sleep(0.2)
             wall = time.perf_counter() - started
+            workers_cpu = tree_cpu_seconds(pool) - cpu_before
+            sim_cpu = tree_cpu_seconds({sim.pid}) - sim_before
             statuses = [r.get() for r in results]
             chunks = store.chunks(bid)
             stored = store.execute("SELECT count(*) FROM records WHERE dataset = 'snow/incident'")[0][0]
@@ -135,9 +157,28 @@ def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
             assert stored == rows == info["in_range"], (stored, rows, info["in_range"])
             assert all(c["status"] == "done" and c["attempts"] == 1 for c in chunks)
             store.close()
+            if args.pg:
+                import psycopg
+                from psycopg import sql
+
+                with psycopg.connect(args.pg, autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
             return {"workers": workers, "wall_s": round(wall, 2), "records": stored,
                     "records_per_s": round(stored / wall), "chunks": len(chunks),
-                    "worker_peak_rss_mb": round(rss, 1), "pool_processes": len(pool)}
+                    "worker_peak_rss_mb": round(rss, 1), "pool_processes": len(pool),
+                    # where the time goes: CPU of the workers (with their writers) and of the simulator, the chunks'
+                    # own seconds (claim to settle) summed, and the machine's load when the run began
+                    "workers_cpu_s": round(workers_cpu, 2), "sim_cpu_s": round(sim_cpu, 2),
+                    "chunk_busy_s": round(sum(float(c["seconds"] or 0) for c in chunks), 2),
+                    "load_1m": round(load_before, 2),
+                    # per worker: seconds from sending the tasks to its first claim, and from its last settle to
+                    # the end (start-up and tail, outside the chunks)
+                    "first_claim_s": sorted(round(min(parse_time(c["started_at"]).timestamp() for c in chunks
+                                                      if c["worker"] == w) - sent_at, 2)
+                                            for w in {c["worker"] for c in chunks}),
+                    "idle_at_end_s": sorted(round(sent_at + wall - max(parse_time(c["finished_at"]).timestamp()
+                                                                        for c in chunks if c["worker"] == w), 2)
+                                            for w in {c["worker"] for c in chunks})}
     finally:
         stop_workers(procs)
         sim.terminate()
@@ -198,10 +239,20 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every simulator call")
     parser.add_argument("--batch", type=int, default=1000, help="batch_size (records per call)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pg", metavar="URL", help="store in a fresh schema of this PostgreSQL database (e.g. "
+                        "postgresql://postgres@127.0.0.1:5432/postgres) instead of a SQLite file")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the one-process `udc backfill --parallel 4` baseline")
     parser.add_argument("--ceiling-seconds", type=float, default=180.0, help="0: skip the ceiling check")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--rss-only", type=int, metavar="N", help="one run of N workers, printed as JSON (peak RSS "
+                        "at --records: compare 100,000 with 1,000,000)")
     args = parser.parse_args()
-    rounds = [[run_once(args, 1), run_once(args, 4), local_once(args, 4)] for _ in range(max(1, args.rounds))]
+    if args.rss_only:
+        print(json.dumps(run_once(args, args.rss_only)))
+        return
+    rounds = [[run_once(args, 1), run_once(args, 4), *([local_once(args, 4)] if args.baseline else [])]
+              for _ in range(max(1, args.rounds))]
     summary: dict[str, Any] = {}
     for i, n in enumerate((1, 4)):
         walls = [r[i]["wall_s"] for r in rounds]
@@ -209,8 +260,9 @@ def main() -> None:
                       "records": rounds[0][i]["records"],
                       "peak_rss_mb": max(r[i]["worker_peak_rss_mb"] for r in rounds)}
     speedups = [r[0]["wall_s"] / r[1]["wall_s"] for r in rounds]
-    local = [r[2]["wall_s"] for r in rounds]
-    summary["local"] = {"median_s": statistics.median(local), "min_s": min(local), "max_s": max(local)}
+    local = [r[2]["wall_s"] for r in rounds if len(r) > 2]
+    if local:
+        summary["local"] = {"median_s": statistics.median(local), "min_s": min(local), "max_s": max(local)}
     cap = ceiling(args) if args.ceiling_seconds > 0 else None
     if args.json:
         print(json.dumps({"rounds": rounds, "summary": summary, "speedups": speedups, "ceiling": cap,
@@ -224,7 +276,7 @@ def main() -> None:
         print(f"{n:>7} {s['median_s']:>9.2f} {s['min_s']:>6.2f}–{s['max_s']:<6.2f} "
               f"{round(s['records'] / s['median_s']):>10,} {summary[1]['median_s'] / s['median_s']:>8.2f}x "
               f"{s['peak_rss_mb']:>13.1f} MB")
-    loc = summary["local"]
+    loc = summary.get("local") or {"median_s": float("nan"), "min_s": float("nan"), "max_s": float("nan")}
     print(f"baseline, one process --parallel 4: {loc['median_s']:.2f} s ({loc['min_s']:.2f}–{loc['max_s']:.2f}), "
           f"{summary[1]['median_s'] / loc['median_s']:.2f}x the 1-worker run")
     print(f"speed-up per round: {', '.join(f'{x:.2f}x' for x in speedups)}; nothing lost in any run (stored = the "

@@ -35,7 +35,9 @@ def test_a_chunk_whose_worker_stopped_renewing_is_taken_over_when_its_lease_runs
     assert report.status == "done" and report.chunks_done == 6
     assert time.monotonic() - began >= 1.0  # it waited for the lease rather than taking a chunk still held
     chunks = h.store.chunks(bid)
-    assert [(c["status"], c["attempts"], c["lease_until"]) for c in chunks] == [("done", 1, None)] * 6
+    assert [(c["status"], c["attempts"], c["lease_until"]) for c in chunks] == [("done", 1, None)] * 5 + [
+        ("done", 2, None)]  # the abandoned attempt counts, its worker named
+    assert [(e["attempt"], e["worker"], e["abandoned"]) for e in chunks[-1]["errors"]] == [(1, "elsewhere:99", True)]
     assert chunks[-1]["worker"] == runner_name  # taken over
     expected = source_truth(sim, start="2025-01-01", end="2025-01-07")
     assert h.stored() == expected

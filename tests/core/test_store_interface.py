@@ -50,7 +50,8 @@ def test_a_claim_takes_the_newest_ready_chunk_and_marks_it_running(store: Store)
     assert claimed is not None
     assert (claimed["seq"], claimed["status"], claimed["attempts"], claimed["pid"], claimed["worker"]) == (
         2, "running", 2, 4242, "h:4242")
-    assert claimed["started_at"] and claimed["rows"] == {} and claimed["errors"] == []
+    assert claimed["abandoned_by"] is None and claimed["started_at"] and claimed["rows"] == {}
+    assert claimed["errors"] == []
     assert claimed["lease_until"] > lease_stamp(utcnow() + timedelta(seconds=59))
     assert store.claim_chunk(bid, "h:4242", 60)["seq"] == 1  # type: ignore[index]
     assert store.claim_chunk(bid, "h:4242", 60) is None
@@ -63,7 +64,8 @@ def test_a_claim_takes_the_newest_ready_chunk_and_marks_it_running(store: Store)
 def test_a_chunk_whose_lease_ran_out_goes_to_the_next_claimant_and_its_first_worker_loses_it(
         store: Store) -> None:
     """A worker killed mid-chunk stops renewing: once its lease runs out another worker claims the chunk (the
-    interrupted attempt not counted), and the first, should it wake up, finds it is no longer its own."""
+    interrupted attempt counted, its worker named), and the first, should it wake up, finds it is no longer its
+    own."""
     bid = backfill(store, 2)
     first = store.claim_chunk(bid, "a:1", 60)
     short = store.claim_chunk(bid, "a:1", 0.2)
@@ -72,7 +74,8 @@ def test_a_chunk_whose_lease_ran_out_goes_to_the_next_claimant_and_its_first_wor
     store.update_chunk(bid, 1, lease_until=lease_stamp(utcnow() - timedelta(seconds=1)))  # as if it had run out
     taken = store.claim_chunk(bid, "b:2", 60)
     assert taken is not None
-    assert (taken["seq"], taken["worker"], taken["pid"], taken["attempts"]) == (1, "b:2", 2, 1)
+    assert (taken["seq"], taken["worker"], taken["pid"], taken["attempts"], taken["abandoned_by"]) == (
+        1, "b:2", 2, 2, "a:1")
     assert store.claim_chunk(bid, "b:2", 60) is None  # chunk 2's lease still holds
     assert store.renew_chunks(bid, "a:1", [1, 2], 60) == [2]  # 1 is b's now
     assert store.renew_chunks(bid, "b:2", [1], 60) == [1] and store.renew_chunks(bid, "b:2", [], 60) == []

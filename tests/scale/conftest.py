@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -52,7 +53,7 @@ def start_workers(n: int, queue: str, logs: Path, concurrency: int = 1, **env: s
         with (logs / f"worker-{i}.log").open("wb") as log:
             started.append(subprocess.Popen(
                 [sys.executable, "-m", "udc", "worker", "--concurrency", str(concurrency), "--queue", queue],
-                env=udc_env(UDC_BROKER_URL=REDIS_URL, **env), stdout=log, stderr=subprocess.STDOUT,
+                env=udc_env(**{"UDC_BROKER_URL": REDIS_URL, **env}), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True))
     return started
 
@@ -95,3 +96,33 @@ def wait_ready(n: int, timeout: float = 60) -> None:
 
 def worker_logs(logs: Path) -> str:
     return "\n".join(p.read_text(errors="replace") for p in sorted(logs.glob("worker-*.log")))
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[str, str, list[subprocess.Popen[bytes]]]]:
+    """A Redis server of this test's own (with a password), to stop and restart: (url, password, its processes)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    password = "bUdget-pw-7731"
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        started.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no", "--requirepass", password, "--dir", str(tmp_path)],
+                                        stdout=subprocess.DEVNULL))
+        client = redis.Redis(port=port, password=password)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    start()
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
+    yield url, password, started
+    for proc in started:
+        proc.kill()
+        proc.wait()

@@ -7,12 +7,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,36 +94,6 @@ def test_a_retry_after_pause_holds_every_process(redis_url: str) -> None:
     one.pause(1.5)  # the source said Retry-After: 1.5 to this process
     other.acquire()
     assert other.state.granted[-1][0] >= paused_at + 1500  # Redis time: the other process waited too
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[str, str, list[subprocess.Popen[bytes]]]]:
-    """A Redis server of this test's own (with a password), to stop and restart: (url, password, its processes)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    password = "bUdget-pw-7731"
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        started.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--requirepass", password, "--dir", str(tmp_path)],
-                                        stdout=subprocess.DEVNULL))
-        client = redis.Redis(port=port, password=password)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    start()
-    url = f"redis://:{password}@127.0.0.1:{port}/0"
-    yield url, password, started
-    for proc in started:
-        proc.kill()
-        proc.wait()
 
 
 def test_redis_down_then_restarted_never_lets_a_call_past_the_budget(

@@ -4,13 +4,14 @@ with kill -9 mid-chunk costs nothing — its chunk is taken over and finished, c
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,10 @@ from udc.cli import app
 from udc.errors import ConfigError
 from udc.scale.app import configure
 from udc.scale.tasks import chunk, cycle, run_chunks, run_cycle
+from udc.simulators.base import Request
 from udc.sync.backfill import backfill_status, create_backfill, state_owner
+from udc.sync.engine import Engine
+from udc.timeutil import parse_time
 
 from .conftest import REDIS_URL, udc_env, worker_logs
 
@@ -96,8 +100,9 @@ def test_a_worker_killed_mid_chunk_loses_nothing(tmp_path: Path, make_sim, worke
     while not all(r.ready() for r in results) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert fired.is_set(), "the kill happened"
-    assert [c["attempts"] for c in chunks] == [1] * DAYS  # the attempt cut short by the kill is not counted
     taken = next(c for c in chunks if c["seq"] == killed["seq"])
+    assert [c["attempts"] for c in chunks if c is not taken] == [1] * (DAYS - 1)
+    assert taken["attempts"] == 2 and [e["worker"] for e in taken["errors"]] == [killed["worker"]]  # counted, named
     assert taken["worker"] != killed["worker"]  # another process finished it
     check_exact(h, sim, chunks)
 
@@ -173,3 +178,136 @@ def test_a_task_given_a_config_it_cannot_read_fails_with_the_fix(tmp_path: Path,
     assert run_cycle(str(missing), "live") == "failed" and run_chunks(str(missing), 1) == "failed"
     assert f"cycle of live failed: config file {missing} does not exist (fix: create it" in caplog.text
     assert "backfill #1 failed: config file" in caplog.text
+
+
+@pytest.mark.both_stores
+def test_a_chunk_that_kills_every_worker_running_it_fails_after_its_attempts(tmp_path: Path, make_sim,
+                                                                              workers: Path) -> None:
+    """A poison chunk: every worker process that claims chunk POISON is killed with kill -9 at its first request
+    (as the out-of-memory killer would). Each takeover counts an attempt, so after the backfill's 3 the chunk is
+    failed, naming the dead workers and the fix, instead of being handed out forever (its last claimant only
+    records that); every other chunk completes, exactly; `udc backfill --resume` then runs it again."""
+    poison, days = 5, 8
+    sim = make_sim({"incident": 1200}, days=days)
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "batch_size": 25, "tables": ["incident"]}})
+    bid = create_backfill(h.config, h.store, "live", START, START + timedelta(days=days), parallel=3, max_attempts=3)
+    killed: list[str] = []
+    armed = threading.Event()
+    armed.set()
+
+    def hook(request: Request) -> None:
+        """A request for the poison day comes from the worker holding its chunk: kill it before it is answered."""
+        if not (armed.is_set() and f">=2025-01-0{poison} " in (request.arg("sysparm_query") or "")):
+            return
+        held = next(c for c in h.store.chunks(bid) if c["seq"] == poison)
+        if held["status"] == "running" and held["worker"] and held["worker"] not in killed:
+            killed.append(held["worker"])
+            os.kill(int(held["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+            time.sleep(0.05)
+
+    for n in range(1, 2000):
+        sim.on_request(n, hook)
+    results = [chunk.delay(str(h.path), bid, 3.0) for _ in range(3)]
+    deadline = time.monotonic() + 60
+    while not all(r.ready() for r in results):
+        assert time.monotonic() < deadline, (backfill_status(h.store, bid), worker_logs(workers))
+        time.sleep(0.1)
+    armed.clear()
+    chunks = h.store.chunks(bid)
+    assert [c["status"] for c in chunks] == ["failed" if c["seq"] == poison else "done" for c in chunks]
+    bad = chunks[poison - 1]
+    assert len(killed) == 3 and bad["attempts"] == 3, (killed, bad)  # three died in it; nobody claimed it again
+    assert [(e["attempt"], e["worker"]) for e in bad["errors"]] == list(zip([1, 2, 3], killed, strict=True))
+    assert f"abandoned 3 time(s) by workers that died or hung while running it ({', '.join(killed)})" \
+        in bad["errors"][-1]["error"] and f"`udc backfill --resume {bid}`" in bad["errors"][-1]["error"]
+    assert h.store.backfills(backfill_id=bid)[0]["status"] == "failed"
+    shown = CliRunner().invoke(app, ["backfill", "status", str(bid), "--config", str(h.path)])
+    assert shown.exit_code == 0 and f"failed chunk {poison} 2025-01-0{poison} after 3 attempts: abandoned 3 time" \
+        in " ".join(shown.output.split())
+    # nothing lost: every other day's records are stored exactly once; of the poison day, none were served
+    day = (f"2025-01-0{poison}", f"2025-01-0{poison + 1}")
+    everything = source_truth(sim, start="2025-01-01", end=f"2025-01-{days + 1:02d}")
+    outside = {pk: at for pk, at in everything.items() if not day[0] <= at < day[1]}
+    assert len(outside) < len(everything) and h.stored() == outside
+    assert sum(c["rows"].get("incident", {}).get("rows", 0) for c in chunks) == len(outside)
+
+    resumed = h.udc("backfill", "--resume", str(bid))  # the fix is in (here: nothing kills it any more)
+    _, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err.decode()
+    chunks = h.store.chunks(bid)
+    assert [c["status"] for c in chunks] == ["done"] * days and chunks[poison - 1]["attempts"] == 1
+    assert h.stored() == everything and sum(c["rows"]["incident"]["rows"] for c in chunks) == len(everything)
+
+
+def test_two_schedulers_at_once_never_overlap_a_pipelines_cycles(tmp_path: Path, make_sim, workers: Path,
+                                                                 queue: str) -> None:
+    """Two `udc run --executor celery` schedulers of one pipeline started together, three times over, while the
+    source changes (also mid-cycle): each time one cycle runs and the other is skipped; the runs the workers record
+    never overlap and every page request the source saw falls inside exactly one of them; the store ends holding
+    exactly the source's records changed since the first cycle, each once."""
+    sim = make_sim({"incident": 300})
+    sim.faults.latency = 0.02
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "lag": "1s", "batch_size": 10,
+                                         "tables": ["incident"]}})
+    old = [r["sys_id"] for r in sim.records("incident")]
+
+    def change(n: int, tag: str) -> None:
+        """n new records and n updated ones, at the present moment (what the next cycle's window holds)."""
+        sim.clock = datetime.now(UTC)
+        for i in range(n):
+            sim.insert("incident", {"short_description": f"{tag} new {i}"})
+            sim.update("incident", old.pop(), {"short_description": f"{tag} changed"})
+
+    engine = Engine(h.config, h.store)
+    assert engine.sync("live").status == "succeeded"  # the first cycle records where the pipeline starts
+    change(15, "before")
+    time.sleep(1.1)  # past the lag
+    rounds, said = 3, []
+    for k in range(rounds):
+        lines: list[list[str]] = [[], []]
+        first = sim.table_request_count + 1
+
+        def hold(_request: Request, lines: list[list[str]] = lines, k: int = k) -> None:
+            """The first request of the round's cycle waits until the other scheduler's cycle has been skipped."""
+            change(15, f"round {k}")  # after the cycle's window ends: for the next one
+            deadline = time.monotonic() + 30
+            while not any("cycle skipped" in line for got in lines for line in got) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        sim.on_request(first, hold)
+        sim.on_request(first + 3, lambda _request, k=k: change(1, f"mid-cycle {k}"))
+        procs = [subprocess.Popen([sys.executable, "-m", "udc", "run", "--executor", "celery", "--queue", queue,
+                                   "--pipeline", "live", "--no-backfills", "--config", str(h.path)],
+                                  env=udc_env(UDC_BROKER_URL=REDIS_URL), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        readers = [threading.Thread(target=lambda p=p, got=got: got.extend(p.stderr or []), daemon=True)
+                   for p, got in zip(procs, lines, strict=True)]
+        for reader in readers:
+            reader.start()
+        try:
+            deadline = time.monotonic() + 40
+            while not all(any("live: cycle" in line for line in got) for got in lines):
+                assert time.monotonic() < deadline, lines
+                time.sleep(0.1)
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
+            for reader in readers:
+                reader.join(10)
+        said += sorted(next(line.split("cycle ")[1].split(",")[0] for line in got if "live: cycle" in line)
+                       for got in lines)
+        time.sleep(1.1)  # the changes made during the round are past the lag for the next
+    assert said == ["skipped", "succeeded"] * rounds
+    assert engine.sync("live").status == "succeeded"  # the last round's changes
+    runs = sorted(h.store.runs("live", limit=50), key=lambda r: r["started_at"])
+    assert [r["status"] for r in runs] == ["succeeded"] * (rounds + 2)
+    spans = [(parse_time(r["started_at"]).timestamp(), parse_time(r["finished_at"]).timestamp()) for r in runs]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never overlapping
+    pages = [r for r in sim.table_requests if r.path == "/api/now/table/incident"]
+    outside = [(r.query, r.at) for r in pages if sum(a <= r.at <= b for a, b in spans) != 1]
+    assert len(pages) >= rounds * 3 and not outside, (outside, spans)
+    expected = source_truth(sim, start="2026")  # every change came after the source's generated history
+    assert len(expected) == 15 * 2 * (rounds + 1) + 2 * rounds and h.stored() == expected
+    assert h.store.execute("SELECT count(*), count(DISTINCT pk) FROM records WHERE dataset = 'snow/incident'")[0] \
+        == (len(expected),) * 2

@@ -83,9 +83,10 @@ class Ledger(Protocol):
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
         """Atomically give `worker` (`host:pid`) one chunk for `lease_seconds`: a chunk whose lease ran out (its worker
-        died or hung: the interrupted attempt is not counted) or else a ready pending one (one attempt more), newest
-        first; it becomes `running` with `worker`, `pid` and `lease_until` (by the store's clock, as `lease_stamp`
-        text) set. Two workers never get the same chunk while its lease holds. None when no chunk is claimable."""
+        died or hung) or else a ready pending one, newest first; either way one attempt more. It becomes `running`
+        with `worker`, `pid` and `lease_until` (by the store's clock, as `lease_stamp` text) set, and comes back with
+        `abandoned_by`: the worker whose lease ran out (a takeover), else None. Two workers never get the same chunk
+        while its lease holds. None when no chunk is claimable."""
         ...
 
     def renew_chunks(self, backfill_id: int, worker: str, seqs: list[int], lease_seconds: float) -> list[int]:

@@ -352,22 +352,26 @@ class PostgresStore:
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
         """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in a single statement: a running
-        chunk whose lease ran out first (its attempt already counted), else a pending one whose retry time has come;
-        newest first. `FOR UPDATE SKIP LOCKED`: workers claiming at once each take a different chunk, without waiting
-        on one another. Runs on this thread's connection: post with `wait=True` what a claim must see."""
+        chunk whose lease ran out first, else a pending one whose retry time has come; newest first. `FOR UPDATE
+        SKIP LOCKED`: workers claiming at once each take a different chunk, without waiting on one another. Runs on
+        this thread's connection: post with `wait=True` what a claim must see."""
         now = utcnow()
         with self._translated():
             row = self._conn().execute(
-                "UPDATE chunks SET status = 'running', attempts = attempts + (status = 'pending')::int, pid = %s, "
-                "worker = %s, lease_until = %s, started_at = %s "
-                "WHERE (backfill, seq) = (SELECT backfill, seq FROM chunks WHERE backfill = %s AND ("
-                "(status = 'running' AND (lease_until IS NULL OR lease_until < %s)) OR "
+                "WITH was AS MATERIALIZED (SELECT seq, status, worker FROM chunks WHERE backfill = %s "
+                "AND ((status = 'running' AND (lease_until IS NULL OR lease_until < %s)) OR "
                 "(status = 'pending' AND (not_before IS NULL OR not_before <= %s))) "
                 "ORDER BY status = 'running' DESC, seq DESC LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                f"RETURNING {', '.join(CHUNK_COLUMNS)}",
-                (worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
-                 backfill_id, lease_stamp(now), now.isoformat())).fetchone()
-        return _chunk(row) if row else None
+                "UPDATE chunks c SET status = 'running', attempts = c.attempts + 1, pid = %s, worker = %s, "
+                "lease_until = %s, started_at = %s FROM was WHERE c.backfill = %s AND c.seq = was.seq "
+                f"RETURNING {', '.join(f'c.{name}' for name in CHUNK_COLUMNS)}, was.status, was.worker",
+                (backfill_id, lease_stamp(now), now.isoformat(), worker_pid(worker), worker,
+                 lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(), backfill_id)).fetchone()
+        if row is None:
+            return None
+        item = _chunk(row[:-2])
+        item["abandoned_by"] = (row[-1] or "?") if row[-2] == "running" else None
+        return item
 
     def renew_chunks(self, backfill_id: int, worker: str, seqs: list[int], lease_seconds: float) -> list[int]:
         if not seqs:

@@ -371,25 +371,30 @@ class SqliteStore(SqliteGraph):
         return [_chunk(row) for row in rows]
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
-        """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in a single statement, so workers
-        sharing a backfill never take the same chunk: a running chunk whose lease ran out first (its attempt already
-        counted), else a pending one whose retry time (`not_before`, an ISO UTC time) has come; newest first. It runs
+        """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in one transaction (BEGIN
+        IMMEDIATE), so workers sharing a backfill never take the same chunk: a running chunk whose lease ran out
+        first, else a pending one whose retry time (`not_before`, an ISO UTC time) has come; newest first. It runs
         on this connection, not in the writer process (whose answers are counts and rowids), after the writer's
         transaction in hand: a chunk change posted with `wait=False` may not be committed yet, so post with
         `wait=True` what a claim must see."""
         now = utcnow()
         with self._transaction() as conn:
-            row = conn.execute(
-                "UPDATE chunks SET status = 'running', attempts = attempts + (status = 'pending'), pid = ?, "
-                "worker = ?, lease_until = ?, started_at = ? "
-                "WHERE backfill = ? AND seq = (SELECT seq FROM chunks WHERE backfill = ? AND ("
+            pick = conn.execute(
+                "SELECT seq, status, worker FROM chunks WHERE backfill = ? AND ("
                 "(status = 'running' AND (lease_until IS NULL OR lease_until < ?)) OR "
                 "(status = 'pending' AND (not_before IS NULL OR not_before <= ?))) "
-                "ORDER BY status = 'running' DESC, seq DESC LIMIT 1) "
-                f"RETURNING {', '.join(CHUNK_COLUMNS)}",
+                "ORDER BY status = 'running' DESC, seq DESC LIMIT 1",
+                (backfill_id, lease_stamp(now), now.isoformat())).fetchone()
+            if pick is None:
+                return None
+            row = conn.execute(
+                "UPDATE chunks SET status = 'running', attempts = attempts + 1, pid = ?, worker = ?, lease_until = ?, "
+                f"started_at = ? WHERE backfill = ? AND seq = ? RETURNING {', '.join(CHUNK_COLUMNS)}",
                 (worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
-                 backfill_id, backfill_id, lease_stamp(now), now.isoformat())).fetchone()
-        return _chunk(row) if row else None
+                 backfill_id, pick[0])).fetchone()
+        item = _chunk(row)
+        item["abandoned_by"] = (pick[2] or "?") if pick[1] == "running" else None
+        return item
 
     def renew_chunks(self, backfill_id: int, worker: str, seqs: list[int], lease_seconds: float) -> list[int]:
         if not seqs:

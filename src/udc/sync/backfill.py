@@ -48,6 +48,8 @@ log = logging.getLogger("udc.backfill")
 DEFAULT_PARALLEL = 4
 DEFAULT_ATTEMPTS = 3
 DEFAULT_LEASE = 60.0  # seconds a claimed chunk stays a worker's without renewal (renewed every third of it)
+POLL = 0.1  # seconds between looks at the ledger while other runners hold the last chunks: a runner that waits
+# for them ends this soon after the last one settles (a Celery run ends when its slowest chunk task does)
 UNFINISHED = ("queued", "running", "waiting", "stopped")  # what `udc run` picks up
 Clock = Callable[[], datetime]
 
@@ -233,18 +235,55 @@ class BackfillRunner:
         self._on_progress(view)
 
     def _prepare(self) -> None:
-        """Chunks left `running` by a process of this host that is gone (or by this one, before: the local executor
-        holds the lock) go back to pending at once, their interrupted attempt not counted; chunks of a live worker
-        elsewhere are left to it (and to their lease). With `retry_failed`, failed chunks get new attempts."""
+        """Chunks left `running` by a process of this host that is gone have their lease ended at once, so the next
+        claim takes them over (an abandoned attempt, counted there: see `_abandoned`); chunks of a live worker
+        elsewhere are left to it (and to their lease). Chunks this very process left running (the local executor
+        holds the lock: a run before this one ended by an exception) go back to pending, that attempt not counted.
+        With `retry_failed` (`udc backfill --resume`), failed chunks and those of dead processes start afresh."""
         for chunk in self.store.chunks(self.id):
-            stale = _is_dead_here(chunk["worker"]) or (self.exclusive and chunk["worker"] == self.worker)
-            if chunk["status"] == "running" and stale:
-                log.info("backfill #%d chunk %d was running in process %s, which is gone: running it again",
-                         self.id, chunk["seq"], chunk["worker"] or chunk["pid"])
+            if chunk["status"] == "running" and self.exclusive and chunk["worker"] == self.worker:
                 self._set(chunk, status="pending", pid=None, worker=None, lease_until=None,
                           attempts_delta=-1 if chunk["attempts"] else 0)
+            elif chunk["status"] == "running" and self.retry_failed and _is_dead_here(chunk["worker"]):
+                self._set(chunk, status="pending", pid=None, worker=None, lease_until=None, not_before=None,
+                          attempts_delta=-chunk["attempts"])
+            elif chunk["status"] == "running" and chunk["lease_until"] and _is_dead_here(chunk["worker"]):
+                log.info("backfill #%d chunk %d was running in process %s, which is gone: running it again",
+                         self.id, chunk["seq"], chunk["worker"] or chunk["pid"])
+                self._set(chunk, lease_until=None)
             elif chunk["status"] == "failed" and self.retry_failed:
                 self._set(chunk, status="pending", attempts_delta=-chunk["attempts"], not_before=None)
+
+    def _abandoned(self, chunk: dict[str, Any]) -> bool:
+        """Record that the worker which held `chunk` before this claim stopped renewing its lease — it died (kill -9,
+        out of memory) or hung — as a failed attempt. After `max_attempts` of them the chunk is failed for good
+        (True): a chunk that kills every worker running it is not handed out forever."""
+        attempt, dead = chunk["attempts"] - 1, chunk["abandoned_by"]
+        entry = {"attempt": attempt, "at": utcnow().isoformat(), "worker": dead, "abandoned": True,
+                 "error": f"abandoned by worker {dead}: it stopped renewing its lease (killed, out of memory, or hung)"}
+        log.warning("backfill #%d chunk %d: attempt %d was abandoned by worker %s (its lease ran out)", self.id,
+                    chunk["seq"], attempt, dead)
+        if attempt < int(self.row["max_attempts"]):
+            self._set(chunk, errors=[*chunk["errors"], entry][-10:])
+            return False
+        errors = [*chunk["errors"], entry]
+        run = []  # the abandoned attempts in a row up to this one
+        for item in reversed(errors):
+            if not item.get("abandoned"):
+                break
+            run.append(str(item.get("worker")))
+        workers = ", ".join(dict.fromkeys(reversed(run)))
+        entry["error"] = (
+            f"abandoned {len(run)} time(s) by workers that died or hung while running it ({workers}): something "
+            f"in {(chunk['chunk_start'] or 'the start')[:16]} → {chunk['chunk_end'][:16]} kills the worker "
+            f"(look for the out-of-memory killer in `dmesg` and for a crash in those workers' logs); give the workers "
+            f"more memory or re-run the range in smaller chunks (--chunk 6h), then `udc backfill --resume {self.id}` "
+            f"runs it again")
+        self._set(chunk, status="failed", errors=errors[-10:], attempts_delta=-1, pid=None, lease_until=None,
+                  finished_at=utcnow().isoformat())
+        log.error("backfill #%d chunk %d failed: %s", self.id, chunk["seq"], entry["error"])
+        self.on_chunk(ChunkOutcome(chunk["seq"], "failed", error=entry["error"]), chunk)
+        return True
 
     def _select(self, streams: list[Stream]) -> list[Stream]:
         wanted = self.row["tables"]
@@ -283,6 +322,8 @@ class BackfillRunner:
                     chunk = self.store.claim_chunk(self.id, self.worker, self.lease)
                     if chunk is None:
                         break
+                    if chunk["abandoned_by"] and self._abandoned(chunk):
+                        continue
                     in_flight[pool.submit(self._run_chunk, chunk, streams, run_id, redactor)] = chunk
                 if not in_flight:
                     chunks = self.store.chunks(self.id)
@@ -307,7 +348,7 @@ class BackfillRunner:
                     moments = [parse_time(c["not_before"]) for c in pending if c["not_before"]]
                     moments += [parse_time(c["lease_until"]) for c in elsewhere if c["lease_until"]]
                     soonest = min(moments, default=wall)
-                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, 0.5 if elsewhere else 3600))
+                    self.sleep(min(max(0.0, (soonest - wall).total_seconds()) + 0.01, POLL if elsewhere else 3600))
                     continue
                 timeout = self.lease / 3
                 delayed = [parse_time(c["not_before"]) for c in self.store.chunks(self.id)

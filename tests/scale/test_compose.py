@@ -1,0 +1,63 @@
+"""docs/compose, the users' compose file: it parses, has the services the README promises, and every command it
+runs is a real udc command (its --help answers) reading a config udc accepts."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+from udc.cli import app
+from udc.config import load_config
+
+COMPOSE = Path(__file__).resolve().parents[2] / "docs" / "compose"
+
+
+def services() -> dict[str, Any]:
+    return yaml.safe_load((COMPOSE / "docker-compose.yml").read_text())["services"]
+
+
+def udc_commands(command: list[str]) -> list[list[str]]:
+    """The udc command lines of a service's command (an argument list, or `sh -c` with `&&` between commands)."""
+    if command[:2] == ["sh", "-c"]:
+        return [line for part in command[2].split("&&") if (line := shlex.split(part))[:1] == ["udc"]]
+    return [command] if command[:1] == ["udc"] else []
+
+
+def test_the_compose_file_has_the_promised_services_running_real_udc_commands() -> None:
+    found = services()
+    assert {"postgres", "redis", "worker", "scheduler", "serve"} <= set(found)
+    assert found["worker"]["deploy"]["replicas"] > 1
+    lines = {name: udc_commands(s["command"]) for name, s in found.items() if "command" in s}
+    assert lines["worker"][0][:2] == ["udc", "worker"] and lines["serve"][0][:2] == ["udc", "serve"]
+    assert lines["scheduler"][0][:4] == ["udc", "run", "--executor", "celery"]
+    runner = CliRunner()
+    ran = 0
+    for line in (line for group in lines.values() for line in group):
+        words = line[1:]
+        options = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
+        result = runner.invoke(app, [*words[:options], "--help"])  # the command exists ...
+        assert result.exit_code == 0, (line, result.output)
+        for option in (w.split("=")[0] for w in words[options:] if w.startswith("--")):
+            assert option in result.output, (line, option)  # ... and takes these options
+        ran += 1
+    assert ran == 4  # worker, scheduler, the snapshot copy, serve
+
+
+def test_the_configs_it_mounts_are_valid_and_hold_no_secret() -> None:
+    scaled = load_config(COMPOSE / "udc.yaml", secrets_for=())
+    assert scaled.store.startswith("postgresql://") and scaled.pipeline("snow-itsm").mode == "incremental"
+    served = yaml.safe_load((COMPOSE / "serve.yaml").read_text())  # its folder exists in the container only
+    scaled_raw = yaml.safe_load((COMPOSE / "udc.yaml").read_text())
+    assert served["store"] == "sqlite:////data/snapshot/udc.db"
+    assert {k: v for k, v in served.items() if k != "store"} == {
+        k: v for k, v in scaled_raw.items() if k not in ("store", "store_password")}  # the same pipelines
+    text = (COMPOSE / "udc.yaml").read_text()
+    assert "env:UDC_STORE_PASSWORD" in text and "env:SNOW_PASSWORD" in text
+    for name, service in services().items():  # passwords come from .env, never written in the file
+        for key, value in (service.get("environment") or {}).items():
+            if "PASSWORD" in key or "TOKEN" in key:
+                assert str(value).startswith("${"), (name, key)
