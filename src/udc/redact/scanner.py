@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -20,13 +20,13 @@ from udc.redact.context import WINDOW, ContextIndex
 from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
 _HAS_DIGIT = re.compile(r"[0-9]")
+_PHONE_CACHE = 50_000  # distinct phone candidates remembered per scanner before the cache starts over
 _NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
 _HEX = frozenset("0123456789abcdefABCDEF")
 _EMPTY: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):  # a tuple: built several times per sensitive value, so cheap to make
     start: int
     end: int
     entity: str
@@ -52,6 +52,7 @@ class Scanner:
     def __init__(self, phone_regions: list[str], allow_list: list[str]) -> None:
         self.phone_regions = [r.upper() for r in phone_regions]
         self._dial_plans = {r: _DialPlan(r) for r in self.phone_regions}
+        self._phone_cache: dict[str, str | None] = {}  # candidate text → E.164 key (memory only, bounded)
         self._allow = {_fold(a) for a in allow_list} | {_compact(a) for a in allow_list}
         self._allow.discard("")
 
@@ -95,6 +96,17 @@ class Scanner:
 
     def phone_key(self, text: str) -> str | None:
         """E.164 form of `text` if it is a valid number for a configured region (or in international form)."""
+        # the same numbers recur (a caller's phone in every ticket they open, a CSV column): parse each once
+        cache = self._phone_cache
+        if text in cache:
+            return cache[text]
+        key = self._parse_phone(text)
+        if len(cache) >= _PHONE_CACHE:
+            cache.clear()
+        cache[text] = key
+        return key
+
+    def _parse_phone(self, text: str) -> str | None:
         regions: list[str | None]
         if text.lstrip().startswith("+"):
             regions = [None]
@@ -111,8 +123,12 @@ class Scanner:
                 continue
             # written in international form, a number its country's plan allows the length of is one, even in a
             # block not (yet) assigned: "+44 7700 900123"
-            if phonenumbers.is_valid_number(number) or (region is None and phonenumbers.is_possible_number(number)
-                                                         and len(str(number.national_number)) >= 7):
+            # valid for the region it was read in (one check) or, less often, for another sharing its country code
+            # ("(416) 555-..." read as US is Canadian)
+            if (region is not None and phonenumbers.is_valid_number_for_region(number, region)) or (
+                    phonenumbers.is_valid_number(number)) or (
+                    region is None and phonenumbers.is_possible_number(number)
+                    and len(str(number.national_number)) >= 7):
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return None
 
@@ -202,10 +218,11 @@ class Scanner:
                     candidates.append((start, m.end()))
         for start, end in candidates:
             value = work[start:end]
-            if not V.ip_address(value):
+            kind = V.ip_kind(value)
+            if kind is None:
                 continue
             spans.append((start, end))
-            if (E.IP_ADDRESS in entities and V.public_ip(value)
+            if (E.IP_ADDRESS in entities and kind
                     and not VERSION_BEFORE.search(work, max(0, start - 12), start)):
                 found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
         return spans
@@ -228,7 +245,7 @@ class Scanner:
         found: list[Finding] = []
         for run_start, run_end in runs:
             for start, end in _segments(text, run_start, run_end, taken):
-                if ID_LABEL_BEFORE.search(text, max(0, start - 24), start):  # "trace_id=123 ...": not that one
+                if _labelled(text, start):  # "trace_id=123 ...": not that one
                     first = P.DIGITS.search(text, start, end)
                     start = first.end() if first else end
                     while start < end and not text[start].isdigit():
@@ -310,6 +327,13 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
     E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.ALNUM_ID,
 }
+
+
+def _labelled(text: str, start: int) -> bool:
+    """A label like "trace_id=" just before `start`; its "=", ":" or "#" is tested first (most runs have none)."""
+    near = text[max(0, start - 4):start]
+    return ("=" in near or ":" in near or "#" in near) and ID_LABEL_BEFORE.search(
+        text, max(0, start - 24), start) is not None
 
 
 def _with_prefix(text: str, start: int) -> int:

@@ -129,17 +129,13 @@ def uk_nhs(digits: str) -> bool:
 # --- network ------------------------------------------------------------------------------------------------------
 
 
-def ip_address(text: str) -> bool:
-    return _ip_kind(text) is not None
-
-
 def public_ip(text: str) -> bool:
     """A globally routable address. Private, loopback, link-local and documentation ranges are infrastructure."""
-    return _ip_kind(text) is True
+    return ip_kind(text) is True
 
 
-def _ip_kind(text: str) -> bool | None:
-    """None: no address; True: a public one; False: any other."""
+def ip_kind(text: str) -> bool | None:
+    """None: no address; True: a public one (globally routable); False: any other."""
     octets = text.split(".")
     if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 and int(o) <= 255 for o in octets):
         first, second = int(octets[0]), int(octets[1])
