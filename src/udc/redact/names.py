@@ -67,7 +67,7 @@ class NameMatcher:
         automaton = self._current()
         if automaton is None:
             return []
-        lowered = _lower_same_length(text)
+        lowered = lower_same_length(text)
         hits = []
         for end_index, name in automaton.iter(lowered):
             end = end_index + 1
@@ -88,7 +88,7 @@ class NameMatcher:
             return self._automaton
 
 
-def _lower_same_length(text: str) -> str:
+def lower_same_length(text: str) -> str:
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered

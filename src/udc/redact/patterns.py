@@ -23,10 +23,11 @@ EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6}$")
 DIGITS = re.compile(r"[0-9]+")
 NON_DIGITS = re.compile(r"[^0-9]+")
 
-EMAIL = re.compile(
-    r"(?<![\w.%+\-])[\w.%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
-    r"(?![\w\-]|\.[A-Za-z0-9])"
-)
+# An e-mail address is read from its "@": the domain forward with this pattern, the local part (up to 64 of
+# [\w.%+-], from a character that is none) backward by the caller. A pattern that began with the local part would be
+# tried at every letter of the text.
+EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w\-]|\.[A-Za-z0-9])")
+EMAIL_LOCAL_PUNCTUATION = "_.%+-"
 # Machine mailboxes, not people: SSH remotes (git@host:repo), bounce and no-reply senders.
 EMAIL_MACHINE_LOCAL = frozenset({"git", "noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon",
                                  "postmaster"})

@@ -79,15 +79,17 @@ def _cue_automaton() -> ahocorasick.Automaton:
 
 
 _CUE_WORDS = _cue_automaton()
+# Patterns of a line's start begin with its newline and run over "\n" + text, offsets one more than in the text: the
+# engine then jumps from newline to newline, where "^" would have it test every position (ten times slower).
 # Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
-_SPEAKER = re.compile(rf"(?m:^[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):)")
+_SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):")
 # "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
 # then matched in the few characters before it
 _ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
 _NAME_BEFORE = re.compile(rf"(?<![\w'’\-])({_LAST_FIRST}|{_NAME})[ ]{{1,2}}$")
 # The line under a sign-off: "Regards,\nPriya Raman"
 _SIGNATURE = re.compile(
-    rf"(?im:^[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
+    rf"\n(?im:[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
     rf"cheers|sincerely|br|ta)[,!.]?[ \t]*\r?\n[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*$)"
 )
 
@@ -187,9 +189,10 @@ def people(text: str) -> list[Finding]:
         if (before := _NAME_BEFORE.search(text, offset, m.start())) and (
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
+    lines = "\n" + text
     for pattern in (_SPEAKER, _SIGNATURE):
-        for m in pattern.finditer(text):
-            if f := _name_finding(text, m.start(1), m.end(1)):
+        for m in pattern.finditer(lines):
+            if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
                 found.append(f)
     return found
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import ahocorasick
+
 from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
@@ -23,7 +25,7 @@ from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
 from udc.redact.medical import Diagnoses
 from udc.redact.memory import NameMemory, StateStore
-from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
+from udc.redact.names import _NOT_PEOPLE, NameMatcher, lower_same_length, normalise_name
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
@@ -69,6 +71,8 @@ class Redactor:
         self._accounts = Accounts(policy.keep_accounts)
         self._diagnoses = Diagnoses()
         self._given_names: set[str] = set()  # the directory's people's first names, for "Hi Priya," (memory only)
+        self._given_forms: set[str] = set()  # ... lower-cased as in text, and an automaton of them to find them fast
+        self._given_automaton: ahocorasick.Automaton | None = None
         self._rules = FieldRules(self.source_type)
         self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
         self._ner = None
@@ -98,6 +102,7 @@ class Redactor:
         digests) and logins are found in free text from then on; accounts that are no person (the source says so,
         or they have no person's name) stay readable. Returns how many people, logins and machine accounts."""
         names: list[str] = []
+        given_forms: set[str] = set()
         counts = {"people": 0, "logins": 0, "machines": 0}
         for person in people:
             full = " ".join(f"{person.first} {person.last}".split())
@@ -109,13 +114,22 @@ class Redactor:
                 continue
             counts["people"] += 1
             names += [n for n in (display, full) if n]
-            given = (person.first or display.split()[0]).casefold()
+            first = person.first or display.split()[0]
+            given = first.casefold()
             if len(given) >= 3 and given not in _NOT_GIVEN_NAMES:
                 self._given_names.add(given)
+                given_forms |= {given, first.lower()}
             for login in (person.user_name, person.email.split("@", 1)[0] if "@" in person.email else ""):
                 if login and self._accounts.add_login(login, person.first or display.split()[0],
                                                       person.last or display.split()[-1]):
                     counts["logins"] += 1
+        if given_forms - self._given_forms:
+            self._given_forms |= given_forms
+            automaton = ahocorasick.Automaton()
+            for form in self._given_forms:
+                automaton.add_word(form, len(form))
+            automaton.make_automaton()
+            self._given_automaton = automaton
         self.learn_names(names)
         return counts
 
@@ -240,16 +254,24 @@ class Redactor:
         leaf.findings.extend(f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key))
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
                 "otes)" in leaf.text or "omments)" in leaf.text):
-            for m in _JOURNAL_AUTHOR.finditer(leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
+            for m in _JOURNAL_AUTHOR.finditer("\n" + leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
                 name = normalise_name(m.group(1))
                 if name not in _NOT_PEOPLE:
-                    leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
+                    leaf.findings.append(Finding(m.start(1) - 1, m.end(1) - 1, E.PERSON, name))
                     names.add(name)
-        if E.PERSON in leaf.settings.entities and self._given_names:
-            # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer)
-            for m in _CAPITALISED.finditer(leaf.text):
-                if (given := m.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
-                        leaf.text, max(0, m.start() - 24), m.start()):
+        if E.PERSON in leaf.settings.entities and self._given_automaton is not None:
+            # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer;
+            # the automaton finds where one may start, the pattern then reads the whole capitalised word there)
+            text = leaf.text
+            starts: set[int] = set()  # (two forms of one name may start at one place)
+            for last, length in self._given_automaton.iter(lower_same_length(text)):
+                start = last + 1 - length
+                if start in starts:
+                    continue
+                starts.add(start)
+                if start and text[start - 1] in " \t" and (m := _CAPITALISED.match(text, start)) and (
+                        given := m.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
+                        text, max(0, start - 24), start):
                     leaf.findings.append(Finding(m.start(), m.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
@@ -359,12 +381,13 @@ _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
     r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}$"
 )
-_CAPITALISED = re.compile(r"[A-Z](?<=[ \t][A-Z])[a-z\u00e0-\u00ff'’\-]{2,30}\b")
+_CAPITALISED = re.compile(r"[A-Z][a-z\u00e0-\u00ff'’\-]{2,30}\b")  # matched where a space or tab precedes
 _NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
 
-# ServiceNow journal entries (work_notes, comments) start with a header naming their author.
+# ServiceNow journal entries (work_notes, comments) start with a header naming their author. Run over "\n" + text
+# (offsets one more): led by its newline, the scan jumps from line to line instead of testing "^" everywhere.
 _JOURNAL_AUTHOR = re.compile(
-    r"(?m:^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - ([^\n()]{1,100}?) "
+    r"\n(?m:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - ([^\n()]{1,100}?) "
     r"\((?:Work notes|Additional comments|Comments|Work Notes|Additional Comments)\)$)"
 )
 

@@ -19,6 +19,11 @@ from udc.redact import validators as V
 from udc.redact.context import WINDOW, ContextIndex
 from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
+# phonenumbers compiles its metadata's patterns through re's cache (512 entries), which validating numbers of many
+# regions overflows, so patterns would be compiled again and again; its own cache (recent releases) keeps them
+if hasattr(phonenumbers, "enable_pattern_cache"):
+    phonenumbers.enable_pattern_cache()
+
 _HAS_DIGIT = re.compile(r"[0-9]")
 _PHONE_CACHE = 50_000  # distinct phone candidates remembered per scanner before the cache starts over
 _NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
@@ -197,12 +202,23 @@ class Scanner:
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
 
-    def _emails(self, work: str) -> list[Finding]:
+    @staticmethod
+    def _emails(work: str) -> list[Finding]:
         found = []
-        for m in P.EMAIL.finditer(work):
-            local = m.group().split("@", 1)[0].lower()
-            if local not in P.EMAIL_MACHINE_LOCAL:
-                found.append(Finding(m.start(), m.end(), E.EMAIL, m.group().lower()))
+        done = 0  # addresses do not overlap: the next one starts after the last one's end
+        at = work.find("@")
+        while at >= 0:
+            start = at
+            while start > done and at - start <= 64 and (work[start - 1].isalnum()
+                                                          or work[start - 1] in P.EMAIL_LOCAL_PUNCTUATION):
+                start -= 1
+            local_ok = 0 < at - start <= 64 and not (start and (work[start - 1].isalnum()
+                                                                or work[start - 1] in P.EMAIL_LOCAL_PUNCTUATION))
+            if local_ok and (m := P.EMAIL_DOMAIN.match(work, at)):
+                if work[start:at].lower() not in P.EMAIL_MACHINE_LOCAL:
+                    found.append(Finding(start, m.end(), E.EMAIL, work[start:m.end()].lower()))
+                done = m.end()
+            at = work.find("@", at + 1)
         return found
 
     def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> list[tuple[int, int]]:
@@ -259,9 +275,13 @@ class Scanner:
                     if V.us_ssn(digits):
                         found.append(Finding(start, end, E.US_SSN, digits))
                         continue
-                cards = self._cards(run, start) if E.CREDIT_CARD in entities else []
+                # no card has fewer than 14 digits without its context word (a phone number's extension counts too)
+                cards = self._cards(run, start) if E.CREDIT_CARD in entities and _digit_count(run) >= 14 else []
                 found.extend(cards)
                 if E.PHONE in entities:
+                    if not cards:
+                        found.extend(self._phones(run, start))
+                        continue
                     for gap_start, gap_end in _gaps(start, end, [(f.start, f.end) for f in cards]):
                         found.extend(self._phones(text[gap_start:gap_end], gap_start))
         return found
@@ -327,6 +347,10 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
     E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.ALNUM_ID,
 }
+
+
+def _digit_count(text: str) -> int:
+    return len(P.NON_DIGITS.sub("", text))
 
 
 def _labelled(text: str, start: int) -> bool:
