@@ -269,10 +269,10 @@ class Redactor:
                 if start in starts:
                     continue
                 starts.add(start)
-                if start and text[start - 1] in " \t" and (m := _CAPITALISED.match(text, start)) and (
-                        given := m.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
+                if start and text[start - 1] in " \t" and (word := _CAPITALISED.match(text, start)) and (
+                        given := word.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
                         text, max(0, start - 24), start):
-                    leaf.findings.append(Finding(m.start(), m.end(), E.PERSON, given))
+                    leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
             if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
