@@ -180,7 +180,7 @@ class Redactor:
         names: set[str] = set()
         self._scan(leaf, names)
         self._apply_ner([leaf])
-        return self._final(leaf, names, _name_pattern(names | {f.key for f in leaf.findings if f.entity == E.PERSON}))
+        return self._final(leaf, names, _spread_names(names | {f.key for f in leaf.findings if f.entity == E.PERSON}))
 
     def redact_text(self, text: str, stream_name: str = "", field_name: str = "") -> tuple[str, dict[str, int]]:
         """One free-text string, redacted; with counts."""
@@ -310,19 +310,18 @@ class Redactor:
     def _finish_record(self, leaves: list[_Leaf], names: set[str], counts: Counter[str]) -> None:
         for leaf in leaves:
             names.update(f.key for f in leaf.findings if f.entity == E.PERSON)
-        spread = _name_pattern(names)
+        spread = _spread_names(names)
         for leaf in leaves:
             findings = self._final(leaf, names, spread)
             if findings:
                 leaf.container[leaf.key] = self._rewrite(leaf.text, findings, leaf.settings.mode, counts)
 
     @staticmethod
-    def _final(leaf: _Leaf, names: set[str], spread: re.Pattern[str] | None) -> list[Finding]:
+    def _final(leaf: _Leaf, names: set[str], spread: tuple[str, ...]) -> list[Finding]:
         """A leaf's findings with the record's names spread over it, overlaps resolved, the policy's types only."""
         findings = leaf.findings
-        if spread is not None and E.PERSON in leaf.settings.entities:
-            findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
-                                   for m in spread.finditer(leaf.text)]
+        if spread and E.PERSON in leaf.settings.entities:
+            findings = findings + _find_names(leaf.text, spread)
         return [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
@@ -403,14 +402,34 @@ def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPoli
     return table.fields.get(path[-1])
 
 
-def _name_pattern(names: set[str]) -> re.Pattern[str] | None:
-    """Whole-word, case-insensitive pattern for this record's names (multi-word names only: single words are
+def _spread_names(names: set[str]) -> tuple[str, ...]:
+    """This record's names worth spreading over all its text, longest first (multi-word names only: single words are
     too ambiguous to spread)."""
-    usable = tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
-    return _compiled_names(usable) if usable else None
+    return tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
 
 
-@lru_cache(maxsize=1024)
-def _compiled_names(usable: tuple[str, ...]) -> re.Pattern[str]:  # the same people recur across records
-    alternatives = "|".join(r"\s+".join(re.escape(part) for part in n.split()) for n in usable)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+def _find_names(text: str, names: tuple[str, ...]) -> list[Finding]:
+    """Whole-word, case-insensitive occurrences of `names` (any whitespace between their words), leftmost first and
+    at one place the earlier name, none overlapping: what one alternation of them would find, but each name's first
+    word is looked for with str.find, where a case-insensitive alternation tries every position of the text."""
+    lowered = lower_same_length(text)
+    hits: list[tuple[int, int, int]] = []
+    for rank, name in enumerate(names):
+        first = name.split(None, 1)[0]
+        i = lowered.find(first)
+        while i >= 0:
+            if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")) and (m := _name_regex(name).match(text, i)):
+                hits.append((i, rank, m.end()))
+            i = lowered.find(first, i + 1)
+    found: list[Finding] = []
+    done = 0
+    for start, _, end in sorted(hits):
+        if start >= done:
+            found.append(Finding(start, end, E.PERSON, normalise_name(text[start:end])))
+            done = end
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _name_regex(name: str) -> re.Pattern[str]:  # the same people recur across records
+    return re.compile(r"\s+".join(re.escape(part) for part in name.split()) + r"(?!\w)", re.IGNORECASE)
