@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 import ahocorasick
 
+from udc.redact.lowercase import lower_case
+
 # Shell-style, matched against a whole login or e-mail address and against an address's local part.
 ROLE_ACCOUNTS = (
     "servicedesk*", "service-desk*", "service.desk*", "service_desk*", "helpdesk*", "help-desk*", "help.desk*",
@@ -91,16 +93,15 @@ class Accounts:
         automaton = self._current()
         if automaton is None:
             return []
-        lowered = text.lower() if len(text.lower()) == len(text) else "".join(
-            ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-        n = len(lowered)
+        lower, _ = lower_case(text)
+        n = len(lower)
         hits = []
-        for last, login in automaton.iter(lowered):
+        for last, login in automaton.iter(lower):
             start, end = last + 1 - len(login), last + 1
-            before = lowered[start - 1] if start else " "
-            after = lowered[end] if end < n else " "
+            before = lower[start - 1] if start else " "
+            after = lower[end] if end < n else " "
             if (before.isalnum() or before in "_.-@/") or (after.isalnum() or after in "_-@") or (
-                    after == "." and end + 1 < n and lowered[end + 1].isalnum()):
+                    after == "." and end + 1 < n and lower[end + 1].isalnum()):
                 continue
             hits.append((start, end, login))
         return hits

@@ -15,6 +15,7 @@ from functools import lru_cache
 import ahocorasick
 
 from udc.config import entities as E
+from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
 
 WINDOW = 60
@@ -52,7 +53,7 @@ class Diagnoses:
         self._lock = threading.Lock()
 
     def find(self, text: str) -> list[Finding]:
-        lowered = text.lower()
+        lowered, _ = lower_case(text)
         if not any(word in lowered for word in _CONTEXT_STARTS):  # most texts: decided by substring tests
             return []
         contexts = [m.end() for m in CONTEXT.finditer(text)]

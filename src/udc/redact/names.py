@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 import ahocorasick
 
+from udc.redact.lowercase import lower_case
+
 # Accounts that are not people, and names too short to be told from ordinary words.
 _NOT_PEOPLE = frozenset({"system", "system administrator", "admin", "administrator", "guest", "maint", "service desk",
                          "servicedesk", "jira", "automation for jira", "integration", "api user", "unknown"})
@@ -67,7 +69,7 @@ class NameMatcher:
         automaton = self._current()
         if automaton is None:
             return []
-        lowered = lower_same_length(text)
+        lowered = lower_case(text)[0]
         hits = []
         for end_index, name in automaton.iter(lowered):
             end = end_index + 1
@@ -87,9 +89,3 @@ class NameMatcher:
                 self._dirty = False
             return self._automaton
 
-
-def lower_same_length(text: str) -> str:
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)  # e.g. "İ" lowers to two characters

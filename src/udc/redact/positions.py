@@ -16,6 +16,7 @@ import re
 import ahocorasick
 
 from udc.config import entities as E
+from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
 
 # Words of IT operations and office life that are capitalised without being names ("Upgrade Kafka", "Hi Team").
@@ -174,8 +175,8 @@ def _name_finding(text: str, start: int, end: int) -> Finding | None:
 def people(text: str) -> list[Finding]:
     """People's names by their position in the text (greetings, sign-offs, speakers, headers, cue words)."""
     found = []
-    lowered = text.lower()
-    if len(lowered) == len(text):  # (a few characters lower-case to two; their texts skip the cue words)
+    lowered, exact = lower_case(text)
+    if exact:  # (a few characters lower-case to two; their texts skip the cue words)
         n = len(text)
         for last, (length, pattern) in _CUE_WORDS.iter(lowered):
             start, end = last + 1 - length, last + 1
@@ -213,9 +214,9 @@ def logins(text: str) -> list[Finding]:
     about a login, and first.last near a word about access; a plain word after "user " only before an account's
     state ("user dfox locked out")."""
     found: list[Finding] = []
-    lowered = text.lower()
+    lowered, exact = lower_case(text)
     n = len(text)
-    for last, (length, strong) in (_LABELS.iter(lowered) if len(lowered) == n else ()):
+    for last, (length, strong) in (_LABELS.iter(lowered) if exact else ()):
         start, end = last + 1 - length, last + 1
         if (start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_")) or (
                 end < n and (lowered[end].isalnum() or lowered[end] == "_")):
@@ -270,8 +271,8 @@ _HOUSE_NUMBER = re.compile(r"[0-9][A-Za-z]?,?[ ]")
 def addresses(text: str) -> list[Finding]:
     """Street addresses: house number, street name and type, then unit, city, state and postcode when present.
     The street types are found first (one Aho-Corasick pass); the address pattern runs only just before them."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
+    lowered, exact = lower_case(text)
+    if not exact:
         lowered = text  # (a few characters lower-case to two: then only capitalised street types are seen)
     found: list[Finding] = []
     done = 0

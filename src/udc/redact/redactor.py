@@ -23,9 +23,10 @@ from udc.records import Person
 from udc.redact import positions, structured
 from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
+from udc.redact.lowercase import lower_case
 from udc.redact.medical import Diagnoses
 from udc.redact.memory import NameMemory, StateStore
-from udc.redact.names import _NOT_PEOPLE, NameMatcher, lower_same_length, normalise_name
+from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
@@ -264,14 +265,13 @@ class Redactor:
             # the automaton finds where one may start, the pattern then reads the whole capitalised word there)
             text = leaf.text
             starts: set[int] = set()  # (two forms of one name may start at one place)
-            for last, length in self._given_automaton.iter(lower_same_length(text)):
+            for last, length in self._given_automaton.iter(lower_case(text)[0]):
                 start = last + 1 - length
-                if start in starts:
+                if not start or text[start - 1] not in " \t" or start in starts:
                     continue
                 starts.add(start)
-                if start and text[start - 1] in " \t" and (word := _CAPITALISED.match(text, start)) and (
-                        given := word.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
-                        text, max(0, start - 24), start):
+                if (word := _CAPITALISED.match(text, start)) and (
+                        given := word.group().casefold()) in self._given_names and _greeted(text, start):
                     leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
@@ -380,6 +380,22 @@ _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
     r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}$"
 )
+# The last two characters of those words, tested before the pattern (a case-insensitive alternation, slow to search)
+_GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc"})
+
+
+def _greeted(text: str, start: int) -> bool:
+    """A greeting or sign-off word just before `start`: "Hi Priya", "Thanks, Priya"."""
+    j = start
+    while j > 0 and start - j < 3 and text[j - 1] in " \t":
+        j -= 1
+    if j > 0 and text[j - 1] in ",!:":
+        j -= 1
+    if not (text[j - 1:j] == "@" or text[max(0, j - 2):j].lower() in _GREETING_TAILS):
+        return False
+    return _GREETING_BEFORE.search(text, max(0, start - 24), start) is not None
+
+
 _CAPITALISED = re.compile(r"[A-Z][a-z\u00e0-\u00ff'’\-]{2,30}\b")  # matched where a space or tab precedes
 _NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
 
@@ -412,7 +428,7 @@ def _find_names(text: str, names: tuple[str, ...]) -> list[Finding]:
     """Whole-word, case-insensitive occurrences of `names` (any whitespace between their words), leftmost first and
     at one place the earlier name, none overlapping: what one alternation of them would find, but each name's first
     word is looked for with str.find, where a case-insensitive alternation tries every position of the text."""
-    lowered = lower_same_length(text)
+    lowered = lower_case(text)[0]
     hits: list[tuple[int, int, int]] = []
     for rank, name in enumerate(names):
         first = name.split(None, 1)[0]
