@@ -118,6 +118,7 @@ _AFTER_USER = frozenset(_AFTER_USER_WORDS.split())
 # DOMAIN\\login: a NetBIOS domain in capitals, a backslash and the account ("ACME\\jdoe"); not a drive, registry hive
 # or UNC path ("C:\\Users", "HKLM\\Software", "\\\\fs01\\share")
 _DOMAIN_LOGIN = re.compile(r"(?<![\w\\:$])([A-Z][A-Z0-9\-]{1,14})\\([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\\\-])")
+_DOMAIN_HINT = re.compile(r"[A-Z0-9\-]\\[A-Za-z]")
 _NOT_DOMAINS = frozenset({"HKLM", "HKCU", "HKCR", "HKU", "HKCC", "HKEY", "BUILTIN", "SYSTEM", "SOFTWARE", "WINDOWS"})
 # The answer to a question about a login: "can you confirm your username?" ... "it's dfox"
 _LOGIN_QUESTION = re.compile(
@@ -149,7 +150,7 @@ _GLUED = ("way", "gate", "field", "ford", "side")
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
 _POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
 _ADDRESS = re.compile(
-    rf"(?<![\w/.\-])[0-9]{{1,6}}[A-Za-z]?,?[ ](?:{_WORD}[ ]){{0,3}}"
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?,?[ ](?:{_WORD}[ ]){{0,3}}"  # digit first: skips to digits
     rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))"
     rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
     rf"(?:,[ ]{_CITY}(?:,[ ][A-Z]{{2}})?(?:[ ]{_POSTCODE})?)?"
@@ -231,7 +232,7 @@ def logins(text: str) -> list[Finding]:
         stated = (value.islower() and len(value) >= 3 and _ACCOUNT_STATE.match(text, m.end()) is not None)
         if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
             found.append(Finding(m.start(2) if m.group(2) else m.start(3), m.end(3), E.USERNAME, folded))
-    if "\\" in text:
+    if "\\" in text and _DOMAIN_HINT.search(text):  # (the pattern's look-behind is tried at every position)
         for m in _DOMAIN_LOGIN.finditer(text):
             if m.group(1) not in _NOT_DOMAINS and m.group(2).casefold() not in _NOT_NAMES:
                 found.append(Finding(m.start(), m.end(), E.USERNAME, m.group().lower()))
