@@ -181,8 +181,9 @@ def people(text: str) -> list[Finding]:
         n = len(text)
         for last, (length, pattern) in _CUE_WORDS.iter(lowered):
             start, end = last + 1 - length, last + 1
-            if (start and lowered[start - 1].isalnum() and lowered[start] != "@") or (
-                    end < n and lowered[end].isalnum()):
+            if end >= n or text[end] not in ",: ":  # what follows a cue word starts so (and most hits end a word)
+                continue
+            if start and lowered[start - 1].isalnum() and lowered[start] != "@":
                 continue
             if (m := pattern.match(text, end)) and (f := _name_finding(text, m.start(1), m.end(1))):
                 found.append(f)
@@ -219,9 +220,10 @@ def logins(text: str) -> list[Finding]:
     n = len(text)
     for last, (length, strong) in (_LABELS.iter(lowered) if exact else ()):
         start, end = last + 1 - length, last + 1
-        if (start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_")) or (
-                end < n and (lowered[end].isalnum() or lowered[end] == "_")):
-            continue  # "user" inside "username" or "superuser"
+        if end >= n or text[end] not in " \t=:":  # a login follows its label so (most hits are inside words)
+            continue
+        if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+            continue  # "user" inside "superuser"
         if not (m := _LOGIN_VALUE.match(text, end)):
             continue
         gap, value = m.group(1), m.group(3)
