@@ -42,7 +42,7 @@ _HEADER_HINTS: list[tuple[str, str]] = [
 ]
 _NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ci",
                        "queue", "team", "dept", "department", "category", "device")
-_LABEL = r"[A-Za-z][A-Za-z0-9 _.#/\-]{0,40}"
+_LABEL = r"[A-Za-z][A-Za-z0-9 _.#/\-]{0,40}+"  # possessive: a label never gives back what a separator needs
 _HEADER = re.compile(rf"\n(?m:[ \t]{{0,4}}{_LABEL}(?:([,;\t|])[ ]?{_LABEL}){{1,40}}[ \t]{{0,4}}\r?$)")
 
 
