@@ -44,6 +44,7 @@ class NameMatcher:
 
     def __init__(self) -> None:
         self._names: set[str] = set()
+        self._given: set[str] = set()  # names as given to add(): each page repeats most of them, their forms known
         self._automaton: ahocorasick.Automaton | None = None
         self._dirty = False
         self._lock = threading.Lock()
@@ -54,10 +55,11 @@ class NameMatcher:
     def add(self, names: Iterable[str]) -> int:
         """Learn names; returns how many new forms were added."""
         new = set()
-        for name in names:
-            if isinstance(name, str):
-                new |= variants(name)
+        fresh = {name for name in names if isinstance(name, str)} - self._given
+        for name in fresh:
+            new |= variants(name)
         with self._lock:
+            self._given |= fresh
             new -= self._names
             if new:
                 self._names |= new

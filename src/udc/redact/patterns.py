@@ -32,7 +32,24 @@ EMAIL_LOCAL_PUNCTUATION = "_.%+-"
 EMAIL_MACHINE_LOCAL = frozenset({"git", "noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon",
                                  "postmaster"})
 
-IPV4 = re.compile(r"[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.[0-9])")
+# A dotted quad from its first dot: the last three octets with this pattern, the first (1-3 digits, not after a
+# word character or a dot) read backward by ipv4_spans. Dots are rarer than digits in ITSM text.
+IPV4_TAIL = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.[0-9])")
+
+
+def ipv4_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    while m := IPV4_TAIL.search(text, pos):
+        dot = start = m.start()
+        while start > 0 and dot - start < 4 and "0" <= text[start - 1] <= "9":
+            start -= 1
+        if 0 < dot - start <= 3 and not (start and (text[start - 1].isalnum() or text[start - 1] in "_.")):
+            spans.append((start, m.end()))
+            pos = m.end()
+        else:
+            pos = dot + 1
+    return spans
 # From the first colon on (a literal prefix the engine finds fast); the caller extends left over hex digits.
 IPV6_TAIL = re.compile(r":(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}(?![\w:])")
 # The third character of an IBAN (first check digit), with its two letters checked behind it.

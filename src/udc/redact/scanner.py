@@ -224,7 +224,7 @@ class Scanner:
     def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> list[tuple[int, int]]:
         """Report public addresses; return every address's span, so no octet is read as part of a phone number."""
         spans: list[tuple[int, int]] = []
-        candidates = [m.span() for m in P.IPV4.finditer(work)] if work.count(".") >= 3 else []
+        candidates = P.ipv4_spans(work) if work.count(".") >= 3 else []
         if "::" in work or work.count(":") >= 7:
             for m in P.IPV6_TAIL.finditer(work):
                 start = m.start()
