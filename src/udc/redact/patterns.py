@@ -19,6 +19,10 @@ DIGIT_RUN = re.compile(
     r"(?:[0-9]|[ \-.\t\u00a0](?=[0-9])|\r?\n(?=[0-9])|\)[ \-.]?(?=[0-9])|[ \-.]?\([0-9]{1,5}\)[ \-.]?(?=[0-9])){0,40}"
     r"(?:[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6})?(?![\w])"  # a phone extension: 345-899-3560x4587
 )
+# The same, only where it can run to 7 characters or more (what the context-free detectors read): the look-ahead
+# skips the shorter ones (times, counts) without making a match of each.
+LONG_DIGIT_RUN = re.compile(DIGIT_RUN.pattern.replace(
+    r"[0-9](?<![\w\-./][0-9])", r"[0-9](?<![\w\-./][0-9])(?=[0-9 \-.\t\u00a0()\r\nxet#]{6})", 1))
 EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6}$")
 DIGITS = re.compile(r"[0-9]+")
 NON_DIGITS = re.compile(r"[^0-9]+")

@@ -327,13 +327,14 @@ class Redactor:
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
         last = 0
-        for f in findings:
-            if f.start < last:
+        replace = self._replacer.replace
+        for start, end, entity, key in findings:
+            if start < last:
                 continue
-            pieces.append(text[last:f.start])
-            pieces.append(self._replacer.replace(mode, f.entity, text[f.start:f.end], f.key))
-            last = f.end
-            counts[f.entity] += 1
+            pieces.append(text[last:start])
+            pieces.append(replace(mode, entity, text[start:end], key))
+            last = end
+            counts[entity] += 1
         pieces.append(text[last:])
         return "".join(pieces)
 

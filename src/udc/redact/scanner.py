@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -80,9 +81,9 @@ class Scanner:
             addresses = self._ips(text, entities, found)
             if E.IBAN in entities and len(text) >= 15:  # the shortest IBAN (Norway) has 15 characters
                 found.extend(self._ibans(text))
-            runs = [m.span() for m in P.DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
+            runs = [m.span() for m in P.LONG_DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
             if runs:  # nothing context-free is shorter than a 7-digit phone number
-                taken = [(f.start, f.end) for f in found] + addresses + lookalike_spans(text)
+                taken = [(f.start, f.end) for f in found] + addresses + list(lookalike_spans(text))
                 found.extend(self._digit_runs(text, runs, sorted(taken), entities))
         if E.CARD_EXPIRY in entities:
             found += self._expiry_after_cards(text, found)
@@ -468,7 +469,7 @@ def _card_layout(run: str, groups: list[tuple[int, int]]) -> bool:
     return ok(merged)
 
 
-def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
