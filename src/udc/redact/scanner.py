@@ -41,15 +41,22 @@ class Finding(NamedTuple):  # a tuple: built several times per sensitive value, 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Non-overlapping findings, earliest first; of two that overlap the longer one wins."""
-    ordered = sorted(findings, key=lambda f: (f.start, f.start - f.end))
     kept: list[Finding] = []
-    for f in ordered:
-        if kept and f.start < kept[-1].end:
-            if f.end - f.start > kept[-1].end - kept[-1].start:
+    last_start = last_end = -1
+    for f in sorted(findings, key=_earliest_longest):
+        start, end = f[0], f[1]
+        if start < last_end:
+            if end - start > last_end - last_start:
                 kept[-1] = f
+                last_start, last_end = start, end
             continue
         kept.append(f)
+        last_start, last_end = start, end
     return kept
+
+
+def _earliest_longest(f: Finding) -> tuple[int, int]:
+    return f[0], f[0] - f[1]
 
 
 class Scanner:
