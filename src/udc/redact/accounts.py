@@ -38,6 +38,7 @@ ROLE_ACCOUNTS = (
 )
 
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")
+_KEPT_CACHE = 50_000
 
 
 class Accounts:
@@ -47,6 +48,7 @@ class Accounts:
         patterns = [p.strip().lower() for p in (*ROLE_ACCOUNTS, *keep_patterns) if p.strip()]
         self._shape = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
         self._machines: set[str] = set()  # learned from the directory: logins, addresses and their local parts
+        self._kept: dict[str, bool] = {}  # kept()'s answers so far (memory only, bounded)
         self._logins: set[str] = set()
         self._automaton: ahocorasick.Automaton | None = None
         self._dirty = False
@@ -56,10 +58,17 @@ class Accounts:
 
     def kept(self, value: str) -> bool:
         """A role mailbox or service account: by the directory, or by its shape ("servicedesk@", "svc_backup")."""
+        known = self._kept.get(value)  # (the same addresses and logins recur; the shape pattern is long)
+        if known is not None:
+            return known
         folded = value.strip().lower()
         local = folded.rsplit("\\", 1)[-1].split("@", 1)[0]  # DOMAIN\\svc_x, svc_x@corp
-        return (folded in self._machines or local in self._machines or self._shape.match(folded) is not None
-                or self._shape.match(local) is not None)
+        known = (folded in self._machines or local in self._machines or self._shape.match(folded) is not None
+                 or self._shape.match(local) is not None)
+        if len(self._kept) >= _KEPT_CACHE:
+            self._kept.clear()
+        self._kept[value] = known
+        return known
 
     def add_machine(self, *values: str) -> None:
         """An account the directory says is no person: its login and address stay readable everywhere."""
@@ -67,6 +76,7 @@ class Accounts:
             folded = value.strip().lower()
             if folded:
                 self._machines |= {folded, folded.split("@", 1)[0]}
+                self._kept = {}  # answers given before may change
 
     # --- people's logins --------------------------------------------------------------------------------------
 
