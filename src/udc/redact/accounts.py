@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 import ahocorasick
 
+from udc.redact.lowercase import lower_case
+
 # Shell-style, matched against a whole login or e-mail address and against an address's local part.
 ROLE_ACCOUNTS = (
     "servicedesk*", "service-desk*", "service.desk*", "service_desk*", "helpdesk*", "help-desk*", "help.desk*",
@@ -36,6 +38,7 @@ ROLE_ACCOUNTS = (
 )
 
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")
+_KEPT_CACHE = 50_000
 
 
 class Accounts:
@@ -45,6 +48,7 @@ class Accounts:
         patterns = [p.strip().lower() for p in (*ROLE_ACCOUNTS, *keep_patterns) if p.strip()]
         self._shape = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
         self._machines: set[str] = set()  # learned from the directory: logins, addresses and their local parts
+        self._kept: dict[str, bool] = {}  # kept()'s answers so far (memory only, bounded)
         self._logins: set[str] = set()
         self._automaton: ahocorasick.Automaton | None = None
         self._dirty = False
@@ -54,10 +58,17 @@ class Accounts:
 
     def kept(self, value: str) -> bool:
         """A role mailbox or service account: by the directory, or by its shape ("servicedesk@", "svc_backup")."""
+        known = self._kept.get(value)  # (the same addresses and logins recur; the shape pattern is long)
+        if known is not None:
+            return known
         folded = value.strip().lower()
         local = folded.rsplit("\\", 1)[-1].split("@", 1)[0]  # DOMAIN\\svc_x, svc_x@corp
-        return (folded in self._machines or local in self._machines or self._shape.match(folded) is not None
-                or self._shape.match(local) is not None)
+        known = (folded in self._machines or local in self._machines or self._shape.match(folded) is not None
+                 or self._shape.match(local) is not None)
+        if len(self._kept) >= _KEPT_CACHE:
+            self._kept.clear()
+        self._kept[value] = known
+        return known
 
     def add_machine(self, *values: str) -> None:
         """An account the directory says is no person: its login and address stay readable everywhere."""
@@ -65,6 +76,7 @@ class Accounts:
             folded = value.strip().lower()
             if folded:
                 self._machines |= {folded, folded.split("@", 1)[0]}
+                self._kept = {}  # answers given before may change
 
     # --- people's logins --------------------------------------------------------------------------------------
 
@@ -91,16 +103,15 @@ class Accounts:
         automaton = self._current()
         if automaton is None:
             return []
-        lowered = text.lower() if len(text.lower()) == len(text) else "".join(
-            ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-        n = len(lowered)
+        lower, _ = lower_case(text)
+        n = len(lower)
         hits = []
-        for last, login in automaton.iter(lowered):
+        for last, login in automaton.iter(lower):
             start, end = last + 1 - len(login), last + 1
-            before = lowered[start - 1] if start else " "
-            after = lowered[end] if end < n else " "
+            before = lower[start - 1] if start else " "
+            after = lower[end] if end < n else " "
             if (before.isalnum() or before in "_.-@/") or (after.isalnum() or after in "_-@") or (
-                    after == "." and end + 1 < n and lowered[end + 1].isalnum()):
+                    after == "." and end + 1 < n and lower[end + 1].isalnum()):
                 continue
             hits.append((start, end, login))
         return hits

@@ -13,6 +13,7 @@ from functools import lru_cache
 import ahocorasick
 
 from udc.config import entities as E
+from udc.redact.lowercase import lower_case
 
 WINDOW = 48  # characters between the end of a context word and the start of the value
 
@@ -91,9 +92,7 @@ class ContextIndex:
 
     def __init__(self, text: str) -> None:
         self.by_type: dict[str, list[int]] = {}
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few characters lower-case to two: offsets must stay put
-            lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        lowered, _ = lower_case(text)  # (offsets kept)
         n = len(lowered)
         for last, entries in _AUTOMATON.iter(lowered):
             end = last + 1

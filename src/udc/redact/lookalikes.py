@@ -66,6 +66,15 @@ _PATTERNS = [
 LOOKALIKE = re.compile("|".join([DIGIT_LOOKALIKE.pattern, *_PATTERNS]))
 
 
-def lookalike_spans(text: str) -> list[tuple[int, int]]:
+_last: tuple[str, tuple[tuple[int, int], ...]] = ("", ())  # the last text's spans: several detectors ask in turn
+
+
+def lookalike_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of the digit look-alikes in `text`; detectors ignore digits inside them."""
-    return [m.span() for m in DIGIT_LOOKALIKE.finditer(text)]
+    global _last
+    last = _last
+    if last[0] is text:
+        return last[1]
+    spans = tuple(m.span() for m in DIGIT_LOOKALIKE.finditer(text))
+    _last = (text, spans)
+    return spans

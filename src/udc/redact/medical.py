@@ -15,6 +15,7 @@ from functools import lru_cache
 import ahocorasick
 
 from udc.config import entities as E
+from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
 
 WINDOW = 60
@@ -22,6 +23,9 @@ CONTEXT = re.compile(
     r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
     r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with)\b[:#]?)"
 )
+# how each of CONTEXT's alternatives begins
+_CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
+                  "medical condition", "living with")
 _CONTEXT_STARTS = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
                    "living with")
 _CODE = re.compile(r"(?<![\w.\-])[A-TV-Z][0-9][0-9AB](?:\.?[0-9A-TV-Z]{1,4})?(?![\w\-]|\.[0-9A-Za-z])")
@@ -52,10 +56,10 @@ class Diagnoses:
         self._lock = threading.Lock()
 
     def find(self, text: str) -> list[Finding]:
-        lowered = text.lower()
+        lowered, _ = lower_case(text)
         if not any(word in lowered for word in _CONTEXT_STARTS):  # most texts: decided by substring tests
             return []
-        contexts = [m.end() for m in CONTEXT.finditer(text)]
+        contexts = _context_ends(text, lowered)
         if not contexts:
             return []
         codes, phrases = _lexicon()
@@ -71,6 +75,22 @@ class Diagnoses:
                         last + 1 == len(lowered) or not lowered[last + 1].isalnum()):
                     found.append(Finding(start, last + 1, E.DIAGNOSIS, lowered[start:last + 1]))
         return found
+
+
+def _context_ends(text: str, lowered: str) -> list[int]:
+    """Where CONTEXT's matches end, as its finditer would find them; the pattern is only tried where one of its words
+    starts (found with str.find: a case-insensitive alternation is slow to search)."""
+    starts = set()
+    for word in _CONTEXT_FIRST:
+        i = lowered.find(word)
+        while i >= 0:
+            starts.add(i)
+            i = lowered.find(word, i + 1)
+    ends: list[int] = []
+    for start in sorted(starts):
+        if (not ends or start >= ends[-1]) and (m := CONTEXT.match(text, start)):
+            ends.append(m.end())
+    return ends
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 import ahocorasick
 
+from udc.redact.lowercase import lower_case
+
 # Accounts that are not people, and names too short to be told from ordinary words.
 _NOT_PEOPLE = frozenset({"system", "system administrator", "admin", "administrator", "guest", "maint", "service desk",
                          "servicedesk", "jira", "automation for jira", "integration", "api user", "unknown"})
@@ -42,6 +44,7 @@ class NameMatcher:
 
     def __init__(self) -> None:
         self._names: set[str] = set()
+        self._given: set[str] = set()  # names as given to add(): each page repeats most of them, their forms known
         self._automaton: ahocorasick.Automaton | None = None
         self._dirty = False
         self._lock = threading.Lock()
@@ -52,10 +55,11 @@ class NameMatcher:
     def add(self, names: Iterable[str]) -> int:
         """Learn names; returns how many new forms were added."""
         new = set()
-        for name in names:
-            if isinstance(name, str):
-                new |= variants(name)
+        fresh = {name for name in names if isinstance(name, str)} - self._given
+        for name in fresh:
+            new |= variants(name)
         with self._lock:
+            self._given |= fresh
             new -= self._names
             if new:
                 self._names |= new
@@ -67,7 +71,7 @@ class NameMatcher:
         automaton = self._current()
         if automaton is None:
             return []
-        lowered = _lower_same_length(text)
+        lowered = lower_case(text)[0]
         hits = []
         for end_index, name in automaton.iter(lowered):
             end = end_index + 1
@@ -87,9 +91,3 @@ class NameMatcher:
                 self._dirty = False
             return self._automaton
 
-
-def _lower_same_length(text: str) -> str:
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)  # e.g. "İ" lowers to two characters

@@ -19,19 +19,41 @@ DIGIT_RUN = re.compile(
     r"(?:[0-9]|[ \-.\t\u00a0](?=[0-9])|\r?\n(?=[0-9])|\)[ \-.]?(?=[0-9])|[ \-.]?\([0-9]{1,5}\)[ \-.]?(?=[0-9])){0,40}"
     r"(?:[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6})?(?![\w])"  # a phone extension: 345-899-3560x4587
 )
+# The same, only where it can run to 7 characters or more (what the context-free detectors read): the look-ahead
+# skips the shorter ones (times, counts) without making a match of each.
+LONG_DIGIT_RUN = re.compile(DIGIT_RUN.pattern.replace(
+    r"[0-9](?<![\w\-./][0-9])", r"[0-9](?<![\w\-./][0-9])(?=[0-9 \-.\t\u00a0()\r\nxet#]{6})", 1))
 EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|#)[ ]?[0-9]{1,6}$")
 DIGITS = re.compile(r"[0-9]+")
 NON_DIGITS = re.compile(r"[^0-9]+")
 
-EMAIL = re.compile(
-    r"(?<![\w.%+\-])[\w.%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
-    r"(?![\w\-]|\.[A-Za-z0-9])"
-)
+# An e-mail address is read from its "@": the domain forward with this pattern, the local part (up to 64 of
+# [\w.%+-], from a character that is none) backward by the caller. A pattern that began with the local part would be
+# tried at every letter of the text.
+EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w\-]|\.[A-Za-z0-9])")
+EMAIL_LOCAL_PUNCTUATION = "_.%+-"
 # Machine mailboxes, not people: SSH remotes (git@host:repo), bounce and no-reply senders.
 EMAIL_MACHINE_LOCAL = frozenset({"git", "noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon",
                                  "postmaster"})
 
-IPV4 = re.compile(r"[0-9](?<![\w.][0-9])[0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.[0-9])")
+# A dotted quad from its first dot: the last three octets with this pattern, the first (1-3 digits, not after a
+# word character or a dot) read backward by ipv4_spans. Dots are rarer than digits in ITSM text.
+IPV4_TAIL = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![\w]|\.[0-9])")
+
+
+def ipv4_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    while m := IPV4_TAIL.search(text, pos):
+        dot = start = m.start()
+        while start > 0 and dot - start < 4 and "0" <= text[start - 1] <= "9":
+            start -= 1
+        if 0 < dot - start <= 3 and not (start and (text[start - 1].isalnum() or text[start - 1] in "_.")):
+            spans.append((start, m.end()))
+            pos = m.end()
+        else:
+            pos = dot + 1
+    return spans
 # From the first colon on (a literal prefix the engine finds fast); the caller extends left over hex digits.
 IPV6_TAIL = re.compile(r":(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}(?![\w:])")
 # The third character of an IBAN (first check digit), with its two letters checked behind it.

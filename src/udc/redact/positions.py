@@ -16,6 +16,7 @@ import re
 import ahocorasick
 
 from udc.config import entities as E
+from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
 
 # Words of IT operations and office life that are capitalised without being names ("Upgrade Kafka", "Hi Team").
@@ -79,15 +80,17 @@ def _cue_automaton() -> ahocorasick.Automaton:
 
 
 _CUE_WORDS = _cue_automaton()
+# Patterns of a line's start begin with its newline and run over "\n" + text, offsets one more than in the text: the
+# engine then jumps from newline to newline, where "^" would have it test every position (ten times slower).
 # Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
-_SPEAKER = re.compile(rf"(?m:^[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):)")
+_SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):")
 # "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
 # then matched in the few characters before it
 _ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
 _NAME_BEFORE = re.compile(rf"(?<![\w'’\-])({_LAST_FIRST}|{_NAME})[ ]{{1,2}}$")
 # The line under a sign-off: "Regards,\nPriya Raman"
 _SIGNATURE = re.compile(
-    rf"(?im:^[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
+    rf"\n(?im:[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
     rf"cheers|sincerely|br|ta)[,!.]?[ \t]*\r?\n[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*$)"
 )
 
@@ -115,6 +118,7 @@ _AFTER_USER = frozenset(_AFTER_USER_WORDS.split())
 # DOMAIN\\login: a NetBIOS domain in capitals, a backslash and the account ("ACME\\jdoe"); not a drive, registry hive
 # or UNC path ("C:\\Users", "HKLM\\Software", "\\\\fs01\\share")
 _DOMAIN_LOGIN = re.compile(r"(?<![\w\\:$])([A-Z][A-Z0-9\-]{1,14})\\([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\\\-])")
+_DOMAIN_HINT = re.compile(r"[A-Z0-9\-]\\[A-Za-z]")
 _NOT_DOMAINS = frozenset({"HKLM", "HKCU", "HKCR", "HKU", "HKCC", "HKEY", "BUILTIN", "SYSTEM", "SOFTWARE", "WINDOWS"})
 # The answer to a question about a login: "can you confirm your username?" ... "it's dfox"
 _LOGIN_QUESTION = re.compile(
@@ -146,7 +150,7 @@ _GLUED = ("way", "gate", "field", "ford", "side")
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
 _POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
 _ADDRESS = re.compile(
-    rf"(?<![\w/.\-])[0-9]{{1,6}}[A-Za-z]?,?[ ](?:{_WORD}[ ]){{0,3}}"
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?,?[ ](?:{_WORD}[ ]){{0,3}}"  # digit first: skips to digits
     rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))"
     rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
     rf"(?:,[ ]{_CITY}(?:,[ ][A-Z]{{2}})?(?:[ ]{_POSTCODE})?)?"
@@ -172,13 +176,14 @@ def _name_finding(text: str, start: int, end: int) -> Finding | None:
 def people(text: str) -> list[Finding]:
     """People's names by their position in the text (greetings, sign-offs, speakers, headers, cue words)."""
     found = []
-    lowered = text.lower()
-    if len(lowered) == len(text):  # (a few characters lower-case to two; their texts skip the cue words)
+    lowered, exact = lower_case(text)
+    if exact:  # (a few characters lower-case to two; their texts skip the cue words)
         n = len(text)
         for last, (length, pattern) in _CUE_WORDS.iter(lowered):
             start, end = last + 1 - length, last + 1
-            if (start and lowered[start - 1].isalnum() and lowered[start] != "@") or (
-                    end < n and lowered[end].isalnum()):
+            if end >= n or text[end] not in ",: ":  # what follows a cue word starts so (and most hits end a word)
+                continue
+            if start and lowered[start - 1].isalnum() and lowered[start] != "@":
                 continue
             if (m := pattern.match(text, end)) and (f := _name_finding(text, m.start(1), m.end(1))):
                 found.append(f)
@@ -187,9 +192,10 @@ def people(text: str) -> list[Finding]:
         if (before := _NAME_BEFORE.search(text, offset, m.start())) and (
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
+    lines = "\n" + text
     for pattern in (_SPEAKER, _SIGNATURE):
-        for m in pattern.finditer(text):
-            if f := _name_finding(text, m.start(1), m.end(1)):
+        for m in pattern.finditer(lines):
+            if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
                 found.append(f)
     return found
 
@@ -210,13 +216,14 @@ def logins(text: str) -> list[Finding]:
     about a login, and first.last near a word about access; a plain word after "user " only before an account's
     state ("user dfox locked out")."""
     found: list[Finding] = []
-    lowered = text.lower()
+    lowered, exact = lower_case(text)
     n = len(text)
-    for last, (length, strong) in (_LABELS.iter(lowered) if len(lowered) == n else ()):
+    for last, (length, strong) in (_LABELS.iter(lowered) if exact else ()):
         start, end = last + 1 - length, last + 1
-        if (start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_")) or (
-                end < n and (lowered[end].isalnum() or lowered[end] == "_")):
-            continue  # "user" inside "username" or "superuser"
+        if end >= n or text[end] not in " \t=:":  # a login follows its label so (most hits are inside words)
+            continue
+        if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+            continue  # "user" inside "superuser"
         if not (m := _LOGIN_VALUE.match(text, end)):
             continue
         gap, value = m.group(1), m.group(3)
@@ -227,7 +234,7 @@ def logins(text: str) -> list[Finding]:
         stated = (value.islower() and len(value) >= 3 and _ACCOUNT_STATE.match(text, m.end()) is not None)
         if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
             found.append(Finding(m.start(2) if m.group(2) else m.start(3), m.end(3), E.USERNAME, folded))
-    if "\\" in text:
+    if "\\" in text and _DOMAIN_HINT.search(text):  # (the pattern's look-behind is tried at every position)
         for m in _DOMAIN_LOGIN.finditer(text):
             if m.group(1) not in _NOT_DOMAINS and m.group(2).casefold() not in _NOT_NAMES:
                 found.append(Finding(m.start(), m.end(), E.USERNAME, m.group().lower()))
@@ -267,8 +274,8 @@ _HOUSE_NUMBER = re.compile(r"[0-9][A-Za-z]?,?[ ]")
 def addresses(text: str) -> list[Finding]:
     """Street addresses: house number, street name and type, then unit, city, state and postcode when present.
     The street types are found first (one Aho-Corasick pass); the address pattern runs only just before them."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
+    lowered, exact = lower_case(text)
+    if not exact:
         lowered = text  # (a few characters lower-case to two: then only capitalised street types are seen)
     found: list[Finding] = []
     done = 0

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import ahocorasick
+
 from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
@@ -21,6 +23,7 @@ from udc.records import Person
 from udc.redact import positions, structured
 from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
+from udc.redact.lowercase import lower_case
 from udc.redact.medical import Diagnoses
 from udc.redact.memory import NameMemory, StateStore
 from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
@@ -69,6 +72,8 @@ class Redactor:
         self._accounts = Accounts(policy.keep_accounts)
         self._diagnoses = Diagnoses()
         self._given_names: set[str] = set()  # the directory's people's first names, for "Hi Priya," (memory only)
+        self._given_forms: set[str] = set()  # ... lower-cased as in text, and an automaton of them to find them fast
+        self._given_automaton: ahocorasick.Automaton | None = None
         self._rules = FieldRules(self.source_type)
         self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
         self._ner = None
@@ -98,6 +103,7 @@ class Redactor:
         digests) and logins are found in free text from then on; accounts that are no person (the source says so,
         or they have no person's name) stay readable. Returns how many people, logins and machine accounts."""
         names: list[str] = []
+        given_forms: set[str] = set()
         counts = {"people": 0, "logins": 0, "machines": 0}
         for person in people:
             full = " ".join(f"{person.first} {person.last}".split())
@@ -109,13 +115,22 @@ class Redactor:
                 continue
             counts["people"] += 1
             names += [n for n in (display, full) if n]
-            given = (person.first or display.split()[0]).casefold()
+            first = person.first or display.split()[0]
+            given = first.casefold()
             if len(given) >= 3 and given not in _NOT_GIVEN_NAMES:
                 self._given_names.add(given)
+                given_forms |= {given, first.lower()}
             for login in (person.user_name, person.email.split("@", 1)[0] if "@" in person.email else ""):
                 if login and self._accounts.add_login(login, person.first or display.split()[0],
                                                       person.last or display.split()[-1]):
                     counts["logins"] += 1
+        if given_forms - self._given_forms:
+            self._given_forms |= given_forms
+            automaton = ahocorasick.Automaton()
+            for form in self._given_forms:
+                automaton.add_word(form, len(form))
+            automaton.make_automaton()
+            self._given_automaton = automaton
         self.learn_names(names)
         return counts
 
@@ -166,7 +181,7 @@ class Redactor:
         names: set[str] = set()
         self._scan(leaf, names)
         self._apply_ner([leaf])
-        return self._final(leaf, names, _name_pattern(names | {f.key for f in leaf.findings if f.entity == E.PERSON}))
+        return self._final(leaf, names, _spread_names(names | {f.key for f in leaf.findings if f.entity == E.PERSON}))
 
     def redact_text(self, text: str, stream_name: str = "", field_name: str = "") -> tuple[str, dict[str, int]]:
         """One free-text string, redacted; with counts."""
@@ -240,17 +255,24 @@ class Redactor:
         leaf.findings.extend(f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key))
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
                 "otes)" in leaf.text or "omments)" in leaf.text):
-            for m in _JOURNAL_AUTHOR.finditer(leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
+            for m in _JOURNAL_AUTHOR.finditer("\n" + leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"
                 name = normalise_name(m.group(1))
                 if name not in _NOT_PEOPLE:
-                    leaf.findings.append(Finding(m.start(1), m.end(1), E.PERSON, name))
+                    leaf.findings.append(Finding(m.start(1) - 1, m.end(1) - 1, E.PERSON, name))
                     names.add(name)
-        if E.PERSON in leaf.settings.entities and self._given_names:
-            # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer)
-            for m in _CAPITALISED.finditer(leaf.text):
-                if (given := m.group().casefold()) in self._given_names and _GREETING_BEFORE.search(
-                        leaf.text, max(0, m.start() - 24), m.start()):
-                    leaf.findings.append(Finding(m.start(), m.end(), E.PERSON, given))
+        if E.PERSON in leaf.settings.entities and self._given_automaton is not None:
+            # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer;
+            # the automaton finds where one may start, the pattern then reads the whole capitalised word there)
+            text = leaf.text
+            starts: set[int] = set()  # (two forms of one name may start at one place)
+            for last, length in self._given_automaton.iter(lower_case(text)[0]):
+                start = last + 1 - length
+                if not start or text[start - 1] not in " \t" or start in starts:
+                    continue
+                starts.add(start)
+                if (word := _CAPITALISED.match(text, start)) and (
+                        given := word.group().casefold()) in self._given_names and _greeted(text, start):
+                    leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
             if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
@@ -288,31 +310,31 @@ class Redactor:
     def _finish_record(self, leaves: list[_Leaf], names: set[str], counts: Counter[str]) -> None:
         for leaf in leaves:
             names.update(f.key for f in leaf.findings if f.entity == E.PERSON)
-        spread = _name_pattern(names)
+        spread = _spread_names(names)
         for leaf in leaves:
             findings = self._final(leaf, names, spread)
             if findings:
                 leaf.container[leaf.key] = self._rewrite(leaf.text, findings, leaf.settings.mode, counts)
 
     @staticmethod
-    def _final(leaf: _Leaf, names: set[str], spread: re.Pattern[str] | None) -> list[Finding]:
+    def _final(leaf: _Leaf, names: set[str], spread: tuple[str, ...]) -> list[Finding]:
         """A leaf's findings with the record's names spread over it, overlaps resolved, the policy's types only."""
         findings = leaf.findings
-        if spread is not None and E.PERSON in leaf.settings.entities:
-            findings = findings + [Finding(m.start(), m.end(), E.PERSON, normalise_name(m.group()))
-                                   for m in spread.finditer(leaf.text)]
+        if spread and E.PERSON in leaf.settings.entities:
+            findings = findings + _find_names(leaf.text, spread)
         return [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
         last = 0
-        for f in findings:
-            if f.start < last:
+        replace = self._replacer.replace
+        for start, end, entity, key in findings:
+            if start < last:
                 continue
-            pieces.append(text[last:f.start])
-            pieces.append(self._replacer.replace(mode, f.entity, text[f.start:f.end], f.key))
-            last = f.end
-            counts[f.entity] += 1
+            pieces.append(text[last:start])
+            pieces.append(replace(mode, entity, text[start:end], key))
+            last = end
+            counts[entity] += 1
         pieces.append(text[last:])
         return "".join(pieces)
 
@@ -359,12 +381,29 @@ _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
     r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}$"
 )
-_CAPITALISED = re.compile(r"[A-Z](?<=[ \t][A-Z])[a-z\u00e0-\u00ff'’\-]{2,30}\b")
+# The last two characters of those words, tested before the pattern (a case-insensitive alternation, slow to search)
+_GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc"})
+
+
+def _greeted(text: str, start: int) -> bool:
+    """A greeting or sign-off word just before `start`: "Hi Priya", "Thanks, Priya"."""
+    j = start
+    while j > 0 and start - j < 3 and text[j - 1] in " \t":
+        j -= 1
+    if j > 0 and text[j - 1] in ",!:":
+        j -= 1
+    if not (text[j - 1:j] == "@" or text[max(0, j - 2):j].lower() in _GREETING_TAILS):
+        return False
+    return _GREETING_BEFORE.search(text, max(0, start - 24), start) is not None
+
+
+_CAPITALISED = re.compile(r"[A-Z][a-z\u00e0-\u00ff'’\-]{2,30}\b")  # matched where a space or tab precedes
 _NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
 
-# ServiceNow journal entries (work_notes, comments) start with a header naming their author.
+# ServiceNow journal entries (work_notes, comments) start with a header naming their author. Run over "\n" + text
+# (offsets one more): led by its newline, the scan jumps from line to line instead of testing "^" everywhere.
 _JOURNAL_AUTHOR = re.compile(
-    r"(?m:^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - ([^\n()]{1,100}?) "
+    r"\n(?m:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} - ([^\n()]{1,100}?) "
     r"\((?:Work notes|Additional comments|Comments|Work Notes|Additional Comments)\)$)"
 )
 
@@ -380,14 +419,34 @@ def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPoli
     return table.fields.get(path[-1])
 
 
-def _name_pattern(names: set[str]) -> re.Pattern[str] | None:
-    """Whole-word, case-insensitive pattern for this record's names (multi-word names only: single words are
+def _spread_names(names: set[str]) -> tuple[str, ...]:
+    """This record's names worth spreading over all its text, longest first (multi-word names only: single words are
     too ambiguous to spread)."""
-    usable = tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
-    return _compiled_names(usable) if usable else None
+    return tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
 
 
-@lru_cache(maxsize=1024)
-def _compiled_names(usable: tuple[str, ...]) -> re.Pattern[str]:  # the same people recur across records
-    alternatives = "|".join(r"\s+".join(re.escape(part) for part in n.split()) for n in usable)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+def _find_names(text: str, names: tuple[str, ...]) -> list[Finding]:
+    """Whole-word, case-insensitive occurrences of `names` (any whitespace between their words), leftmost first and
+    at one place the earlier name, none overlapping: what one alternation of them would find, but each name's first
+    word is looked for with str.find, where a case-insensitive alternation tries every position of the text."""
+    lowered = lower_case(text)[0]
+    hits: list[tuple[int, int, int]] = []
+    for rank, name in enumerate(names):
+        first = name.split(None, 1)[0]
+        i = lowered.find(first)
+        while i >= 0:
+            if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")) and (m := _name_regex(name).match(text, i)):
+                hits.append((i, rank, m.end()))
+            i = lowered.find(first, i + 1)
+    found: list[Finding] = []
+    done = 0
+    for start, _, end in sorted(hits):
+        if start >= done:
+            found.append(Finding(start, end, E.PERSON, normalise_name(text[start:end])))
+            done = end
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _name_regex(name: str) -> re.Pattern[str]:  # the same people recur across records
+    return re.compile(r"\s+".join(re.escape(part) for part in name.split()) + r"(?!\w)", re.IGNORECASE)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -19,14 +20,19 @@ from udc.redact import validators as V
 from udc.redact.context import WINDOW, ContextIndex
 from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
+# phonenumbers compiles its metadata's patterns through re's cache (512 entries), which validating numbers of many
+# regions overflows, so patterns would be compiled again and again; its own cache (recent releases) keeps them
+if hasattr(phonenumbers, "enable_pattern_cache"):
+    phonenumbers.enable_pattern_cache()
+
 _HAS_DIGIT = re.compile(r"[0-9]")
+_PHONE_CACHE = 50_000  # distinct phone candidates remembered per scanner before the cache starts over
 _NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
 _HEX = frozenset("0123456789abcdefABCDEF")
 _EMPTY: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):  # a tuple: built several times per sensitive value, so cheap to make
     start: int
     end: int
     entity: str
@@ -35,15 +41,22 @@ class Finding:
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Non-overlapping findings, earliest first; of two that overlap the longer one wins."""
-    ordered = sorted(findings, key=lambda f: (f.start, f.start - f.end))
     kept: list[Finding] = []
-    for f in ordered:
-        if kept and f.start < kept[-1].end:
-            if f.end - f.start > kept[-1].end - kept[-1].start:
+    last_start = last_end = -1
+    for f in sorted(findings, key=_earliest_longest):
+        start, end = f[0], f[1]
+        if start < last_end:
+            if end - start > last_end - last_start:
                 kept[-1] = f
+                last_start, last_end = start, end
             continue
         kept.append(f)
+        last_start, last_end = start, end
     return kept
+
+
+def _earliest_longest(f: Finding) -> tuple[int, int]:
+    return f[0], f[0] - f[1]
 
 
 class Scanner:
@@ -52,6 +65,7 @@ class Scanner:
     def __init__(self, phone_regions: list[str], allow_list: list[str]) -> None:
         self.phone_regions = [r.upper() for r in phone_regions]
         self._dial_plans = {r: _DialPlan(r) for r in self.phone_regions}
+        self._phone_cache: dict[str, str | None] = {}  # candidate text → E.164 key (memory only, bounded)
         self._allow = {_fold(a) for a in allow_list} | {_compact(a) for a in allow_list}
         self._allow.discard("")
 
@@ -74,9 +88,9 @@ class Scanner:
             addresses = self._ips(text, entities, found)
             if E.IBAN in entities and len(text) >= 15:  # the shortest IBAN (Norway) has 15 characters
                 found.extend(self._ibans(text))
-            runs = [m.span() for m in P.DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
+            runs = [m.span() for m in P.LONG_DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
             if runs:  # nothing context-free is shorter than a 7-digit phone number
-                taken = [(f.start, f.end) for f in found] + addresses + lookalike_spans(text)
+                taken = [(f.start, f.end) for f in found] + addresses + list(lookalike_spans(text))
                 found.extend(self._digit_runs(text, runs, sorted(taken), entities))
         if E.CARD_EXPIRY in entities:
             found += self._expiry_after_cards(text, found)
@@ -95,6 +109,17 @@ class Scanner:
 
     def phone_key(self, text: str) -> str | None:
         """E.164 form of `text` if it is a valid number for a configured region (or in international form)."""
+        # the same numbers recur (a caller's phone in every ticket they open, a CSV column): parse each once
+        cache = self._phone_cache
+        if text in cache:
+            return cache[text]
+        key = self._parse_phone(text)
+        if len(cache) >= _PHONE_CACHE:
+            cache.clear()
+        cache[text] = key
+        return key
+
+    def _parse_phone(self, text: str) -> str | None:
         regions: list[str | None]
         if text.lstrip().startswith("+"):
             regions = [None]
@@ -111,8 +136,12 @@ class Scanner:
                 continue
             # written in international form, a number its country's plan allows the length of is one, even in a
             # block not (yet) assigned: "+44 7700 900123"
-            if phonenumbers.is_valid_number(number) or (region is None and phonenumbers.is_possible_number(number)
-                                                         and len(str(number.national_number)) >= 7):
+            # valid for the region it was read in (one check) or, less often, for another sharing its country code
+            # ("(416) 555-..." read as US is Canadian)
+            if (region is not None and phonenumbers.is_valid_number_for_region(number, region)) or (
+                    phonenumbers.is_valid_number(number)) or (
+                    region is None and phonenumbers.is_possible_number(number)
+                    and len(str(number.national_number)) >= 7):
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         return None
 
@@ -181,18 +210,29 @@ class Scanner:
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
 
-    def _emails(self, work: str) -> list[Finding]:
+    @staticmethod
+    def _emails(work: str) -> list[Finding]:
         found = []
-        for m in P.EMAIL.finditer(work):
-            local = m.group().split("@", 1)[0].lower()
-            if local not in P.EMAIL_MACHINE_LOCAL:
-                found.append(Finding(m.start(), m.end(), E.EMAIL, m.group().lower()))
+        done = 0  # addresses do not overlap: the next one starts after the last one's end
+        at = work.find("@")
+        while at >= 0:
+            start = at
+            while start > done and at - start <= 64 and (work[start - 1].isalnum()
+                                                          or work[start - 1] in P.EMAIL_LOCAL_PUNCTUATION):
+                start -= 1
+            local_ok = 0 < at - start <= 64 and not (start and (work[start - 1].isalnum()
+                                                                or work[start - 1] in P.EMAIL_LOCAL_PUNCTUATION))
+            if local_ok and (m := P.EMAIL_DOMAIN.match(work, at)):
+                if work[start:at].lower() not in P.EMAIL_MACHINE_LOCAL:
+                    found.append(Finding(start, m.end(), E.EMAIL, work[start:m.end()].lower()))
+                done = m.end()
+            at = work.find("@", at + 1)
         return found
 
     def _ips(self, work: str, entities: frozenset[str], found: list[Finding]) -> list[tuple[int, int]]:
         """Report public addresses; return every address's span, so no octet is read as part of a phone number."""
         spans: list[tuple[int, int]] = []
-        candidates = [m.span() for m in P.IPV4.finditer(work)] if work.count(".") >= 3 else []
+        candidates = P.ipv4_spans(work) if work.count(".") >= 3 else []
         if "::" in work or work.count(":") >= 7:
             for m in P.IPV6_TAIL.finditer(work):
                 start = m.start()
@@ -202,10 +242,11 @@ class Scanner:
                     candidates.append((start, m.end()))
         for start, end in candidates:
             value = work[start:end]
-            if not V.ip_address(value):
+            kind = V.ip_kind(value)
+            if kind is None:
                 continue
             spans.append((start, end))
-            if (E.IP_ADDRESS in entities and V.public_ip(value)
+            if (E.IP_ADDRESS in entities and kind
                     and not VERSION_BEFORE.search(work, max(0, start - 12), start)):
                 found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
         return spans
@@ -228,7 +269,7 @@ class Scanner:
         found: list[Finding] = []
         for run_start, run_end in runs:
             for start, end in _segments(text, run_start, run_end, taken):
-                if ID_LABEL_BEFORE.search(text, max(0, start - 24), start):  # "trace_id=123 ...": not that one
+                if _labelled(text, start):  # "trace_id=123 ...": not that one
                     first = P.DIGITS.search(text, start, end)
                     start = first.end() if first else end
                     while start < end and not text[start].isdigit():
@@ -242,9 +283,13 @@ class Scanner:
                     if V.us_ssn(digits):
                         found.append(Finding(start, end, E.US_SSN, digits))
                         continue
-                cards = self._cards(run, start) if E.CREDIT_CARD in entities else []
+                # no card has fewer than 14 digits without its context word (a phone number's extension counts too)
+                cards = self._cards(run, start) if E.CREDIT_CARD in entities and _digit_count(run) >= 14 else []
                 found.extend(cards)
                 if E.PHONE in entities:
+                    if not cards:
+                        found.extend(self._phones(run, start))
+                        continue
                     for gap_start, gap_end in _gaps(start, end, [(f.start, f.end) for f in cards]):
                         found.extend(self._phones(text[gap_start:gap_end], gap_start))
         return found
@@ -310,6 +355,17 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
     E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.ALNUM_ID,
 }
+
+
+def _digit_count(text: str) -> int:
+    return len(P.NON_DIGITS.sub("", text))
+
+
+def _labelled(text: str, start: int) -> bool:
+    """A label like "trace_id=" just before `start`; its "=", ":" or "#" is tested first (most runs have none)."""
+    near = text[max(0, start - 4):start]
+    return ("=" in near or ":" in near or "#" in near) and ID_LABEL_BEFORE.search(
+        text, max(0, start - 24), start) is not None
 
 
 def _with_prefix(text: str, start: int) -> int:
@@ -420,7 +476,7 @@ def _card_layout(run: str, groups: list[tuple[int, int]]) -> bool:
     return ok(merged)
 
 
-def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 

@@ -13,7 +13,9 @@ import re
 from udc.config import entities as E
 from udc.redact.scanner import Finding
 
-_SEGMENT = re.compile(r"(?m:^(PID|NK1|GT1|IN1|DG1)\|[^\r\n]{0,4000})")
+# Line patterns begin with the line's newline and run over "\n" + text, so the engine jumps from newline to newline
+# ("^" would have it test every position); a match's start() is then its line's start in the text, its end() one more.
+_SEGMENT = re.compile(r"\n(PID|NK1|GT1|IN1|DG1)\|[^\r\n]{0,4000}")
 # segment → {field number: (type, which components: None = each non-empty one, 0 = the first only)}
 _HL7: dict[str, dict[int, tuple[str, int | None]]] = {
     "PID": {3: (E.MRN, 0), 5: (E.PERSON, None), 6: (E.PERSON, None), 7: (E.DATE_OF_BIRTH, 0),
@@ -40,18 +42,18 @@ _HEADER_HINTS: list[tuple[str, str]] = [
 ]
 _NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ci",
                        "queue", "team", "dept", "department", "category", "device")
-_LABEL = r"[A-Za-z][A-Za-z0-9 _.#/\-]{0,40}"
-_HEADER = re.compile(rf"(?m:^[ \t]{{0,4}}{_LABEL}(?:([,;\t|])[ ]?{_LABEL}){{1,40}}[ \t]{{0,4}}\r?$)")
+_LABEL = r"[A-Za-z][A-Za-z0-9 _.#/\-]{0,40}+"  # possessive: a label never gives back what a separator needs
+_HEADER = re.compile(rf"\n(?m:[ \t]{{0,4}}{_LABEL}(?:([,;\t|])[ ]?{_LABEL}){{1,40}}[ \t]{{0,4}}\r?$)")
 
 
 def hl7(text: str) -> list[Finding]:
     if "|" not in text:
         return []
     found: list[Finding] = []
-    for m in _SEGMENT.finditer(text):
+    for m in _SEGMENT.finditer("\n" + text):
         fields = _HL7[m.group(1)]
         offset = m.start()
-        for number, field in enumerate(m.group().split("|")):
+        for number, field in enumerate(m.group()[1:].split("|")):
             rule = fields.get(number)
             if rule is not None and field:
                 found.extend(_components(field, offset, *rule))
@@ -77,13 +79,13 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
 def csv_columns(text: str) -> list[Finding]:
     """Cells under a header naming their type, to the end of the table."""
     found: list[Finding] = []
-    for header in _HEADER.finditer(text):
+    for header in _HEADER.finditer("\n" + text):
         sep = header.group(1)
-        labels = [re.sub(r"[^a-z0-9]", "", c.lower()) for c in header.group().split(sep)]
+        labels = [re.sub(r"[^a-z0-9]", "", c.lower()) for c in header.group()[1:].split(sep)]
         types = [_column_type(label) for label in labels]
         if not any(types):
             continue
-        position = header.end() + 1
+        position = header.end()  # one past the header's end in the text: the next line's start
         while position < len(text):
             end = text.find("\n", position)
             end = len(text) if end < 0 else end

@@ -129,23 +129,22 @@ def uk_nhs(digits: str) -> bool:
 # --- network ------------------------------------------------------------------------------------------------------
 
 
-def ip_address(text: str) -> bool:
-    return _ip_kind(text) is not None
-
-
 def public_ip(text: str) -> bool:
     """A globally routable address. Private, loopback, link-local and documentation ranges are infrastructure."""
-    return _ip_kind(text) is True
+    return ip_kind(text) is True
 
 
-def _ip_kind(text: str) -> bool | None:
-    """None: no address; True: a public one; False: any other."""
+def ip_kind(text: str) -> bool | None:
+    """None: no address; True: a public one (globally routable); False: any other."""
     octets = text.split(".")
-    if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 and int(o) <= 255 for o in octets):
+    if len(octets) == 4 and all(o.isascii() and o.isdigit() for o in octets):
+        # decided without building an address object where that is cheap: no address (an octet over 255 or with a
+        # leading zero, as ipaddress rules: "11.3.7305.2" is a version) or a private range of infrastructure text
+        if any(len(o) > 3 or int(o) > 255 or (len(o) > 1 and o[0] == "0") for o in octets):
+            return None
         first, second = int(octets[0]), int(octets[1])
-        # the private ranges of infrastructure text, decided without building an address object
         if first in (10, 127) or (first, second) == (192, 168) or (first == 172 and 16 <= second <= 31):
-            return False if not any(len(o) > 1 and o[0] == "0" for o in octets) else None
+            return False
     try:
         address = ipaddress.ip_address(text)
     except ValueError:

@@ -1,0 +1,90 @@
+"""The fast paths of stream 1 find what the plain patterns they replaced found, at the edges where they differ in
+how they look: the first line of a text, an e-mail read from its "@", a record's names found word by word, a
+greeting found from its last letters, phone numbers and tokens computed once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+import pytest
+from pydantic import SecretStr
+
+from udc.config import RedactionConfig
+from udc.config import entities as E
+from udc.records import Person
+from udc.redact import Redactor, structured
+from udc.redact.redactor import _find_names, _greeted, _spread_names
+from udc.redact.replace import Replacer
+from udc.redact.scanner import Scanner
+
+KEY = SecretStr("fast-path-key-0123456789")
+SCANNER = Scanner(["US", "GB"], [])
+# the e-mail pattern the "@"-first reader replaced, as the reference
+EMAIL = re.compile(r"(?<![\w.%+\-])[\w.%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+                   r"(?![\w\-]|\.[A-Za-z0-9])")
+
+
+def redactor() -> Redactor:
+    return Redactor(RedactionConfig(enabled=True, key=KEY), "servicenow")
+
+
+def test_line_patterns_match_on_the_first_line_too() -> None:
+    r = redactor()
+    text, counts = r.redact_text("2025-01-05 20:50:59 - Maya Novak (Work notes)\nrebooted", "incident", "work_notes")
+    assert "Maya" not in text and counts == {"PERSON": 1}
+    chat, _ = r.redact_text("[10:04] Aigerim Seitkali: hello?\n[10:05] Agent: hi")
+    assert "Aigerim" not in chat
+    hl7 = structured.hl7("PID|1||MRN12345^^^HOSP^MR||Novak^Maya||19800101|F")
+    assert {(f.entity, f.key) for f in hl7} >= {(E.MRN, "mrn12345"), (E.PERSON, "novak"), (E.DATE_OF_BIRTH, "19800101")}
+    cells = structured.csv_columns("name,phone\nMaya Novak,+44 20 7946 0958\n")
+    assert [(f.entity, f.start, f.end) for f in cells] == [(E.PERSON, 11, 21), (E.PHONE, 22, 38)]
+
+
+@pytest.mark.parametrize("text", [
+    "mail j.doe@acme.example today", "a@b.com@c.com", "x" * 64 + "@acme.example", "x" * 65 + "@acme.example",
+    "(priya.raman@acme.example)", "git@github.com:org/repo.git", "noreply@acme.example and ann@acme.example",
+    "user@host.example.com.", "a.b@c.d", "name@sub.domain.example-x.org/x", "ünïcode@acme.example",
+])
+def test_emails_read_from_their_at_sign_are_the_patterns(text: str) -> None:
+    expected = [m.span() for m in EMAIL.finditer(text) if m.group().split("@")[0].lower() not in (
+        "git", "noreply")]
+    assert [(f.start, f.end) for f in SCANNER.scan(text, frozenset({E.EMAIL}))] == expected
+
+
+def test_a_records_names_are_found_whole_word_leftmost_and_without_overlap() -> None:
+    names = _spread_names({"anna lee", "lee smith", "abel tuter", "single"})
+    assert names == ("abel tuter", "lee smith", "anna lee")  # longest first; one word is never spread
+    text = "Joanna Lee Smith met ABEL\n  Tuter; anna lee_x, Anna Lee."
+    assert [text[f.start:f.end] for f in _find_names(text, names)] == ["Lee Smith", "ABEL\n  Tuter", "Anna Lee"]
+
+
+@pytest.mark.parametrize("before,greeted", [
+    ("Hi ", True), ("Thanks, ", True), ("thank you\t", True), ("good morning! ", True), ("cc: ", True),
+    ("Called ", False), ("this ", False), ("Hi    ", False), ("Regards,", False), ("for ", False),
+])
+def test_greetings_are_recognised_from_their_last_letters(before: str, greeted: bool) -> None:
+    assert _greeted(before + "Priya", len(before)) is greeted
+
+
+def test_a_known_first_name_after_a_greeting_only() -> None:
+    r = redactor()
+    r.learn_directory([Person(name="Priya Raman", first="Priya", last="Raman", user_name="praman")])
+    text, _ = r.redact_text("Hi Priya, the Priya cluster is back. Thanks, Priya", "incident", "work_notes")
+    assert text.count("Priya") == 1 and "the Priya cluster" in text
+
+
+def test_a_phone_number_is_parsed_once_and_keyed_alike() -> None:
+    scanner = Scanner(["US"], [])
+    assert scanner.phone_key("(415) 555-2671") == scanner.phone_key("(415) 555-2671") == "+14155552671"
+    assert scanner.phone_key("12") is None
+    assert scanner._phone_cache == {"(415) 555-2671": "+14155552671", "12": None}
+
+
+def test_tokens_are_the_keyed_hmac_whether_cached_or_not() -> None:
+    replacer = Replacer(b"k" * 24)
+    first = replacer.token(E.EMAIL, "a@b.example")
+    expected = hmac.new(b"k" * 24, b"EMAIL\x1fa@b.example", hashlib.sha256).hexdigest()[:8]
+    assert first == replacer.token(E.EMAIL, "a@b.example") == f"<EMAIL:{expected}>" == "<EMAIL:fd510d9f>"
+    assert replacer.token(E.PHONE, "a@b.example") != first  # the type is part of what is hashed
