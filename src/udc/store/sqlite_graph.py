@@ -1,26 +1,17 @@
-"""The knowledge graph inside the SQLite store: a node per live record (its key, title, opened time), its links
-(references, relations read from relation tables, mentions of other records' keys in its text) and a full-text
-index of its text, all written in the transaction that stores the record, from the record as stored (so redacted
-text only: the index never sees what the redactor removed).
-
-A link belongs to the record whose write stated it (its owner): storing the record again replaces its links, a
-tombstone drops them, so the graph never holds a stale edge. Ends are kept as (dataset, key) and resolved when read,
-so a mention of a record that is not stored yet is kept and found once the record arrives.
+"""The knowledge graph inside the SQLite store (udc.store.graph says what it holds): nodes with their links as a JSON
+column, an index of link ends, and an FTS5 full-text index, all written in the transaction that stores the record.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
-import xxhash
 
-from udc.records import Record
-from udc.timeutil import cursor_str
+from udc.store.graph import NODE_COLUMNS, GraphReads, graph_rows, stated_ends
 
 # Every b-tree here is paid for on every record a sync writes, so there are few and small ones: a node's links are a
 # JSON column of its row (appended in rowid order), and the one lookup by a random key — which records link to this
@@ -42,132 +33,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
     tokenize = 'porter unicode61 remove_diacritics 2', detail = column);
 """
 
-RELATION_TABLES = ("cmdb_rel_ci", "task_ci", "m2m_kb_task")  # records that state a link between two others
-MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
-
-# Keys in free text: ServiceNow numbers and Jira keys (those naming no stored record never resolve) in one pattern
-# that starts with a character class, so the regex engine skips ahead to capitals (the prefix and the boundary
-# before it are checked after); Salesforce case numbers when called a case; Confluence page links.
-_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}(?:-[1-9]\d{0,6}|\d{7})\b")
-_SNOW_PREFIXES = frozenset({"INC", "CHG", "PRB", "PTASK", "RITM", "REQ", "SCTASK", "CTASK", "TASK", "KB", "VND"})
-_CASE_NUMBER = re.compile(r"\bcase\s*(?:number\s*|no\.?\s*)?#?\s*(\d{8})\b", re.IGNORECASE)
-_PAGE_LINK = re.compile(r"/pages/(\d+)|pageId=(\d+)")
-_TAGS = re.compile(r"<[^>]+>")
-_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
-_SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "RecordTypeId", "MasterRecordId"})
-
-_KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
-_TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
-_OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
-_NOT_TEXT = frozenset({"self", "url", "body", "avatarUrls", "sys_created_on", "sys_updated_on", "opened_at",
-                       "closed_at", "resolved_at", "due_date", "start_date", "end_date", "updated", "created"})
-
-
-class Node(NamedTuple):
-    key: str | None
-    title: str | None
-    opened: str | None
-    body: str
-    links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
-
-
-def key_hash(key: str) -> int:
-    """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
-    return xxhash.xxh3_64_intdigest(key.encode()) >> 1
-
-
-def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
-    """The first of these fields that holds a value, at the top of the record or in Jira's `fields`."""
-    for name in names:
-        value = record.get(name)
-        if value is None and fields is not None:
-            value = fields.get(name)
-        if value.__class__ is str:
-            if value.strip():
-                return str(value)
-        elif value.__class__ is int:
-            return str(value)
-    return None
-
-
-def _texts(record: Record, fields: dict[str, Any] | None) -> list[str]:
-    """The record's free text: string values with a space in them (not ServiceNow's `YYYY-MM-DD HH:MM:SS` dates,
-    links or raw bodies beside their plain text), Jira's `fields` included; HTML tags dropped. One comprehension:
-    a record has dozens of fields and this runs for each one a sync stores."""
-    texts = [v for k, v in record.items() if v.__class__ is str and " " in v and len(v) != 19 and k not in _NOT_TEXT]
-    if fields:
-        texts += [v for k, v in fields.items() if v.__class__ is str and " " in v and k not in _NOT_TEXT]
-    return [_TAGS.sub(" ", v) if "<" in v else v for v in texts]
-
-
-def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
-             rel_type_name: Any = None) -> Node:
-    """A stored record as a graph node: its key, title, opened time, text and links (`own_links`: the references
-    the source stated; relation tables become links between the records they relate; `rel_type_name(sys_id)`
-    names a CMDB relationship type when it is stored)."""
-    connector, _, table = dataset.partition("/")
-    fields = record.get("fields")
-    fields = fields if isinstance(fields, dict) else None  # Jira keeps most fields here
-    key = _first(record, fields, _KEY_FIELDS)
-    if key is None and "space_key" in record:  # Confluence content is called by its id
-        key = pk
-    title = _first(record, fields, _TITLE_FIELDS)
-    opened_raw = _first(record, fields, _OPENED_FIELDS)
-    opened = None
-    if opened_raw:
-        try:
-            opened = cursor_str(opened_raw)
-        except ValueError:
-            opened = None
-    body = "\n".join(_texts(record, fields))
-    links: list[tuple[str, ...]] = []
-    derived = _relation(connector, table, record, rel_type_name)
-    if derived is not None:
-        links.append(derived)
-    else:
-        links += [(rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
-        if "SystemModstamp" in record:  # Salesforce: lookups are fields named ...Id / custom ...__c holding an id
-            links += [(name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
-                      for name, value in record.items()
-                      if isinstance(value, str) and (name.endswith("Id") or name.endswith("__c"))
-                      and name != "Id" and name not in _SF_SYSTEM_LOOKUPS and _SF_ID.match(value)]
-    seen = {key}
-    for found in _mentions(f"{title or ''}\n{body}"):
-        if found not in seen:
-            seen.add(found)
-            links.append(("mentions", MENTION, found))
-    return Node(key, title, opened, body, links)
-
-
-def _mentions(text: str) -> Iterator[str]:
-    for match in _KEY.finditer(text):
-        start, found = match.start(), match.group()
-        if (start == 0 or not text[start - 1].isalnum()) and ("-" in found or found.rstrip("0123456789")
-                                                               in _SNOW_PREFIXES):
-            yield found
-    if "case" in text or "Case" in text or "CASE" in text:  # cheap tests first: most text names no case
-        yield from _CASE_NUMBER.findall(text)
-    if "pages/" in text or "pageId=" in text:
-        for a, b in _PAGE_LINK.findall(text):
-            yield a or b
-
-
-def _relation(connector: str, table: str, record: Record, rel_type_name: Any) -> tuple[str, ...] | None:
-    """A ServiceNow relation record as the link it states, or None for any other record."""
-    def ref(name: str) -> str:
-        value = record.get(name)
-        return value.get("value", "") if isinstance(value, dict) else str(value or "")
-
-    if table == RELATION_TABLES[0] and ref("parent") and ref("child"):
-        rel = (rel_type_name(ref("type")) if rel_type_name and ref("type") else None) or "cmdb_rel"
-        return (rel, f"{connector}/cmdb_ci", ref("child"), f"{connector}/cmdb_ci", ref("parent"))
-    if table == RELATION_TABLES[1] and ref("task") and ref("ci_item"):
-        return ("affects_ci", f"{connector}/cmdb_ci", ref("ci_item"), f"{connector}/task", ref("task"))
-    if table == RELATION_TABLES[2] and ref("kb_knowledge") and ref("task"):
-        return ("kb_for", f"{connector}/task", ref("task"), f"{connector}/kb_knowledge", ref("kb_knowledge"))
-    return None
-
-
 def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(pks), 900):
@@ -185,9 +50,7 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
     if gone:
-        ends = []
-        for owner, links in _fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone):
-            ends += [(end, owner) for end in _end_hashes(orjson.loads(links))] if links else []
+        ends = stated_ends(_fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone))
         conn.executemany("DELETE FROM graph_ends WHERE end_hash = ? AND owner = ?", ends)
         conn.executemany("DELETE FROM graph_nodes WHERE id = ?", [(i,) for i in gone])
         conn.executemany("DELETE FROM graph_text WHERE rowid = ?", [(i,) for i in gone])
@@ -203,22 +66,10 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
             rel_types[sys_id] = row[0] if row else None
         return rel_types[sys_id]
 
-    nodes, ends, texts = [], [], []
-    for pk, (data, own) in last.items():
-        node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
-        rowid = ids[pk]
-        nodes.append((rowid, dataset, pk, node.key, node.title, node.opened,
-                      orjson.dumps(node.links).decode() if node.links else None))
-        ends += [(end, rowid) for end in _end_hashes(node.links)]
-        texts.append((rowid, node.key, node.title, node.body))
+    nodes, ends, texts = graph_rows(dataset, last, ids, rel_type_name)
     conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?)", nodes)
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
-
-
-def _end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
-    """The hashes under which other records find these links: each target, and a relation's source."""
-    return {key_hash(end) for link in links for end in link[2::2]}
 
 
 def _fetch(conn: sqlite3.Connection, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
@@ -227,10 +78,7 @@ def _fetch(conn: sqlite3.Connection, sql: str, ids: Sequence[int]) -> Iterator[t
         yield from conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
 
-NODE_COLUMNS = ("id", "dataset", "pk", "key", "title", "opened", "links")
-
-
-class SqliteGraph:
+class SqliteGraph(GraphReads):
     """The store's graph reads (udc.store.base.GraphQueries) over the tables above; mixed into SqliteStore."""
 
     def _conn(self) -> sqlite3.Connection:
@@ -257,14 +105,19 @@ class SqliteGraph:
             f"SELECT n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
             f"WHERE r.dataset IN ({','.join('?' * len(datasets))}) AND r.pk = ?", (*datasets, pk))]
 
-    def find_nodes(self, ref: str) -> list[dict[str, Any]]:
-        """Live records called `ref`: by key (INC0012345, OPS-42, a case number, a page id), then by primary key."""
-        ids = [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key IN (?, ?) AND key IS NOT NULL",
-                                        (ref, ref.upper()))]
-        if not ids:
-            ids = self._by_pk(ref, self._datasets())
-        found = self.nodes(ids)
-        return [found[i] for i in sorted(found)]
+    def _by_key(self, keys: Sequence[str]) -> list[int]:
+        return [r[0] for r in self._rows(f"SELECT id FROM graph_nodes WHERE key IN ({','.join('?' * len(keys))})",
+                                         keys)]
+
+    def _owners(self, hashes: Sequence[int], me: int) -> list[int]:
+        return [r[0] for r in self._rows(f"SELECT owner FROM graph_ends WHERE end_hash IN "
+                                         f"({','.join('?' * len(hashes))}) AND owner <> ?", (*hashes, me))]
+
+    def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
+        return [(a, b, c, d, e) for a, b, c, d, e in self._rows(
+            "SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
+            "WHERE (src_pk = ?1 AND substr(src_dataset, 1, ?2) = ?3) "
+            "OR (dst_pk = ?1 AND substr(dst_dataset, 1, ?2) = ?3)", (pk, len(connector), connector))]
 
     def nodes(self, ids: Iterable[int], with_data: bool = False, fields: Sequence[str] = ()
               ) -> dict[int, dict[str, Any]]:
@@ -287,74 +140,6 @@ class SqliteGraph:
                     node["fields"] = dict(zip(fields, rest, strict=True))
                 found[node["id"]] = node
         return found
-
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """Every link touching these nodes, both ways, with both ends resolved to node ids:
-        {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
-        prefixes such as `cmdb_ci`), so are those whose other end is in no such table."""
-        out: dict[tuple[int, int, str], dict[str, Any]] = {}
-        nodes = self.nodes(ids)
-        datasets = self._datasets()
-        resolved: dict[tuple[str, str], list[int]] = {}
-
-        def resolve(dataset: str, pk: str) -> list[int]:
-            """The live records a link's end names: the record itself; else the record of that key in the same
-            source (a ServiceNow reference names the base table, cmdb_ci, of a record stored as cmdb_ci_server; a
-            Salesforce lookup's object is a guess); a mention resolves by key in any source."""
-            if (dataset, pk) not in resolved:
-                if dataset == MENTION or dataset.endswith("_key"):
-                    found = [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key = ?", (pk,))]
-                else:
-                    found = self._by_pk(pk, [dataset] if dataset in datasets else [])
-                    if not found:
-                        prefix = dataset.partition("/")[0] + "/"
-                        found = self._by_pk(pk, [d for d in datasets if d.startswith(prefix)])
-                        found = found if len(found) == 1 else []
-                resolved[(dataset, pk)] = found
-            return resolved[(dataset, pk)]
-
-        wanted = tuple(tables)
-
-        def table_ok(dataset: str) -> bool:
-            return not wanted or dataset.partition("/")[2].startswith(wanted)
-
-        def add(src: int, dst: int, rel: str, owner: int) -> None:
-            if src != dst:
-                out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
-
-        def stated(owner: dict[str, Any], me: int | None) -> None:
-            """The links `owner` states (those touching `me`, when given), resolved."""
-            for link in orjson.loads(owner["links"] or "[]"):
-                rel, dst_ds, dst_pk = link[:3]
-                srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
-                for src in srcs:
-                    for dst in resolve(dst_ds, dst_pk):
-                        if me is None or me in (src, dst):
-                            add(src, dst, rel, owner["id"])
-
-        for node in nodes.values():
-            me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
-            stated(node, None)  # its own links
-            owners = [r[0] for r in self._rows("SELECT owner FROM graph_ends WHERE end_hash IN (?, ?) AND owner <> ?",
-                                               (key_hash(pk), key_hash(key), me))]
-            for owner in self.nodes(owners).values():
-                if table_ok(owner["dataset"]) or owner["dataset"].partition("/")[2] in RELATION_TABLES:
-                    stated(owner, me)
-            connector = node["dataset"].partition("/")[0] + "/"
-            for src_ds, src_pk, rel, dst_ds, dst_pk in self._rows(  # links stated apart from their records
-                    "SELECT src_dataset, src_pk, rel, dst_dataset, dst_pk FROM edges "
-                    "WHERE (src_pk = ?1 AND substr(src_dataset, 1, ?2) = ?3) "
-                    "OR (dst_pk = ?1 AND substr(dst_dataset, 1, ?2) = ?3)", (pk, len(connector), connector)):
-                for src in resolve(src_ds, src_pk):
-                    for dst in resolve(dst_ds, dst_pk):
-                        if me in (src, dst):
-                            add(src, dst, rel, 0)
-        links = list(out.values())
-        if wanted:
-            ends = self.nodes({x for link in links for x in (link["src"], link["dst"])})
-            links = [link for link in links if all(
-                end in nodes or (end in ends and table_ok(ends[end]["dataset"])) for end in (link["src"], link["dst"]))]
-        return links
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
                     until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
@@ -399,9 +184,6 @@ class SqliteGraph:
         rows = self._rows("SELECT coalesce(title, ''), body FROM graph_text WHERE rowid = ?", (node_id,))
         return (rows[0][0], rows[0][1]) if rows else ("", "")
 
-    def _table_datasets(self, table: str) -> list[str]:
-        return [d for d in self._datasets() if d.partition("/")[2] == table]
-
     def table_fields(self, table: str) -> list[str]:
         """The field names of a table's stored records (in any source; a sample of them), Jira's `fields` included."""
         datasets = self._table_datasets(table)
@@ -427,8 +209,5 @@ class SqliteGraph:
                           f"WHERE r.dataset IN ({marks}) AND r.deleted = 0 AND n.opened IS NOT NULL",
                           (*fields, *datasets))
 
-    def graph_datasets(self) -> list[str]:
-        return self._datasets()
 
-
-__all__ = ["GRAPH_SCHEMA", "MENTION", "Node", "SqliteGraph", "describe", "index_page"]
+__all__ = ["GRAPH_SCHEMA", "SqliteGraph", "index_page"]

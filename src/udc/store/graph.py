@@ -1,0 +1,286 @@
+"""The knowledge graph as every store keeps it, whatever the database: a node per live record (its key, title,
+opened time), its links (references, relations read from relation tables, mentions of other records' keys in its
+text) and its text for a full-text index, all written in the transaction that stores the record, from the record as
+stored (so redacted text only: the index never sees what the redactor removed).
+
+A link belongs to the record whose write stated it (its owner): storing the record again replaces its links, a
+tombstone drops them, so the graph never holds a stale edge. Ends are kept as (dataset, key) and resolved when read,
+so a mention of a record that is not stored yet is kept and found once the record arrives. Each store keeps the
+tables (udc.store.sqlite_graph, udc.store.postgres_graph); what a record says, and how links resolve, is here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+import orjson
+import xxhash
+
+from udc.records import Record
+from udc.timeutil import cursor_str
+
+RELATION_TABLES = ("cmdb_rel_ci", "task_ci", "m2m_kb_task")  # records that state a link between two others
+MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
+
+# Keys in free text: ServiceNow numbers and Jira keys (those naming no stored record never resolve) in one pattern
+# that starts with a character class, so the regex engine skips ahead to capitals (the prefix and the boundary
+# before it are checked after); Salesforce case numbers when called a case; Confluence page links.
+_KEY = re.compile(r"[A-Z][A-Z0-9_]{1,9}(?:-[1-9]\d{0,6}|\d{7})\b")
+_SNOW_PREFIXES = frozenset({"INC", "CHG", "PRB", "PTASK", "RITM", "REQ", "SCTASK", "CTASK", "TASK", "KB", "VND"})
+_CASE_NUMBER = re.compile(r"\bcase\s*(?:number\s*|no\.?\s*)?#?\s*(\d{8})\b", re.IGNORECASE)
+_PAGE_LINK = re.compile(r"/pages/(\d+)|pageId=(\d+)")
+_TAGS = re.compile(r"<[^>]+>")
+_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+_SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "RecordTypeId", "MasterRecordId"})
+
+_KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
+_TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
+_OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
+_NOT_TEXT = frozenset({"self", "url", "body", "avatarUrls", "sys_created_on", "sys_updated_on", "opened_at",
+                       "closed_at", "resolved_at", "due_date", "start_date", "end_date", "updated", "created"})
+
+
+class Node(NamedTuple):
+    key: str | None
+    title: str | None
+    opened: str | None
+    body: str
+    links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
+
+
+def key_hash(key: str) -> int:
+    """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
+    return xxhash.xxh3_64_intdigest(key.encode()) >> 1
+
+
+def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
+    """The first of these fields that holds a value, at the top of the record or in Jira's `fields`."""
+    for name in names:
+        value = record.get(name)
+        if value is None and fields is not None:
+            value = fields.get(name)
+        if value.__class__ is str:
+            if value.strip():
+                return str(value)
+        elif value.__class__ is int:
+            return str(value)
+    return None
+
+
+def _texts(record: Record, fields: dict[str, Any] | None) -> list[str]:
+    """The record's free text: string values with a space in them (not ServiceNow's `YYYY-MM-DD HH:MM:SS` dates,
+    links or raw bodies beside their plain text), Jira's `fields` included; HTML tags dropped. One comprehension:
+    a record has dozens of fields and this runs for each one a sync stores."""
+    texts = [v for k, v in record.items() if v.__class__ is str and " " in v and len(v) != 19 and k not in _NOT_TEXT]
+    if fields:
+        texts += [v for k, v in fields.items() if v.__class__ is str and " " in v and k not in _NOT_TEXT]
+    return [_TAGS.sub(" ", v) if "<" in v else v for v in texts]
+
+
+def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
+             rel_type_name: Any = None) -> Node:
+    """A stored record as a graph node: its key, title, opened time, text and links (`own_links`: the references
+    the source stated; relation tables become links between the records they relate; `rel_type_name(sys_id)`
+    names a CMDB relationship type when it is stored)."""
+    connector, _, table = dataset.partition("/")
+    fields = record.get("fields")
+    fields = fields if isinstance(fields, dict) else None  # Jira keeps most fields here
+    key = _first(record, fields, _KEY_FIELDS)
+    if key is None and "space_key" in record:  # Confluence content is called by its id
+        key = pk
+    title = _first(record, fields, _TITLE_FIELDS)
+    opened_raw = _first(record, fields, _OPENED_FIELDS)
+    opened = None
+    if opened_raw:
+        try:
+            opened = cursor_str(opened_raw)
+        except ValueError:
+            opened = None
+    body = "\n".join(_texts(record, fields))
+    links: list[tuple[str, ...]] = []
+    derived = _relation(connector, table, record, rel_type_name)
+    if derived is not None:
+        links.append(derived)
+    else:
+        links += [(rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
+        if "SystemModstamp" in record:  # Salesforce: lookups are fields named ...Id / custom ...__c holding an id
+            links += [(name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
+                      for name, value in record.items()
+                      if isinstance(value, str) and (name.endswith("Id") or name.endswith("__c"))
+                      and name != "Id" and name not in _SF_SYSTEM_LOOKUPS and _SF_ID.match(value)]
+    seen = {key}
+    for found in _mentions(f"{title or ''}\n{body}"):
+        if found not in seen:
+            seen.add(found)
+            links.append(("mentions", MENTION, found))
+    return Node(key, title, opened, body, links)
+
+
+def _mentions(text: str) -> Iterator[str]:
+    for match in _KEY.finditer(text):
+        start, found = match.start(), match.group()
+        if (start == 0 or not text[start - 1].isalnum()) and ("-" in found or found.rstrip("0123456789")
+                                                               in _SNOW_PREFIXES):
+            yield found
+    if "case" in text or "Case" in text or "CASE" in text:  # cheap tests first: most text names no case
+        yield from _CASE_NUMBER.findall(text)
+    if "pages/" in text or "pageId=" in text:
+        for a, b in _PAGE_LINK.findall(text):
+            yield a or b
+
+
+def _relation(connector: str, table: str, record: Record, rel_type_name: Any) -> tuple[str, ...] | None:
+    """A ServiceNow relation record as the link it states, or None for any other record."""
+    def ref(name: str) -> str:
+        value = record.get(name)
+        return value.get("value", "") if isinstance(value, dict) else str(value or "")
+
+    if table == RELATION_TABLES[0] and ref("parent") and ref("child"):
+        rel = (rel_type_name(ref("type")) if rel_type_name and ref("type") else None) or "cmdb_rel"
+        return (rel, f"{connector}/cmdb_ci", ref("child"), f"{connector}/cmdb_ci", ref("parent"))
+    if table == RELATION_TABLES[1] and ref("task") and ref("ci_item"):
+        return ("affects_ci", f"{connector}/cmdb_ci", ref("ci_item"), f"{connector}/task", ref("task"))
+    if table == RELATION_TABLES[2] and ref("kb_knowledge") and ref("task"):
+        return ("kb_for", f"{connector}/task", ref("task"), f"{connector}/kb_knowledge", ref("kb_knowledge"))
+    return None
+
+
+def end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
+    """The hashes under which other records find these links: each target, and a relation's source."""
+    return {key_hash(end) for link in links for end in link[2::2]}
+
+
+def stated_ends(rows: Iterable[tuple[int, str | None]]) -> list[tuple[int, int]]:
+    """(end hash, owner) of the links these (node id, links JSON) state: what leaves the ends' index with them."""
+    return [(end, owner) for owner, links in rows if links for end in end_hashes(orjson.loads(links))]
+
+
+def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]], ids: dict[str, int],
+               rel_type_name: Callable[[str], str | None]
+               ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]], list[tuple[Any, ...]]]:
+    """The rows a page's records (pk → (JSON, links JSON)) add to the graph, by node id: nodes (id, dataset, pk, key,
+    title, opened, links JSON), ends (end hash, id) and texts (id, key, title, body)."""
+    nodes, ends, texts = [], [], []
+    for pk, (data, own) in written.items():
+        node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
+        node_id = ids[pk]
+        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened,
+                      orjson.dumps(node.links).decode() if node.links else None))
+        ends += [(end, node_id) for end in end_hashes(node.links)]
+        texts.append((node_id, node.key, node.title, node.body))
+    return nodes, ends, texts
+
+
+NODE_COLUMNS = ("id", "dataset", "pk", "key", "title", "opened", "links")
+
+
+class GraphReads:
+    """The graph's reads that do not depend on the database (finding records, resolving links both ways), over the
+    few lookups each store answers in its own SQL."""
+
+    def _datasets(self) -> list[str]:
+        """Every dataset stored."""
+        raise NotImplementedError
+
+    def _by_pk(self, pk: str, datasets: Sequence[str]) -> list[int]:
+        """The nodes of these datasets whose primary key is `pk`."""
+        raise NotImplementedError
+
+    def _by_key(self, keys: Sequence[str]) -> list[int]:
+        """The nodes called by any of these keys."""
+        raise NotImplementedError
+
+    def _owners(self, hashes: Sequence[int], me: int) -> list[int]:
+        """The nodes other than `me` that state a link to an end of one of these hashes."""
+        raise NotImplementedError
+
+    def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
+        """(src dataset, src pk, rel, dst dataset, dst pk) of the links stated apart from their records (the edges
+        table) with `pk` at either end, in a dataset of `connector` (its name and '/')."""
+        raise NotImplementedError
+
+    def nodes(self, ids: Iterable[int], with_data: bool = False, fields: Sequence[str] = ()
+              ) -> dict[int, dict[str, Any]]:
+        raise NotImplementedError
+
+    def find_nodes(self, ref: str) -> list[dict[str, Any]]:
+        """Live records called `ref`: by key (INC0012345, OPS-42, a case number, a page id), then by primary key."""
+        ids = self._by_key(list(dict.fromkeys((ref, ref.upper()))))
+        if not ids:
+            ids = self._by_pk(ref, self._datasets())
+        found = self.nodes(ids)
+        return [found[i] for i in sorted(found)]
+
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every link touching these nodes, both ways, with both ends resolved to node ids:
+        {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
+        prefixes such as `cmdb_ci`), so are those whose other end is in no such table."""
+        out: dict[tuple[int, int, str], dict[str, Any]] = {}
+        nodes = self.nodes(ids)
+        datasets = self._datasets()
+        resolved: dict[tuple[str, str], list[int]] = {}
+
+        def resolve(dataset: str, pk: str) -> list[int]:
+            """The live records a link's end names: the record itself; else the record of that key in the same
+            source (a ServiceNow reference names the base table, cmdb_ci, of a record stored as cmdb_ci_server; a
+            Salesforce lookup's object is a guess); a mention resolves by key in any source."""
+            if (dataset, pk) not in resolved:
+                if dataset == MENTION or dataset.endswith("_key"):
+                    found = self._by_key([pk])
+                else:
+                    found = self._by_pk(pk, [dataset] if dataset in datasets else [])
+                    if not found:
+                        prefix = dataset.partition("/")[0] + "/"
+                        found = self._by_pk(pk, [d for d in datasets if d.startswith(prefix)])
+                        found = found if len(found) == 1 else []
+                resolved[(dataset, pk)] = found
+            return resolved[(dataset, pk)]
+
+        wanted = tuple(tables)
+
+        def table_ok(dataset: str) -> bool:
+            return not wanted or dataset.partition("/")[2].startswith(wanted)
+
+        def add(src: int, dst: int, rel: str, owner: int) -> None:
+            if src != dst:
+                out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
+
+        def stated(owner: dict[str, Any], me: int | None) -> None:
+            """The links `owner` states (those touching `me`, when given), resolved."""
+            for link in orjson.loads(owner["links"] or "[]"):
+                rel, dst_ds, dst_pk = link[:3]
+                srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
+                for src in srcs:
+                    for dst in resolve(dst_ds, dst_pk):
+                        if me is None or me in (src, dst):
+                            add(src, dst, rel, owner["id"])
+
+        for node in nodes.values():
+            me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
+            stated(node, None)  # its own links
+            for owner in self.nodes(self._owners(list({key_hash(pk), key_hash(key)}), me)).values():
+                if table_ok(owner["dataset"]) or owner["dataset"].partition("/")[2] in RELATION_TABLES:
+                    stated(owner, me)
+            for src_ds, src_pk, rel, dst_ds, dst_pk in self._edges_at(pk, node["dataset"].partition("/")[0] + "/"):
+                for src in resolve(src_ds, src_pk):
+                    for dst in resolve(dst_ds, dst_pk):
+                        if me in (src, dst):
+                            add(src, dst, rel, 0)
+        links = list(out.values())
+        if wanted:
+            ends = self.nodes({x for link in links for x in (link["src"], link["dst"])})
+            links = [link for link in links if all(
+                end in nodes or (end in ends and table_ok(ends[end]["dataset"])) for end in (link["src"], link["dst"]))]
+        return links
+
+    def _table_datasets(self, table: str) -> list[str]:
+        return [d for d in self._datasets() if d.partition("/")[2] == table]
+
+    def graph_datasets(self) -> list[str]:
+        return self._datasets()
+
+
+__all__ = ["MENTION", "NODE_COLUMNS", "RELATION_TABLES", "GraphReads", "Node", "describe", "end_hashes",
+           "graph_rows", "key_hash", "stated_ends"]
