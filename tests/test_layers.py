@@ -27,7 +27,8 @@ LAYERS: list[list[tuple[str, ...]]] = [
 SIMULATORS = "udc.simulators"  # black boxes to the connectors: they import only themselves; the demo starts them
 LAZY_ALLOWED = {("udc.redact.redactor", "udc.redact.ner"),  # the [ner] extra loads spaCy only when asked for
                 ("udc.cli.serve", "udc.serve.server"),  # the web stack (a second of imports) only for the dashboard
-                ("udc.store.url", "udc.store.postgres")}  # psycopg (0.2 s to load) only for a PostgreSQL store
+                ("udc.store.url", "udc.store.postgres"),  # psycopg (0.2 s to load) only for a PostgreSQL store
+                ("udc.store.url", "udc.store.postgres_reader")}
 
 
 def module_name(path: Path) -> str:
