@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -90,7 +91,10 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait()
-    print(f"\n{args.records:,} incidents, {args.rounds} rounds, stores alternating\n")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{args.records:,} incidents, {args.rounds} rounds, stores alternating; both keep the knowledge graph "
+          f"(nodes, links, full-text index) as they write; load average at the end {load} on {os.cpu_count()} "
+          "cores\n")
     print("| store | records | records/s (median) | spread (lowest–highest) | wall s (median) | CPU s (median) |")
     print("|---|---:|---:|---:|---:|---:|")
     median: dict[str, float] = {}
