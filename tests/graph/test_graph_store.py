@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stores import Backend
-from udc.store import PageWrite, Store, open_store, postgres
+from udc.store import PageWrite, SqliteStore, Store, open_store, postgres
 
 pytestmark = pytest.mark.both_stores
 
@@ -137,3 +137,69 @@ def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path:
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
     assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2
     store.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends_when_opened(tmp_path: Path
+                                                                                             ) -> None:
+    """Version 2's graph_ends had no kind, its nodes no `ended`: version 3 computes both, so a lookup by table finds
+    them and a change that ended before a time is left out."""
+    old = SqliteStore(tmp_path / "udc.db", write_process=False)
+    put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    for n, end in ((1, "2025-01-01 09:00:00"), (2, "2025-01-02 09:00:00")):
+        put(old, "snow/change_request", str(n) * 32, T1, {
+            "number": f"CHG001000{n}", "short_description": "Resize db01", "cmdb_ci": CI_A, "work_end": "",
+            "end_date": end}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    old.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as udc left it at version 2
+        conn.executescript("CREATE TABLE n2 (id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, pk TEXT NOT NULL, "
+                           "key TEXT, title TEXT, opened TEXT, links TEXT); INSERT INTO n2 SELECT id, dataset, pk, "
+                           "key, title, opened, links FROM graph_nodes; DROP TABLE graph_nodes; "
+                           "ALTER TABLE n2 RENAME TO graph_nodes; CREATE INDEX graph_nodes_key ON graph_nodes (key) "
+                           "WHERE key IS NOT NULL; "
+                           "CREATE TABLE v2 (end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, "
+                           "PRIMARY KEY (end_hash, owner)) WITHOUT ROWID; "
+                           "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
+                           "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
+    store = SqliteStore(tmp_path / "udc.db", write_process=False)
+    assert store.schema_version() == 3
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
+    ci = node(store, CI_A)
+
+    def changes(ended_since: str | None = None) -> set[str]:
+        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), ended_since)
+                for x in (link["src"], link["dst"]) if x != ci}
+
+    assert changes() == {"CHG0010001", "CHG0010002"}
+    assert changes("2025-01-02T00:00:00.000000Z") == {"CHG0010002"}  # the first ended the day before
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A), ("CHG0010001", "cmdb_ci", CI_A),
+                                   ("CHG0010002", "cmdb_ci", CI_A)}
+    put(store, "snow/incident", INC, T2, incident("INC0010001", "Disk full on db01", CI_A))  # its link dropped
+    assert ("INC0010001", "cmdb_ci", CI_A) not in around(store, CI_A)
+    put(store, "snow/change_request", "3" * 32, T2, {"number": "CHG0010003", "cmdb_ci": CI_A,
+                                                   "work_end": "2025-01-01 08:00:00"},
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # written at version 3
+    assert changes("2025-01-01T08:30:00.000000Z") == {"CHG0010001", "CHG0010002"}
+    store.close()
+
+
+def test_changes_that_ended_before_a_time_are_left_out_of_a_cis_links(store: Store) -> None:
+    put(store, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    for n, end in ((1, "2025-01-01 09:00:00"), (2, "2025-01-02 09:00:00")):
+        put(store, "snow/change_request", str(n) * 32, T1, {
+            "number": f"CHG001000{n}", "short_description": "Resize db01", "cmdb_ci": CI_A, "work_end": "",
+            "end_date": end}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    ci = node(store, CI_A)
+
+    def changes(ended_since: str | None = None) -> set[str]:
+        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), ended_since)
+                for x in (link["src"], link["dst"]) if x != ci}
+
+    assert changes() == {"CHG0010001", "CHG0010002"}
+    assert changes("2025-01-02T00:00:00.000000Z") == {"CHG0010002"}  # the first ended the day before
+    assert changes("2025-01-03T00:00:00.000000Z") == set()
+    assert ("INC0010001", "cmdb_ci", CI_A) in around(store, CI_A)  # an incident has no end: always there

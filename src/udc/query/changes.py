@@ -8,12 +8,12 @@ from typing import Any
 
 from udc.query.common import QueryError, ago, resolve, summary, table_of
 from udc.store.base import GraphQueries
-from udc.timeutil import parse_time
+from udc.timeutil import cursor_str, parse_time
 
 CHANGE_TABLES = ("change_request",)
 # when a change was planned or carried out: the first field present, for its start and for its end
 _START_FIELDS = ("work_start", "start_date", "opened_at", "sys_created_on")
-_END_FIELDS = ("work_end", "end_date", "closed_at")
+_END_FIELDS = ("work_end", "end_date", "closed_at")  # the store's `ended_since` reads the same
 
 
 def _is_ci(node: dict[str, Any]) -> bool:
@@ -61,7 +61,8 @@ def changes(store: GraphQueries, ref: str, hours: float = 12, depth: int = 2, so
     for distance in range(depth + 1):
         if not frontier:
             break
-        links = store.neighbours(frontier, ("cmdb_ci", *CHANGE_TABLES))
+        # changes that ended before the window are left out by the store (an indexed read, not every change ever)
+        links = store.neighbours(frontier, ("cmdb_ci", *CHANGE_TABLES), cursor_str(window_start))
         ends = store.nodes({x for link in links for x in (link["src"], link["dst"])})
         found = []
         for link in links:

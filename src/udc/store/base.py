@@ -119,9 +119,11 @@ class GraphQueries(Protocol):
         """Nodes by id, with their record (`data`) or some of its fields (`fields`) when asked."""
         ...
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+                   ) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways: {src, dst, rel, owner}; `tables`: only those whose other
-        end is in a table named so or starting so."""
+        end is in a table named so or starting so; `ended_since` (a cursor string): without the links stated by
+        other records whose work ended before it (their first of work_end, end_date, closed_at)."""
         ...
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -38,8 +39,15 @@ _SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "R
 _KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
 _TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
 _OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
-_NOT_TEXT = frozenset({"self", "url", "body", "avatarUrls", "sys_created_on", "sys_updated_on", "opened_at",
-                       "closed_at", "resolved_at", "due_date", "start_date", "end_date", "updated", "created"})
+ENDED_FIELDS = ("work_end", "end_date", "closed_at")  # a change's end as udc.query.changes reads it (the first given)
+# The fields whose text is indexed and read for mentions: what people write (descriptions, notes, comments, page and
+# comment bodies), at the top of the record or in Jira's `fields`; the title fields above are indexed too. Ids, dates,
+# choice values and custom fields are not: looking at every field of every record cost the sync more than the rest of
+# the graph together, and found little anyone searches for.
+TEXT_FIELDS = ("description", "description_text", "body_text", "text", "work_notes", "comments", "close_notes",
+               "comments_and_work_notes", "resolution", "cause_notes", "fix_notes", "workaround", "justification",
+               "implementation_plan", "backout_plan", "test_plan", "environment", "Description", "Comments")
+MAX_TEXT = 20_000  # characters of a record's text indexed: a long page's start (its title is indexed whole)
 
 
 class Node(NamedTuple):
@@ -48,11 +56,21 @@ class Node(NamedTuple):
     opened: str | None
     body: str
     links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
+    own: int = -1  # how many of the links, first, are `own_links` as given (-1: none are)
+    ended: str | None = None
 
 
+@lru_cache(maxsize=1 << 16)  # the same users, groups and CIs are linked from page after page
 def key_hash(key: str) -> int:
     """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
     return xxhash.xxh3_64_intdigest(key.encode()) >> 1
+
+
+@lru_cache(maxsize=4096)
+def dataset_kind(dataset: str) -> int:
+    """A dataset as a 31-bit integer (4 bytes in each of graph_ends' entries); a collision only lets another table's
+    links through the index, which the reader filters again."""
+    return xxhash.xxh3_64_intdigest(dataset.encode()) >> 33
 
 
 def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
@@ -70,13 +88,22 @@ def _first(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) 
 
 
 def _texts(record: Record, fields: dict[str, Any] | None) -> list[str]:
-    """The record's free text: string values with a space in them (not ServiceNow's `YYYY-MM-DD HH:MM:SS` dates,
-    links or raw bodies beside their plain text), Jira's `fields` included; HTML tags dropped. One comprehension:
-    a record has dozens of fields and this runs for each one a sync stores."""
-    texts = [v for k, v in record.items() if v.__class__ is str and " " in v and len(v) != 19 and k not in _NOT_TEXT]
+    """The record's free text (TEXT_FIELDS), HTML tags dropped."""
+    texts = [v for v in map(record.get, TEXT_FIELDS) if v.__class__ is str and v]
     if fields:
-        texts += [v for k, v in fields.items() if v.__class__ is str and " " in v and k not in _NOT_TEXT]
+        texts += [v for v in map(fields.get, TEXT_FIELDS) if v.__class__ is str and v]
     return [_TAGS.sub(" ", v) if "<" in v else v for v in texts]
+
+
+def _time(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -> str | None:
+    """The first of these fields that holds a value, as a cursor string; None when it is not a time."""
+    raw = _first(record, fields, names)
+    if raw:
+        try:
+            return cursor_str(raw)
+        except ValueError:
+            return None
+    return None
 
 
 def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
@@ -91,20 +118,16 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
     if key is None and "space_key" in record:  # Confluence content is called by its id
         key = pk
     title = _first(record, fields, _TITLE_FIELDS)
-    opened_raw = _first(record, fields, _OPENED_FIELDS)
-    opened = None
-    if opened_raw:
-        try:
-            opened = cursor_str(opened_raw)
-        except ValueError:
-            opened = None
-    body = "\n".join(_texts(record, fields))
+    opened = _time(record, fields, _OPENED_FIELDS)
+    body = "\n".join(_texts(record, fields))[:MAX_TEXT]
     links: list[tuple[str, ...]] = []
+    own = -1
     derived = _relation(connector, table, record, rel_type_name)
     if derived is not None:
         links.append(derived)
     else:
         links += [(rel, dst, dst_pk) for rel, dst, dst_pk in own_links]
+        own = len(links)
         if "SystemModstamp" in record:  # Salesforce: lookups are fields named ...Id / custom ...__c holding an id
             links += [(name, f"{connector}/{name[:-2] if name.endswith('Id') else name}", value)
                       for name, value in record.items()
@@ -115,7 +138,7 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
         if found not in seen:
             seen.add(found)
             links.append(("mentions", MENTION, found))
-    return Node(key, title, opened, body, links)
+    return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS))
 
 
 def _mentions(text: str) -> Iterator[str]:
@@ -159,17 +182,20 @@ def stated_ends(rows: Iterable[tuple[int, str | None]]) -> list[tuple[int, int]]
 
 def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]], ids: dict[str, int],
                rel_type_name: Callable[[str], str | None]
-               ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]], list[tuple[Any, ...]]]:
+               ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int]], list[tuple[Any, ...]]]:
     """The rows a page's records (pk → (JSON, links JSON)) add to the graph, by node id: nodes (id, dataset, pk, key,
-    title, opened, links JSON), ends (end hash, id) and texts (id, key, title, body)."""
+    title, opened, links JSON, ended), ends (end hash, id, dataset kind) and texts (id, key, title, body)."""
     nodes, ends, texts = [], [], []
+    kind = dataset_kind(dataset)
     for pk, (data, own) in written.items():
         node = describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
         node_id = ids[pk]
-        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened,
-                      orjson.dumps(node.links).decode() if node.links else None))
-        ends += [(end, node_id) for end in end_hashes(node.links)]
+        # a record that states just its references keeps their JSON as the source gave it (not encoded again)
+        links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
+        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended))
+        ends += [(end, node_id, kind) for end in end_hashes(node.links)]
         texts.append((node_id, node.key, node.title, node.body))
+    ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
     return nodes, ends, texts
 
 
@@ -192,8 +218,11 @@ class GraphReads:
         """The nodes called by any of these keys."""
         raise NotImplementedError
 
-    def _owners(self, hashes: Sequence[int], me: int) -> list[int]:
-        """The nodes other than `me` that state a link to an end of one of these hashes."""
+    def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
+                 ) -> list[dict[str, Any]]:
+        """The nodes other than `me` that state a link to an end of one of these hashes (without their records);
+        `kinds`: only those of datasets of these kinds (dataset_kind); `ended_since`: not those whose work ended
+        before it."""
         raise NotImplementedError
 
     def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
@@ -213,10 +242,12 @@ class GraphReads:
         found = self.nodes(ids)
         return [found[i] for i in sorted(found)]
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = ()) -> list[dict[str, Any]]:
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+                   ) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways, with both ends resolved to node ids:
         {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
-        prefixes such as `cmdb_ci`), so are those whose other end is in no such table."""
+        prefixes such as `cmdb_ci`), so are those whose other end is in no such table; with `ended_since` (a cursor
+        string), so are links stated by other records whose work ended (ENDED_FIELDS) before it."""
         out: dict[tuple[int, int, str], dict[str, Any]] = {}
         nodes = self.nodes(ids)
         datasets = self._datasets()
@@ -243,14 +274,20 @@ class GraphReads:
         def table_ok(dataset: str) -> bool:
             return not wanted or dataset.partition("/")[2].startswith(wanted)
 
+        # with `tables`, the linking records looked at are those in them and relations (found by kind in the index)
+        kinds = [dataset_kind(d) for d in datasets
+                 if table_ok(d) or d.partition("/")[2] in RELATION_TABLES] if wanted else None
+
         def add(src: int, dst: int, rel: str, owner: int) -> None:
             if src != dst:
                 out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
 
-        def stated(owner: dict[str, Any], me: int | None) -> None:
-            """The links `owner` states (those touching `me`, when given), resolved."""
+        def stated(owner: dict[str, Any], me: int | None, names: tuple[str, str] = ("", "")) -> None:
+            """The links `owner` states (those touching `me`, called `names` (pk, key), when given), resolved."""
             for link in orjson.loads(owner["links"] or "[]"):
                 rel, dst_ds, dst_pk = link[:3]
+                if me is not None and dst_pk not in names and (len(link) < 5 or link[4] not in names):
+                    continue  # an end that names another record: not resolved only to be dropped
                 srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
                 for src in srcs:
                     for dst in resolve(dst_ds, dst_pk):
@@ -260,9 +297,8 @@ class GraphReads:
         for node in nodes.values():
             me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
             stated(node, None)  # its own links
-            for owner in self.nodes(self._owners(list({key_hash(pk), key_hash(key)}), me)).values():
-                if table_ok(owner["dataset"]) or owner["dataset"].partition("/")[2] in RELATION_TABLES:
-                    stated(owner, me)
+            for owner in self._linking(list({key_hash(pk), key_hash(key)}), me, kinds, ended_since):  # linking to it
+                stated(owner, me, (pk, key))
             for src_ds, src_pk, rel, dst_ds, dst_pk in self._edges_at(pk, node["dataset"].partition("/")[0] + "/"):
                 for src in resolve(src_ds, src_pk):
                     for dst in resolve(dst_ds, dst_pk):
@@ -282,5 +318,5 @@ class GraphReads:
         return self._datasets()
 
 
-__all__ = ["MENTION", "NODE_COLUMNS", "RELATION_TABLES", "GraphReads", "Node", "describe", "end_hashes",
-           "graph_rows", "key_hash", "stated_ends"]
+__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "TEXT_FIELDS", "GraphReads",
+           "Node", "dataset_kind", "describe", "end_hashes", "graph_rows", "key_hash", "stated_ends"]

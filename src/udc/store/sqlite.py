@@ -27,9 +27,10 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
+from udc.store.graph import ENDED_FIELDS, dataset_kind, describe
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
-from udc.store.sqlite_graph import GRAPH_SCHEMA, SqliteGraph, index_page
+from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -136,10 +137,35 @@ def _index_records(conn: sqlite3.Connection) -> None:
             index_page(conn, dataset, [(pk, data, links) for d, pk, data, links in batch if d == dataset], [])
 
 
+def _graph_kinds_and_ends(conn: sqlite3.Connection) -> None:
+    """Version 3: graph_ends gains each entry's dataset kind (so a lookup for some tables skips the others' nodes),
+    computed from the nodes it indexes; graph_nodes gains `ended`, read from the records that have such a field.
+    A store migrated from before the graph (in version 2) was created with both."""
+    if "ended" not in {row[1] for row in conn.execute("PRAGMA table_info(graph_nodes)")}:
+        conn.execute("ALTER TABLE graph_nodes ADD COLUMN ended TEXT")
+        found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in ENDED_FIELDS)
+        rows = conn.execute(f"SELECT n.id, n.dataset, r.data FROM graph_nodes AS n JOIN records AS r "
+                            f"ON r.rowid = n.id WHERE {found}")
+        ended = []  # (time, node), written once the read is done
+        while batch := rows.fetchmany(5000):
+            ended += [(time, node) for node, dataset, data in batch
+                      if (time := describe(dataset, "", orjson.loads(data), ()).ended)]
+        conn.executemany("UPDATE graph_nodes SET ended = ? WHERE id = ?", ended)
+    if "kind" in {row[1] for row in conn.execute("PRAGMA table_info(graph_ends)")}:
+        return
+    conn.create_function("udc_dataset_kind", 1, dataset_kind, deterministic=True)
+    conn.execute("ALTER TABLE graph_ends RENAME TO graph_ends_v2")
+    conn.execute(GRAPH_ENDS)
+    conn.execute("INSERT INTO graph_ends SELECT e.end_hash, e.owner, udc_dataset_kind(n.dataset) FROM graph_ends_v2 "
+                 "AS e JOIN graph_nodes AS n ON n.id = e.owner ORDER BY e.end_hash, e.owner")
+    conn.execute("DROP TABLE graph_ends_v2")
+
+
 # Each store's schema version is its place in this list (PRAGMA user_version), each step a script or a function of
 # the connection, all run in one transaction. Version 1: the tables (IF NOT EXISTS: a store from before versions
-# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`.
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph)
+# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`; 3: `_graph_kinds_and_ends`.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph,
+                                                                      _graph_kinds_and_ends)
 
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 

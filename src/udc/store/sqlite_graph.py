@@ -16,22 +16,28 @@ from udc.store.graph import NODE_COLUMNS, GraphReads, graph_rows, stated_ends
 # Every b-tree here is paid for on every record a sync writes, so there are few and small ones: a node's links are a
 # JSON column of its row (appended in rowid order), and the one lookup by a random key — which records link to this
 # one — goes through 63-bit hashes of link ends, two integers per entry.
-GRAPH_SCHEMA = """
+GRAPH_ENDS = """
+CREATE TABLE IF NOT EXISTS graph_ends (  -- which nodes state a link to a key: key_hash(a link end's key), the node
+    end_hash INTEGER NOT NULL, owner INTEGER NOT NULL,
+    kind INTEGER NOT NULL,  -- dataset_kind(the node's dataset): a lookup for some tables skips the others' nodes
+    PRIMARY KEY (end_hash, owner)) WITHOUT ROWID;
+"""
+GRAPH_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS graph_nodes (
     id INTEGER PRIMARY KEY,  -- the record's rowid in records
     dataset TEXT NOT NULL, pk TEXT NOT NULL,
     key TEXT,       -- what people call it: INC0012345, OPS-42, a case number, a page id
     title TEXT, opened TEXT,  -- opened: a cursor string (fixed-width UTC ISO), so string order is time order
-    links TEXT);    -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
+    links TEXT,     -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
                     -- or (a relation record) between the two records it relates; dst_dataset '' for a mention,
                     -- whose dst_pk is a key (INC0012345, OPS-42) resolved when read
+    ended TEXT);    -- when its work ended (ENDED_FIELDS), a cursor string: `changes --for` skips older changes in SQL
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
-CREATE TABLE IF NOT EXISTS graph_ends (  -- which nodes state a link to a key: key_hash(a link end's key), the node
-    end_hash INTEGER NOT NULL, owner INTEGER NOT NULL, PRIMARY KEY (end_hash, owner)) WITHOUT ROWID;
--- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
+{GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
 CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
     tokenize = 'porter unicode61 remove_diacritics 2', detail = column);
 """
+
 
 def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
@@ -50,8 +56,8 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
     ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
     if gone:
-        ends = stated_ends(_fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone))
-        conn.executemany("DELETE FROM graph_ends WHERE end_hash = ? AND owner = ?", ends)
+        stale = stated_ends(_fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone))
+        conn.executemany("DELETE FROM graph_ends WHERE end_hash = ? AND owner = ?", stale)
         conn.executemany("DELETE FROM graph_nodes WHERE id = ?", [(i,) for i in gone])
         conn.executemany("DELETE FROM graph_text WHERE rowid = ?", [(i,) for i in gone])
     if not last:
@@ -67,8 +73,9 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
         return rel_types[sys_id]
 
     nodes, ends, texts = graph_rows(dataset, last, ids, rel_type_name)
-    conn.executemany("INSERT INTO graph_nodes VALUES (?, ?, ?, ?, ?, ?, ?)", nodes)
-    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?)", ends)
+    conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     nodes)
+    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
 
@@ -109,9 +116,17 @@ class SqliteGraph(GraphReads):
         return [r[0] for r in self._rows(f"SELECT id FROM graph_nodes WHERE key IN ({','.join('?' * len(keys))})",
                                          keys)]
 
-    def _owners(self, hashes: Sequence[int], me: int) -> list[int]:
-        return [r[0] for r in self._rows(f"SELECT owner FROM graph_ends WHERE end_hash IN "
-                                         f"({','.join('?' * len(hashes))}) AND owner <> ?", (*hashes, me))]
+    def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
+                 ) -> list[dict[str, Any]]:
+        where, args = "", list[Any]()
+        if kinds is not None:
+            where, args = f" AND e.kind IN ({','.join('?' * len(kinds))})", list(kinds)
+        if ended_since:
+            where, args = where + " AND (n.ended IS NULL OR n.ended >= ?)", [*args, ended_since]
+        return [dict(zip(NODE_COLUMNS, row, strict=True)) for row in self._rows(
+            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)} FROM graph_ends AS e JOIN graph_nodes AS n "
+            f"ON n.id = e.owner WHERE e.end_hash IN ({','.join('?' * len(hashes))}) AND e.owner <> ?{where}",
+            (*hashes, me, *args))]
 
     def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
         return [(a, b, c, d, e) for a, b, c, d, e in self._rows(
@@ -127,11 +142,13 @@ class SqliteGraph(GraphReads):
         found: dict[int, dict[str, Any]] = {}
         extra = ", r.data" if with_data else ""
         extra += "".join(f", json_extract(r.data, '$.\"' || ?{i + 1} || '\"')" for i in range(len(fields)))
+        # the record is read only when asked for: its row is several times the node's
+        join = " JOIN records AS r ON r.rowid = n.id" if extra else ""
         for start in range(0, len(wanted), 900):
             chunk = wanted[start:start + 900]
             marks = ",".join(f"?{len(fields) + 1 + i}" for i in range(len(chunk)))
-            for row in self._rows(f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}{extra} FROM graph_nodes AS n "
-                                  f"JOIN records AS r ON r.rowid = n.id WHERE n.id IN ({marks})", (*fields, *chunk)):
+            for row in self._rows(f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}{extra} FROM graph_nodes AS n"
+                                  f"{join} WHERE n.id IN ({marks})", (*fields, *chunk)):
                 node = dict(zip(NODE_COLUMNS, row, strict=False))
                 rest = row[len(NODE_COLUMNS):]
                 if with_data:
@@ -210,4 +227,4 @@ class SqliteGraph(GraphReads):
                           (*fields, *datasets))
 
 
-__all__ = ["GRAPH_SCHEMA", "SqliteGraph", "index_page"]
+__all__ = ["GRAPH_ENDS", "GRAPH_SCHEMA", "SqliteGraph", "index_page"]
