@@ -35,7 +35,15 @@ from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
-from udc.store.postgres_graph import GRAPH_SCHEMA, GRAPH_TABLES, PostgresGraph, index_page, index_records
+from udc.store.postgres_graph import (
+    GRAPH_SCHEMA,
+    GRAPH_TABLES,
+    Ahead,
+    PostgresGraph,
+    describe_ahead,
+    index_page,
+    index_records,
+)
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.timeutil import utcnow
 
@@ -442,23 +450,25 @@ class PostgresStore(PostgresGraph):
         """Store one page and move its stream's state, in a single transaction; the future resolves once both are
         committed. Inside `writer()` the writer thread stores it while the caller goes on."""
         page.encode()
+        # the graph's description of the records, here: while the writer's connection waits on the server
+        ahead = describe_ahead(page.dataset, page.encoded or [])
         writer = self._writer
-        if writer is not None and (future := writer.submit((page, run_id))) is not None:
+        if writer is not None and (future := writer.submit((page, run_id, ahead))) is not None:
             return future
         future = Future()
-        future.set_result(self._write(page, run_id))
+        future.set_result(self._write(page, run_id, ahead))
         return future
 
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         return self.submit(page, run_id).result()
 
-    def _write(self, page: PageWrite, run_id: int) -> UpsertCounts:
+    def _write(self, page: PageWrite, run_id: int, ahead: Ahead | None = None) -> UpsertCounts:
         counts = UpsertCounts()
         encoded = page.encoded or []
         with self._transaction() as conn, conn.cursor() as cur:
             if encoded or page.tombstones:
-                self._upsert(cur, page.dataset, encoded, page.tombstones, run_id, counts)
+                self._upsert(cur, page.dataset, encoded, page.tombstones, run_id, counts, ahead)
             if page.edges:
                 cur.executemany("INSERT INTO edges VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT "
                                 "(src_dataset, src_pk, rel, dst_dataset, dst_pk) DO UPDATE SET last_run = "
@@ -486,7 +496,8 @@ class PostgresStore(PostgresGraph):
         return counts
 
     def _upsert(self, cur: psycopg.Cursor[Any], dataset: str, encoded: list[EncodedRecord],
-                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
+                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts,
+                ahead: Ahead | None = None) -> None:
         # one writer of a dataset at a time, whatever the process: its stored copies cannot change under the judgement
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key(f"records:{dataset}"),))
         # JSON as text (a row kept as the source sent it arrives as bytes, which psycopg would send as bytea)
@@ -507,7 +518,7 @@ class PostgresStore(PostgresGraph):
                 "deleted = %s, last_run = %s, links = %s::json WHERE dataset = %s AND pk = %s",
                 [(c, data, digest, data is None, last, links, ds, pk) for c, data, digest, last, links, ds, pk
                  in updates])
-        index_page(cur, dataset, inserts, updates)  # the graph moves with its records
+        index_page(cur, dataset, inserts, updates, ahead)  # the graph moves with its records
         if touches:
             cur.execute("UPDATE records SET last_run = %s WHERE dataset = %s AND pk = ANY(%s)",
                         (run_id, dataset, [pk for _, _, pk in touches]))
@@ -706,7 +717,7 @@ class _WriterThread:
         self._thread = threading.Thread(target=self._run, name="udc-store-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, message: tuple[PageWrite, int] | tuple[Statement, ...]) -> Future[Any] | None:
+    def submit(self, message: tuple[PageWrite, int, Ahead] | tuple[Statement, ...]) -> Future[Any] | None:
         future: Future[Any] = Future()
         with self._lock:
             if self.closed:
@@ -719,12 +730,12 @@ class _WriterThread:
         try:
             while (item := self._queue.get()) is not None:
                 future, message = item
-                page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
+                page, run_id, ahead = message if isinstance(message[0], PageWrite) else (None, 0, None)
                 if page is not None and page.pass_id in failed:
                     future.set_exception(StoreError(f"a page of {page.dataset} not stored: the page before it failed"))
                     continue
                 try:
-                    future.set_result(self._store._write(page, run_id) if page is not None
+                    future.set_result(self._store._write(page, run_id, ahead) if page is not None
                                       else self._store.run_statements(message))
                 except Exception as exc:
                     if page is not None and page.pass_id:
