@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from stores import Backend
+from udc.query import search
 from udc.store import PageWrite, SqliteStore, Store, open_store, postgres
 
 pytestmark = pytest.mark.both_stores
@@ -203,3 +204,13 @@ def test_changes_that_ended_before_a_time_are_left_out_of_a_cis_links(store: Sto
     assert changes("2025-01-02T00:00:00.000000Z") == {"CHG0010002"}  # the first ended the day before
     assert changes("2025-01-03T00:00:00.000000Z") == set()
     assert ("INC0010001", "cmdb_ci", CI_A) in around(store, CI_A)  # an incident has no end: always there
+
+
+def test_words_joined_by_punctuation_are_found_by_their_parts_and_stems(store: Store) -> None:
+    """As FTS5 reads text (PostgreSQL's parser would read `db01.corp` as one host name and `OPS-42` as -42)."""
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01.corp",
+                                                  work_notes="ORA-01653 raised by a batch; see OPS-42, disconnecting"))
+    put(store, "snow/incident", "2" * 32, T1, incident("INC0010002", "VPN down"))
+    for words in ("db01", "corp", "db01.corp", "ORA-01653", "01653", "OPS-42", "disconnects", "raise"):
+        assert [h["key"] for h in search(store, words)] == ["INC0010001"], words
+    assert "«db01»" in search(store, "db01")[0]["snippet"]

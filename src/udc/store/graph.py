@@ -181,35 +181,48 @@ def stated_ends(rows: Iterable[tuple[int, str | None]]) -> list[tuple[int, int]]
     return [(end, owner) for owner, links in rows if links for end in end_hashes(orjson.loads(links))]
 
 
+class Prepared(NamedTuple):
+    """A record's node with what it writes to the graph's rows but its id: its links as JSON, their ends' hashes."""
+
+    node: Node
+    links: str | None
+    ends: set[int]
+
+
+def prepare(node: Node, own: str | None) -> Prepared:
+    # a record that states just its references keeps their JSON as the source gave it (not encoded again)
+    links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
+    return Prepared(node, links, end_hashes(node.links))
+
+
 def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]], ids: dict[str, int],
-               rel_type_name: Callable[[str], str | None], described: Mapping[str, Node] | None = None
+               rel_type_name: Callable[[str], str | None], ahead: Mapping[str, Prepared] | None = None
                ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int]], list[tuple[Any, ...]]]:
     """The rows a page's records (pk → (JSON, links JSON)) add to the graph, by node id: nodes (id, dataset, pk, key,
     title, opened, links JSON, ended), ends (end hash, id, dataset kind) and texts (id, key, title, body).
-    `described`: nodes already described (`describe_ahead`) by key."""
+    `ahead`: records already described (`describe_ahead`), by key."""
     nodes, ends, texts = [], [], []
     kind = dataset_kind(dataset)
     for pk, (data, own) in written.items():
-        node = (described.get(pk) if described else None) or describe(
-            dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name)
+        node, links, hashes = (ahead.get(pk) if ahead else None) or prepare(describe(
+            dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name), own)
         node_id = ids[pk]
-        # a record that states just its references keeps their JSON as the source gave it (not encoded again)
-        links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
         nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended))
-        ends += [(end, node_id, kind) for end in end_hashes(node.links)]
+        ends += [(end, node_id, kind) for end in hashes]
         texts.append((node_id, node.key, node.title, node.body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
     return nodes, ends, texts
 
 
-def describe_ahead(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]]) -> dict[str, Node]:
-    """The nodes of a page's records (pk, cursor, JSON, links JSON), described before its transaction, by key: only
-    keys the page holds once (a key's stored version is then that one) and no relation records (which name a CMDB
-    relationship's type from the store, as the transaction sees it)."""
+def describe_ahead(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]]
+                   ) -> dict[str, Prepared]:
+    """A page's records (pk, cursor, JSON, links JSON) described before its transaction, by key: only keys the page
+    holds once (a key's stored version is then that one) and no relation records (which name a CMDB relationship's
+    type from the store, as the transaction sees it)."""
     if dataset.partition("/")[2] in RELATION_TABLES:
         return {}
     once = Counter(pk for pk, _, _, _ in encoded)
-    return {pk: describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else ())
+    return {pk: prepare(describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else ()), own)
             for pk, _, data, own in encoded if once[pk] == 1}
 
 
@@ -333,4 +346,5 @@ class GraphReads:
 
 
 __all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "TEXT_FIELDS", "GraphReads",
-           "Node", "dataset_kind", "describe", "describe_ahead", "end_hashes", "graph_rows", "key_hash", "stated_ends"]
+           "Node", "Prepared", "dataset_kind", "describe", "describe_ahead", "end_hashes", "graph_rows", "key_hash",
+           "prepare", "stated_ends"]

@@ -22,7 +22,7 @@ import orjson
 import psycopg
 import Stemmer
 
-from udc.store.graph import NODE_COLUMNS, GraphReads, Node, graph_rows, stated_ends
+from udc.store.graph import NODE_COLUMNS, GraphReads, Prepared, graph_rows, stated_ends
 from udc.store.graph import describe_ahead as graph_describe_ahead
 
 # Version 3 of the PostgreSQL store: the graph. Records get a stable id (a node's id), filled in for stored ones.
@@ -102,7 +102,7 @@ def add(cur: psycopg.Cursor[Any], dataset: str, written: dict[str, tuple[str | b
         return rel_types[sys_id]
 
     ahead = ahead or {}
-    nodes, ends, texts = graph_rows(dataset, written, ids, rel_type_name, {pk: n for pk, (n, _) in ahead.items()})
+    nodes, ends, texts = graph_rows(dataset, written, ids, rel_type_name, {pk: p for pk, (p, _) in ahead.items()})
     docs = {ids[pk]: doc for pk, (_, doc) in ahead.items() if pk in ids}
     for table, rows in (("graph_nodes", nodes), ("graph_ends", ends)):
         if rows:
@@ -116,14 +116,14 @@ def add(cur: psycopg.Cursor[Any], dataset: str, written: dict[str, tuple[str | b
                                 else ts_vector(key, title, body)))
 
 
-Ahead = dict[str, tuple[Node, str]]  # a page's records described before its transaction: node, tsvector text
+Ahead = dict[str, tuple[Prepared, str]]  # a page's records described before its transaction, and their lexemes
 
 
 def describe_ahead(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]]) -> Ahead:
     """A page's records described (udc.store.graph.describe_ahead) and their text made lexemes, by key: done by the
     thread handing the page over, while the writer's connection waits on the server."""
-    return {pk: (node, ts_vector(node.key, node.title, node.body))
-            for pk, node in graph_describe_ahead(dataset, encoded).items()}
+    return {pk: (ready, ts_vector(ready.node.key, ready.node.title, ready.node.body))
+            for pk, ready in graph_describe_ahead(dataset, encoded).items()}
 
 
 def lexemes(text: str) -> list[str]:
