@@ -12,7 +12,7 @@
              (a hit is relevant when it has the same category and subcategory).
 
 Usage: python bench/graph.py [--records 100000] [--rounds 3] [--sync-records 100000]
-       [--parts quality,store,queries,sync]
+       [--parts quality,store,queries,sync] [--store PATH (queries on a store built before, of --records records)]
 """
 
 from __future__ import annotations
@@ -341,6 +341,8 @@ def main() -> None:
     parser.add_argument("--quality-incidents", type=int, default=5000)
     parser.add_argument("--parts", default="quality,store,queries,sync",
                         help="which of quality, store, queries (needs store), sync to run")
+    parser.add_argument("--store", type=Path, help="ask the queries of this generated store (built with --records "
+                        "of the same count, e.g. kept from an earlier run) instead of building one")
     parser.add_argument("--sync-worker")
     parser.add_argument("--url")
     args = parser.parse_args()
@@ -352,7 +354,11 @@ def main() -> None:
         work = Path(tmp)
         if "quality" in parts:
             bench_quality(work, args.quality_incidents)
-        if parts & {"store", "queries"}:
+        if "queries" in parts and args.store:
+            print(f"\nstore {args.store}: {store_size(args.store) / 1e6:,.0f} MB, "
+                  f"{store_size(args.store) / args.records:,.0f} bytes per record")
+            bench_queries(args.store, args.records)
+        elif parts & {"store", "queries"}:
             path = bench_store(args.records, args.rounds, work)
             if "queries" in parts:
                 bench_queries(path, args.records)

@@ -214,3 +214,28 @@ def test_words_joined_by_punctuation_are_found_by_their_parts_and_stems(store: S
     for words in ("db01", "corp", "db01.corp", "ORA-01653", "01653", "OPS-42", "disconnects", "raise"):
         assert [h["key"] for h in search(store, words)] == ["INC0010001"], words
     assert "«db01»" in search(store, "db01")[0]["snippet"]
+
+
+
+def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: Store) -> None:
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Printer jam", u_vendor_note="zebra stripes",
+                                                   close_notes="<p>Replaced the <b>fuser</b></p>"))
+    put(store, "jira/issues", "10001", T1, {"id": "10001", "key": "OPS-42", "fields": {
+        "summary": "db01 slow", "environment": "kiwi cluster", "labels_text": "mango"}})
+    assert store.text_search('"zebra"', 5) == [] and store.text_search('"mango"', 5) == []
+    assert [h["key"] for h in store.text_search('"fuser"', 5)] == ["INC0010001"]
+    assert [h["key"] for h in store.text_search('"kiwi"', 5)] == ["OPS-42"]
+
+
+def test_links_to_people_are_read_from_the_referencing_side_only(store: Store) -> None:
+    """Which records reference a person or group is not indexed (nearly every record does): the incident lists its
+    caller, the caller's record does not list the incident; a CI still lists its incidents."""
+    user = "u" * 32
+    put(store, "snow/sys_user", user, T1, {"sys_id": user, "name": "Ann Lee"})
+    put(store, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full", CI_A, caller_id=user),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A), ("caller_id", "snow/sys_user", user)])
+    assert around(store, "INC0010001") == {("INC0010001", "cmdb_ci", CI_A), ("INC0010001", "caller_id", user)}
+    assert around(store, user) == set()
+    assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
+    assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 1

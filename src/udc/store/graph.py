@@ -24,6 +24,10 @@ from udc.records import Record
 from udc.timeutil import cursor_str
 
 RELATION_TABLES = ("cmdb_rel_ci", "task_ci", "m2m_kb_task")  # records that state a link between two others
+# People and groups are referenced by nearly every record (caller, assignee, assignment group, opened by…): which
+# records reference them is not indexed — 5 or 6 of a ServiceNow incident's 7 link ends, a fifth of what the graph
+# cost a sync. A record's links to people are still read from its side; a person's own links are still theirs.
+UNINDEXED_TARGETS = ("/sys_user", "/sys_user_group")
 MENTION = ""  # dst_dataset of a mention: the target is named by its key, in whichever source holds it
 
 # Keys in free text: ServiceNow numbers and Jira keys (those naming no stored record never resolve) in one pattern
@@ -172,8 +176,15 @@ def _relation(connector: str, table: str, record: Record, rel_type_name: Any) ->
 
 
 def end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
-    """The hashes under which other records find these links: each target, and a relation's source."""
-    return {key_hash(end) for link in links for end in link[2::2]}
+    """The hashes under which other records find these links: each target, and a relation's source; not people."""
+    return {key_hash(link[i + 1]) for link in links for i in range(1, len(link), 2)
+            if not link[i].endswith(UNINDEXED_TARGETS)}
+
+
+def end_rows(node_id: int, dataset: str, links: str | None) -> list[tuple[int, int, int]]:
+    """graph_ends' rows for a node's links (as graph_nodes.links holds them)."""
+    kind = dataset_kind(dataset)
+    return [(end, node_id, kind) for end in end_hashes(orjson.loads(links))] if links else []
 
 
 def stated_ends(rows: Iterable[tuple[int, str | None]]) -> list[tuple[int, int]]:
@@ -246,10 +257,18 @@ class GraphReads:
         raise NotImplementedError
 
     def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
-                 ) -> list[dict[str, Any]]:
-        """The nodes other than `me` that state a link to an end of one of these hashes (without their records);
+                 ) -> list[tuple[int, str | None]]:
+        """(id, links JSON) of the nodes other than `me` that state a link to an end of one of these hashes;
         `kinds`: only those of datasets of these kinds (dataset_kind); `ended_since`: not those whose work ended
         before it."""
+        raise NotImplementedError
+
+    def _keys_found(self, keys: Sequence[str]) -> list[tuple[str, int]]:
+        """(key, node id) of the nodes called by these keys."""
+        raise NotImplementedError
+
+    def _pks_found(self, datasets: Sequence[str], pks: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(dataset, pk, node id) of the nodes of these datasets with these primary keys."""
         raise NotImplementedError
 
     def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
@@ -281,20 +300,38 @@ class GraphReads:
         resolved: dict[tuple[str, str], list[int]] = {}
 
         def resolve(dataset: str, pk: str) -> list[int]:
-            """The live records a link's end names: the record itself; else the record of that key in the same
-            source (a ServiceNow reference names the base table, cmdb_ci, of a record stored as cmdb_ci_server; a
-            Salesforce lookup's object is a guess); a mention resolves by key in any source."""
-            if (dataset, pk) not in resolved:
-                if dataset == MENTION or dataset.endswith("_key"):
-                    found = self._by_key([pk])
-                else:
-                    found = self._by_pk(pk, [dataset] if dataset in datasets else [])
-                    if not found:
-                        prefix = dataset.partition("/")[0] + "/"
-                        found = self._by_pk(pk, [d for d in datasets if d.startswith(prefix)])
-                        found = found if len(found) == 1 else []
-                resolved[(dataset, pk)] = found
+            """The live records a link's end names (found by `prefetch`, which every end passes through first)."""
             return resolved[(dataset, pk)]
+
+        def prefetch(ends: set[tuple[str, str]]) -> None:
+            """Resolve link ends, in one query per source and one for mentions rather than one or two per end: the
+            record itself; else the record of that key in the same source (a ServiceNow reference names the base
+            table, cmdb_ci, of a record stored as cmdb_ci_server; a Salesforce lookup's object is a guess); a mention
+            resolves by key in any source."""
+            todo = [end for end in ends if end not in resolved]
+            mention = {end for end in todo if end[0] == MENTION or end[0].endswith("_key")}
+            by_key: dict[str, list[int]] = {}
+            for key, node_id in self._keys_found(sorted({pk for _, pk in mention})):
+                by_key.setdefault(key, []).append(node_id)
+            by_source: dict[str, set[str]] = {}
+            for dataset, pk in todo:
+                if (dataset, pk) not in mention:
+                    by_source.setdefault(dataset.partition("/")[0] + "/", set()).add(pk)
+            found: dict[tuple[str, str], list[int]] = {}
+            for prefix, pks in by_source.items():
+                names = [d for d in datasets if d.startswith(prefix)]
+                for dataset, pk, node_id in self._pks_found(names, sorted(pks)) if names else ():
+                    found.setdefault((dataset, pk), []).append(node_id)
+            for dataset, pk in todo:
+                if (dataset, pk) in mention:
+                    resolved[(dataset, pk)] = by_key.get(pk, [])
+                    continue
+                ids = found.get((dataset, pk), [])
+                if not ids:
+                    prefix = dataset.partition("/")[0] + "/"
+                    ids = [i for d in datasets if d.startswith(prefix) for i in found.get((d, pk), [])]
+                    ids = ids if len(ids) == 1 else []
+                resolved[(dataset, pk)] = ids
 
         wanted = tuple(tables)
 
@@ -309,28 +346,34 @@ class GraphReads:
             if src != dst:
                 out.setdefault((src, dst, rel), {"src": src, "dst": dst, "rel": rel, "owner": owner})
 
-        def stated(owner: dict[str, Any], me: int | None, names: tuple[str, str] = ("", "")) -> None:
-            """The links `owner` states (those touching `me`, called `names` (pk, key), when given), resolved."""
-            for link in orjson.loads(owner["links"] or "[]"):
-                rel, dst_ds, dst_pk = link[:3]
-                if me is not None and dst_pk not in names and (len(link) < 5 or link[4] not in names):
-                    continue  # an end that names another record: not resolved only to be dropped
-                srcs = resolve(link[3], link[4]) if len(link) > 3 else [owner["id"]]
-                for src in srcs:
-                    for dst in resolve(dst_ds, dst_pk):
-                        if me is None or me in (src, dst):
-                            add(src, dst, rel, owner["id"])
+        def touching(links: list[list[str]], me: int | None, names: tuple[str, str]) -> list[list[str]]:
+            """The links that may touch `me`, called `names` (pk, key): those naming it (all, without `me`)."""
+            return links if me is None else [link for link in links
+                                              if link[2] in names or (len(link) > 4 and link[4] in names)]
 
+        # first every link that may touch the nodes, so that their ends are resolved together
+        stated: list[tuple[int, list[list[str]], int | None]] = []  # (owner, its links touching `me`, me)
+        apart: list[tuple[tuple[str, ...], int]] = []  # (a link stated apart from its records, me)
         for node in nodes.values():
             me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
-            stated(node, None)  # its own links
-            for owner in self._linking(list({key_hash(pk), key_hash(key)}), me, kinds, ended_since):  # linking to it
-                stated(owner, me, (pk, key))
-            for src_ds, src_pk, rel, dst_ds, dst_pk in self._edges_at(pk, node["dataset"].partition("/")[0] + "/"):
-                for src in resolve(src_ds, src_pk):
+            stated.append((me, orjson.loads(node["links"] or "[]"), None))  # its own links
+            for owner, theirs in self._linking(list({key_hash(pk), key_hash(key)}), me, kinds, ended_since):
+                stated.append((owner, touching(orjson.loads(theirs or "[]"), me, (pk, key)), me))
+            apart += [(row, me) for row in self._edges_at(pk, node["dataset"].partition("/")[0] + "/")]
+        prefetch({(link[i], link[i + 1]) for _, said, _ in stated for link in said for i in range(1, len(link), 2)}
+                 | {(row[0], row[1]) for row, _ in apart} | {(row[3], row[4]) for row, _ in apart})
+        for owner, said, me in stated:
+            for link in said:
+                rel, dst_ds, dst_pk = link[:3]
+                for src in resolve(link[3], link[4]) if len(link) > 3 else [owner]:
                     for dst in resolve(dst_ds, dst_pk):
-                        if me in (src, dst):
-                            add(src, dst, rel, 0)
+                        if me is None or me in (src, dst):
+                            add(src, dst, rel, owner)
+        for (src_ds, src_pk, rel, dst_ds, dst_pk), me in apart:
+            for src in resolve(src_ds, src_pk):
+                for dst in resolve(dst_ds, dst_pk):
+                    if me in (src, dst):
+                        add(src, dst, rel, 0)
         links = list(out.values())
         if wanted:
             ends = self.nodes({x for link in links for x in (link["src"], link["dst"])})
@@ -345,6 +388,6 @@ class GraphReads:
         return self._datasets()
 
 
-__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "TEXT_FIELDS", "GraphReads",
-           "Node", "Prepared", "dataset_kind", "describe", "describe_ahead", "end_hashes", "graph_rows", "key_hash",
-           "prepare", "stated_ends"]
+__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "TEXT_FIELDS", "UNINDEXED_TARGETS",
+           "GraphReads", "Node", "Prepared", "dataset_kind", "describe", "describe_ahead", "end_hashes", "end_rows",
+           "graph_rows", "key_hash", "prepare", "stated_ends"]

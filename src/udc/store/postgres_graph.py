@@ -221,16 +221,25 @@ class PostgresGraph(GraphReads):
     def _by_key(self, keys: Sequence[str]) -> list[int]:
         return [r[0] for r in self._rows("SELECT id FROM graph_nodes WHERE key = ANY(%s)", (list(keys),))]
 
+    def _keys_found(self, keys: Sequence[str]) -> list[tuple[str, int]]:
+        return [(key, node_id) for key, node_id in self._rows("SELECT key, id FROM graph_nodes WHERE key = ANY(%s)",
+                                                              (list(keys),))]
+
+    def _pks_found(self, datasets: Sequence[str], pks: Sequence[str]) -> list[tuple[str, str, int]]:
+        return [(d, pk, i) for d, pk, i in self._rows(
+            "SELECT r.dataset, r.pk, n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.id "
+            "WHERE r.dataset = ANY(%s) AND r.pk = ANY(%s)", (list(datasets), list(pks)))]
+
     def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[tuple[int, str | None]]:
         where, args = "", list[Any]()
         if kinds is not None:
             where, args = " AND e.kind = ANY(%s)", [list(kinds)]
         if ended_since:
             where, args = where + " AND (n.ended IS NULL OR n.ended >= %s)", [*args, ended_since]
-        return [dict(zip(NODE_COLUMNS, row, strict=True)) for row in self._rows(
-            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)} FROM graph_ends AS e JOIN graph_nodes AS n "
-            f"ON n.id = e.owner WHERE e.end_hash = ANY(%s) AND e.owner <> %s{where}", (list(hashes), me, *args))]
+        return [(owner, links) for owner, links in self._rows(
+            "SELECT e.owner, n.links FROM graph_ends AS e JOIN graph_nodes AS n ON n.id = e.owner "
+            f"WHERE e.end_hash = ANY(%s) AND e.owner <> %s{where}", (list(hashes), me, *args))]
 
     def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
         return [(a, b, c, d, e) for a, b, c, d, e in self._rows(

@@ -27,7 +27,7 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.graph import ENDED_FIELDS, dataset_kind, describe
+from udc.store.graph import ENDED_FIELDS, describe, end_rows
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
@@ -138,9 +138,9 @@ def _index_records(conn: sqlite3.Connection) -> None:
 
 
 def _graph_kinds_and_ends(conn: sqlite3.Connection) -> None:
-    """Version 3: graph_ends gains each entry's dataset kind (so a lookup for some tables skips the others' nodes),
-    computed from the nodes it indexes; graph_nodes gains `ended`, read from the records that have such a field.
-    A store migrated from before the graph (in version 2) was created with both."""
+    """Version 3: graph_ends is built again from the nodes, each entry with its dataset kind (so a lookup for some
+    tables skips the others' nodes) and none naming people (UNINDEXED_TARGETS); graph_nodes gains `ended`, read from
+    the records that have such a field."""
     if "ended" not in {row[1] for row in conn.execute("PRAGMA table_info(graph_nodes)")}:
         conn.execute("ALTER TABLE graph_nodes ADD COLUMN ended TEXT")
         found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in ENDED_FIELDS)
@@ -151,14 +151,14 @@ def _graph_kinds_and_ends(conn: sqlite3.Connection) -> None:
             ended += [(time, node) for node, dataset, data in batch
                       if (time := describe(dataset, "", orjson.loads(data), ()).ended)]
         conn.executemany("UPDATE graph_nodes SET ended = ? WHERE id = ?", ended)
-    if "kind" in {row[1] for row in conn.execute("PRAGMA table_info(graph_ends)")}:
-        return
-    conn.create_function("udc_dataset_kind", 1, dataset_kind, deterministic=True)
-    conn.execute("ALTER TABLE graph_ends RENAME TO graph_ends_v2")
+    conn.execute("DROP TABLE graph_ends")  # built again: with kinds, without the ends naming people
     conn.execute(GRAPH_ENDS)
-    conn.execute("INSERT INTO graph_ends SELECT e.end_hash, e.owner, udc_dataset_kind(n.dataset) FROM graph_ends_v2 "
-                 "AS e JOIN graph_nodes AS n ON n.id = e.owner ORDER BY e.end_hash, e.owner")
-    conn.execute("DROP TABLE graph_ends_v2")
+    rows = conn.execute("SELECT id, dataset, links FROM graph_nodes WHERE links IS NOT NULL")
+    ends = []
+    while batch := rows.fetchmany(5000):
+        ends += [end for node, dataset, links in batch for end in end_rows(node, dataset, links)]
+    ends.sort()
+    conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
 
 
 # Each store's schema version is its place in this list (PRAGMA user_version), each step a script or a function of

@@ -116,17 +116,33 @@ class SqliteGraph(GraphReads):
         return [r[0] for r in self._rows(f"SELECT id FROM graph_nodes WHERE key IN ({','.join('?' * len(keys))})",
                                          keys)]
 
+    def _in_chunks(self, sql: str, values: Sequence[Any], before: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`sql` with its `IN ({})` filled with the values, a few hundred at a time (`before`: the arguments first)."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            rows += self._rows(sql.format(",".join("?" * len(chunk))), (*before, *chunk))
+        return rows
+
+    def _keys_found(self, keys: Sequence[str]) -> list[tuple[str, int]]:
+        return [(key, node_id) for key, node_id in self._in_chunks("SELECT key, id FROM graph_nodes WHERE key IN ({})",
+                                                                   keys)]
+
+    def _pks_found(self, datasets: Sequence[str], pks: Sequence[str]) -> list[tuple[str, str, int]]:
+        return [(d, pk, i) for d, pk, i in self._in_chunks(
+            f"SELECT r.dataset, r.pk, n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
+            f"WHERE r.dataset IN ({','.join('?' * len(datasets))}) AND r.pk IN ({{}})", pks, datasets)]
+
     def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[tuple[int, str | None]]:
         where, args = "", list[Any]()
         if kinds is not None:
             where, args = f" AND e.kind IN ({','.join('?' * len(kinds))})", list(kinds)
         if ended_since:
             where, args = where + " AND (n.ended IS NULL OR n.ended >= ?)", [*args, ended_since]
-        return [dict(zip(NODE_COLUMNS, row, strict=True)) for row in self._rows(
-            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)} FROM graph_ends AS e JOIN graph_nodes AS n "
-            f"ON n.id = e.owner WHERE e.end_hash IN ({','.join('?' * len(hashes))}) AND e.owner <> ?{where}",
-            (*hashes, me, *args))]
+        return [(owner, links) for owner, links in self._rows(
+            f"SELECT e.owner, n.links FROM graph_ends AS e JOIN graph_nodes AS n ON n.id = e.owner "
+            f"WHERE e.end_hash IN ({','.join('?' * len(hashes))}) AND e.owner <> ?{where}", (*hashes, me, *args))]
 
     def _edges_at(self, pk: str, connector: str) -> list[tuple[str, str, str, str, str]]:
         return [(a, b, c, d, e) for a, b, c, d, e in self._rows(
@@ -183,11 +199,16 @@ class SqliteGraph(GraphReads):
         if exclude:
             where.append(f"n.id NOT IN ({','.join('?' * len(exclude))})")
             args += list(exclude)
+        if len(where) == 1:  # FTS5 sorts by BM25 itself and makes the snippets of the rows returned only: half the
+            # time of ORDER BY bm25() unfiltered, but twice it with filters on the nodes (measured on 300,000 records)
+            rank, where = "rank", [*where, "rank MATCH 'bm25(2.0, 4.0, 1.0)'"]
+        else:
+            rank = "bm25(graph_text, 2.0, 4.0, 1.0)"
         rows = self._rows(
-            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, bm25(graph_text, 2.0, 4.0, 1.0), "
+            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, {rank}, "
             "snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text "
             "JOIN graph_nodes AS n ON n.id = graph_text.rowid "
-            f"WHERE {' AND '.join(where)} ORDER BY bm25(graph_text, 2.0, 4.0, 1.0) LIMIT ?", (*args, limit))
+            f"WHERE {' AND '.join(where)} ORDER BY {rank} LIMIT ?", (*args, limit))
         return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-2], 3), "snippet": row[-1]}
                 for row in rows]
 
