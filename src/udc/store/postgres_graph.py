@@ -47,9 +47,9 @@ _SNIPPET_TEXT = "regexp_replace(coalesce(nullif(t.body, ''), t.title, ''), '(\\w
 _WORD = re.compile(r"[^\W_]+")  # a word as FTS5's unicode61 tokenizer reads it
 _STEMMER = Stemmer.Stemmer("english")  # Snowball's English (it caches the words it has stemmed)
 MAX_WORD = 100  # characters: a longer "word" (a hash, base64) is not indexed
-MAX_POSITION = 16383  # a tsvector's greatest position, and how many a lexeme keeps
-MAX_POSITIONS = 256
-_ASCII_SEPARATORS = bytes(c if chr(c).isalnum() else 32 for c in range(256))  # not a letter or digit: a space
+MAX_POSITION = 16383  # a tsvector's greatest position (later words share it)
+MAX_POSITIONS = 256  # a lexeme's positions kept, as to_tsvector keeps them
+_ASCII_SEPARATORS = bytes(c if c < 128 and chr(c).isalnum() else 32 for c in range(256))  # not a letter or digit
 _MARKS = [str(at) for at in range(MAX_POSITION + 1)]  # positions as the tsvector's text writes them, by weight
 _MARKS_A, _MARKS_B = [f"{at}A" for at in _MARKS], [f"{at}B" for at in _MARKS]
 _HEADLINE = "StartSel=«, StopSel=», MinWords=6, MaxWords=14, MaxFragments=1, FragmentDelimiter=…"
