@@ -104,6 +104,9 @@ def main() -> None:
         print(f"| {kind} | {int(runs[0]['records']):,} | {median[kind]:,.0f} | {min(rates):,.0f}–{max(rates):,.0f} "
               f"| {statistics.median(r['wall'] for r in runs):.2f} | {statistics.median(r['cpu'] for r in runs):.2f} |")
     print(f"\nPostgreSQL / SQLite throughput: {median['postgresql'] / median['sqlite']:.2f}  (target ≥ 0.50)")
+    paired = [pg["records"] / pg["wall"] / (lite["records"] / lite["wall"])
+              for lite, pg in zip(results["sqlite"], results["postgresql"], strict=True)]
+    print(f"each round's (SQLite, then PostgreSQL): {', '.join(f'{r:.2f}' for r in paired)}")
 
 
 if __name__ == "__main__":
