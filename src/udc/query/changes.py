@@ -13,7 +13,7 @@ from udc.timeutil import cursor_str, parse_time
 CHANGE_TABLES = ("change_request",)
 # when a change was planned or carried out: the first field present, for its start and for its end
 _START_FIELDS = ("work_start", "start_date", "opened_at", "sys_created_on")
-_END_FIELDS = ("work_end", "end_date", "closed_at")  # the store's `ended_since` reads the same
+_END_FIELDS = ("work_end", "end_date", "closed_at")  # the store's `during` reads the same
 
 
 def _is_ci(node: dict[str, Any]) -> bool:
@@ -61,8 +61,8 @@ def changes(store: GraphQueries, ref: str, hours: float = 12, depth: int = 2, so
     for distance in range(depth + 1):
         if not frontier:
             break
-        # changes that ended before the window are left out by the store (an indexed read, not every change ever)
-        links = store.neighbours(frontier, ("cmdb_ci", *CHANGE_TABLES), cursor_str(window_start))
+        # changes outside the window are left out by the store (it reads the changes around it, not every one ever)
+        links = store.neighbours(frontier, ("cmdb_ci", *CHANGE_TABLES), (cursor_str(window_start), incident["opened"]))
         ends = store.nodes({x for link in links for x in (link["src"], link["dst"])})
         found = []
         for link in links:

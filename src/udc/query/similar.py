@@ -56,9 +56,11 @@ def similar(store: GraphQueries, ref: str, limit: int = 10, source: str | None =
     mine = store.nodes([me["id"]], with_data=True)[me["id"]]["data"]
     counts = {w: store.match_count(fts_query(w), COMMON) for w in words}
     rare = sorted((w for w in words if counts[w] > 1), key=lambda w: counts[w])  # 1: only this record has it
-    keep = [w for w in rare if counts[w] < COMMON][:QUERY_TERMS] or rare[:3]
-    hits = store.text_search(fts_query(" ".join(keep), any_word=True), limit * 5, [me["dataset"]],
-                             exclude=[me["id"]]) if keep else []
+    keep = [w for w in rare if counts[w] < COMMON][:QUERY_TERMS]
+    # with no rare word, records holding three of its common words together, not any of them (in a large store
+    # that is most records, all scored: seconds)
+    query = fts_query(" ".join(keep), any_word=True) if keep else fts_query(" ".join(rare[:3]))
+    hits = store.text_search(query, limit * 5, [me["dataset"]], exclude=[me["id"]]) if rare else []
     data = store.nodes([h["id"] for h in hits], with_data=True)
     ci = _ci_of(mine)
     ranked = []

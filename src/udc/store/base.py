@@ -119,11 +119,13 @@ class GraphQueries(Protocol):
         """Nodes by id, with their record (`data`) or some of its fields (`fields`) when asked."""
         ...
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), during: tuple[str, str] | None = None
                    ) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways: {src, dst, rel, owner}; `tables`: only those whose other
-        end is in a table named so or starting so; `ended_since` (a cursor string): without the links stated by
-        other records whose work ended before it (their first of work_end, end_date, closed_at)."""
+        end is in a table named so or starting so; `during` (since, until: cursor strings): without the links stated
+        by other records whose work ended before `since` (their first of work_end, end_date, closed_at) or started
+        after `until` (their first of work_start, start_date, opened_at, sys_created_on); a record without such a
+        field is kept."""
         ...
 
     def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,

@@ -44,7 +44,9 @@ _SF_SYSTEM_LOOKUPS = frozenset({"OwnerId", "CreatedById", "LastModifiedById", "R
 _KEY_FIELDS = ("number", "u_number", "key", "CaseNumber")
 _TITLE_FIELDS = ("short_description", "summary", "title", "Subject", "u_summary", "name", "Name")
 _OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
-ENDED_FIELDS = ("work_end", "end_date", "closed_at")  # a change's end as udc.query.changes reads it (the first given)
+# a change's end and start as udc.query.changes reads them (the first given)
+ENDED_FIELDS = ("work_end", "end_date", "closed_at")
+STARTED_FIELDS = ("work_start", "start_date", "opened_at", "sys_created_on")
 # The fields whose text is indexed and read for mentions: what people write (descriptions, notes, comments, page and
 # comment bodies), at the top of the record or in Jira's `fields`; the title fields above are indexed too. Ids, dates,
 # choice values and custom fields are not: looking at every field of every record cost the sync more than the rest of
@@ -63,6 +65,7 @@ class Node(NamedTuple):
     links: list[tuple[str, ...]]  # (rel, dst_dataset, dst_pk), from the record itself; or + (src_dataset, src_pk)
     own: int = -1  # how many of the links, first, are `own_links` as given (-1: none are)
     ended: str | None = None
+    started: str | None = None
 
 
 @lru_cache(maxsize=1 << 16)  # the same users, groups and CIs are linked from page after page
@@ -143,7 +146,8 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
         if found not in seen:
             seen.add(found)
             links.append(("mentions", MENTION, found))
-    return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS))
+    return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS),
+                _time(record, fields, STARTED_FIELDS))
 
 
 def _mentions(text: str) -> Iterator[str]:
@@ -210,7 +214,7 @@ def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]],
                rel_type_name: Callable[[str], str | None], ahead: Mapping[str, Prepared] | None = None
                ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int]], list[tuple[Any, ...]]]:
     """The rows a page's records (pk → (JSON, links JSON)) add to the graph, by node id: nodes (id, dataset, pk, key,
-    title, opened, links JSON, ended), ends (end hash, id, dataset kind) and texts (id, key, title, body).
+    title, opened, links JSON, ended, started), ends (end hash, id, dataset kind) and texts (id, key, title, body).
     `ahead`: records already described (`describe_ahead`), by key."""
     nodes, ends, texts = [], [], []
     kind = dataset_kind(dataset)
@@ -218,7 +222,7 @@ def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]],
         node, links, hashes = (ahead.get(pk) if ahead else None) or prepare(describe(
             dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name), own)
         node_id = ids[pk]
-        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended))
+        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended, node.started))
         ends += [(end, node_id, kind) for end in hashes]
         texts.append((node_id, node.key, node.title, node.body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
@@ -256,11 +260,11 @@ class GraphReads:
         """The nodes called by any of these keys."""
         raise NotImplementedError
 
-    def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
+    def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, during: tuple[str, str] | None
                  ) -> list[tuple[int, str | None]]:
         """(id, links JSON) of the nodes other than `me` that state a link to an end of one of these hashes;
-        `kinds`: only those of datasets of these kinds (dataset_kind); `ended_since`: not those whose work ended
-        before it."""
+        `kinds`: only those of datasets of these kinds (dataset_kind); `during` (since, until): not those whose work
+        ended before `since` or started after `until`."""
         raise NotImplementedError
 
     def _keys_found(self, keys: Sequence[str]) -> list[tuple[str, int]]:
@@ -288,12 +292,13 @@ class GraphReads:
         found = self.nodes(ids)
         return [found[i] for i in sorted(found)]
 
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), ended_since: str | None = None
+    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), during: tuple[str, str] | None = None
                    ) -> list[dict[str, Any]]:
         """Every link touching these nodes, both ways, with both ends resolved to node ids:
         {src, dst, rel, owner}. Links whose other end is not stored are left out; with `tables` (names or name
-        prefixes such as `cmdb_ci`), so are those whose other end is in no such table; with `ended_since` (a cursor
-        string), so are links stated by other records whose work ended (ENDED_FIELDS) before it."""
+        prefixes such as `cmdb_ci`), so are those whose other end is in no such table; with `during` (since, until:
+        cursor strings), so are links stated by other records whose work ended (ENDED_FIELDS) before `since` or
+        started (STARTED_FIELDS) after `until`."""
         out: dict[tuple[int, int, str], dict[str, Any]] = {}
         nodes = self.nodes(ids)
         datasets = self._datasets()
@@ -357,7 +362,7 @@ class GraphReads:
         for node in nodes.values():
             me, pk, key = node["id"], node["pk"], node["key"] or node["pk"]
             stated.append((me, orjson.loads(node["links"] or "[]"), None))  # its own links
-            for owner, theirs in self._linking(list({key_hash(pk), key_hash(key)}), me, kinds, ended_since):
+            for owner, theirs in self._linking(list({key_hash(pk), key_hash(key)}), me, kinds, during):
                 stated.append((owner, touching(orjson.loads(theirs or "[]"), me, (pk, key)), me))
             apart += [(row, me) for row in self._edges_at(pk, node["dataset"].partition("/")[0] + "/")]
         prefetch({(link[i], link[i + 1]) for _, said, _ in stated for link in said for i in range(1, len(link), 2)}
@@ -388,6 +393,7 @@ class GraphReads:
         return self._datasets()
 
 
-__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "TEXT_FIELDS", "UNINDEXED_TARGETS",
+__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "STARTED_FIELDS", "TEXT_FIELDS",
+           "UNINDEXED_TARGETS",
            "GraphReads", "Node", "Prepared", "dataset_kind", "describe", "describe_ahead", "end_hashes", "end_rows",
            "graph_rows", "key_hash", "prepare", "stated_ends"]

@@ -27,7 +27,7 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.graph import ENDED_FIELDS, describe, end_rows
+from udc.store.graph import ENDED_FIELDS, STARTED_FIELDS, describe, end_rows
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
@@ -139,18 +139,23 @@ def _index_records(conn: sqlite3.Connection) -> None:
 
 def _graph_kinds_and_ends(conn: sqlite3.Connection) -> None:
     """Version 3: graph_ends is built again from the nodes, each entry with its dataset kind (so a lookup for some
-    tables skips the others' nodes) and none naming people (UNINDEXED_TARGETS); graph_nodes gains `ended`, read from
-    the records that have such a field."""
-    if "ended" not in {row[1] for row in conn.execute("PRAGMA table_info(graph_nodes)")}:
-        conn.execute("ALTER TABLE graph_nodes ADD COLUMN ended TEXT")
-        found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in ENDED_FIELDS)
+    tables skips the others' nodes) and none naming people (UNINDEXED_TARGETS); graph_nodes gains `ended` and
+    `started`, read from the records that have such a field."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(graph_nodes)")}
+    added = [column for column in ("ended", "started") if column not in columns]
+    for column in added:
+        conn.execute(f"ALTER TABLE graph_nodes ADD COLUMN {column} TEXT")
+    if added:
+        found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in (*ENDED_FIELDS, *STARTED_FIELDS))
         rows = conn.execute(f"SELECT n.id, n.dataset, r.data FROM graph_nodes AS n JOIN records AS r "
                             f"ON r.rowid = n.id WHERE {found}")
-        ended = []  # (time, node), written once the read is done
+        times = []  # (ended, started, node), written once the read is done
         while batch := rows.fetchmany(5000):
-            ended += [(time, node) for node, dataset, data in batch
-                      if (time := describe(dataset, "", orjson.loads(data), ()).ended)]
-        conn.executemany("UPDATE graph_nodes SET ended = ? WHERE id = ?", ended)
+            for node_id, dataset, data in batch:
+                node = describe(dataset, "", orjson.loads(data), ())
+                if node.ended or node.started:
+                    times.append((node.ended, node.started, node_id))
+        conn.executemany("UPDATE graph_nodes SET ended = ?, started = ? WHERE id = ?", times)
     conn.execute("DROP TABLE graph_ends")  # built again: with kinds, without the ends naming people
     conn.execute(GRAPH_ENDS)
     rows = conn.execute("SELECT id, dataset, links FROM graph_nodes WHERE links IS NOT NULL")

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
     links TEXT,     -- the links it states, [[rel, dst_dataset, dst_pk(, src_dataset, src_pk)], ...]: from itself,
                     -- or (a relation record) between the two records it relates; dst_dataset '' for a mention,
                     -- whose dst_pk is a key (INC0012345, OPS-42) resolved when read
-    ended TEXT);    -- when its work ended (ENDED_FIELDS), a cursor string: `changes --for` skips older changes in SQL
+    ended TEXT,     -- when its work ended (ENDED_FIELDS) and started (STARTED_FIELDS), cursor strings: `changes
+    started TEXT);  -- --for` reads only the changes around its window
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
 {GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
 CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
@@ -73,8 +74,8 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
         return rel_types[sys_id]
 
     nodes, ends, texts = graph_rows(dataset, last, ids, rel_type_name)
-    conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     nodes)
+    conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended, started) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", nodes)
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
     conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
 
@@ -133,13 +134,14 @@ class SqliteGraph(GraphReads):
             f"SELECT r.dataset, r.pk, n.id FROM records AS r JOIN graph_nodes AS n ON n.id = r.rowid "
             f"WHERE r.dataset IN ({','.join('?' * len(datasets))}) AND r.pk IN ({{}})", pks, datasets)]
 
-    def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, ended_since: str | None
+    def _linking(self, hashes: Sequence[int], me: int, kinds: Sequence[int] | None, during: tuple[str, str] | None
                  ) -> list[tuple[int, str | None]]:
         where, args = "", list[Any]()
         if kinds is not None:
             where, args = f" AND e.kind IN ({','.join('?' * len(kinds))})", list(kinds)
-        if ended_since:
-            where, args = where + " AND (n.ended IS NULL OR n.ended >= ?)", [*args, ended_since]
+        if during:
+            where, args = where + (" AND (n.ended IS NULL OR n.ended >= ?) AND (n.started IS NULL "
+                                   "OR n.started <= ?)"), [*args, *during]
         return [(owner, links) for owner, links in self._rows(
             f"SELECT e.owner, n.links FROM graph_ends AS e JOIN graph_nodes AS n ON n.id = e.owner "
             f"WHERE e.end_hash IN ({','.join('?' * len(hashes))}) AND e.owner <> ?{where}", (*hashes, me, *args))]
@@ -199,18 +201,22 @@ class SqliteGraph(GraphReads):
         if exclude:
             where.append(f"n.id NOT IN ({','.join('?' * len(exclude))})")
             args += list(exclude)
-        if len(where) == 1:  # FTS5 sorts by BM25 itself and makes the snippets of the rows returned only: half the
-            # time of ORDER BY bm25() unfiltered, but twice it with filters on the nodes (measured on 300,000 records)
+        if len(where) == 1:  # FTS5 sorts by BM25 itself: half the time of ORDER BY bm25() unfiltered, but twice
+            # it with filters on the nodes (measured on 300,000 records)
             rank, where = "rank", [*where, "rank MATCH 'bm25(2.0, 4.0, 1.0)'"]
         else:
             rank = "bm25(graph_text, 2.0, 4.0, 1.0)"
         rows = self._rows(
-            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, {rank}, "
-            "snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text "
+            f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, {rank} FROM graph_text "
             "JOIN graph_nodes AS n ON n.id = graph_text.rowid "
             f"WHERE {' AND '.join(where)} ORDER BY {rank} LIMIT ?", (*args, limit))
-        return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-2], 3), "snippet": row[-1]}
-                for row in rows]
+        # the snippets of the hits only: made in the query above, one was made for every match (seconds for common
+        # words)
+        snippets = dict(self._rows(
+            f"SELECT rowid, snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text WHERE graph_text MATCH ? "
+            f"AND rowid IN ({','.join('?' * len(rows))})", (query, *(row[0] for row in rows)))) if rows else {}
+        return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-1], 3),
+                 "snippet": snippets.get(row[0], "")} for row in rows]
 
     def match_count(self, query: str, cap: int) -> int:
         """How many records match an FTS5 query, counted up to `cap` (the cost stays bounded for common words)."""
