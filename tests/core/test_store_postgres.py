@@ -4,6 +4,7 @@ the newest copy, and keys and cursors compare as bytes whatever the server's col
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from secret_refs import env_ref
 from stores import SERVER, drop_schema, new_schema, unreachable, url_of
 from udc.config import load_config
 from udc.errors import ConfigError
+from udc.serve.server import Dashboard
 from udc.store import PageWrite, open_reader, open_store, store_exists
 from udc.store.postgres import PostgresStore, parse_target
 
@@ -250,6 +253,14 @@ def test_the_graph_and_the_read_only_reader_on_a_postgresql_store(tmp_path: Path
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         reader.connection.execute("DELETE FROM records")  # type: ignore[attr-defined]
     reader.close()
+    dashboard = Dashboard(load_config(config, secrets_for=()), port=0)  # udc serve
+    dashboard.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{dashboard.port}/api/search?q=disk", timeout=30) as answer:
+            assert [(h["key"], h["snippet"]) for h in json.loads(answer.read())] == [("INC0000001",
+                                                                                     "«Disk» full on db01")]
+    finally:
+        dashboard.stop()
     store.execute("UPDATE schema_version SET version = 2")
     with pytest.raises(ConfigError, match="written by an older udc") as refused:
         open_reader(pg_url)
