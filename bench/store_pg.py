@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -90,7 +91,10 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait()
-    print(f"\n{args.records:,} incidents, {args.rounds} rounds, stores alternating\n")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{args.records:,} incidents, {args.rounds} rounds, stores alternating; both keep the knowledge graph "
+          f"(nodes, links, full-text index) as they write; load average at the end {load} on {os.cpu_count()} "
+          "cores\n")
     print("| store | records | records/s (median) | spread (lowest–highest) | wall s (median) | CPU s (median) |")
     print("|---|---:|---:|---:|---:|---:|")
     median: dict[str, float] = {}
@@ -100,6 +104,9 @@ def main() -> None:
         print(f"| {kind} | {int(runs[0]['records']):,} | {median[kind]:,.0f} | {min(rates):,.0f}–{max(rates):,.0f} "
               f"| {statistics.median(r['wall'] for r in runs):.2f} | {statistics.median(r['cpu'] for r in runs):.2f} |")
     print(f"\nPostgreSQL / SQLite throughput: {median['postgresql'] / median['sqlite']:.2f}  (target ≥ 0.50)")
+    paired = [pg["records"] / pg["wall"] / (lite["records"] / lite["wall"])
+              for lite, pg in zip(results["sqlite"], results["postgresql"], strict=True)]
+    print(f"each round's (SQLite, then PostgreSQL): {', '.join(f'{r:.2f}' for r in paired)}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ SIMULATORS = "udc.simulators"  # black boxes to the connectors: they import only
 LAZY_ALLOWED = {("udc.redact.redactor", "udc.redact.ner"),  # the [ner] extra loads spaCy only when asked for
                 ("udc.cli.serve", "udc.serve.server"),  # the web stack (a second of imports) only for the dashboard
                 ("udc.store.url", "udc.store.postgres"),  # psycopg (0.2 s to load) only for a PostgreSQL store
+                ("udc.store.url", "udc.store.postgres_reader"),
                 ("udc", "udc.api")}  # udc.open loads config, store and query code only when asked for
 
 

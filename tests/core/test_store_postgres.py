@@ -4,6 +4,7 @@ the newest copy, and keys and cursors compare as bytes whatever the server's col
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,8 @@ from secret_refs import env_ref
 from stores import SERVER, drop_schema, new_schema, unreachable, url_of
 from udc.config import load_config
 from udc.errors import ConfigError
-from udc.store import PageWrite, open_store, store_exists
+from udc.serve.server import Dashboard
+from udc.store import PageWrite, open_reader, open_store, store_exists
 from udc.store.postgres import PostgresStore, parse_target
 
 PASSWORD = "pg-Pa$$word-never-stored"
@@ -211,7 +214,7 @@ def test_a_user_without_create_uses_a_schema_made_for_it_and_is_told_how_otherwi
         try:
             as_role = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
             store = PostgresStore(as_role.split("?")[0] + f"?schema={schema}")  # its own schema: no CREATE needed
-            assert store.schema_version() == 2
+            assert store.schema_version() == 3
             store.close()
             with pytest.raises(ConfigError, match="cannot set up the store's tables .*permission denied") as refused:
                 PostgresStore(as_role)  # a schema it would have to create
@@ -231,14 +234,35 @@ def test_a_schema_holding_other_tables_is_refused_with_the_fix(pg_url: str) -> N
     assert "a schema of its own" in refused.value.hint
 
 
-def test_the_graph_and_the_dashboard_are_refused_on_a_postgresql_store_with_the_fix(tmp_path: Path,
-                                                                                      pg_url: str) -> None:
-    """Neither is kept on PostgreSQL yet: each says so and how to get it (a SQLite copy), exit 2, no traceback."""
+def test_the_graph_and_the_read_only_reader_on_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    """The graph's questions answer from the CLI; the reader (udc serve, udc.open) reads without writing, and a
+    store not synced yet, or one an older udc left (a reader cannot upgrade it), is refused with the fix."""
+    with pytest.raises(ConfigError, match="nothing has been synced") as refused:
+        open_reader(pg_url)
+    assert "udc sync" in refused.value.hint
     store = open_store(pg_url)
-    store.write(PageWrite("snow/incident", [("a", "2025-01-01", {"number": "INC0000001"})]), 1)
-    store.close()
+    store.write(PageWrite("snow/incident", [("a", "2025-01-01", {"number": "INC0000001",
+                                                                 "short_description": "Disk full on db01"})]), 1)
     config = str(config_file(tmp_path, pg_url))
-    for command in (["search", "disk"], ["related", "INC0000001"], ["serve", "--port", str(free_port())]):
+    for command, said in ((["search", "disk"], "INC0000001"), (["related", "INC0000001"], "INC0000001")):
         done = udc(*command, "--config", config)
-        assert done.returncode == 2 and "Traceback" not in done.stderr, (command, done.stderr)
-        assert "SQLite" in done.stderr and "udc store copy" in done.stderr, (command, done.stderr)
+        assert done.returncode == 0 and said in done.stdout, (command, done.stderr)
+    reader = open_reader(pg_url)
+    assert reader.dataset_counts() == {"snow/incident": (1, 0)}
+    assert [h["key"] for h in reader.text_search('"db01"', 5)] == ["INC0000001"]
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        reader.connection.execute("DELETE FROM records")  # type: ignore[attr-defined]
+    reader.close()
+    dashboard = Dashboard(load_config(config, secrets_for=()), port=0)  # udc serve
+    dashboard.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{dashboard.port}/api/search?q=disk", timeout=30) as answer:
+            assert [(h["key"], h["snippet"]) for h in json.loads(answer.read())] == [("INC0000001",
+                                                                                     "«Disk» full on db01")]
+    finally:
+        dashboard.stop()
+    store.execute("UPDATE schema_version SET version = 2")
+    with pytest.raises(ConfigError, match="written by an older udc") as refused:
+        open_reader(pg_url)
+    assert "udc status" in refused.value.hint
+    store.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stores import KINDS, SERVER, drop_schema, new_schema, unreachable, url_of
 from udc.config import load_config
 from udc.simulators.servicenow import ServiceNowSim
 from udc.store import Store, open_store
@@ -32,6 +33,7 @@ TABLES = ["incident", "change_request", "problem", "kb_knowledge", "cmdb_ci", "c
 
 @dataclass
 class Planted:
+    kind: str  # the store's: sqlite or postgresql
     store: Store
     sim: ServiceNowSim
     config: Path
@@ -89,7 +91,7 @@ def plant(sim: ServiceNowSim) -> Planted:
                        f"{SSN} was in the error dump.",
         "work_notes": f"Certificates were rotated by {numbers['linked']} this morning.",
         "opened_at": snow_time(T)}, at=T)
-    planted = Planted(store=None, sim=sim, config=Path())  # type: ignore[arg-type]
+    planted = Planted(kind="", store=None, sim=sim, config=Path())  # type: ignore[arg-type]
     planted.incident = sim.get("incident", incident)["number"]
     planted.duplicate = sim.get("incident", duplicate)["number"]
     planted.problem = sim.get("problem", problem)["number"]
@@ -98,8 +100,13 @@ def plant(sim: ServiceNowSim) -> Planted:
     return planted
 
 
-@pytest.fixture(scope="package")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
+@pytest.fixture(scope="package", params=KINDS)
+def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
+    """The planted outage synced into each store: every graph question is asked of SQLite and of PostgreSQL."""
+    kind = request.param
+    if kind == "postgresql" and (why := unreachable()):
+        pytest.skip(f"no PostgreSQL server answers at {SERVER} ({why}); start one, or set UDC_TEST_PG")
+    schema = new_schema()
     work = tmp_path_factory.mktemp("graph")
     sim = ServiceNowSim(seed=5, counts={"incident": 300, "change_request": 40, "problem": 20, "kb_knowledge": 30,
                                         "cmdb_rel_ci": 60, "m2m_kb_task": 20},
@@ -110,7 +117,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
         result = plant(sim)
         (work / "snow.pw").write_text("graph-pw")
         config = {
-            "store": f"sqlite:///{work / 'udc.db'}",
+            "store": f"sqlite:///{work / 'udc.db'}" if kind == "sqlite" else url_of(schema),
             "connectors": {"snow": {"type": "servicenow", "instance_url": sim.url,
                                     "auth": {"type": "basic", "username": "svc_udc",
                                              "password": f"file:{work / 'snow.pw'}"}}},
@@ -118,11 +125,15 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
                                    "redaction": {"enabled": True, "key": "file:" + str(work / "redaction.key")}}},
         }
         (work / "redaction.key").write_text("graph-redaction-key-0123456789")
+        result.kind = kind
         result.config = work / "udc.yaml"
         result.config.write_text(yaml.safe_dump(config, sort_keys=False))
         cfg = load_config(result.config)
         result.store = open_store(cfg.store)
         assert Engine(cfg, result.store).sync("hist").status == "succeeded"
         yield result
+        result.store.close()
     finally:
         sim.stop()
+        if kind == "postgresql":
+            drop_schema(schema)

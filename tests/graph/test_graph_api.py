@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import psycopg
 import pytest
 
 import udc
@@ -27,7 +28,12 @@ def test_answers_equal_the_cli_json(planted: Planted) -> None:
         assert sum(b["opened"] for b in weeks) == planted.store.dataset_counts("snow/incident")["snow/incident"][0]
         with pytest.raises(QueryError, match="no stored record is called 'INC9999999'"):
             graph.related("INC9999999")
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            graph.reader.connection.execute("DELETE FROM records")  # type: ignore[attr-defined]
-    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
-        graph.reader.connection.execute("SELECT 1")  # type: ignore[attr-defined]
+        connection = graph.reader.connection  # type: ignore[attr-defined]
+        if planted.kind == "sqlite":
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                connection.execute("DELETE FROM records")
+        else:
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                connection.execute("DELETE FROM records")
+    with pytest.raises((sqlite3.ProgrammingError, psycopg.OperationalError), match="closed"):
+        connection.execute("SELECT 1")

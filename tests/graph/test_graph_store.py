@@ -10,30 +10,29 @@ from typing import Any
 
 import pytest
 
-from udc.store import PageWrite, SqliteStore
+from stores import Backend
+from udc.query import search
+from udc.store import PageWrite, SqliteStore, Store, open_store, postgres
+
+pytestmark = pytest.mark.both_stores
 
 T1, T2, T3 = "2025-01-01T00:00:00.000000Z", "2025-01-02T00:00:00.000000Z", "2025-01-03T00:00:00.000000Z"
 CI_A, CI_B, CI_C = "a" * 32, "b" * 32, "c" * 32
 INC = "1" * 32
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(tmp_path / "udc.db", write_process=False)
-
-
-def put(store: SqliteStore, dataset: str, pk: str, cursor: str, record: dict[str, Any],
+def put(store: Store, dataset: str, pk: str, cursor: str, record: dict[str, Any],
         links: list[tuple[str, str, str]] | None = None) -> None:
     store.write(PageWrite(dataset, [(pk, cursor, record)], links={pk: links} if links else {}), 1)
 
 
-def node(store: SqliteStore, ref: str) -> int:
+def node(store: Store, ref: str) -> int:
     found = store.find_nodes(ref)
     assert len(found) == 1, found
     return int(found[0]["id"])
 
 
-def around(store: SqliteStore, ref: str) -> set[tuple[str, str, str]]:
+def around(store: Store, ref: str) -> set[tuple[str, str, str]]:
     """(src key, rel, dst key) of every link touching the record called `ref`."""
     me = node(store, ref)
     links = store.neighbours([me])
@@ -47,7 +46,7 @@ def incident(number: str, text: str, ci: str = "", **extra: Any) -> dict[str, An
             "opened_at": "2025-01-01 10:00:00", "cmdb_ci": ci, **extra}
 
 
-def test_a_reference_is_queryable_from_both_ends_even_when_it_names_the_base_table(store: SqliteStore) -> None:
+def test_a_reference_is_queryable_from_both_ends_even_when_it_names_the_base_table(store: Store) -> None:
     put(store, "snow/cmdb_ci_server", CI_A, T1, {"name": "db01", "sys_id": CI_A})
     put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # the dictionary names cmdb_ci; the CI is stored as a server
@@ -55,7 +54,7 @@ def test_a_reference_is_queryable_from_both_ends_even_when_it_names_the_base_tab
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
 
 
-def test_a_resynced_record_replaces_its_links_and_a_tombstone_drops_them(store: SqliteStore) -> None:
+def test_a_resynced_record_replaces_its_links_and_a_tombstone_drops_them(store: Store) -> None:
     for ci in (CI_A, CI_B):
         put(store, "snow/cmdb_ci", ci, T1, {"name": ci[:4], "sys_id": ci})
     put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full", CI_A), [("cmdb_ci", "snow/cmdb_ci", CI_A)])
@@ -70,7 +69,7 @@ def test_a_resynced_record_replaces_its_links_and_a_tombstone_drops_them(store: 
     assert store.text_search('"disk"', 10) == []  # the deleted record left the index
 
 
-def test_a_cross_source_mention_is_kept_until_its_target_arrives(store: SqliteStore) -> None:
+def test_a_cross_source_mention_is_kept_until_its_target_arrives(store: Store) -> None:
     # a Jira comment names an incident that is not stored yet; a work note names the Jira issue
     put(store, "jira/comments", "20001", T1, {"id": "20001", "issue_id": "10001",
                                               "body_text": "Same symptom as INC0010001, see the runbook."},
@@ -83,7 +82,7 @@ def test_a_cross_source_mention_is_kept_until_its_target_arrives(store: SqliteSt
     assert ("INC0010001", "mentions", "OPS-42") in around(store, "OPS-42")
 
 
-def test_relation_tables_become_typed_links_between_the_records_they_relate(store: SqliteStore) -> None:
+def test_relation_tables_become_typed_links_between_the_records_they_relate(store: Store) -> None:
     put(store, "snow/cmdb_rel_type", "t1", T1, {"sys_id": "t1", "name": "Depends on::Used by"})
     for ci in (CI_A, CI_B):
         put(store, "snow/cmdb_ci_server", ci, T1, {"name": ci[:4], "sys_id": ci})
@@ -99,7 +98,7 @@ def test_relation_tables_become_typed_links_between_the_records_they_relate(stor
     assert around(store, CI_B) == {("INC0010001", "affects_ci", CI_B)}
 
 
-def test_salesforce_lookups_link_a_case_to_its_account(store: SqliteStore) -> None:
+def test_salesforce_lookups_link_a_case_to_its_account(store: Store) -> None:
     put(store, "sf/Account", "0015g0000000001AAA", T1, {"Id": "0015g0000000001AAA", "Name": "Northwind",
                                                        "SystemModstamp": T1})
     put(store, "sf/Case", "5005g0000000001AAA", T1, {
@@ -108,7 +107,7 @@ def test_salesforce_lookups_link_a_case_to_its_account(store: SqliteStore) -> No
     assert around(store, "00001026") == {("00001026", "AccountId", "0015g0000000001AAA")}
 
 
-def test_the_index_follows_updates_and_ranks_title_matches_first(store: SqliteStore) -> None:
+def test_the_index_follows_updates_and_ranks_title_matches_first(store: Store) -> None:
     put(store, "snow/incident", INC, T1, incident("INC0010001", "Printer jam on floor 3"))
     put(store, "snow/incident", "2" * 32, T1, incident("INC0010002", "VPN down", work_notes="printer unrelated"))
     assert [h["key"] for h in store.text_search("printer", 10)] == ["INC0010001", "INC0010002"]
@@ -121,21 +120,28 @@ def test_the_index_follows_updates_and_ranks_title_matches_first(store: SqliteSt
 
 
 def test_a_store_written_before_the_graph_existed_joins_it_when_opened(tmp_path: Path) -> None:
-    old = SqliteStore(tmp_path / "udc.db", write_process=False)
+    old = open_store(Backend.store_url(tmp_path / "udc.db"))
     put(old, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
     put(old, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])
     old.write(PageWrite("snow/incident", tombstones=[("9" * 32, T1)]), 1)
     old.close()
-    with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables, no version
-        conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_ends; DROP TABLE graph_text; "
-                           "PRAGMA user_version = 0;")
-    store = SqliteStore(tmp_path / "udc.db", write_process=False)
+    if Backend.kind == "sqlite":
+        with sqlite3.connect(tmp_path / "udc.db") as conn:  # as an older udc left it: no graph tables, no version
+            conn.executescript("DROP TABLE graph_nodes; DROP TABLE graph_ends; DROP TABLE graph_text; "
+                               "PRAGMA user_version = 0;")
+    else:  # as udc left a PostgreSQL store at version 2: no graph tables, no record ids
+        with postgres.PostgresStore(Backend.store_url(tmp_path / "udc.db")).connect() as conn:
+            conn.execute("DROP TABLE graph_nodes, graph_ends, graph_text; ALTER TABLE records DROP COLUMN id; "
+                         "UPDATE schema_version SET version = 2")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
     assert around(store, CI_A) == {("INC0010001", "cmdb_ci", CI_A)}
     assert [h["key"] for h in store.text_search('"disk"', 5)] == ["INC0010001"]
     assert store.execute("SELECT count(*) FROM graph_nodes")[0][0] == 2
+    store.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends_when_opened(tmp_path: Path
                                                                                              ) -> None:
     """Version 2's graph_ends had no kind, its nodes no `ended`: version 3 computes both, so a lookup by table finds
@@ -181,9 +187,43 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
                                                    "work_end": "2025-01-01 08:00:00"},
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])  # written at version 3
     assert changes(("2025-01-01T08:30:00.000000Z", T3)) == {"CHG0010001", "CHG0010002"}
+    store.close()
 
 
-def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: SqliteStore) -> None:
+def test_changes_outside_a_window_are_left_out_of_a_cis_links(store: Store) -> None:
+    put(store, "snow/cmdb_ci", CI_A, T1, {"name": "db01", "sys_id": CI_A})
+    for n, start, end in ((1, "2025-01-01 08:00:00", "2025-01-01 09:00:00"),
+                          (2, "2025-01-02 08:00:00", "2025-01-02 09:00:00")):
+        put(store, "snow/change_request", str(n) * 32, T1, {
+            "number": f"CHG001000{n}", "short_description": "Resize db01", "cmdb_ci": CI_A, "work_end": "",
+            "start_date": start, "end_date": end}, [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
+        [("cmdb_ci", "snow/cmdb_ci", CI_A)])
+    ci = node(store, CI_A)
+
+    def changes(during: tuple[str, str] | None = None) -> set[str]:
+        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), during)
+                for x in (link["src"], link["dst"]) if x != ci}
+
+    assert changes() == {"CHG0010001", "CHG0010002"}
+    assert changes(("2025-01-02T00:00:00.000000Z", T3)) == {"CHG0010002"}  # the first ended the day before
+    assert changes(("2024-12-01T00:00:00.000000Z", "2025-01-01T12:00:00.000000Z")) == {"CHG0010001"}  # not begun
+    assert changes(("2025-01-03T00:00:00.000000Z", T3)) == set()
+    assert ("INC0010001", "cmdb_ci", CI_A) in around(store, CI_A)  # an incident has no end: always there
+
+
+def test_words_joined_by_punctuation_are_found_by_their_parts_and_stems(store: Store) -> None:
+    """As FTS5 reads text (PostgreSQL's parser would read `db01.corp` as one host name and `OPS-42` as -42)."""
+    put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01.corp",
+                                                  work_notes="ORA-01653 raised by a batch; see OPS-42, disconnecting"))
+    put(store, "snow/incident", "2" * 32, T1, incident("INC0010002", "VPN down"))
+    for words in ("db01", "corp", "db01.corp", "ORA-01653", "01653", "OPS-42", "disconnects", "raise"):
+        assert [h["key"] for h in search(store, words)] == ["INC0010001"], words
+    assert "«db01»" in search(store, "db01")[0]["snippet"]
+
+
+
+def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: Store) -> None:
     put(store, "snow/incident", INC, T1, incident("INC0010001", "Printer jam", u_vendor_note="zebra stripes",
                                                    close_notes="<p>Replaced the <b>fuser</b></p>"))
     put(store, "jira/issues", "10001", T1, {"id": "10001", "key": "OPS-42", "fields": {
@@ -193,7 +233,7 @@ def test_the_text_people_write_is_indexed_and_other_fields_are_not(store: Sqlite
     assert [h["key"] for h in store.text_search('"kiwi"', 5)] == ["OPS-42"]
 
 
-def test_links_to_people_are_read_from_the_referencing_side_only(store: SqliteStore) -> None:
+def test_links_to_people_are_read_from_the_referencing_side_only(store: Store) -> None:
     """Which records reference a person or group is not indexed (nearly every record does): the incident lists its
     caller, the caller's record does not list the incident; a CI still lists its incidents."""
     user = "u" * 32

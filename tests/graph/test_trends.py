@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from udc.query import QueryError, trends
-from udc.store import PageWrite, SqliteStore
+from udc.store import PageWrite, Store
+
+pytestmark = pytest.mark.both_stores
 
 T0 = "2025-01-01T00:00:00.000000Z"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "udc.db", write_process=False)
+def incidents(store: Store) -> Store:
+    s = store
     rows = [  # (category, opened, resolved)
         ("network", "2025-03-03 09:00:00", "2025-03-03 13:00:00"),  # Monday: resolved in 4 h the same day
         ("network", "2025-03-03 10:00:00", "2025-03-05 10:00:00"),  # resolved two days later (48 h)
@@ -30,9 +31,9 @@ def store(tmp_path: Path) -> SqliteStore:
     return s
 
 
-def test_daily_counts_are_exact(store: SqliteStore) -> None:
+def test_daily_counts_are_exact(incidents: Store) -> None:
     got = {(b["bucket"], b["value"]): (b["opened"], b["resolved"], b["backlog"], b["mttr_hours"])
-           for b in trends(store, "incident", "category", "day")["buckets"]}
+           for b in trends(incidents, "incident", "category", "day")["buckets"]}
     assert got[("2025-03-03", "network")] == (2, 1, 1, 4.0)
     assert got[("2025-03-04", "network")] == (1, 0, 2, None)
     assert got[("2025-03-05", "network")] == (0, 1, 1, 48.0)
@@ -41,16 +42,16 @@ def test_daily_counts_are_exact(store: SqliteStore) -> None:
     assert got[("2025-03-10", "(none)")] == (1, 0, 1, None)
 
 
-def test_weekly_counts_and_since(store: SqliteStore) -> None:
-    weeks = trends(store, "incident", "category", "week", since="4d", now=datetime(2025, 3, 14, tzinfo=UTC))
+def test_weekly_counts_and_since(incidents: Store) -> None:
+    weeks = trends(incidents, "incident", "category", "week", since="4d", now=datetime(2025, 3, 14, tzinfo=UTC))
     got = {(b["bucket"], b["value"]): (b["opened"], b["resolved"], b["backlog"]) for b in weeks["buckets"]}
     assert got == {("2025-03-10", "(none)"): (1, 0, 1), ("2025-03-10", "database"): (0, 1, 0),
                    ("2025-03-10", "network"): (0, 0, 1)}  # the week of 3 March is before --since
 
 
-def test_an_unknown_field_gets_a_did_you_mean(store: SqliteStore) -> None:
+def test_an_unknown_field_gets_a_did_you_mean(incidents: Store) -> None:
     with pytest.raises(QueryError, match="no field 'categroy'") as caught:
-        trends(store, "incident", "categroy")
+        trends(incidents, "incident", "categroy")
     assert "did you mean category" in caught.value.hint
     with pytest.raises(QueryError, match="no stored records of a table called 'incidnet'"):
-        trends(store, "incidnet", "category")
+        trends(incidents, "incidnet", "category")

@@ -30,7 +30,7 @@ class Dashboard:
         check_binding(host, token)
         if token:
             register(token)  # never in a log line or an error, whatever prints it
-        self.reader = reader or open_reader(config.store)
+        self.reader = reader or open_reader(config.store, config.store_secret())
         self.socket = _bind(host, port)
         self.host, self.port = host, self.socket.getsockname()[1]
         self.app = create_app(Views(config, self.reader), Guard(token), refresh)

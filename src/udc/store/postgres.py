@@ -14,7 +14,7 @@ import os
 import queue
 import socket
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +35,15 @@ from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
+from udc.store.postgres_graph import (
+    GRAPH_SCHEMA,
+    GRAPH_TABLES,
+    Ahead,
+    PostgresGraph,
+    describe_ahead,
+    index_page,
+    index_records,
+)
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.timeutil import utcnow
 
@@ -42,7 +51,17 @@ log = logging.getLogger("udc.store")
 
 # Version 1: the SQLite store's tables, in PostgreSQL's types. Keys and cursors compare as bytes (COLLATE "C"), as
 # SQLite and Python compare them: a locale's order would make "newer" depend on the server's settings.
-MIGRATIONS: tuple[str, ...] = ("""
+
+
+def _graph(conn: psycopg.Connection[Any]) -> None:
+    """Version 3: the knowledge graph (udc.store.postgres_graph), which the stored records join here, in the
+    migration's transaction (a migration stopped half-way leaves the store at version 2, to build it again)."""
+    conn.execute(GRAPH_SCHEMA)
+    index_records(conn)
+
+
+# Each step a script or a function of the connection, run in one transaction with the new version number.
+MIGRATIONS: tuple[str | Callable[[psycopg.Connection[Any]], None], ...] = ("""
 CREATE TABLE records (
     dataset text COLLATE "C" NOT NULL, pk text COLLATE "C" NOT NULL, cursor text COLLATE "C" NOT NULL,
     data json NOT NULL, hash bytea NOT NULL, deleted boolean NOT NULL DEFAULT false, first_run bigint NOT NULL,
@@ -93,10 +112,10 @@ CREATE INDEX runs_by_mode ON runs (pipeline, mode, id);
 CREATE INDEX runs_by_status ON runs (pipeline, status, finished_at);
 CREATE INDEX chunks_by_status ON chunks (backfill, status);
 CREATE INDEX redaction_by_dataset ON redaction_counts (dataset, entity, count);
-""")
+""", _graph)
 
 TABLES = ("records", "state", "runs", "edges", "quarantine", "redaction_counts", "backfills", "chunks", "locks",
-          "schema_version")
+          "schema_version", *GRAPH_TABLES)
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
                     "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
                     "started_at", "updated_at", "finished_at")
@@ -132,7 +151,7 @@ def parse_target(url: str) -> Target:
     return Target(conninfo, schema, location)
 
 
-class PostgresStore:
+class PostgresStore(PostgresGraph):
     def __init__(self, url: str, *, password: str | None = None) -> None:
         """`password`: the resolved `store_password` (else libpq's own: PGPASSWORD, ~/.pgpass)."""
         self.target = parse_target(url)
@@ -207,8 +226,11 @@ class PostgresStore:
                 row = conn.execute("SELECT version FROM schema_version").fetchone()
                 found = row[0] if row else 0
                 check_version(found, len(MIGRATIONS), self.location)
-                for script in MIGRATIONS[found:]:
-                    conn.execute(script)
+                for step in MIGRATIONS[found:]:
+                    if isinstance(step, str):
+                        conn.execute(step)
+                    else:
+                        step(conn)
                 if found < len(MIGRATIONS):
                     conn.execute("DELETE FROM schema_version")
                     conn.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS),))
@@ -432,23 +454,25 @@ class PostgresStore:
         """Store one page and move its stream's state, in a single transaction; the future resolves once both are
         committed. Inside `writer()` the writer thread stores it while the caller goes on."""
         page.encode()
+        # the graph's description of the records, here: while the writer's connection waits on the server
+        ahead = describe_ahead(page.dataset, page.encoded or [])
         writer = self._writer
-        if writer is not None and (future := writer.submit((page, run_id))) is not None:
+        if writer is not None and (future := writer.submit((page, run_id, ahead))) is not None:
             return future
         future = Future()
-        future.set_result(self._write(page, run_id))
+        future.set_result(self._write(page, run_id, ahead))
         return future
 
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         return self.submit(page, run_id).result()
 
-    def _write(self, page: PageWrite, run_id: int) -> UpsertCounts:
+    def _write(self, page: PageWrite, run_id: int, ahead: Ahead | None = None) -> UpsertCounts:
         counts = UpsertCounts()
         encoded = page.encoded or []
         with self._transaction() as conn, conn.cursor() as cur:
             if encoded or page.tombstones:
-                self._upsert(cur, page.dataset, encoded, page.tombstones, run_id, counts)
+                self._upsert(cur, page.dataset, encoded, page.tombstones, run_id, counts, ahead)
             if page.edges:
                 cur.executemany("INSERT INTO edges VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT "
                                 "(src_dataset, src_pk, rel, dst_dataset, dst_pk) DO UPDATE SET last_run = "
@@ -476,7 +500,8 @@ class PostgresStore:
         return counts
 
     def _upsert(self, cur: psycopg.Cursor[Any], dataset: str, encoded: list[EncodedRecord],
-                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts) -> None:
+                tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts,
+                ahead: Ahead | None = None) -> None:
         # one writer of a dataset at a time, whatever the process: its stored copies cannot change under the judgement
         cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (self._lock_key(f"records:{dataset}"),))
         # JSON as text (a row kept as the source sent it arrives as bytes, which psycopg would send as bytea)
@@ -497,6 +522,7 @@ class PostgresStore:
                 "deleted = %s, last_run = %s, links = %s::json WHERE dataset = %s AND pk = %s",
                 [(c, data, digest, data is None, last, links, ds, pk) for c, data, digest, last, links, ds, pk
                  in updates])
+        index_page(cur, dataset, inserts, updates, ahead)  # the graph moves with its records
         if touches:
             cur.execute("UPDATE records SET last_run = %s WHERE dataset = %s AND pk = ANY(%s)",
                         (run_id, dataset, [pk for _, _, pk in touches]))
@@ -531,10 +557,15 @@ class PostgresStore:
                       (COPY_OWNER, position[0], orjson.dumps(position[1]).decode(), utcnow().isoformat())))
 
     def copy_finished(self) -> None:
-        """New runs and backfills get ids after the copied ones (an identity's sequence knows nothing of them)."""
-        for table in ("runs", "backfills"):
-            self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
-                         f"FROM {table}")
+        """New runs, backfills and records get ids after the copied ones (an identity's sequence knows nothing of
+        them), and the copied records are put in the graph afresh (a copied row is written whole, not through a
+        page's upsert), in one transaction: a copy stopped here builds it again when run again."""
+        with self._transaction() as conn:
+            for table in ("runs", "backfills", "records"):
+                conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, "
+                             f"false) FROM {table}")
+            conn.execute(f"TRUNCATE {', '.join(GRAPH_TABLES)}")
+            index_records(conn)
 
     # -- reads --------------------------------------------------------------------------------------------------
     def iter_records(self, dataset: str, include_deleted: bool = True) -> Iterator[tuple[str, Record, bool]]:
@@ -587,37 +618,6 @@ class PostgresStore:
         with self._translated():
             row = self._conn().execute("SELECT count(*) FROM graph_edges").fetchone()
         return int(row[0]) if row else 0
-
-    # -- the knowledge graph: not kept in a PostgreSQL store (yet) ------------------------------------------------
-    def find_nodes(self, ref: str) -> list[dict[str, Any]]:
-        raise graph_refused(self.location)
-
-    def nodes(self, ids: Iterable[int], with_data: bool = False, fields: Sequence[str] = ()
-              ) -> dict[int, dict[str, Any]]:
-        raise graph_refused(self.location)
-
-    def neighbours(self, ids: Iterable[int], tables: Sequence[str] = (), during: tuple[str, str] | None = None
-                   ) -> list[dict[str, Any]]:
-        raise graph_refused(self.location)
-
-    def text_search(self, query: str, limit: int, datasets: Sequence[str] = (), since: str | None = None,
-                    until: str | None = None, exclude: Sequence[int] = ()) -> list[dict[str, Any]]:
-        raise graph_refused(self.location)
-
-    def match_count(self, query: str, cap: int) -> int:
-        raise graph_refused(self.location)
-
-    def node_text(self, node_id: int) -> tuple[str, str]:
-        raise graph_refused(self.location)
-
-    def table_fields(self, table: str) -> list[str]:
-        raise graph_refused(self.location)
-
-    def field_rows(self, table: str, fields: Sequence[str]) -> list[tuple[Any, ...]]:
-        raise graph_refused(self.location)
-
-    def graph_datasets(self) -> list[str]:
-        raise graph_refused(self.location)
 
     def execute(self, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """A query for users and tools (`%s` placeholders)."""
@@ -721,7 +721,7 @@ class _WriterThread:
         self._thread = threading.Thread(target=self._run, name="udc-store-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, message: tuple[PageWrite, int] | tuple[Statement, ...]) -> Future[Any] | None:
+    def submit(self, message: tuple[PageWrite, int, Ahead] | tuple[Statement, ...]) -> Future[Any] | None:
         future: Future[Any] = Future()
         with self._lock:
             if self.closed:
@@ -734,12 +734,12 @@ class _WriterThread:
         try:
             while (item := self._queue.get()) is not None:
                 future, message = item
-                page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
+                page, run_id, ahead = message if isinstance(message[0], PageWrite) else (None, 0, None)
                 if page is not None and page.pass_id in failed:
                     future.set_exception(StoreError(f"a page of {page.dataset} not stored: the page before it failed"))
                     continue
                 try:
-                    future.set_result(self._store._write(page, run_id) if page is not None
+                    future.set_result(self._store._write(page, run_id, ahead) if page is not None
                                       else self._store.run_statements(message))
                 except Exception as exc:
                     if page is not None and page.pass_id:
@@ -806,13 +806,6 @@ def connect_failure(error: psycopg.Error, location: str) -> ConfigError:
     return ConfigError(f"{what} ({location}): {said}", fix)
 
 
-def graph_refused(location: str) -> ConfigError:
-    """The knowledge graph's questions (search, related, changes, similar, trends) on a PostgreSQL store."""
-    return ConfigError(f"the knowledge graph is kept in SQLite stores only; {location} is a PostgreSQL store",
-                       "copy it into SQLite to ask the graph (udc store copy --from <this store> --to "
-                       "sqlite:///graph.db, then point `store:` at that file)")
-
-
 def store_exists(url: str, password: str | None = None) -> bool:
     """Whether udc's tables are in the store's schema, without creating them (the server must be reachable)."""
     target = parse_target(url)
@@ -842,5 +835,5 @@ def _log_failure(future: Future[int]) -> None:
         log.error("a change to the store was not written: %s", error)
 
 
-__all__ = ["AdvisoryLock", "PostgresStore", "Target", "connect_failure", "graph_refused", "parse_target",
+__all__ = ["AdvisoryLock", "PostgresStore", "Target", "connect_failure", "parse_target",
            "store_exists", "store_failure"]

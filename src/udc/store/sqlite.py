@@ -27,18 +27,10 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
+from udc.store.graph import ENDED_FIELDS, STARTED_FIELDS, describe, end_rows
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
-from udc.store.sqlite_graph import (
-    ENDED_FIELDS,
-    GRAPH_ENDS,
-    GRAPH_SCHEMA,
-    STARTED_FIELDS,
-    SqliteGraph,
-    describe,
-    end_rows,
-    index_page,
-)
+from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow

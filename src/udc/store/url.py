@@ -39,14 +39,15 @@ def open_store(url: str, password: str | None = None) -> Store:
     return store
 
 
-def open_reader(url: str) -> StoreReader:
-    """The store for monitoring: read-only, and refused (with the fix) when nothing has been synced yet."""
+def open_reader(url: str, password: str | None = None) -> StoreReader:
+    """The store for monitoring and the graph's questions: read-only, and refused (with the fix) when nothing has
+    been synced yet. `password`: a PostgreSQL store's, when libpq's own mechanisms do not give it."""
     kind, location = parse_store_url(url)
     if kind == "sqlite":
         return SqliteReader(location, key=_key(url))
-    raise ConfigError("monitoring (udc serve) reads SQLite stores only: a PostgreSQL store is synced, backfilled "
-                      "and copied, not yet served", "serve a SQLite copy (udc store copy --from postgresql://… "
-                      "--to sqlite:///udc.db), or watch the PostgreSQL store with `udc status`")
+    from udc.store.postgres_reader import PostgresReader  # psycopg loads only for a PostgreSQL store
+    reader: StoreReader = PostgresReader(url, password=password)
+    return reader
 
 
 def store_exists(url: str, password: str | None = None) -> bool:
