@@ -185,3 +185,18 @@ def test_an_unreadable_field_list_is_said_not_hidden(make_sim: SimFactory) -> No
         source.close()
     assert issues.epic_field is None and "parent" in issues.fields
     assert any("Epic Link field is unknown" in note for note in source.notes)
+
+
+def test_a_link_to_a_project_not_stored_names_no_issue_that_shares_its_id(make_sim: SimFactory, tmp_path: Path
+                                                                          ) -> None:
+    """Jira counts ids per kind: project 10000 and issue 10000 are different things. With only issues synced, an
+    issue's `in_project` link (to jira/projects 10000) must stay unresolved, not land on the issue with that id."""
+    sim = make_sim("cloud", issues=20)
+    cfg = write_config(sim, tmp_path)  # issues only
+    sync(cfg, "hist")
+    project_ids = {p.id for p in sim.projects}
+    twins = [i for i in sim.issues.values() if str(i.id) in project_ids and i.project.visible]
+    assert twins  # issues whose id is also a project's
+    for twin in twins:
+        _, links = related(cfg, twin.key)
+        assert not [link for link in links if link[1] == "in_project"], links

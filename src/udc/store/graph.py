@@ -332,7 +332,8 @@ class GraphReads:
                     resolved[(dataset, pk)] = by_key.get(pk, [])
                     continue
                 ids = found.get((dataset, pk), [])
-                if not ids:
+                # not for short numbers: Jira's and Confluence's ids count per kind (project 10000, issue 10000)
+                if not ids and not (pk.isdigit() and len(pk) < 15):
                     prefix = dataset.partition("/")[0] + "/"
                     ids = [i for d in datasets if d.startswith(prefix) for i in found.get((d, pk), [])]
                     ids = ids if len(ids) == 1 else []
