@@ -248,9 +248,15 @@ class GraphReads:
     """The graph's reads that do not depend on the database (finding records, resolving links both ways), over the
     few lookups each store answers in its own SQL."""
 
-    def _datasets(self) -> list[str]:
-        """Every dataset stored."""
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
+
+    def _datasets(self) -> list[str]:
+        """Every dataset, by skipping through the records' (dataset, pk) index: one probe per dataset."""
+        return [r[0] for r in self._rows(
+            "WITH RECURSIVE d(name) AS (SELECT min(dataset) FROM records UNION ALL "
+            "SELECT (SELECT min(dataset) FROM records WHERE dataset > d.name) FROM d WHERE d.name IS NOT NULL) "
+            "SELECT name FROM d WHERE name IS NOT NULL")]
 
     def _by_pk(self, pk: str, datasets: Sequence[str]) -> list[int]:
         """The nodes of these datasets whose primary key is `pk`."""

@@ -33,6 +33,7 @@ from udc.errors import ConfigError, LockHeld, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
+from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, chunk_row
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
 from udc.store.postgres_graph import (
@@ -116,11 +117,6 @@ CREATE INDEX redaction_by_dataset ON redaction_counts (dataset, entity, count);
 
 TABLES = ("records", "state", "runs", "edges", "quarantine", "redaction_counts", "backfills", "chunks", "locks",
           "schema_version", *GRAPH_TABLES)
-BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
-                    "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
-                    "started_at", "updated_at", "finished_at")
-CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attempts", "rows", "pages", "errors", "pid",
-                 "not_before", "started_at", "finished_at", "seconds", "worker", "lease_until")
 RECORD_COLUMNS = ("dataset", "pk", "cursor", "data", "hash", "deleted", "first_run", "last_run", "links")
 JSON_COLUMNS = ("data", "links")
 CONNECT_TIMEOUT = 10  # seconds: an unreachable server is said at once, not after the OS's minutes
@@ -370,7 +366,7 @@ class PostgresStore(PostgresGraph):
         with self._translated():
             rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = %s "
                                         "ORDER BY seq", (backfill_id,)).fetchall()
-        return [_chunk(row) for row in rows]
+        return [chunk_row(row) for row in rows]
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
         """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in a single statement: a running
@@ -391,7 +387,7 @@ class PostgresStore(PostgresGraph):
                  lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(), backfill_id)).fetchone()
         if row is None:
             return None
-        item = _chunk(row[:-2])
+        item = chunk_row(row[:-2])
         item["abandoned_by"] = (row[-1] or "?") if row[-2] == "running" else None
         return item
 
@@ -823,11 +819,6 @@ def _option(value: str) -> str:
     # a libpq `options` value: spaces and backslashes escaped with a backslash
     return value.replace("\\", "\\\\").replace(" ", "\\ ")
 
-
-def _chunk(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(CHUNK_COLUMNS, row, strict=True))
-    item["rows"], item["errors"] = orjson.loads(item["rows"]), orjson.loads(item["errors"])
-    return item
 
 
 def _log_failure(future: Future[int]) -> None:

@@ -205,13 +205,6 @@ class PostgresGraph(GraphReads):
         with self._translated():
             return self._conn().execute(query.encode(), args).fetchall()
 
-    def _datasets(self) -> list[str]:
-        """Every dataset, by skipping through the records' (dataset, pk) index: one probe per dataset."""
-        return [r[0] for r in self._rows(
-            "WITH RECURSIVE d(name) AS (SELECT min(dataset) FROM records UNION ALL "
-            "SELECT (SELECT min(dataset) FROM records WHERE dataset > d.name) FROM d WHERE d.name IS NOT NULL) "
-            "SELECT name FROM d WHERE name IS NOT NULL")]
-
     def _by_pk(self, pk: str, datasets: Sequence[str]) -> list[int]:
         if not datasets:
             return []

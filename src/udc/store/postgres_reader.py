@@ -17,13 +17,11 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from udc.errors import ConfigError
+from udc.store.ledger_rows import SELECT_RUNS, LedgerReads, run_row
 from udc.store.migrations import check_version
 from udc.store.postgres import (
-    BACKFILL_COLUMNS,
-    CHUNK_COLUMNS,
     CONNECT_TIMEOUT,
     MIGRATIONS,
-    _chunk,
     _option,
     connect_failure,
     parse_target,
@@ -32,13 +30,10 @@ from udc.store.postgres import (
 from udc.store.postgres_graph import PostgresGraph
 from udc.store.reader import RUN_MODES
 
-RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
-_RUNS = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
-_BACKFILLS = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills"
-_CHUNKS = f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks"
 
+class PostgresReader(PostgresGraph, LedgerReads):
+    MARK = "%s"
 
-class PostgresReader(PostgresGraph):
     def __init__(self, url: str, *, password: str | None = None) -> None:
         """`password`: the store's, when libpq's own mechanisms (PGPASSWORD, ~/.pgpass) do not give it."""
         target = parse_target(url)
@@ -85,25 +80,14 @@ class PostgresReader(PostgresGraph):
         self.connection.close()
 
     # -- runs -----------------------------------------------------------------------------------------------------
-    def runs(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> list[dict[str, Any]]:
-        where, args = _where(pipeline=pipeline, before=before)
-        return [_run(row) for row in self._all(f"{_RUNS}{where} ORDER BY id DESC LIMIT %s", (*args, limit))]
-
-    def run(self, run_id: int) -> dict[str, Any] | None:
-        rows = self._all(f"{_RUNS} WHERE id = %s", (run_id,))
-        return _run(rows[0]) if rows else None
-
-    def runs_after(self, run_id: int, limit: int = 1000) -> list[dict[str, Any]]:
-        return [_run(row) for row in self._all(f"{_RUNS} WHERE id > %s ORDER BY id LIMIT %s", (run_id, limit))]
-
     def last_runs(self, pipelines: list[str]) -> list[dict[str, Any]]:
         """One index seek per pipeline and mode (runs_by_mode), in one statement."""
         if not pipelines:
             return []
-        rows = self._all(f"{_RUNS} WHERE id IN (SELECT (SELECT max(id) FROM runs WHERE pipeline = p AND mode = m) "
-                         "FROM unnest(%s::text[]) AS p, unnest(%s::text[]) AS m) ORDER BY id DESC",
+        rows = self._all(f"{SELECT_RUNS} WHERE id IN (SELECT (SELECT max(id) FROM runs WHERE pipeline = p "
+                         "AND mode = m) FROM unnest(%s::text[]) AS p, unnest(%s::text[]) AS m) ORDER BY id DESC",
                          (pipelines, list(RUN_MODES)))
-        return [_run(row) for row in rows]
+        return [run_row(row) for row in rows]
 
     def last_success(self, pipelines: list[str]) -> dict[str, str]:
         if not pipelines:
@@ -122,16 +106,6 @@ class PostgresReader(PostgresGraph):
         return result
 
     # -- backfills ------------------------------------------------------------------------------------------------
-    def backfills(self, pipeline: str | None = None, limit: int = 50, before: int | None = None
-                  ) -> list[dict[str, Any]]:
-        where, args = _where(pipeline=pipeline, before=before)
-        return [_backfill(row) for row in self._all(f"{_BACKFILLS}{where} ORDER BY id DESC LIMIT %s",
-                                                    (*args, limit))]
-
-    def backfill(self, backfill_id: int) -> dict[str, Any] | None:
-        rows = self._all(f"{_BACKFILLS} WHERE id = %s", (backfill_id,))
-        return _backfill(rows[0]) if rows else None
-
     def chunk_counts(self, backfill_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
         query, args = "SELECT backfill, status, count(*) FROM chunks", tuple[Any, ...]()
         if backfill_ids is not None:
@@ -142,16 +116,6 @@ class PostgresReader(PostgresGraph):
         for backfill, status, n in self._all(query + " GROUP BY 1, 2", args):
             counts.setdefault(int(backfill), {})[status] = int(n)
         return counts
-
-    def chunks(self, backfill_id: int, first_seq: int = 1, limit: int = 2000) -> list[dict[str, Any]]:
-        rows = self._all(f"{_CHUNKS} WHERE backfill = %s AND seq >= %s ORDER BY seq LIMIT %s",
-                         (backfill_id, first_seq, limit))
-        return [_chunk(row) for row in rows]
-
-    def chunks_in(self, backfill_id: int, status: str, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self._all(f"{_CHUNKS} WHERE backfill = %s AND status = %s ORDER BY seq LIMIT %s",
-                         (backfill_id, status, limit))
-        return [_chunk(row) for row in rows]
 
     # -- records --------------------------------------------------------------------------------------------------
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
@@ -174,23 +138,6 @@ class PostgresReader(PostgresGraph):
             totals.setdefault(dataset, {})[entity] = int(n)
         return totals
 
-
-def _where(pipeline: str | None, before: int | None) -> tuple[str, tuple[Any, ...]]:
-    clauses = [c for c, v in (("pipeline = %s", pipeline), ("id < %s", before)) if v is not None]
-    args = tuple(v for v in (pipeline, before) if v is not None)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
-
-
-def _run(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(RUN_COLUMNS, row, strict=True))
-    item["summary"] = orjson.loads(item["summary"]) if item["summary"] else None
-    return item
-
-
-def _backfill(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
-    item["tables"] = orjson.loads(item["tables"])
-    return item
 
 
 __all__ = ["PostgresReader"]

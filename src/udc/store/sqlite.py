@@ -28,6 +28,7 @@ from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.graph import ENDED_FIELDS, STARTED_FIELDS, describe, end_rows
+from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, chunk_row
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
@@ -103,11 +104,6 @@ INSERT INTO dataset_counts SELECT dataset, sum(deleted = 0), sum(deleted) FROM r
     ON CONFLICT DO NOTHING;
 """
 
-BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
-                    "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
-                    "started_at", "updated_at", "finished_at")
-CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attempts", "rows", "pages", "errors", "pid",
-                 "not_before", "started_at", "finished_at", "seconds", "worker", "lease_until")
 
 
 
@@ -360,7 +356,7 @@ class SqliteStore(SqliteGraph):
         with self._translated():
             rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = ? "
                                         "ORDER BY seq", (backfill_id,)).fetchall()
-        return [_chunk(row) for row in rows]
+        return [chunk_row(row) for row in rows]
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
         """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in one transaction (BEGIN
@@ -384,7 +380,7 @@ class SqliteStore(SqliteGraph):
                 f"started_at = ? WHERE backfill = ? AND seq = ? RETURNING {', '.join(CHUNK_COLUMNS)}",
                 (worker_pid(worker), worker, lease_stamp(now + timedelta(seconds=lease_seconds)), now.isoformat(),
                  backfill_id, pick[0])).fetchone()
-        item = _chunk(row)
+        item = chunk_row(row)
         item["abandoned_by"] = (pick[2] or "?") if pick[1] == "running" else None
         return item
 
@@ -734,11 +730,6 @@ def _statements(script: str) -> Iterator[str]:
             yield pending
             pending = ""
 
-
-def _chunk(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(CHUNK_COLUMNS, row, strict=True))
-    item["rows"], item["errors"] = orjson.loads(item["rows"]), orjson.loads(item["errors"])
-    return item
 
 
 def _log_failure(future: Future[int]) -> None:

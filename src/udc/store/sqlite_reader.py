@@ -17,18 +17,15 @@ import orjson
 
 from udc.errors import ConfigError, StoreError
 from udc.store import cipher
+from udc.store.ledger_rows import SELECT_RUNS, LedgerReads, run_row
 from udc.store.reader import RUN_MODES
-from udc.store.sqlite import BACKFILL_COLUMNS, CHUNK_COLUMNS, store_failure
-from udc.store.sqlite import _chunk as chunk_row
+from udc.store.sqlite import store_failure
 from udc.store.sqlite_graph import SqliteGraph
 
-RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
-_RUNS = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
-_BACKFILLS = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills"
-_CHUNKS = f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks"
 
+class SqliteReader(SqliteGraph, LedgerReads):
+    MARK = "?"
 
-class SqliteReader(SqliteGraph):
     def __init__(self, path: str | Path, *, key: str | None = None) -> None:
         """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher)."""
         self.path = Path(path).resolve()
@@ -71,25 +68,14 @@ class SqliteReader(SqliteGraph):
             self.connection.close()
 
     # -- runs -----------------------------------------------------------------------------------------------------
-    def runs(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> list[dict[str, Any]]:
-        where, args = _where(pipeline=pipeline, before=before)
-        return [_run(row) for row in self._all(f"{_RUNS}{where} ORDER BY id DESC LIMIT ?", (*args, limit))]
-
-    def run(self, run_id: int) -> dict[str, Any] | None:
-        rows = self._all(f"{_RUNS} WHERE id = ?", (run_id,))
-        return _run(rows[0]) if rows else None
-
-    def runs_after(self, run_id: int, limit: int = 1000) -> list[dict[str, Any]]:
-        return [_run(row) for row in self._all(f"{_RUNS} WHERE id > ? ORDER BY id LIMIT ?", (run_id, limit))]
-
-    # one index seek per pipeline (and mode), whatever the length of the history, in one statement
     def last_runs(self, pipelines: list[str]) -> list[dict[str, Any]]:
         if not pipelines:
             return []
         pairs = [(p, mode) for p in pipelines for mode in RUN_MODES]
         newest = " UNION ALL ".join(["SELECT max(id) FROM runs WHERE pipeline = ? AND mode = ?"] * len(pairs))
-        rows = self._all(f"{_RUNS} WHERE id IN ({newest}) ORDER BY id DESC", tuple(v for pair in pairs for v in pair))
-        return [_run(row) for row in rows]
+        rows = self._all(f"{SELECT_RUNS} WHERE id IN ({newest}) ORDER BY id DESC",
+                         tuple(v for pair in pairs for v in pair))
+        return [run_row(row) for row in rows]
 
     def last_success(self, pipelines: list[str]) -> dict[str, str]:
         if not pipelines:
@@ -108,15 +94,6 @@ class SqliteReader(SqliteGraph):
         return result
 
     # -- backfills ------------------------------------------------------------------------------------------------
-    def backfills(self, pipeline: str | None = None, limit: int = 50, before: int | None = None
-                  ) -> list[dict[str, Any]]:
-        where, args = _where(pipeline=pipeline, before=before)
-        return [_backfill(row) for row in self._all(f"{_BACKFILLS}{where} ORDER BY id DESC LIMIT ?", (*args, limit))]
-
-    def backfill(self, backfill_id: int) -> dict[str, Any] | None:
-        rows = self._all(f"{_BACKFILLS} WHERE id = ?", (backfill_id,))
-        return _backfill(rows[0]) if rows else None
-
     def chunk_counts(self, backfill_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
         sql, args = "SELECT backfill, status, count(*) FROM chunks", tuple(backfill_ids or ())
         if backfill_ids is not None:
@@ -127,16 +104,6 @@ class SqliteReader(SqliteGraph):
         for backfill, status, n in self._all(sql + " GROUP BY 1, 2", args):
             counts.setdefault(backfill, {})[status] = n
         return counts
-
-    def chunks(self, backfill_id: int, first_seq: int = 1, limit: int = 2000) -> list[dict[str, Any]]:
-        rows = self._all(f"{_CHUNKS} WHERE backfill = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                         (backfill_id, first_seq, limit))
-        return [chunk_row(row) for row in rows]
-
-    def chunks_in(self, backfill_id: int, status: str, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self._all(f"{_CHUNKS} WHERE backfill = ? AND status = ? ORDER BY seq LIMIT ?",
-                         (backfill_id, status, limit))
-        return [chunk_row(row) for row in rows]
 
     # -- records --------------------------------------------------------------------------------------------------
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
@@ -166,31 +133,10 @@ class SqliteReader(SqliteGraph):
         return totals
 
 
-def _where(pipeline: str | None, before: int | None) -> tuple[str, tuple[Any, ...]]:
-    clauses: list[str] = []
-    args: list[Any] = []
-    if pipeline is not None:
-        clauses, args = [*clauses, "pipeline = ?"], [*args, pipeline]
-    if before is not None:
-        clauses, args = [*clauses, "id < ?"], [*args, before]
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
-
 
 def _prefixed(prefix: str) -> tuple[str, str]:
     """The range of names starting with `prefix`, as an index can seek it (LIKE cannot: it ignores case)."""
     return (prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else ("", "\U0010ffff")
-
-
-def _run(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(RUN_COLUMNS, row, strict=True))
-    item["summary"] = orjson.loads(item["summary"]) if item["summary"] else None
-    return item
-
-
-def _backfill(row: tuple[Any, ...]) -> dict[str, Any]:
-    item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
-    item["tables"] = orjson.loads(item["tables"])
-    return item
 
 
 __all__ = ["SqliteReader"]
