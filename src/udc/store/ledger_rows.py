@@ -1,12 +1,17 @@
-"""The ledger's tables as both stores keep them: their columns, a row as a dict (JSON columns decoded), and the
-monitoring reads whose SQL is the same in both (runs, backfills and chunks by id), which each reader inherits with its
-own `_all` and parameter mark (`?` in SQLite, `%s` in psycopg)."""
+"""The ledger's tables as both stores keep them: their columns, a row as a dict (JSON columns decoded), and what
+both stores do in the same SQL — the ledger's state, backfill and chunk methods (StoreLedger, which each store
+inherits) and the monitoring reads (LedgerReads, which each reader inherits), with the driver's parameter mark (`?` in
+SQLite, `%s` in psycopg)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import orjson
+
+from udc.store.types import PageWrite, Statement, UpsertCounts
+from udc.timeutil import utcnow
 
 RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
@@ -35,6 +40,66 @@ def chunk_row(row: tuple[Any, ...]) -> dict[str, Any]:
     item = dict(zip(CHUNK_COLUMNS, row, strict=True))
     item["rows"], item["errors"] = orjson.loads(item["rows"]), orjson.loads(item["errors"])
     return item
+
+
+class StoreLedger:
+    """State, backfills and chunks (udc.store.base.Ledger) as both stores run them: reads on the store's own
+    connection (`_rows`), changes through its `_modify` (in order with the pages while its writer runs)."""
+
+    MARK: ClassVar[str]  # the driver's parameter mark
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _modify(self, *statements: Statement, wait: bool = True) -> int:
+        raise NotImplementedError
+
+    def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
+        raise NotImplementedError
+
+    # -- state
+    def get_state(self, pipeline: str, stream: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT value FROM state WHERE pipeline = {self.MARK} AND stream = {self.MARK}",
+                          (pipeline, stream))
+        return orjson.loads(rows[0][0]) if rows else None
+
+    def all_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
+        rows = self._rows(f"SELECT stream, value FROM state WHERE pipeline = {self.MARK} ORDER BY stream", (pipeline,))
+        return {stream: orjson.loads(value) for stream, value in rows}
+
+    def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None:
+        self.write(PageWrite(dataset="", state=(pipeline, stream, value)), run_id=0)
+
+    # -- backfills and chunks
+    def backfills(self, pipeline: str | None = None, backfill_id: int | None = None) -> list[dict[str, Any]]:
+        sql, args = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills WHERE 1 = 1", list[Any]()
+        if pipeline is not None:
+            sql, args = sql + f" AND pipeline = {self.MARK}", [*args, pipeline]
+        if backfill_id is not None:
+            sql, args = sql + f" AND id = {self.MARK}", [*args, backfill_id]
+        return [backfill_row(row) for row in self._rows(sql + " ORDER BY id", args)]
+
+    def update_backfill(self, backfill_id: int, *, wait: bool = True, **values: Any) -> None:
+        """Set backfill columns; `wait=False`: see the store's `_modify`."""
+        values["updated_at"] = utcnow().isoformat()
+        self._modify(Statement(f"UPDATE backfills SET {', '.join(f'{k} = {self.MARK}' for k in values)} "
+                               f"WHERE id = {self.MARK}", [*values.values(), backfill_id]), wait=wait)
+
+    def chunks(self, backfill_id: int) -> list[dict[str, Any]]:
+        rows = self._rows(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = {self.MARK} ORDER BY seq",
+                          (backfill_id,))
+        return [chunk_row(row) for row in rows]
+
+    def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None:
+        """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts; `wait=False`:
+        see the store's `_modify`."""
+        delta = values.pop("attempts_delta", 0)
+        for name in ("rows", "errors"):
+            if name in values:
+                values[name] = orjson.dumps(values[name]).decode()
+        sets = [f"{k} = {self.MARK}" for k in values] + [f"attempts = attempts + {self.MARK}"]
+        self._modify(Statement(f"UPDATE chunks SET {', '.join(sets)} WHERE backfill = {self.MARK} AND seq = "
+                               f"{self.MARK}", [*values.values(), delta, backfill_id, seq]), wait=wait)
 
 
 class LedgerReads:
@@ -90,5 +155,5 @@ class LedgerReads:
         return [chunk_row(row) for row in rows]
 
 
-__all__ = ["BACKFILL_COLUMNS", "CHUNK_COLUMNS", "RUN_COLUMNS", "SELECT_RUNS", "LedgerReads", "backfill_row",
-           "chunk_row", "run_row"]
+__all__ = ["BACKFILL_COLUMNS", "CHUNK_COLUMNS", "RUN_COLUMNS", "SELECT_RUNS", "LedgerReads", "StoreLedger",
+           "backfill_row", "chunk_row", "run_row"]

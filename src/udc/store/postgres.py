@@ -33,7 +33,7 @@ from udc.errors import ConfigError, LockHeld, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, chunk_row
+from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
 from udc.store.postgres_graph import (
@@ -147,7 +147,9 @@ def parse_target(url: str) -> Target:
     return Target(conninfo, schema, location)
 
 
-class PostgresStore(PostgresGraph):
+class PostgresStore(PostgresGraph, StoreLedger):
+    MARK = "%s"
+
     def __init__(self, url: str, *, password: str | None = None) -> None:
         """`password`: the resolved `store_password` (else libpq's own: PGPASSWORD, ~/.pgpass)."""
         self.target = parse_target(url)
@@ -310,22 +312,6 @@ class PostgresStore(PostgresGraph):
             result.append(item)
         return result
 
-    # -- state --------------------------------------------------------------------------------------------------
-    def get_state(self, pipeline: str, stream: str) -> dict[str, Any] | None:
-        with self._translated():
-            row = self._conn().execute("SELECT value FROM state WHERE pipeline = %s AND stream = %s",
-                                       (pipeline, stream)).fetchone()
-        return orjson.loads(row[0]) if row else None
-
-    def all_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
-        with self._translated():
-            rows = self._conn().execute("SELECT stream, value FROM state WHERE pipeline = %s ORDER BY stream",
-                                        (pipeline,)).fetchall()
-        return {stream: orjson.loads(value) for stream, value in rows}
-
-    def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None:
-        self.write(PageWrite(dataset="", state=(pipeline, stream, value)), run_id=0)
-
     # -- backfill ledger ----------------------------------------------------------------------------------------
     def create_backfill(self, spec: dict[str, Any], chunks: list[tuple[str | None, str]]) -> int:
         """Record a backfill and its chunks (all pending) in one transaction; returns its id."""
@@ -340,33 +326,6 @@ class PostgresStore(PostgresGraph):
             Statement("INSERT INTO chunks (backfill, seq, chunk_start, chunk_end) "
                       "VALUES (currval(pg_get_serial_sequence('backfills', 'id')), %s, %s, %s)",
                       [(seq, a, b) for seq, (a, b) in enumerate(chunks, 1)], many=True))
-
-    def backfills(self, pipeline: str | None = None, backfill_id: int | None = None) -> list[dict[str, Any]]:
-        query, args = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills WHERE true", list[Any]()
-        if pipeline is not None:
-            query, args = query + " AND pipeline = %s", [*args, pipeline]
-        if backfill_id is not None:
-            query, args = query + " AND id = %s", [*args, backfill_id]
-        with self._translated():
-            rows = self._conn().execute(query + " ORDER BY id", args).fetchall()
-        result = []
-        for row in rows:
-            item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
-            item["tables"] = orjson.loads(item["tables"])
-            result.append(item)
-        return result
-
-    def update_backfill(self, backfill_id: int, *, wait: bool = True, **values: Any) -> None:
-        """Set backfill columns; `wait=False`: see `_modify`."""
-        values["updated_at"] = utcnow().isoformat()
-        self._modify(Statement(f"UPDATE backfills SET {', '.join(f'{k} = %s' for k in values)} "
-                               "WHERE id = %s", [*values.values(), backfill_id]), wait=wait)
-
-    def chunks(self, backfill_id: int) -> list[dict[str, Any]]:
-        with self._translated():
-            rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = %s "
-                                        "ORDER BY seq", (backfill_id,)).fetchall()
-        return [chunk_row(row) for row in rows]
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
         """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in a single statement: a running
@@ -400,17 +359,6 @@ class PostgresStore(PostgresGraph):
                 "UPDATE chunks SET lease_until = %s WHERE backfill = %s AND worker = %s AND status = 'running' "
                 "AND seq = ANY(%s) RETURNING seq", (until, backfill_id, worker, list(seqs))).fetchall()
         return sorted(seq for (seq,) in rows)
-
-    def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None:
-        """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts; `wait=False`:
-        see `_modify`."""
-        delta = values.pop("attempts_delta", 0)
-        for name in ("rows", "errors"):
-            if name in values:
-                values[name] = orjson.dumps(values[name]).decode()
-        sets = [f"{k} = %s" for k in values] + ["attempts = attempts + %s"]
-        self._modify(Statement(f"UPDATE chunks SET {', '.join(sets)} WHERE backfill = %s AND seq = %s",
-                               [*values.values(), delta, backfill_id, seq]), wait=wait)
 
     def _modify(self, *statements: Statement, wait: bool = True) -> int:
         """Run statements in one transaction; what the first one returns (an id), else 0. While the writer thread

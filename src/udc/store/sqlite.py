@@ -28,7 +28,7 @@ from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.graph import ENDED_FIELDS, STARTED_FIELDS, describe, end_rows
-from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, chunk_row
+from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
@@ -171,7 +171,9 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _l
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
-class SqliteStore(SqliteGraph):
+class SqliteStore(SqliteGraph, StoreLedger):
+    MARK = "?"
+
     def __init__(self, path: str | Path, *, key: str | None = None, write_process: bool = True,
                  autocheckpoint: bool = True) -> None:
         """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher). `write_process`: inside
@@ -300,22 +302,6 @@ class SqliteStore(SqliteGraph):
             result.append(item)
         return result
 
-    # -- state --------------------------------------------------------------------------------------------------
-    def get_state(self, pipeline: str, stream: str) -> dict[str, Any] | None:
-        with self._translated():
-            row = self._conn().execute("SELECT value FROM state WHERE pipeline = ? AND stream = ?",
-                                       (pipeline, stream)).fetchone()
-        return orjson.loads(row[0]) if row else None
-
-    def all_state(self, pipeline: str) -> dict[str, dict[str, Any]]:
-        with self._translated():
-            rows = self._conn().execute("SELECT stream, value FROM state WHERE pipeline = ? ORDER BY stream",
-                                        (pipeline,)).fetchall()
-        return {stream: orjson.loads(value) for stream, value in rows}
-
-    def set_state(self, pipeline: str, stream: str, value: dict[str, Any]) -> None:
-        self.write(PageWrite(dataset="", state=(pipeline, stream, value)), run_id=0)
-
     # -- backfill ledger ----------------------------------------------------------------------------------------
     def create_backfill(self, spec: dict[str, Any], chunks: list[tuple[str | None, str]]) -> int:
         """Record a backfill and its chunks (all pending) in one transaction; returns its id."""
@@ -330,33 +316,6 @@ class SqliteStore(SqliteGraph):
             Statement("INSERT INTO chunks (backfill, seq, chunk_start, chunk_end) "
                       "VALUES ((SELECT max(id) FROM backfills), ?, ?, ?)",
                       [(seq, a, b) for seq, (a, b) in enumerate(chunks, 1)], many=True))
-
-    def backfills(self, pipeline: str | None = None, backfill_id: int | None = None) -> list[dict[str, Any]]:
-        sql, args = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills WHERE 1", list[Any]()
-        if pipeline is not None:
-            sql, args = sql + " AND pipeline = ?", [*args, pipeline]
-        if backfill_id is not None:
-            sql, args = sql + " AND id = ?", [*args, backfill_id]
-        with self._translated():
-            rows = self._conn().execute(sql + " ORDER BY id", args).fetchall()
-        result = []
-        for row in rows:
-            item = dict(zip(BACKFILL_COLUMNS, row, strict=True))
-            item["tables"] = orjson.loads(item["tables"])
-            result.append(item)
-        return result
-
-    def update_backfill(self, backfill_id: int, *, wait: bool = True, **values: Any) -> None:
-        """Set backfill columns; `wait=False`: see `_modify`."""
-        values["updated_at"] = utcnow().isoformat()
-        self._modify(Statement(f"UPDATE backfills SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
-                               [*values.values(), backfill_id]), wait=wait)
-
-    def chunks(self, backfill_id: int) -> list[dict[str, Any]]:
-        with self._translated():
-            rows = self._conn().execute(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE backfill = ? "
-                                        "ORDER BY seq", (backfill_id,)).fetchall()
-        return [chunk_row(row) for row in rows]
 
     def claim_chunk(self, backfill_id: int, worker: str, lease_seconds: float) -> dict[str, Any] | None:
         """Give `worker` one chunk for `lease_seconds` (see `Ledger.claim_chunk`) in one transaction (BEGIN
@@ -394,17 +353,6 @@ class SqliteStore(SqliteGraph):
                 f"AND seq IN ({','.join('?' * len(seqs))}) RETURNING seq", (until, backfill_id, worker, *seqs)
             ).fetchall()
         return sorted(seq for (seq,) in rows)
-
-    def update_chunk(self, backfill_id: int, seq: int, *, wait: bool = True, **values: Any) -> None:
-        """Set chunk columns (`rows` and `errors` as Python values); `attempts_delta` adds to attempts; `wait=False`:
-        see `_modify`."""
-        delta = values.pop("attempts_delta", 0)
-        for name in ("rows", "errors"):
-            if name in values:
-                values[name] = orjson.dumps(values[name]).decode()
-        sets = [f"{k} = ?" for k in values] + ["attempts = attempts + ?"]
-        self._modify(Statement(f"UPDATE chunks SET {', '.join(sets)} WHERE backfill = ? AND seq = ?",
-                               [*values.values(), delta, backfill_id, seq]), wait=wait)
 
     def _modify(self, *statements: Statement, wait: bool = True) -> int:
         """Run statements in one transaction; the first one's rowid. While the writer process runs, it runs them
