@@ -31,6 +31,7 @@ from udc.store.graph import ENDED_FIELDS, STARTED_FIELDS, describe, end_rows
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
+from udc.store.newest import plan_upsert
 from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
@@ -446,7 +447,6 @@ class SqliteStore(SqliteGraph, StoreLedger):
                       key=itemgetter(0))
         page_keys = {row[0] for row in rows}
         written: list[tuple[str, str | bytes, str | None]] = []  # what the graph indexes
-        replaced: list[str] = []  # whose earlier version leaves the graph
         top = MAX_ROWID  # the records stored before this page
         added = 0  # new keys inserted at once
         if rows and self._new_keys.get(dataset, True) and len(page_keys) == len(rows):
@@ -478,40 +478,13 @@ class SqliteStore(SqliteGraph, StoreLedger):
         stored, dead = len(existing), sum(old[2] for old in existing.values())  # the page's keys, before it
         # a page of stored keys (a re-read) makes the next page look its keys up first: one probe each, not two
         self._new_keys[dataset] = not existing
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        touches: list[tuple[Any, ...]] = []
-        for pk, cur, data, digest, links in rows:
-            old = existing.get(pk)
-            if old is None:
-                inserts.append((dataset, pk, cur, data, digest, run_id, run_id, links))
-                written.append((pk, data, links))
-                counts.inserted += 1
-            elif cur < old[0] or (cur == old[0] and old[2]):  # older than stored, or at/behind a tombstone
-                counts.stale += 1
-                continue
-            elif cur == old[0] and digest == old[1]:
-                touches.append((run_id, dataset, pk))
-                counts.unchanged += 1
-            else:
-                updates.append((cur, data, digest, run_id, links, dataset, pk))
-                written.append((pk, data, links))
-                replaced.append(pk)
-                counts.updated += 1
-            existing[pk] = (cur, digest, 0)
-        gone: set[str] = set()  # deleted by this page, after any version of theirs on it
-        for pk, cur in tombstones:
-            old = existing.get(pk)
-            if old is None:  # never seen: keep a tombstone so an older copy read later cannot resurrect it
-                inserts.append((dataset, pk, cur, "{}", b"", run_id, run_id, None))
-            elif old[2] or cur < old[0]:
-                continue  # already deleted, or the record changed after this delete
-            else:
-                updates.append((cur, None, None, run_id, None, dataset, pk))
-                replaced.append(pk)
-                gone.add(pk)
-            counts.deleted += 1
-            existing[pk] = (cur, b"", 1)
+        inserts, updates, touches = plan_upsert(dataset, rows, tombstones, existing, run_id, counts)
+        # for the graph: records written (a tombstone inserted has an empty hash, one updated no data), the keys whose
+        # stored version leaves it, and those this page deletes after any version of theirs on it
+        written += [(i[1], i[3], i[7]) for i in inserts if i[4]] + [(u[6], u[1], u[4]) for u in updates
+                                                                   if u[1] is not None]
+        replaced: list[str] = [u[6] for u in updates]
+        gone = {u[6] for u in updates if u[1] is None}
         # rows inserted for tombstones carry deleted=1; distinguish them by an empty hash
         conn.executemany("INSERT INTO records (dataset, pk, cursor, data, hash, deleted, first_run, last_run, links) "
                          "VALUES (?, ?, ?, CAST(? AS TEXT), ?, CASE WHEN ?5 = X'' THEN 1 ELSE 0 END, ?, ?, ?)", inserts)
