@@ -13,6 +13,7 @@ import socket
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import quote
 
 import orjson
@@ -31,7 +32,33 @@ def lock_file_name(name: str) -> str:
     return quote(name, safe="") + ".lock"
 
 
-class NamedLock:
+class HeldLock:
+    """`with` for a store's lock: takes it or raises LockHeld naming its holder; releases it on the way out."""
+
+    name: str
+
+    def acquire(self) -> bool:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def holder(self) -> dict[str, object] | None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        if not self.acquire():
+            holder = self.holder() or {}
+            raise LockHeld(f"'{self.name}' is already running (process {holder.get('pid', '?')} since "
+                           f"{str(holder.get('since', '?'))[:19]})",
+                           "wait for it to finish or stop that process; a killed process releases the lock")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
+
+
+class NamedLock(HeldLock):
     """`with store.lock("pipeline-x"):` — or `acquire()` / `release()`."""
 
     def __init__(self, store_path: Path, name: str) -> None:
@@ -93,17 +120,6 @@ class NamedLock:
         finally:
             os.close(fd)
 
-    def __enter__(self) -> NamedLock:
-        if not self.acquire():
-            holder = self.holder() or {}
-            raise LockHeld(f"'{self.name}' is already running (process {holder.get('pid', '?')} since "
-                           f"{str(holder.get('since', '?'))[:19]})",
-                           "wait for it to finish or stop that process; a killed process releases the lock")
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.release()
-
     def __del__(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
@@ -117,4 +133,4 @@ def _parse(data: bytes) -> dict[str, object] | None:
     return value if isinstance(value, dict) else None
 
 
-__all__ = ["NamedLock", "lock_dir", "lock_file_name"]
+__all__ = ["HeldLock", "NamedLock", "lock_dir", "lock_file_name"]

@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from operator import itemgetter
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -29,11 +28,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import set_json_loads
 
-from udc.errors import ConfigError, LockHeld, StoreError
+from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
+from udc.store.locks import HeldLock
 from udc.store.migrations import check_version
 from udc.store.newest import Stored, plan_upsert
 from udc.store.postgres_graph import (
@@ -570,7 +570,7 @@ class PostgresStore(PostgresGraph, StoreLedger):
             return cur.fetchall() if cur.description else []
 
 
-class AdvisoryLock:
+class AdvisoryLock(HeldLock):
     """`with store.lock("pipeline-x"):` — or `acquire()` / `release()`. A session-level advisory lock on a connection
     of its own: two threads of one process exclude each other too, and the server releases it when the holder's
     connection ends, however the holder ended. Who holds it is kept in the `locks` table."""
@@ -640,16 +640,6 @@ class AdvisoryLock:
         row = conn.execute("SELECT pid, host, since FROM locks WHERE name = %s", (self.name,)).fetchone()
         return dict(zip(("pid", "host", "since"), row, strict=True)) if row else None
 
-    def __enter__(self) -> AdvisoryLock:
-        if not self.acquire():
-            holder = self.holder() or {}
-            raise LockHeld(f"'{self.name}' is already running (process {holder.get('pid', '?')} since "
-                           f"{str(holder.get('since', '?'))[:19]})",
-                           "wait for it to finish or stop that process; a killed process releases the lock")
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.release()
 
 
 class _WriterThread:
