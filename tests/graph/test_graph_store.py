@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,12 @@ def around(store: Store, ref: str) -> set[tuple[str, str, str]]:
 def incident(number: str, text: str, ci: str = "", **extra: Any) -> dict[str, Any]:
     return {"number": number, "short_description": text, "description": f"{text} reported by monitoring",
             "opened_at": "2025-01-01 10:00:00", "cmdb_ci": ci, **extra}
+
+
+def changes_near(store: Store, ci: int, during: tuple[str, str] | None = None) -> set[str]:
+    """The keys of the changes linked to CI node `ci` (within `during`, when given)."""
+    return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), during)
+            for x in (link["src"], link["dst"]) if x != ci}
 
 
 def test_a_reference_is_queryable_from_both_ends_even_when_it_names_the_base_table(store: Store) -> None:
@@ -171,10 +178,7 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
     assert store.schema_version() == 3
     assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
     ci = node(store, CI_A)
-
-    def changes(during: tuple[str, str] | None = None) -> set[str]:
-        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), during)
-                for x in (link["src"], link["dst"]) if x != ci}
+    changes = partial(changes_near, store, ci)
 
     assert changes() == {"CHG0010001", "CHG0010002"}
     assert changes(("2025-01-02T00:00:00.000000Z", T3)) == {"CHG0010002"}  # the first ended the day before
@@ -200,10 +204,7 @@ def test_changes_outside_a_window_are_left_out_of_a_cis_links(store: Store) -> N
     put(store, "snow/incident", INC, T1, incident("INC0010001", "Disk full on db01", CI_A),
         [("cmdb_ci", "snow/cmdb_ci", CI_A)])
     ci = node(store, CI_A)
-
-    def changes(during: tuple[str, str] | None = None) -> set[str]:
-        return {store.nodes([x])[x]["key"] for link in store.neighbours([ci], ("change_request",), during)
-                for x in (link["src"], link["dst"]) if x != ci}
+    changes = partial(changes_near, store, ci)
 
     assert changes() == {"CHG0010001", "CHG0010002"}
     assert changes(("2025-01-02T00:00:00.000000Z", T3)) == {"CHG0010002"}  # the first ended the day before
