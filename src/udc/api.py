@@ -46,5 +46,7 @@ class KnowledgeGraph:
 
 
 def open(config: str | Path = DEFAULT_CONFIG) -> KnowledgeGraph:  # noqa: A001 - the name the issue asks for
-    """The knowledge graph of the store `config` names; no secrets are read (no source is contacted)."""
-    return KnowledgeGraph(open_reader(load_config(config, secrets_for=()).store))
+    """The knowledge graph of the store `config` names; of the config's secrets only `store_password` is read (no
+    source is contacted)."""
+    cfg = load_config(config, secrets_for=())
+    return KnowledgeGraph(open_reader(cfg.store, cfg.store_secret()))

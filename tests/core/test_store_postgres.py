@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -24,6 +26,7 @@ from psycopg import sql
 
 from secret_refs import env_ref
 from stores import SERVER, drop_schema, new_schema, unreachable, url_of
+from udc import api as udc_api
 from udc.config import load_config
 from udc.errors import ConfigError
 from udc.serve.server import Dashboard
@@ -266,3 +269,57 @@ def test_the_graph_and_the_read_only_reader_on_a_postgresql_store(tmp_path: Path
         open_reader(pg_url)
     assert "udc status" in refused.value.hint
     store.close()
+
+
+@pytest.fixture(scope="module")
+def locked_server() -> Iterator[str]:
+    """A private PostgreSQL cluster that asks every client for its password (the shared server trusts this host, so
+    it cannot show a password being left out). Its URL names no password."""
+    bindir = Path(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip())
+    home = Path(tempfile.mkdtemp(prefix="udc-pg-"))
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # initdb refuses to run as root
+    (home / "pw").write_text(PASSWORD)
+    if as_owner:
+        shutil.chown(home, "postgres")
+        shutil.chown(home / "pw", "postgres")
+    port = free_port()
+    subprocess.run([*as_owner, str(bindir / "initdb"), "-D", str(home / "data"), "-U", "postgres", "-A",
+                    "scram-sha-256", "--pwfile", str(home / "pw")], capture_output=True, check=True)
+    (home / "pw").unlink()
+    subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(home / "data"), "-w", "-l", str(home / "log"), "-o",
+                    f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start"], capture_output=True, check=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres?schema=udc_locked"
+    finally:
+        subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(home / "data"), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_every_reader_of_a_password_protected_store_reads_store_password(tmp_path: Path, locked_server: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`udc.open` and `udc serve` open a store whose server asks for a password with `store_password`, as sync does;
+    without it the login is refused with the fix, and the password is echoed nowhere."""
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+    config = config_file(tmp_path, locked_server, store_password="env:UDC_TEST_STORE_PW")
+    with pytest.raises(ConfigError, match="refused the store's login"):
+        open_store(locked_server)
+    store = open_store(locked_server, PASSWORD)
+    store.write(PageWrite("snow/incident", [("a", "2025-01-01", {"number": "INC0000001",
+                                                                 "short_description": "Disk full on db01"})]), 1)
+    store.close()
+    with pytest.raises(ConfigError, match="UDC_TEST_STORE_PW is not set"):
+        udc_api.open(config)
+    monkeypatch.setenv("UDC_TEST_STORE_PW", PASSWORD)
+    with udc_api.open(config) as graph:
+        assert [hit["key"] for hit in graph.search("disk")] == ["INC0000001"]
+    dashboard = Dashboard(load_config(config, secrets_for=()), port=0)
+    dashboard.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{dashboard.port}/api/search?q=disk", timeout=30) as answer:
+            assert [hit["key"] for hit in json.loads(answer.read())] == ["INC0000001"]
+    finally:
+        dashboard.stop()
+    done = udc("search", "disk", "--config", str(config), env={"UDC_TEST_STORE_PW": PASSWORD})
+    assert done.returncode == 0 and "INC0000001" in done.stdout and PASSWORD not in done.stdout + done.stderr
