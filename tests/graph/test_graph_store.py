@@ -175,7 +175,7 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
                            "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
                            "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
     ci = node(store, CI_A)
     changes = partial(changes_near, store, ci)
