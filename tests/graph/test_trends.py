@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from stores import Backend
+from udc.errors import ConfigError
 from udc.query import QueryError, trends
-from udc.store import PageWrite, Store, open_store, postgres
+from udc.store import PageWrite, Store, open_reader, open_store, postgres
 
 pytestmark = pytest.mark.both_stores
 
@@ -64,6 +65,22 @@ def test_a_version_3_store_learns_when_its_records_were_resolved_when_opened(inc
         assert got[("2025-03-11", "database")] == (0, 1, 0, 168.0)
     finally:
         store.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_reader_of_a_version_3_store_says_how_to_upgrade_it(incidents: Store, tmp_path: Path) -> None:
+    """A reader (`udc serve`, `udc.open`) never migrates: before this udc has written a version-3 store, trends are
+    refused with the fix, not an SQL error."""
+    incidents.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:
+        conn.executescript("ALTER TABLE graph_nodes DROP COLUMN resolved; PRAGMA user_version = 3;")
+    reader = open_reader(Backend.store_url(tmp_path / "udc.db"))
+    try:
+        with pytest.raises(ConfigError, match="written by an older udc") as caught:
+            trends(reader, "incident", "category")
+        assert "udc status" in caught.value.hint
+    finally:
+        reader.close()
 
 
 def test_weekly_counts_and_since(incidents: Store) -> None:
