@@ -217,7 +217,7 @@ def test_a_user_without_create_uses_a_schema_made_for_it_and_is_told_how_otherwi
         try:
             as_role = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
             store = PostgresStore(as_role.split("?")[0] + f"?schema={schema}")  # its own schema: no CREATE needed
-            assert store.schema_version() == 3
+            assert store.schema_version() == 4
             store.close()
             with pytest.raises(ConfigError, match="cannot set up the store's tables .*permission denied") as refused:
                 PostgresStore(as_role)  # a schema it would have to create

@@ -175,7 +175,7 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
                            "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
                            "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
     ci = node(store, CI_A)
     changes = partial(changes_near, store, ci)
@@ -261,3 +261,26 @@ def test_similar_with_only_common_words_wants_records_holding_them_together(stor
                                                  "opened_at": "2025-01-01 10:00:00"})
     found = similar_module.similar(store, "INC0010001", limit=5)["similar"]
     assert [hit["key"] for hit in found] == ["INC0010002"]
+
+
+@pytest.mark.sqlite_only
+def test_a_query_matching_many_records_ranks_those_with_its_words_in_their_title(store: SqliteStore,
+                                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                                  ) -> None:
+    """Past RANKED_MATCHES matches, the records holding the words in their key or title are ranked (BM25 ranks them
+    first), with the scores of the whole ranking; when they are fewer than asked for, every match is ranked."""
+    sqlite_graph = importlib.import_module("udc.store.sqlite_graph")
+    titles = ["printer jam", "printer offline now", "printer toner low again", "vpn down", "disk full", "mail stuck"]
+    for n, title in enumerate(titles, 1):
+        put(store, "snow/incident", f"{n:032x}", T1, incident(f"INC001000{n}", title,
+                                                               work_notes="the printer on floor 3"))
+    everything = store.text_search('"printer"', 6)  # 6 matches: all ranked
+    assert [h["key"] for h in everything][:3] == ["INC0010001", "INC0010002", "INC0010003"]
+    monkeypatch.setattr(sqlite_graph, "RANKED_MATCHES", 4)
+    asked: list[Any] = []
+    rows = store._rows
+    monkeypatch.setattr(store, "_rows", lambda sql, args=(): asked.append(args) or rows(sql, args))
+    narrowed = store.text_search('"printer"', 3)
+    assert [(h["key"], h["score"]) for h in narrowed] == [(h["key"], h["score"]) for h in everything[:3]]
+    assert '{key title}: ("printer")' in [arg for args in asked for arg in args]  # the title holders were ranked
+    assert [h["key"] for h in store.text_search('"printer"', 5)] == [h["key"] for h in everything[:5]]  # 3 < 5

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from stores import Backend
+from udc.errors import ConfigError
 from udc.query import QueryError, trends
-from udc.store import PageWrite, Store
+from udc.store import PageWrite, Store, open_reader, open_store, postgres
 
 pytestmark = pytest.mark.both_stores
 
@@ -40,6 +44,43 @@ def test_daily_counts_are_exact(incidents: Store) -> None:
     assert got[("2025-03-04", "database")] == (1, 0, 1, None)
     assert got[("2025-03-11", "database")] == (0, 1, 0, 168.0)
     assert got[("2025-03-10", "(none)")] == (1, 0, 1, None)
+
+
+def test_a_version_3_store_learns_when_its_records_were_resolved_when_opened(incidents: Store, tmp_path: Path
+                                                                             ) -> None:
+    """Version 3's nodes had no `resolved`: version 4 reads it from the records, so trends counts them as resolved."""
+    incidents.close()
+    if Backend.kind == "sqlite":
+        with sqlite3.connect(tmp_path / "udc.db") as conn:
+            conn.executescript("ALTER TABLE graph_nodes DROP COLUMN resolved; PRAGMA user_version = 3;")
+    else:
+        with postgres.PostgresStore(Backend.store_url(tmp_path / "udc.db")).connect() as conn:
+            conn.execute("ALTER TABLE graph_nodes DROP COLUMN resolved; UPDATE schema_version SET version = 3")
+    store = open_store(Backend.store_url(tmp_path / "udc.db"))
+    try:
+        assert store.execute("SELECT count(resolved) FROM graph_nodes")[0][0] == 3
+        got = {(b["bucket"], b["value"]): (b["opened"], b["resolved"], b["backlog"], b["mttr_hours"])
+               for b in trends(store, "incident", "category", "day")["buckets"]}
+        assert got[("2025-03-05", "network")] == (0, 1, 1, 48.0)
+        assert got[("2025-03-11", "database")] == (0, 1, 0, 168.0)
+    finally:
+        store.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_reader_of_a_version_3_store_says_how_to_upgrade_it(incidents: Store, tmp_path: Path) -> None:
+    """A reader (`udc serve`, `udc.open`) never migrates: before this udc has written a version-3 store, trends are
+    refused with the fix, not an SQL error."""
+    incidents.close()
+    with sqlite3.connect(tmp_path / "udc.db") as conn:
+        conn.executescript("ALTER TABLE graph_nodes DROP COLUMN resolved; PRAGMA user_version = 3;")
+    reader = open_reader(Backend.store_url(tmp_path / "udc.db"))
+    try:
+        with pytest.raises(ConfigError, match="written by an older udc") as caught:
+            trends(reader, "incident", "category")
+        assert "udc status" in caught.value.hint
+    finally:
+        reader.close()
 
 
 def test_weekly_counts_and_since(incidents: Store) -> None:

@@ -4,8 +4,8 @@ time to resolve."""
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
-from datetime import datetime, timedelta
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -14,7 +14,6 @@ from udc.query.common import QueryError, since_cursor
 from udc.store.base import GraphQueries
 from udc.timeutil import parse_time
 
-_RESOLVED_FIELDS = ("resolved_at", "closed_at", "resolutiondate", "ClosedDate")
 _NONE = "(none)"
 
 
@@ -29,17 +28,17 @@ def _label(value: Any) -> str:
     return str(value) if value not in (None, "") else _NONE
 
 
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, str) and value.strip():
-        try:
-            return parse_time(value)
-        except ValueError:
-            return None
-    return None
+def _name(store: GraphQueries, raw: Any) -> str:
+    """A value as trends show it: a ServiceNow reference is named by its record's title, when it is stored."""
+    label = _label(raw)
+    if len(label) == 32 and label.isalnum():
+        found = store.find_nodes(label)
+        return (found[0].get("title") or label) if len(found) == 1 else label
+    return label
 
 
-def _bucket(when: datetime, every: str) -> datetime:
-    day = when.replace(hour=0, minute=0, second=0, microsecond=0)
+def _bucket(when: datetime, every: str) -> date:
+    day = when.date()
     return day - timedelta(days=day.weekday()) if every == "week" else day
 
 
@@ -59,39 +58,42 @@ def trends(store: GraphQueries, table: str, by: str, every: str = "day", since: 
         hint = f"did you mean {' or '.join(guess)}? " if guess else ""
         raise QueryError(f"{table} records have no field '{by}'", f"{hint}fields: {', '.join(fields[:40])}")
     start = since_cursor(since, now)
-    step = timedelta(days=7 if every == "week" else 1)
-    events: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-    names: dict[str, str] = {}
-    for opened_at, value, *resolved in store.field_rows(table, [by, *_RESOLVED_FIELDS]):
-        label = _label(value)
-        if len(label) == 32 and label.isalnum():  # a ServiceNow reference: name it by its record
-            if label not in names:
-                found = store.find_nodes(label)
-                names[label] = (found[0].get("title") or label) if len(found) == 1 else label
-            label = names[label]
-        closed = next((t for t in map(_time, resolved) if t is not None), None)
-        events[label].append((parse_time(opened_at), closed))
-    if not events:
+    opened: Counter[tuple[str, str]] = Counter()  # (bucket, value): records opened in it
+    resolved: Counter[tuple[str, str]] = Counter()  # resolved in it
+    seconds: defaultdict[tuple[str, str], float] = defaultdict(float)  # their time to resolve, summed
+    closed: Counter[tuple[str, str]] = Counter()  # opened and resolved by its end (out of the backlog)
+    names: dict[Any, str] = {}
+    for kind, day, raw, count, spent in store.trend_counts(table, by, every):
+        if raw not in names:
+            names[raw] = _name(store, raw)
+        key = (day, names[raw])
+        if kind == "opened":
+            opened[key] += count
+        elif kind == "resolved":
+            resolved[key] += count
+            seconds[key] += spent or 0.0
+        else:
+            closed[key] += count
+    if not opened:
         return {"table": table, "by": by, "every": every, "buckets": []}
-    first = min(_bucket(o, every) for evs in events.values() for o, _ in evs)
-    last = _bucket(max(max(o, r or o) for evs in events.values() for o, r in evs), every)
-    if start:
-        first = max(first, _bucket(parse_time(start), every))
+    values = sorted({value for _, value in opened})
+    first = date.fromisoformat(min(day for day, _ in opened))
+    last = date.fromisoformat(max(day for day, _ in opened | closed))
+    shown = max(first, _bucket(parse_time(start), every)) if start else first
+    step = timedelta(days=7 if every == "week" else 1)
+    backlog: Counter[str] = Counter()  # per value, at the end of the bucket
     buckets = []
     at = first
     while at <= last:
-        end = at + step
-        for value in sorted(events):
-            evs = events[value]
-            opened = sum(at <= o < end for o, _ in evs)
-            done = [r - o for o, r in evs if r is not None and at <= r < end]
-            backlog = sum(o < end and (r is None or r >= end) for o, r in evs)
-            if opened or done or backlog:
-                buckets.append({"bucket": at.strftime("%Y-%m-%d"), "value": value, "opened": opened,
-                                "resolved": len(done), "backlog": backlog,
-                                "mttr_hours": round(sum(d.total_seconds() for d in done) / len(done) / 3600, 2)
-                                if done else None})
-        at = end
+        day = at.isoformat()
+        for value in values:
+            key = (day, value)
+            backlog[value] += opened[key] - closed[key]
+            if at >= shown and (opened[key] or resolved[key] or backlog[value]):
+                buckets.append({"bucket": day, "value": value, "opened": opened[key], "resolved": resolved[key],
+                                "backlog": backlog[value], "mttr_hours": round(seconds[key] / resolved[key] / 3600, 2)
+                                if resolved[key] else None})
+        at += step
     return {"table": table, "by": by, "every": every, "buckets": buckets}
 
 

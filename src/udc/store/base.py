@@ -144,8 +144,9 @@ class GraphQueries(Protocol):
         """Field names of a table's stored records, in any source."""
         ...
 
-    def field_rows(self, table: str, fields: Sequence[str]) -> list[tuple[Any, ...]]:
-        """(opened, each field's value) per live record of a table, in any source."""
+    def trend_counts(self, table: str, by: str, every: str) -> list[tuple[str, str, Any, int, float | None]]:
+        """Per bucket (day or week, 'YYYY-MM-DD') and value of `by`, over a table's live records in any source:
+        ('opened' | 'resolved' | 'closed', bucket, value, count, seconds to resolve summed (for 'resolved'))."""
         ...
 
     def graph_datasets(self) -> list[str]: ...

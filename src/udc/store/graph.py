@@ -47,6 +47,8 @@ _OPENED_FIELDS = ("opened_at", "created", "CreatedDate", "sys_created_on")
 # a change's end and start as udc.query.changes reads them (the first given)
 ENDED_FIELDS = ("work_end", "end_date", "closed_at")
 STARTED_FIELDS = ("work_start", "start_date", "opened_at", "sys_created_on")
+# when its work was resolved, as udc.query.trends counts it (the first that holds a time)
+RESOLVED_FIELDS = ("resolved_at", "closed_at", "resolutiondate", "ClosedDate")
 # The fields whose text is indexed and read for mentions: what people write (descriptions, notes, comments, page and
 # comment bodies), at the top of the record or in Jira's `fields`; the title fields above are indexed too. Ids, dates,
 # choice values and custom fields are not: looking at every field of every record cost the sync more than the rest of
@@ -66,6 +68,7 @@ class Node(NamedTuple):
     own: int = -1  # how many of the links, first, are `own_links` as given (-1: none are)
     ended: str | None = None
     started: str | None = None
+    resolved: str | None = None
 
 
 @lru_cache(maxsize=1 << 16)  # the same users, groups and CIs are linked from page after page
@@ -114,6 +117,23 @@ def _time(record: Record, fields: dict[str, Any] | None, names: Sequence[str]) -
     return None
 
 
+def resolved_at(record: Record) -> str | None:
+    """When the record's work was resolved: the first of RESOLVED_FIELDS that holds a time (a field that holds
+    something else is passed over), at the top of the record or in Jira's `fields`, as a cursor string."""
+    fields = record.get("fields")
+    fields = fields if isinstance(fields, dict) else None
+    for name in RESOLVED_FIELDS:
+        value = record.get(name)
+        if value is None and fields is not None:
+            value = fields.get(name)
+        if value.__class__ is str and value.strip():
+            try:
+                return cursor_str(value)
+            except ValueError:
+                pass
+    return None
+
+
 def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
              rel_type_name: Any = None) -> Node:
     """A stored record as a graph node: its key, title, opened time, text and links (`own_links`: the references
@@ -147,7 +167,7 @@ def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence
             seen.add(found)
             links.append(("mentions", MENTION, found))
     return Node(key, title, opened, body, links, own, _time(record, fields, ENDED_FIELDS),
-                _time(record, fields, STARTED_FIELDS))
+                _time(record, fields, STARTED_FIELDS), resolved_at(record))
 
 
 def _mentions(text: str) -> Iterator[str]:
@@ -214,15 +234,16 @@ def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]],
                rel_type_name: Callable[[str], str | None], ahead: Mapping[str, Prepared] | None = None
                ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int]], list[tuple[Any, ...]]]:
     """The rows a page's records (pk → (JSON, links JSON)) add to the graph, by node id: nodes (id, dataset, pk, key,
-    title, opened, links JSON, ended, started), ends (end hash, id, dataset kind) and texts (id, key, title, body).
-    `ahead`: records already described (`describe_ahead`), by key."""
+    title, opened, links JSON, ended, started, resolved), ends (end hash, id, dataset kind) and texts (id, key, title,
+    body). `ahead`: records already described (`describe_ahead`), by key."""
     nodes, ends, texts = [], [], []
     kind = dataset_kind(dataset)
     for pk, (data, own) in written.items():
         node, links, hashes = (ahead.get(pk) if ahead else None) or prepare(describe(
             dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name), own)
         node_id = ids[pk]
-        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended, node.started))
+        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended, node.started,
+                      node.resolved))
         ends += [(end, node_id, kind) for end in hashes]
         texts.append((node_id, node.key, node.title, node.body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
@@ -400,7 +421,7 @@ class GraphReads:
         return self._datasets()
 
 
-__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "STARTED_FIELDS", "TEXT_FIELDS",
-           "UNINDEXED_TARGETS",
+__all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "RESOLVED_FIELDS",
+           "STARTED_FIELDS", "TEXT_FIELDS", "UNINDEXED_TARGETS",
            "GraphReads", "Node", "Prepared", "dataset_kind", "describe", "describe_ahead", "end_hashes", "end_rows",
-           "graph_rows", "key_hash", "prepare", "stated_ends"]
+           "graph_rows", "key_hash", "prepare", "resolved_at", "stated_ends"]

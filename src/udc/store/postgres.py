@@ -32,6 +32,7 @@ from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
+from udc.store.graph import RESOLVED_FIELDS, resolved_at
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import HeldLock
 from udc.store.migrations import check_version
@@ -59,6 +60,24 @@ def _graph(conn: psycopg.Connection[Any]) -> None:
     migration's transaction (a migration stopped half-way leaves the store at version 2, to build it again)."""
     conn.execute(GRAPH_SCHEMA)
     index_records(conn)
+
+
+def _graph_resolved(conn: psycopg.Connection[Any]) -> None:
+    """Version 4: graph_nodes gains `resolved` (`trends` counts in SQL), read from the records that have such a
+    field; a store that got its graph at version 3 with this udc has it already."""
+    if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = 'graph_nodes' AND column_name = 'resolved'").fetchone():
+        return
+    conn.execute('ALTER TABLE graph_nodes ADD COLUMN resolved text COLLATE "C"')
+    found = " OR ".join(f"strpos(r.data::text, '\"{name}\"') > 0" for name in RESOLVED_FIELDS)
+    times: list[tuple[str, int]] = []
+    with conn.cursor(name="udc_graph_resolved") as rows:
+        rows.itersize = 5000
+        rows.execute(f"SELECT n.id, r.data::text FROM graph_nodes AS n JOIN records AS r ON r.id = n.id WHERE {found}")
+        while batch := rows.fetchmany(5000):
+            times += [(when, node_id) for node_id, data in batch if (when := resolved_at(orjson.loads(data)))]
+    conn.execute("UPDATE graph_nodes AS n SET resolved = t.resolved FROM unnest(%s::text[], %s::bigint[]) "
+                 "AS t (resolved, id) WHERE n.id = t.id", ([t for t, _ in times], [i for _, i in times]))
 
 
 # Each step a script or a function of the connection, run in one transaction with the new version number.
@@ -113,7 +132,7 @@ CREATE INDEX runs_by_mode ON runs (pipeline, mode, id);
 CREATE INDEX runs_by_status ON runs (pipeline, status, finished_at);
 CREATE INDEX chunks_by_status ON chunks (backfill, status);
 CREATE INDEX redaction_by_dataset ON redaction_counts (dataset, entity, count);
-""", _graph)
+""", _graph, _graph_resolved)
 
 TABLES = ("records", "state", "runs", "edges", "quarantine", "redaction_counts", "backfills", "chunks", "locks",
           "schema_version", *GRAPH_TABLES)

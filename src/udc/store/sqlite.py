@@ -27,7 +27,7 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.graph import ENDED_FIELDS, STARTED_FIELDS, describe, end_rows
+from udc.store.graph import ENDED_FIELDS, RESOLVED_FIELDS, STARTED_FIELDS, describe, end_rows, resolved_at
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
@@ -163,11 +163,28 @@ def _graph_kinds_and_ends(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
 
 
+def _graph_resolved(conn: sqlite3.Connection) -> None:
+    """Version 4: graph_nodes gains `resolved`, read from the records that have such a field (`trends` counts in
+    SQL instead of reading every record)."""
+    if "resolved" in {row[1] for row in conn.execute("PRAGMA table_info(graph_nodes)")}:
+        return  # created with it (version 2's tables are this version's)
+    conn.execute("ALTER TABLE graph_nodes ADD COLUMN resolved TEXT")
+    found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in RESOLVED_FIELDS)
+    rows = conn.execute(f"SELECT n.id, r.data FROM graph_nodes AS n JOIN records AS r ON r.rowid = n.id WHERE {found}")
+    times = []  # (resolved, node), written once the read is done
+    while batch := rows.fetchmany(5000):
+        for node_id, data in batch:
+            if resolved := resolved_at(orjson.loads(data)):
+                times.append((resolved, node_id))
+    conn.executemany("UPDATE graph_nodes SET resolved = ? WHERE id = ?", times)
+
+
 # Each store's schema version is its place in this list (PRAGMA user_version), each step a script or a function of
 # the connection, all run in one transaction. Version 1: the tables (IF NOT EXISTS: a store from before versions
-# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`; 3: `_graph_kinds_and_ends`.
+# were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`; 3: `_graph_kinds_and_ends`;
+# 4: `_graph_resolved`.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph,
-                                                                      _graph_kinds_and_ends)
+                                                                      _graph_kinds_and_ends, _graph_resolved)
 
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
