@@ -17,7 +17,7 @@ import phonenumbers
 from udc.config import entities as E
 from udc.redact import patterns as P
 from udc.redact import validators as V
-from udc.redact.context import WINDOW, ContextIndex
+from udc.redact.context import SSN_LIST_REACH, WINDOW, ContextIndex
 from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
 # phonenumbers compiles its metadata's patterns through re's cache (512 entries), which validating numbers of many
@@ -158,13 +158,17 @@ class Scanner:
         for etype, ends in ctx.by_type.items():
             if etype not in entities or etype in field_types:
                 continue
+            reach = SSN_LIST_REACH if etype == E.US_SSN else WINDOW
             for end in ends:
-                for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + WINDOW + 40)):
-                    if m.start() - end > WINDOW:
+                listed = False  # an SSN found: the next ones of the list must be grouped ones
+                for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + reach + 40)):
+                    if m.start() - end > reach:
                         break
-                    if f := self._context_value(etype, text, m, m.start() - end):
+                    if f := self._context_value(etype, text, m, reach if listed else m.start() - end):
                         found.append(f)
-                        break
+                        if etype != E.US_SSN:
+                            break
+                        listed = True
         return found
 
     def _context_value(self, etype: str, text: str, m: re.Match[str], distance: int) -> Finding | None:
@@ -174,8 +178,9 @@ class Scanner:
         value = text[start:end]
         digits = P.NON_DIGITS.sub("", value)
         key: str | None = None
-        if etype == E.US_SSN:
-            key = digits if P.SSN_ANY.fullmatch(value) and V.us_ssn(digits) else None
+        if etype == E.US_SSN:  # farther than its word's window: only in groups ("536 22 8190", "287.64.1095")
+            shape = P.SSN_ANY.fullmatch(value)
+            key = digits if shape and V.us_ssn(digits) and (distance <= WINDOW or shape.group(1)) else None
         elif etype == E.CREDIT_CARD:  # context admits 12-13 digit cards and any layout
             key = digits if V.credit_card(digits) or V.credit_card_in_context(digits) else None
         elif etype == E.PHONE and 7 <= len(digits) <= 15:
@@ -419,7 +424,8 @@ def _birth_date(m: re.Match[str]) -> str | None:
             born = date(year, int(mo), int(d))
         except ValueError:
             continue
-        if born.year >= 1900 and born <= today:
+        # 1 January 1900 or 1901 is a system's placeholder ("shows as 01/01/1900, correct value is …"): the next date
+        if born.year >= 1900 and born <= today and not (born.month == born.day == 1 and born.year < 1902):
             return born.isoformat()
     return None
 
