@@ -44,7 +44,7 @@ _WORDS: dict[str, list[str]] = {
     E.BANK_ACCOUNT: ["acct", "acct.", "a/c", "acc no", "acc. no", *[f"{a}account{n}" for a in ("", "bank ")
                                                                     for n in _NUMBER if n],
                      "bank account", "bank acct", "checking", "savings", "checking account", "savings account",
-                     "account at", "account held at", "account with",  # "old account at Chase was 000123456789"
+                     "account at", "account held at",  # "old account at Chase was 000123456789"
                      "kontonummer", "konto", "numéro de compte", "cuenta"],
     E.CARD_EXPIRY: ["exp", "exp.", "exp date", "expiry", "expiry date", "expiration date", "card expires",
                     "card expiry", "card exp", "valid thru", "valid through", "good thru", "valid to", "gültig bis"],

@@ -51,9 +51,9 @@ _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.spl
 # (Latin Extended Additional, U+1E00-U+1EFF, alternates capitals and small letters: "Nguyễn Thị")
 _UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ"
 _LOWER = "a-zß-öø-ÿā-žḁ-ỿ"
-# "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist"; not "I've"
+# "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
-_WORD = rf"{_PART}(?:-{_PART})?(?![\w'’])"
+_WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
 _PARTICLE = r"(?:de|da|del|della|di|du|dos|das|van|von|der|den|la|le|al|el|bin|ibn|ben|ter|ten|y)"
 _NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
@@ -120,15 +120,17 @@ _SIGNATURE = re.compile(
 _LOGIN_LABELS = ("user", "username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon",
                  "uid", "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "ad account",
                  "user account", "domain account", "network account", "windows account", "account name",
-                 "for user", "targetusername", "subjectusername")
+                 "targetusername", "subjectusername", "password for", "publickey for")
 # (a login ends with no dot, "no AD account yet."; machine accounts end with "$": "Account Name: DC01$")
 _LOGIN_VALUE = re.compile(
     r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?"
     r"([A-Za-z](?:[A-Za-z0-9_\-]|\.(?=[A-Za-z0-9])){1,63})(?![\w@\-$])")
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
-                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "account name", "for user",
+                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "account name",
                 "targetusername", "subjectusername")
+# A log line's "… for [invalid ]user X from 81.2.69.160" or sshd's "Failed password for X from …"
+_FROM_ADDRESS = re.compile(r"[ ]from[ ][0-9a-fA-F:.]{3,39}(?![\w.:])")
 # An administrator's verb, a login and the directory it lives in: "Create falzahra in AD", "disable jdoe in Okta"
 _ADMIN_VERBS = ("create", "created", "disable", "disabled", "enable", "enabled", "re-enable", "re-enabled", "unlock",
                 "unlocked", "lock", "locked", "delete", "deleted", "remove", "removed", "deprovision", "deprovisioned",
@@ -304,7 +306,8 @@ def logins(text: str) -> list[Finding]:
         if folded in _NOT_NAMES or folded in _AFTER_USER:  # "login name?", "user is", "AD account access"
             continue
         labelled = strong or "=" in gap or ":" in gap
-        stated = (value.islower() and len(value) >= 3 and _ACCOUNT_STATE.match(text, m.end()) is not None)
+        stated = value.islower() and len(value) >= 3 and (_ACCOUNT_STATE.match(text, m.end()) is not None
+                                                          or _FROM_ADDRESS.match(text, m.end()) is not None)
         if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
             found.append(Finding(m.start(2) if m.group(2) else m.start(3), m.end(3), E.USERNAME, folded))
     if "\\" in text and _DOMAIN_HINT.search(text):  # (the pattern's look-behind is tried at every position)
