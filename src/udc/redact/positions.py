@@ -44,7 +44,7 @@ fw fwd subject note notes update status priority urgent high medium low critical
 done ok yes no north south east west street road avenue lane drive main solutions capital weekly services
 technologies partners holdings international global consulting associates college school institute foundation labs
 software networks limited industries enterprises media news magazine times post journal airlines airways hotel
-hotels motors name names
+hotels motors name names which what who whom whose where when why how login logon logoff logout failed
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
