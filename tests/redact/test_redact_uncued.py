@@ -54,6 +54,10 @@ def found(text: str) -> list[tuple[str, str]]:
     ("Salary still goes to the account at Barclays: 43917265 until March.", [("BANK_ACCOUNT", "43917265")]),
     # 1 January 1900 is a placeholder: the date of birth is the next date
     ("DOB field reads 01/01/1900; caller gave 1984-09-30 on the phone.", [("DATE_OF_BIRTH", "1984-09-30")]),
+    # a second date after a correction is one too; a date after other words is not
+    ("Birth date entered as 07/12/1990, should be 12/07/1990 per passport.", [
+        ("DATE_OF_BIRTH", "07/12/1990"), ("DATE_OF_BIRTH", "12/07/1990")]),
+    ("DOB 1985-06-30 (note: record updated 2024-11-02)", [("DATE_OF_BIRTH", "1985-06-30")]),
 ])
 def test_found(text: str, expected: list[tuple[str, str]]) -> None:
     assert found(text) == expected

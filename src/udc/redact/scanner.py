@@ -29,6 +29,8 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 _PHONE_CACHE = 50_000  # distinct phone candidates remembered per scanner before the cache starts over
 _NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
 _HEX = frozenset("0123456789abcdefABCDEF")
+_CORRECTION = re.compile(
+    r"(?i:\b(?:correct(?:ed|ion)?|should (?:be|read)|changed to|amended to|actual(?:ly)?|instead|not)\b)")
 _EMPTY: frozenset[str] = frozenset()
 
 
@@ -160,15 +162,18 @@ class Scanner:
                 continue
             reach = SSN_LIST_REACH if etype == E.US_SSN else WINDOW
             for end in ends:
-                listed = False  # an SSN found: the next ones of the list must be grouped ones
+                listed = 0  # where the last value found ends: more SSNs of a list must be grouped ones, another
+                # date of birth must follow a correction ("shows 07/12/1990, correct value is 12/07/1990")
                 for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + reach + 40)):
                     if m.start() - end > reach:
                         break
+                    if listed and etype == E.DATE_OF_BIRTH and not _CORRECTION.search(text, listed, m.start()):
+                        break
                     if f := self._context_value(etype, text, m, reach if listed else m.start() - end):
                         found.append(f)
-                        if etype != E.US_SSN:
+                        if etype not in (E.US_SSN, E.DATE_OF_BIRTH):
                             break
-                        listed = True
+                        listed = m.end()
         return found
 
     def _context_value(self, etype: str, text: str, m: re.Match[str], distance: int) -> Finding | None:
