@@ -101,10 +101,10 @@ _CUE_WORDS = _cue_automaton()
 # Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
 _SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):")
 # Teams-style exports: the speaker alone on a line with the time, the message below ("Mei Ling Tan 9:41 AM",
-# "Service Desk (Carlos) 9:42"); without a bracket only with AM/PM ("Go Live 22:00" is a plan)
-_STAMPED_SPEAKER = re.compile(
-    rf"\n[ \t]{{0,8}}(?:[^\n()]{{1,40}}\(({_NAME})\)[ \t]{{1,3}}[0-9]{{1,2}}:[0-9]{{2}}(?:[ ]?[AaPp][Mm])?"
-    rf"|({_NAME})[ \t]{{1,3}}[0-9]{{1,2}}:[0-9]{{2}}[ ]?[AaPp][Mm])[ \t]*\r?\n[ \t]*[^\s]")
+# "Service Desk (Carlos) 9:42"); without a bracket only with AM/PM ("Go Live 22:00" is a plan). The time at a
+# line's end is found first, the speaker then matched between the line's start and it.
+_LINE_END_TIME = re.compile(r"[0-9](?<![\w:][0-9])[0-9]?:[0-9]{2}(?:[ ]?([AaPp][Mm]))?[ \t]*\r?\n[ \t]*[^\s]")
+_STAMPED_SPEAKER = re.compile(rf"[ \t]{{0,8}}(?:[^\n()]{{1,40}}\(({_NAME})\)|({_NAME}))[ \t]{{1,3}}")
 # "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
 # then matched in the few characters before it
 _ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
@@ -236,11 +236,15 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
     lines = "\n" + text
-    for pattern in (_SPEAKER, _SIGNATURE, _STAMPED_SPEAKER):
+    for pattern in (_SPEAKER, _SIGNATURE):
         for m in pattern.finditer(lines):
-            group = 1 if m.start(1) >= 0 else 2
-            if f := _name_finding(text, m.start(group) - 1, m.end(group) - 1):
+            if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
                 found.append(f)
+    for m in _LINE_END_TIME.finditer(text):
+        line = text.rfind("\n", 0, m.start()) + 1
+        if (s := _STAMPED_SPEAKER.fullmatch(text, line, m.start())) and (s.group(1) or m.group(1)) and (
+                f := _name_finding(text, *s.span(1 if s.group(1) else 2))):
+            found.append(f)
     return found
 
 
@@ -249,8 +253,9 @@ def people(text: str) -> list[Finding]:
 # word); two words or more
 _OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.HEALTH_PLAN_ID, E.US_PASSPORT,
                          E.US_DRIVER_LICENSE})
-_NAME_BESIDE = re.compile(
-    rf"(?<![\w'’\-])({_NAME2})(?:[ ]{{0,2}}[(\[]|,)[ ]{{0,2}}(?:[A-Za-z][A-Za-z.#'’ ]{{0,18}}[:.]?[ ]{{1,2}})?$")
+# the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
+_BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
+_NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
 
 
 def people_beside(text: str, found: list[Finding]) -> list[Finding]:
@@ -258,13 +263,18 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
     after a bracket or comma; a leading word that is no name is left out ("Contact Leonie Hartmann, …")."""
     out = []
     for f in found:
-        if f.entity in _OWN_VALUES and (m := _NAME_BESIDE.search(text, max(0, f.start - 80), f.start)):
-            start, end = m.span(1)
-            while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
-                    " " in text[space + 1:end].strip()):
-                start = space + 1
-            if name := _name_finding(text, start, end):
-                out.append(name)
+        if f.entity not in _OWN_VALUES:
+            continue
+        mark = max(text.rfind("(", max(0, f.start - 24), f.start), text.rfind(",", max(0, f.start - 24), f.start))
+        if mark <= 0 or not _BESIDE_GAP.fullmatch(text, mark + 1, f.start) or not (
+                m := _NAME_ENDS.search(text, max(0, mark - 70), mark)):
+            continue
+        start, end = m.span(1)
+        while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
+                " " in text[space + 1:end].strip()):
+            start = space + 1
+        if name := _name_finding(text, start, end):
+            out.append(name)
     return out
 
 
