@@ -102,8 +102,9 @@ _CUE_WORDS = _cue_automaton()
 _SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):")
 # Teams-style exports: the speaker alone on a line with the time, the message below ("Mei Ling Tan 9:41 AM",
 # "Service Desk (Carlos) 9:42"); without a bracket only with AM/PM ("Go Live 22:00" is a plan). The time at a
-# line's end is found first, the speaker then matched between the line's start and it.
-_LINE_END_TIME = re.compile(r"[0-9](?<![\w:][0-9])[0-9]?:[0-9]{2}(?:[ ]?([AaPp][Mm]))?[ \t]*\r?\n[ \t]*[^\s]")
+# line's end is found first (from its colon, rarer than digits), the speaker then matched between the line's start
+# and it.
+_LINE_END_TIME = re.compile(r":[0-9]{2}(?:[ ]?([AaPp][Mm]))?[ \t]*\r?\n[ \t]*[^\s]")
 _STAMPED_SPEAKER = re.compile(rf"[ \t]{{0,8}}(?:[^\n()]{{1,40}}\(({_NAME})\)|({_NAME}))[ \t]{{1,3}}")
 # "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
 # then matched in the few characters before it
@@ -241,8 +242,13 @@ def people(text: str) -> list[Finding]:
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
                 found.append(f)
     for m in _LINE_END_TIME.finditer(text):
-        line = text.rfind("\n", 0, m.start()) + 1
-        if (s := _STAMPED_SPEAKER.fullmatch(text, line, m.start())) and (s.group(1) or m.group(1)) and (
+        hour = colon = m.start()  # one or two digits, after a space or tab
+        while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
+            hour -= 1
+        if hour == colon or hour == 0 or text[hour - 1] not in " \t":
+            continue
+        line = text.rfind("\n", 0, hour) + 1
+        if (s := _STAMPED_SPEAKER.fullmatch(text, line, hour)) and (s.group(1) or m.group(1)) and (
                 f := _name_finding(text, *s.span(1 if s.group(1) else 2))):
             found.append(f)
     return found
