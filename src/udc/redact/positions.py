@@ -31,6 +31,7 @@ ldap dns dhcp ssl tls http https sql etl cab sla monitoring alert alerts inciden
 storage security operations desk support team group admin administrator system systems payroll billing order orders
 mid sync consumer producer replica cache gateway proxy firewall load balancer f5 prometheus terraform ansible
 error warn warning info debug trace fatal exception invoice ticket computer workstation window maintenance
+word access project visio powerpoint onenote publisher pipeline report web
 """
 _OFFICE_WORDS = """
 all everyone team folks guys there sir madam colleagues the a an this that these those it its we you they he she i
@@ -227,8 +228,8 @@ def people(text: str) -> list[Finding]:
                 continue
             if start and lowered[start - 1].isalnum() and lowered[start] != "@":
                 continue
-            if pattern is _AFTER_TITLE and not text[start].isupper():
-                continue  # "dr" in an address, "ms" in "ms teams"
+            if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
+                continue  # "dr" in an address, "MS Project", "MR" (a merge request)
             if (m := pattern.match(text, end)) and (f := _name_finding(text, m.start(1), m.end(1))):
                 found.append(f)
     for m in _ADDRESS_OPENS.finditer(text):
