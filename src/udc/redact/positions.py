@@ -45,7 +45,8 @@ fw fwd subject note notes update status priority urgent high medium low critical
 done ok yes no north south east west street road avenue lane drive main solutions capital weekly services
 technologies partners holdings international global consulting associates college school institute foundation labs
 software networks limited industries enterprises media news magazine times post journal airlines airways hotel
-hotels motors name names which what who whom whose where when why how login logon logoff logout failed
+hotels motors office centre center hotline switchboard reception headquarters escalation name names which what
+who whom whose where when why how login logon logoff logout failed
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
@@ -78,8 +79,8 @@ _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
 # contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
 # ends (a leading alternation of words would be tried at every position of the text).
-_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}(?:(?:is|was)[ ]{{1,2}})?({_LAST_FIRST}|{_NAME})")
-_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}(?:(?:is|was)[ ]{{1,2}})?({_LAST_FIRST}|{_NAME2})")
+_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
+_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME2})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 
@@ -92,6 +93,9 @@ def _cue_automaton() -> ahocorasick.Automaton:
             automaton.add_word(cue, (len(cue), pattern))
             if pattern is _AFTER_TITLE:
                 automaton.add_word(cue + ".", (len(cue) + 1, pattern))
+            elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
+                for verb in (" is", " was"):
+                    automaton.add_word(cue + verb, (len(cue) + len(verb), _AFTER_ROLE_CUE))
     automaton.make_automaton()
     return automaton
 
@@ -258,8 +262,7 @@ def people(text: str) -> list[Finding]:
 # Values that belong to one person, and how a name stands right before one: "Bartholomew Quist (+61 2 9374 4000)",
 # "(Rafael Quintero, DOB 1961-02-28)", "Leonie Hartmann, l.hartmann@…" (a bracket or comma, then perhaps the value's
 # word); two words or more
-_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.HEALTH_PLAN_ID, E.US_PASSPORT,
-                         E.US_DRIVER_LICENSE})
+_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE})
 # the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
 _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
 _NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
