@@ -65,6 +65,7 @@ def test_found(text: str, expected: list[tuple[str, str]]) -> None:
 
 @pytest.mark.parametrize("text", [
     "Contractor has no AD account yet. Create users in AD and reset passwords in AD for the new OU.",
+    "Add printer in AD, remove laptop from the domain, lock screen in AD, disable autologin in AD.",
     "Use a test login for user convenience; for user testing use the sandbox.",
     "Account Name:\t\tFS02$\n\tAccount Domain:\t\tCORP",
     "The AD account with id 1234567 was locked twice.",

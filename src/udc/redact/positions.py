@@ -148,7 +148,10 @@ _ADMIN_TARGET = re.compile(
     r"(?![\w\-])")
 _NOT_LOGIN_WORDS = """
 it them him her his this that these those all everyone user users account accounts access password passwords mfa
-group groups licence license mailbox profile permissions rights
+group groups licence license mailbox profile permissions rights printer printers laptop laptops device devices
+machine machines pc pcs screen policy policies gpo ou object objects entry entries attribute attributes member
+members app apps application applications certificate certificates key keys token tokens contact contacts share
+shares folder folders file files site sites channel channels autologin sso
 """
 _NOT_LOGINS = frozenset(_NOT_LOGIN_WORDS.split())
 # A plain word after "user " is a login only when what follows speaks of an account's state: "user dfox locked out"
