@@ -280,7 +280,7 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
             continue
         mark = max(text.rfind("(", max(0, f.start - 24), f.start), text.rfind(",", max(0, f.start - 24), f.start))
         if mark <= 0 or not _BESIDE_GAP.fullmatch(text, mark + 1, f.start) or not (
-                m := _NAME_ENDS.search(text, max(0, mark - 70), mark)):
+                m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
             continue
         start, end = m.span(1)
         while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
