@@ -16,11 +16,14 @@ from udc.config import entities as E
 from udc.redact.lowercase import lower_case
 
 WINDOW = 48  # characters between the end of a context word and the start of the value
+# An SSN's word may head a list ("SSNs typed with spaces, e.g. 536 22 8190, … and 287.64.1095"): spaced or dotted
+# SSNs (a shape few other numbers have) count this far after it, every one of them
+SSN_LIST_REACH = 160
 
 _NUMBER = ["", " no", " no.", " num", " number", " #", "#"]
 _LICENCE = ["license", "licence"]
 _WORDS: dict[str, list[str]] = {
-    E.US_SSN: ["ssn", "ss#", "ss #", "social security", "social sec", "sozialversicherungsnummer"],
+    E.US_SSN: ["ssn", "ssns", "ss#", "ss #", "social security", "social sec", "sozialversicherungsnummer"],
     E.CREDIT_CARD: ["card", "cards", "cc", "credit", "debit", "visa", "mastercard", "master card", "amex",
                     "american express", "maestro", "discover", "jcb", "diners", "carte", "karte", "tarjeta"],
     E.PHONE: ["phone", "telephone", "tel", "tel.", "mobile", "cell", "cellphone", "fax", "call", "ring", "text",
@@ -33,11 +36,15 @@ _WORDS: dict[str, list[str]] = {
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
                       "geboren", "né", "née", "fecha de nacimiento"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
-            "chart number", "chart no", "hospital number", "hospital no"],
+            "chart number", "chart no", "hospital number", "hospital no",
+            # a generic reference in a medical setting: "Occupational health ref OH-2290177", "clinic no. 4471"
+            *[f"{where} {ref}" for where in ("health", "medical", "clinical", "clinic", "hospital", "patient", "gp")
+              for ref in ("ref", "ref.", "ref no", "reference", "id", "number", "no", "no.", "#")]],
     E.US_PASSPORT: [f"passport{n}" for n in _NUMBER],
     E.BANK_ACCOUNT: ["acct", "acct.", "a/c", "acc no", "acc. no", *[f"{a}account{n}" for a in ("", "bank ")
                                                                     for n in _NUMBER if n],
                      "bank account", "bank acct", "checking", "savings", "checking account", "savings account",
+                     "account at", "account held at",  # "old account at Chase was 000123456789"
                      "kontonummer", "konto", "numéro de compte", "cuenta"],
     E.CARD_EXPIRY: ["exp", "exp.", "exp date", "expiry", "expiry date", "expiration date", "card expires",
                     "card expiry", "card exp", "valid thru", "valid through", "good thru", "valid to", "gültig bis"],

@@ -30,7 +30,8 @@ dynatrace vmware esx esxi citrix sharepoint onedrive office excel chrome firefox
 ldap dns dhcp ssl tls http https sql etl cab sla monitoring alert alerts incident change problem request task network
 storage security operations desk support team group admin administrator system systems payroll billing order orders
 mid sync consumer producer replica cache gateway proxy firewall load balancer f5 prometheus terraform ansible
-error warn warning info debug trace fatal exception invoice ticket
+error warn warning info debug trace fatal exception invoice ticket computer workstation window maintenance
+word access project visio powerpoint onenote publisher pipeline report web
 """
 _OFFICE_WORDS = """
 all everyone team folks guys there sir madam colleagues the a an this that these those it its we you they he she i
@@ -44,15 +45,17 @@ fw fwd subject note notes update status priority urgent high medium low critical
 done ok yes no north south east west street road avenue lane drive main solutions capital weekly services
 technologies partners holdings international global consulting associates college school institute foundation labs
 software networks limited industries enterprises media news magazine times post journal airlines airways hotel
-hotels motors
+hotels motors office centre center hotline switchboard reception headquarters escalation name names which what
+who whom whose where when why how login logon logoff logout failed
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
-_UPPER = "A-ZÀ-ÖØ-ÞĀ-Ž"
-_LOWER = "a-zß-öø-ÿā-ž"
-# "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist"; not "I've"
+# (Latin Extended Additional, U+1E00-U+1EFF, alternates capitals and small letters: "Nguyễn Thị")
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ"
+_LOWER = "a-zß-öø-ÿā-žḁ-ỿ"
+# "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
-_WORD = rf"{_PART}(?:-{_PART})?(?![\w'’])"
+_WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
 _PARTICLE = r"(?:de|da|del|della|di|du|dos|das|van|von|der|den|la|le|al|el|bin|ibn|ben|ter|ten|y)"
 _NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
@@ -63,18 +66,36 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
 # Words that precede places and companies as often as people: a name after them needs two words or more.
 _WEAK_CUES = r"for|from|with|cc|ping"
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
-# A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back". Cue
-# words are found with one Aho-Corasick pass, the name matched only where one ends (a leading alternation of words
-# would be tried at every position of the text).
+# Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
+# Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
+_ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant|intern|colleague|coworker|co-worker|"
+              r"supervisor|line manager|team lead|technician|implementer|requester|requestor|requested for|end user|"
+              r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
+              r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
+              r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner")
+# Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
+_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta"
+_NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
+# A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
+# contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
+# ends (a leading alternation of words would be tried at every position of the text).
 _AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
+_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME2})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
+_AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 
 
 def _cue_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    for cues, pattern in ((_CUES, _AFTER_CUE), (_WEAK_CUES, _AFTER_WEAK_CUE)):
+    for cues, pattern in ((_CUES, _AFTER_CUE), (_ROLE_CUES, _AFTER_ROLE_CUE), (_WEAK_CUES, _AFTER_WEAK_CUE),
+                          (_TITLES, _AFTER_TITLE)):
         for cue in cues.split("|"):
             automaton.add_word(cue, (len(cue), pattern))
+            if pattern is _AFTER_TITLE:
+                automaton.add_word(cue + ".", (len(cue) + 1, pattern))
+            elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
+                for verb in (" is", " was"):
+                    automaton.add_word(cue + verb, (len(cue) + len(verb), _AFTER_ROLE_CUE))
     automaton.make_automaton()
     return automaton
 
@@ -84,6 +105,12 @@ _CUE_WORDS = _cue_automaton()
 # engine then jumps from newline to newline, where "^" would have it test every position (ten times slower).
 # Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
 _SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):")
+# Teams-style exports: the speaker alone on a line with the time, the message below ("Mei Ling Tan 9:41 AM",
+# "Service Desk (Carlos) 9:42"); without a bracket only with AM/PM ("Go Live 22:00" is a plan). The time at a
+# line's end is found first (from its colon, rarer than digits), the speaker then matched between the line's start
+# and it.
+_LINE_END_TIME = re.compile(r":[0-9]{2}(?:[ ]?([AaPp][Mm]))?[ \t]*\r?\n[ \t]*[^\s]")
+_STAMPED_SPEAKER = re.compile(rf"[ \t]{{0,8}}(?:[^\n()]{{1,40}}\(({_NAME})\)|({_NAME}))[ \t]{{1,3}}")
 # "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
 # then matched in the few characters before it
 _ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
@@ -98,12 +125,35 @@ _SIGNATURE = re.compile(
 # The labels are found in one Aho-Corasick pass; the value is matched only right after one.
 _LOGIN_LABELS = ("user", "username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon",
                  "uid", "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "ad account",
-                 "user account", "domain account", "network account", "windows account")
+                 "user account", "domain account", "network account", "windows account", "account name",
+                 "targetusername", "subjectusername", "password for", "publickey for")
+# (a login ends with no dot, "no AD account yet."; machine accounts end with "$": "Account Name: DC01$")
 _LOGIN_VALUE = re.compile(
-    r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?([A-Za-z][A-Za-z0-9._\-]{1,63})(?![\w@\-])")
+    r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?"
+    r"([A-Za-z](?:[A-Za-z0-9_\-]|\.(?=[A-Za-z0-9])){1,63})(?![\w@\-$])")
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
-                "samaccountname", "upn", "logged in as", "logged on as", "signed in as")
+                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "account name",
+                "targetusername", "subjectusername")
+# A log line's "… for [invalid ]user X from 81.2.69.160" or sshd's "Failed password for X from …"
+_FROM_ADDRESS = re.compile(r"[ ]from[ ][0-9a-fA-F:.]{3,39}(?![\w.:])")
+# An administrator's verb, a login and the directory it lives in: "Create falzahra in AD", "disable jdoe in Okta"
+_ADMIN_VERBS = ("create", "created", "disable", "disabled", "enable", "enabled", "re-enable", "re-enabled", "unlock",
+                "unlocked", "lock", "locked", "delete", "deleted", "remove", "removed", "deprovision", "deprovisioned",
+                "provision", "provisioned", "suspend", "suspended", "reactivate", "reactivated", "rename", "renamed",
+                "reset", "add", "added")
+_ADMIN_TARGET = re.compile(
+    r"[ ]([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:in|on|from)[ ](?:the[ ])?"
+    r"(?:AD|Active Directory|Okta|Entra(?: ID)?|Azure AD|AAD|LDAP|O365|Office 365|M365|Google Workspace|domain)"
+    r"(?![\w\-])")
+_NOT_LOGIN_WORDS = """
+it them him her his this that these those all everyone user users account accounts access password passwords mfa
+group groups licence license mailbox profile permissions rights printer printers laptop laptops device devices
+machine machines pc pcs screen policy policies gpo ou object objects entry entries attribute attributes member
+members app apps application applications certificate certificates key keys token tokens contact contacts share
+shares folder folders file files site sites channel channels autologin sso
+"""
+_NOT_LOGINS = frozenset(_NOT_LOGIN_WORDS.split())
 # A plain word after "user " is a login only when what follows speaks of an account's state: "user dfox locked out"
 _ACCOUNT_STATE = re.compile(
     r"[ \t]{1,2}(?:is |was |has been |got |gets |keeps getting |still )?(?:locked|unlocked|disabled|enabled|expired|"
@@ -185,6 +235,8 @@ def people(text: str) -> list[Finding]:
                 continue
             if start and lowered[start - 1].isalnum() and lowered[start] != "@":
                 continue
+            if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
+                continue  # "dr" in an address, "MS Project", "MR" (a merge request)
             if (m := pattern.match(text, end)) and (f := _name_finding(text, m.start(1), m.end(1))):
                 found.append(f)
     for m in _ADDRESS_OPENS.finditer(text):
@@ -197,13 +249,54 @@ def people(text: str) -> list[Finding]:
         for m in pattern.finditer(lines):
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
                 found.append(f)
+    for m in _LINE_END_TIME.finditer(text):
+        hour = colon = m.start()  # one or two digits, after a space or tab
+        while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
+            hour -= 1
+        if hour == colon or hour == 0 or text[hour - 1] not in " \t":
+            continue
+        line = text.rfind("\n", 0, hour) + 1
+        if (s := _STAMPED_SPEAKER.fullmatch(text, line, hour)) and (s.group(1) or m.group(1)) and (
+                f := _name_finding(text, *s.span(1 if s.group(1) else 2))):
+            found.append(f)
     return found
+
+
+# Values that belong to one person, and how a name stands right before one: "Bartholomew Quist (+61 2 9374 4000)",
+# "(Rafael Quintero, DOB 1961-02-28)", "Leonie Hartmann, l.hartmann@…" (a bracket or comma, then perhaps the value's
+# word); two words or more
+_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE})
+# the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
+_BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
+_NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
+
+
+def people_beside(text: str, found: list[Finding]) -> list[Finding]:
+    """Names standing right before a person's phone, e-mail, date of birth or record number (found by the scanner),
+    after a bracket or comma; a leading word that is no name is left out ("Contact Leonie Hartmann, …")."""
+    out = []
+    for f in found:
+        if f.entity not in _OWN_VALUES:
+            continue
+        mark = max(text.rfind("(", max(0, f.start - 24), f.start), text.rfind(",", max(0, f.start - 24), f.start))
+        if mark <= 0 or not _BESIDE_GAP.fullmatch(text, mark + 1, f.start) or not (
+                m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
+            continue
+        start, end = m.span(1)
+        while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
+                " " in text[space + 1:end].strip()):
+            start = space + 1
+        if name := _name_finding(text, start, end):
+            out.append(name)
+    return out
 
 
 def _label_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for label in _LOGIN_LABELS:
         automaton.add_word(label, (len(label), label in _LABEL_WORDS))
+    for verb in _ADMIN_VERBS:
+        automaton.add_word(verb, (len(verb), None))
     automaton.make_automaton()
     return automaton
 
@@ -224,6 +317,11 @@ def logins(text: str) -> list[Finding]:
             continue
         if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
             continue  # "user" inside "superuser"
+        if strong is None:  # an administrator's verb
+            if (m := _ADMIN_TARGET.match(text, end)) and (value := m.group(1)) not in _NOT_LOGINS and (
+                    value not in _NOT_NAMES):
+                found.append(Finding(m.start(1), m.end(1), E.USERNAME, value))
+            continue
         if not (m := _LOGIN_VALUE.match(text, end)):
             continue
         gap, value = m.group(1), m.group(3)
@@ -231,7 +329,8 @@ def logins(text: str) -> list[Finding]:
         if folded in _NOT_NAMES or folded in _AFTER_USER:  # "login name?", "user is", "AD account access"
             continue
         labelled = strong or "=" in gap or ":" in gap
-        stated = (value.islower() and len(value) >= 3 and _ACCOUNT_STATE.match(text, m.end()) is not None)
+        stated = value.islower() and len(value) >= 3 and (_ACCOUNT_STATE.match(text, m.end()) is not None
+                                                          or _FROM_ADDRESS.match(text, m.end()) is not None)
         if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
             found.append(Finding(m.start(2) if m.group(2) else m.start(3), m.end(3), E.USERNAME, folded))
     if "\\" in text and _DOMAIN_HINT.search(text):  # (the pattern's look-behind is tried at every position)

@@ -252,7 +252,10 @@ class Redactor:
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
         # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup"
-        leaf.findings.extend(f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key))
+        found = [f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key)]
+        if E.PERSON in entities and found:  # "Bartholomew Quist (+61 …)", "(Rafael Quintero, DOB …)"
+            found += positions.people_beside(text, found)
+        leaf.findings.extend(found)
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
                 "otes)" in leaf.text or "omments)" in leaf.text):
             for m in _JOURNAL_AUTHOR.finditer("\n" + leaf.text):  # "2025-01-05 20:50:59 - Maya Novak (Work notes)"

@@ -17,7 +17,7 @@ import phonenumbers
 from udc.config import entities as E
 from udc.redact import patterns as P
 from udc.redact import validators as V
-from udc.redact.context import WINDOW, ContextIndex
+from udc.redact.context import SSN_LIST_REACH, WINDOW, ContextIndex
 from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
 
 # phonenumbers compiles its metadata's patterns through re's cache (512 entries), which validating numbers of many
@@ -29,6 +29,8 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 _PHONE_CACHE = 50_000  # distinct phone candidates remembered per scanner before the cache starts over
 _NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
 _HEX = frozenset("0123456789abcdefABCDEF")
+_CORRECTION = re.compile(
+    r"(?i:\b(?:correct(?:ed|ion)?|should (?:be|read)|changed to|amended to|actual(?:ly)?|instead|not)\b)")
 _EMPTY: frozenset[str] = frozenset()
 
 
@@ -158,13 +160,20 @@ class Scanner:
         for etype, ends in ctx.by_type.items():
             if etype not in entities or etype in field_types:
                 continue
+            reach = SSN_LIST_REACH if etype == E.US_SSN else WINDOW
             for end in ends:
-                for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + WINDOW + 40)):
-                    if m.start() - end > WINDOW:
+                listed = 0  # where the last value found ends: more SSNs of a list must be grouped ones, another
+                # date of birth must follow a correction ("shows 07/12/1990, correct value is 12/07/1990")
+                for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + reach + 40)):
+                    if m.start() - end > reach:
                         break
-                    if f := self._context_value(etype, text, m, m.start() - end):
+                    if listed and etype == E.DATE_OF_BIRTH and not _CORRECTION.search(text, listed, m.start()):
+                        break
+                    if f := self._context_value(etype, text, m, reach if listed else m.start() - end):
                         found.append(f)
-                        break
+                        if etype not in (E.US_SSN, E.DATE_OF_BIRTH):
+                            break
+                        listed = m.end()
         return found
 
     def _context_value(self, etype: str, text: str, m: re.Match[str], distance: int) -> Finding | None:
@@ -174,8 +183,9 @@ class Scanner:
         value = text[start:end]
         digits = P.NON_DIGITS.sub("", value)
         key: str | None = None
-        if etype == E.US_SSN:
-            key = digits if P.SSN_ANY.fullmatch(value) and V.us_ssn(digits) else None
+        if etype == E.US_SSN:  # farther than its word's window: only in groups ("536 22 8190", "287.64.1095")
+            shape = P.SSN_ANY.fullmatch(value)
+            key = digits if shape and V.us_ssn(digits) and (distance <= WINDOW or shape.group(1)) else None
         elif etype == E.CREDIT_CARD:  # context admits 12-13 digit cards and any layout
             key = digits if V.credit_card(digits) or V.credit_card_in_context(digits) else None
         elif etype == E.PHONE and 7 <= len(digits) <= 15:
@@ -419,7 +429,8 @@ def _birth_date(m: re.Match[str]) -> str | None:
             born = date(year, int(mo), int(d))
         except ValueError:
             continue
-        if born.year >= 1900 and born <= today:
+        # 1 January 1900 or 1901 is a system's placeholder ("shows as 01/01/1900, correct value is …"): the next date
+        if born.year >= 1900 and born <= today and not (born.month == born.day == 1 and born.year < 1902):
             return born.isoformat()
     return None
 
