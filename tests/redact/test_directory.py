@@ -138,10 +138,10 @@ def test_learn_directory_rules() -> None:
     ])
     assert learned == {"people": 2, "logins": 3, "machines": 3}  # mark: a word, not shaped like a login
     text, counts = redactor.redact_text("jdoe and grant.mark asked; mark the ticket. backup.service, svc_deploy and "
-                                        "helpdesk@acme.example are fine. jdoe_old, /home/jdoe.")
+                                        "helpdesk@acme.example are fine. jdoe_old, /srv/jdoe.")
     assert counts == {"USERNAME": 2}
     assert "mark the ticket" in text and "backup.service" in text and "svc_deploy" in text
-    assert "helpdesk@acme.example" in text and "jdoe_old" in text and "/home/jdoe" in text
+    assert "helpdesk@acme.example" in text and "jdoe_old" in text and "/srv/jdoe" in text
 
 
 def test_check_reports_the_directory_read(sim: ServiceNowSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

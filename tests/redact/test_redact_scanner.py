@@ -44,8 +44,8 @@ def found(text: str, field_types: frozenset[str] = frozenset()) -> list[tuple[st
     ("Phone:\n4155552671", E.PHONE, "4155552671"),
     ("Mobile: 0496 46 46 70", E.PHONE, "0496 46 46 70"),  # region not configured, but right after its word
     # addresses that are personal data: public only
-    ("login from 8.8.4.4 failed", E.IP_ADDRESS, "8.8.4.4"),
-    ("client 2001:4860:4860::8888 blocked", E.IP_ADDRESS, "2001:4860:4860::8888"),
+    ("login from 89.160.20.112 failed", E.IP_ADDRESS, "89.160.20.112"),
+    ("client 2a02:8108:1a40:3b00::17 blocked", E.IP_ADDRESS, "2a02:8108:1a40:3b00::17"),
     # context-only identifiers
     ("DOB: 02/10/1985", E.DATE_OF_BIRTH, "02/10/1985"),
     ("born on 12 March 1980 in Leeds", E.DATE_OF_BIRTH, "12 March 1980"),

@@ -34,7 +34,8 @@ ROLE_ACCOUNTS = (
     "sn_*", "snc_*", "svc.*", "service-account*", "service_account*", "serviceaccount*", "system-*", "system_*",
     "test-*", "test_*", "build", "build-*", "build_*", "ci-*", "ci_*", "runner-*", "runner_*", "daemon*", "nagios*",
     "zabbix*", "splunk*", "datadog*", "pagerduty*", "opsgenie*", "teams-*", "slack-*", "it-*", "it_*", "hr-*",
-    "hr_*",
+    "hr_*", "*-team", "*_team", "*.team", "team-*", "team_*", "team.*", "*-ops", "*_ops", "*-admins", "*-oncall",
+    "dl-*", "dl_*", "dl.*", "grp-*", "grp_*",  # team and distribution-list mailboxes ("dba-team@", "dl-finance@")
 )
 
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")
@@ -128,5 +129,7 @@ class Accounts:
 
 
 def _ascii(name: str) -> str:
-    """A name lower-cased without its accents, as logins are usually spelled ("Wiśniewski" -> "wisniewski")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(ch))
+    """A name lower-cased without its accents, hyphens, apostrophes and spaces, as logins are usually spelled
+    ("Wiśniewski" -> "wisniewski", "Al-Rashid" -> "alrashid", "O'Brien" -> "obrien")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower())
+                   if not unicodedata.combining(ch) and ch not in "-'’ ")

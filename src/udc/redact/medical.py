@@ -21,13 +21,17 @@ from udc.redact.scanner import Finding
 WINDOW = 60
 CONTEXT = re.compile(
     r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
-    r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with)\b[:#]?)"
+    r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with|"
+    r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known)\b[:#]?)"
 )
 # how each of CONTEXT's alternatives begins
+# (clinical phrasing that introduces a condition: "Presenting with …", "Indication: …", "Known type 2 diabetes")
 _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
-                  "medical condition", "living with")
+                  "medical condition", "living with", "present", "indication", "referral reason",
+                  "reason for referral", "referred", "known")
 _CONTEXT_STARTS = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
-                   "living with")
+                   "living with", "present", "indication", "referral reason", "reason for referral", "referred",
+                   "known")
 _CODE = re.compile(r"(?<![\w.\-])[A-TV-Z][0-9][0-9AB](?:\.?[0-9A-TV-Z]{1,4})?(?![\w\-]|\.[0-9A-Za-z])")
 _WORDS = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _GENERIC = frozenset("""
@@ -44,7 +48,8 @@ _CLINICAL = re.compile(r"(?:itis|osis|emia|aemia|oma|omas|pathy|algia|plegia|tro
 _HEADS = frozenset({"disease", "diseases", "disorder", "disorders", "condition", "injury"})
 _LEADS = frozenset({"acute", "chronic"})
 COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin cancer", "colon cancer", "diabetes",
-          "type 1 diabetes", "type 2 diabetes", "depression", "anxiety", "hiv", "aids", "covid", "covid-19",
+          "type 1 diabetes", "type 2 diabetes", "diabetes mellitus", "type 1 diabetes mellitus",
+          "type 2 diabetes mellitus", "depression", "anxiety", "hiv", "aids", "covid", "covid-19",
           "dementia", "stroke", "heart attack", "migraine", "pregnancy", "adhd", "autism", "ptsd", "bipolar disorder",
           "schizophrenia", "copd", "leukemia", "lymphoma", "hepatitis", "tuberculosis", "cirrhosis", "eating disorder")
 

@@ -62,7 +62,12 @@ _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
 _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|talked to|assigned to|assigned it to|"
          r"reassigned to|escalated to|contact|contacted|employee|patient|customer|requested by|opened by|reported by|"
-         r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@")
+         r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@|"
+         r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
+         r"account holder|cardholder|card holder")
+# A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
+# Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
+_INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # Words that precede places and companies as often as people: a name after them needs two words or more.
 _WEAK_CUES = r"for|from|with|cc|ping"
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
@@ -83,12 +88,13 @@ _AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
 _AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME2})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
+_AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again)(?![\w'’]))")
 
 
 def _cue_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for cues, pattern in ((_CUES, _AFTER_CUE), (_ROLE_CUES, _AFTER_ROLE_CUE), (_WEAK_CUES, _AFTER_WEAK_CUE),
-                          (_TITLES, _AFTER_TITLE)):
+                          (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
             automaton.add_word(cue, (len(cue), pattern))
             if pattern is _AFTER_TITLE:
@@ -110,11 +116,16 @@ _SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})
 # line's end is found first (from its colon, rarer than digits), the speaker then matched between the line's start
 # and it.
 _LINE_END_TIME = re.compile(r":[0-9]{2}(?:[ ]?([AaPp][Mm]))?[ \t]*\r?\n[ \t]*[^\s]")
-_STAMPED_SPEAKER = re.compile(rf"[ \t]{{0,8}}(?:[^\n()]{{1,40}}\(({_NAME})\)|({_NAME}))[ \t]{{1,3}}")
+_STAMPED_SPEAKER = re.compile(
+    rf"[ \t]{{0,8}}(?:({_NAME})[ ]\((?:External|Guest|Extern|Externe?|Gast)\)|[^\n()]{{1,40}}\(({_NAME})\)|({_NAME}))"
+    rf"[ \t]{{1,3}}")
 # "Priya Raman <priya.raman@acme.example>", "Raman, Priya (priya.raman@...)": the bracket found first, the name
 # then matched in the few characters before it
 _ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
 _NAME_BEFORE = re.compile(rf"(?<![\w'’\-])({_LAST_FIRST}|{_NAME})[ ]{{1,2}}$")
+# E-mail headers naming people without their address: "To: Camille Dubois", "Cc: Lars Eriksson; …"
+_HEADER_NAME = re.compile(
+    rf"\n(?:From|To|Cc|CC|Bcc|Sender|Recipient|Attendees)[ \t]?:[ \t]{{1,3}}({_NAME})[ \t]*(?=[;,\r\n]|$)")
 # The line under a sign-off: "Regards,\nPriya Raman"
 _SIGNATURE = re.compile(
     rf"\n(?im:[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
@@ -129,7 +140,7 @@ _LOGIN_LABELS = ("user", "username", "user name", "user_name", "userid", "user i
                  "targetusername", "subjectusername", "password for", "publickey for")
 # (a login ends with no dot, "no AD account yet."; machine accounts end with "$": "Account Name: DC01$")
 _LOGIN_VALUE = re.compile(
-    r"([ \t]{0,2}[=:][ \t]{0,2}|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?"
+    r"([ \t]{0,2}[=:][ \t]{0,2}[\"']?|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?"
     r"([A-Za-z](?:[A-Za-z0-9_\-]|\.(?=[A-Za-z0-9])){1,63})(?![\w@\-$])")
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
@@ -137,6 +148,8 @@ _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user
                 "targetusername", "subjectusername")
 # A log line's "… for [invalid ]user X from 81.2.69.160" or sshd's "Failed password for X from …"
 _FROM_ADDRESS = re.compile(r"[ ]from[ ][0-9a-fA-F:.]{3,39}(?![\w.:])")
+# pam's "session opened for user kbrandt(uid=10432) by (uid=0)" (older: "… for user kbrandt by (uid=0)")
+_PAM_UID = re.compile(r"(?:\(uid=|[ ]by[ ](?:\(uid=|[a-z_][a-z0-9._\-]{0,31}\(uid=))")
 # An administrator's verb, a login and the directory it lives in: "Create falzahra in AD", "disable jdoe in Okta"
 _ADMIN_VERBS = ("create", "created", "disable", "disabled", "enable", "enabled", "re-enable", "re-enabled", "unlock",
                 "unlocked", "lock", "locked", "delete", "deleted", "remove", "removed", "deprovision", "deprovisioned",
@@ -176,6 +189,29 @@ _LOGIN_QUESTION = re.compile(
 _LOGIN_ANSWER = re.compile(
     r"(?i:\b(?:it['’]s|it is|its|mine is|mine['’]s|my (?:user ?name|login|user ?id) is|that['’]s))[ \t]+"
     r"((?-i:[a-z][a-z0-9._\-]{2,63}))(?![\w@\-]|\.\w)")
+# the answer on the line after the question, alone: "Agent: and your username?\nCaller: dchandrasek"
+_ANSWER_LINE = re.compile(r"\r?\n[ \t]{0,8}[A-Z][A-Za-z ]{0,24}:[ \t]{1,3}([a-z][a-z0-9._\-]{2,63})[ \t.]*(?=\r?\n|$)")
+# chat exports whose speakers are logins: "[2024-12-03 08:58] ana.souza: …", "[09:01] kbrandt: …"
+_LOGIN_SPEAKER = re.compile(
+    r"\n[ \t]{0,8}\[(?:[0-9]{4}-[0-9]{2}-[0-9]{2}[ T])?[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?\][ \t]{1,3}"
+    r"([a-z][a-z0-9_\-]*(?:\.[a-z0-9_\-]+)*):[ \t]")
+# "@ana.souza" (Slack, Teams), "[~hwalker]" (Jira wiki markup); the "@" or "[~" found first
+_MENTION = re.compile(r"@([a-z][a-z0-9_\-]*(?:\.[a-z0-9_\-]+)*)(?![\w@])")
+_JIRA_MENTION = re.compile(r"\[~(?:accountid:)?([A-Za-z0-9][A-Za-z0-9._\-]{1,63})\]")
+_NOT_MENTIONS = frozenset("""
+here channel everyone all team property staticmethod classmethod override dataclass param return returns throws
+see author since version deprecated media import keyframes charset supports page echo home link code example
+""".split())  # noqa: SIM905
+# sudo's "kbrandt : TTY=pts/0 ; …" and home folders "/home/kbrandt", "C:\\Users\\kbrandt"
+_SUDO_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{0,31})$")
+_HOME_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{1,31})(?![\w.\-])", re.IGNORECASE)
+_NOT_HOMES = frozenset({"public", "default", "default user", "all users", "user", "users", "shared", "lost+found"})
+# Entra guest accounts: "priya.nair_partnerco.example#EXT#"
+_GUEST_HEAD = re.compile(r"[A-Za-z0-9._\-]{1,80}$")
+# an administrator's verb, a login and the group it joins or leaves: "add rkapoor to GG-Radiology-PACS-RW"
+_ADMIN_TO_GROUP = re.compile(
+    r"[ ]([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:to|from|into)[ ](?:the[ ])?(?:group[ ])?"
+    r"(?=[a-z0-9]*[A-Z])[A-Za-z0-9]+[-_][A-Za-z0-9_\-]+")
 # first.last (with digits) standing alone near a word about accounts or access: "VPN drops for april.iyer"
 _DOTTED_TAIL = re.compile(r"\.([a-z][a-z'\-]{1,30})[0-9]{0,4}(?![\w@/\\\-]|\.\w)")
 _HEAD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
@@ -200,11 +236,30 @@ _GLUED = ("way", "gate", "field", "ford", "side")
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
 _POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
 _ADDRESS = re.compile(
-    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?,?[ ](?:{_WORD}[ ]){{0,3}}"  # digit first: skips to digits
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ](?:{_WORD}[ ]){{0,3}}"  # (unit/no.)
     rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))"
     rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
-    rf"(?:,[ ]{_CITY}(?:,[ ][A-Z]{{2}})?(?:[ ]{_POSTCODE})?)?"
+    rf"(?:,[ ]{_CITY}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:[ ]{_POSTCODE})?)?"
 )
+
+
+# A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"
+_UNIT_BEFORE = re.compile(r"(?i:flat|unit|apt|apartment|suite|level|floor|shop)\.?[ ]?[0-9A-Za-z]{1,5},?[ ]$")
+# Street name first, then the number and a postcode with its city (continental Europe): "Via Giuseppe Verdi 27, 20121
+# Milano", "Storgatan 14, 114 55 Stockholm", "Hanauer Landstraße 184, 60314 Frankfurt am Main". The street's word is
+# found first (a street type glued to its end, or a leading word such as "Via"); the rest is matched after it.
+_EU_GLUED = ("straße", "strasse", "str.", "weg", "gasse", "allee", "platz", "ring", "damm", "ufer", "gatan", "gata",
+             "vägen", "väg", "gade", "vej", "veien", "vegen", "gracht", "straat", "laan", "plein", "kade", "singel",
+             "katu", "utca")
+_EU_LEADING = ("via", "viale", "piazza", "corso", "largo", "rue", "avenue", "boulevard", "bd", "place", "quai",
+               "chemin", "calle", "avenida", "av.", "plaza", "paseo", "carrer", "rua", "praça", "travessa", "ul.",
+               "al.", "plac", "náměstí", "ulica")
+_EU_POSTCODE = r"(?:[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|[A-Z]{1,2}-[0-9]{4,5})"
+_EU_TAIL = re.compile(
+    rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?(?:[/\-][0-9]{{1,4}})?"
+    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}})?,?[ ]{_EU_POSTCODE}[ ]{_CITY}"
+    rf"(?:[ ](?:am|an|im|sur|en)[ ]{_WORD})?")
+_WORD_BEFORE = re.compile(rf"(?<![\w'’\-])({_WORD})[ ]$")
 
 
 def _plausible_name(value: str) -> bool:
@@ -245,7 +300,7 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
     lines = "\n" + text
-    for pattern in (_SPEAKER, _SIGNATURE):
+    for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME):
         for m in pattern.finditer(lines):
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
                 found.append(f)
@@ -256,8 +311,8 @@ def people(text: str) -> list[Finding]:
         if hour == colon or hour == 0 or text[hour - 1] not in " \t":
             continue
         line = text.rfind("\n", 0, hour) + 1
-        if (s := _STAMPED_SPEAKER.fullmatch(text, line, hour)) and (s.group(1) or m.group(1)) and (
-                f := _name_finding(text, *s.span(1 if s.group(1) else 2))):
+        if (s := _STAMPED_SPEAKER.fullmatch(text, line, hour)) and (s.group(1) or s.group(2) or m.group(1)) and (
+                f := _name_finding(text, *s.span(1 if s.group(1) else 2 if s.group(2) else 3))):
             found.append(f)
     return found
 
@@ -318,8 +373,8 @@ def logins(text: str) -> list[Finding]:
         if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
             continue  # "user" inside "superuser"
         if strong is None:  # an administrator's verb
-            if (m := _ADMIN_TARGET.match(text, end)) and (value := m.group(1)) not in _NOT_LOGINS and (
-                    value not in _NOT_NAMES):
+            if (m := _ADMIN_TARGET.match(text, end) or _ADMIN_TO_GROUP.match(text, end)) and (
+                    value := m.group(1)) not in _NOT_LOGINS and value not in _NOT_NAMES:
                 found.append(Finding(m.start(1), m.end(1), E.USERNAME, value))
             continue
         if not (m := _LOGIN_VALUE.match(text, end)):
@@ -330,7 +385,8 @@ def logins(text: str) -> list[Finding]:
             continue
         labelled = strong or "=" in gap or ":" in gap
         stated = value.islower() and len(value) >= 3 and (_ACCOUNT_STATE.match(text, m.end()) is not None
-                                                          or _FROM_ADDRESS.match(text, m.end()) is not None)
+                                                          or _FROM_ADDRESS.match(text, m.end()) is not None
+                                                          or _PAM_UID.match(text, m.end()) is not None)
         if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
             found.append(Finding(m.start(2) if m.group(2) else m.start(3), m.end(3), E.USERNAME, folded))
     if "\\" in text and _DOMAIN_HINT.search(text):  # (the pattern's look-behind is tried at every position)
@@ -339,8 +395,10 @@ def logins(text: str) -> list[Finding]:
                 found.append(Finding(m.start(), m.end(), E.USERNAME, m.group().lower()))
     if "?" in text:
         for q in _LOGIN_QUESTION.finditer(text):
-            if (a := _LOGIN_ANSWER.search(text, q.end(), q.end() + 160)) and a.group(1) not in _NOT_NAMES:
+            if ((a := _ANSWER_LINE.match(text, q.end())) or (a := _LOGIN_ANSWER.search(text, q.end(), q.end() + 160))
+                    ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
+    found += _logins_by_shape(text)
     for m in _DOTTED_TAIL.finditer(text):  # the dot first (rarer than letters), then the head behind it
         head_start = m.start()
         while head_start > 0 and m.start() - head_start < 31 and text[head_start - 1] in _HEAD_CHARS:
@@ -356,6 +414,38 @@ def logins(text: str) -> list[Finding]:
     return found
 
 
+def _logins_by_shape(text: str) -> list[Finding]:
+    """Logins where log and chat formats put them: chat speakers and @mentions, sudo's "X : TTY=", home folders,
+    Entra guest accounts ("…#EXT#"). Each is found from a literal first."""
+    found: list[Finding] = []
+
+    def add(start: int, end: int) -> None:
+        found.append(Finding(start, end, E.USERNAME, text[start:end].casefold()))
+
+    if "]" in text:
+        for m in _LOGIN_SPEAKER.finditer("\n" + text):
+            add(m.start(1) - 1, m.end(1) - 1)
+        for m in _JIRA_MENTION.finditer(text):
+            add(*m.span(1))
+    for mention in _MENTION.finditer(text):
+        before = text[mention.start() - 1] if mention.start() else " "
+        if not (before.isalnum() or before in "._-+@") and mention.group(1) not in _NOT_MENTIONS:
+            add(*mention.span(1))
+    for literal, pattern in ((" : TTY=", None), ("/home/", _HOME_LOGIN), ("\\Users\\", _HOME_LOGIN),
+                             ("#EXT#", None)):
+        at = text.find(literal)
+        while at >= 0:
+            if literal == " : TTY=" and (hit := _SUDO_LOGIN.search(text, max(0, at - 32), at)):
+                add(*hit.span(1))
+            elif literal == "#EXT#" and (hit := _GUEST_HEAD.search(text, max(0, at - 80), at)):
+                add(hit.start(), at + len(literal))
+            elif pattern is not None and (hit := pattern.match(text, at + len(literal))) and (
+                    hit.group(1).casefold() not in _NOT_HOMES):
+                add(*hit.span(1))
+            at = text.find(literal, at + len(literal))
+    return found
+
+
 def _suffix_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for suffix in _SUFFIX.split("|"):
@@ -367,6 +457,19 @@ def _suffix_automaton() -> ahocorasick.Automaton:
 
 
 _SUFFIXES = _suffix_automaton()
+
+
+def _eu_automaton() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in _EU_GLUED:
+        automaton.add_word(word, (len(word), True))
+    for word in _EU_LEADING:
+        automaton.add_word(word, (len(word), False))
+    automaton.make_automaton()
+    return automaton
+
+
+_EU_STREETS = _eu_automaton()
 _HOUSE_NUMBER = re.compile(r"[0-9][A-Za-z]?,?[ ]")
 
 
@@ -389,7 +492,29 @@ def addresses(text: str) -> list[Finding]:
             continue
         for m in _ADDRESS.finditer(text, start, min(len(text), last + 120)):
             if m.start() <= last < m.end():
-                found.append(Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold()))
+                begin = m.start()
+                if unit := _UNIT_BEFORE.search(text, max(0, begin - 24), begin):
+                    begin = unit.start()
+                value = " ".join(text[begin:m.end()].split()).casefold()
+                found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
+    for last, (length, glued) in _EU_STREETS.iter(lowered):
+        first = last + 1 - length
+        if last < done or (last + 1 < n and lowered[last + 1].isalpha() and lowered[last] != "."):
+            continue
+        if glued:  # the street's word: letters before the type ("Storgatan"), maybe a capitalised word before it
+            while first > 0 and lowered[first - 1].isalpha():
+                first -= 1
+        elif first and lowered[first - 1].isalpha():
+            continue
+        if not text[first].isupper():
+            continue
+        if (tail := _EU_TAIL.match(text, last + 1)) is None:
+            continue
+        if (before := _WORD_BEFORE.search(text, max(0, first - 32), first)) and (
+                before.group(1).casefold() not in _NOT_NAMES):
+            first = before.start(1)
+        found.append(Finding(first, tail.end(), E.STREET_ADDRESS, " ".join(text[first:tail.end()].split()).casefold()))
+        done = tail.end()
     return found

@@ -382,10 +382,11 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 # A first name alone is a person only where people are addressed: greetings and sign-offs.
 _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
-    r"best|cheers|br|ty|cc|ping|@))[,!:]?[ \t]{1,3}$"
-)
+    r"best|cheers|br|ty|cc|ping|@|per|ask|asked|tell|told|with|w/))[,!:]?[ \t]{1,3}$"
+)  # (and words that hand over to a colleague: "ok to close per Emeka", "I'll ask Zofia")
 # The last two characters of those words, tested before the pattern (a case-insensitive alternation, slow to search)
-_GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc"})
+_GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc",
+                             "er", "sk", "ed", "ll", "ld", "th", "w/"})
 
 
 def _greeted(text: str, start: int) -> bool:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 
 from udc.config import entities as E
+from udc.redact import validators as V
 from udc.redact.scanner import Finding
 
 # Line patterns begin with the line's newline and run over "\n" + text, so the engine jumps from newline to newline
 # ("^" would have it test every position); a match's start() is then its line's start in the text, its end() one more.
-_SEGMENT = re.compile(r"\n(PID|NK1|GT1|IN1|DG1)\|[^\r\n]{0,4000}")
+_SEGMENT = re.compile(r"\n(PID|NK1|GT1|IN1|DG1|OBR|ORC|PV1)\|[^\r\n]{0,4000}")
+_XCN = "XCN"  # a person with an identifier: the first component an id (an NPI when its checksum holds), then names
 # segment → {field number: (type, which components: None = each non-empty one, 0 = the first only)}
 _HL7: dict[str, dict[int, tuple[str, int | None]]] = {
     "PID": {3: (E.MRN, 0), 5: (E.PERSON, None), 6: (E.PERSON, None), 7: (E.DATE_OF_BIRTH, 0),
@@ -26,6 +28,10 @@ _HL7: dict[str, dict[int, tuple[str, int | None]]] = {
     "IN1": {16: (E.PERSON, None), 19: (E.STREET_ADDRESS, None), 36: (E.HEALTH_PLAN_ID, 0),
             49: (E.HEALTH_PLAN_ID, 0)},
     "DG1": {3: (E.DIAGNOSIS, None), 4: (E.DIAGNOSIS, 0)},
+    # clinicians (XCN: id^family^given…, the id often an NPI): ordering provider, entered by, attending, referring…
+    "OBR": {16: (_XCN, None), 28: (_XCN, None), 32: (_XCN, None)},
+    "ORC": {10: (_XCN, None), 11: (_XCN, None), 12: (_XCN, None)},
+    "PV1": {7: (_XCN, None), 8: (_XCN, None), 9: (_XCN, None), 17: (_XCN, None)},
 }
 _CODE_SYSTEMS = frozenset({"I9", "I9C", "I10", "ICD9", "ICD10", "ICD-10", "SCT", "SNM", "ICD10CM"})
 
@@ -33,14 +39,17 @@ _HEADER_HINTS: list[tuple[str, str]] = [
     ("email", E.EMAIL), ("mail", E.EMAIL), ("phone", E.PHONE), ("mobile", E.PHONE), ("tel", E.PHONE),
     ("ssn", E.US_SSN), ("socialsecurity", E.US_SSN), ("dob", E.DATE_OF_BIRTH), ("birth", E.DATE_OF_BIRTH),
     ("mrn", E.MRN), ("medicalrecord", E.MRN), ("address", E.STREET_ADDRESS), ("street", E.STREET_ADDRESS),
-    ("username", E.USERNAME), ("userid", E.USERNAME), ("login", E.USERNAME), ("samaccount", E.USERNAME),
+    ("username", E.USERNAME), ("userid", E.USERNAME), ("login", E.USERNAME), ("logon", E.USERNAME),
+    ("samaccount", E.USERNAME), ("upn", E.EMAIL),
     ("iban", E.IBAN), ("accountnumber", E.BANK_ACCOUNT), ("bankaccount", E.BANK_ACCOUNT), ("card", E.CREDIT_CARD),
     ("memberid", E.HEALTH_PLAN_ID), ("subscriber", E.HEALTH_PLAN_ID), ("policy", E.HEALTH_PLAN_ID),
     ("diagnos", E.DIAGNOSIS), ("passport", E.US_PASSPORT), ("license", E.US_DRIVER_LICENSE),
     ("licence", E.US_DRIVER_LICENSE), ("name", E.PERSON), ("caller", E.PERSON), ("employee", E.PERSON),
     ("patient", E.PERSON), ("contact", E.PERSON), ("requester", E.PERSON), ("assignee", E.PERSON),
+    ("associate", E.PERSON), ("staff", E.PERSON), ("worker", E.PERSON),
 ]
-_NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ci",
+_NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ciname",
+                       "cmdbci", "configurationitem",
                        "queue", "team", "dept", "department", "category", "device")
 _LABEL = r"[A-Za-z][A-Za-z0-9 _.#/\-]{0,40}+"  # possessive: a label never gives back what a separator needs
 _HEADER = re.compile(rf"\n(?m:[ \t]{{0,4}}{_LABEL}(?:([,;\t|])[ ]?{_LABEL}){{1,40}}[ \t]{{0,4}}\r?$)")
@@ -68,6 +77,14 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
     position = offset
     for i, part in enumerate(parts):
         value = part.strip()
+        if entity == _XCN:  # id, family, given, middle names; suffixes, degrees and code systems after them
+            kind = (E.US_NPI if len(value) == 10 and V.us_npi(value) else None) if i == 0 else (
+                E.PERSON if i <= 3 and value.replace("-", "").replace("'", "").isalpha() else None)
+            if kind:
+                start = position + part.index(value)
+                out.append(Finding(start, start + len(value), kind, value.casefold()))
+            position += len(part) + 1
+            continue
         usable = value and (which is None or i == which) and value.upper() not in _CODE_SYSTEMS
         if usable and not (entity == E.STREET_ADDRESS and len(value) <= 3):  # the country or state part
             start = position + part.index(value)

@@ -129,13 +129,23 @@ def uk_nhs(digits: str) -> bool:
 # --- network ------------------------------------------------------------------------------------------------------
 
 
+# Public resolvers (Google, Cloudflare, Quad9, OpenDNS): infrastructure that tickets name ("DNS 8.8.8.8 timed out"),
+# never a person's address
+PUBLIC_SERVICE_IPS = frozenset({
+    "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220",
+    "2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111", "2606:4700:4700::1001", "2620:fe::fe",
+})
+
+
 def public_ip(text: str) -> bool:
     """A globally routable address. Private, loopback, link-local and documentation ranges are infrastructure."""
     return ip_kind(text) is True
 
 
 def ip_kind(text: str) -> bool | None:
-    """None: no address; True: a public one (globally routable); False: any other."""
+    """None: no address; True: a public one (globally routable, not a well-known resolver); False: any other."""
+    if text in PUBLIC_SERVICE_IPS:
+        return False
     octets = text.split(".")
     if len(octets) == 4 and all(o.isascii() and o.isdigit() for o in octets):
         # decided without building an address object where that is cheap: no address (an octet over 255 or with a
