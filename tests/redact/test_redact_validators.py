@@ -74,7 +74,8 @@ def test_nhs_mod_11(nhs: str, valid: bool) -> None:
 
 
 @pytest.mark.parametrize("address,public", [
-    ("81.2.69.142", True), ("41.173.96.26", True), ("2a02:8108:1a40:3b00::17", True), ("8.8.8.8", False), ("2001:4860:4860::8888", False),
+    ("81.2.69.142", True), ("41.173.96.26", True), ("2a02:8108:1a40:3b00::17", True),
+    ("8.8.8.8", False), ("2001:4860:4860::8888", False),
     ("10.1.2.3", False), ("172.16.0.9", False), ("192.168.1.1", False), ("127.0.0.1", False),
     ("192.0.2.10", False), ("169.254.1.1", False), ("::1", False), ("fe80::1", False), ("224.0.0.1", False),
     ("999.1.1.1", False),
