@@ -46,7 +46,7 @@ done ok yes no north south east west street road avenue lane drive main solution
 technologies partners holdings international global consulting associates college school institute foundation labs
 software networks limited industries enterprises media news magazine times post journal airlines airways hotel
 hotels motors office centre center hotline switchboard reception headquarters escalation name names which what
-who whom whose where when why how login logon logoff logout failed
+who whom whose where when why how login logon logoff logout failed unit flat apt apartment suite level floor
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
@@ -64,7 +64,7 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"reassigned to|escalated to|contact|contacted|employee|patient|customer|requested by|opened by|reported by|"
          r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@|"
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
-         r"account holder|cardholder|card holder")
+         r"account holder|cardholder|card holder|good morning|good afternoon|good evening")
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
@@ -140,7 +140,7 @@ _LOGIN_LABELS = ("user", "username", "user name", "user_name", "userid", "user i
                  "targetusername", "subjectusername", "password for", "publickey for")
 # (a login ends with no dot, "no AD account yet."; machine accounts end with "$": "Account Name: DC01$")
 _LOGIN_VALUE = re.compile(
-    r"([ \t]{0,2}[=:][ \t]{0,2}[\"']?|[ \t]{1,2})([A-Za-z0-9.\-]{1,15}\\)?"
+    r"([ \t]{0,2}[=:][ \t]{0,2}[\"']?|[ \t]{1,2}[\"']?)([A-Za-z0-9.\-]{1,15}\\)?"
     r"([A-Za-z](?:[A-Za-z0-9_\-]|\.(?=[A-Za-z0-9])){1,63})(?![\w@\-$])")
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
@@ -254,12 +254,16 @@ _EU_GLUED = ("straße", "strasse", "str.", "weg", "gasse", "allee", "platz", "ri
 _EU_LEADING = ("via", "viale", "piazza", "corso", "largo", "rue", "avenue", "boulevard", "bd", "place", "quai",
                "chemin", "calle", "avenida", "av.", "plaza", "paseo", "carrer", "rua", "praça", "travessa", "ul.",
                "al.", "plac", "náměstí", "ulica")
-_EU_POSTCODE = r"(?:[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|[A-Z]{1,2}-[0-9]{4,5})"
+_EU_POSTCODE = r"(?:[0-9]{4}-[0-9]{3}|[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|[A-Z]{1,2}-[0-9]{4,5})"
 _EU_TAIL = re.compile(
     rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?(?:[/\-][0-9]{{1,4}})?"
     rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}})?,?[ ]{_EU_POSTCODE}[ ]{_CITY}"
     rf"(?:[ ](?:am|an|im|sur|en)[ ]{_WORD})?")
 _WORD_BEFORE = re.compile(rf"(?<![\w'’\-])({_WORD})[ ]$")
+# the number first, before a leading street word: "14 Rue des Lilas, 75011 Paris", "12 bis, Avenue Foch, 75116 Paris"
+_EU_NUMBER_BEFORE = re.compile(r"(?<![\w/.\-])[0-9]{1,4}(?:[ ]?(?:bis|ter|[A-Za-z]))?,?[ ]$")
+_EU_NAME_TAIL = re.compile(
+    rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{1,4}},?[ ]{_EU_POSTCODE}[ ]{_CITY}")
 
 
 def _plausible_name(value: str) -> bool:
@@ -292,7 +296,13 @@ def people(text: str) -> list[Finding]:
                 continue
             if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
-            if (m := pattern.match(text, end)) and (f := _name_finding(text, m.start(1), m.end(1))):
+            if not (m := pattern.match(text, end)):
+                continue
+            if f := _name_finding(text, m.start(1), m.end(1)):
+                found.append(f)
+            elif (comma := text.find(",", m.start(1), m.end(1))) > 0 and (  # "Lachlan Fitzgerald, Unit 5, …"
+                    pattern is not _AFTER_WEAK_CUE or " " in text[m.start(1):comma]) and (
+                    f := _name_finding(text, m.start(1), comma)):
                 found.append(f)
     for m in _ADDRESS_OPENS.finditer(text):
         offset = max(0, m.start() - 90)
@@ -383,7 +393,7 @@ def logins(text: str) -> list[Finding]:
         folded = value.casefold()
         if folded in _NOT_NAMES or folded in _AFTER_USER:  # "login name?", "user is", "AD account access"
             continue
-        labelled = strong or "=" in gap or ":" in gap
+        labelled = strong or "=" in gap or ":" in gap or '"' in gap or "'" in gap
         stated = value.islower() and len(value) >= 3 and (_ACCOUNT_STATE.match(text, m.end()) is not None
                                                           or _FROM_ADDRESS.match(text, m.end()) is not None
                                                           or _PAM_UID.match(text, m.end()) is not None)
@@ -499,6 +509,7 @@ def addresses(text: str) -> list[Finding]:
                 found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
+    done = 0  # (an EU match may lengthen one of the above: "14 Rue" → "14 Rue des Lilas, 75011 Paris")
     for last, (length, glued) in _EU_STREETS.iter(lowered):
         first = last + 1 - length
         if last < done or (last + 1 < n and lowered[last + 1].isalpha() and lowered[last] != "."):
@@ -509,6 +520,12 @@ def addresses(text: str) -> list[Finding]:
         elif first and lowered[first - 1].isalpha():
             continue
         if not text[first].isupper():
+            continue
+        if not glued and (number := _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)) and (
+                tail := _EU_NAME_TAIL.match(text, last + 1)):
+            found.append(Finding(number.start(), tail.end(), E.STREET_ADDRESS,
+                                 " ".join(text[number.start():tail.end()].split()).casefold()))
+            done = tail.end()
             continue
         if (tail := _EU_TAIL.match(text, last + 1)) is None:
             continue
