@@ -254,7 +254,8 @@ _EU_GLUED = ("straße", "strasse", "str.", "weg", "gasse", "allee", "platz", "ri
 _EU_LEADING = ("via", "viale", "piazza", "corso", "largo", "rue", "avenue", "boulevard", "bd", "place", "quai",
                "chemin", "calle", "avenida", "av.", "plaza", "paseo", "carrer", "rua", "praça", "travessa", "ul.",
                "al.", "plac", "náměstí", "ulica")
-_EU_POSTCODE = r"(?:[0-9]{4}-[0-9]{3}|[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|[A-Z]{1,2}-[0-9]{4,5})"
+_EU_POSTCODE = (r"(?:[0-9]{4}-[0-9]{3}|[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|"
+                r"[A-Z]{1,2}-[0-9]{4,5})")
 _EU_TAIL = re.compile(
     rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?(?:[/\-][0-9]{{1,4}})?"
     rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}})?,?[ ]{_EU_POSTCODE}[ ]{_CITY}"
@@ -298,11 +299,11 @@ def people(text: str) -> list[Finding]:
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
             if not (m := pattern.match(text, end)):
                 continue
-            if f := _name_finding(text, m.start(1), m.end(1)):
-                found.append(f)
-            elif (comma := text.find(",", m.start(1), m.end(1))) > 0 and (  # "Lachlan Fitzgerald, Unit 5, …"
-                    pattern is not _AFTER_WEAK_CUE or " " in text[m.start(1):comma]) and (
-                    f := _name_finding(text, m.start(1), comma)):
+            f = _name_finding(text, m.start(1), m.end(1))
+            if f is None and (comma := text.find(",", m.start(1), m.end(1))) > 0 and (  # "Lachlan Fitzgerald, Unit 5"
+                    pattern is not _AFTER_WEAK_CUE or " " in text[m.start(1):comma]):
+                f = _name_finding(text, m.start(1), comma)
+            if f:
                 found.append(f)
     for m in _ADDRESS_OPENS.finditer(text):
         offset = max(0, m.start() - 90)
