@@ -64,7 +64,8 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"reassigned to|escalated to|contact|contacted|employee|patient|customer|requested by|opened by|reported by|"
          r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@|"
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
-         r"account holder|cardholder|card holder|good morning|good afternoon|good evening")
+         r"account holder|cardholder|card holder|good morning|good afternoon|good evening|assignee|reporter|"
+         r"approver|resolved by|closed by|created by|updated by|submitted by|logged by")
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
@@ -126,10 +127,11 @@ _NAME_BEFORE = re.compile(rf"(?<![\w'’\-])({_LAST_FIRST}|{_NAME})[ ]{{1,2}}$")
 # E-mail headers naming people without their address: "To: Camille Dubois", "Cc: Lars Eriksson; …"
 _HEADER_NAME = re.compile(
     rf"\n(?:From|To|Cc|CC|Bcc|Sender|Recipient|Attendees)[ \t]?:[ \t]{{1,3}}({_NAME})[ \t]*(?=[;,\r\n]|$)")
-# The line under a sign-off: "Regards,\nPriya Raman"
+# The line under a sign-off or the "-- " signature marker, perhaps after a blank line: "Regards,\nPriya Raman",
+# "Best regards,\n\nNgoc Anh Pham | IT Coordinator"
 _SIGNATURE = re.compile(
     rf"\n(?im:[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
-    rf"cheers|sincerely|br|ta)[,!.]?[ \t]*\r?\n[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*$)"
+    rf"cheers|sincerely|br|ta|--)[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*(?:$|[|][ ]))"
 )
 
 # Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe", "AD account a.smith".
@@ -189,6 +191,10 @@ _LOGIN_QUESTION = re.compile(
 _LOGIN_ANSWER = re.compile(
     r"(?i:\b(?:it['’]s|it is|its|mine is|mine['’]s|my (?:user ?name|login|user ?id) is|that['’]s))[ \t]+"
     r"((?-i:[a-z][a-z0-9._\-]{2,63}))(?![\w@\-]|\.\w)")
+# a login where a people field names a person: "Requested for: d.mwangi", "Caller: tkaur2"
+_FIELD_LOGIN = re.compile(r":[ \t]{1,2}([a-z][a-z0-9]*(?:[._\-][a-z0-9]+)+|[a-z]{3,}[0-9]{1,4})(?![\w@.\-])")
+# "ssh j.kowalski@bastion-01": the login before a host that is no mail domain
+_SSH_LOGIN = re.compile(r"(?:-l[ ])?([a-z_][a-z0-9._\-]{1,31})@[A-Za-z0-9][A-Za-z0-9\-]*(?![\w@.\-]|\.[A-Za-z])")
 # the answer on the line after the question, alone: "Agent: and your username?\nCaller: dchandrasek"
 _ANSWER_LINE = re.compile(r"\r?\n[ \t]{0,8}[A-Z][A-Za-z ]{0,24}:[ \t]{1,3}([a-z][a-z0-9._\-]{2,63})[ \t.]*(?=\r?\n|$)")
 # chat exports whose speakers are logins: "[2024-12-03 08:58] ana.souza: …", "[09:01] kbrandt: …"
@@ -298,6 +304,8 @@ def people(text: str) -> list[Finding]:
             if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
             if not (m := pattern.match(text, end)):
+                if text[end] == ":" and pattern is not _AFTER_TITLE and (login := _FIELD_LOGIN.match(text, end)):
+                    found.append(Finding(login.start(1), login.end(1), E.USERNAME, login.group(1)))
                 continue
             f = _name_finding(text, m.start(1), m.end(1))
             if f is None and (comma := text.find(",", m.start(1), m.end(1))) > 0 and (  # "Lachlan Fitzgerald, Unit 5"
@@ -443,7 +451,7 @@ def _logins_by_shape(text: str) -> list[Finding]:
         if not (before.isalnum() or before in "._-+@") and mention.group(1) not in _NOT_MENTIONS:
             add(*mention.span(1))
     for literal, pattern in ((" : TTY=", None), ("/home/", _HOME_LOGIN), ("\\Users\\", _HOME_LOGIN),
-                             ("#EXT#", None)):
+                             ("#EXT#", None), ("ssh ", _SSH_LOGIN)):
         at = text.find(literal)
         while at >= 0:
             if literal == " : TTY=" and (hit := _SUDO_LOGIN.search(text, max(0, at - 32), at)):
