@@ -13,8 +13,8 @@ import pytest
 from pydantic import SecretStr
 
 from udc.config import RedactionConfig
-from udc.redact import Redactor
 from udc.records import Person
+from udc.redact import Redactor
 
 KEY = SecretStr("position-classes-key-0123456789")
 
