@@ -42,6 +42,8 @@ def found(text: str, people: list[Person] | None = None) -> list[tuple[str, str]
     ("Good morning Teodora, the printer is back.", [("PERSON", "Teodora")]),
     # a Teams speaker marked as external
     ("Joost Vermeulen (External) 14:02\nthe certificate expired", [("PERSON", "Joost Vermeulen")]),
+    # a full name as the subject of a verb only people do
+    ("Before the block Ewurabena Quaye typed her password into the form.", [("PERSON", "Ewurabena Quaye")]),
     # a name before a comma when what follows it is no name
     ("Site contact Tanvir Rahman, Unit 2, 9 Beach Road, Coogee NSW 2034", [
         ("PERSON", "Tanvir Rahman"), ("STREET_ADDRESS", "Unit 2, 9 Beach Road, Coogee NSW 2034")]),
@@ -118,6 +120,7 @@ def test_known_first_names_after_hand_over_words_and_hyphenated_logins() -> None
     "Use a test login for user convenience; for user testing use the sandbox.",
     "Caller: Service Desk\nAssignee: Network Operations",
     "it is Critical, this is Tuesday, from the Kafka team",
+    "Red Hat Support confirmed the bug; Change Advisory Board approved it; Windows Update reported failure.",
 ])
 def test_look_alikes_stay(text: str) -> None:
     assert found(text) == []
