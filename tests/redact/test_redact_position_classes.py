@@ -44,6 +44,9 @@ def found(text: str, people: list[Person] | None = None) -> list[tuple[str, str]
     ("Joost Vermeulen (External) 14:02\nthe certificate expired", [("PERSON", "Joost Vermeulen")]),
     # a full name as the subject of a verb only people do
     ("Before the block Ewurabena Quaye typed her password into the form.", [("PERSON", "Ewurabena Quaye")]),
+    # given names that are months, leading a longer name or alone as a chat speaker
+    ("Refund for August Mbeki: card declined.", [("PERSON", "August Mbeki")]),
+    ("[09:14] May: is the portal down?", [("PERSON", "May")]),
     # a name before a comma when what follows it is no name
     ("Site contact Tanvir Rahman, Unit 2, 9 Beach Road, Coogee NSW 2034", [
         ("PERSON", "Tanvir Rahman"), ("STREET_ADDRESS", "Unit 2, 9 Beach Road, Coogee NSW 2034")]),
@@ -99,6 +102,11 @@ def test_clinicians_in_hl7_order_segments() -> None:
     assert sorted(found(text)) == sorted([("US_NPI", "1982641759"), ("PERSON", "Okereke"), ("PERSON", "Chidi")])
 
 
+def test_an_icd10_code_that_spells_a_code_system_name() -> None:
+    assert found("DG1|1||I10^Essential hypertension^I10\n") == [("DIAGNOSIS", "I10"),
+                                                              ("DIAGNOSIS", "Essential hypertension")]
+
+
 def test_csv_logon_and_associate_columns() -> None:
     text = "Associate,Logon ID,Site\nMarta Quispe,mquispe,Lima\nAlibek Nurlanov,anurlanov,Almaty\n"
     assert sorted(found(text)) == sorted([("PERSON", "Marta Quispe"), ("USERNAME", "mquispe"),
@@ -121,6 +129,7 @@ def test_known_first_names_after_hand_over_words_and_hyphenated_logins() -> None
     "Caller: Service Desk\nAssignee: Network Operations",
     "it is Critical, this is Tuesday, from the Kafka team",
     "Red Hat Support confirmed the bug; Change Advisory Board approved it; Windows Update reported failure.",
+    "Upgrade planned for May 2025; the April Patch caused it; see you in June, thanks.",
 ])
 def test_look_alikes_stay(text: str) -> None:
     assert found(text) == []

@@ -292,15 +292,27 @@ def _verb_automaton() -> ahocorasick.Automaton:
 _VERBS = _verb_automaton()
 
 
-def _plausible_name(value: str) -> bool:
+# Months that are given names too ("April Iyer", "June Park"): a name's word where the rest of it is a name
+_GIVEN_MONTHS = frozenset({"april", "may", "june", "august"})
+
+
+def _plausible_name(value: str, alone: bool = False) -> bool:
+    """No word of it is IT or office vocabulary; a month that is also a given name may lead a longer name, or stand
+    alone where only a name can (`alone`: a chat speaker, the line under a sign-off)."""
     words = [w.strip(",").casefold() for w in value.split()]
-    return bool(words) and not any(w in _NOT_NAMES for w in words)
+    if not words:
+        return False
+    months = sum(w in _GIVEN_MONTHS for w in words)
+    if months and (len(words) > months or alone) and not any(
+            w in _NOT_NAMES and w not in _GIVEN_MONTHS for w in words):
+        return True
+    return not any(w in _NOT_NAMES for w in words)
 
 
-def _name_finding(text: str, start: int, end: int) -> Finding | None:
+def _name_finding(text: str, start: int, end: int, alone: bool = False) -> Finding | None:
     """The name in text[start:end]; none when a word of it is no name ("Application Support", "Hi Team")."""
     value = text[start:end]
-    if not _plausible_name(value):
+    if not _plausible_name(value, alone):
         return None
     if "," in value:
         last, first = (p.strip() for p in value.split(",", 1))
@@ -342,7 +354,7 @@ def people(text: str) -> list[Finding]:
     lines = "\n" + text
     for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME):
         for m in pattern.finditer(lines):
-            if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1):
+            if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=pattern is not _HEADER_NAME):
                 found.append(f)
     for m in _LINE_END_TIME.finditer(text):
         hour = colon = m.start()  # one or two digits, after a space or tab

@@ -85,7 +85,8 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
                 out.append(Finding(start, start + len(value), kind, value.casefold()))
             position += len(part) + 1
             continue
-        usable = value and (which is None or i == which) and value.upper() not in _CODE_SYSTEMS
+        # (a code system names the coding after the code and its text: "I10^hypertension^I10", the first I10 a code)
+        usable = value and (which is None or i == which) and not (i >= 2 and value.upper() in _CODE_SYSTEMS)
         if usable and not (entity == E.STREET_ADDRESS and len(value) <= 3):  # the country or state part
             start = position + part.index(value)
             out.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
