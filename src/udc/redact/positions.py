@@ -92,8 +92,18 @@ _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again)(?![\w'’]))")
 
 
-def _cue_automaton() -> ahocorasick.Automaton:
+# A full name as the subject of a verb only people do: "Sunita Bhattacharya typed her SSN", "Olu Bello confirmed the
+# fix"; the verbs (with the space before them) are found in the cue words' pass, the name matched just before one
+_PERSON_VERBS = ("confirmed", "confirms", "reported", "reports", "said", "says", "rang", "phoned", "asked", "asks",
+                 "typed", "mentioned", "wants", "requested", "requests", "emailed", "e-mailed", "replied", "responded",
+                 "advised", "agreed", "complained", "noticed", "thinks", "apologised", "apologized", "forgot",
+                 "forwarded", "approved", "signed", "rejected")
+
+
+def _cue_automaton() -> ahocorasick.Automaton:  # cue word → (its length, the pattern after it; None: a verb)
     automaton = ahocorasick.Automaton()
+    for verb in _PERSON_VERBS:
+        automaton.add_word(" " + verb, (len(verb) + 1, None))
     for cues, pattern in ((_CUES, _AFTER_CUE), (_ROLE_CUES, _AFTER_ROLE_CUE), (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
@@ -273,25 +283,6 @@ _EU_NAME_TAIL = re.compile(
     rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{1,4}},?[ ]{_EU_POSTCODE}[ ]{_CITY}")
 
 
-# A full name as the subject of a verb only people do: "Sunita Bhattacharya typed her SSN", "Olu Bello confirmed the
-# fix"; the verbs found first (one Aho-Corasick pass), the name matched only just before one
-_PERSON_VERBS = ("confirmed", "confirms", "reported", "reports", "said", "says", "rang", "phoned", "asked", "asks",
-                 "typed", "mentioned", "wants", "requested", "requests", "emailed", "e-mailed", "replied", "responded",
-                 "advised", "agreed", "complained", "noticed", "thinks", "apologised", "apologized", "forgot",
-                 "forwarded", "approved", "signed", "rejected")
-
-
-def _verb_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    for verb in _PERSON_VERBS:
-        automaton.add_word(" " + verb + " ", len(verb) + 2)
-    automaton.make_automaton()
-    return automaton
-
-
-_VERBS = _verb_automaton()
-
-
 # Months that are given names too ("April Iyer", "June Park"): a name's word where the rest of it is a name
 _GIVEN_MONTHS = frozenset({"april", "may", "june", "august"})
 
@@ -330,6 +321,10 @@ def people(text: str) -> list[Finding]:
             start, end = last + 1 - length, last + 1
             if end >= n or text[end] not in ",: ":  # what follows a cue word starts so (and most hits end a word)
                 continue
+            if pattern is None:
+                if text[end] == " " and (f := _subject(text, start)):
+                    found.append(f)
+                continue
             if start and lowered[start - 1].isalnum() and lowered[start] != "@":
                 continue
             if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
@@ -349,8 +344,6 @@ def people(text: str) -> list[Finding]:
         if (before := _NAME_BEFORE.search(text, offset, m.start())) and (
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
-    if exact:
-        found += _subjects(text, lowered)
     lines = "\n" + text
     for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME):
         for m in pattern.finditer(lines):
@@ -369,22 +362,17 @@ def people(text: str) -> list[Finding]:
     return found
 
 
-def _subjects(text: str, lowered: str) -> list[Finding]:
-    """Full names right before a verb only people do, not inside a longer run of capitalised words."""
-    found = []
-    for last, length in _VERBS.iter(lowered):
-        verb = last + 1 - length  # the space before the verb
-        if not (m := _NAME_ENDS.search(text, max(0, verb - 60), verb)):
-            continue
-        before = text[:m.start(1)].rstrip(" ")
-        word_start = len(before)
-        while word_start > 0 and (before[word_start - 1].isalpha() or before[word_start - 1] in "'’-"):
-            word_start -= 1
-        if word_start < len(before) and before[word_start].isupper():
-            continue  # "… Red Hat Support confirmed": part of a longer capitalised run
-        if f := _name_finding(text, *m.span(1)):
-            found.append(f)
-    return found
+def _subject(text: str, verb: int) -> Finding | None:
+    """A full name right before the space before a verb only people do, not inside a longer capitalised run."""
+    if not verb or not text[verb - 1].isalpha() or not (m := _NAME_ENDS.search(text, max(0, verb - 60), verb)):
+        return None
+    before = text[:m.start(1)].rstrip(" ")
+    word_start = len(before)
+    while word_start > 0 and (before[word_start - 1].isalpha() or before[word_start - 1] in "'’-"):
+        word_start -= 1
+    if word_start < len(before) and before[word_start].isupper():
+        return None  # "… Red Hat Support confirmed": part of a longer capitalised run
+    return _name_finding(text, *m.span(1))
 
 
 # Values that belong to one person, and how a name stands right before one: "Bartholomew Quist (+61 2 9374 4000)",
@@ -516,30 +504,26 @@ def _logins_by_shape(text: str) -> list[Finding]:
     return found
 
 
-def _suffix_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
+def _street_automaton() -> ahocorasick.Automaton:
+    """Street words → (length, as a street type after the name: None, alone or glued (True), in European order:
+    None, glued to the name (True) or leading it (False))."""
+    kinds: dict[str, list[bool | None]] = {}
     for suffix in _SUFFIX.split("|"):
-        automaton.add_word(suffix, (len(suffix), False))
+        kinds.setdefault(suffix, [None, None])[0] = False
     for suffix in _GLUED:  # "Kingsway", "Northgate"
-        automaton.add_word(suffix, (len(suffix), True))
-    automaton.make_automaton()
-    return automaton
-
-
-_SUFFIXES = _suffix_automaton()
-
-
-def _eu_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
+        kinds.setdefault(suffix, [None, None])[0] = True
     for word in _EU_GLUED:
-        automaton.add_word(word, (len(word), True))
+        kinds.setdefault(word, [None, None])[1] = True
     for word in _EU_LEADING:
-        automaton.add_word(word, (len(word), False))
+        kinds.setdefault(word, [None, None])[1] = False
+    automaton = ahocorasick.Automaton()
+    for word, (us, eu) in kinds.items():
+        automaton.add_word(word, (len(word), us, eu))
     automaton.make_automaton()
     return automaton
 
 
-_EU_STREETS = _eu_automaton()
+_STREETS = _street_automaton()
 _HOUSE_NUMBER = re.compile(r"[0-9][A-Za-z]?,?[ ]")
 
 
@@ -552,9 +536,12 @@ def addresses(text: str) -> list[Finding]:
     found: list[Finding] = []
     done = 0
     n = len(lowered)
-    for last, (length, glued) in _SUFFIXES.iter(lowered):
+    european: list[tuple[int, int, bool]] = []
+    for last, (length, glued, eu) in _STREETS.iter(lowered):
         first = last + 1 - length
-        if last < done or (first and lowered[first - 1].isalpha() and not glued) or (
+        if eu is not None:
+            european.append((last, length, eu))
+        if glued is None or last < done or (first and lowered[first - 1].isalpha() and not glued) or (
                 last + 1 < n and lowered[last + 1].isalpha()):
             continue  # "st" in "first", "way" in "ways"
         start = max(done, last - 140)
@@ -570,7 +557,7 @@ def addresses(text: str) -> list[Finding]:
                 done = m.end()
                 break
     done = 0  # (an EU match may lengthen one of the above: "14 Rue" → "14 Rue des Lilas, 75011 Paris")
-    for last, (length, glued) in _EU_STREETS.iter(lowered):
+    for last, length, glued in european:
         first = last + 1 - length
         if last < done or (last + 1 < n and lowered[last + 1].isalpha() and lowered[last] != "."):
             continue
