@@ -25,13 +25,22 @@ CONTEXT = re.compile(
     r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known)\b[:#]?)"
 )
 # how each of CONTEXT's alternatives begins
-# (clinical phrasing that introduces a condition: "Presenting with …", "Indication: …", "Known type 2 diabetes")
+# how each of CONTEXT's alternatives begins (clinical phrasing that introduces a condition too: "Presenting with …",
+# "Indication: …", "Known type 2 diabetes"), found in one Aho-Corasick pass
 _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
                   "medical condition", "living with", "present", "indication", "referral reason",
                   "reason for referral", "referred", "known")
-_CONTEXT_STARTS = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
-                   "living with", "present", "indication", "referral reason", "reason for referral", "referred",
-                   "known")
+
+
+def _first_words() -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in _CONTEXT_FIRST:
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    return automaton
+
+
+_FIRST_WORDS = _first_words()
 _CODE = re.compile(r"(?<![\w.\-])[A-TV-Z][0-9][0-9AB](?:\.?[0-9A-TV-Z]{1,4})?(?![\w\-]|\.[0-9A-Za-z])")
 _WORDS = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _GENERIC = frozenset("""
@@ -62,8 +71,6 @@ class Diagnoses:
 
     def find(self, text: str) -> list[Finding]:
         lowered, _ = lower_case(text)
-        if not any(word in lowered for word in _CONTEXT_STARTS):  # most texts: decided by substring tests
-            return []
         contexts = _context_ends(text, lowered)
         if not contexts:
             return []
@@ -84,13 +91,8 @@ class Diagnoses:
 
 def _context_ends(text: str, lowered: str) -> list[int]:
     """Where CONTEXT's matches end, as its finditer would find them; the pattern is only tried where one of its words
-    starts (found with str.find: a case-insensitive alternation is slow to search)."""
-    starts = set()
-    for word in _CONTEXT_FIRST:
-        i = lowered.find(word)
-        while i >= 0:
-            starts.add(i)
-            i = lowered.find(word, i + 1)
+    starts (a case-insensitive alternation is slow to search)."""
+    starts = {last + 1 - length for last, length in _FIRST_WORDS.iter(lowered)}
     ends: list[int] = []
     for start in sorted(starts):
         if (not ends or start >= ends[-1]) and (m := CONTEXT.match(text, start)):

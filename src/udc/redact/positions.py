@@ -221,6 +221,7 @@ see author since version deprecated media import keyframes charset supports page
 # sudo's "kbrandt : TTY=pts/0 ; …" and home folders "/home/kbrandt", "C:\\Users\\kbrandt"
 _SUDO_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{0,31})$")
 _HOME_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{1,31})(?![\w.\-])", re.IGNORECASE)
+_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "#EXT#", "ssh ")
 _NOT_HOMES = frozenset({"public", "default", "default user", "all users", "user", "users", "shared", "lost+found"})
 # Entra guest accounts: "priya.nair_partnerco.example#EXT#"
 _GUEST_HEAD = re.compile(r"[A-Za-z0-9._\-]{1,80}$")
@@ -410,6 +411,8 @@ def _label_automaton() -> ahocorasick.Automaton:
         automaton.add_word(label, (len(label), label in _LABEL_WORDS))
     for verb in _ADMIN_VERBS:
         automaton.add_word(verb, (len(verb), None))
+    for literal in _SHAPE_LITERALS:  # (lower-cased: the pass runs over the lower-cased text)
+        automaton.add_word(literal.lower(), (len(literal), literal))
     automaton.make_automaton()
     return automaton
 
@@ -426,6 +429,10 @@ def logins(text: str) -> list[Finding]:
     n = len(text)
     for last, (length, strong) in (_LABELS.iter(lowered) if exact else ()):
         start, end = last + 1 - length, last + 1
+        if isinstance(strong, str):  # a log format's literal: "sudo: X : TTY=", "/home/X", "X#EXT#", "ssh X@host"
+            if (f := _login_at_literal(text, start, strong)) is not None:
+                found.append(f)
+            continue
         if end >= n or text[end] not in " \t=:":  # a login follows its label so (most hits are inside words)
             continue
         if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
@@ -489,19 +496,22 @@ def _logins_by_shape(text: str) -> list[Finding]:
         before = text[mention.start() - 1] if mention.start() else " "
         if not (before.isalnum() or before in "._-+@") and mention.group(1) not in _NOT_MENTIONS:
             add(*mention.span(1))
-    for literal, pattern in ((" : TTY=", None), ("/home/", _HOME_LOGIN), ("\\Users\\", _HOME_LOGIN),
-                             ("#EXT#", None), ("ssh ", _SSH_LOGIN)):
-        at = text.find(literal)
-        while at >= 0:
-            if literal == " : TTY=" and (hit := _SUDO_LOGIN.search(text, max(0, at - 32), at)):
-                add(*hit.span(1))
-            elif literal == "#EXT#" and (hit := _GUEST_HEAD.search(text, max(0, at - 80), at)):
-                add(hit.start(), at + len(literal))
-            elif pattern is not None and (hit := pattern.match(text, at + len(literal))) and (
-                    hit.group(1).casefold() not in _NOT_HOMES):
-                add(*hit.span(1))
-            at = text.find(literal, at + len(literal))
     return found
+
+
+def _login_at_literal(text: str, at: int, literal: str) -> Finding | None:
+    """The login beside a log format's literal found at `at`: before sudo's " : TTY=" and before "#EXT#" (kept in
+    the span), after "/home/", "\\Users\\" and "ssh "."""
+    if literal == " : TTY=":
+        hit, span = _SUDO_LOGIN.search(text, max(0, at - 32), at), 1
+    elif literal == "#EXT#":
+        hit, span = _GUEST_HEAD.search(text, max(0, at - 80), at), 0
+    else:
+        hit, span = (_SSH_LOGIN if literal == "ssh " else _HOME_LOGIN).match(text, at + len(literal)), 1
+    if hit is None or hit.group(span).casefold() in _NOT_HOMES:
+        return None
+    end = at + len(literal) if literal == "#EXT#" else hit.end(span)
+    return Finding(hit.start(span), end, E.USERNAME, text[hit.start(span):end].casefold())
 
 
 def _street_automaton() -> ahocorasick.Automaton:
