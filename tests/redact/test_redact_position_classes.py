@@ -130,6 +130,9 @@ def test_known_first_names_after_hand_over_words_and_hyphenated_logins() -> None
     "it is Critical, this is Tuesday, from the Kafka team",
     "Red Hat Support confirmed the bug; Change Advisory Board approved it; Windows Update reported failure.",
     "Upgrade planned for May 2025; the April Patch caused it; see you in June, thanks.",
+    "Caller: Guest\nTicket was closed by Auto Close after 5 days",
+    "cd /home/ubuntu && ls /home/ec2-user; user=postgres",
+    "Add memory to VM-Prod-01 and disk to SRV_DB_02.",
 ])
 def test_look_alikes_stay(text: str) -> None:
     assert found(text) == []

@@ -36,6 +36,8 @@ ROLE_ACCOUNTS = (
     "zabbix*", "splunk*", "datadog*", "pagerduty*", "opsgenie*", "teams-*", "slack-*", "it-*", "it_*", "hr-*",
     "hr_*", "*-team", "*_team", "*.team", "team-*", "team_*", "team.*", "*-ops", "*_ops", "*-admins", "*-oncall",
     "dl-*", "dl_*", "dl.*", "grp-*", "grp_*",  # team and distribution-list mailboxes ("dba-team@", "dl-finance@")
+    "ubuntu", "ec2-user", "centos", "almalinux", "debian", "vagrant", "azureuser", "opc",
+    "www-data", "nobody", "postgres", "mysql", "oracle", "apache", "nginx",  # default system and image accounts
 )
 
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")

@@ -31,7 +31,8 @@ ldap dns dhcp ssl tls http https sql etl cab sla monitoring alert alerts inciden
 storage security operations desk support team group admin administrator system systems payroll billing order orders
 mid sync consumer producer replica cache gateway proxy firewall load balancer f5 prometheus terraform ansible
 error warn warning info debug trace fatal exception invoice ticket computer workstation window maintenance
-word access project visio powerpoint onenote publisher pipeline report web
+word access project visio powerpoint onenote publisher pipeline report web auto automatic automated automation
+scheduler scheduled script workflow rule rules job jobs bot robot integration guest anonymous unknown nobody
 """
 _OFFICE_WORDS = """
 all everyone team folks guys there sir madam colleagues the a an this that these those it its we you they he she i
@@ -176,7 +177,8 @@ it them him her his this that these those all everyone user users account accoun
 group groups licence license mailbox profile permissions rights printer printers laptop laptops device devices
 machine machines pc pcs screen policy policies gpo ou object objects entry entries attribute attributes member
 members app apps application applications certificate certificates key keys token tokens contact contacts share
-shares folder folders file files site sites channel channels autologin sso
+shares folder folders file files site sites channel channels autologin sso memory disk disks cpu cpus vcpu vcpus
+ram storage space volume volumes nic nics swap quota capacity seat seats role roles permission policy vm vms host
 """
 _NOT_LOGINS = frozenset(_NOT_LOGIN_WORDS.split())
 # A plain word after "user " is a login only when what follows speaks of an account's state: "user dfox locked out"
