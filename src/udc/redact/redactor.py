@@ -327,12 +327,13 @@ class Redactor:
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
         last = 0
-        replace = self._replacer.replace
+        replace, token = self._replacer.replace, self._replacer.token
+        tokens = mode == "token"  # (the common mode: its token straight from the cache, no original sliced)
         for start, end, entity, key in findings:
             if start < last:
                 continue
             pieces.append(text[last:start])
-            pieces.append(replace(mode, entity, text[start:end], key))
+            pieces.append(token(entity, key) if tokens else replace(mode, entity, text[start:end], key))
             last = end
             counts[entity] += 1
         pieces.append(text[last:])
