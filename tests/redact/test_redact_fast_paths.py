@@ -17,7 +17,7 @@ from udc.records import Person
 from udc.redact import Redactor, structured
 from udc.redact.redactor import _find_names, _greeted, _spread_names
 from udc.redact.replace import Replacer
-from udc.redact.scanner import Scanner
+from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 
 KEY = SecretStr("fast-path-key-0123456789")
 SCANNER = Scanner(["US", "GB"], [])
@@ -88,3 +88,20 @@ def test_tokens_are_the_keyed_hmac_whether_cached_or_not() -> None:
     expected = hmac.new(b"k" * 24, b"EMAIL\x1fa@b.example", hashlib.sha256).hexdigest()[:8]
     assert first == replacer.token(E.EMAIL, "a@b.example") == f"<EMAIL:{expected}>" == "<EMAIL:fd510d9f>"
     assert replacer.token(E.PHONE, "a@b.example") != first  # the type is part of what is hashed
+
+
+def test_overlaps_keep_the_earliest_then_the_longest_and_the_first_of_equals() -> None:
+    a, b, c = Finding(5, 9, E.PHONE, "a"), Finding(5, 12, E.PHONE, "b"), Finding(5, 12, E.US_SSN, "c")
+    cvv, email = Finding(0, 3, E.CVV, "x"), Finding(10, 30, E.EMAIL, "d")
+    assert resolve_overlaps([a, c, b]) == [c] and resolve_overlaps([b, a, c]) == [b]  # equal spans: the first given
+    assert resolve_overlaps([email, a, cvv, b]) == [cvv, email]  # a later, longer overlapping finding replaces b
+    assert resolve_overlaps([Finding(10, 12, E.CVV, "y"), b]) == [b]
+
+
+@pytest.mark.parametrize("text,phone", [
+    ("2025-01-15 415-555-2671 called", "415-555-2671"),  # one digit run, its date a look-alike, the rest a phone
+    ("at 10:22 (415) 555-2671", "(415) 555-2671"),
+    ("v1.2.3.4 415.555.2671", "415.555.2671"),
+])
+def test_a_digit_run_partly_covered_by_a_look_alike_is_still_read(text: str, phone: str) -> None:
+    assert [text[f.start:f.end] for f in SCANNER.scan(text, frozenset({E.PHONE}))] == [phone]
