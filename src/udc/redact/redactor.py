@@ -270,8 +270,8 @@ class Redactor:
                 if not start or text[start - 1] not in " \t" or start in starts:
                     continue
                 starts.add(start)
-                if (word := _CAPITALISED.match(text, start)) and (
-                        given := word.group().casefold()) in self._given_names and _greeted(text, start):
+                if _greeted(text, start) and (word := _CAPITALISED.match(text, start)) and (  # (rarest first)
+                        given := word.group().casefold()) in self._given_names:
                     leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
