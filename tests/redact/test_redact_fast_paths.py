@@ -15,6 +15,7 @@ from udc.config import RedactionConfig
 from udc.config import entities as E
 from udc.records import Person
 from udc.redact import Redactor, structured
+from udc.redact.lowercase import lower_case
 from udc.redact.redactor import _find_names, _greeted, _spread_names
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
@@ -105,3 +106,35 @@ def test_overlaps_keep_the_earliest_then_the_longest_and_the_first_of_equals() -
 ])
 def test_a_digit_run_partly_covered_by_a_look_alike_is_still_read(text: str, phone: str) -> None:
     assert [text[f.start:f.end] for f in SCANNER.scan(text, frozenset({E.PHONE}))] == [phone]
+
+
+def _names_by_pattern(text: str, names: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """The reference: each name's pattern (any whitespace between its words, case-insensitive, whole words) tried
+    wherever its first word starts in the lower-cased text, leftmost first, the earlier name first at one place."""
+    lowered = lower_case(text)[0]
+    hits = []
+    for rank, name in enumerate(names):
+        pattern = re.compile(r"\s+".join(re.escape(p) for p in name.split()) + r"(?!\w)", re.IGNORECASE)
+        for i in range(len(text)):
+            if lowered.startswith(name.split()[0], i) and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")) \
+                    and (m := pattern.match(text, i)):
+                hits.append((i, rank, m.end()))
+    found, done = [], 0
+    for start, _, end in sorted(hits):
+        if start >= done:
+            found.append((start, end, text[start:end]))
+            done = end
+    return found
+
+
+@pytest.mark.parametrize("text", [
+    "Anna Lee, ANNA LEE. anna  lee\nAnna\tLee; Anna Leeds, Anna Lee_x, xAnna Lee, Anna Lee",
+    "Σοφία Παπαδοπούλου και ΣΟΦΊΑ ΠΑΠΑΔΟΠΟΎΛΟΥ", "Jürgen Strauß / JÜRGEN STRAUSS / jürgen strauß",
+    "İlkay Gündoğan, ilkay gündoğan, İLKAY GÜNDOĞAN", "Anna Lee Smith and Lee Smith", "nothing here",
+])
+def test_a_records_names_read_without_their_pattern_are_what_the_pattern_finds(text: str) -> None:
+    names = _spread_names({"anna lee", "lee smith", "anna lee smith", "σοφία παπαδοπούλου", "jürgen strauß",
+                           "jürgen strauss", "ilkay gündoğan", "i̇lkay gündoğan"})
+    expected = _names_by_pattern(text, names)
+    assert [(f.start, f.end, text[f.start:f.end]) for f in _find_names(text, names)] == expected
+    assert _find_names(text, names) == _find_names(text, names, lower_case(text)[0])
