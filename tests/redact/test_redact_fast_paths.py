@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 
 import pytest
@@ -19,6 +20,7 @@ from udc.redact.lowercase import lower_case
 from udc.redact.redactor import _find_names, _greeted, _spread_names
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
+from udc.redact.validators import ip_kind
 
 KEY = SecretStr("fast-path-key-0123456789")
 SCANNER = Scanner(["US", "GB"], [])
@@ -138,3 +140,16 @@ def test_a_records_names_read_without_their_pattern_are_what_the_pattern_finds(t
     expected = _names_by_pattern(text, names)
     assert [(f.start, f.end, text[f.start:f.end]) for f in _find_names(text, names)] == expected
     assert _find_names(text, names) == _find_names(text, names, lower_case(text)[0])
+
+
+@pytest.mark.parametrize("text", [
+    "18:24:11", "10:22", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "2001:4860:4860:0:0:0:0:8888",
+    "2001:4860::8888", "::", "1:2:3:4:5:6:8.8.8.8", "1:2:3:4:5:6:7:8%x:y", "fe80::1%eth0", "abc", "",
+])
+def test_an_address_without_dots_zone_or_elision_is_told_as_ipaddress_tells_it(text: str) -> None:
+    try:
+        address = ipaddress.ip_address(text)
+        expected: bool | None = address.is_global and not address.is_multicast
+    except ValueError:
+        expected = None
+    assert ip_kind(text) is expected
