@@ -17,6 +17,7 @@ from udc.config import entities as E
 from udc.records import Person
 from udc.redact import Redactor, structured
 from udc.redact.lowercase import lower_case
+from udc.redact.names import NameMatcher
 from udc.redact.redactor import _find_names, _greeted, _spread_names
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
@@ -153,3 +154,12 @@ def test_an_address_without_dots_zone_or_elision_is_told_as_ipaddress_tells_it(t
     except ValueError:
         expected = None
     assert ip_kind(text) is expected
+
+
+def test_known_names_are_keyed_by_their_normalised_form_however_written_and_after_more_are_learned() -> None:
+    matcher = NameMatcher()
+    matcher.add(["Abel Tuter"])
+    text = "Tuter, Abel and ABEL  TUTER and abel tuter"
+    assert matcher.find(text) == [(0, 11, "abel tuter"), (32, 42, "abel tuter")]
+    matcher.add(["Maya Novak", "Abel Tuter"])  # the automaton rebuilt: the earlier forms keep their keys
+    assert matcher.find("Novak, Maya / Tuter, Abel") == [(0, 11, "maya novak"), (14, 25, "abel tuter")]
