@@ -43,7 +43,7 @@ class NameMatcher:
     """People's names learned from synced user tables; thread-safe, rebuilt lazily after new names arrive."""
 
     def __init__(self) -> None:
-        self._names: set[str] = set()
+        self._names: dict[str, str] = {}  # form → its normalised name, the key of each hit (made once per form)
         self._given: set[str] = set()  # names as given to add(): each page repeats most of them, their forms known
         self._automaton: ahocorasick.Automaton | None = None
         self._dirty = False
@@ -60,9 +60,9 @@ class NameMatcher:
             new |= variants(name)
         with self._lock:
             self._given |= fresh
-            new -= self._names
+            new -= self._names.keys()
             if new:
-                self._names |= new
+                self._names.update((form, normalise_name(form)) for form in new)
                 self._dirty = True
         return len(new)
 
@@ -73,19 +73,19 @@ class NameMatcher:
             return []
         lowered = lower_case(text)[0]
         hits = []
-        for end_index, name in automaton.iter(lowered):
+        for end_index, (length, key) in automaton.iter(lowered):
             end = end_index + 1
-            start = end - len(name)
+            start = end - length
             if (start == 0 or not lowered[start - 1].isalnum()) and (end == len(lowered) or not lowered[end].isalnum()):
-                hits.append((start, end, normalise_name(name)))
+                hits.append((start, end, key))
         return hits
 
     def _current(self) -> ahocorasick.Automaton | None:
         with self._lock:
             if self._dirty:
                 automaton = ahocorasick.Automaton()
-                for name in self._names:
-                    automaton.add_word(name, name)
+                for name, key in self._names.items():
+                    automaton.add_word(name, (len(name), key))
                 automaton.make_automaton()
                 self._automaton = automaton
                 self._dirty = False

@@ -52,6 +52,7 @@ class _Leaf:
     settings: _Settings
     field_types: frozenset[str]
     findings: list[Finding] = field(default_factory=list)
+    lowered: str = ""  # the text lower-cased (lower_case) when scanned, for the record's names spread over it later
 
 
 class Redactor:
@@ -273,11 +274,12 @@ class Redactor:
                 if not start or text[start - 1] not in " \t" or start in starts:
                     continue
                 starts.add(start)
-                if (word := _CAPITALISED.match(text, start)) and (
-                        given := word.group().casefold()) in self._given_names and _greeted(text, start):
+                if _greeted(text, start) and (word := _CAPITALISED.match(text, start)) and (  # (rarest first)
+                        given := word.group().casefold()) in self._given_names:
                     leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
+            leaf.lowered = lower_case(leaf.text)[0]  # (the one the passes above made)
             if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
                 hits += self._memory.find(leaf.text)
             for start, end, name in hits:
@@ -324,18 +326,19 @@ class Redactor:
         """A leaf's findings with the record's names spread over it, overlaps resolved, the policy's types only."""
         findings = leaf.findings
         if spread and E.PERSON in leaf.settings.entities:
-            findings = findings + _find_names(leaf.text, spread)
+            findings = findings + _find_names(leaf.text, spread, leaf.lowered)
         return [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
         last = 0
-        replace = self._replacer.replace
+        replace, token = self._replacer.replace, self._replacer.token
+        tokens = mode == "token"  # (the common mode: its token straight from the cache, no original sliced)
         for start, end, entity, key in findings:
             if start < last:
                 continue
             pieces.append(text[last:start])
-            pieces.append(replace(mode, entity, text[start:end], key))
+            pieces.append(token(entity, key) if tokens else replace(mode, entity, text[start:end], key))
             last = end
             counts[entity] += 1
         pieces.append(text[last:])
@@ -429,24 +432,37 @@ def _spread_names(names: set[str]) -> tuple[str, ...]:
     return tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
 
 
-def _find_names(text: str, names: tuple[str, ...]) -> list[Finding]:
+def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Finding]:
     """Whole-word, case-insensitive occurrences of `names` (any whitespace between their words), leftmost first and
     at one place the earlier name, none overlapping: what one alternation of them would find, but each name's first
-    word is looked for with str.find, where a case-insensitive alternation tries every position of the text."""
-    lowered = lower_case(text)[0]
+    word is looked for with str.find, where a case-insensitive alternation tries every position of the text.
+    `lowered`: the text's lower_case form, when the caller has it."""
+    lowered = lowered or lower_case(text)[0]
+    n = len(text)
     hits: list[tuple[int, int, int]] = []
     for rank, name in enumerate(names):
         first = name.split(None, 1)[0]
         i = lowered.find(first)
         while i >= 0:
-            if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")) and (m := _name_regex(name).match(text, i)):
-                hits.append((i, rank, m.end()))
+            if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+                # the name as it is written in the list (one space between its words), whole: what its pattern would
+                # match there, without running it; other spacing and boundaries are left to the pattern
+                end = i + len(name)
+                if lowered.startswith(name, i) and (end == n or not (text[end].isalnum() or text[end] == "_")):
+                    hits.append((i, rank, end))
+                elif m := _name_regex(name).match(text, i):
+                    hits.append((i, rank, m.end()))
             i = lowered.find(first, i + 1)
     found: list[Finding] = []
     done = 0
+    keys: dict[str, str] = {}  # (a name recurs in a text)
     for start, _, end in sorted(hits):
         if start >= done:
-            found.append(Finding(start, end, E.PERSON, normalise_name(text[start:end])))
+            value = text[start:end]
+            key = keys.get(value)
+            if key is None:
+                key = keys[value] = normalise_name(value)
+            found.append(Finding(start, end, E.PERSON, key))
             done = end
     return found
 

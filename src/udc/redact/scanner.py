@@ -10,6 +10,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import date
+from operator import itemgetter
 from typing import NamedTuple
 
 import phonenumbers
@@ -45,7 +46,11 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Non-overlapping findings, earliest first; of two that overlap the longer one wins."""
     kept: list[Finding] = []
     last_start = last_end = -1
-    for f in sorted(findings, key=_earliest_longest):
+    # earliest first, the longest of those first: two stable sorts on C-level keys (a Python key function would be
+    # called for every finding)
+    ordered = sorted(findings, key=_END, reverse=True)
+    ordered.sort(key=_START)
+    for f in ordered:
         start, end = f[0], f[1]
         if start < last_end:
             if end - start > last_end - last_start:
@@ -57,8 +62,7 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
-def _earliest_longest(f: Finding) -> tuple[int, int]:
-    return f[0], f[0] - f[1]
+_START, _END = itemgetter(0), itemgetter(1)
 
 
 class Scanner:
@@ -278,6 +282,11 @@ class Scanner:
         """SSNs, cards and phone numbers in the digit runs, minus look-alikes and what was already found."""
         found: list[Finding] = []
         for run_start, run_end in runs:
+            # most runs are dates, times and versions: a look-alike just before or at the run's start covers it all
+            at = bisect_left(taken, (run_start, run_start))
+            if (at and taken[at - 1][1] >= run_end) or (
+                    at < len(taken) and taken[at][0] == run_start and taken[at][1] >= run_end):
+                continue  # (what _segments would find: nothing)
             for start, end in _segments(text, run_start, run_end, taken):
                 if _labelled(text, start):  # "trace_id=123 ...": not that one
                     first = P.DIGITS.search(text, start, end)

@@ -155,6 +155,10 @@ def ip_kind(text: str) -> bool | None:
         first, second = int(octets[0]), int(octets[1])
         if first in (10, 127) or (first, second) == (192, 168) or (first == 172 and 16 <= second <= 31):
             return False
+    elif "." not in text and "%" not in text and "::" not in text and text.count(":") != 7:
+        # no address, as ipaddress would say at the cost of an exception: without dots (an IPv4 part), a zone or a
+        # "::", an IPv6 address has eight groups ("18:24:11" is a time)
+        return None
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
