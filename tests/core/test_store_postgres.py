@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -25,7 +26,7 @@ from psycopg import sql
 from secret_refs import env_ref
 from stores import SERVER, drop_schema, new_schema, unreachable, url_of
 from udc.config import load_config
-from udc.errors import ConfigError
+from udc.errors import ConfigError, StoreError
 from udc.serve.server import Dashboard
 from udc.store import PageWrite, open_reader, open_store, store_exists
 from udc.store.postgres import PostgresStore, parse_target
@@ -265,4 +266,73 @@ def test_the_graph_and_the_read_only_reader_on_a_postgresql_store(tmp_path: Path
     with pytest.raises(ConfigError, match="written by an older udc") as refused:
         open_reader(pg_url)
     assert "udc status" in refused.value.hint
+    store.close()
+
+
+def test_a_writer_process_killed_mid_page_fails_the_page_clearly_and_leaves_nothing_of_it(pg_url: str) -> None:
+    """The writer child killed inside a page's transaction — its records and graph rows sent, its state waiting on a
+    row lock the test holds — leaves none of them: the server rolls the transaction back, the page's future fails
+    saying so, and the later pages are stored by the syncing process itself."""
+    store = PostgresStore(pg_url)
+
+    def page(start: int, state: int) -> PageWrite:
+        rows = [(f"pk{i:04d}", f"2025-01-01 00:00:{i % 60:02d}", {"sys_id": f"pk{i:04d}", "short_description":
+                 f"disk full on db{i:02d}"}) for i in range(start, start + 5)]
+        return PageWrite("snow/incident", rows, state=("p", "s", {"at": state}))
+
+    def stored() -> tuple[int, ...]:
+        return tuple(store.execute(f"SELECT count(*) FROM {table}")[0][0]
+                     for table in ("records", "graph_nodes", "graph_text"))
+
+    with store.writer(), store.connect() as blocker:
+        assert store.write(page(0, 1), run_id=1).inserted == 5
+        assert store._writer is not None
+        child = store._writer.pid
+        blocker.execute("BEGIN")
+        blocker.execute("SELECT 1 FROM state WHERE pipeline = 'p' FOR UPDATE")
+        in_hand = store.submit(page(5, 2), run_id=1)
+
+        def waiting() -> bool:  # the child's transaction has written the page and waits on the state row
+            return bool(store.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND "
+                                      "wait_event_type = 'Lock'", (f"udc {child}",))[0][0])
+
+        deadline = time.monotonic() + 60
+        while not waiting() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert waiting()
+        os.kill(child, 9)
+        with pytest.raises(StoreError, match=r"writer process exited \(code -9\).*snow/incident") as failed:
+            in_hand.result(timeout=60)
+        assert "run the sync again" in failed.value.hint
+        blocker.execute("ROLLBACK")  # the dead child's backend goes on, finds its client gone, and rolls back
+        while store.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                            (f"udc {child}",))[0][0] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert stored() == (5, 5, 5) and store.get_state("p", "s") == {"at": 1}
+        assert store.write(page(10, 3), run_id=1).inserted == 5  # stored here, the writer gone
+    assert stored() == (10, 10, 10) and store.get_state("p", "s") == {"at": 3}
+    store.close()
+
+
+def test_the_writer_process_connects_as_the_store_did_with_no_secret_in_its_environment_or_argv(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's host comes from libpq's environment (PGHOST, PGPORT) and its password from `store_password` and
+    PGPASSWORD: the writer child, whose environment has none of them, connects as the store did with what the syncing
+    process sends over its pipe, and neither password is in its environment or command line."""
+    target = parse_target(pg_url)
+    server = urlsplit(target.conninfo)
+    monkeypatch.setenv("PGHOST", server.hostname or "")
+    monkeypatch.setenv("PGPORT", str(server.port or 5432))
+    monkeypatch.setenv("PGPASSWORD", PASSWORD + "-libpq")
+    store = PostgresStore(f"postgresql://{server.username}@{server.path}?schema={target.schema}", password=PASSWORD)
+    with store.writer():
+        assert store._writer is not None
+        child = store._writer.pid
+        seen = Path(f"/proc/{child}/environ").read_bytes() + Path(f"/proc/{child}/cmdline").read_bytes()
+        assert store.write(PageWrite("t/x", [("a", "2025-01-01", {"sys_id": "a"})]), run_id=1).inserted == 1
+        # over TCP to PGHOST, as the store: without PGHOST, libpq would have taken the local socket
+        assert store.execute("SELECT host(client_addr) FROM pg_stat_activity WHERE application_name = %s",
+                             (f"udc {child}",)) == [(server.hostname,)]
+    assert PASSWORD.encode() not in seen and b"PGHOST" not in seen
+    assert [pk for pk, _, _ in store.iter_records("t/x")] == ["a"]
     store.close()
