@@ -120,8 +120,8 @@ Ahead = dict[str, tuple[Prepared, str]]  # a page's records described before its
 
 
 def describe_ahead(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]]) -> Ahead:
-    """A page's records described (udc.store.graph.describe_ahead) and their text made lexemes, by key: done by the
-    thread handing the page over, while the writer's connection waits on the server."""
+    """A page's records described (udc.store.graph.describe_ahead) and their text made lexemes, by key: done in the
+    writer process (udc.store.postgres_writer) for the next page while its connection waits on the server."""
     return {pk: (ready, ts_vector(ready.node.key, ready.node.title, ready.node.body))
             for pk, ready in graph_describe_ahead(dataset, encoded).items()}
 
@@ -136,17 +136,16 @@ def lexemes(text: str) -> list[str]:
 
 def ts_vector(key: str | None, title: str | None, body: str) -> str:
     """A record's text as a tsvector's text: each lexeme with its positions, the title's weighing A, the key's B."""
+    titled, keyed = lexemes(title) if title else [], lexemes(key) if key else []
+    words = titled + keyed + lexemes(body)
+    a, b, n = len(titled), len(titled) + len(keyed), len(words)
+    marks = _MARKS_A[1:a + 1] + _MARKS_B[a + 1:b + 1] + _MARKS[b + 1:n + 1]  # position i + 1 of words[i]
+    if n > MAX_POSITION:  # the later words share the last position
+        marks += [marks[-1]] * (n - MAX_POSITION)
     positions: dict[str, list[str]] = {}
-    at = 0
-    for text, marks in ((title, _MARKS_A), (key, _MARKS_B), (body, _MARKS)):
-        for lexeme in lexemes(text) if text else ():
-            at = min(at + 1, MAX_POSITION)
-            found = positions.get(lexeme)
-            if found is None:
-                positions[lexeme] = [marks[at]]
-            elif len(found) < MAX_POSITIONS:
-                found.append(marks[at])
-    return " ".join(["'" + lexeme + "':" + ",".join(found) for lexeme, found in positions.items()])
+    for lexeme, mark in zip(words, marks, strict=True):
+        positions.setdefault(lexeme, []).append(mark)
+    return " ".join(["'" + lexeme + "':" + ",".join(found[:MAX_POSITIONS]) for lexeme, found in positions.items()])
 
 
 def index_records(conn: psycopg.Connection[Any]) -> None:

@@ -5,8 +5,6 @@ graph (its records' nodes, links and lexemes) while the connection waits on the 
 
 from __future__ import annotations
 
-import sys
-
 from udc.store.postgres import PostgresStore
 from udc.store.postgres_graph import describe_ahead
 from udc.store.writer import child_pipes, receive, serve
@@ -16,7 +14,6 @@ def main() -> None:
     """The child: opens the store from its first message (the syncing process's connection parameters and password,
     see PostgresStore._opening) and serves it."""
     requests, replies = child_pipes()
-    sys.setswitchinterval(0.0005)
     try:
         target, password = receive(requests)
     except EOFError:
