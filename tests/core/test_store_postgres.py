@@ -314,25 +314,32 @@ def test_a_writer_process_killed_mid_page_fails_the_page_clearly_and_leaves_noth
     store.close()
 
 
+@pytest.mark.parametrize("given", ["environment", "service file"])
 def test_the_writer_process_connects_as_the_store_did_with_no_secret_in_its_environment_or_argv(
-        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store's host comes from libpq's environment (PGHOST, PGPORT) and its password from `store_password` and
-    PGPASSWORD: the writer child, whose environment has none of them, connects as the store did with what the syncing
-    process sends over its pipe, and neither password is in its environment or command line."""
+        tmp_path: Path, pg_url: str, given: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's host comes from libpq's environment (PGHOST, PGPORT) or a service file it names, and its password
+    from `store_password` and PGPASSWORD: the writer child, whose environment has none of them, connects as the store
+    did with what the syncing process sends over its pipe, and neither password is in its environment or argv."""
     target = parse_target(pg_url)
     server = urlsplit(target.conninfo)
-    monkeypatch.setenv("PGHOST", server.hostname or "")
-    monkeypatch.setenv("PGPORT", str(server.port or 5432))
+    url = f"postgresql://{server.username}@{server.path}?schema={target.schema}"
+    if given == "environment":
+        monkeypatch.setenv("PGHOST", server.hostname or "")
+        monkeypatch.setenv("PGPORT", str(server.port or 5432))
+    else:
+        (tmp_path / "services.conf").write_text(f"[udc_test]\nhost={server.hostname}\nport={server.port or 5432}\n")
+        monkeypatch.setenv("PGSERVICEFILE", str(tmp_path / "services.conf"))
+        url += "&service=udc_test"
     monkeypatch.setenv("PGPASSWORD", PASSWORD + "-libpq")
-    store = PostgresStore(f"postgresql://{server.username}@{server.path}?schema={target.schema}", password=PASSWORD)
+    store = PostgresStore(url, password=PASSWORD)
     with store.writer():
         assert store._writer is not None
         child = store._writer.pid
         seen = Path(f"/proc/{child}/environ").read_bytes() + Path(f"/proc/{child}/cmdline").read_bytes()
         assert store.write(PageWrite("t/x", [("a", "2025-01-01", {"sys_id": "a"})]), run_id=1).inserted == 1
-        # over TCP to PGHOST, as the store: without PGHOST, libpq would have taken the local socket
+        # over TCP to the host libpq was given, as the store: without it, libpq would have taken the local socket
         assert store.execute("SELECT host(client_addr) FROM pg_stat_activity WHERE application_name = %s",
                              (f"udc {child}",)) == [(server.hostname,)]
-    assert PASSWORD.encode() not in seen and b"PGHOST" not in seen
+    assert PASSWORD.encode() not in seen and b"PGHOST" not in seen and b"PGSERVICEFILE" not in seen
     assert [pk for pk, _, _ in store.iter_records("t/x")] == ["a"]
     store.close()

@@ -293,8 +293,9 @@ class PostgresStore(PostgresGraph, StoreLedger):
         (`store_password`'s, PGPASSWORD's or ~/.pgpass's): sent over its pipe, never in its environment."""
         with self._translated():
             info = self._conn().info
-            conninfo = make_conninfo(**info.get_parameters())
-        return replace(self.target, conninfo=conninfo), self._password or info.password or None
+            # a `service` is spelled out in the parameters already, and its file may be named by the environment
+            settled = {name: value for name, value in info.get_parameters().items() if name != "service"}
+        return replace(self.target, conninfo=make_conninfo(**settled)), self._password or info.password or None
 
     def lock(self, name: str) -> AdvisoryLock:
         """A named lock (`pipeline-x`, `backfill-3`): a session-level advisory lock in the store's database."""

@@ -196,15 +196,17 @@ def _prepared(requests: IO[bytes], prepare: Callable[[PageWrite], Any]) -> Itera
     ready: queue.Queue[tuple[Any, Any] | None] = queue.Queue(maxsize=1)
 
     def run() -> None:
-        for message, _ in _received(requests):
-            prepared: Any = None
-            if isinstance(message[0], PageWrite):
-                try:
-                    prepared = prepare(message[0])
-                except Exception as exc:  # the page fails when its turn comes
-                    prepared = exc
-            ready.put((message, prepared))
-        ready.put(None)
+        try:
+            for message, _ in _received(requests):
+                prepared: Any = None
+                if isinstance(message[0], PageWrite):
+                    try:
+                        prepared = prepare(message[0])
+                    except Exception as exc:  # the page fails when its turn comes
+                        prepared = exc
+                ready.put((message, prepared))
+        finally:  # at the end of input, or of what could be read: the child leaves, and the pages not answered fail
+            ready.put(None)
 
     threading.Thread(target=run, name="udc-store-prepare", daemon=True).start()
     while (item := ready.get()) is not None:
