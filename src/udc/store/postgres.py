@@ -420,7 +420,7 @@ class PostgresStore(PostgresGraph, StoreLedger):
         if writer is not None and (future := writer.submit((page, run_id))) is not None:
             return future
         future = Future()
-        future.set_result(self._write(page, run_id))
+        future.set_result(self.write_described(page, run_id, None))
         return future
 
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
@@ -428,10 +428,8 @@ class PostgresStore(PostgresGraph, StoreLedger):
         return self.submit(page, run_id).result()
 
     def write_described(self, page: PageWrite, run_id: int, ahead: Ahead | None) -> UpsertCounts:
-        """`write` with the page's records described for the graph already (postgres_graph.describe_ahead)."""
-        return self._write(page, run_id, ahead)
-
-    def _write(self, page: PageWrite, run_id: int, ahead: Ahead | None = None) -> UpsertCounts:
+        """Store one page (encoded) in a single transaction, here; `ahead`: its records described for the graph
+        already (postgres_graph.describe_ahead), by the writer process's thread that does it."""
         counts = UpsertCounts()
         encoded = page.encoded or []
         with self._transaction() as conn, conn.cursor() as cur:
