@@ -5,6 +5,8 @@ graph (its records' nodes, links and lexemes) while the connection waits on the 
 
 from __future__ import annotations
 
+import sys
+
 from udc.store.postgres import PostgresStore
 from udc.store.postgres_graph import describe_ahead
 from udc.store.writer import child_pipes, receive, serve
@@ -14,6 +16,9 @@ def main() -> None:
     """The child: opens the store from its first message (the syncing process's connection parameters and password,
     see PostgresStore._opening) and serves it."""
     requests, replies = child_pipes()
+    # the connection's thread takes the GIL back from the describing one within 1 ms (not Python's 5) of each of the
+    # server's dozen answers a page: the 100k-incident sync ran 4–23 % faster in three alternating A/B runs
+    sys.setswitchinterval(0.001)
     try:
         target, password = receive(requests)
     except EOFError:
