@@ -175,3 +175,20 @@ def test_ledger_writes_posted_without_waiting_commit_in_order_and_failures_are_l
         store.update_backfill(bid, status="done")  # waits, so everything posted before it is committed
         assert [(c["status"], c["attempts"]) for c in store.chunks(bid)] == [("running", 1), ("done", 0)]
     assert "no_such_column" in caplog.text and "was not written" in caplog.text
+
+
+@pytest.mark.both_stores
+def test_a_page_that_cannot_be_described_for_the_graph_fails_alone_and_the_writer_goes_on(store: Store) -> None:
+    """A record whose JSON cannot be read fails its page (on PostgreSQL in the thread that describes pages ahead of
+    their transaction): that page's error comes back for it, nothing of it is stored, and the next pass is stored."""
+    broken = PageWrite("t/x", encoded=[("bad", "2025-01-01", "{not json", None)], size=1, state=("p", "s", {"at": 1}))
+    broken.pass_id = 1
+    later = page(3, 10, state=2)
+    later.pass_id = 2
+    with store.writer():
+        futures = [store.submit(broken, run_id=1), store.submit(later, run_id=1)]
+        with pytest.raises(StoreError, match="JSONDecodeError"):
+            futures[0].result(timeout=60)
+        assert futures[1].result(timeout=60).inserted == 3
+    assert sorted(pk for pk, _, _ in store.iter_records("t/x")) == ["pk0010", "pk0011", "pk0012"]
+    assert store.get_state("p", "s") == {"at": 2}
