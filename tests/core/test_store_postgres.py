@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -28,7 +29,7 @@ from secret_refs import env_ref
 from stores import SERVER, drop_schema, new_schema, unreachable, url_of
 from udc import api as udc_api
 from udc.config import load_config
-from udc.errors import ConfigError
+from udc.errors import ConfigError, StoreError
 from udc.serve.server import Dashboard
 from udc.store import PageWrite, open_reader, open_store, store_exists
 from udc.store.postgres import PostgresStore, parse_target
@@ -323,3 +324,79 @@ def test_every_reader_of_a_password_protected_store_reads_store_password(tmp_pat
         dashboard.stop()
     done = udc("search", "disk", "--config", str(config), env={"UDC_TEST_STORE_PW": PASSWORD})
     assert done.returncode == 0 and "INC0000001" in done.stdout and PASSWORD not in done.stdout + done.stderr
+
+
+def test_a_writer_process_killed_mid_page_fails_the_page_clearly_and_leaves_nothing_of_it(pg_url: str) -> None:
+    """The writer child killed inside a page's transaction — its records and graph rows sent, its state waiting on a
+    row lock the test holds — leaves none of them: the server rolls the transaction back, the page's future fails
+    saying so, and the later pages are stored by the syncing process itself."""
+    store = PostgresStore(pg_url)
+
+    def page(start: int, state: int) -> PageWrite:
+        rows = [(f"pk{i:04d}", f"2025-01-01 00:00:{i % 60:02d}", {"sys_id": f"pk{i:04d}", "short_description":
+                 f"disk full on db{i:02d}"}) for i in range(start, start + 5)]
+        return PageWrite("snow/incident", rows, state=("p", "s", {"at": state}))
+
+    def stored() -> tuple[int, ...]:
+        return tuple(store.execute(f"SELECT count(*) FROM {table}")[0][0]
+                     for table in ("records", "graph_nodes", "graph_text"))
+
+    with store.writer(), store.connect() as blocker:
+        assert store.write(page(0, 1), run_id=1).inserted == 5
+        assert store._writer is not None
+        child = store._writer.pid
+        blocker.execute("BEGIN")
+        blocker.execute("SELECT 1 FROM state WHERE pipeline = 'p' FOR UPDATE")
+        in_hand = store.submit(page(5, 2), run_id=1)
+
+        def waiting() -> bool:  # the child's transaction has written the page and waits on the state row
+            return bool(store.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND "
+                                      "wait_event_type = 'Lock'", (f"udc {child}",))[0][0])
+
+        deadline = time.monotonic() + 60
+        while not waiting() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert waiting()
+        os.kill(child, 9)
+        with pytest.raises(StoreError, match=r"writer process exited \(code -9\).*snow/incident") as failed:
+            in_hand.result(timeout=60)
+        assert "run the sync again" in failed.value.hint
+        blocker.execute("ROLLBACK")  # the dead child's backend goes on, finds its client gone, and rolls back
+        while store.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                            (f"udc {child}",))[0][0] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert stored() == (5, 5, 5) and store.get_state("p", "s") == {"at": 1}
+        assert store.write(page(10, 3), run_id=1).inserted == 5  # stored here, the writer gone
+    assert stored() == (10, 10, 10) and store.get_state("p", "s") == {"at": 3}
+    store.close()
+
+
+@pytest.mark.parametrize("given", ["environment", "service file"])
+def test_the_writer_process_connects_as_the_store_did_with_no_secret_in_its_environment_or_argv(
+        tmp_path: Path, pg_url: str, given: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's host comes from libpq's environment (PGHOST, PGPORT) or a service file it names, and its password
+    from `store_password` and PGPASSWORD: the writer child, whose environment has none of them, connects as the store
+    did with what the syncing process sends over its pipe, and neither password is in its environment or argv."""
+    target = parse_target(pg_url)
+    server = urlsplit(target.conninfo)
+    url = f"postgresql://{server.username}@{server.path}?schema={target.schema}"
+    if given == "environment":
+        monkeypatch.setenv("PGHOST", server.hostname or "")
+        monkeypatch.setenv("PGPORT", str(server.port or 5432))
+    else:
+        (tmp_path / "services.conf").write_text(f"[udc_test]\nhost={server.hostname}\nport={server.port or 5432}\n")
+        monkeypatch.setenv("PGSERVICEFILE", str(tmp_path / "services.conf"))
+        url += "&service=udc_test"
+    monkeypatch.setenv("PGPASSWORD", PASSWORD + "-libpq")
+    store = PostgresStore(url, password=PASSWORD)
+    with store.writer():
+        assert store._writer is not None
+        child = store._writer.pid
+        seen = Path(f"/proc/{child}/environ").read_bytes() + Path(f"/proc/{child}/cmdline").read_bytes()
+        assert store.write(PageWrite("t/x", [("a", "2025-01-01", {"sys_id": "a"})]), run_id=1).inserted == 1
+        # over TCP to the host libpq was given, as the store: without it, libpq would have taken the local socket
+        assert store.execute("SELECT host(client_addr) FROM pg_stat_activity WHERE application_name = %s",
+                             (f"udc {child}",)) == [(server.hostname,)]
+    assert PASSWORD.encode() not in seen and b"PGHOST" not in seen and b"PGSERVICEFILE" not in seen
+    assert [pk for pk, _, _ in store.iter_records("t/x")] == ["a"]
+    store.close()

@@ -3,13 +3,26 @@ Snowball-stemmed, with the title's positions weighing A and the key's B; FTS5 qu
 
 from __future__ import annotations
 
-from udc.store.postgres_graph import ts_query, ts_vector
+from udc.store import postgres_graph
+from udc.store.postgres_graph import MAX_WORD, lexemes, ts_query, ts_vector
 
 
 def test_a_records_text_becomes_weighted_stemmed_lexemes() -> None:
     assert ts_vector("INC0010001", "Disk full", "disks are full: db01.corp") == (
         "'disk':1A,4 'full':2A,6 'inc0010001':3B 'are':5 'db01':7 'corp':8")
     assert ts_vector(None, None, "Ünïcode wörds, ASCII_too") == "'ünïcode':1 'wörds':2 'ascii':3 'too':4"
+
+
+def test_words_too_long_are_not_indexed_and_the_stems_remembered_stay_bounded() -> None:
+    """A word over MAX_WORD characters (a hash, base64) is left out, wherever it stands; the stems remembered for
+    speed are forgotten at STEMS_KEPT, so a sync's memory does not grow with its vocabulary."""
+    long = "x" * (MAX_WORD + 1)
+    assert lexemes(f"{long} Running {long} jobs") == ["run", "job"] and lexemes(long) == []
+    assert ts_vector(None, long, "jobs") == "'job':1"
+    for n in range(postgres_graph.STEMS_KEPT + 10):
+        lexemes(f"w{n}")
+    assert len(postgres_graph._STEMS) <= postgres_graph.STEMS_KEPT
+    assert lexemes("Disks disconnecting") == ["disk", "disconnect"]
 
 
 def test_fts5_queries_become_tsqueries_of_the_same_lexemes() -> None:

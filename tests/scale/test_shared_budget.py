@@ -138,7 +138,6 @@ def test_redis_down_then_restarted_never_lets_a_call_past_the_budget(
     assert password not in caplog.text
 
 
-@pytest.mark.sqlite_only  # the child process is SQLite's writer; a PostgreSQL store's writer is a thread
 def test_the_budget_url_password_reaches_no_child_process_and_no_output(
         tmp_path: Path, make_sim, own_redis: tuple[str, str, list[subprocess.Popen[bytes]]]) -> None:
     """`udc sync` with UDC_BUDGET_URL holding a password: the sync draws from that Redis, and neither the store's

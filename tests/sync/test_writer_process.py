@@ -1,9 +1,10 @@
-"""Pages stored by the store's writer process: same results as storing in-process, errors as StoreErrors in SQLite's
-words, a failed page never followed by a stored one, and no writer left behind."""
+"""Pages stored by the store's writer process, SQLite's and PostgreSQL's: same results as storing in-process, errors
+as StoreErrors in the database's words, a failed page never followed by a stored one, and no writer left behind."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from stores import Backend
 from udc.errors import StoreError
-from udc.store import PageWrite, SqliteStore, Store, writer
+from udc.store import PageWrite, SqliteStore, Store, open_store, writer
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
 
@@ -31,8 +32,20 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
-def test_pages_through_the_writer_process_match_pages_stored_here(tmp_path: Path) -> None:
-    here, there = SqliteStore(tmp_path / "here.db"), SqliteStore(tmp_path / "there.db")
+def refuse(store: Store, pk: str) -> None:
+    """A trigger that makes the database refuse the record `pk`."""
+    if Backend.kind == "sqlite":
+        store.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = '{pk}' "
+                      "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    else:
+        store.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                      f"IF NEW.pk = '{pk}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$")
+        store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
+@pytest.mark.both_stores
+def test_pages_through_the_writer_process_match_pages_stored_here(tmp_path: Path, store: Store) -> None:
+    here, there = open_store(Backend.store_url(tmp_path / "here.db")), store
     with there.writer():
         assert there._writer is not None and there._writer.pid != os.getpid()
         futures = [there.submit(page(100, k * 50, state=k), run_id=1) for k in range(4)]  # overlapping keys
@@ -42,6 +55,7 @@ def test_pages_through_the_writer_process_match_pages_stored_here(tmp_path: Path
     assert [c.inserted for c in counts] == [100, 50, 50, 50] and [c.unchanged for c in counts] == [0, 50, 50, 50]
     assert list(there.iter_records("t/x")) == list(here.iter_records("t/x"))
     assert there.get_state("p", "s") == {"at": 3}
+    here.close()
 
 
 def test_encoded_json_is_stored_through_the_writer_process_as_the_same_text(tmp_path: Path) -> None:
@@ -64,23 +78,22 @@ def test_encoded_json_is_stored_through_the_writer_process_as_the_same_text(tmp_
     assert [record for _, record, _ in store.iter_records("t/x")][1] == {"sys_id": "b", "d": "ë"}
 
 
-def test_an_error_comes_back_as_a_store_error_and_nothing_of_the_page_is_stored(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "udc.db")
-    store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = 'pk0007' "
-                  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+@pytest.mark.both_stores
+def test_an_error_comes_back_as_a_store_error_and_nothing_of_the_page_is_stored(store: Store) -> None:
+    refuse(store, "pk0007")
+    said = "SQLite" if Backend.kind == "sqlite" else "PostgreSQL"
     with store.writer():
         store.write(page(5, state=1), run_id=1)
-        with pytest.raises(StoreError, match=f'{tmp_path / "udc.db"}.*SQLite said "refused by the test"'):
+        with pytest.raises(StoreError, match=f'{re.escape(store.location)}.*{said} said "refused by the test"'):
             store.write(page(5, 5, state=2), run_id=1)
         assert store.write(page(2, 10, state=3), run_id=1).inserted == 2  # the writer goes on with the next page
     assert sorted(pk for pk, _, _ in store.iter_records("t/x")) == [f"pk{i:04d}" for i in (0, 1, 2, 3, 4, 10, 11)]
     assert store.get_state("p", "s") == {"at": 3}
 
 
-def test_after_a_failed_page_the_writer_refuses_the_rest_of_its_pass_only(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "udc.db")
-    store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = 'pk0007' "
-                  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+@pytest.mark.both_stores
+def test_after_a_failed_page_the_writer_refuses_the_rest_of_its_pass_only(store: Store) -> None:
+    refuse(store, "pk0007")
     pages = [page(5, 0, state=1), page(5, 5, state=2), page(5, 10, state=3), page(5, 20, state=4)]
     for p, pass_id in zip(pages, (1, 1, 1, 2), strict=True):
         p.pass_id = pass_id
@@ -95,8 +108,8 @@ def test_after_a_failed_page_the_writer_refuses_the_rest_of_its_pass_only(tmp_pa
     assert sorted(int(pk[2:]) for pk, _, _ in store.iter_records("t/x")) == [*range(5), *range(20, 25)]
 
 
-def test_a_killed_writer_fails_its_page_clearly_and_later_pages_are_stored_here(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "udc.db")
+@pytest.mark.both_stores
+def test_a_killed_writer_fails_its_page_clearly_and_later_pages_are_stored_here(store: Store) -> None:
     with store.writer():
         store.write(page(3, state=1), run_id=1)
         assert store._writer is not None
@@ -118,14 +131,7 @@ def test_a_page_refused_by_the_store_ends_the_pass_before_any_later_page(tmp_pat
     h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
     ordered = sorted(sim.records("incident"), key=lambda r: (r["sys_updated_on"], r["sys_id"]))
     victim = ordered[25]["sys_id"]  # on the third page
-    if Backend.kind == "sqlite":
-        h.store.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.pk = '{victim}' "
-                        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
-    else:
-        h.store.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                        f"IF NEW.pk = '{victim}' THEN RAISE EXCEPTION 'refused by the test'; END IF; "
-                        "RETURN NEW; END $$")
-        h.store.execute("CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()")
+    refuse(h.store, victim)
     summary = h.sync("hist", now=AFTER_DATA)
     assert summary.status == "failed" and "refused by the test" in summary.streams[0].error
     assert set(stored_truth(h)) == {r["sys_id"] for r in ordered[:20]}  # pages 1-2 stored, nothing after the refusal
@@ -143,8 +149,8 @@ def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pyte
     started: list[int] = []
     init = writer.WriterProcess.__init__
 
-    def remember(self: writer.WriterProcess, path: Path, key: str | None = None) -> None:
-        init(self, path, key)
+    def remember(self: writer.WriterProcess, child: str, opening: object) -> None:
+        init(self, child, opening)
         started.append(self.pid)
 
     monkeypatch.setattr(writer.WriterProcess, "__init__", remember)
@@ -169,3 +175,20 @@ def test_ledger_writes_posted_without_waiting_commit_in_order_and_failures_are_l
         store.update_backfill(bid, status="done")  # waits, so everything posted before it is committed
         assert [(c["status"], c["attempts"]) for c in store.chunks(bid)] == [("running", 1), ("done", 0)]
     assert "no_such_column" in caplog.text and "was not written" in caplog.text
+
+
+@pytest.mark.both_stores
+def test_a_page_that_cannot_be_described_for_the_graph_fails_alone_and_the_writer_goes_on(store: Store) -> None:
+    """A record whose JSON cannot be read fails its page (on PostgreSQL in the thread that describes pages ahead of
+    their transaction): that page's error comes back for it, nothing of it is stored, and the next pass is stored."""
+    broken = PageWrite("t/x", encoded=[("bad", "2025-01-01", "{not json", None)], size=1, state=("p", "s", {"at": 1}))
+    broken.pass_id = 1
+    later = page(3, 10, state=2)
+    later.pass_id = 2
+    with store.writer():
+        futures = [store.submit(broken, run_id=1), store.submit(later, run_id=1)]
+        with pytest.raises(StoreError, match="JSONDecodeError"):
+            futures[0].result(timeout=60)
+        assert futures[1].result(timeout=60).inserted == 3
+    assert sorted(pk for pk, _, _ in store.iter_records("t/x")) == ["pk0010", "pk0011", "pk0012"]
+    assert store.get_state("p", "s") == {"at": 2}

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from operator import itemgetter
 from typing import Any
@@ -26,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from psycopg.types.json import set_json_loads
 
 from udc.errors import ConfigError, StoreError
@@ -42,11 +42,11 @@ from udc.store.postgres_graph import (
     GRAPH_TABLES,
     Ahead,
     PostgresGraph,
-    describe_ahead,
     index_page,
     index_records,
 )
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
+from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
 
 log = logging.getLogger("udc.store")
@@ -169,18 +169,22 @@ def parse_target(url: str) -> Target:
 class PostgresStore(PostgresGraph, StoreLedger):
     MARK = "%s"
 
-    def __init__(self, url: str, *, password: str | None = None) -> None:
-        """`password`: the resolved `store_password` (else libpq's own: PGPASSWORD, ~/.pgpass)."""
-        self.target = parse_target(url)
+    def __init__(self, url: str | Target, *, password: str | None = None, write_process: bool = True) -> None:
+        """`password`: the resolved `store_password` (else libpq's own: PGPASSWORD, ~/.pgpass). `url` a Target: a
+        store already opened (and migrated) by another process, the writer child's. `write_process`: inside
+        `writer()`, a child process does the writes (see udc.store.writer)."""
+        self.target = parse_target(url) if isinstance(url, str) else url
         self.location = self.target.location
         self._password = password
         self._local = threading.local()
         self._conns: dict[threading.Thread, psycopg.Connection[Any]] = {}  # each thread's own
         self._conns_lock = threading.Lock()
-        self._writer: _WriterThread | None = None
+        self._write_process = write_process
+        self._writer: WriterProcess | None = None
         self._writer_users = 0
         self._writer_lock = threading.Lock()
-        self._migrate()
+        if isinstance(url, str):
+            self._migrate()
 
     # -- connections --------------------------------------------------------------------------------------------
     def connect(self) -> psycopg.Connection[Any]:
@@ -283,11 +287,15 @@ class PostgresStore(PostgresGraph, StoreLedger):
     # -- writer -------------------------------------------------------------------------------------------------
     @contextmanager
     def writer(self) -> Iterator[None]:
-        """While open, one thread with its own connection does every write, in the order handed over (nested uses
-        share it): the caller reads its next page while the server commits this one."""
+        """While open, one child process on another core does every write, in the order handed over (nested uses
+        share it): it describes each page for the graph and sends it to the server while the caller reads the next
+        page."""
+        if not self._write_process:
+            yield
+            return
         with self._writer_lock:
             if self._writer_users == 0:
-                self._writer = _WriterThread(self)
+                self._writer = WriterProcess("udc.store.postgres_writer", self._opening())
             self._writer_users += 1
         try:
             yield
@@ -297,6 +305,16 @@ class PostgresStore(PostgresGraph, StoreLedger):
                 if self._writer_users == 0 and self._writer is not None:
                     self._writer.close()
                     self._writer = None
+
+    def _opening(self) -> tuple[Target, str | None]:
+        """What the writer child connects with: the parameters libpq settled on here, from the URL and from libpq's
+        environment (PGHOST, PGSSLMODE…), which the child does not inherit, and the password this connection used
+        (`store_password`'s, PGPASSWORD's or ~/.pgpass's): sent over its pipe, never in its environment."""
+        with self._translated():
+            info = self._conn().info
+            # a `service` is spelled out in the parameters already, and its file may be named by the environment
+            settled = {name: value for name, value in info.get_parameters().items() if name != "service"}
+        return replace(self.target, conninfo=make_conninfo(**settled)), self._password or info.password or None
 
     def lock(self, name: str) -> AdvisoryLock:
         """A named lock (`pipeline-x`, `backfill-3`): a session-level advisory lock in the store's database."""
@@ -380,7 +398,7 @@ class PostgresStore(PostgresGraph, StoreLedger):
         return sorted(seq for (seq,) in rows)
 
     def _modify(self, *statements: Statement, wait: bool = True) -> int:
-        """Run statements in one transaction; what the first one returns (an id), else 0. While the writer thread
+        """Run statements in one transaction; what the first one returns (an id), else 0. While the writer process
         runs, it runs them, in order with the pages: `wait=False` hands them over and goes on, and a later write that
         waits finds them committed; a failure is logged. Without the writer they run at once."""
         writer = self._writer
@@ -415,22 +433,22 @@ class PostgresStore(PostgresGraph, StoreLedger):
     # -- pages --------------------------------------------------------------------------------------------------
     def submit(self, page: PageWrite, run_id: int) -> Future[UpsertCounts]:
         """Store one page and move its stream's state, in a single transaction; the future resolves once both are
-        committed. Inside `writer()` the writer thread stores it while the caller goes on."""
+        committed. Inside `writer()` the child process stores it while the caller goes on."""
         page.encode()
-        # the graph's description of the records, here: while the writer's connection waits on the server
-        ahead = describe_ahead(page.dataset, page.encoded or [])
         writer = self._writer
-        if writer is not None and (future := writer.submit((page, run_id, ahead))) is not None:
+        if writer is not None and (future := writer.submit((page, run_id))) is not None:
             return future
         future = Future()
-        future.set_result(self._write(page, run_id, ahead))
+        future.set_result(self.write_described(page, run_id, None))
         return future
 
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         return self.submit(page, run_id).result()
 
-    def _write(self, page: PageWrite, run_id: int, ahead: Ahead | None = None) -> UpsertCounts:
+    def write_described(self, page: PageWrite, run_id: int, ahead: Ahead | None) -> UpsertCounts:
+        """Store one page (encoded) in a single transaction, here; `ahead`: its records described for the graph
+        already (postgres_graph.describe_ahead), by the writer process's thread that does it."""
         counts = UpsertCounts()
         encoded = page.encoded or []
         with self._transaction() as conn, conn.cursor() as cur:
@@ -659,55 +677,6 @@ class AdvisoryLock(HeldLock):
         row = conn.execute("SELECT pid, host, since FROM locks WHERE name = %s", (self.name,)).fetchone()
         return dict(zip(("pid", "host", "since"), row, strict=True)) if row else None
 
-
-
-class _WriterThread:
-    """The store's writes while `writer()` is open: pages and ledger changes, one transaction each, in the order
-    handed over, on a connection of its own. Once a page of a stream's pass fails, the later pages of that pass are
-    refused: a stored position never jumps over records that were not stored."""
-
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-        self._queue: queue.SimpleQueue[tuple[Future[Any], Any] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self.closed = False
-        self._thread = threading.Thread(target=self._run, name="udc-store-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, message: tuple[PageWrite, int, Ahead] | tuple[Statement, ...]) -> Future[Any] | None:
-        future: Future[Any] = Future()
-        with self._lock:
-            if self.closed:
-                return None
-            self._queue.put((future, message))
-        return future
-
-    def _run(self) -> None:
-        failed: set[int] = set()
-        try:
-            while (item := self._queue.get()) is not None:
-                future, message = item
-                page, run_id, ahead = message if isinstance(message[0], PageWrite) else (None, 0, None)
-                if page is not None and page.pass_id in failed:
-                    future.set_exception(StoreError(f"a page of {page.dataset} not stored: the page before it failed"))
-                    continue
-                try:
-                    future.set_result(self._store._write(page, run_id, ahead) if page is not None
-                                      else self._store.run_statements(message))
-                except Exception as exc:
-                    if page is not None and page.pass_id:
-                        failed.add(page.pass_id)
-                    future.set_exception(exc)
-        finally:
-            conn = getattr(self._store._local, "conn", None)
-            if conn is not None:
-                conn.close()
-
-    def close(self) -> None:
-        with self._lock:
-            self.closed = True
-            self._queue.put(None)  # the thread stores what it was handed, then leaves
-        self._thread.join()
 
 
 # PostgreSQL's SQLSTATE classes for what went wrong with the store, what that means, and what to do about it

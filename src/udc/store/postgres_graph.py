@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import psycopg
@@ -46,7 +46,7 @@ _WEIGHTS = "'{0.25, 0.5, 0.5, 1.0}'"  # ts_rank_cd's weights of D (body), C (unu
 # the same words in it and highlights them; other punctuation stays
 _SNIPPET_TEXT = "regexp_replace(coalesce(nullif(t.body, ''), t.title, ''), '(\\w)[-./@:_]+(?=\\w)', '\\1 ', 'g')"
 _WORD = re.compile(r"[^\W_]+")  # a word as FTS5's unicode61 tokenizer reads it
-_STEMMER = Stemmer.Stemmer("english")  # Snowball's English (it caches the words it has stemmed)
+_STEMMER = Stemmer.Stemmer("english")  # Snowball's English
 MAX_WORD = 100  # characters: a longer "word" (a hash, base64) is not indexed
 MAX_POSITION = 16383  # a tsvector's greatest position (later words share it)
 MAX_POSITIONS = 256  # a lexeme's positions kept, as to_tsvector keeps them
@@ -121,10 +121,25 @@ Ahead = dict[str, tuple[Prepared, str]]  # a page's records described before its
 
 
 def describe_ahead(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]]) -> Ahead:
-    """A page's records described (udc.store.graph.describe_ahead) and their text made lexemes, by key: done by the
-    thread handing the page over, while the writer's connection waits on the server."""
+    """A page's records described (udc.store.graph.describe_ahead) and their text made lexemes, by key: done in the
+    writer process (udc.store.postgres_writer) for the next page while its connection waits on the server."""
     return {pk: (ready, ts_vector(ready.node.key, ready.node.title, ready.node.body))
             for pk, ready in graph_describe_ahead(dataset, encoded).items()}
+
+
+class _Stems(dict[str, str | None]):
+    """Each word's stem (None: a word too long to index), remembered: most words of a sync recur, and a dict lookup
+    costs a third of the stemmer's call. Forgotten all at once when STEMS_KEPT are held, so memory stays flat."""
+
+    def __missing__(self, word: str) -> str | None:
+        if len(self) >= STEMS_KEPT:
+            self.clear()
+        stem = self[word] = _STEMMER.stemWord(word) if len(word) <= MAX_WORD else None
+        return stem
+
+
+STEMS_KEPT = 50_000
+_STEMS = _Stems()
 
 
 def lexemes(text: str) -> list[str]:
@@ -132,22 +147,24 @@ def lexemes(text: str) -> list[str]:
     text = text.lower()
     # most text is ASCII: split on bytes, many times faster than a regular expression
     words = text.encode().translate(_ASCII_SEPARATORS).decode().split() if text.isascii() else _WORD.findall(text)
-    return list(_STEMMER.stemWords([w for w in words if len(w) <= MAX_WORD]))
+    stems = list(map(_STEMS.__getitem__, words))
+    if None in stems:  # a word too long to index
+        return [stem for stem in stems if stem is not None]
+    return cast(list[str], stems)
 
 
 def ts_vector(key: str | None, title: str | None, body: str) -> str:
     """A record's text as a tsvector's text: each lexeme with its positions, the title's weighing A, the key's B."""
+    titled, keyed = lexemes(title) if title else [], lexemes(key) if key else []
+    words = titled + keyed + lexemes(body)
+    a, b, n = len(titled), len(titled) + len(keyed), len(words)
+    marks = _MARKS_A[1:a + 1] + _MARKS_B[a + 1:b + 1] + _MARKS[b + 1:n + 1]  # position i + 1 of words[i]
+    if n > MAX_POSITION:  # the later words share the last position
+        marks += [marks[-1]] * (n - MAX_POSITION)
     positions: dict[str, list[str]] = {}
-    at = 0
-    for text, marks in ((title, _MARKS_A), (key, _MARKS_B), (body, _MARKS)):
-        for lexeme in lexemes(text) if text else ():
-            at = min(at + 1, MAX_POSITION)
-            found = positions.get(lexeme)
-            if found is None:
-                positions[lexeme] = [marks[at]]
-            elif len(found) < MAX_POSITIONS:
-                found.append(marks[at])
-    return " ".join(["'" + lexeme + "':" + ",".join(found) for lexeme, found in positions.items()])
+    for lexeme, mark in zip(words, marks, strict=True):
+        positions.setdefault(lexeme, []).append(mark)
+    return " ".join(["'" + lexeme + "':" + ",".join(found[:MAX_POSITIONS]) for lexeme, found in positions.items()])
 
 
 def index_records(conn: psycopg.Connection[Any]) -> None:

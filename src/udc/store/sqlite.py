@@ -262,7 +262,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
             return
         with self._writer_lock:
             if self._writer_users == 0:
-                self._writer = WriterProcess(self.path, self._key)
+                self._writer = WriterProcess("udc.store.sqlite_writer", (str(self.path), self._key))
             self._writer_users += 1
         try:
             yield

@@ -5,17 +5,11 @@ never the sources or the config."""
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import sys
 import threading
-from typing import IO
 
-from udc.errors import StoreError
 from udc.store import cipher
 from udc.store.sqlite import SqliteStore
-from udc.store.types import PageWrite
-from udc.store.writer import Reply, receive, send
+from udc.store.writer import child_pipes, receive, serve
 
 # bytes of records committed between checkpoints: bounds the WAL, and what is left to copy back when the writer is done
 # (the next commit after it, say the run's own end, would copy it: at 16 MB a backfill's last 70 ms went to that)
@@ -58,43 +52,18 @@ class Checkpointer:
         self._thread.join()
 
 
-def serve(path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
-    """The child: store each page or change sent, answer with its counts, rowid or error; leave at end of input."""
+def main() -> None:
+    """The child: opens the store from its first message (path, key) and serves it (udc.store.writer.serve), with a
+    thread that checkpoints the WAL."""
+    requests, replies = child_pipes()
     try:
-        key = receive(requests)  # an encrypted store's key comes first, over the pipe
+        path, key = receive(requests)  # an encrypted store's key comes over the pipe
     except EOFError:
         return
     store = SqliteStore(path, key=key, write_process=False, autocheckpoint=False)
     checkpoints = Checkpointer(path, key)
-    failed: set[int] = set()  # passes with a failed page: a later page of theirs would leave a gap behind it
     try:
-        while True:
-            try:
-                message = receive(requests)
-            except EOFError:
-                return
-            page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
-            reply: Reply
-            if page is not None and page.pass_id in failed:
-                reply = (False, (f"a page of {page.dataset} not stored: the page before it failed", ""))
-            else:
-                try:
-                    reply = (True, store.write(page, run_id) if page is not None else store.run_statements(message))
-                    if page is not None:
-                        checkpoints.committed(sum(len(record[2]) for record in page.encoded or ()))
-                except Exception as exc:  # sent back, raised in the syncing process
-                    reply = (False, (exc.message, exc.hint) if isinstance(exc, StoreError)
-                             else (f"{type(exc).__name__}: {exc}", ""))
-                    if page is not None and page.pass_id:
-                        failed.add(page.pass_id)
-            send(replies, reply)
+        serve(requests, replies, lambda page, run_id, _: store.write(page, run_id), store.run_statements,
+              committed=lambda page: checkpoints.committed(sum(len(record[2]) for record in page.encoded or ())))
     finally:
         checkpoints.close()
-
-
-def main() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # a stray print must not corrupt the replies
-    serve(sys.argv[1], sys.stdin.buffer, replies)

@@ -1,16 +1,17 @@
 """Store writes in a child process.
 
-Storing a page (SQLite's per-row work and the WAL commit) costs about as much CPU as fetching and parsing it. In a
-thread of the syncing process it fights the reading threads for the GIL, which SQLite releases and retakes for every
-row; in a child process it runs on another core, while the syncing thread reads the next page. The child
-(udc.store.sqlite_writer) runs the same `SqliteStore.write`, one transaction per page, in the order pages are
-submitted, and answers each with its counts, which resolve the page's future: the page and its state are committed
-when it resolves. Run and ledger updates go through it too, so there is one writer and nothing waits on another's
-lock. The child has no secrets (its environment is a short allow-list, INHERITED) and writes nothing but the
-store. It leaves when its input closes (the syncing process ended, even by kill -9, after the page in hand is
-committed or rolled back); terminal and supervisor signals go to the syncing process, which stops once the pages it
-handed over are committed. This side imports no database driver:
-the child sends its errors as the StoreError to raise.
+Storing a page (the database's per-row work, the graph's description of its records, the commit) costs about as much
+CPU as fetching and parsing it. In a thread of the syncing process it fights the reading threads for the GIL; in a
+child process it runs on another core, while the syncing thread reads the next page. Each store has its child module
+(udc.store.sqlite_writer, udc.store.postgres_writer), whose `main` opens the store from the first message and hands
+it to `serve`: it runs the store's `write`, one transaction per page, in the order pages are submitted, and answers
+each with its counts, which resolve the page's future: the page and its state are committed when it resolves. Run and
+ledger updates go through it too, so there is one writer and nothing waits on another's lock. The child has no
+secrets in its environment (a short allow-list, INHERITED) or command line: what it needs to open the store (an
+encrypted store's key, a PostgreSQL password) is its first message, over the pipe. It writes nothing but the store. It
+leaves when its input closes (the syncing process ended, even by kill -9, after the page in hand is committed or
+rolled back); terminal and supervisor signals go to the syncing process, which stops once the pages it handed over
+are committed. This side imports no database driver: the child sends its errors as the StoreError to raise.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ import contextlib
 import fcntl
 import os
 import pickle
+import queue
+import signal
 import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, overload
 
-from udc.errors import StoreError
+from udc.errors import StoreError, UdcError
 from udc.store.types import PageWrite, Statement, UpsertCounts
 
 Message = tuple[PageWrite, int] | tuple[Statement, ...]  # a page and its run, or statements for one transaction
@@ -68,17 +72,17 @@ class WriterProcess:
     """The syncing side: one child per store, shared by every thread that stores pages. Pages are stored in the order
     they are submitted; each submission's future resolves once its page is committed."""
 
-    def __init__(self, path: Path, key: str | None = None) -> None:
-        """`key`: an encrypted store's key, sent as the first message (never on the command line or in the
+    def __init__(self, child: str, opening: object) -> None:
+        """`child`: the store's child module (its `main` serves); `opening`: what it opens the store with, sent as
+        the first message (an encrypted store's key, a password: never on the command line or in the
         environment)."""
-        child = "from udc.store.sqlite_writer import main; main()"
-        self._proc = subprocess.Popen([sys.executable, "-c", child, str(path)],
+        self._proc = subprocess.Popen([sys.executable, "-c", f"from {child} import main; main()"],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
                                       start_new_session=True)
         assert self._proc.stdin and self._proc.stdout
         self._requests, self._answers = self._proc.stdin, self._proc.stdout
         with contextlib.suppress(OSError):  # the child is gone: the reply reader fails every page
-            send(self._requests, key)
+            send(self._requests, opening)
         for pipe in (self._requests, self._answers):  # a page (~1.5 MB) in a few large writes, not 64 KB ones
             with contextlib.suppress(OSError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, 1 << 20)
@@ -137,3 +141,73 @@ class WriterProcess:
             self._requests.close()  # the child stores what it was sent, then leaves at end of input
         self._replies.join()
         self._answers.close()
+
+
+def child_pipes() -> tuple[IO[bytes], IO[bytes]]:
+    """The child's side (in its `main`, first): its requests and replies. Signals are the syncing process's to act
+    on; stdout becomes stderr, so a stray print cannot corrupt the replies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    return sys.stdin.buffer, replies
+
+
+def serve(requests: IO[bytes], replies: IO[bytes], write: Callable[[PageWrite, int, Any], UpsertCounts],
+          run_statements: Callable[[Sequence[Statement]], int], prepare: Callable[[PageWrite], Any] | None = None,
+          committed: Callable[[PageWrite], None] | None = None) -> None:
+    """The child, once its store is open: store each page (`write(page, run_id, prepared)`) or statements sent,
+    answer with its counts, rowid or error; leave at end of input. Once a page of a stream's pass fails, the later
+    pages of that pass are refused: a stored position never jumps over records that were not stored. `prepare`: work
+    on a page before its transaction (its result is `prepared`, else None), done by a thread of its own for the next
+    page while `write` waits on the database for this one. `committed`: called after each page is stored."""
+    failed: set[int] = set()  # passes with a failed page: a later page of theirs would leave a gap behind it
+    for message, prepared in _prepared(requests, prepare) if prepare else _received(requests):
+        page, run_id = message if isinstance(message[0], PageWrite) else (None, 0)
+        reply: Reply
+        if page is not None and page.pass_id in failed:
+            reply = (False, (f"a page of {page.dataset} not stored: the page before it failed", ""))
+        else:
+            try:
+                if isinstance(prepared, Exception):
+                    raise prepared
+                reply = (True, write(page, run_id, prepared) if page is not None else run_statements(message))
+                if page is not None and committed is not None:
+                    committed(page)
+            except Exception as exc:  # sent back, raised in the syncing process
+                reply = (False, (exc.message, exc.hint) if isinstance(exc, UdcError)
+                         else (f"{type(exc).__name__}: {exc}", ""))
+                if page is not None and page.pass_id:
+                    failed.add(page.pass_id)
+        send(replies, reply)
+
+
+def _received(requests: IO[bytes]) -> Iterator[tuple[Any, None]]:
+    while True:
+        try:
+            yield receive(requests), None
+        except EOFError:
+            return
+
+
+def _prepared(requests: IO[bytes], prepare: Callable[[PageWrite], Any]) -> Iterator[tuple[Any, Any]]:
+    """The messages with their pages prepared (or the exception preparing raised), one page ahead of the writing:
+    the queue holds one, so the pipe still holds the syncing process back when the writing falls behind."""
+    ready: queue.Queue[tuple[Any, Any] | None] = queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            for message, _ in _received(requests):
+                prepared: Any = None
+                if isinstance(message[0], PageWrite):
+                    try:
+                        prepared = prepare(message[0])
+                    except Exception as exc:  # the page fails when its turn comes
+                        prepared = exc
+                ready.put((message, prepared))
+        finally:  # at the end of input, or of what could be read: the child leaves, and the pages not answered fail
+            ready.put(None)
+
+    threading.Thread(target=run, name="udc-store-prepare", daemon=True).start()
+    while (item := ready.get()) is not None:
+        yield item
