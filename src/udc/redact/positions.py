@@ -147,18 +147,18 @@ _SIGNATURE = re.compile(
 
 # Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe", "AD account a.smith".
 # The labels are found in one Aho-Corasick pass; the value is matched only right after one.
-_LOGIN_LABELS = ("user", "username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon",
-                 "uid", "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "ad account",
-                 "user account", "domain account", "network account", "windows account", "account name",
-                 "targetusername", "subjectusername", "password for", "publickey for")
+# A field's name says its value is a login ("username dfox"); after a word of prose ("user", "AD account") a plain
+# word is one only when ":", "=" or a quote sets it apart, or an account's state or a source address follows.
+_LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
+                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "account name",
+                "targetusername", "subjectusername")
+_PROSE_LABELS = ("user", "ad account", "user account", "domain account", "network account", "windows account",
+                 "password for", "publickey for")
 # (a login ends with no dot, "no AD account yet."; machine accounts end with "$": "Account Name: DC01$")
 _LOGIN_VALUE = re.compile(
     r"([ \t]{0,2}[=:][ \t]{0,2}[\"']?|[ \t]{1,2}[\"']?)([A-Za-z0-9.\-]{1,15}\\)?"
     r"([A-Za-z](?:[A-Za-z0-9_\-]|\.(?=[A-Za-z0-9])){1,63})(?![\w@\-$])")
 _LOGIN_SHAPE = re.compile(r"[0-9._\-]")
-_LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
-                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "account name",
-                "targetusername", "subjectusername")
 # A log line's "… for [invalid ]user X from 81.2.69.160" or sshd's "Failed password for X from …"
 _FROM_ADDRESS = re.compile(r"[ ]from[ ][0-9a-fA-F:.]{3,39}(?![\w.:])")
 # pam's "session opened for user kbrandt(uid=10432) by (uid=0)" (older: "… for user kbrandt by (uid=0)")
@@ -409,8 +409,9 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
 
 def _label_automaton() -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
-    for label in _LOGIN_LABELS:
-        automaton.add_word(label, (len(label), label in _LABEL_WORDS))
+    for strong, labels in ((True, _LABEL_WORDS), (False, _PROSE_LABELS)):
+        for label in labels:
+            automaton.add_word(label, (len(label), strong))
     for verb in _ADMIN_VERBS:
         automaton.add_word(verb, (len(verb), None))
     for literal in _SHAPE_LITERALS:  # (lower-cased: the pass runs over the lower-cased text)
