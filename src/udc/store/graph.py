@@ -134,6 +134,12 @@ def resolved_at(record: Record) -> str | None:
     return None
 
 
+def resolved_times(rows: Iterable[tuple[int, str | bytes]]) -> list[tuple[str, int]]:
+    """(resolved time, node id) of the records (node id, JSON) that have one: what version 4 of both stores fills
+    graph_nodes.resolved with."""
+    return [(when, node_id) for node_id, data in rows if (when := resolved_at(orjson.loads(data)))]
+
+
 def describe(dataset: str, pk: str, record: Record, own_links: Iterable[Sequence[str]],
              rel_type_name: Any = None) -> Node:
     """A stored record as a graph node: its key, title, opened time, text and links (`own_links`: the references
@@ -424,4 +430,4 @@ class GraphReads:
 __all__ = ["ENDED_FIELDS", "MAX_TEXT", "MENTION", "NODE_COLUMNS", "RELATION_TABLES", "RESOLVED_FIELDS",
            "STARTED_FIELDS", "TEXT_FIELDS", "UNINDEXED_TARGETS",
            "GraphReads", "Node", "Prepared", "dataset_kind", "describe", "describe_ahead", "end_hashes", "end_rows",
-           "graph_rows", "key_hash", "prepare", "resolved_at", "stated_ends"]
+           "graph_rows", "key_hash", "prepare", "resolved_at", "resolved_times", "stated_ends"]

@@ -32,7 +32,7 @@ from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.graph import RESOLVED_FIELDS, resolved_at
+from udc.store.graph import RESOLVED_FIELDS, resolved_times
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import HeldLock
 from udc.store.migrations import check_version
@@ -70,12 +70,10 @@ def _graph_resolved(conn: psycopg.Connection[Any]) -> None:
         return
     conn.execute('ALTER TABLE graph_nodes ADD COLUMN resolved text COLLATE "C"')
     found = " OR ".join(f"strpos(r.data::text, '\"{name}\"') > 0" for name in RESOLVED_FIELDS)
-    times: list[tuple[str, int]] = []
-    with conn.cursor(name="udc_graph_resolved") as rows:
+    with conn.cursor(name="udc_graph_resolved") as rows:  # read in batches of itersize, not all at once
         rows.itersize = 5000
         rows.execute(f"SELECT n.id, r.data::text FROM graph_nodes AS n JOIN records AS r ON r.id = n.id WHERE {found}")
-        while batch := rows.fetchmany(5000):
-            times += [(when, node_id) for node_id, data in batch if (when := resolved_at(orjson.loads(data)))]
+        times = resolved_times(rows)
     conn.execute("UPDATE graph_nodes AS n SET resolved = t.resolved FROM unnest(%s::text[], %s::bigint[]) "
                  "AS t (resolved, id) WHERE n.id = t.id", ([t for t, _ in times], [i for _, i in times]))
 

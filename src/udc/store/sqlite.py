@@ -27,7 +27,7 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.graph import ENDED_FIELDS, RESOLVED_FIELDS, STARTED_FIELDS, describe, end_rows, resolved_at
+from udc.store.graph import ENDED_FIELDS, RESOLVED_FIELDS, STARTED_FIELDS, describe, end_rows, resolved_times
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
@@ -170,12 +170,8 @@ def _graph_resolved(conn: sqlite3.Connection) -> None:
         return  # created with it (version 2's tables are this version's)
     conn.execute("ALTER TABLE graph_nodes ADD COLUMN resolved TEXT")
     found = " OR ".join(f"instr(r.data, '\"{name}\"')" for name in RESOLVED_FIELDS)
-    rows = conn.execute(f"SELECT n.id, r.data FROM graph_nodes AS n JOIN records AS r ON r.rowid = n.id WHERE {found}")
-    times = []  # (resolved, node), written once the read is done
-    while batch := rows.fetchmany(5000):
-        for node_id, data in batch:
-            if resolved := resolved_at(orjson.loads(data)):
-                times.append((resolved, node_id))
+    times = resolved_times(conn.execute("SELECT n.id, r.data FROM graph_nodes AS n JOIN records AS r "
+                                        f"ON r.rowid = n.id WHERE {found}"))  # all read before the first write
     conn.executemany("UPDATE graph_nodes SET resolved = ? WHERE id = ?", times)
 
 
