@@ -15,7 +15,7 @@ import yaml
 from secret_refs import env_ref
 from stores import Backend
 from udc.errors import ConfigError
-from udc.store import PageWrite, Store, open_store, postgres, sqlite
+from udc.store import PageWrite, Store, open_reader, open_store, postgres, sqlite
 
 
 def migrations(store: Store) -> tuple[object, ...]:
@@ -59,6 +59,8 @@ def test_a_store_from_a_newer_udc_is_refused_before_anything_is_read(store: Stor
                                           rf"to {len(migrations(store))}\)") as refused:
         open_store(Backend.store_url(tmp_path / "udc.db"))
     assert "upgrade udc" in refused.value.hint
+    with pytest.raises(ConfigError, match=r"written by a newer udc \(schema version 7"):
+        open_reader(Backend.store_url(tmp_path / "udc.db"))
     config = tmp_path / "udc.yaml"
     config.write_text(yaml.safe_dump({
         "store": Backend.store_url(tmp_path / "udc.db"),

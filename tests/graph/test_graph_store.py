@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from stores import Backend
+from udc.errors import ConfigError
 from udc.query import search
-from udc.store import PageWrite, SqliteStore, Store, open_store, postgres
+from udc.query.changes import changes as changes_for
+from udc.store import PageWrite, SqliteStore, Store, open_reader, open_store, postgres
 
 pytestmark = pytest.mark.both_stores
 
@@ -174,6 +176,11 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
                            "PRIMARY KEY (end_hash, owner)) WITHOUT ROWID; "
                            "INSERT INTO v2 SELECT end_hash, owner FROM graph_ends; DROP TABLE graph_ends; "
                            "ALTER TABLE v2 RENAME TO graph_ends; PRAGMA user_version = 2;")
+    reader = open_reader(Backend.store_url(tmp_path / "udc.db"))  # a reader cannot upgrade it, and says so
+    with pytest.raises(ConfigError, match=r"written by an older udc \(schema version 2\)") as refused:
+        changes_for(reader, "INC0010001")
+    assert "udc status" in refused.value.hint
+    reader.close()
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
     assert store.schema_version() == 4
     assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3

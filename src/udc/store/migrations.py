@@ -15,4 +15,12 @@ def check_version(found: int, known: int, location: str) -> None:
                           "upgrade udc (pip install -U udc) to read it, or point `store:` at another store")
 
 
-__all__ = ["check_version"]
+def older_store(found: int, location: str) -> ConfigError:
+    """What a reader says of a store an older udc left: only a writer upgrades it, and any udc command that opens the
+    store for writing does."""
+    return ConfigError(f"the store at {location} was written by an older udc (schema version {found}) and is "
+                       "upgraded when this udc first writes it; a reader cannot",
+                       "run `udc status` (or any sync) once with this udc, then read it again")
+
+
+__all__ = ["check_version", "older_store"]

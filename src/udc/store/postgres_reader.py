@@ -18,7 +18,7 @@ from psycopg.types.json import set_json_loads
 
 from udc.errors import ConfigError
 from udc.store.ledger_rows import SELECT_RUNS, LedgerReads, run_row
-from udc.store.migrations import check_version
+from udc.store.migrations import check_version, older_store
 from udc.store.postgres import (
     CONNECT_TIMEOUT,
     MIGRATIONS,
@@ -59,9 +59,7 @@ class PostgresReader(PostgresGraph, LedgerReads):
             raise
         if found < len(MIGRATIONS):
             self.close()
-            raise ConfigError(f"the store at {self.location} was written by an older udc (schema version {found}) "
-                              "and is upgraded when this udc first writes it; a reader cannot",
-                              "run `udc status` (or any sync) once with this udc, then read it again")
+            raise older_store(found, self.location)
 
     def _conn(self) -> psycopg.Connection[Any]:
         return self.connection

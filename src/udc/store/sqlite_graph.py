@@ -11,7 +11,6 @@ from typing import Any
 
 import orjson
 
-from udc.errors import ConfigError
 from udc.store.graph import NODE_COLUMNS, GraphReads, graph_rows, stated_ends
 
 # BM25 costs ~6 µs a match (FTS5 reads each one's length): ranking every record holding two common words took 80 ms
@@ -265,10 +264,6 @@ class SqliteGraph(GraphReads):
         datasets = self._table_datasets(table)
         if not datasets:
             return []
-        if "resolved" not in {row[1] for row in self._rows("PRAGMA table_info(graph_nodes)")}:
-            raise ConfigError(f"the store at {self.location} was written by an older udc and is upgraded "
-                              "when this udc first writes it; a reader cannot count trends before",
-                              "run `udc status` (or any sync) once with this udc, then ask again")
 
         def bucket(at: str) -> str:
             return f"date({at}, '-6 days', 'weekday 1')" if every == "week" else f"substr({at}, 1, 10)"

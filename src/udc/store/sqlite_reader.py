@@ -18,8 +18,9 @@ import orjson
 from udc.errors import ConfigError, StoreError
 from udc.store import cipher
 from udc.store.ledger_rows import SELECT_RUNS, LedgerReads, run_row
+from udc.store.migrations import check_version, older_store
 from udc.store.reader import RUN_MODES
-from udc.store.sqlite import store_failure
+from udc.store.sqlite import MIGRATIONS, store_failure
 from udc.store.sqlite_graph import SqliteGraph
 
 
@@ -37,18 +38,29 @@ class SqliteReader(SqliteGraph, LedgerReads):
                               "file's folder)")
         self._lock = threading.Lock()
         self._counted = False  # whether the store keeps dataset_counts (udc.store.sqlite.COUNTS)
+        self._version = len(MIGRATIONS)  # the store's, read below
         try:
             self.connection: sqlite3.Connection = cipher.driver(key).connect(f"{self.path.as_uri()}?mode=ro", uri=True,
                                                          check_same_thread=False, isolation_level=None)
             cipher.unlock(self.connection, key)
             self.connection.execute("PRAGMA busy_timeout=5000")
             self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a wrong key fails here
+            self._version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
         except cipher.errors() as exc:
             raise self._failure(exc) from exc
+        try:
+            check_version(self._version, len(MIGRATIONS), self.location)
+        except ConfigError:
+            self.connection.close()
+            raise
 
-    def _failure(self, exc: Exception) -> StoreError:
+    def _failure(self, exc: Exception) -> StoreError | ConfigError:
         if self._key is not None and "not a database" in str(exc):
             return cipher.wrong_key(self.path)
+        # An older store is read as it is (monitoring reads what every version has); a query that needs what a
+        # later version added says so instead of SQLite's "no such column".
+        if self._version < len(MIGRATIONS) and "no such" in str(exc):
+            return older_store(self._version, self.location)
         return store_failure(exc, self.path)
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
