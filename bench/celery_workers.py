@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -116,6 +117,19 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def between_chunks(chunks: list[dict[str, Any]]) -> list[float]:
+    """Per worker, the seconds from each chunk's end (its start plus its own seconds) to the claim of its next one:
+    settling a chunk in the ledger and claiming another."""
+    from udc.timeutil import parse_time
+
+    gaps = []
+    for worker in {c["worker"] for c in chunks}:
+        mine = sorted((parse_time(c["started_at"]).timestamp(), float(c["seconds"] or 0)) for c in chunks
+                      if c["worker"] == worker)
+        gaps.append(round(sum(b[0] - a[0] - a[1] for a, b in zip(mine, mine[1:], strict=False)), 2))
+    return sorted(gaps)
+
+
 def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     from udc.config import load_config
     from udc.scale.app import configure
@@ -142,14 +156,23 @@ def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
             load_before = os.getloadavg()[0]
             started, sent_at = time.perf_counter(), time.time()
             results = [chunk.delay(str(path), bid, 60.0) for _ in range(workers)]
-            rss = 0.0
-            while not all(r.ready() for r in results):
-                rss = max(rss, peak_rss_mb(set().union(*(descendants(p.pid) for p in procs))))
-                time.sleep(0.2)
+            # the end is when the last answer arrives (the result backend says so at once), not the next look at
+            # it: RSS is sampled by a thread of its own
+            rss = [0.0]
+            done = threading.Event()
+
+            def sample() -> None:
+                while not done.wait(0.2):
+                    rss[0] = max(rss[0], peak_rss_mb(set().union(*(descendants(p.pid) for p in procs))))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            statuses = [r.get(timeout=3600, interval=0.01) for r in results]
             wall = time.perf_counter() - started
+            done.set()
+            sampler.join()
             workers_cpu = tree_cpu_seconds(pool) - cpu_before
             sim_cpu = tree_cpu_seconds({sim.pid}) - sim_before
-            statuses = [r.get() for r in results]
             chunks = store.chunks(bid)
             stored = store.execute("SELECT count(*) FROM records WHERE dataset = 'snow/incident'")[0][0]
             rows = sum(c["rows"]["incident"]["rows"] for c in chunks)
@@ -165,7 +188,7 @@ def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
             return {"workers": workers, "wall_s": round(wall, 2), "records": stored,
                     "records_per_s": round(stored / wall), "chunks": len(chunks),
-                    "worker_peak_rss_mb": round(rss, 1), "pool_processes": len(pool),
+                    "worker_peak_rss_mb": round(rss[0], 1), "pool_processes": len(pool),
                     # where the time goes: CPU of the workers (with their writers) and of the simulator, the chunks'
                     # own seconds (claim to settle) summed, and the machine's load when the run began
                     "workers_cpu_s": round(workers_cpu, 2), "sim_cpu_s": round(sim_cpu, 2),
@@ -176,6 +199,8 @@ def run_once(args: argparse.Namespace, workers: int) -> dict[str, Any]:
                     "first_claim_s": sorted(round(min(parse_time(c["started_at"]).timestamp() for c in chunks
                                                       if c["worker"] == w) - sent_at, 2)
                                             for w in {c["worker"] for c in chunks}),
+                    # per worker: seconds between its chunks (settling one, claiming the next), summed
+                    "between_chunks_s": between_chunks(chunks),
                     "idle_at_end_s": sorted(round(sent_at + wall - max(parse_time(c["finished_at"]).timestamp()
                                                                         for c in chunks if c["worker"] == w), 2)
                                             for w in {c["worker"] for c in chunks})}

@@ -182,7 +182,7 @@ def test_a_version_2_store_gains_the_kinds_of_its_link_ends_and_its_changes_ends
     assert "udc status" in refused.value.hint
     reader.close()
     store = SqliteStore(tmp_path / "udc.db", write_process=False)
-    assert store.schema_version() == 4
+    assert store.schema_version() == 5
     assert store.execute("SELECT count(*) FROM graph_ends")[0][0] == 3
     ci = node(store, CI_A)
     changes = partial(changes_near, store, ci)

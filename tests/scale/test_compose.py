@@ -4,16 +4,21 @@ runs is a real udc command (its --help answers) reading a config udc accepts."""
 from __future__ import annotations
 
 import shlex
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
 from udc.cli import app
 from udc.config import load_config
 
-COMPOSE = Path(__file__).resolve().parents[2] / "docs" / "compose"
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docs" / "compose"
 
 
 def services() -> dict[str, Any]:
@@ -59,3 +64,38 @@ def test_the_configs_it_mounts_are_valid_and_hold_no_secret() -> None:
         for key, value in (service.get("environment") or {}).items():
             if "PASSWORD" in key or "TOKEN" in key:
                 assert str(value).startswith("${"), (name, key)
+
+
+def test_postgres_is_healthy_only_once_it_listens_on_the_network() -> None:
+    """On a new volume the postgres image initialises through a server on its unix socket only, then restarts: a
+    socket probe passes during that, and the workers would start against a server about to stop."""
+    probe = services()["postgres"]["healthcheck"]["test"]
+    assert probe[:2] == ["CMD", "pg_isready"] and probe[probe.index("-h") + 1] == "127.0.0.1"
+
+
+def installed_closure(requirements: list[Requirement]) -> set[str]:
+    """The distributions these requirements bring in, extras followed, read from the installed packages' metadata."""
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [(canonicalize_name(r.name), frozenset(r.extras)) for r in requirements]
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        for text in metadata.requires(name) or []:
+            req = Requirement(text)
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in extras | {""}):
+                todo.append((canonicalize_name(req.name), frozenset(req.extras)))
+    return {name for name, _ in seen}
+
+
+def test_the_image_gets_what_the_redis_broker_imports() -> None:
+    """The Dockerfile's `pip install .` in a clean image: kombu's Redis transport imports what only kombu's `redis`
+    extra installs (packaging), so udc must ask for celery[redis], not celery (every worker failed at start)."""
+    declared = [Requirement(d) for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    kombu = [Requirement(r) for r in metadata.requires("kombu") or []]
+    needed = {canonicalize_name(r.name) for r in kombu  # what the extra adds, not what kombu always needs
+              if r.marker is not None and r.marker.evaluate({"extra": "redis"})
+              and not r.marker.evaluate({"extra": ""})}
+    assert "packaging" in needed
+    assert needed <= installed_closure(declared)

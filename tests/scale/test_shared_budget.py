@@ -153,7 +153,9 @@ def test_the_budget_url_password_reaches_no_child_process_and_no_output(
     while proc.poll() is None and not environs:
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
         for pid in (children.read_text().split() if children.exists() else []):
-            environs.append(Path(f"/proc/{pid}/environ").read_bytes())
+            # between fork and exec a child's /proc environ is still its parent's: read it once it runs the writer
+            if b"import main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                environs.append(Path(f"/proc/{pid}/environ").read_bytes())
         time.sleep(0.05)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()

@@ -98,8 +98,8 @@ def test_pages_make_as_many_queries_over_10k_runs_and_100k_chunks_as_over_a_few(
     short, _ = queries_per_page(stores["short"])
     long, _ = queries_per_page(stores["long"])
     assert long == short
-    assert max(long.values()) <= 9
-    assert long["/"] == 7 and long["/metrics"] == 7
+    assert max(long.values()) <= 10  # a page of backfills: one query for their chunks' live leases (any host's)
+    assert long["/"] == 8 and long["/metrics"] == 7
 
 
 def test_every_query_reads_through_an_index(stores: dict[str, Path]) -> None:

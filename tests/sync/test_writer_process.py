@@ -9,6 +9,7 @@ import signal
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from stores import Backend
@@ -192,3 +193,39 @@ def test_a_page_that_cannot_be_described_for_the_graph_fails_alone_and_the_write
         assert futures[1].result(timeout=60).inserted == 3
     assert sorted(pk for pk, _, _ in store.iter_records("t/x")) == ["pk0010", "pk0011", "pk0012"]
     assert store.get_state("p", "s") == {"at": 2}
+
+
+def graph_pages() -> list[PageWrite]:
+    """Incidents with links (one key twice on a page, one record updated by a later page) and a CMDB relation, whose
+    description names its type from the store as the transaction sees it."""
+    def incident(n: int, words: str) -> tuple[str, str, str, str]:
+        record = {"sys_id": f"i{n}", "number": f"INC{n:04d}", "short_description": words, "state": "2",
+                  "opened_at": "2025-01-01 08:00:00", "cmdb_ci": {"value": f"c{n % 2}"}}
+        return (f"i{n}", f"2025-01-01T0{n % 9}:00:00.000000Z", orjson.dumps(record).decode(),
+                orjson.dumps([["cmdb_ci", "snow/cmdb_ci", f"c{n % 2}"]]).decode())
+
+    relation = {"sys_id": "r1", "parent": {"value": "c0"}, "child": {"value": "c1"}, "type": {"value": "t1"}}
+    rel_type = {"sys_id": "t1", "name": "Depends on::Used by"}
+    return [PageWrite("snow/cmdb_rel_type", encoded=[("t1", "2025-01-01T00:00:00.000000Z",
+                                                      orjson.dumps(rel_type).decode(), None)], size=1),
+            PageWrite("snow/incident", encoded=[incident(n, f"mail server {n} down") for n in range(5)]
+                      + [incident(2, "mail server 2 down again")], size=6),
+            PageWrite("snow/incident", encoded=[incident(3, "mail server 3 back")], size=1),
+            PageWrite("snow/cmdb_rel_ci", encoded=[("r1", "2025-01-01T00:00:00.000000Z",
+                                                    orjson.dumps(relation).decode(), None)], size=1)]
+
+
+def test_the_graph_stored_through_the_sqlite_writer_is_the_graph_stored_in_the_transaction(tmp_path: Path) -> None:
+    """The SQLite writer describes each page's records for the graph in a thread of its own before the page's
+    transaction, so the write lock, which every worker's writer shares, is held for the writes only: the nodes, link
+    ends and texts are those of pages described inside their transaction."""
+    here, there = SqliteStore(tmp_path / "here.db"), SqliteStore(tmp_path / "there.db")
+    for write in graph_pages():
+        here.write(write, run_id=1)
+    with there.writer():
+        assert [f.result(timeout=60).inserted for f in [there.submit(w, run_id=1) for w in graph_pages()]] \
+            == [1, 5, 0, 1]
+    for sql in ("SELECT * FROM graph_nodes ORDER BY id", "SELECT * FROM graph_ends ORDER BY 1, 2",
+                "SELECT rowid, key, title, body FROM graph_text ORDER BY rowid"):
+        assert there.execute(sql) == here.execute(sql) != []
+    assert any("mail server 3 back" in str(row) for row in there.execute("SELECT title, body FROM graph_text"))

@@ -12,6 +12,7 @@ from udc.cli.common import err
 from udc.console import setup_logging
 from udc.errors import ConfigError
 from udc.http import redis_budget
+from udc.http.client import preload
 from udc.scale.app import DEFAULT_QUEUE, configure, shown_broker, take_broker_url
 from udc.secrets import service_url
 
@@ -32,6 +33,7 @@ def worker(concurrency: Annotated[int | None, typer.Option(help="Worker processe
     err.print(f"udc worker: {processes} process(es) on {shown_broker()} (queue {queue}); rate budgets "
               + (f"shared through {service_url(budget)}" if budget else "per process (set UDC_BUDGET_URL to share "
                                                                           "them across workers)"), highlight=False)
+    preload()  # in this process, before the pool forks: no task pays for the HTTP modules and the TLS context
     app.worker_main(["worker", f"--concurrency={processes}", f"--queues={queue}", "--pool=prefork",
                      f"--hostname=udc-{os.getpid()}@{socket.gethostname()}", "--without-gossip", "--without-mingle",
                      f"--loglevel={'DEBUG' if verbose else 'INFO'}"])

@@ -43,7 +43,7 @@ from udc.http.errors import (
 from udc.http.redis_budget import budget_url, shared_redis_budget
 from udc.secrets import ScrubFilter, scrub
 
-__all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "OtherOrigin",
+__all__ = ["BATCH_SENSITIVE", "RETRY_STATUSES", "CallStats", "HttpClient", "HttpError", "OtherOrigin", "preload",
            "ReadOnlyViolation", "TokenError", "endpoint"]
 
 log = logging.getLogger("udc.http")
@@ -360,6 +360,13 @@ def _tls_context() -> ssl.SSLContext:
     """The verifying TLS context every client shares: loading the CA bundle costs 25-45 ms of CPU, once per process
     instead of once per sync, chunk runner or check."""
     return httpx.create_ssl_context()
+
+
+def preload() -> None:
+    """Load now what a process's first client loads: the transport's modules (httpcore, h11, trio...: 0.1-0.3 s) and
+    the verifying TLS context. A Celery worker calls it before forking its pool, so its tasks inherit them."""
+    "localhost".encode("idna")  # the codec the first connection's name lookup loads
+    httpx.HTTPTransport(verify=_tls_context()).close()
 
 
 def _path(url: str) -> str:

@@ -15,9 +15,8 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 
-import ahocorasick
-
 from udc.redact.lowercase import lower_case
+from udc.redact.wordpass import WordLists
 
 # Shell-style, matched against a whole login or e-mail address and against an address's local part.
 ROLE_ACCOUNTS = (
@@ -36,6 +35,14 @@ ROLE_ACCOUNTS = (
     "zabbix*", "splunk*", "datadog*", "pagerduty*", "opsgenie*", "teams-*", "slack-*", "it-*", "it_*", "hr-*",
     "hr_*", "*-team", "*_team", "*.team", "team-*", "team_*", "team.*", "*-ops", "*_ops", "*-admins", "*-oncall",
     "dl-*", "dl_*", "dl.*", "grp-*", "grp_*",  # team and distribution-list mailboxes ("dba-team@", "dl-finance@")
+    # business functions' mailboxes, also in other languages ("invoices@", "facturen@", "ar@", "vendor-mgmt@")
+    "invoice*", "invoicing*", "payment*", "payable*", "receivable*", "remittance*", "ap", "ar", "ap-*", "ar-*",
+    "ap_*", "ar_*", "accounts", "accounting*", "finance*", "treasury*", "procurement*", "purchasing*", "orders*",
+    "vendor*", "supplier*", "*-mgmt", "*_mgmt", "*-management", "*-desk", "*-requests", "privacy*", "compliance*",
+    "legal", "contact", "enquiries*", "inquiries*", "office", "reception*", "marketing*", "press", "careers",
+    "recruiting*", "facturen*", "facturas*", "factures*", "facturation*", "rechnung*", "fatture*", "faktura*",
+    # shared devices and pools ("kiosk-ed01", "clean-pool", "room-4b", "shared-reception")
+    "kiosk*", "*-kiosk", "shared-*", "shared_*", "*-shared", "*-pool", "*_pool", "pool-*", "room-*", "conf-*",
     "ubuntu", "ec2-user", "centos", "almalinux", "debian", "vagrant", "azureuser", "opc",
     "www-data", "nobody", "postgres", "mysql", "oracle", "apache", "nginx",  # default system and image accounts
 )
@@ -47,13 +54,15 @@ _KEPT_CACHE = 50_000
 class Accounts:
     """Which logins and addresses stay readable (role and service accounts), and which are people's (redacted)."""
 
-    def __init__(self, keep_patterns: Iterable[str] = ()) -> None:
+    def __init__(self, keep_patterns: Iterable[str] = (), lists: WordLists | None = None) -> None:
+        """`lists`: word lists the logins are found with in one pass (a redactor's directory), else their own."""
         patterns = [p.strip().lower() for p in (*ROLE_ACCOUNTS, *keep_patterns) if p.strip()]
         self._shape = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
         self._machines: set[str] = set()  # learned from the directory: logins, addresses and their local parts
         self._kept: dict[str, bool] = {}  # kept()'s answers so far (memory only, bounded)
         self._logins: set[str] = set()
-        self._automaton: ahocorasick.Automaton | None = None
+        self._lists = lists if lists is not None else WordLists()
+        self._which = self._lists.add({})
         self._dirty = False
         self._lock = threading.Lock()
 
@@ -103,13 +112,12 @@ class Accounts:
 
     def find_logins(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, login) of each known login standing alone (not inside a word, a path or an address)."""
-        automaton = self._current()
-        if automaton is None:
+        if not self._refreshed():
             return []
         lower, _ = lower_case(text)
         n = len(lower)
         hits = []
-        for last, login in automaton.iter(lower):
+        for last, login in self._lists.hits(lower, self._which):
             start, end = last + 1 - len(login), last + 1
             before = lower[start - 1] if start else " "
             after = lower[end] if end < n else " "
@@ -119,15 +127,13 @@ class Accounts:
             hits.append((start, end, login))
         return hits
 
-    def _current(self) -> ahocorasick.Automaton | None:
+    def _refreshed(self) -> bool:
+        """The logins' list brought up to date; False when there are none."""
         with self._lock:
             if self._dirty:
-                automaton = ahocorasick.Automaton()
-                for login in self._logins:
-                    automaton.add_word(login, login)
-                automaton.make_automaton()
-                self._automaton, self._dirty = automaton, False
-            return self._automaton
+                self._lists.set(self._which, {login: login for login in self._logins})
+                self._dirty = False
+            return bool(self._logins)
 
 
 def _ascii(name: str) -> str:

@@ -2,7 +2,7 @@
 
 A nine-digit number is an SSN only after "SSN", a date only a date of birth after "born" or "DOB", a short
 alphanumeric only a passport number after "passport". Words are looked for in a short window before the value,
-with one Aho-Corasick pass over the lower-cased text.
+found in the one pass over the lower-cased text that finds all of stream 1's fixed word lists (wordpass.py).
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import ahocorasick
-
 from udc.config import entities as E
 from udc.redact.lowercase import lower_case
+from udc.redact.wordpass import FIXED
 
 WINDOW = 48  # characters between the end of a context word and the start of the value
 # An SSN's word may head a list ("SSNs typed with spaces, e.g. 536 22 8190, … and 287.64.1095"): spaced or dotted
@@ -28,9 +27,11 @@ _WORDS: dict[str, list[str]] = {
                     "american express", "maestro", "discover", "jcb", "diners", "carte", "karte", "tarjeta"],
     E.PHONE: ["phone", "telephone", "tel", "tel.", "mobile", "cell", "cellphone", "fax", "call", "ring", "text",
               "sms", "whatsapp", "contact", "reach", "dial", "landline", "extension", "ext", "ext.", "telefon",
-              "téléphone", "tél", "móvil", "handy"],
+              "téléphone", "tél", "móvil", "handy", "ph", "ph.", "mob", "mob.", "callback", "call-back", "call back",
+              "callback number", "cell no"],
     E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
-    E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n]],
+    E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
+                    "ach"],  # (the checksum decides: "wires go via 111061116")
     E.US_NPI: ["npi", "national provider"],
     E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code"],
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
@@ -59,17 +60,15 @@ _WORDS: dict[str, list[str]] = {
 }
 
 
-def _automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
+def _entries() -> dict[str, tuple[tuple[int, str], ...]]:
+    entries: dict[str, tuple[tuple[int, str], ...]] = {}
     for etype, words in _WORDS.items():
         for word in words:
-            existing = automaton.get(word, ())
-            automaton.add_word(word, (*existing, (len(word), etype)))
-    automaton.make_automaton()
-    return automaton
+            entries[word] = (*entries.get(word, ()), (len(word), etype))
+    return entries
 
 
-_AUTOMATON = _automaton()
+_CONTEXT_WORDS = FIXED.add(_entries())
 
 # Field names (lower-cased, non-alphanumerics removed) that are context for the whole value.
 _FIELD_HINTS: list[tuple[str, str]] = [
@@ -101,13 +100,14 @@ class ContextIndex:
         self.by_type: dict[str, list[int]] = {}
         lowered, _ = lower_case(text)  # (offsets kept)
         n = len(lowered)
-        for last, entries in _AUTOMATON.iter(lowered):
+        for last, entries in FIXED.hits(lowered, _CONTEXT_WORDS):
             end = last + 1
             if end < n and (lowered[end].isalnum() or lowered[end] == "_"):
                 continue
             for length, etype in entries:
                 start = end - length
-                if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+                if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_" or (
+                        lowered[start - 1] == "/" and length <= 3)):  # a unit's "dL" in "mg/dL" is no "DL"
                     self.by_type.setdefault(etype, []).append(end)
 
     def __bool__(self) -> bool:

@@ -40,7 +40,11 @@ ID_LABEL_BEFORE = re.compile(
     r"offset|seq|sequence|invoice|po)_?(?:id|no|number|#)?[\"']?\s?[=:#]\s?[\"']?)$"
 )
 # Words that make a dotted quad a version, not an address ("upgraded to version 4.5.1.2", "firmware 2.1.0.9").
-VERSION_BEFORE = re.compile(r"(?i:(?:v|version|ver|release|build|rev|firmware|kernel|agent|patch|update)\.?\s?)$")
+# A mail server's name and its address in brackets, as Postfix and Sendmail log them: "relay=mx.example.net[…]"
+# (a name with a dot: "unknown[…]" has none and stays an address that may be a person's)
+SERVER_BEFORE = re.compile(r"[A-Za-z0-9\-]+\.[A-Za-z0-9.\-]*[A-Za-z]\[$")
+VERSION_BEFORE = re.compile(r"(?i:(?:v|version|ver|release|build|rev|firmware|kernel|agent|patch|update|hotfix|"
+                            r"hot fix|fix pack|service pack)\.?\s?)$")
 
 _PATTERNS = [
     # stack traces: Java/JS/.NET "at pkg.Class.method(File.java:42)", Python 'File "x.py", line 3, in f'
@@ -66,6 +70,7 @@ _PATTERNS = [
 LOOKALIKE = re.compile("|".join([DIGIT_LOOKALIKE.pattern, *_PATTERNS]))
 
 
+_SPAN = re.Match.span  # (mapped over the matches: no Python call per match)
 _last: tuple[str, tuple[tuple[int, int], ...]] = ("", ())  # the last text's spans: several detectors ask in turn
 
 
@@ -75,6 +80,6 @@ def lookalike_spans(text: str) -> tuple[tuple[int, int], ...]:
     last = _last
     if last[0] is text:
         return last[1]
-    spans = tuple(m.span() for m in DIGIT_LOOKALIKE.finditer(text))
+    spans = tuple(map(_SPAN, DIGIT_LOOKALIKE.finditer(text)))
     _last = (text, spans)
     return spans

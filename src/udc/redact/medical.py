@@ -17,30 +17,25 @@ import ahocorasick
 from udc.config import entities as E
 from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
+from udc.redact.wordpass import FIXED
 
 WINDOW = 60
 CONTEXT = re.compile(
     r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
     r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with|"
-    r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known)\b[:#]?)"
+    r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known|"
+    r"patient with|pt with|prescription for|prescribed for|medication for|claim for)\b[:#]?)"
 )
 # how each of CONTEXT's alternatives begins
 # how each of CONTEXT's alternatives begins (clinical phrasing that introduces a condition too: "Presenting with …",
 # "Indication: …", "Known type 2 diabetes"), found in one Aho-Corasick pass
 _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
                   "medical condition", "living with", "present", "indication", "referral reason",
-                  "reason for referral", "referred", "known")
+                  "reason for referral", "referred", "known", "patient with", "pt with", "prescription for",
+                  "prescribed for", "medication for", "claim for")
 
 
-def _first_words() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    for word in _CONTEXT_FIRST:
-        automaton.add_word(word, len(word))
-    automaton.make_automaton()
-    return automaton
-
-
-_FIRST_WORDS = _first_words()
+_FIRST_WORDS = FIXED.add({word: len(word) for word in _CONTEXT_FIRST})
 _CODE = re.compile(r"(?<![\w.\-])[A-TV-Z][0-9][0-9AB](?:\.?[0-9A-TV-Z]{1,4})?(?![\w\-]|\.[0-9A-Za-z])")
 _WORDS = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _GENERIC = frozenset("""
@@ -60,7 +55,17 @@ COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin can
           "type 1 diabetes", "type 2 diabetes", "diabetes mellitus", "type 1 diabetes mellitus",
           "type 2 diabetes mellitus", "depression", "anxiety", "hiv", "aids", "covid", "covid-19",
           "dementia", "stroke", "heart attack", "migraine", "pregnancy", "adhd", "autism", "ptsd", "bipolar disorder",
-          "schizophrenia", "copd", "leukemia", "lymphoma", "hepatitis", "tuberculosis", "cirrhosis", "eating disorder")
+          "schizophrenia", "copd", "leukemia", "lymphoma", "hepatitis", "tuberculosis", "cirrhosis", "eating disorder",
+          "transient ischemic attack")
+# British spellings of the code set's American ones ("ischaemic", "oedema", "haemorrhage", "anaemia", "tumour")
+_BRITISH = (("ischemi", "ischaemi"), ("hemorrhag", "haemorrhag"), ("edema", "oedema"), ("anemi", "anaemi"),
+            ("esophag", "oesophag"), ("leukemi", "leukaemi"), ("tumor", "tumour"), ("diarrhea", "diarrhoea"),
+            ("pediatric", "paediatric"), ("hemat", "haemat"), ("hemo", "haemo"), ("celiac", "coeliac"),
+            ("dyspnea", "dyspnoea"), ("orthopedic", "orthopaedic"), ("estrogen", "oestrogen"), ("fetal", "foetal"))
+# a stage or grade after a condition belongs to it: "chronic kidney disease stage 3"
+# a qualifier before it too: "suspected transient ischaemic attack"
+_QUALIFIER = re.compile(r"(?i:\b(?:suspected|possible|probable|presumed|likely|query)[ ])$")
+_STAGE = re.compile(r"[ ](?:stage|grade|class)[ ](?:[0-9][ab]?|[IV]{1,4}[ab]?)(?![\w])", re.IGNORECASE)
 
 
 class Diagnoses:
@@ -85,14 +90,17 @@ class Diagnoses:
                 start = last + 1 - length
                 if (start == 0 or not lowered[start - 1].isalnum()) and (
                         last + 1 == len(lowered) or not lowered[last + 1].isalnum()):
-                    found.append(Finding(start, last + 1, E.DIAGNOSIS, lowered[start:last + 1]))
+                    end_at = stage.end() if (stage := _STAGE.match(text, last + 1)) else last + 1
+                    if qualifier := _QUALIFIER.search(text, max(0, start - 12), start):
+                        start = qualifier.start()
+                    found.append(Finding(start, end_at, E.DIAGNOSIS, lowered[start:end_at]))
         return found
 
 
 def _context_ends(text: str, lowered: str) -> list[int]:
     """Where CONTEXT's matches end, as its finditer would find them; the pattern is only tried where one of its words
     starts (a case-insensitive alternation is slow to search)."""
-    starts = {last + 1 - length for last, length in _FIRST_WORDS.iter(lowered)}
+    starts = {last + 1 - length for last, length in FIXED.hits(lowered, _FIRST_WORDS)}
     ends: list[int] = []
     for start in sorted(starts):
         if (not ends or start >= ends[-1]) and (m := CONTEXT.match(text, start)):
@@ -128,6 +136,11 @@ def _lexicon() -> tuple[frozenset[str], ahocorasick.Automaton]:
                     phrases.add(" ".join(gram))
                     if several and gram[-1] in ("diseases", "disorders"):
                         phrases.add(" ".join(gram)[:-1])
+    for phrase in list(phrases):
+        british = phrase
+        for american, spelling in _BRITISH:
+            british = british.replace(american, spelling)
+        phrases.add(british)
     automaton = ahocorasick.Automaton()
     for phrase in phrases:
         automaton.add_word(phrase, len(phrase))

@@ -1,13 +1,13 @@
-"""Exact matching of known people's names in free text, with one Aho-Corasick automaton (linear in the text)."""
+"""Exact matching of known people's names in free text, with an Aho-Corasick automaton (linear in the text) that may
+also find other lists in the same pass (wordpass.py)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
 
-import ahocorasick
-
 from udc.redact.lowercase import lower_case
+from udc.redact.wordpass import WordLists
 
 # Accounts that are not people, and names too short to be told from ordinary words.
 _NOT_PEOPLE = frozenset({"system", "system administrator", "admin", "administrator", "guest", "maint", "service desk",
@@ -40,12 +40,14 @@ def variants(name: str) -> set[str]:
 
 
 class NameMatcher:
-    """People's names learned from synced user tables; thread-safe, rebuilt lazily after new names arrive."""
+    """People's names learned from synced user tables; thread-safe, the automaton rebuilt lazily after new names
+    arrive. `lists`: word lists found in the same pass (a redactor's directory), else the names alone."""
 
-    def __init__(self) -> None:
+    def __init__(self, lists: WordLists | None = None) -> None:
         self._names: dict[str, str] = {}  # form → its normalised name, the key of each hit (made once per form)
         self._given: set[str] = set()  # names as given to add(): each page repeats most of them, their forms known
-        self._automaton: ahocorasick.Automaton | None = None
+        self._lists = lists if lists is not None else WordLists()
+        self._which = self._lists.add({})
         self._dirty = False
         self._lock = threading.Lock()
 
@@ -68,26 +70,22 @@ class NameMatcher:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, normalised name) for each whole-word occurrence, case-insensitively."""
-        automaton = self._current()
-        if automaton is None:
+        if not self._refreshed():
             return []
         lowered = lower_case(text)[0]
         hits = []
-        for end_index, (length, key) in automaton.iter(lowered):
+        for end_index, (length, key) in self._lists.hits(lowered, self._which):
             end = end_index + 1
             start = end - length
             if (start == 0 or not lowered[start - 1].isalnum()) and (end == len(lowered) or not lowered[end].isalnum()):
                 hits.append((start, end, key))
         return hits
 
-    def _current(self) -> ahocorasick.Automaton | None:
+    def _refreshed(self) -> bool:
+        """The names' list brought up to date; False when there are none."""
         with self._lock:
             if self._dirty:
-                automaton = ahocorasick.Automaton()
-                for name, key in self._names.items():
-                    automaton.add_word(name, (len(name), key))
-                automaton.make_automaton()
-                self._automaton = automaton
+                self._lists.set(self._which, {name: (len(name), key) for name, key in self._names.items()})
                 self._dirty = False
-            return self._automaton
+            return bool(self._names)
 

@@ -82,4 +82,13 @@ PASSPORT_VALUE = re.compile(r"[A-Za-z]{0,2}\d{6,9}")
 MRN_VALUE = re.compile(r"[A-Za-z]{0,4}-?\d{5,12}")
 LICENSE_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*\d){4})[A-Za-z0-9\-]{5,20}")
 EXPIRY_VALUE = re.compile(r"(?<![\w/.\-])(?:0?[1-9]|1[0-2]) ?[/\-] ?(?:20)?[0-9]{2}(?![\w/]|[.\-][0-9])")
+# right after its word, an expiry may be written without a separator: "exp 0927" (MMYY; not a group of a longer
+# number: "555 1012")
+EXPIRY_NEAR_VALUE = re.compile(
+    r"(?<![\w/.\-])(?:(?:0?[1-9]|1[0-2]) ?[/\-] ?(?:20)?[0-9]{2}(?![\w/]|[.\-][0-9])|"
+    r"(?<![0-9][ .\-)])(?:0[1-9]|1[0-2])[0-9]{2}(?![\w/]|[ .\-]?[0-9]))")
+# toll-free numbers are an organisation's, never a person's: "+1 800 555 0100", "0800 123 4567", "1800 123 456"
+TOLL_FREE = re.compile(r"(?:(?:\+?1[ .\-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}|"
+                       r"(?:\+44[ ]?|0)80[08](?:[ ]?[0-9]){6,7}|(?:\+61[ ]?)?1[38]00(?:[ ]?[0-9]){6})")
+DOTTED_QUAD = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 HEALTH_PLAN_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*[0-9]){5})[A-Za-z0-9\-]{6,20}")

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import re
 
-import ahocorasick
-
 from udc.config import entities as E
 from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
+from udc.redact.wordpass import FIXED
 
 # Words of IT operations and office life that are capitalised without being names ("Upgrade Kafka", "Hi Team").
 MACHINE_VOCABULARY = """
@@ -48,6 +47,8 @@ technologies partners holdings international global consulting associates colleg
 software networks limited industries enterprises media news magazine times post journal airlines airways hotel
 hotels motors office centre center hotline switchboard reception headquarters escalation name names which what
 who whom whose where when why how login logon logoff logout failed unit flat apt apartment suite level floor
+admins administrators readers writers editors owners members operators contributors viewers approvers
+supply supplies medical pharmacy pharma logistics laboratories laboratory
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
@@ -57,7 +58,9 @@ _LOWER = "a-zß-öø-ÿā-žḁ-ỿ"
 # "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
 _WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
-_PARTICLE = r"(?:de|da|del|della|di|du|dos|das|van|von|der|den|la|le|al|el|bin|ibn|ben|ter|ten|y)"
+# (two-word particles first: "Bram van den Berg", "María de la Cruz"; Irish "Ó", "Ní")
+_PARTICLE = (r"(?:van de[nr]?|von de[rmn]|de la|de los|de las|van 't|de|da|del|della|di|du|dos|das|van|von|der|den|"
+             r"la|le|al|el|bin|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí)")
 _NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
@@ -79,10 +82,15 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"supervisor|line manager|team lead|technician|implementer|requester|requestor|requested for|end user|"
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
-              r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner")
+              r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
+              r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by")
+# Self-introductions in other languages, before two words or more ("Hola, soy Lucía Martín Herrera"); their words
+# stay possible names ("bin", "Mi")
+_FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
 _TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta"
 _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
+NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
 # contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
 # ends (a leading alternation of words would be tried at every position of the text).
@@ -101,24 +109,24 @@ _PERSON_VERBS = ("confirmed", "confirms", "reported", "reports", "said", "says",
                  "forwarded", "approved", "signed", "rejected")
 
 
-def _cue_automaton() -> ahocorasick.Automaton:  # cue word → (its length, the pattern after it; None: a verb)
-    automaton = ahocorasick.Automaton()
+def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its length, the pattern after it; None: a verb)
+    words: dict[str, tuple[int, re.Pattern[str] | None]] = {}
     for verb in _PERSON_VERBS:
-        automaton.add_word(" " + verb, (len(verb) + 1, None))
-    for cues, pattern in ((_CUES, _AFTER_CUE), (_ROLE_CUES, _AFTER_ROLE_CUE), (_WEAK_CUES, _AFTER_WEAK_CUE),
+        words[" " + verb] = (len(verb) + 1, None)
+    for cues, pattern in ((_CUES, _AFTER_CUE), (_ROLE_CUES, _AFTER_ROLE_CUE), (_FOREIGN_INTROS, _AFTER_ROLE_CUE),
+                          (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
-            automaton.add_word(cue, (len(cue), pattern))
+            words[cue] = (len(cue), pattern)
             if pattern is _AFTER_TITLE:
-                automaton.add_word(cue + ".", (len(cue) + 1, pattern))
+                words[cue + "."] = (len(cue) + 1, pattern)
             elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
                 for verb in (" is", " was"):
-                    automaton.add_word(cue + verb, (len(cue) + len(verb), _AFTER_ROLE_CUE))
-    automaton.make_automaton()
-    return automaton
+                    words[cue + verb] = (len(cue) + len(verb), _AFTER_ROLE_CUE)
+    return words
 
 
-_CUE_WORDS = _cue_automaton()
+_CUE_WORDS = FIXED.add(_cue_words())
 # Patterns of a line's start begin with its newline and run over "\n" + text, offsets one more than in the text: the
 # engine then jumps from newline to newline, where "^" would have it test every position (ten times slower).
 # Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
@@ -135,22 +143,33 @@ _STAMPED_SPEAKER = re.compile(
 # then matched in the few characters before it
 _ADDRESS_OPENS = re.compile(r"[<(\[][\w.%+\-]{1,64}@")
 _NAME_BEFORE = re.compile(rf"(?<![\w'’\-])({_LAST_FIRST}|{_NAME})[ ]{{1,2}}$")
+# the answer on the line after a question about a person's name: "What's your name?\nUser: Søren Holm"
+_NAME_QUESTION = re.compile(r"(?i:(?:full[ ]|first[ ]|last[ ]|sur)?name\b[^\n?]{0,40}[?.:]?[ \t]*)(?=\r?\n)")
+_NAME_ANSWER = re.compile(rf"\r?\n[ \t]{{0,8}}[A-Z][A-Za-z ]{{0,24}}:[ \t]{{1,3}}({_NAME})[ \t.]*(?=\r?\n|$)")
 # E-mail headers naming people without their address: "To: Camille Dubois", "Cc: Lars Eriksson; …"
 _HEADER_NAME = re.compile(
     rf"\n(?:From|To|Cc|CC|Bcc|Sender|Recipient|Attendees)[ \t]?:[ \t]{{1,3}}({_NAME})[ \t]*(?=[;,\r\n]|$)")
+# (the name on the line under a sign-off, perhaps after a blank line, alone or before "| Title")
+_UNDER_SIGN_OFF = rf"[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*(?:$|[|][ ]))"
 # The line under a sign-off or the "-- " signature marker, perhaps after a blank line: "Regards,\nPriya Raman",
 # "Best regards,\n\nNgoc Anh Pham | IT Coordinator"
 _SIGNATURE = re.compile(
-    rf"\n(?im:[ \t]{{0,8}}(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
-    rf"cheers|sincerely|br|ta|--)[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*(?:$|[|][ ]))"
-)
+    rf"\n(?im:[ \t]{{0,8}}(?=[abcdfgklmprstuvwy\-])"  # (a sign-off's first letter: most lines fail here)
+    rf"(?:thanks|thank you|many thanks|regards|best|best regards|kind regards|warm regards|"
+    rf"thanks (?:and|&) regards|with (?:kind |best )?regards|best wishes|warm wishes|yours sincerely|yours truly|"
+    rf"met vriendelijke groet(?:en)?|(?:mit )?freundlichen grüßen|(?:viele |liebe )?grüße|cordialement|"
+    rf"bien à vous|saludos|un saludo|atentamente|cordiali saluti|distinti saluti|pozdrawiam|groeten|mvh|"
+    rf"med vänlig hälsning|vänliga hälsningar|med venlig hilsen|ystävällisin terveisin|"
+    rf"cheers|sincerely|br|ta|--){_UNDER_SIGN_OFF}"
+)  # (also longer sign-offs and those of other languages: "Thanks and regards", "Met vriendelijke groet")
 
 # Logins after their label: "user: jdoe", "user=aigerim.ylmaz61", "logged in as CORP\\jdoe", "AD account a.smith".
 # The labels are found in one Aho-Corasick pass; the value is matched only right after one.
 # A field's name says its value is a login ("username dfox"); after a word of prose ("user", "AD account") a plain
 # word is one only when ":", "=" or a quote sets it apart, or an account's state or a source address follows.
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
-                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "account name",
+                "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "log in as", "logs in as",
+                "sign in as", "signs in as", "account name",
                 "targetusername", "subjectusername")
 _PROSE_LABELS = ("user", "ad account", "user account", "domain account", "network account", "windows account",
                  "password for", "publickey for")
@@ -167,7 +186,7 @@ _PAM_UID = re.compile(r"(?:\(uid=|[ ]by[ ](?:\(uid=|[a-z_][a-z0-9._\-]{0,31}\(ui
 _ADMIN_VERBS = ("create", "created", "disable", "disabled", "enable", "enabled", "re-enable", "re-enabled", "unlock",
                 "unlocked", "lock", "locked", "delete", "deleted", "remove", "removed", "deprovision", "deprovisioned",
                 "provision", "provisioned", "suspend", "suspended", "reactivate", "reactivated", "rename", "renamed",
-                "reset", "add", "added")
+                "reset", "add", "added", "give", "grant", "granted")
 _ADMIN_TARGET = re.compile(
     r"[ ]([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:in|on|from)[ ](?:the[ ])?"
     r"(?:AD|Active Directory|Okta|Entra(?: ID)?|Azure AD|AAD|LDAP|O365|Office 365|M365|Google Workspace|domain)"
@@ -185,11 +204,35 @@ _NOT_LOGINS = frozenset(_NOT_LOGIN_WORDS.split())
 _ACCOUNT_STATE = re.compile(
     r"[ \t]{1,2}(?:is |was |has been |got |gets |keeps getting |still )?(?:locked|unlocked|disabled|enabled|expired|"
     r"suspended|deactivated|reactivated|re-enabled)\b", re.IGNORECASE)
+# what a person does after "user X": "user gkaradeniz says outlook crashes"
+_PERSON_ACTS = re.compile(r"[ \t]{1,2}(?:says|said|reports|reported|cannot|can't|can not|is unable|was unable|needs|"
+                          r"wants|asked|called|rang|tried|tries)\b")
+# "give lmbeki and o.adebayo read access": logins an administrator grants access to
+_ADMIN_ACCESS = re.compile(
+    r"[ ]((?:[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]|[ ]and[ ]|[ ]&[ ])){0,4}"
+    r"[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:(?:read|write|read-only|admin|full|edit|view|rw|ro|"
+    r"remote|vpn)[ ])?access\b")
+_ACCESS_LOGIN = re.compile(r"[a-z][a-z0-9_.\-]*[a-z0-9]")
+# a person stating a login: "my id is viyer", "her login is jampofo", "my user ID is btuilagi"; found from " is " or
+# " was " after one of the nouns, the owner then matched before it and the login after it
+_STATED_MARK = "stated"  # (the label pass's value for these keys: no log literal is this word)
+_STATED_KEYS = tuple(f"{noun}{verb} " for noun in ("id", "login", "name", "account") for verb in (" is", " was"))
+_STATED_OWNER = re.compile(
+    r"(?i:\b(?:my|his|her|their|your)[ ](?:user[ ]?name|login(?:[ ](?:id|name))?|user[ ]?id|id|network[ ]id|"
+    r"account(?:[ ]name)?))$")
+_STATED_VALUE = re.compile(r"[ \t]+([a-z][a-z0-9._\-]{2,30})(?![\w@\-]|\.\w)")
+_NOT_STATED = frozenset("""
+not still now the a an being broken locked unlocked disabled enabled expired wrong different same missing correct
+incorrect invalid blocked suspended working fine ok okay gone deleted active inactive new old same empty blank
+required needed there here also already""".split())  # noqa: SIM905
+# the remote user of a web server's access log: "81.2.69.160 - kfarouk [04/Dec/2024:11:02:44 +0000] \"GET …"
+_ACCESS_LOG_USER = re.compile(r"\n[0-9a-fA-F:.]{3,39}[ ]-[ ]([A-Za-z][A-Za-z0-9._@\-]{0,63})[ ]\[[0-9]{2}/")
 # Words that follow "user" in prose and are no login, before a state word ("user account locked", "user is locked")
 _AFTER_USER_WORDS = """
 account accounts profile profiles is was has had got gets keeps still reports reported says said also then now
 just again already sometimes being been cannot can't could name id ids access session sessions login logins
-password passwords mailbox record records object objects group groups role roles
+password passwords mailbox record records object objects group groups role roles failure failures fails
+attempt attempts error errors issue issues problem problems page screen prompt loop usual normal normally before
 """
 _AFTER_USER = frozenset(_AFTER_USER_WORDS.split())
 # DOMAIN\\login: a NetBIOS domain in capitals, a backslash and the account ("ACME\\jdoe"); not a drive, registry hive
@@ -252,11 +295,13 @@ _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|
            r"way|highway|hwy|parkway|pkwy|square|sq|circle|cir|trail|row|walk|gardens|grove|hill|strasse|straße|"
            r"weg|gasse|allee|platz|rue|calle|via|avenida")
 _GLUED = ("way", "gate", "field", "ford", "side")
+_DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
 _POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
 _ADDRESS = re.compile(
-    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ](?:{_WORD}[ ]){{0,3}}"  # (unit/no.)
-    rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))"
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ](?:{_DIRECTION}\.?[ ])?"
+    rf"(?:{_WORD}[ ]){{0,3}}"  # (unit/no.; a direction: "1420 W Alameda Ave")
+    rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))(?:[ ]{_DIRECTION}(?![\w]))?"
     rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
     rf"(?:,[ ]{_CITY}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:[ ]{_POSTCODE})?)?"
 )
@@ -277,7 +322,8 @@ _EU_POSTCODE = (r"(?:[0-9]{4}-[0-9]{3}|[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{
                 r"[A-Z]{1,2}-[0-9]{4,5})")
 _EU_TAIL = re.compile(
     rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?(?:[/\-][0-9]{{1,4}})?"
-    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}})?,?[ ]{_EU_POSTCODE}[ ]{_CITY}"
+    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}}|,[ ][0-9]{{1,2}}[º°ª](?:[ ]?[A-Z](?![\w]))?)?"  # "3º B"
+    rf",?[ ]{_EU_POSTCODE}[ ]{_CITY}"
     rf"(?:[ ](?:am|an|im|sur|en)[ ]{_WORD})?")
 _WORD_BEFORE = re.compile(rf"(?<![\w'’\-])({_WORD})[ ]$")
 # the number first, before a leading street word: "14 Rue des Lilas, 75011 Paris", "12 bis, Avenue Foch, 75116 Paris"
@@ -320,7 +366,7 @@ def people(text: str) -> list[Finding]:
     lowered, exact = lower_case(text)
     if exact:  # (a few characters lower-case to two; their texts skip the cue words)
         n = len(text)
-        for last, (length, pattern) in _CUE_WORDS.iter(lowered):
+        for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
             if end >= n or text[end] not in ",: ":  # what follows a cue word starts so (and most hits end a word)
                 continue
@@ -352,6 +398,12 @@ def people(text: str) -> list[Finding]:
         for m in pattern.finditer(lines):
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=pattern is not _HEADER_NAME):
                 found.append(f)
+    at = lowered.find("your ")  # (the question found from "your ", then matched after it)
+    while at >= 0:
+        if (q := _NAME_QUESTION.match(text, at + 5)) and (a := _NAME_ANSWER.match(text, q.end())) and (
+                f := _name_finding(text, *a.span(1), alone=True)):
+            found.append(f)
+        at = lowered.find("your ", at + 5)
     for m in _LINE_END_TIME.finditer(text):
         hour = colon = m.start()  # one or two digits, after a space or tab
         while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
@@ -389,12 +441,16 @@ _NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
 
 def people_beside(text: str, found: list[Finding]) -> list[Finding]:
     """Names standing right before a person's phone, e-mail, date of birth or record number (found by the scanner),
-    after a bracket or comma; a leading word that is no name is left out ("Contact Leonie Hartmann, …")."""
+    after a bracket, a comma, "at" or "on"; a leading word that is no name is left out ("Contact Leonie Hartmann,
+    …")."""
     out = []
     for f in found:
         if f.entity not in _OWN_VALUES:
             continue
         mark = max(text.rfind("(", max(0, f.start - 24), f.start), text.rfind(",", max(0, f.start - 24), f.start))
+        if text[max(0, f.start - 4):f.start] in (" at ", " on ") and (  # "call-back to Dennis Kowalski at (414) …"
+                text[text.rfind(" ", 0, f.start - 4) + 1].isupper()):  # (a capitalised word before: "back on" is none)
+            mark = f.start - 4
         if mark <= 0 or not _BESIDE_GAP.fullmatch(text, mark + 1, f.start) or not (
                 m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
             continue
@@ -407,20 +463,21 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
     return out
 
 
-def _label_automaton() -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
+def _label_words() -> dict[str, tuple[int, bool | str | None]]:
+    words: dict[str, tuple[int, bool | str | None]] = {}
     for strong, labels in ((True, _LABEL_WORDS), (False, _PROSE_LABELS)):
         for label in labels:
-            automaton.add_word(label, (len(label), strong))
+            words[label] = (len(label), strong)
     for verb in _ADMIN_VERBS:
-        automaton.add_word(verb, (len(verb), None))
+        words[verb] = (len(verb), None)
+    for key in _STATED_KEYS:
+        words[key] = (len(key), _STATED_MARK)
     for literal in _SHAPE_LITERALS:  # (lower-cased: the pass runs over the lower-cased text)
-        automaton.add_word(literal.lower(), (len(literal), literal))
-    automaton.make_automaton()
-    return automaton
+        words[literal.lower()] = (len(literal), literal)
+    return words
 
 
-_LABELS = _label_automaton()
+_LABELS = FIXED.add(_label_words())
 
 
 def logins(text: str) -> list[Finding]:
@@ -430,20 +487,28 @@ def logins(text: str) -> list[Finding]:
     found: list[Finding] = []
     lowered, exact = lower_case(text)
     n = len(text)
-    for last, (length, strong) in (_LABELS.iter(lowered) if exact else ()):
+    for last, (length, strong) in (FIXED.hits(lowered, _LABELS) if exact else ()):
         start, end = last + 1 - length, last + 1
+        if strong is _STATED_MARK:  # "id is ", "login was " …: the owner then matched before, the login after
+            if (f := _stated_login(text, start, end)) is not None:
+                found.append(f)
+            continue
         if isinstance(strong, str):  # a log format's literal: "sudo: X : TTY=", "/home/X", "X#EXT#", "ssh X@host"
             if (f := _login_at_literal(text, start, strong)) is not None:
                 found.append(f)
             continue
         if end >= n or text[end] not in " \t=:":  # a login follows its label so (most hits are inside words)
             continue
-        if start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
-            continue  # "user" inside "superuser"
+        if start and (lowered[start - 1].isalnum() or lowered[start - 1] in "_/"):
+            continue  # "user" inside "superuser", "/login" in a URL
         if strong is None:  # an administrator's verb
             if (m := _ADMIN_TARGET.match(text, end) or _ADMIN_TO_GROUP.match(text, end)) and (
                     value := m.group(1)) not in _NOT_LOGINS and value not in _NOT_NAMES:
                 found.append(Finding(m.start(1), m.end(1), E.USERNAME, value))
+            elif m := _ADMIN_ACCESS.match(text, end):
+                for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
+                    if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and":
+                        found.append(Finding(login.start(), login.end(), E.USERNAME, value))
             continue
         if not (m := _LOGIN_VALUE.match(text, end)):
             continue
@@ -453,6 +518,7 @@ def logins(text: str) -> list[Finding]:
             continue
         labelled = strong or "=" in gap or ":" in gap or '"' in gap or "'" in gap
         stated = value.islower() and len(value) >= 3 and (_ACCOUNT_STATE.match(text, m.end()) is not None
+                                                          or _PERSON_ACTS.match(text, m.end()) is not None
                                                           or _FROM_ADDRESS.match(text, m.end()) is not None
                                                           or _PAM_UID.match(text, m.end()) is not None)
         if _LOGIN_SHAPE.search(value) or (labelled and value.islower() and len(value) >= 3) or stated:
@@ -467,6 +533,9 @@ def logins(text: str) -> list[Finding]:
                     ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
     found += _logins_by_shape(text)
+    if " - " in text and " [" in text:
+        for m in _ACCESS_LOG_USER.finditer("\n" + text):
+            found.append(Finding(m.start(1) - 1, m.end(1) - 1, E.USERNAME, m.group(1).casefold()))
     for m in _DOTTED_TAIL.finditer(text):  # the dot first (rarer than letters), then the head behind it
         head_start = m.start()
         while head_start > 0 and m.start() - head_start < 31 and text[head_start - 1] in _HEAD_CHARS:
@@ -480,6 +549,15 @@ def logins(text: str) -> list[Finding]:
         if _ACCESS_CUES.search(text, max(0, head_start - 40), head_start):
             found.append(Finding(head_start, m.end(), E.USERNAME, text[head_start:m.end()]))
     return found
+
+
+def _stated_login(text: str, start: int, end: int) -> Finding | None:
+    """The login a person states: "my id is viyer" (the noun and verb at start:end, "id is ")."""
+    if _STATED_OWNER.search(text, max(0, start - 40), text.index(" ", start)) and (
+            m := _STATED_VALUE.match(text, end - 1)) and (value := m.group(1)) not in _NOT_STATED and (
+            value not in _NOT_NAMES and value not in _AFTER_USER and value not in _NOT_LOGINS):
+        return Finding(m.start(1), m.end(1), E.USERNAME, value)
+    return None
 
 
 def _logins_by_shape(text: str) -> list[Finding]:
@@ -517,7 +595,7 @@ def _login_at_literal(text: str, at: int, literal: str) -> Finding | None:
     return Finding(hit.start(span), end, E.USERNAME, text[hit.start(span):end].casefold())
 
 
-def _street_automaton() -> ahocorasick.Automaton:
+def _street_words() -> dict[str, tuple[int, bool | None, bool | None]]:
     """Street words → (length, as a street type after the name: None, alone or glued (True), in European order:
     None, glued to the name (True) or leading it (False))."""
     kinds: dict[str, list[bool | None]] = {}
@@ -529,14 +607,10 @@ def _street_automaton() -> ahocorasick.Automaton:
         kinds.setdefault(word, [None, None])[1] = True
     for word in _EU_LEADING:
         kinds.setdefault(word, [None, None])[1] = False
-    automaton = ahocorasick.Automaton()
-    for word, (us, eu) in kinds.items():
-        automaton.add_word(word, (len(word), us, eu))
-    automaton.make_automaton()
-    return automaton
+    return {word: (len(word), us, eu) for word, (us, eu) in kinds.items()}
 
 
-_STREETS = _street_automaton()
+_STREETS = FIXED.add(_street_words())
 _HOUSE_NUMBER = re.compile(r"[0-9][A-Za-z]?,?[ ]")
 
 
@@ -550,7 +624,7 @@ def addresses(text: str) -> list[Finding]:
     done = 0
     n = len(lowered)
     european: list[tuple[int, int, bool]] = []
-    for last, (length, glued, eu) in _STREETS.iter(lowered):
+    for last, (length, glued, eu) in FIXED.hits(lowered, _STREETS):
         first = last + 1 - length
         if eu is not None:
             european.append((last, length, eu))
@@ -579,7 +653,7 @@ def addresses(text: str) -> list[Finding]:
                 first -= 1
         elif first and lowered[first - 1].isalpha():
             continue
-        if not text[first].isupper():
+        if not text[first].isupper() and lowered[last] != ".":
             continue
         if not glued and (number := _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)) and (
                 tail := _EU_NAME_TAIL.match(text, last + 1)):

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import ahocorasick
-
 from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
@@ -30,6 +28,7 @@ from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
+from udc.redact.wordpass import WordLists
 
 
 class RedactionFailed(UdcError):
@@ -69,12 +68,14 @@ class Redactor:
         self._replacer = Replacer(self._key() if policy.needs_key() else None)
         self._scanner = Scanner(policy.phone_regions, policy.allow_list)
         self._allow = {" ".join(a.split()).casefold() for a in policy.allow_list}
-        self._names = NameMatcher()
-        self._accounts = Accounts(policy.keep_accounts)
+        # the directory's names, logins and first names, each a word list found in one pass over a text
+        self._directory = WordLists()
+        self._names = NameMatcher(self._directory)
+        self._accounts = Accounts(policy.keep_accounts, self._directory)
         self._diagnoses = Diagnoses()
         self._given_names: set[str] = set()  # the directory's people's first names, for "Hi Priya," (memory only)
-        self._given_forms: set[str] = set()  # ... lower-cased as in text, and an automaton of them to find them fast
-        self._given_automaton: ahocorasick.Automaton | None = None
+        self._given_forms: set[str] = set()  # ... lower-cased as in text, the words of a list to find them fast
+        self._given_list = self._directory.add({})
         self._rules = FieldRules(self.source_type)
         self._settings_cache: dict[tuple[str, tuple[str, ...]], _Settings] = {}
         self._ner = None
@@ -127,11 +128,7 @@ class Redactor:
                     counts["logins"] += 1
         if given_forms - self._given_forms:
             self._given_forms |= given_forms
-            automaton = ahocorasick.Automaton()
-            for form in self._given_forms:
-                automaton.add_word(form, len(form))
-            automaton.make_automaton()
-            self._given_automaton = automaton
+            self._directory.set(self._given_list, {form: len(form) for form in self._given_forms})
         self.learn_names(names)
         return counts
 
@@ -264,17 +261,20 @@ class Redactor:
                 if name not in _NOT_PEOPLE:
                     leaf.findings.append(Finding(m.start(1) - 1, m.end(1) - 1, E.PERSON, name))
                     names.add(name)
-        if E.PERSON in leaf.settings.entities and self._given_automaton is not None:
+        if E.PERSON in leaf.settings.entities and self._given_forms:
             # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer;
-            # the automaton finds where one may start, the pattern then reads the whole capitalised word there)
+            # the word list finds where one may start, the pattern then reads the whole capitalised word there)
             text = leaf.text
             starts: set[int] = set()  # (two forms of one name may start at one place)
-            for last, length in self._given_automaton.iter(lower_case(text)[0]):
+            for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
                 start = last + 1 - length
-                if not start or text[start - 1] not in " \t" or start in starts:
+                if not start or text[start - 1] not in " \t\n" or start in starts:
                     continue
                 starts.add(start)
-                if _greeted(text, start) and (word := _CAPITALISED.match(text, start)) and (  # (rarest first)
+                if (_greeted(text, start) or _addressed(text, start) or _acts(text, start) or (
+                        text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
+                        ).endswith(_HANDED_OVER))) and (  # (rarest first)
+                        word := _CAPITALISED.match(text, start)) and (
                         given := word.group().casefold()) in self._given_names:
                     leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
@@ -385,11 +385,15 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 # A first name alone is a person only where people are addressed: greetings and sign-offs.
 _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
-    r"best|cheers|br|ty|cc|ping|@|per|ask|asked|tell|told|with|w/))[,!:]?[ \t]{1,3}$"
+    r"best|cheers|br|ty|cc|ping|@|per|ask|asked|tell|told|with|w/|by))[,!:]?[ \t]{1,3}$"
 )  # (and words that hand over to a colleague: "ok to close per Emeka", "I'll ask Zofia")
 # The last two characters of those words, tested before the pattern (a case-insensitive alternation, slow to search)
 _GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc",
-                             "er", "sk", "ed", "ll", "ld", "th", "w/"})
+                             "er", "sk", "ed", "ll", "ld", "th", "w/", "by"})
+# words that hand a ticket over to a colleague: "assigning to Thabo", "waiting on Aroha" (tested with endswith)
+_HANDED_OVER = ("assigning to", "assigned to", "reassigned to", "handing to", "handing over to", "waiting on",
+                "waiting for", "->")
+_HANDED_TAILS = frozenset({"o", "n", "r", ">"})
 
 
 def _greeted(text: str, start: int) -> bool:
@@ -402,6 +406,23 @@ def _greeted(text: str, start: int) -> bool:
     if not (text[j - 1:j] == "@" or text[max(0, j - 2):j].lower() in _GREETING_TAILS):
         return False
     return _GREETING_BEFORE.search(text, max(0, start - 24), start) is not None
+
+
+# A known first name as the subject of a verb only people do: "06:58 Mariana confirms", "Rohan (network) reports"
+_ACTS_AFTER = re.compile(r"[^\W\d_][\w'’\-]*(?:[ ]\([^()\n]{1,24}\))?[ ](?:confirms|confirmed|reports|reported|says|"
+                         r"said|asks|asked|wants|replied|agreed|approved|rang|phoned|emailed|joined|typed|mentioned)\b")
+
+
+def _acts(text: str, start: int) -> bool:
+    space = text.find(" ", start, start + 32)  # (a full name's next word is capitalised: most hits end here)
+    return space > 0 and space + 1 < len(text) and not text[space + 1].isupper() and (
+        _ACTS_AFTER.match(text, start) is not None)
+
+
+def _addressed(text: str, start: int) -> bool:
+    """A name opening a message on its own line after a blank one, before a comma: "\n\nGrace,\n"."""
+    return text[start - 1] == "\n" and (start < 2 or text[start - 2] == "\n") and (
+        (comma := text.find(",", start, start + 32)) > 0 and text[start:comma].isalpha())
 
 
 _CAPITALISED = re.compile(r"[A-Z][a-z\u00e0-\u00ff'’\-]{2,30}\b")  # matched where a space or tab precedes

@@ -10,17 +10,19 @@ _CACHED_TOKENS = 50_000  # (entity, value) pairs remembered before the cache sta
 
 class Replacer:
     def __init__(self, key: bytes | None) -> None:
-        self._key = key
+        # the key's HMAC state, copied for each new token (cheaper than keying a new HMAC every time)
+        self._keyed = hmac.new(key, digestmod="sha256") if key is not None else None
         self._tokens: dict[tuple[str, str], str] = {}  # memory only: the same people and numbers recur
 
     def token(self, entity: str, normalised: str) -> str:
         """The same (entity, value) always gives the same token under one key, so redacted values still join."""
-        if self._key is None:  # only reachable when no policy uses token mode (checked at construction)
-            raise RuntimeError("token mode needs a redaction key")
         token = self._tokens.get((entity, normalised))
         if token is None:
-            digest = hmac.digest(self._key, f"{entity}\x1f{normalised}".encode(), "sha256")  # one C call
-            token = f"<{entity}:{digest.hex()[:TOKEN_HEX]}>"
+            if self._keyed is None:  # only reachable when no policy uses token mode (checked at construction)
+                raise RuntimeError("token mode needs a redaction key")
+            keyed = self._keyed.copy()
+            keyed.update(f"{entity}\x1f{normalised}".encode())
+            token = f"<{entity}:{keyed.hexdigest()[:TOKEN_HEX]}>"
             if len(self._tokens) >= _CACHED_TOKENS:
                 self._tokens.clear()
             self._tokens[(entity, normalised)] = token

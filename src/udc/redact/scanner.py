@@ -19,7 +19,7 @@ from udc.config import entities as E
 from udc.redact import patterns as P
 from udc.redact import validators as V
 from udc.redact.context import SSN_LIST_REACH, WINDOW, ContextIndex
-from udc.redact.lookalikes import ID_LABEL_BEFORE, VERSION_BEFORE, lookalike_spans
+from udc.redact.lookalikes import ID_LABEL_BEFORE, SERVER_BEFORE, VERSION_BEFORE, lookalike_spans
 
 # phonenumbers compiles its metadata's patterns through re's cache (512 entries), which validating numbers of many
 # regions overflows, so patterns would be compiled again and again; its own cache (recent releases) keeps them
@@ -27,12 +27,16 @@ if hasattr(phonenumbers, "enable_pattern_cache"):
     phonenumbers.enable_pattern_cache()
 
 _HAS_DIGIT = re.compile(r"[0-9]")
+_SPAN = re.Match.span  # (mapped over a pattern's matches: no Python call per match)
 _PHONE_CACHE = 50_000  # distinct phone candidates remembered per scanner before the cache starts over
 _NEAR = 16  # "Phone: ", "call me at ", "messages to ": a value this close to its context word needs no validator
 _HEX = frozenset("0123456789abcdefABCDEF")
 _CORRECTION = re.compile(
     r"(?i:\b(?:correct(?:ed|ion)?|should (?:be|read)|changed to|amended to|actual(?:ly)?|instead|not)\b)")
 _EMPTY: frozenset[str] = frozenset()
+# types whose value is read whole, not as its digits: their candidates (most of them words) skip taking the digits out
+_NOT_BY_DIGITS = frozenset({E.DATE_OF_BIRTH, E.US_PASSPORT, E.MRN, E.US_DRIVER_LICENSE, E.CARD_EXPIRY,
+                            E.HEALTH_PLAN_ID})
 
 
 class Finding(NamedTuple):  # a tuple: built several times per sensitive value, so cheap to make
@@ -94,7 +98,7 @@ class Scanner:
             addresses = self._ips(text, entities, found)
             if E.IBAN in entities and len(text) >= 15:  # the shortest IBAN (Norway) has 15 characters
                 found.extend(self._ibans(text))
-            runs = [m.span() for m in P.LONG_DIGIT_RUN.finditer(text) if m.end() - m.start() >= 7]
+            runs = [span for span in map(_SPAN, P.LONG_DIGIT_RUN.finditer(text)) if span[1] - span[0] >= 7]
             if runs:  # nothing context-free is shorter than a 7-digit phone number
                 taken = [(f.start, f.end) for f in found] + addresses + list(lookalike_spans(text))
                 found.extend(self._digit_runs(text, runs, sorted(taken), entities))
@@ -127,6 +131,8 @@ class Scanner:
 
     def _parse_phone(self, text: str) -> str | None:
         regions: list[str | None]
+        if P.TOLL_FREE.fullmatch(text.strip()):
+            return None
         if text.lstrip().startswith("+"):
             regions = [None]
         else:
@@ -168,7 +174,7 @@ class Scanner:
             for end in ends:
                 listed = 0  # where the last value found ends: more SSNs of a list must be grouped ones, another
                 # date of birth must follow a correction ("shows 07/12/1990, correct value is 12/07/1990")
-                for m in _CANDIDATES[etype].finditer(text, end, min(len(text), end + reach + 40)):
+                for m in _NEAR_CANDIDATES[etype].finditer(text, end, min(len(text), end + reach + 40)):
                     if m.start() - end > reach:
                         break
                     if listed and etype == E.DATE_OF_BIRTH and not _CORRECTION.search(text, listed, m.start()):
@@ -185,14 +191,15 @@ class Scanner:
         if etype in (E.PHONE, E.CREDIT_CARD):
             start = _with_prefix(text, start)
         value = text[start:end]
-        digits = P.NON_DIGITS.sub("", value)
+        digits = "" if etype in _NOT_BY_DIGITS else P.NON_DIGITS.sub("", value)
         key: str | None = None
         if etype == E.US_SSN:  # farther than its word's window: only in groups ("536 22 8190", "287.64.1095")
             shape = P.SSN_ANY.fullmatch(value)
             key = digits if shape and V.us_ssn(digits) and (distance <= WINDOW or shape.group(1)) else None
         elif etype == E.CREDIT_CARD:  # context admits 12-13 digit cards and any layout
             key = digits if V.credit_card(digits) or V.credit_card_in_context(digits) else None
-        elif etype == E.PHONE and 7 <= len(digits) <= 15:
+        elif etype == E.PHONE and 7 <= len(digits) <= 15 and not (
+                P.DOTTED_QUAD.fullmatch(value) or P.TOLL_FREE.fullmatch(value)):  # "dial tcp 10.244.3.17"
             # right after "Phone:" / "call me at", any number-shaped value is one, valid in a configured region or not
             if distance <= _NEAR and not _inside(start, end, lookalike_spans(text)):
                 key = self.phone_key(value) or ("+" if value.startswith("+") else "") + digits
@@ -216,10 +223,11 @@ class Scanner:
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
         elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit
             key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" else None
-        elif etype == E.CARD_EXPIRY:
-            key = value.replace(" ", "")
+        elif etype == E.CARD_EXPIRY:  # MMYY without a separator only right after its word ("exp 0927")
+            key = value.replace(" ", "") if not value.isdigit() or distance <= _NEAR else None
         elif etype == E.HEALTH_PLAN_ID:
-            key = value.upper() if P.HEALTH_PLAN_VALUE.fullmatch(value) else None
+            key = value.upper() if P.HEALTH_PLAN_VALUE.fullmatch(value) and not _CLAIM_BEFORE.search(
+                text, max(0, start - 16), start) else None
         return Finding(start, end, etype, key) if key else None
 
     # --- context-free detectors (look-alikes blanked) -----------------------------------------------------------
@@ -261,7 +269,8 @@ class Scanner:
                 continue
             spans.append((start, end))
             if (E.IP_ADDRESS in entities and kind
-                    and not VERSION_BEFORE.search(work, max(0, start - 12), start)):
+                    and not VERSION_BEFORE.search(work, max(0, start - 12), start)
+                    and not (work[start - 1:start] == "[" and SERVER_BEFORE.search(work, max(0, start - 80), start))):
                 found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
         return spans
 
@@ -374,6 +383,10 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
     E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.ALNUM_ID,
 }
+# after a context word (not a field's name: a whole field is not "near" its name) an expiry may be MMYY
+_NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
+# a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
+_CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
 
 
 def _digit_count(text: str) -> int:

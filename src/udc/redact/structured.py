@@ -12,6 +12,7 @@ import re
 
 from udc.config import entities as E
 from udc.redact import validators as V
+from udc.redact.positions import NOT_NAMES
 from udc.redact.scanner import Finding
 
 # Line patterns begin with the line's newline and run over "\n" + text, so the engine jumps from newline to newline
@@ -46,7 +47,8 @@ _HEADER_HINTS: list[tuple[str, str]] = [
     ("diagnos", E.DIAGNOSIS), ("passport", E.US_PASSPORT), ("license", E.US_DRIVER_LICENSE),
     ("licence", E.US_DRIVER_LICENSE), ("name", E.PERSON), ("caller", E.PERSON), ("employee", E.PERSON),
     ("patient", E.PERSON), ("contact", E.PERSON), ("requester", E.PERSON), ("assignee", E.PERSON),
-    ("associate", E.PERSON), ("staff", E.PERSON), ("worker", E.PERSON),
+    ("associate", E.PERSON), ("staff", E.PERSON), ("worker", E.PERSON), ("holder", E.PERSON),
+    ("assignedto", E.PERSON),
 ]
 _NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ciname",
                        "cmdbci", "configurationitem",
@@ -66,8 +68,30 @@ def hl7(text: str) -> list[Finding]:
             rule = fields.get(number)
             if rule is not None and field:
                 found.extend(_components(field, offset, *rule))
+                if m.group(1) == "PID" and number == 3 and "~" in field:
+                    found.extend(_more_identifiers(field, offset))
             offset += len(field) + 1
     return found
+
+
+# PID-3's identifier type (CX.5) says what a repetition after the first is: "XEH771230045^^^BCBS^MB" a member id
+_ID_TYPES = {"MB": E.HEALTH_PLAN_ID, "MI": E.HEALTH_PLAN_ID, "MC": E.HEALTH_PLAN_ID, "MA": E.HEALTH_PLAN_ID,
+             "SS": E.US_SSN, "DL": E.US_DRIVER_LICENSE, "PPN": E.US_PASSPORT}
+
+
+def _more_identifiers(field: str, offset: int) -> list[Finding]:
+    """The identifiers of PID-3's repetitions after the first (the first is the record number), typed by CX.5."""
+    out = []
+    position = offset + field.index("~") + 1
+    for repeat in field.split("~")[1:]:
+        parts = repeat.split("^")
+        value = parts[0].strip()
+        if value:
+            entity = _ID_TYPES.get(parts[4].strip().upper() if len(parts) > 4 else "", E.MRN)
+            start = position + repeat.index(value)
+            out.append(Finding(start, start + len(value), entity, value.upper()))
+        position += len(repeat) + 1
+    return out
 
 
 def _components(field: str, offset: int, entity: str, which: int | None) -> list[Finding]:
@@ -79,15 +103,17 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
         value = part.strip()
         if entity == _XCN:  # id, family, given, middle names; suffixes, degrees and code systems after them
             kind = (E.US_NPI if len(value) == 10 and V.us_npi(value) else None) if i == 0 else (
-                E.PERSON if i <= 3 and value.replace("-", "").replace("'", "").isalpha() else None)
+                E.PERSON if i <= 3 and len(value) > 1 and value.replace("-", "").replace("'", "").isalpha() else None)
             if kind:
                 start = position + part.index(value)
                 out.append(Finding(start, start + len(value), kind, value.casefold()))
             position += len(part) + 1
             continue
         # (a code system names the coding after the code and its text: "I10^hypertension^I10", the first I10 a code)
-        usable = value and (which is None or i == which) and not (i >= 2 and value.upper() in _CODE_SYSTEMS)
-        if usable and not (entity == E.STREET_ADDRESS and len(value) <= 3):  # the country or state part
+        usable = value and (which is None or i == which) and not (i >= 2 and value.upper() in _CODE_SYSTEMS) and not (
+            entity == E.PERSON and i >= 3)  # a name's suffix, prefix and degree ("Jr", "Ms", "MD") after its parts
+        if usable and not (entity == E.STREET_ADDRESS and len(value) <= 3) and not (  # the country or state part
+                entity == E.PERSON and len(value) == 1):  # a middle initial alone says nothing
             start = position + part.index(value)
             out.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
         position += len(part) + 1
@@ -123,6 +149,8 @@ def csv_columns(text: str) -> list[Finding]:
 
 
 def _column_type(label: str) -> str | None:
+    if label in ("account", "user", "principal"):  # an access review's "account" column holds logins
+        return E.USERNAME
     for hint, entity in _HEADER_HINTS:
         if hint in label:
             if entity == E.PERSON and any(word in label for word in _NOT_PERSON_HEADERS):
@@ -137,6 +165,9 @@ def _fits(entity: str, value: str) -> bool:
         return "@" in value
     if entity in (E.PHONE, E.US_SSN, E.CREDIT_CARD, E.BANK_ACCOUNT):
         return digits >= 7
-    if entity == E.PERSON:
-        return digits == 0 and any(ch.isalpha() for ch in value)
+    if entity == E.PERSON:  # not a role's or a kiosk's display name: "Kiosk - ED Triage", "Okta Sync"
+        return digits == 0 and any(ch.isalpha() for ch in value) and " - " not in value and not any(
+            w in NOT_NAMES for w in value.casefold().split())
+    if entity == E.USERNAME:  # a "last_login" column holds times, not logins: "2024-12-03 16:20"
+        return any(ch.isalpha() for ch in value) and not any(ch.isspace() for ch in value)
     return True

@@ -13,8 +13,8 @@ from typing import Any
 
 from udc.check import check_owner
 from udc.config import Config
-from udc.procs import pid_alive
-from udc.store import StoreReader
+from udc.procs import claimant_gone, gone_here
+from udc.store import StoreReader, lease_stamp
 from udc.sync.backfill import backfill_progress, state_owner
 from udc.timeutil import parse_time, utcnow
 
@@ -137,7 +137,7 @@ class Views:
         """A run as the dashboard lists it; a run whose process is gone without finishing is `crashed`."""
         summary = row["summary"] or {}
         status = row["status"]
-        if status == "running" and not pid_alive(row["pid"]):
+        if status == "running" and gone_here(row["pid"], row["host"]):
             status = "crashed"
         warnings = [_split_fix(w) for w in summary.get("warnings", [])]
         errors = [_split_fix(s["error"]) for s in summary.get("streams", []) if s.get("error")]
@@ -156,8 +156,9 @@ class Views:
     # -- backfills --------------------------------------------------------------------------------------------------
     def backfills(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> dict[str, Any]:
         rows = self.reader.backfills(pipeline, limit=limit, before=before)
-        counts = self.reader.chunk_counts([r["id"] for r in rows])
-        items = [self._backfill(row, counts.get(row["id"], {})) for row in rows]
+        ids = [r["id"] for r in rows]
+        counts, leased = self.reader.chunk_counts(ids), self.reader.leased(ids, lease_stamp(self.clock()))
+        items = [self._backfill(row, counts.get(row["id"], {}), leased.get(row["id"], [])) for row in rows]
         return {"backfills": items, "next_before": items[-1]["id"] if len(items) == limit else None}
 
     def backfill(self, backfill_id: int, first_seq: int = 1, limit: int = GRID_PAGE) -> dict[str, Any]:
@@ -175,7 +176,8 @@ class Views:
             entry["rows"] += int(value.get("rows", 0))
             entry["deleted"] += int(value.get("deleted", 0))
             pages += int(value.get("pages", 0))
-        item = self._backfill(row, by_status, sum(t["rows"] + t["deleted"] for t in tables.values()))
+        leased = self.reader.leased([backfill_id], lease_stamp(self.clock())).get(backfill_id, [])
+        item = self._backfill(row, by_status, leased, sum(t["rows"] + t["deleted"] for t in tables.values()))
         chunks = self.reader.chunks(backfill_id, first_seq, limit)
         item.update({"tables": tables, "pages": pages,
                      "failed": [_chunk_cell(c) for c in self.reader.chunks_in(backfill_id, "failed")],
@@ -183,9 +185,11 @@ class Views:
                      "grid_next": chunks[-1]["seq"] + 1 if len(chunks) == limit else None})
         return item
 
-    def _backfill(self, row: dict[str, Any], by_status: dict[str, int], rows: int | None = None) -> dict[str, Any]:
+    def _backfill(self, row: dict[str, Any], by_status: dict[str, int], leased: list[str],
+                  rows: int | None = None) -> dict[str, Any]:
+        """`leased`: the claimants of its chunks under a live lease (Celery workers, on any host, hold them)."""
         status = row["status"]
-        if status in ("running", "waiting") and not pid_alive(row["pid"]):
+        if status in ("running", "waiting") and gone_here(row["pid"]) and all(claimant_gone(w) for w in leased):
             status = "interrupted"  # its process died: `udc backfill --resume ID` (or `udc run`) continues it
         total, done = sum(by_status.values()), by_status.get("done", 0)
         rate, eta = backfill_progress(float(row["active_seconds"] or 0), by_status, rows or 0)

@@ -13,13 +13,12 @@ import orjson
 from udc.store.types import PageWrite, Statement, UpsertCounts
 from udc.timeutil import utcnow
 
-RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary")
+RUN_COLUMNS = ("id", "pipeline", "mode", "started_at", "finished_at", "status", "pid", "summary", "host")
 BACKFILL_COLUMNS = ("id", "pipeline", "kind", "tables", "range_start", "range_end", "chunk_seconds", "parallel",
                     "max_attempts", "offpeak", "tz", "status", "pid", "error", "active_seconds", "created_at",
                     "started_at", "updated_at", "finished_at")
 CHUNK_COLUMNS = ("backfill", "seq", "chunk_start", "chunk_end", "status", "attempts", "rows", "pages", "errors", "pid",
                  "not_before", "started_at", "finished_at", "seconds", "worker", "lease_until")
-SELECT_RUNS = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
 _BACKFILLS = f"SELECT {', '.join(BACKFILL_COLUMNS)} FROM backfills"
 _CHUNKS = f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks"
 
@@ -106,6 +105,11 @@ class LedgerReads:
     """Runs, backfills and chunks for `udc serve` (udc.store.reader.StoreReader), newest first, a page at a time."""
 
     MARK: ClassVar[str]  # the driver's parameter mark
+    RUN_HOST: ClassVar[str]  # the runs' host: a column where several hosts share the store, else NULL
+
+    @property
+    def select_runs(self) -> str:
+        return f"SELECT {', '.join(RUN_COLUMNS[:-1])}, {self.RUN_HOST} FROM runs"
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -121,16 +125,16 @@ class LedgerReads:
 
     def runs(self, pipeline: str | None = None, limit: int = 50, before: int | None = None) -> list[dict[str, Any]]:
         where, args = self._where(pipeline, before)
-        return [run_row(row) for row in self._all(f"{SELECT_RUNS}{where} ORDER BY id DESC LIMIT {self.MARK}",
+        return [run_row(row) for row in self._all(f"{self.select_runs}{where} ORDER BY id DESC LIMIT {self.MARK}",
                                                   (*args, limit))]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
-        rows = self._all(f"{SELECT_RUNS} WHERE id = {self.MARK}", (run_id,))
+        rows = self._all(f"{self.select_runs} WHERE id = {self.MARK}", (run_id,))
         return run_row(rows[0]) if rows else None
 
     def runs_after(self, run_id: int, limit: int = 1000) -> list[dict[str, Any]]:
-        return [run_row(row) for row in self._all(f"{SELECT_RUNS} WHERE id > {self.MARK} ORDER BY id LIMIT {self.MARK}",
-                                                  (run_id, limit))]
+        rows = self._all(f"{self.select_runs} WHERE id > {self.MARK} ORDER BY id LIMIT {self.MARK}", (run_id, limit))
+        return [run_row(row) for row in rows]
 
     def backfills(self, pipeline: str | None = None, limit: int = 50, before: int | None = None
                   ) -> list[dict[str, Any]]:
@@ -154,6 +158,16 @@ class LedgerReads:
                          (backfill_id, status, limit))
         return [chunk_row(row) for row in rows]
 
+    def leased(self, backfill_ids: list[int], now: str) -> dict[int, list[str]]:
+        if not backfill_ids:
+            return {}
+        marks = ", ".join([self.MARK] * len(backfill_ids))
+        found: dict[int, list[str]] = {}
+        for backfill, worker in self._all(f"SELECT backfill, worker FROM chunks WHERE backfill IN ({marks}) AND "
+                                          f"status = 'running' AND lease_until > {self.MARK}", (*backfill_ids, now)):
+            found.setdefault(int(backfill), []).append(worker or "")
+        return found
 
-__all__ = ["BACKFILL_COLUMNS", "CHUNK_COLUMNS", "RUN_COLUMNS", "SELECT_RUNS", "LedgerReads", "StoreLedger",
+
+__all__ = ["BACKFILL_COLUMNS", "CHUNK_COLUMNS", "RUN_COLUMNS", "LedgerReads", "StoreLedger",
            "backfill_row", "chunk_row", "run_row"]

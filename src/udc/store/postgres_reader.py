@@ -17,7 +17,7 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from udc.errors import ConfigError
-from udc.store.ledger_rows import SELECT_RUNS, LedgerReads, run_row
+from udc.store.ledger_rows import LedgerReads, run_row
 from udc.store.migrations import check_version, older_store
 from udc.store.postgres import (
     CONNECT_TIMEOUT,
@@ -33,6 +33,7 @@ from udc.store.reader import RUN_MODES
 
 class PostgresReader(PostgresGraph, LedgerReads):
     MARK = "%s"
+    RUN_HOST = "host"  # runs on every host that shares the store
 
     def __init__(self, url: str, *, password: str | None = None) -> None:
         """`password`: the store's, when libpq's own mechanisms (PGPASSWORD, ~/.pgpass) do not give it."""
@@ -82,7 +83,7 @@ class PostgresReader(PostgresGraph, LedgerReads):
         """One index seek per pipeline and mode (runs_by_mode), in one statement."""
         if not pipelines:
             return []
-        rows = self._all(f"{SELECT_RUNS} WHERE id IN (SELECT (SELECT max(id) FROM runs WHERE pipeline = p "
+        rows = self._all(f"{self.select_runs} WHERE id IN (SELECT (SELECT max(id) FROM runs WHERE pipeline = p "
                          "AND mode = m) FROM unnest(%s::text[]) AS p, unnest(%s::text[]) AS m) ORDER BY id DESC",
                          (pipelines, list(RUN_MODES)))
         return [run_row(row) for row in rows]

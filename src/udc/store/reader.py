@@ -57,6 +57,10 @@ class StoreReader(GraphQueries, Protocol):
 
     def chunks_in(self, backfill_id: int, status: str, limit: int = 100) -> list[dict[str, Any]]: ...
 
+    def leased(self, backfill_ids: list[int], now: str) -> dict[int, list[str]]:
+        """The claimants (`host:pid`) of these backfills' running chunks whose lease ends after `now` (lease_stamp)."""
+        ...
+
     # -- records, quarantine, redaction
     def dataset_counts(self, prefix: str = "") -> dict[str, tuple[int, int]]:
         """(live, deleted) records per dataset."""

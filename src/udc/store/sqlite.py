@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import timedelta
@@ -27,12 +27,20 @@ from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
 from udc.store import cipher
 from udc.store.copy import OWNER as COPY_OWNER
-from udc.store.graph import ENDED_FIELDS, RESOLVED_FIELDS, STARTED_FIELDS, describe, end_rows, resolved_times
+from udc.store.graph import (
+    ENDED_FIELDS,
+    RESOLVED_FIELDS,
+    STARTED_FIELDS,
+    Prepared,
+    describe,
+    end_rows,
+    resolved_times,
+)
 from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, chunk_row
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.newest import plan_upsert
-from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page
+from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page, text_tags
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -175,12 +183,29 @@ def _graph_resolved(conn: sqlite3.Connection) -> None:
     conn.executemany("UPDATE graph_nodes SET resolved = ? WHERE id = ?", times)
 
 
+def _graph_text_tags(conn: sqlite3.Connection) -> None:
+    """Version 5: graph_text gains `tags` (sqlite_graph.text_tags), so FTS5 narrows searches by table and time. An
+    FTS5 table takes no new column: it is written again, from its own text and the nodes' tables and times."""
+    if "tags" in {row[1] for row in conn.execute("PRAGMA table_info(graph_text)")}:
+        return  # created with it
+    conn.execute("ALTER TABLE graph_text RENAME TO graph_text_old")
+    for statement in _statements(GRAPH_SCHEMA):
+        conn.execute(statement)
+    rows = conn.execute("SELECT t.rowid, t.key, t.title, t.body, n.dataset, n.opened FROM graph_text_old AS t "
+                        "JOIN graph_nodes AS n ON n.id = t.rowid")
+    while batch := rows.fetchmany(5000):
+        conn.executemany("INSERT INTO graph_text (rowid, key, title, body, tags) VALUES (?, ?, ?, ?, ?)",
+                         [(*row[:4], text_tags(row[4], row[5])) for row in batch])
+    conn.execute("DROP TABLE graph_text_old")
+
+
 # Each store's schema version is its place in this list (PRAGMA user_version), each step a script or a function of
 # the connection, all run in one transaction. Version 1: the tables (IF NOT EXISTS: a store from before versions
 # were kept, version 0, is taken as it stands); version 2: see `_leases_monitoring_graph`; 3: `_graph_kinds_and_ends`;
-# 4: `_graph_resolved`.
+# 4: `_graph_resolved`; 5: `_graph_text_tags`.
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _leases_monitoring_graph,
-                                                                      _graph_kinds_and_ends, _graph_resolved)
+                                                                      _graph_kinds_and_ends, _graph_resolved,
+                                                                      _graph_text_tags)
 
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
@@ -418,13 +443,18 @@ class SqliteStore(SqliteGraph, StoreLedger):
         """Store one page and move its stream's state, in a single transaction."""
         return self.submit(page, run_id).result()
 
-    def _write(self, page: PageWrite, run_id: int) -> UpsertCounts:
+    def write_described(self, page: PageWrite, run_id: int, ahead: Mapping[str, Prepared] | None) -> UpsertCounts:
+        """Store one page in a single transaction, here; `ahead`: its records described for the graph already
+        (udc.store.graph.describe_ahead), by the writer process's thread that does it outside the write lock."""
+        return self._write(page, run_id, ahead)
+
+    def _write(self, page: PageWrite, run_id: int, ahead: Mapping[str, Prepared] | None = None) -> UpsertCounts:
         counts = UpsertCounts()
         encoded = page.encoded or []
         with self._transaction() as conn:
             if encoded or page.tombstones:
                 written, replaced = self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
-                index_page(conn, page.dataset, written, replaced)  # the graph moves with its records
+                index_page(conn, page.dataset, written, replaced, ahead)  # the graph moves with its records
             if page.edges:
                 conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
                                  "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",

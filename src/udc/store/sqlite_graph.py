@@ -4,21 +4,30 @@ column, an index of link ends, and an FTS5 full-text index, all written in the t
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
 
-from udc.store.graph import NODE_COLUMNS, GraphReads, graph_rows, stated_ends
+from udc.store.graph import NODE_COLUMNS, GraphReads, Prepared, graph_rows, stated_ends
 
 # BM25 costs ~6 µs a match (FTS5 reads each one's length): ranking every record holding two common words took 80 ms
 # at 1,000,000 records. A query matching more is ranked among the records holding its words in their key or title,
 # which BM25 (the title weighing 4 to the body's 1, the key 2) ranks first but for short records holding a word in
-# their body only: on the bench's 100 pairs of common words, 99.5% of the top 20 (and 99 of the top 5s) are those
+# their body only: on the bench's 100 pairs of common words, 99.2% of the top 20 (and 97 of the top 5s) are those
 # of ranking every match.
 RANKED_MATCHES = 2000
+
+# A node's table and when it was opened are words of its `tags` column (`text_tags`), so FTS5 itself narrows a search
+# filtered by table and time (reading the node of every match took 150 ms at p95 on 1,000,000 records): xy<year><table>
+# and xm<year><month><table>. They only narrow: the nodes' own dataset and time still decide. `--since` reads its
+# months to the end of that year, then whole years up to TAGGED_YEARS after it: a record opened later than that is not
+# found by a search filtered by table and time. By table alone the nodes filter (a table is a large share of a store:
+# its word would cost more than it saves, `similar` took twice as long).
+TAGGED_YEARS = 30
 
 # Every b-tree here is paid for on every record a sync writes, so there are few and small ones: a node's links are a
 # JSON column of its row (appended in rowid order), and the one lookup by a random key — which records link to this
@@ -42,10 +51,36 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
     started TEXT,   -- --for` reads only the changes around its window
     resolved TEXT); -- when it was resolved (RESOLVED_FIELDS), a cursor string: `trends` counts in SQL
 CREATE INDEX IF NOT EXISTS graph_nodes_key ON graph_nodes (key) WHERE key IS NOT NULL;
-{GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries)
-CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body,
+{GRAPH_ENDS}-- porter: 'disconnecting' finds 'disconnects'; detail=column: a third cheaper to write (no phrase queries);
+-- tags: text_tags (searches look in the other columns only)
+CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body, tags,
     tokenize = 'porter unicode61 remove_diacritics 2', detail = column);
 """
+# BM25 weights of key, title, body and tags
+_BM25 = "2.0, 4.0, 1.0, 0.0"
+_TEXT = "{key title body}"
+
+
+def _table_word(dataset: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", dataset.rpartition("/")[2].lower())
+
+
+def text_tags(dataset: str, opened: str | None) -> str:
+    """The `tags` of a node of `dataset` opened at `opened` (a cursor string, or None)."""
+    table = _table_word(dataset)
+    return f"xy{opened[:4]}{table} xm{opened[:4]}{opened[5:7]}{table}" if opened else ""
+
+
+def tags_filter(datasets: Sequence[str], since: str | None) -> str | None:
+    """An FTS5 expression over `tags` that every node of `datasets` opened at or after `since` matches (None: no
+    narrowing, without both)."""
+    tables = sorted({_table_word(name) for name in datasets})
+    if not tables or not since:
+        return None
+    year, month = int(since[:4]), int(since[5:7])
+    words = [f"xm{year}{m:02d}{t}" for t in tables for m in range(month, 13)]
+    words += [f"xy{y}{t}" for t in tables for y in range(year + 1, year + TAGGED_YEARS + 1)]
+    return f"{{tags}}: ({' OR '.join(words)})"
 
 
 def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[str, int]:
@@ -58,9 +93,10 @@ def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[
 
 
 def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[str, str | bytes, str | None]],
-               replaced: Sequence[str]) -> None:
+               replaced: Sequence[str], ahead: Mapping[str, Prepared] | None = None) -> None:
     """Keep the graph current for a page, inside its transaction: `written` are the records stored now (pk, JSON,
-    links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first."""
+    links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first. `ahead`: its
+    records described already (udc.store.graph.describe_ahead), by key."""
     last = {pk: (data, links) for pk, data, links in written}  # a key twice in a page: its last version was stored
     ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
@@ -81,11 +117,13 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
             rel_types[sys_id] = row[0] if row else None
         return rel_types[sys_id]
 
-    nodes, ends, texts = graph_rows(dataset, last, ids, rel_type_name)
+    nodes, ends, texts = graph_rows(dataset, last, ids, rel_type_name, ahead)
     conn.executemany(f"INSERT INTO graph_nodes ({', '.join(NODE_COLUMNS)}, ended, started, resolved) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", nodes)
     conn.executemany("INSERT OR IGNORE INTO graph_ends VALUES (?, ?, ?)", ends)
-    conn.executemany("INSERT INTO graph_text (rowid, key, title, body) VALUES (?, ?, ?, ?)", texts)
+    tags = {node[0]: text_tags(dataset, node[5]) for node in nodes}
+    conn.executemany("INSERT INTO graph_text (rowid, key, title, body, tags) VALUES (?, ?, ?, ?, ?)",
+                     [(*text, tags[text[0]]) for text in texts])
 
 
 def _fetch(conn: sqlite3.Connection, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
@@ -184,7 +222,8 @@ class SqliteGraph(GraphReads):
         """Nodes matching an FTS5 query, best first (BM25, the title weighing more than the body), each with a
         snippet (matches between « and »). `datasets`: only these (a name without '/' is a table of any source);
         `since`/`until`: opened in [since, until) (cursor strings)."""
-        where, args = ["graph_text MATCH ?"], list[Any]([query])
+        words = f"{_TEXT}: ({query})"
+        where, args = ["graph_text MATCH ?"], list[Any]([words])
         if datasets:
             parts = []
             for name in datasets:
@@ -204,39 +243,46 @@ class SqliteGraph(GraphReads):
         if exclude:
             where.append(f"n.id NOT IN ({','.join('?' * len(exclude))})")
             args += list(exclude)
-        # More matches than RANKED_MATCHES: those holding the query's words in their key or title are ranked, if
-        # they are enough (else every match is)
-        narrow = self.match_count(query, RANKED_MATCHES + 1) > RANKED_MATCHES
+        tags = tags_filter(datasets, since)
+        scope = f"{words} AND {tags}" if tags else words  # a superset of the matches the filters keep
+        # More matches in scope than RANKED_MATCHES: those holding the query's words in their key or title are
+        # ranked, if they are enough (else every match is)
+        narrow = self._count(scope, RANKED_MATCHES + 1) > RANKED_MATCHES
         for among_titles in (True, False) if narrow else (False,):
-            if among_titles:
-                rank = "bm25(graph_text, 2.0, 4.0, 1.0)"
+            rank = f"bm25(graph_text, {_BM25})"
+            if among_titles or tags:
                 # `+`: a filter on the rows FTS5 gives, not a lookup per id (each of which would count the terms'
-                # records again); BM25 is the query's own, so the scores are those of the whole ranking
+                # records again); BM25 is the query's own (not the scope's), so the scores are those of the whole
+                # ranking, and the tags' records are not counted
+                inner = f"{{key title}}: ({query})" + (f" AND {tags}" if tags else "") if among_titles else scope
                 ranked = [*where, "+graph_text.rowid IN (SELECT rowid FROM graph_text WHERE graph_text MATCH ?)"]
-                ranked_args = [*args, f"{{key title}}: ({query})"]
+                ranked_args = [*args, inner]
             elif len(where) == 1:  # FTS5 sorts by BM25 itself: half the time of ORDER BY bm25() unfiltered, but
                 # twice it with filters on the nodes (measured on 300,000 records)
-                rank, ranked, ranked_args = "rank", [*where, "rank MATCH 'bm25(2.0, 4.0, 1.0)'"], args
+                rank, ranked, ranked_args = "rank", [*where, f"rank MATCH 'bm25({_BM25})'"], args
             else:
-                rank, ranked, ranked_args = "bm25(graph_text, 2.0, 4.0, 1.0)", where, args
+                ranked, ranked_args = where, args
             rows = self._rows(
                 f"SELECT {', '.join('n.' + c for c in NODE_COLUMNS)}, {rank} FROM graph_text "
                 "JOIN graph_nodes AS n ON n.id = graph_text.rowid "
                 f"WHERE {' AND '.join(ranked)} ORDER BY {rank} LIMIT ?", (*ranked_args, limit))
             if len(rows) == limit:
                 break
-        # the snippets of the hits only: made in the query above, one was made for every match (seconds for common
-        # words)
-        snippets = dict(self._rows(
-            f"SELECT rowid, snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text WHERE graph_text MATCH ? "
-            f"AND rowid IN ({','.join('?' * len(rows))})", (query, *(row[0] for row in rows)))) if rows else {}
+        # the snippets of the hits only (made in the query above, one was made for every match: seconds for common
+        # words), one lookup each: `rowid IN (…)` walked every match (3–15 ms against 3 at 1,000,000 records)
+        snippets = {row[0]: found[0][0] for row in rows if (found := self._rows(
+            "SELECT snippet(graph_text, -1, '«', '»', '…', 12) FROM graph_text WHERE graph_text MATCH ? "
+            "AND rowid = ?", (words, row[0])))}
         return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(-row[-1], 3),
                  "snippet": snippets.get(row[0], "")} for row in rows]
 
     def match_count(self, query: str, cap: int) -> int:
         """How many records match an FTS5 query, counted up to `cap` (the cost stays bounded for common words)."""
+        return self._count(f"{_TEXT}: ({query})", cap)
+
+    def _count(self, expression: str, cap: int) -> int:
         return int(self._rows("SELECT count(*) FROM (SELECT 1 FROM graph_text WHERE graph_text MATCH ? LIMIT ?)",
-                              (query, cap))[0][0])
+                              (expression, cap))[0][0])
 
     def node_text(self, node_id: int) -> tuple[str, str]:
         """A node's indexed (title, body)."""

@@ -17,7 +17,7 @@ import orjson
 
 from udc.errors import ConfigError, StoreError
 from udc.store import cipher
-from udc.store.ledger_rows import SELECT_RUNS, LedgerReads, run_row
+from udc.store.ledger_rows import LedgerReads, run_row
 from udc.store.migrations import check_version, older_store
 from udc.store.reader import RUN_MODES
 from udc.store.sqlite import MIGRATIONS, store_failure
@@ -26,6 +26,7 @@ from udc.store.sqlite_graph import SqliteGraph
 
 class SqliteReader(SqliteGraph, LedgerReads):
     MARK = "?"
+    RUN_HOST = "NULL"  # a SQLite store's runs are all on its one host
 
     def __init__(self, path: str | Path, *, key: str | None = None) -> None:
         """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher)."""
@@ -85,7 +86,7 @@ class SqliteReader(SqliteGraph, LedgerReads):
             return []
         pairs = [(p, mode) for p in pipelines for mode in RUN_MODES]
         newest = " UNION ALL ".join(["SELECT max(id) FROM runs WHERE pipeline = ? AND mode = ?"] * len(pairs))
-        rows = self._all(f"{SELECT_RUNS} WHERE id IN ({newest}) ORDER BY id DESC",
+        rows = self._all(f"{self.select_runs} WHERE id IN ({newest}) ORDER BY id DESC",
                          tuple(v for pair in pairs for v in pair))
         return [run_row(row) for row in rows]
 

@@ -8,6 +8,7 @@ import contextlib
 import threading
 
 from udc.store import cipher
+from udc.store.graph import describe_ahead
 from udc.store.sqlite import SqliteStore
 from udc.store.writer import child_pipes, receive, serve
 
@@ -63,7 +64,8 @@ def main() -> None:
     store = SqliteStore(path, key=key, write_process=False, autocheckpoint=False)
     checkpoints = Checkpointer(path, key)
     try:
-        serve(requests, replies, lambda page, run_id, _: store.write(page, run_id), store.run_statements,
+        serve(requests, replies, store.write_described, store.run_statements,
+              prepare=lambda page: describe_ahead(page.dataset, page.encoded or []),
               committed=lambda page: checkpoints.committed(sum(len(record[2]) for record in page.encoded or ())))
     finally:
         checkpoints.close()

@@ -33,7 +33,7 @@ from typing import Any
 
 from udc.config import Config
 from udc.errors import ConfigError, LockHeld, QuotaExhausted, RetryBudgetExceeded, UdcError
-from udc.procs import pid_alive
+from udc.procs import claimant_gone, pid_alive
 from udc.redact import Redactor
 from udc.secrets import scrub
 from udc.sources.base import Stream
@@ -73,14 +73,6 @@ def lock_for(store: Store, backfill_id: int) -> Lock:
 def worker_name() -> str:
     """This process as a chunk's claimant: `host:pid`."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _is_dead_here(worker: str | None) -> bool:
-    """A claimant that is gone for sure: none recorded, or a process of this host that no longer exists."""
-    if not worker:
-        return True
-    host, _, pid = worker.rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def create_backfill(config: Config, store: Store, pipeline: str, start: datetime | None, end: datetime, *,
@@ -244,10 +236,10 @@ class BackfillRunner:
             if chunk["status"] == "running" and self.exclusive and chunk["worker"] == self.worker:
                 self._set(chunk, status="pending", pid=None, worker=None, lease_until=None,
                           attempts_delta=-1 if chunk["attempts"] else 0)
-            elif chunk["status"] == "running" and self.retry_failed and _is_dead_here(chunk["worker"]):
+            elif chunk["status"] == "running" and self.retry_failed and claimant_gone(chunk["worker"]):
                 self._set(chunk, status="pending", pid=None, worker=None, lease_until=None, not_before=None,
                           attempts_delta=-chunk["attempts"])
-            elif chunk["status"] == "running" and chunk["lease_until"] and _is_dead_here(chunk["worker"]):
+            elif chunk["status"] == "running" and chunk["lease_until"] and claimant_gone(chunk["worker"]):
                 log.info("backfill #%d chunk %d was running in process %s, which is gone: running it again",
                          self.id, chunk["seq"], chunk["worker"] or chunk["pid"])
                 self._set(chunk, lease_until=None)
@@ -518,7 +510,7 @@ def backfill_status(store: Store, backfill_id: int, now: datetime | None = None)
     done = by_status.get("done", 0)
     leased = lease_stamp(utcnow())
     live = (pid_alive(item["pid"]) and lock_for(store, backfill_id).holder()) or any(  # Celery workers hold no lock
-        c["status"] == "running" and (c["lease_until"] or "") > leased and not _is_dead_here(c["worker"])
+        c["status"] == "running" and (c["lease_until"] or "") > leased and not claimant_gone(c["worker"])
         for c in chunks)
     if item["status"] in ("running", "waiting") and not live:
         item["status"] = "interrupted"  # its process died: `udc backfill --resume ID` (or `udc run`) continues it
