@@ -18,7 +18,7 @@ import pytest
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
                                                          os.environ.get("PYTHONPATH")]))
 
-from stores import KINDS, SERVER, Backend, drop_schema, unreachable  # noqa: E402
+from stores import KINDS, SERVER, Backend, drop_schema, new_schema, unreachable, url_of  # noqa: E402
 from udc import secrets  # noqa: E402
 from udc.simulators.servicenow import ServiceNowSim  # noqa: E402
 from udc.store import Store, open_store  # noqa: E402
@@ -59,6 +59,16 @@ def store_backend(request: pytest.FixtureRequest) -> Iterator[str]:
         for schema in Backend.schemas.values():
             drop_schema(schema)
         Backend.kind, Backend.schemas = "sqlite", {}
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL store's URL in a schema of its own (dropped afterwards), for tests about PostgreSQL alone."""
+    if why := unreachable():
+        pytest.skip(f"no PostgreSQL server answers at {SERVER} ({why}); start one, or set UDC_TEST_PG")
+    schema = new_schema()
+    yield url_of(schema)
+    drop_schema(schema)
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ import yaml
 from psycopg import sql
 
 from secret_refs import env_ref
-from stores import SERVER, drop_schema, new_schema, unreachable, url_of
+from stores import SERVER, new_schema
 from udc import api as udc_api
 from udc.config import load_config
 from udc.errors import ConfigError, StoreError
@@ -35,15 +35,6 @@ from udc.store import PageWrite, open_reader, open_store, store_exists
 from udc.store.postgres import PostgresStore, parse_target
 
 PASSWORD = "pg-Pa$$word-never-stored"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if why := unreachable():
-        pytest.skip(f"no PostgreSQL server answers at {SERVER} ({why})")
-    schema = new_schema()
-    yield url_of(schema)
-    drop_schema(schema)
 
 
 def free_port() -> int:

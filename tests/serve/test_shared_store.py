@@ -6,29 +6,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 
-from stores import SERVER, drop_schema, new_schema, unreachable, url_of
 from udc.config import load_config
 from udc.serve.views import Views
 from udc.store import open_reader
 from udc.store.postgres import PostgresStore
 from udc.sync.backfill import create_backfill
 from udc.timeutil import utcnow
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if why := unreachable():
-        pytest.skip(f"no PostgreSQL server answers at {SERVER} ({why})")
-    schema = new_schema()
-    yield url_of(schema)
-    drop_schema(schema)
 
 
 def dead_pid() -> int:
