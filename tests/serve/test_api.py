@@ -9,12 +9,14 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
+from stores import Backend
 from sync.conftest import AFTER_DATA, START, Harness
 from udc.cli import app
 from udc.serve.app import create_app
@@ -114,14 +116,20 @@ def test_metrics_parse_and_count_what_the_runs_did(filled: Filled) -> None:
 
 
 def test_the_reader_cannot_write_and_never_blocks_a_sync(filled: Filled) -> None:
+    """SQLite: a read-only connection, a WAL read transaction beside the writer's commit. PostgreSQL: a read-only
+    session, an MVCC snapshot (REPEATABLE READ) held beside the writer's commit."""
     reader = open_reader(filled.h.config.store)
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        reader.connection.execute("DELETE FROM runs")  # type: ignore[attr-defined]
-    reader.connection.execute("BEGIN")  # type: ignore[attr-defined]
+    connection = reader.connection  # type: ignore[attr-defined]
+    refused, begin = ((sqlite3.OperationalError, "BEGIN") if Backend.kind == "sqlite"
+                      else (psycopg.errors.ReadOnlySqlTransaction, "BEGIN ISOLATION LEVEL REPEATABLE READ"))
+    with pytest.raises(refused, match="read-?only"):
+        connection.execute("DELETE FROM runs")
+    connection.execute(begin)
     assert reader.runs(limit=1)[0]["id"] == 4  # a read transaction held open...
     summary = filled.h.sync("live", now=AFTER_DATA + timedelta(minutes=10))
-    assert summary.status == "succeeded"  # ...and the writer commits beside it (WAL)
-    reader.connection.execute("COMMIT")  # type: ignore[attr-defined]
+    assert summary.status == "succeeded"  # ...and the writer commits beside it
+    assert reader.runs(limit=1)[0]["id"] == 4  # unseen by the reader's snapshot until it ends
+    connection.execute("COMMIT")
     assert reader.runs(limit=1)[0]["id"] == summary.run_id
     reader.close()
 
