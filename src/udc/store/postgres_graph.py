@@ -42,9 +42,12 @@ CREATE INDEX graph_text_doc ON graph_text USING gin (doc);
 """
 GRAPH_TABLES = ("graph_nodes", "graph_ends", "graph_text")
 _WEIGHTS = "'{0.25, 0.5, 0.5, 1.0}'"  # ts_rank_cd's weights of D (body), C (unused), B (key), A (title)
-# the snippet's text: words joined by - . / @ : or _ apart (`ORA 01653`), as they were indexed, so the parser finds
-# the same words in it and highlights them; other punctuation stays
-_SNIPPET_TEXT = "regexp_replace(coalesce(nullif(t.body, ''), t.title, ''), '(\\w)[-./@:_]+(?=\\w)', '\\1 ', 'g')"
+# a snippet's text: words joined by - . / @ : or _ apart (`ORA 01653`), as they were indexed, so the parser finds
+# the same words in it and highlights them; other punctuation stays. One per column, FTS5's order (key, title, body):
+# the snippet is the column's that holds the most of the query's words, as SQLite's snippet(graph_text, -1, …) picks
+_SNIPPET_COLUMNS = ("t.key", "t.title", "t.body")
+_SNIPPET_TEXT = "regexp_replace(coalesce({}, ''), '(\\w)[-./@:_]+(?=\\w)', '\\1 ', 'g')"
+_MARKED = re.compile(r"«([^»]*)»")
 _WORD = re.compile(r"[^\W_]+")  # a word as FTS5's unicode61 tokenizer reads it
 _STEMMER = Stemmer.Stemmer("english")  # Snowball's English
 MAX_WORD = 100  # characters: a longer "word" (a hash, base64) is not indexed
@@ -184,6 +187,17 @@ def index_records(conn: psycopg.Connection[Any]) -> None:
 _FTS_TOKEN = re.compile(r'"([^"]*)"|([()])|([^\s()"]+)')
 
 
+def _best_snippet(headlines: Sequence[str]) -> str:
+    """Of a hit's snippets (key, title, body), the one marking the most distinct words, then the most marks; the
+    first of equals (FTS5's choice); the body's when none marks a word (the hit matched across columns)."""
+    def marks(text: str) -> tuple[int, int]:
+        found = _MARKED.findall(text)
+        return len({word.lower() for word in found}), len(found)
+
+    best = max(headlines, key=marks)
+    return best if marks(best)[0] else headlines[-1] or headlines[1]
+
+
 def ts_query(fts: str) -> str:
     """A query in the FTS5 syntax udc.query writes (quoted or bare words, AND, OR, NOT, parentheses, words side by
     side meaning AND) as a tsquery's text, of lexemes; a word of several parts (`ORA-01653`) needs all of them."""
@@ -300,15 +314,17 @@ class PostgresGraph(GraphReads):
             where.append("n.id <> ALL(%s)")
             args.append(list(exclude))
         columns = ", ".join("n." + c for c in NODE_COLUMNS)
+        headlines = ", ".join(f"ts_headline('english', {_SNIPPET_TEXT.format(c)}, q.q, '{_HEADLINE}')"
+                              for c in _SNIPPET_COLUMNS)
         rows = self._rows(  # the snippets of the hits only: ts_headline reads the text again
             f"WITH q AS (SELECT %s::tsquery AS q), hits AS ("
             f"SELECT {columns}, ts_rank_cd({_WEIGHTS}, t.doc, q.q) AS score FROM graph_text AS t "
             f"JOIN graph_nodes AS n ON n.id = t.id, q WHERE {' AND '.join(where)} ORDER BY score DESC, n.id LIMIT %s) "
-            f"SELECT hits.*, ts_headline('english', {_SNIPPET_TEXT}, q.q, '{_HEADLINE}') FROM hits "
-            "JOIN graph_text AS t ON t.id = hits.id, q ORDER BY score DESC, hits.id",
-            (*args, limit))
-        return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(row[-2], 6), "snippet": row[-1]}
-                for row in rows]
+            f"SELECT hits.*, {headlines} FROM hits JOIN graph_text AS t ON t.id = hits.id, q "
+            "ORDER BY score DESC, hits.id", (*args, limit))
+        width = len(NODE_COLUMNS)
+        return [{**dict(zip(NODE_COLUMNS, row, strict=False)), "score": round(row[width], 6),
+                 "snippet": _best_snippet(row[width + 1:])} for row in rows]
 
     def match_count(self, query: str, cap: int) -> int:
         """How many records match a query, counted up to `cap` (the cost stays bounded for common words)."""
