@@ -23,6 +23,11 @@ class ConfigError(UdcError):
     exit_code = 2
 
 
+class NoStoreYet(ConfigError):
+    """The store a reading command names holds nothing yet (a reader never creates it): sync first. `udc serve`
+    waits for it instead, answering 503 with the fix."""
+
+
 class StoreError(UdcError):
     """The store could not take a page or a change."""
 

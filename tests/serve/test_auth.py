@@ -13,11 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from stores import Backend
 from udc.cli import app
+from udc.config import load_config
+from udc.store import open_store, store_exists
+from udc.sync.engine import Engine
 
-from .conftest import TOKEN, Filled
+from .conftest import COUNTS, TOKEN, Filled
 
 
 def test_the_api_and_metrics_take_the_bearer_token_and_nothing_else(filled: Filled) -> None:
@@ -91,12 +96,38 @@ def test_serve_refuses_a_port_in_use_naming_it(filled: Filled) -> None:
     assert result.exit_code == 2 and f"port {port} on 127.0.0.1 is in use" in result.output
 
 
-def test_serve_without_a_store_says_to_sync_first(tmp_path: Path, filled: Filled) -> None:
-    config = tmp_path / "empty.yaml"
-    config.write_text(filled.h.path.read_text().replace("udc.db", "nothing-yet.db"))
-    result = CliRunner().invoke(app, ["serve", "--config", str(config), "--port", "0"])
-    assert result.exit_code == 2 and "nothing has been synced" in result.output
-    assert not (tmp_path / "nothing-yet.db").exists()  # a reader never creates a store
+def test_serve_before_any_sync_answers_503_with_the_fix_then_serves_the_store_a_sync_makes(tmp_path: Path,
+                                                                                         filled: Filled) -> None:
+    """Compose starts `udc serve` beside the scheduler: before the first sync it waits (exiting made it restart in a
+    loop), answers 503 with the fix, creates nothing, and serves the store once a sync made it, in the same process."""
+    url = Backend.store_url(tmp_path / "nothing-yet.db")
+    config = tmp_path / "later.yaml"
+    config.write_text(yaml.safe_dump({**yaml.safe_load(filled.h.path.read_text()), "store": url}, sort_keys=False))
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "udc", "serve", "--config", str(config), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(f"{base}/healthz")
+        health = httpx.get(f"{base}/healthz")
+        assert health.status_code == 503 and "nothing has been synced" in health.json()["status"]
+        api = httpx.get(f"{base}/api/pipelines")
+        assert api.status_code == 503 and "nothing has been synced" in api.json()["error"]
+        assert "udc sync --pipeline P" in api.json()["fix"]
+        page = httpx.get(f"{base}/pipelines/history")
+        assert page.status_code == 503 and "nothing has been synced" in page.text
+        assert httpx.get(f"{base}/metrics").status_code == 503
+        assert not store_exists(url)  # a reader never creates a store
+        store = open_store(url)
+        assert Engine(load_config(config), store).sync("history").status == "succeeded"
+        store.close()
+        assert [p["records"] for p in httpx.get(f"{base}/api/pipelines").json()] == [sum(COUNTS.values())] * 2
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+        assert proc.poll() is None  # the same server, never restarted
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and b"nothing has been synced" in err
 
 
 def test_the_token_is_never_printed_by_the_server(filled: Filled) -> None:

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from udc.config import Config
-from udc.errors import ConfigError, UdcError
+from udc.errors import ConfigError, NoStoreYet, UdcError
 from udc.secrets import scrub
 from udc.store import Store, open_store, parse_store_url, store_exists
 from udc.sync.pump import Stop
@@ -74,7 +74,7 @@ def print_json(data: Any) -> None:
 def existing_store(cfg: Config) -> Store:
     """The store of a command that only reads it: never created by one."""
     if not store_exists(cfg.store, cfg.store_secret()):
-        raise ConfigError(f"there is no store at {parse_store_url(cfg.store)[1]} yet: nothing has been synced",
+        raise NoStoreYet(f"there is no store at {parse_store_url(cfg.store)[1]} yet: nothing has been synced",
                           "run `udc sync --pipeline P` first (a relative `store:` path is relative to the config "
                           "file's folder)")
     return open_store(cfg.store, cfg.store_secret())

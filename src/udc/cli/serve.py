@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from udc.cli.common import ConfigOpt, err
 from udc.config import DEFAULT_CONFIG, load_config
@@ -27,13 +28,17 @@ def serve(config: ConfigOpt = Path(DEFAULT_CONFIG), host: HostOpt = DEFAULT_HOST
 
 
 def open_dashboard(config: Path, host: str, port: int) -> Dashboard:
-    """Checked and listening (exit 2 when the binding or the store is refused); prints where it is."""
+    """Checked and listening (exit 2 when the binding or the store is refused; a store nothing has been synced to
+    yet is waited for); prints where it is."""
     from udc.serve.server import Dashboard  # the web stack loads only here: about a second other commands skip
 
     cfg = load_config(config, secrets_for=())
     dashboard = Dashboard(cfg, host, port, os.environ.get(TOKEN_ENV) or None)
     err.print(f"udc dashboard on {dashboard.url} (API docs {dashboard.url}docs, metrics {dashboard.url}metrics)"
               + (f"; sign in with {TOKEN_ENV}" if os.environ.get(TOKEN_ENV) else ""), highlight=False)
+    if dashboard.waiting:  # served as soon as a sync makes it; until then every request answers 503 with this
+        err.print(f"[yellow]waiting:[/] {escape(dashboard.waiting.message)}\n  fix: {escape(dashboard.waiting.hint)}",
+                  highlight=False)
     return dashboard
 
 

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from udc import query
+from udc.errors import ConfigError, NoStoreYet
 from udc.query import QueryError
 from udc.serve.auth import SESSION_COOKIE, Guard
 from udc.serve.charts import bar_chart
@@ -57,7 +58,7 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         path = request.url.path
         if guard.allows(request) or path in PUBLIC or path.startswith(PUBLIC[-1]):
             return await call_next(request)
-        if path.startswith(("/api/", "/metrics", "/openapi.json", "/docs")):
+        if not _is_page(path):
             return JSONResponse({"error": "a valid token is needed", "fix": "send `Authorization: Bearer <token>` "
                                  "with the value of UDC_SERVE_TOKEN the server was started with"},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
@@ -68,6 +69,14 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=404)
         return page("error.html", 404, title="Not found", message=exc.message, fix=exc.fix)
+
+    @app.exception_handler(ConfigError)
+    async def unreadable(request: Request, exc: ConfigError) -> Response:
+        """The store cannot be read yet (nothing synced: NoStoreYet) or any more: 503 with the fix, until it can."""
+        if not _is_page(request.url.path):
+            return JSONResponse({"error": exc.message, "fix": exc.hint}, status_code=503)
+        return page("error.html", 503, title="No store yet" if isinstance(exc, NoStoreYet) else "Store unavailable",
+                    message=exc.message, fix=exc.hint)
 
     @app.exception_handler(QueryError)
     async def unanswerable(request: Request, exc: QueryError) -> Response:
@@ -144,8 +153,18 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> Response:
+        """Public, so it names no store: the reasons are behind the token (any other path)."""
+        try:
+            views.reader  # noqa: B018 -- opened at the first request that can
+        except NoStoreYet:
+            return JSONResponse({"status": "no store yet: nothing has been synced", "fix": "run a sync "
+                                 "(`udc sync --pipeline P`, or `udc run`): this server serves the store once it "
+                                 "appears"}, status_code=503)
+        except ConfigError:
+            return JSONResponse({"status": "the store cannot be read", "fix": "open / (signed in) for the reason"},
+                                status_code=503)
+        return JSONResponse({"status": "ok"})
 
     # -- pages ------------------------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -204,6 +223,11 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         return response
 
     return app
+
+
+def _is_page(path: str) -> bool:
+    """A page for a browser, not a machine's (JSON, metrics, docs): how its errors are answered."""
+    return not path.startswith(("/api/", "/metrics", "/openapi.json", "/docs"))
 
 
 def _highlighted(snippet: str) -> Markup:

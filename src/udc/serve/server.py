@@ -4,15 +4,17 @@ foreground (`udc serve`) or in a thread beside a job (`udc run --serve`, `udc de
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import signal
 import socket
 import threading
+from collections.abc import Callable
 
 import uvicorn
 
 from udc.config import Config
-from udc.errors import ConfigError
+from udc.errors import ConfigError, NoStoreYet
 from udc.secrets import ScrubFilter, register
 from udc.serve.app import PAGES_REFRESH, create_app
 from udc.serve.auth import Guard, check_binding
@@ -22,18 +24,25 @@ from udc.store import StoreReader, open_reader
 
 
 class Dashboard:
-    """`Dashboard(config, host, port, token)` checks the binding and opens the store; `run()` serves until
-    stopped, `start()` serves from a thread until `stop()`."""
+    """`Dashboard(config, host, port, token)` checks the binding and opens the store (or, when nothing has been
+    synced yet, says so in `waiting` and answers 503 until the store appears); `run()` serves until stopped,
+    `start()` serves from a thread until `stop()`."""
 
     def __init__(self, config: Config, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-                 token: str | None = None, reader: StoreReader | None = None, refresh: int = PAGES_REFRESH) -> None:
+                 token: str | None = None, refresh: int = PAGES_REFRESH) -> None:
         check_binding(host, token)
         if token:
             register(token)  # never in a log line or an error, whatever prints it
-        self.reader = reader or open_reader(config.store, config.store_secret())
+        secret = config.store_secret()
+        try:  # a store refused (its login, its version) is said now, exit 2
+            reader: StoreReader | Callable[[], StoreReader] = open_reader(config.store, secret)
+            self.waiting: NoStoreYet | None = None
+        except NoStoreYet as exc:  # started before the first sync (Compose starts every service at once)
+            reader, self.waiting = functools.partial(open_reader, config.store, secret), exc
         self.socket = _bind(host, port)
         self.host, self.port = host, self.socket.getsockname()[1]
-        self.app = create_app(Views(config, self.reader), Guard(token), refresh)
+        self.views = Views(config, reader)
+        self.app = create_app(self.views, Guard(token), refresh)
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(name).addFilter(ScrubFilter())
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False,
@@ -73,7 +82,7 @@ class Dashboard:
 
     def close(self) -> None:
         self.socket.close()
-        self.reader.close()
+        self.views.close()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -7,6 +7,7 @@ grouped in the database), so it stays fast over 10,000 runs and 100,000 chunks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,27 @@ class NotFound(LookupError):
 
 
 class Views:
-    def __init__(self, config: Config, reader: StoreReader, clock: Callable[[], datetime] = utcnow) -> None:
-        self.config, self.reader, self.clock = config, reader, clock
+    def __init__(self, config: Config, reader: StoreReader | Callable[[], StoreReader],
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        """`reader`: the store's, or what opens it at the first request that reads it (`udc serve` started before
+        the first sync): until then each request tries again, and its NoStoreYet is answered 503 with the fix."""
+        self.config, self.clock = config, clock
+        self._reader: StoreReader | None = None if callable(reader) else reader
+        self._open: Callable[[], StoreReader] | None = reader if callable(reader) else None
+        self._opening = threading.Lock()
+
+    @property
+    def reader(self) -> StoreReader:
+        if self._reader is None:
+            with self._opening:
+                if self._reader is None and self._open is not None:
+                    self._reader = self._open()
+        assert self._reader is not None
+        return self._reader
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
 
     # -- pipelines --------------------------------------------------------------------------------------------------
     def pipelines(self) -> list[dict[str, Any]]:

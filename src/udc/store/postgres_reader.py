@@ -16,7 +16,7 @@ import orjson
 import psycopg
 from psycopg.types.json import set_json_loads
 
-from udc.errors import ConfigError
+from udc.errors import ConfigError, NoStoreYet
 from udc.store.ledger_rows import LedgerReads, run_row
 from udc.store.migrations import check_version, older_store
 from udc.store.postgres import (
@@ -25,6 +25,7 @@ from udc.store.postgres import (
     _option,
     connect_failure,
     parse_target,
+    refuse_encoding,
     store_failure,
 )
 from udc.store.postgres_graph import PostgresGraph
@@ -46,12 +47,13 @@ class PostgresReader(PostgresGraph, LedgerReads):
                 options=f"-c search_path={_option(target.schema)} -c default_transaction_read_only=on")
         except psycopg.Error as exc:
             raise connect_failure(exc, self.location) from None
+        refuse_encoding(self.connection, self.location)
         set_json_loads(orjson.loads, self.connection)
         found = self._all("SELECT to_regclass('schema_version') IS NOT NULL")[0][0] and \
             self._all("SELECT max(version) FROM schema_version")[0][0]
         if not found:
             self.close()
-            raise ConfigError(f"there is no store at {self.location} yet: nothing has been synced",
+            raise NoStoreYet(f"there is no store at {self.location} yet: nothing has been synced",
                               "run `udc sync --pipeline P` first, or fix `store:` (and its ?schema=)")
         try:
             check_version(found, len(MIGRATIONS), self.location)

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from udc.errors import ConfigError, StoreError
+from udc.errors import ConfigError, NoStoreYet, StoreError
 from udc.store import cipher
 from udc.store.ledger_rows import LedgerReads, run_row
 from udc.store.migrations import check_version, older_store
@@ -34,7 +34,7 @@ class SqliteReader(SqliteGraph, LedgerReads):
         self._key = key
         self.location = str(self.path)
         if not self.path.is_file():
-            raise ConfigError(f"there is no store at {self.path} yet: nothing has been synced",
+            raise NoStoreYet(f"there is no store at {self.path} yet: nothing has been synced",
                               "run `udc sync --pipeline P` first (a relative `store:` path is relative to the config "
                               "file's folder)")
         self._lock = threading.Lock()
