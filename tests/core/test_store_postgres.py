@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from udc import api as udc_api
 from udc.config import load_config
 from udc.errors import ConfigError, StoreError
 from udc.serve.server import Dashboard
-from udc.store import PageWrite, open_reader, open_store, store_exists
+from udc.store import PageWrite, open_reader, open_store, postgres, store_exists
 from udc.store.postgres import PostgresStore, parse_target
 
 PASSWORD = "pg-Pa$$word-never-stored"
@@ -73,6 +74,40 @@ def test_a_server_udc_cannot_use_is_said_with_the_fix_and_exit_2(tmp_path: Path,
         assert said in done.stderr and f"fix: {fix}" in done.stderr and "Traceback" not in done.stderr
     with pytest.raises(ConfigError, match=said):
         open_store(url)
+
+
+@pytest.fixture
+def ascii_database(pg_url: str) -> Iterator[str]:
+    """A database in SQL_ASCII (what initdb makes under the C locale), dropped afterwards: its URL."""
+    name = f"udc_ascii_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+                     .format(sql.Identifier(name)))
+    yield urlsplit(SERVER)._replace(path=f"/{name}", query="").geturl()
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_a_database_not_in_utf8_is_refused_with_the_fix_and_nothing_is_written(
+        tmp_path: Path, ascii_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQL_ASCII hands text back as undecoded bytes (`udc status` crashed on them); every command says so instead,
+    before it reads or writes anything."""
+    url = f"{ascii_database}?schema=udc"
+    config = str(config_file(tmp_path, url))
+    done = udc("sync", "--pipeline", "p", "--config", config)
+    assert done.returncode == 2 and "the store's database is in SQL_ASCII, not UTF8" in done.stderr
+    assert "fix: create a database in UTF8 and point `store:` at it: createdb -E UTF8" in done.stderr
+    assert not store_exists(url)  # not even its schema
+    monkeypatch.setattr(postgres, "refuse_encoding", lambda conn, location: None)  # a store an older udc made there
+    store = open_store(url)
+    store.finish_run(store.begin_run("p", "incremental"), "succeeded", {"streams": []})
+    store.close()
+    monkeypatch.undo()
+    for command in (["status"], ["search", "disk"], ["sync", "--pipeline", "p"]):
+        done = udc(*command, "--config", config)
+        assert done.returncode == 2 and "not UTF8" in done.stderr and "Traceback" not in done.stderr, command
+    with pytest.raises(ConfigError, match="not UTF8"):
+        open_reader(url)
 
 
 def test_a_password_in_the_url_is_refused_and_never_echoed(tmp_path: Path) -> None:

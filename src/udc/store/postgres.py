@@ -234,6 +234,7 @@ class PostgresStore(PostgresGraph, StoreLedger):
         """Create the schema, or bring an older one up to this udc's version; a newer one is refused. Under an
         advisory lock: two processes opening a new store at once do not both create it."""
         schema = self.target.schema
+        refuse_encoding(self._conn(), self.location)
         try:
             with self._conn().transaction() as tx:
                 conn = tx.connection
@@ -726,6 +727,19 @@ def connect_failure(error: psycopg.Error, location: str) -> ConfigError:
     return ConfigError(f"{what} ({location}): {said}", fix)
 
 
+def refuse_encoding(conn: psycopg.Connection[Any], location: str) -> None:
+    """A database in another encoding than UTF8 is refused before anything is read or written: SQL_ASCII hands text
+    back as bytes, undecoded (`udc status` crashed on them), and LATIN1 and the like refuse some of a page's
+    characters, failing a sync half-way through the source."""
+    encoding = conn.info.parameter_status("server_encoding")
+    if encoding != "UTF8":
+        conn.close()
+        raise ConfigError(f"the store's database is in {encoding}, not UTF8 ({location}): udc stores text as UTF-8, "
+                          "and reads and writes nothing in it",
+                          "create a database in UTF8 and point `store:` at it: createdb -E UTF8 -T template0 NAME "
+                          "(or CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0), then sync again")
+
+
 def store_exists(url: str, password: str | None = None) -> bool:
     """Whether udc's tables are in the store's schema, without creating them (the server must be reachable)."""
     target = parse_target(url)
@@ -750,5 +764,5 @@ def _log_failure(future: Future[int]) -> None:
         log.error("a change to the store was not written: %s", error)
 
 
-__all__ = ["AdvisoryLock", "PostgresStore", "Target", "connect_failure", "parse_target",
+__all__ = ["AdvisoryLock", "PostgresStore", "Target", "connect_failure", "parse_target", "refuse_encoding",
            "store_exists", "store_failure"]
