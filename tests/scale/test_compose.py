@@ -55,9 +55,9 @@ def test_the_compose_file_has_the_promised_services_running_real_udc_commands() 
 def test_the_configs_it_mounts_are_valid_and_hold_no_secret() -> None:
     scaled = load_config(COMPOSE / "udc.yaml", secrets_for=())
     assert scaled.store.startswith("postgresql://") and scaled.pipeline("snow-itsm").mode == "incremental"
-    serve = services()["serve"]  # the dashboard reads the live store, with its password and no connector secret
-    assert serve["environment"]["UDC_CONFIG"] == "/etc/udc/udc.yaml"
-    assert not [k for k in serve["environment"] if k.startswith("SNOW_")]
+    for name in ("serve", "scheduler"):  # they read the live store, with its password and no connector secret
+        assert services()[name]["environment"]["UDC_CONFIG"] == "/etc/udc/udc.yaml"
+        assert not [k for k in services()[name]["environment"] if k.startswith("SNOW_")], name
     text = (COMPOSE / "udc.yaml").read_text()
     assert "env:UDC_STORE_PASSWORD" in text and "env:SNOW_PASSWORD" in text
     for name, service in services().items():  # passwords come from .env, never written in the file

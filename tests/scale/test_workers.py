@@ -4,18 +4,23 @@ with kill -9 mid-chunk costs nothing — its chunk is taken over and finished, c
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+import yaml
 from typer.testing import CliRunner
 
 from backfill.conftest import START, Harness, source_truth
@@ -161,6 +166,41 @@ def test_udc_run_refuses_an_unknown_executor_and_a_short_lease(tmp_path: Path, m
         result = CliRunner().invoke(app, ["run", *args, "--config", str(h.path)])
         assert result.exit_code == 2 and said in result.output
     assert h.store.runs() == [] and h.store.backfills() == []  # refused: nothing recorded
+
+
+def test_the_celery_scheduler_and_a_queued_backfill_read_no_connector_secret(tmp_path: Path, make_sim,
+                                                                             redis_url: str) -> None:
+    """They send and record names only: without the source's password set (the workers read it where they run)
+    `udc backfill --queue` records the backfill and `udc run --executor celery` sends its first cycle, and nothing
+    sent holds the password."""
+    sim = make_sim({"incident": 10})
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "tables": ["incident"]}})
+    config = yaml.safe_load(h.path.read_text())
+    config["connectors"]["snow"]["auth"]["password"] = "env:UDC_TEST_WORKERS_ONLY_PW"
+    h.path.write_text(yaml.safe_dump(config))
+    env = udc_env(UDC_BROKER_URL=redis_url)
+    env.pop("UDC_TEST_WORKERS_ONLY_PW", None)
+    queued = subprocess.run([sys.executable, "-m", "udc", "backfill", "--pipeline", "live", "--start", "2025-01-01",
+                             "--end", "2025-01-03", "--queue", "--config", str(h.path)], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert queued.returncode == 0 and "queued backfill #1" in queued.stdout, queued.stderr
+    queue, broker = f"udc-test-{uuid.uuid4().hex[:10]}", redis.Redis.from_url(redis_url)
+    run = subprocess.Popen([sys.executable, "-m", "udc", "run", "--executor", "celery", "--queue", queue,
+                            "--no-backfills", "--config", str(h.path)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not broker.llen(queue):  # its cycle, waiting for a worker
+            assert run.poll() is None and time.monotonic() < deadline, run.stderr and run.stderr.read()
+            time.sleep(0.1)
+        [sent] = broker.lrange(queue, 0, -1)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        _, said = run.communicate(timeout=60)
+        broker.delete(queue)
+    assert run.returncode == 0 and "is not set" not in said, said
+    body = base64.b64decode(json.loads(sent)["body"])  # kombu's Redis transport sends it in base64
+    assert json.loads(body)[0] == [str(h.path.resolve()), "live"]  # the task's arguments: names only
+    assert sim.users["svc_udc"].encode() not in sent + body
 
 
 def test_udc_worker_refuses_a_bad_concurrency_and_a_broker_it_cannot_use() -> None:

@@ -80,7 +80,7 @@ def backfill(ctx: typer.Context,
                               "day, leave --window out")
         names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
         first, last = when(start, "--start"), when(end, "--end")
-        cfg = load_config(config, [pipeline])
+        cfg = load_config(config, () if queue else [pipeline])  # queued: `udc run` reads the secrets it runs with
         check_backfill(cfg, pipeline, first, last, tables=names, chunk=size, parallel=parallel, max_attempts=attempts)
         store = open_store(cfg.store, cfg.store_secret())
         backfill_id = create_backfill(cfg, store, pipeline, first, last, tables=names, chunk=size, parallel=parallel,
@@ -152,7 +152,8 @@ def run(pipeline: Annotated[list[str] | None, typer.Option("--pipeline", "-p", h
     if lease < 5:
         raise ConfigError(f"--lease {lease:g} is too short: a worker renews its chunks every third of it",
                           "use --lease 5 or more (the default is 60)")
-    cfg = load_config(config)
+    # celery: the tasks carry names, each worker reads the secrets where it runs; this process reads none of them
+    cfg = load_config(config, secrets_for=() if executor == "celery" else None)
     cycles = scheduled(cfg, pipeline or None)  # an unknown name, or no incremental pipeline at all: refused here
     if pipeline and not cycles and (no_backfills or not _queued(cfg, pipeline)):
         raise ConfigError(f"nothing to run: {', '.join(pipeline)} {'is' if len(pipeline) == 1 else 'are'} historical, "
