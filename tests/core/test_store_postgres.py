@@ -311,7 +311,8 @@ def locked_server() -> Iterator[str]:
         shutil.chown(home / "pw", "postgres")
     port = free_port()
     subprocess.run([*as_owner, str(bindir / "initdb"), "-D", str(home / "data"), "-U", "postgres", "-A",
-                    "scram-sha-256", "--pwfile", str(home / "pw")], capture_output=True, check=True)
+                    "scram-sha-256", "--pwfile", str(home / "pw"), "-E", "UTF8", "--locale", "C"],  # whatever LANG is
+                   capture_output=True, check=True)
     (home / "pw").unlink()
     subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(home / "data"), "-w", "-l", str(home / "log"), "-o",
                     f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start"], capture_output=True, check=True)
