@@ -143,7 +143,7 @@ def test_a_page_refused_by_the_store_ends_the_pass_before_any_later_page(tmp_pat
     assert stored_truth(h) == source_truth(sim)
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.both_stores
 def test_no_writer_outlives_its_sync(tmp_path: Path, make_sim, monkeypatch: pytest.MonkeyPatch) -> None:
     sim = make_sim({"incident": 30})
     h = Harness(tmp_path, sim, {"hist": {"mode": "historical", "batch_size": 10, "tables": ["incident"]}})
