@@ -78,6 +78,7 @@ def run_once(args: argparse.Namespace, parallel: int, latency: float | None = No
         with tempfile.TemporaryDirectory() as tmp:
             secret = Path(tmp) / "pw"
             secret.write_text(PASSWORD)
+            secret.chmod(0o600)  # as users are told to keep it (udc warns otherwise)
             config = {"store": f"sqlite:///{tmp}/udc.db",
                       "connectors": {"snow": {"type": "servicenow", "instance_url": info["url"], "auth": {
                           "type": "basic", "username": "bench", "password": f"file:{secret}"}}},

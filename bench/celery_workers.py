@@ -53,6 +53,7 @@ BROKER = os.environ.get("UDC_BROKER_URL", "redis://127.0.0.1:6379/0")
 def write_config(folder: Path, url: str, pipeline: dict[str, Any], store: str | None = None) -> Path:
     secret = folder / "pw"
     secret.write_text(PASSWORD)
+    secret.chmod(0o600)  # as users are told to keep it (udc warns otherwise)
     config = {"store": store or f"sqlite:///{folder}/udc.db",
               "connectors": {"snow": {"type": "servicenow", "instance_url": url, "auth": {
                   "type": "basic", "username": "bench", "password": f"file:{secret}"}}},
