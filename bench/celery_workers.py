@@ -302,9 +302,9 @@ def main() -> None:
         print(f"{n:>7} {s['median_s']:>9.2f} {s['min_s']:>6.2f}–{s['max_s']:<6.2f} "
               f"{round(s['records'] / s['median_s']):>10,} {summary[1]['median_s'] / s['median_s']:>8.2f}x "
               f"{s['peak_rss_mb']:>13.1f} MB")
-    loc = summary.get("local") or {"median_s": float("nan"), "min_s": float("nan"), "max_s": float("nan")}
-    print(f"baseline, one process --parallel 4: {loc['median_s']:.2f} s ({loc['min_s']:.2f}–{loc['max_s']:.2f}), "
-          f"{summary[1]['median_s'] / loc['median_s']:.2f}x the 1-worker run")
+    if loc := summary.get("local"):  # not with --no-baseline
+        print(f"baseline, one process --parallel 4: {loc['median_s']:.2f} s ({loc['min_s']:.2f}–{loc['max_s']:.2f}), "
+              f"{summary[1]['median_s'] / loc['median_s']:.2f}x the 1-worker run")
     print(f"speed-up per round: {', '.join(f'{x:.2f}x' for x in speedups)}; nothing lost in any run (stored = the "
           "range's records, every chunk done once)")
     if cap:
