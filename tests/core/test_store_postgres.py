@@ -427,3 +427,35 @@ def test_the_writer_process_connects_as_the_store_did_with_no_secret_in_its_envi
     assert PASSWORD.encode() not in seen and b"PGHOST" not in seen and b"PGSERVICEFILE" not in seen
     assert [pk for pk, _, _ in store.iter_records("t/x")] == ["a"]
     store.close()
+
+
+def test_serve_answers_503_when_its_connection_is_lost_and_reconnects_at_the_next_request(
+        tmp_path: Path, pg_url: str) -> None:
+    """The PostgreSQL server ends udc serve's connection (a restart, a failover, an idle timeout): that request gets
+    503 with the reason, and the next one is answered from a new connection, without restarting udc serve."""
+    store = open_store(pg_url)
+    store.write(PageWrite("snow/incident", [("a", "2025-01-01", {"number": "INC0000001",
+                                                                 "short_description": "Disk full on db01"})]), 1)
+    store.close()
+    dashboard = Dashboard(load_config(str(config_file(tmp_path, pg_url)), secrets_for=()), port=0)
+    dashboard.start()
+
+    def search() -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{dashboard.port}/api/search?q=disk", timeout=30) as got:
+                return got.status, json.loads(got.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    try:
+        assert search() == (200, [{**search()[1][0], "key": "INC0000001"}])
+        first = dashboard.views.reader.connection.info.backend_pid  # type: ignore[attr-defined]
+        with psycopg.connect(pg_url.partition("?")[0], autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        code, answer = search()
+        assert code == 503 and "PostgreSQL" in answer["error"] + answer["fix"], answer
+        code, answer = search()
+        assert code == 200 and [hit["key"] for hit in answer] == ["INC0000001"]
+        assert dashboard.views.reader.connection.info.backend_pid != first  # type: ignore[attr-defined]
+    finally:
+        dashboard.stop()

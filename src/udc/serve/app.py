@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from udc import query
-from udc.errors import ConfigError, NoStoreYet
+from udc.errors import ConfigError, NoStoreYet, StoreError
 from udc.query import QueryError
 from udc.serve.auth import SESSION_COOKIE, Guard
 from udc.serve.charts import bar_chart
@@ -71,12 +71,18 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
         return page("error.html", 404, title="Not found", message=exc.message, fix=exc.fix)
 
     @app.exception_handler(ConfigError)
-    async def unreadable(request: Request, exc: ConfigError) -> Response:
+    async def unreadable(request: Request, exc: ConfigError | StoreError) -> Response:
         """The store cannot be read yet (nothing synced: NoStoreYet) or any more: 503 with the fix, until it can."""
         if not _is_page(request.url.path):
             return JSONResponse({"error": exc.message, "fix": exc.hint}, status_code=503)
         return page("error.html", 503, title="No store yet" if isinstance(exc, NoStoreYet) else "Store unavailable",
                     message=exc.message, fix=exc.hint)
+
+    @app.exception_handler(StoreError)
+    async def failed_read(request: Request, exc: StoreError) -> Response:
+        """A read failed (the server restarted, the file went away): 503, and the next request opens it again."""
+        views.lost()
+        return await unreadable(request, exc)
 
     @app.exception_handler(QueryError)
     async def unanswerable(request: Request, exc: QueryError) -> Response:

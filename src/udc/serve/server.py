@@ -34,14 +34,15 @@ class Dashboard:
         if token:
             register(token)  # never in a log line or an error, whatever prints it
         secret = config.store_secret()
+        reopen = functools.partial(open_reader, config.store, secret)
         try:  # a store refused (its login, its version) is said now, exit 2
-            reader: StoreReader | Callable[[], StoreReader] = open_reader(config.store, secret)
+            reader: StoreReader | Callable[[], StoreReader] = reopen()
             self.waiting: NoStoreYet | None = None
         except NoStoreYet as exc:  # started before the first sync (Compose starts every service at once)
-            reader, self.waiting = functools.partial(open_reader, config.store, secret), exc
+            reader, self.waiting = reopen, exc
         self.socket = _bind(host, port)
         self.host, self.port = host, self.socket.getsockname()[1]
-        self.views = Views(config, reader)
+        self.views = Views(config, reader, reopen=reopen)
         self.app = create_app(self.views, Guard(token), refresh)
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(name).addFilter(ScrubFilter())

@@ -7,6 +7,7 @@ grouped in the database), so it stays fast over 10,000 runs and 100,000 chunks.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -36,12 +37,13 @@ class NotFound(LookupError):
 
 class Views:
     def __init__(self, config: Config, reader: StoreReader | Callable[[], StoreReader],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, reopen: Callable[[], StoreReader] | None = None) -> None:
         """`reader`: the store's, or what opens it at the first request that reads it (`udc serve` started before
-        the first sync): until then each request tries again, and its NoStoreYet is answered 503 with the fix."""
+        the first sync): until then each request tries again, and its NoStoreYet is answered 503 with the fix.
+        `reopen` (or a callable `reader`) opens it again after a read failed (`lost`)."""
         self.config, self.clock = config, clock
         self._reader: StoreReader | None = None if callable(reader) else reader
-        self._open: Callable[[], StoreReader] | None = reader if callable(reader) else None
+        self._open: Callable[[], StoreReader] | None = reader if callable(reader) else reopen
         self._opening = threading.Lock()
 
     @property
@@ -52,6 +54,17 @@ class Views:
                     self._reader = self._open()
         assert self._reader is not None
         return self._reader
+
+    def lost(self) -> None:
+        """A read failed (a PostgreSQL server restarted, the store's file went away): the next request opens the
+        store again, if it can be (a reader holds a connection that does not come back by itself)."""
+        if self._open is None:
+            return
+        with self._opening:
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            with contextlib.suppress(Exception):  # a broken connection's close must not fail the answer
+                reader.close()
 
     def close(self) -> None:
         if self._reader is not None:
