@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import yaml
+
 from udc.sources import build_source
 from udc.sync.backfill import backfill_status
 
@@ -84,3 +86,26 @@ def test_a_backfill_stopped_by_ctrl_c_exits_130_and_resumes(tmp_path: Path, make
     _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err.decode()
     assert h.stored() == source_truth(sim, end="2025-07-01 00:00:00")
+
+
+def test_resume_reads_the_secrets_of_its_own_pipeline_only(tmp_path: Path, make_sim) -> None:
+    """`udc backfill --resume ID` reads the secret of the backfill's pipeline, not every pipeline's: another
+    connector's password that cannot be read on this machine does not stop it."""
+    sim = make_sim({"incident": 200})
+    h = Harness(tmp_path, sim, {"live": {"mode": "incremental", "tables": ["incident"]}})
+    queued = h.udc("backfill", "--pipeline", "live", "--start", "2025-01-01", "--end", "2025-01-08", "--queue")
+    out, err = queued.communicate(timeout=60)
+    assert queued.returncode == 0 and b"queued backfill #1" in out, err.decode()
+    config = yaml.safe_load(h.path.read_text())
+    config["connectors"]["elsewhere"] = {**config["connectors"]["snow"], "auth": {
+        "type": "basic", "username": "svc", "password": "env:UDC_TEST_SECRET_NOT_ON_THIS_HOST"}}
+    config["pipelines"]["other"] = {"connector": "elsewhere", "tables": ["incident"]}
+    h.path.write_text(yaml.safe_dump(config, sort_keys=False))
+    resumed = h.udc("backfill", "--resume", "1")
+    out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err.decode()
+    assert backfill_status(h.store, 1)["status"] == "done"
+    assert h.stored() == source_truth(sim, start="2025-01-01", end="2025-01-08")
+    other = h.udc("backfill", "--pipeline", "other", "--start", "2025-01-01", "--end", "2025-01-02")
+    assert other.wait(timeout=60) == 2  # that pipeline's own commands do need it
+    assert b"UDC_TEST_SECRET_NOT_ON_THIS_HOST" in other.communicate()[1]

@@ -34,6 +34,7 @@ def write_config(tmp_path: Path, sim: ServiceNowSim, pipelines: dict[str, dict[s
                  username: str = "svc_udc") -> Path:
     secret = tmp_path / "snow.pw"
     secret.write_text(sim.users.get(username, "wrong"))
+    secret.chmod(0o600)  # as users are told to keep it: udc warns about it otherwise, in every test's output
     config = {
         "store": Backend.store_url(tmp_path / "udc.db"),
         "connectors": {"snow": {"type": "servicenow", "instance_url": sim.url,

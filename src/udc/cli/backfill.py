@@ -61,8 +61,9 @@ def backfill(ctx: typer.Context,
         if pipeline or start or end:
             raise ConfigError("--resume continues a recorded backfill; it takes no --pipeline/--start/--end",
                               f"run `udc backfill --resume {resume}` alone")
-        cfg = load_config(config)
-        store = existing_store(cfg)
+        store = existing_store(load_config(config, secrets_for=()))
+        recorded = store.backfills(backfill_id=resume)  # its pipeline's secrets only, as a new backfill reads
+        cfg = load_config(config, [recorded[0]["pipeline"]] if recorded else ())
         backfill_id = resume
         total = len(store.chunks(backfill_id))
     else:
