@@ -456,6 +456,15 @@ def test_serve_answers_503_when_its_connection_is_lost_and_reconnects_at_the_nex
         assert code == 503 and "PostgreSQL" in answer["error"] + answer["fix"], answer
         code, answer = search()
         assert code == 200 and [hit["key"] for hit in answer] == ["INC0000001"]
-        assert dashboard.views.reader.connection.info.backend_pid != first  # type: ignore[attr-defined]
+        second = dashboard.views.reader.connection.info.backend_pid  # type: ignore[attr-defined]
+        assert second != first
+        with psycopg.connect(pg_url.partition("?")[0], autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (second,))
+        health = f"http://127.0.0.1:{dashboard.port}/healthz"
+        with pytest.raises(urllib.error.HTTPError) as unhealthy:  # a health check reads the store, not its memory
+            urllib.request.urlopen(health, timeout=30)
+        assert unhealthy.value.code == 503
+        with urllib.request.urlopen(health, timeout=30) as healthy:
+            assert json.loads(healthy.read()) == {"status": "ok"}
     finally:
         dashboard.stop()

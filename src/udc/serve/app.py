@@ -162,12 +162,14 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
     def healthz() -> Response:
         """Public, so it names no store: the reasons are behind the token (any other path)."""
         try:
-            views.reader  # noqa: B018 -- opened at the first request that can
+            views.check()  # opened at the first request that can, and answering
         except NoStoreYet:
             return JSONResponse({"status": "no store yet: nothing has been synced", "fix": "run a sync "
                                  "(`udc sync --pipeline P`, or `udc run`): this server serves the store once it "
                                  "appears"}, status_code=503)
-        except ConfigError:
+        except (ConfigError, StoreError) as exc:
+            if isinstance(exc, StoreError):
+                views.lost()  # opened again at the next request
             return JSONResponse({"status": "the store cannot be read", "fix": "open / (signed in) for the reason"},
                                 status_code=503)
         return JSONResponse({"status": "ok"})

@@ -66,6 +66,10 @@ class Views:
             with contextlib.suppress(Exception):  # a broken connection's close must not fail the answer
                 reader.close()
 
+    def check(self) -> None:
+        """Read the store once (one index lookup): it can be opened and answers, else the reader's error."""
+        self.reader.run(0)
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
