@@ -40,3 +40,9 @@ def test_clinical_shorthand_is_a_diagnosis(text: str, values: list[str]) -> None
 ])
 def test_shorthand_without_a_clinical_word_stays(text: str) -> None:
     assert [v for e, v in found(text) if e == "DIAGNOSIS"] == []
+
+
+def test_compound_role_mailboxes_stay_and_people_and_admin_logins_go() -> None:
+    text = ("Copy radiology-bookings@clinic.example, lab.support@clinic.example and print-queue@clinic.example; "
+            "the patient wrote from hannah.obi-lewis@mail.example; admin login: tkowal-admin")
+    assert found(text) == [("EMAIL", "hannah.obi-lewis@mail.example"), ("USERNAME", "tkowal-admin")]
