@@ -46,3 +46,38 @@ def test_compound_role_mailboxes_stay_and_people_and_admin_logins_go() -> None:
     text = ("Copy radiology-bookings@clinic.example, lab.support@clinic.example and print-queue@clinic.example; "
             "the patient wrote from hannah.obi-lewis@mail.example; admin login: tkowal-admin")
     assert found(text) == [("EMAIL", "hannah.obi-lewis@mail.example"), ("USERNAME", "tkowal-admin")]
+
+
+DIRECTORY = [Person(name="Ingrid Solberg", first="Ingrid", last="Solberg", user_name="isolberg"),
+             Person(name="Kwame Asante", first="Kwame", last="Asante", user_name="kasante")]
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    # a directory person's first name in lower case, as a chat speaker or before a verb only people do
+    ("ingrid: printer on 2 is jammed\nkwame: on it", ["ingrid", "kwame"]),
+    ("fyi kwame is off today, ingrid spoke to the vendor", ["kwame", "ingrid"]),
+    # after a greeting in another language, after a role's label
+    ("Hallo Ingrid, das Update ist fertig.", ["Ingrid"]),
+    ("Rollback owner Kwame. Host: Ingrid.", ["Kwame", "Ingrid"]),
+])
+def test_directory_first_names_in_chat_and_other_languages(text: str, values: list[str]) -> None:
+    assert [v for e, v in found(text, DIRECTORY) if e == "PERSON"] == values
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    # the first name alone of someone named in full in the same text
+    ("Regards,\nTheodora Vance\n\nPS: Theodora is off on Friday.", ["Theodora Vance", "Theodora"]),
+    # a greeting in another language, a form's "Name:" and "Opened for:", a second person joined by "and"
+    ("Beste Joost,\nde schijf is vol.", ["Joost"]),
+    ("Name: Rukhsana Begum\nOpened for: Callum Fairweather-Ross", ["Rukhsana Begum", "Callum Fairweather-Ross"]),
+    ("Badges for Ayodele Bankole and Liesl Grünewald are ready.", ["Ayodele Bankole", "Liesl Grünewald"]),
+    ("Hi, I'm Marisa Quintanilla in the Leeds office.", ["Marisa Quintanilla"]),
+])
+def test_names_by_position_set5(text: str, values: list[str]) -> None:
+    assert [v for e, v in found(text) if e == "PERSON"] == values
+
+
+def test_words_that_are_given_names_stay_in_lower_case_prose() -> None:
+    people = [Person(name="Dawn Ellery", first="Dawn", last="Ellery", user_name="dellery")]
+    text = "patch at dawn; will mark the change. Grant access after the window."
+    assert [v for e, v in found(text, people) if e == "PERSON"] == []

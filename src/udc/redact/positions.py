@@ -69,7 +69,9 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@|"
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
          r"account holder|cardholder|card holder|good morning|good afternoon|good evening|assignee|reporter|"
-         r"approver|resolved by|closed by|created by|updated by|submitted by|logged by")
+         r"approver|resolved by|closed by|created by|updated by|submitted by|logged by|opened for|subject person|"
+         r"pt|name|verified|beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
+# (greetings in other languages: "Beste Maarten", "Hallo Willem"; "Opened for:", "Name:" of HR forms)
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
@@ -98,7 +100,9 @@ _AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
 _AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME2})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
-_AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again)(?![\w'’]))")
+_AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
+# a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
+_AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
 
 
 # A full name as the subject of a verb only people do: "Sunita Bhattacharya typed her SSN", "Olu Bello confirmed the
@@ -404,6 +408,10 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, *a.span(1), alone=True)):
             found.append(f)
         at = lowered.find("your ", at + 5)
+    for f in list(found):
+        if f.entity == E.PERSON and " " in f.key and text.startswith((" and ", " & "), f.end) and (
+                m := _AND_NAME.match(text, f.end)) and (g := _name_finding(text, *m.span(1))):
+            found.append(g)
     for m in _LINE_END_TIME.finditer(text):
         hour = colon = m.start()  # one or two digits, after a space or tab
         while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
