@@ -81,3 +81,19 @@ def test_words_that_are_given_names_stay_in_lower_case_prose() -> None:
     people = [Person(name="Dawn Ellery", first="Dawn", last="Ellery", user_name="dellery")]
     text = "patch at dawn; will mark the change. Grant access after the window."
     assert [v for e, v in found(text, people) if e == "PERSON"] == []
+
+
+@pytest.mark.parametrize("address", [
+    "7 Thistle Brae, Dundee DD2 1QP",  # UK street type and postcode after the town
+    "40 Harbour Quay E, Unit 808, Vancouver, BC V6B 1A1",  # Canadian province and postal code
+    "Unit 3/22 Banksia St, Toowong QLD 4066",  # Australian unit/number, state and postcode
+    "9 Oakfield Park, Douglas, Co. Cork, T12 K8Y2",  # Irish county and Eircode
+    "No. 8, 3rd Cross Road, Koramangala 5th Block, Bengaluru, Karnataka 560095",  # Indian layout and PIN
+    "310 SW 12th Ave, 2nd Floor, Portland, OR 97205",  # an ordinal street and floor
+    "1187 N. LINCOLN AVE APT 2F EVANSTON IL 60201",  # capitals, as a form's OCR gives them
+    "P.O. Box 902, Boise, ID 83701",
+    "8 rue du Moulin, 33000 Bordeaux",  # French writes the street's type in lower case
+    "77 Rue Sainte-Catherine, Apt 5, Laval, QC H7N 2B4",  # the type first, then the name
+])
+def test_addresses_in_other_countries_formats(address: str) -> None:
+    assert found(f"Please ship it to {address} by Friday.") == [("STREET_ADDRESS", address)]

@@ -297,22 +297,49 @@ _DOTTED_HEADS = frozenset({"self", "this", "os", "sys", "re", "np", "pd", "cls",
 
 _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|terrace|close|crescent|"
            r"way|highway|hwy|parkway|pkwy|square|sq|circle|cir|trail|row|walk|gardens|grove|hill|strasse|straße|"
-           r"weg|gasse|allee|platz|rue|calle|via|avenida")
+           r"weg|gasse|allee|platz|rue|calle|via|avenida|"
+           # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
+           # "Sai Krupa Apartments", "5th Cross"
+           r"quay|brae|mews|rise|park|parade|wharf|esplanade|wynd|vale|apartments|towers|residency|enclave|layout|"
+           r"cross")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
-_POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
+_ORDINAL = r"[0-9]{1,3}(?:st|nd|rd|th)(?![\w])"  # "45th St", "2nd Main Road", "4th Floor"
+_STREET_WORD = rf"(?:{_WORD}|{_ORDINAL})"
+# (Canadian "H3B 4W8", Irish "P31 X2E4", Indian "560038" besides US, UK and Australian ones)
+_POSTCODE = (r"(?:[A-Z][0-9][A-Z][ ]?[0-9][A-Z][0-9]|[A-Z][0-9]{2}[ ]?[A-Z0-9]{4}|[1-9][0-9]{5}|[0-9]{5}(?:-[0-9]{4})?|"
+             r"[A-Z]{1,2}[0-9][A-Z0-9]?[ ]?[0-9][A-Z]{2}|[0-9]{4,5})(?![\w])")
+# the street: its name then its type ("Moss Lane", "NE 45th St"), or a leading type then its name ("Rue Saint-Jean",
+# "rue des Lilas", "Calle de Alcalá")
+_LEADING = r"rue|avenue|boulevard|chemin|calle|avenida|rua|via"
+_STREET = (rf"(?:(?i:{_LEADING})(?:[ ](?:{_PARTICLE}|d['’]|des|du)){{0,2}}(?:[ ]{_WORD}){{1,3}}"
+           rf"|(?:{_DIRECTION}\.?[ ])?(?:{_STREET_WORD}[ ]){{0,3}}"
+           rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)})))")
+# a unit or floor after the street: "Apt 210", "Suite 2200", "Unit 1504", "4th Floor"
+_UNIT_AFTER = (rf"(?:,?[ ](?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}}"
+               rf"|{_ORDINAL}[ ](?i:floor|fl\.?)))")
+# then the places after it, comma-separated (suburb, city, county, state: "Jayanagar 4th Block, Bengaluru,
+# Karnataka 560011", "Ballincollig, Co. Cork, P31 X2E4"), a state or province code, a postcode
+_PLACES = rf"(?:,[ ](?:Co\.[ ])?{_STREET_WORD}(?:[ ]{_STREET_WORD}){{0,2}}){{1,4}}"
+_ADDRESS_TAIL = rf"(?:{_PLACES}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:,?[ ]{_POSTCODE})?|,?[ ][0-9]{{4,5}}[ ]{_CITY})?"
 _ADDRESS = re.compile(
-    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ](?:{_DIRECTION}\.?[ ])?"
-    rf"(?:{_WORD}[ ]){{0,3}}"  # (unit/no.; a direction: "1420 W Alameda Ave")
-    rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))(?:[ ]{_DIRECTION}(?![\w]))?"
-    rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
-    rf"(?:,[ ]{_CITY}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:[ ]{_POSTCODE})?)?"
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ]"
+    rf"{_STREET}(?:[ ]{_DIRECTION}(?![\w]))?{_UNIT_AFTER}{{0,2}}{_ADDRESS_TAIL}"
 )
+# The same in capitals, as forms and OCR give them: "2209 W. FULLERTON AVE APT 3R CHICAGO IL 60647"
+_ADDRESS_CAPS = re.compile(
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[ ](?:[NSEW]\.?[ ])?(?:[A-Z][A-Z'\-]{{1,30}}[ ]|{_ORDINAL}[ ]){{1,3}}"
+    rf"(?:{_SUFFIX.upper()})\.?(?![\w])(?:,?[ ](?:APT|UNIT|STE|SUITE|#)\.?[ ]?#?[0-9A-Z]{{1,6}})?"
+    rf"(?:,?[ ][A-Z]{{3,}}(?:[ ][A-Z]{{3,}}){{0,2}},?[ ][A-Z]{{2}}[ ][0-9]{{5}}(?:-[0-9]{{4}})?(?![\w]))?"
+)
+# a post office box with its town: "PO Box 4471, Tualatin, OR 97062", "P.O. Box 12"
+_PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){_ADDRESS_TAIL}")
 
 
-# A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"
-_UNIT_BEFORE = re.compile(r"(?i:flat|unit|apt|apartment|suite|level|floor|shop)\.?[ ]?[0-9A-Za-z]{1,5},?[ ]$")
+# A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"; or the word
+# alone before the number it qualifies: "Unit 4/17 Wattle St", "No. 14, 2nd Main Road"
+_UNIT_BEFORE = re.compile(r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no)\.?[ ]?(?:[0-9A-Za-z]{1,5},?[ ])?$")
 # Street name first, then the number and a postcode with its city (continental Europe): "Via Giuseppe Verdi 27, 20121
 # Milano", "Storgatan 14, 114 55 Stockholm", "Hanauer Landstraße 184, 60314 Frankfurt am Main". The street's word is
 # found first (a street type glued to its end, or a leading word such as "Via"); the rest is matched after it.
@@ -642,7 +669,8 @@ def addresses(text: str) -> list[Finding]:
         start = max(done, last - 140)
         if not _HOUSE_NUMBER.search(text, start, first):
             continue
-        for m in _ADDRESS.finditer(text, start, min(len(text), last + 120)):
+        for m in (*_ADDRESS.finditer(text, start, min(len(text), last + 120)),
+                  *_ADDRESS_CAPS.finditer(text, start, min(len(text), last + 120))):
             if m.start() <= last < m.end():
                 begin = m.start()
                 if unit := _UNIT_BEFORE.search(text, max(0, begin - 24), begin):
@@ -651,6 +679,9 @@ def addresses(text: str) -> list[Finding]:
                 found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
+    if "box " in lowered:
+        found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
+                  for m in _PO_BOX.finditer(text)]
     done = 0  # (an EU match may lengthen one of the above: "14 Rue" → "14 Rue des Lilas, 75011 Paris")
     for last, length, glued in european:
         first = last + 1 - length
@@ -661,7 +692,8 @@ def addresses(text: str) -> list[Finding]:
                 first -= 1
         elif first and lowered[first - 1].isalpha():
             continue
-        if not text[first].isupper() and lowered[last] != ".":
+        if not text[first].isupper() and lowered[last] != "." and (  # "14 rue des Lilas": French writes it so
+                glued or not _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)):
             continue
         if not glued and (number := _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)) and (
                 tail := _EU_NAME_TAIL.match(text, last + 1)):
