@@ -299,9 +299,8 @@ _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|
            r"way|highway|hwy|parkway|pkwy|square|sq|circle|cir|trail|row|walk|gardens|grove|hill|strasse|straße|"
            r"weg|gasse|allee|platz|rue|calle|via|avenida|"
            # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
-           # "Sai Krupa Apartments", "5th Cross"
-           r"quay|brae|mews|rise|park|parade|wharf|esplanade|wynd|vale|apartments|towers|residency|enclave|layout|"
-           r"cross")
+           # "Sai Krupa Apartments"
+           r"quay|brae|mews|park|parade|wharf|esplanade|apartments")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
@@ -669,8 +668,8 @@ def addresses(text: str) -> list[Finding]:
         start = max(done, last - 140)
         if not _HOUSE_NUMBER.search(text, start, first):
             continue
-        for m in (*_ADDRESS.finditer(text, start, min(len(text), last + 120)),
-                  *_ADDRESS_CAPS.finditer(text, start, min(len(text), last + 120))):
+        pattern = _ADDRESS_CAPS if text[first:last + 1].isupper() and text[first - 1:first] != "." else _ADDRESS
+        for m in pattern.finditer(text, start, min(len(text), last + 120)):
             if m.start() <= last < m.end():
                 begin = m.start()
                 if unit := _UNIT_BEFORE.search(text, max(0, begin - 24), begin):
