@@ -97,3 +97,27 @@ def test_words_that_are_given_names_stay_in_lower_case_prose() -> None:
 ])
 def test_addresses_in_other_countries_formats(address: str) -> None:
     assert found(f"Please ship it to {address} by Friday.") == [("STREET_ADDRESS", address)]
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    # a bare "account" among banking words
+    ("Salary goes to account 60012345678901 at ICICI, IFSC ICIC0000123.", "BANK_ACCOUNT", "60012345678901"),
+    ("ABA 026009593, account ending 4471902231.", "BANK_ACCOUNT", "4471902231"),
+    ("Direct deposit: transit 00452, institution 004, account 9912044.", "BANK_ACCOUNT", "9912044"),
+    # Amex's CID, the digits on the back
+    ("amex ending 1005, cid 8812, please charge it", "CVV", "8812"),
+    ("the 3 digits on the back are 571", "CVV", "571"),
+    # birth dates written day-month-year with dashes, or with spaced slashes by OCR
+    ("Dependant added, DOB 21-Mar-2011.", "DATE_OF_BIRTH", "21-Mar-2011"),
+    ("DATE OF BIRTH: 14 / 02 / 1977", "DATE_OF_BIRTH", "14 / 02 / 1977"),
+])
+def test_banking_card_and_birth_date_contexts(text: str, entity: str, value: str) -> None:
+    assert (entity, value) in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Sales account 00123456 renewed; licence count 48.",  # no banking word: a CRM's account number
+    "Name on account: Tegan Hume\nSort code: 40-11-62",  # a sort code beside "account" is no account number
+])
+def test_bare_account_without_banking_stays(text: str) -> None:
+    assert [f for f in found(text) if f[0] == "BANK_ACCOUNT"] == []

@@ -20,6 +20,11 @@ WINDOW = 48  # characters between the end of a context word and the start of the
 SSN_LIST_REACH = 160
 
 _NUMBER = ["", " no", " no.", " num", " number", " #", "#"]
+_WEAK_BANK = "bank account?"  # (no entity is named so)
+# words that make a bare "account" a bank's: "pay into BSB 063-182 account 10493827", "routing …, account ending …"
+_BANKING = re.compile(r"(?i:\b(?:routing|aba|rtn|iban|ifsc|bsb|sort[ ]code|transit|institution|bank|banking|payroll|"
+                      r"salary|paid|pay[ ]into|direct[ ]deposit|deposit|wire|ach|remit|checking|savings)\b)")
+_BANKING_REACH = 100  # characters before the word
 _LICENCE = ["license", "licence"]
 _WORDS: dict[str, list[str]] = {
     E.US_SSN: ["ssn", "ssns", "ss#", "ss #", "social security", "social sec", "sozialversicherungsnummer"],
@@ -33,7 +38,8 @@ _WORDS: dict[str, list[str]] = {
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")
     E.US_NPI: ["npi", "national provider"],
-    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code"],
+    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code", "cid",
+            "digits on the back", "number on the back", "code on the back"],  # (Amex's "CID"; "3 digits on the back")
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
                       "geboren", "né", "née", "fecha de nacimiento"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
@@ -47,6 +53,8 @@ _WORDS: dict[str, list[str]] = {
                      "bank account", "bank acct", "checking", "savings", "checking account", "savings account",
                      "account at", "account held at",  # "old account at Chase was 000123456789"
                      "kontonummer", "konto", "numéro de compte", "cuenta"],
+    # a bare "account" (or "DDA", "account ending") is a bank account's word only among banking words: _WEAK_BANK
+    _WEAK_BANK: ["account", "accounts", "dda", "account ending", "acct ending", "account ending in"],
     E.CARD_EXPIRY: ["exp", "exp.", "exp date", "expiry", "expiry date", "expiration date", "card expires",
                     "card expiry", "card exp", "valid thru", "valid through", "good thru", "valid to", "gültig bis"],
     E.HEALTH_PLAN_ID: [*[f"{w}{n}" for w in ("member", "member id", "subscriber", "subscriber id", "policy",
@@ -109,6 +117,12 @@ class ContextIndex:
                 if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_" or (
                         lowered[start - 1] == "/" and length <= 3)):  # a unit's "dL" in "mg/dL" is no "DL"
                     self.by_type.setdefault(etype, []).append(end)
+
+        weak = self.by_type.pop(_WEAK_BANK, None)
+        if weak:
+            strong = [end for end in weak if _BANKING.search(text, max(0, end - _BANKING_REACH), end)]
+            if strong:
+                self.by_type[E.BANK_ACCOUNT] = sorted(self.by_type.get(E.BANK_ACCOUNT, []) + strong)
 
     def __bool__(self) -> bool:
         return bool(self.by_type)

@@ -67,9 +67,9 @@ NHS_SHAPE = re.compile(r"\d{3}([ \-]?)\d{3}\1\d{4}")
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 DATE = re.compile(
     r"(?<![\w/.\-])(?:"
-    r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
+    r"(?P<a>\d{1,2})(?:[/.\-]|[ ]/[ ])(?P<b>\d{1,2})(?:[/.\-]|[ ]/[ ])(?P<y1>\d{4}|\d{2})"  # ("07 / 11 / 1962": OCR)
     r"|(?P<y2>\d{4})[/.\-](?P<m2>\d{1,2})[/.\-](?P<d2>\d{1,2})"
-    rf"|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?{_MONTHS},?\s(?P<y3>\d{{4}})"
+    rf"|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?(?:\s(?:of\s)?|-){_MONTHS}(?:,?\s|-)(?P<y3>\d{{4}})"  # ("05-Aug-1990")
     rf"|{_MONTHS}\s(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<y4>\d{{4}})"
     r")(?![\w/])",
     re.IGNORECASE,

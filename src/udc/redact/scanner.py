@@ -221,8 +221,9 @@ class Scanner:
             key = value.upper() if P.MRN_VALUE.fullmatch(value) else None
         elif etype == E.US_DRIVER_LICENSE:
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
-        elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit
-            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" else None
+        elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit, no sort code
+            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" and not (
+                _SORT_CODE.fullmatch(value)) else None
         elif etype == E.CARD_EXPIRY:  # MMYY without a separator only right after its word ("exp 0927")
             key = value.replace(" ", "") if not value.isdigit() or distance <= _NEAR else None
         elif etype == E.HEALTH_PLAN_ID:
@@ -385,6 +386,7 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
 }
 # after a context word (not a field's name: a whole field is not "near" its name) an expiry may be MMYY
 _NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
+_SORT_CODE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}")  # a UK bank's sort code, beside an account, is not one
 # a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
 _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
 
