@@ -121,3 +121,28 @@ def test_banking_card_and_birth_date_contexts(text: str, entity: str, value: str
 ])
 def test_bare_account_without_banking_stays(text: str) -> None:
     assert [f for f in found(text) if f[0] == "BANK_ACCOUNT"] == []
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("Courier cleared: NY driver's license 318 442 907 on file.", "US_DRIVER_LICENSE", "318 442 907"),
+    ("Carrier Humana, member ID H44190273 02 for the child.", "HEALTH_PLAN_ID", "H44190273 02"),
+    ("Insurance: BCBS TX   ID#: ZGP 4410 88213", "HEALTH_PLAN_ID", "ZGP 4410 88213"),
+    ("Primary Cigna ID 7731904452, secondary none.", "HEALTH_PLAN_ID", "7731904452"),
+    # a people cue before a name in brackets; a "user_name" column holding display names
+    ("Record merged into another patient (Ingeborg Nilsen-Rye) by mistake.", "PERSON", "Ingeborg Nilsen-Rye"),
+    ("asset,user_name,returned\nLT-1,Wen-Li Okoro,yes\n", "PERSON", "Wen-Li Okoro"),
+])
+def test_licence_plan_and_name_shapes(text: str, entity: str, value: str) -> None:
+    assert (entity, value) in found(text)
+
+
+def test_powershell_ad_cmdlets_name_logins_not_groups() -> None:
+    text = ('PS> Get-ADUser r.okafor -Properties *\n'
+            'PS> Add-ADGroupMember -Identity "GG-Finance-RW" -Members tnakamura, svc-backup\n'
+            'PS> Unlock-ADAccount -Identity mbrennan2')
+    assert [v for e, v in found(text) if e == "USERNAME"] == ["r.okafor", "tnakamura", "mbrennan2"]
+
+
+def test_own_public_addresses_by_their_role_stay() -> None:
+    text = "Clinic egress 52.14.88.3 is ours; the user came from 81.2.69.160; NAT gateway 34.120.5.9 fine."
+    assert [v for e, v in found(text) if e == "IP_ADDRESS"] == ["81.2.69.160"]

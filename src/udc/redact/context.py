@@ -20,6 +20,9 @@ WINDOW = 48  # characters between the end of a context word and the start of the
 SSN_LIST_REACH = 160
 
 _NUMBER = ["", " no", " no.", " num", " number", " #", "#"]
+_PAYERS = ("aetna", "cigna", "bcbs", "blue cross", "blue shield", "anthem", "humana", "uhc", "unitedhealthcare",
+           "united healthcare", "kaiser", "tricare", "molina", "centene", "ambetter", "highmark", "wellcare",
+           "oscar", "delta dental", "vsp", "bupa", "axa", "vhi", "irish life", "medibank", "nib", "allianz")
 _WEAK_BANK = "bank account?"  # (no entity is named so)
 # words that make a bare "account" a bank's: "pay into BSB 063-182 account 10493827", "routing …, account ending …"
 _BANKING = re.compile(r"(?i:\b(?:routing|aba|rtn|iban|ifsc|bsb|sort[ ]code|transit|institution|bank|banking|payroll|"
@@ -60,7 +63,9 @@ _WORDS: dict[str, list[str]] = {
     E.HEALTH_PLAN_ID: [*[f"{w}{n}" for w in ("member", "member id", "subscriber", "subscriber id", "policy",
                                              "insurance", "insurance id", "health plan", "health plan id", "plan id",
                                              "beneficiary", "beneficiary id", "medicare", "medicaid", "insured id")
-                         for n in _NUMBER], "mbi"],
+                         for n in _NUMBER], "mbi",
+                       # a payer's name before "ID": "secondary Aetna ID W2138…", "BCBS member ID …"
+                       *[f"{payer} {w}" for payer in _PAYERS for w in ("id", "id#", "id #", "member id", "#")]],
     E.US_DRIVER_LICENSE: [*[f"{d} {lic}" for d in ("driver's", "drivers", "driver", "driver’s", "driving")
                             for lic in _LICENCE],
                           "dl", "dl#", "dl #", "dl no", "dl number", *[f"{lic} number" for lic in _LICENCE],

@@ -96,8 +96,8 @@ NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
 # contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
 # ends (a leading alternation of words would be tried at every position of the text).
-_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
-_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME2})")
+_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?({_LAST_FIRST}|{_NAME})")  # (also in brackets: "patient (Ana Lima)")
+_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?({_LAST_FIRST}|{_NAME2})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
@@ -252,6 +252,12 @@ _LOGIN_ANSWER = re.compile(
     r"((?-i:[a-z][a-z0-9._\-]{2,63}))(?![\w@\-]|\.\w)")
 # a login where a people field names a person: "Requested for: d.mwangi", "Caller: tkaur2"
 _FIELD_LOGIN = re.compile(r":[ \t]{1,2}([a-z][a-z0-9]*(?:[._\-][a-z0-9]+)+|[a-z]{3,}[0-9]{1,4})(?![\w@.\-])")
+# Active Directory's PowerShell: "Get-ADUser l.aberg", "Unlock-ADAccount -Identity mchow", "-Members a.b, cdef"
+# (lower-case values only: a group's name, "-Identity GG-VPN-Users", is capitalised)
+_POWERSHELL_HINT = re.compile(r"(?i:-AD(?:User|Account|GroupMember|PrincipalGroupMembership)\b)")
+_POWERSHELL_LOGINS = re.compile(
+    r"(?i:(?:Get|Set|Unlock|Enable|Disable|Remove|New)-AD(?:User|Account)|-Identity|-SamAccountName|-Members?)[ ]+"
+    r"[\"']?((?-i:[a-z][a-z0-9._\-]{1,63}(?:,[ ]?[a-z][a-z0-9._\-]{1,63}){0,9}))(?![\w@\-])")
 # "ssh j.kowalski@bastion-01": the login before a host that is no mail domain
 _SSH_LOGIN = re.compile(r"(?:-l[ ])?([a-z_][a-z0-9._\-]{1,31})@[A-Za-z0-9][A-Za-z0-9\-]*(?![\w@.\-]|\.[A-Za-z])")
 # the answer on the line after the question, alone: "Agent: and your username?\nCaller: dchandrasek"
@@ -567,6 +573,11 @@ def logins(text: str) -> list[Finding]:
                     ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
     found += _logins_by_shape(text)
+    if "-" in text and _POWERSHELL_HINT.search(text):
+        for m in _POWERSHELL_LOGINS.finditer(text):
+            for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
+                if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES:
+                    found.append(Finding(login.start(), login.end(), E.USERNAME, value))
     if " - " in text and " [" in text:
         for m in _ACCESS_LOG_USER.finditer("\n" + text):
             found.append(Finding(m.start(1) - 1, m.end(1) - 1, E.USERNAME, m.group(1).casefold()))
