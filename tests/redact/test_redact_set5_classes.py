@@ -146,3 +146,14 @@ def test_powershell_ad_cmdlets_name_logins_not_groups() -> None:
 def test_own_public_addresses_by_their_role_stay() -> None:
     text = "Clinic egress 52.14.88.3 is ours; the user came from 81.2.69.160; NAT gateway 34.120.5.9 fine."
     assert [v for e, v in found(text) if e == "IP_ADDRESS"] == ["81.2.69.160"]
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("Send it to 3 Heol Tawe, Swansea SA1 2AB please.", "STREET_ADDRESS", "3 Heol Tawe, Swansea SA1 2AB"),
+    ("Deliver to Flat No. 12, Green Glen Apartments, Whitefield, Bengaluru 560066.", "STREET_ADDRESS",
+     "Flat No. 12, Green Glen Apartments, Whitefield, Bengaluru 560066"),
+    ("her personal number is 0433 555 812 if she rings", "PHONE", "0433 555 812"),
+    ("ADT rejected: PID-3 K00981234 belongs to someone else", "MRN", "K00981234"),
+])
+def test_welsh_streets_indian_flats_phone_and_pid3(text: str, entity: str, value: str) -> None:
+    assert (entity, value) in found(text)

@@ -36,7 +36,8 @@ _WORDS: dict[str, list[str]] = {
     E.PHONE: ["phone", "telephone", "tel", "tel.", "mobile", "cell", "cellphone", "fax", "call", "ring", "text",
               "sms", "whatsapp", "contact", "reach", "dial", "landline", "extension", "ext", "ext.", "telefon",
               "téléphone", "tél", "móvil", "handy", "ph", "ph.", "mob", "mob.", "callback", "call-back", "call back",
-              "callback number", "cell no"],
+              "callback number", "cell no", "personal number", "mobile number", "home number", "work number",
+              "alternate", "alternate number", "alt number", "other number"],
     E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")
@@ -46,7 +47,7 @@ _WORDS: dict[str, list[str]] = {
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
                       "geboren", "né", "née", "fecha de nacimiento"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
-            "chart number", "chart no", "hospital number", "hospital no",
+            "chart number", "chart no", "hospital number", "hospital no", "pid-3", "pid 3", "pid.3",
             # a generic reference in a medical setting: "Occupational health ref OH-2290177", "clinic no. 4471"
             *[f"{where} {ref}" for where in ("health", "medical", "clinical", "clinic", "hospital", "patient", "gp")
               for ref in ("ref", "ref.", "ref no", "reference", "id", "number", "no", "no.", "#")]],

@@ -306,7 +306,7 @@ _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|
            r"weg|gasse|allee|platz|rue|calle|via|avenida|"
            # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
            # "Sai Krupa Apartments"
-           r"quay|brae|mews|park|parade|wharf|esplanade|apartments")
+           r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
@@ -317,7 +317,7 @@ _POSTCODE = (r"(?:[A-Z][0-9][A-Z][ ]?[0-9][A-Z][0-9]|[A-Z][0-9]{2}[ ]?[A-Z0-9]{4
              r"[A-Z]{1,2}[0-9][A-Z0-9]?[ ]?[0-9][A-Z]{2}|[0-9]{4,5})(?![\w])")
 # the street: its name then its type ("Moss Lane", "NE 45th St"), or a leading type then its name ("Rue Saint-Jean",
 # "rue des Lilas", "Calle de Alcalá")
-_LEADING = r"rue|avenue|boulevard|chemin|calle|avenida|rua|via"
+_LEADING = r"rue|avenue|boulevard|chemin|calle|avenida|rua|via|heol|ffordd|stryd"  # (Welsh: "12 Heol y Parc")
 _STREET = (rf"(?:(?i:{_LEADING})(?:[ ](?:{_PARTICLE}|d['’]|des|du)){{0,2}}(?:[ ]{_WORD}){{1,3}}"
            rf"|(?:{_DIRECTION}\.?[ ])?(?:{_STREET_WORD}[ ]){{0,3}}"
            rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)})))")
@@ -344,7 +344,8 @@ _PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){
 
 # A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"; or the word
 # alone before the number it qualifies: "Unit 4/17 Wattle St", "No. 14, 2nd Main Road"
-_UNIT_BEFORE = re.compile(r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no)\.?[ ]?(?:[0-9A-Za-z]{1,5},?[ ])?$")
+_UNIT_BEFORE = re.compile(
+    r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no)\.?[ ]?(?:(?i:no)\.?[ ])?(?:[0-9A-Za-z]{1,5},?[ ])?$")
 # Street name first, then the number and a postcode with its city (continental Europe): "Via Giuseppe Verdi 27, 20121
 # Milano", "Storgatan 14, 114 55 Stockholm", "Hanauer Landstraße 184, 60314 Frankfurt am Main". The street's word is
 # found first (a street type glued to its end, or a leading word such as "Via"); the rest is matched after it.
