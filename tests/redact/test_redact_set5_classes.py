@@ -157,3 +157,18 @@ def test_own_public_addresses_by_their_role_stay() -> None:
 ])
 def test_welsh_streets_indian_flats_phone_and_pid3(text: str, entity: str, value: str) -> None:
     assert (entity, value) in found(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Reported by SN Abimbola Coker at 03:10.", "Abimbola Coker"),  # a nurse's grade between cue and name
+    ("PATIENT NAME: OYELARAN, TEMITOPE   MRN: 0042", "OYELARAN, TEMITOPE"),  # a form in capitals
+    ("Unser Techniker Benedikt Hofstätter kommt morgen.", "Benedikt Hofstätter"),  # a role in another language
+    ("Skicka datorn till Astrid Holmqvist i Malmö.", "Astrid Holmqvist"),
+    ("Hej! Maja, din dator är klar.", "Maja"),  # a greeting with "!"
+])
+def test_names_after_grades_capitals_and_foreign_roles(text: str, value: str) -> None:
+    assert ("PERSON", value) in found(text)
+
+
+def test_till_before_a_day_is_no_name() -> None:
+    assert [f for f in found("Frozen till End Of Month, then Patch Tuesday.") if f[0] == "PERSON"] == []

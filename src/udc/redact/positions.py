@@ -76,7 +76,7 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # Words that precede places and companies as often as people: a name after them needs two words or more.
-_WEAK_CUES = r"for|from|with|cc|ping"
+_WEAK_CUES = r"for|from|with|cc|ping|till|für|voor|pour|para"  # ("till": Swedish "to")
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -85,7 +85,10 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
               r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
-              r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by")
+              r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by|"
+              # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
+              r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
+              r"mitarbeiter|mitarbeiterin|medewerker|ansprechpartner|contactpersoon)")
 # Self-introductions in other languages, before two words or more ("Hola, soy Lucía Martín Herrera"); their words
 # stay possible names ("bin", "Mi")
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
@@ -96,8 +99,13 @@ NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
 # contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
 # ends (a leading alternation of words would be tried at every position of the text).
-_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?({_LAST_FIRST}|{_NAME})")  # (also in brackets: "patient (Ana Lima)")
-_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?({_LAST_FIRST}|{_NAME2})")
+# (also in brackets, "patient (Ana Lima)", or after a nurse's or doctor's grade, "reported by SN Ada Eze")
+_GRADE = r"(?:(?:RN|SN|EN|HCA|CNA|LPN|NP|PA|Sr|Dr|Staff Nurse|Sister)\.?[ ])?"
+_AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME})")
+_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
+# a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
+_CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
+_AFTER_NAME_LABEL = re.compile(rf"[,:]?[ ]{{1,3}}({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
@@ -121,7 +129,7 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
                           (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
-            words[cue] = (len(cue), pattern)
+            words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
             if pattern is _AFTER_TITLE:
                 words[cue + "."] = (len(cue) + 1, pattern)
             elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
@@ -405,7 +413,7 @@ def people(text: str) -> list[Finding]:
         n = len(text)
         for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
-            if end >= n or text[end] not in ",: ":  # what follows a cue word starts so (and most hits end a word)
+            if end >= n or text[end] not in ",: !":  # what follows a cue word starts so (most hits end a word)
                 continue
             if pattern is None:
                 if text[end] == " " and (f := _subject(text, start)):
