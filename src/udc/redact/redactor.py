@@ -271,13 +271,8 @@ class Redactor:
                 if (start and text[start - 1] not in " \t\n") or start in starts:
                     continue
                 starts.add(start)
-                # in chat a name is often written in lower case: as a speaker, or before a verb only people do
-                if (word := _GIVEN_WORD.match(text, start)) and (
-                        given := word.group().casefold()) in self._given_names and (
-                        _speaks(text, start, word.end()) or _acts(text, start) or word.group()[0].isupper() and start
-                        and (_greeted(text, start) or _addressed(text, start) or (
-                            text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
-                            ).endswith(_HANDED_OVER)))):
+                word = _named_alone(text, start)
+                if word and (given := word.group().casefold()) in self._given_names:
                     leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
@@ -426,6 +421,21 @@ def _acts(text: str, start: int) -> bool:
         _ACTS_AFTER.match(text, start) is not None)
 
 
+def _named_alone(text: str, start: int) -> re.Match[str] | None:
+    """The word at `start` where its place makes a known first name a person's: capitalised after a greeting, on
+    its own line or before a verb only people do; in lower case (chat) as a line's speaker or before such a verb.
+    The cheap tests run first: most hits of a first name are none of these."""
+    if text[start].isupper():
+        if not (start and (_greeted(text, start) or _addressed(text, start) or _acts(text, start) or (
+                text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
+                ).endswith(_HANDED_OVER)))):
+            return None
+    elif not ((start == 0 or text[start - 1] == "\n") and (word := _GIVEN_WORD.match(text, start)) and _speaks(
+            text, start, word.end())) and not _acts(text, start):
+        return None
+    return _GIVEN_WORD.match(text, start)
+
+
 def _speaks(text: str, start: int, end: int) -> bool:
     """A chat line's speaker, at its start before a colon: "willem: done", "dawn: the cabinet is stuck"."""
     return (start == 0 or text[start - 1] == "\n") and text[end:end + 2] == ": "
@@ -477,11 +487,17 @@ def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Fi
     lowered = lowered or lower_case(text)[0]
     n = len(text)
     hits: list[tuple[int, int, int]] = []
+    # a single word is a full name's first word (_spread_names), found in the scan for that name's first word, taken
+    # where capitalised and whole
+    singles = {name: rank for rank, name in enumerate(names) if " " not in name}
     for rank, name in enumerate(names):
+        if name in singles:
+            continue
         first = name.split(None, 1)[0]
+        single = singles.get(first)
         i = lowered.find(first)
         while i >= 0:
-            if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")) and (" " in name or text[i].isupper()):
+            if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
                 # the name as it is written in the list (one space between its words), whole: what its pattern would
                 # match there, without running it; other spacing and boundaries are left to the pattern
                 end = i + len(name)
@@ -489,6 +505,9 @@ def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Fi
                     hits.append((i, rank, end))
                 elif m := _name_regex(name).match(text, i):
                     hits.append((i, rank, m.end()))
+                elif single is not None and text[i].isupper() and (
+                        (end := i + len(first)) == n or not (text[end].isalnum() or text[end] == "_")):
+                    hits.append((i, single, end))
             i = lowered.find(first, i + 1)
     found: list[Finding] = []
     done = 0
