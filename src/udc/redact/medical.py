@@ -35,7 +35,7 @@ CONTEXT = re.compile(
 _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
                   "medical condition", "living with", "present", "indication", "referral reason",
                   "reason for referral", "referred", "known", "patient with", "pt with", "prescription for",
-                  "prescribed for", "medication for", "claim for", "pmh", "hx", "s/p", "came in", "pt", "patient",
+                  "prescribed for", "medication for", "claim for", "pmh", "hx", "s/p", "came in", "pt w/", "patient w/",
                   "suspected", "query")
 
 

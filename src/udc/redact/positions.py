@@ -70,7 +70,7 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
          r"account holder|cardholder|card holder|good morning|good afternoon|good evening|assignee|reporter|"
          r"approver|resolved by|closed by|created by|updated by|submitted by|logged by|opened for|subject person|"
-         r"pt|name|verified|beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
+         r"name|verified|beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
 # (greetings in other languages: "Beste Maarten", "Hallo Willem"; "Opened for:", "Name:" of HR forms)
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
@@ -93,7 +93,7 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
 # stay possible names ("bin", "Mi")
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
-_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta"
+_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta|pt"  # ("Pt Edward Kimani, 78M": a patient)
 _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
 NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
@@ -712,7 +712,8 @@ def addresses(text: str) -> list[Finding]:
         elif first and lowered[first - 1].isalpha():
             continue
         if not text[first].isupper() and lowered[last] != "." and (  # "14 rue des Lilas": French writes it so
-                glued or not _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)):
+                glued or not text[first - 2:first - 1].isalnum() or not _EU_NUMBER_BEFORE.search(
+                    text, max(0, first - 12), first)):
             continue
         if not glued and (number := _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)) and (
                 tail := _EU_NAME_TAIL.match(text, last + 1)):

@@ -268,8 +268,9 @@ class Redactor:
             starts: set[int] = set()  # (two forms of one name may start at one place)
             for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
                 start = last + 1 - length
-                if (start and text[start - 1] not in " \t\n") or start in starts:
-                    continue
+                if (start and text[start - 1] not in " \t\n") or start in starts or (
+                        last + 1 < len(text) and (text[last + 1].isalnum() or text[last + 1] in "'’-")):
+                    continue  # (inside a longer word: "Dan" in "Danger", "danny")
                 starts.add(start)
                 word = _named_alone(text, start)
                 if word and (given := word.group().casefold()) in self._given_names:
