@@ -8,6 +8,7 @@ found in the one pass over the lower-cased text that finds all of stream 1's fix
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from udc.config import entities as E
@@ -25,8 +26,7 @@ _PAYERS = ("aetna", "cigna", "bcbs", "blue cross", "blue shield", "anthem", "hum
            "oscar", "delta dental", "vsp", "bupa", "axa", "vhi", "irish life", "medibank", "nib", "allianz")
 _WEAK_BANK = "bank account?"  # (no entity is named so)
 # words that make a bare "account" a bank's: "pay into BSB 063-182 account 10493827", "routing …, account ending …"
-_BANKING = re.compile(r"(?i:\b(?:routing|aba|rtn|iban|ifsc|bsb|sort[ ]code|transit|institution|bank|banking|payroll|"
-                      r"salary|paid|pay[ ]into|direct[ ]deposit|deposit|wire|ach|remit|checking|savings)\b)")
+_BANKING = "banking"  # (no entity is named so either)
 _BANKING_REACH = 100  # characters before the word
 _LICENCE = ["license", "licence"]
 _WORDS: dict[str, list[str]] = {
@@ -59,6 +59,9 @@ _WORDS: dict[str, list[str]] = {
                      "kontonummer", "konto", "numéro de compte", "cuenta"],
     # a bare "account" (or "DDA", "account ending") is a bank account's word only among banking words: _WEAK_BANK
     _WEAK_BANK: ["account", "accounts", "dda", "account ending", "acct ending", "account ending in"],
+    _BANKING: ["routing", "aba", "rtn", "iban", "ifsc", "bsb", "sort code", "transit", "institution", "bank", "banking",
+               "payroll", "salary", "paid", "pay into", "direct deposit", "deposit", "wire", "ach", "remit",
+               "checking", "savings"],
     E.CARD_EXPIRY: ["exp", "exp.", "exp date", "expiry", "expiry date", "expiration date", "card expires",
                     "card expiry", "card exp", "valid thru", "valid through", "good thru", "valid to", "gültig bis"],
     E.HEALTH_PLAN_ID: [*[f"{w}{n}" for w in ("member", "member id", "subscriber", "subscriber id", "policy",
@@ -124,9 +127,10 @@ class ContextIndex:
                         lowered[start - 1] == "/" and length <= 3)):  # a unit's "dL" in "mg/dL" is no "DL"
                     self.by_type.setdefault(etype, []).append(end)
 
-        weak = self.by_type.pop(_WEAK_BANK, None)
-        if weak:
-            strong = [end for end in weak if _BANKING.search(text, max(0, end - _BANKING_REACH), end)]
+        weak, banking = self.by_type.pop(_WEAK_BANK, None), self.by_type.pop(_BANKING, None)
+        if weak and banking:  # (both found in the one pass: no pattern runs for the many "account"s of IT text)
+            strong = [end for end in weak if (at := bisect_left(banking, end - _BANKING_REACH)) < len(banking)
+                      and banking[at] <= end]
             if strong:
                 self.by_type[E.BANK_ACCOUNT] = sorted(self.by_type.get(E.BANK_ACCOUNT, []) + strong)
 

@@ -24,8 +24,7 @@ CONTEXT = re.compile(
     r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
     r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with|"
     r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known|"
-    r"patient with|pt with|prescription for|prescribed for|medication for|claim for|pmhx|pmh|hx|s/p|suspected|"
-    r"query)\b[:#]?|"
+    r"patient with|pt with|prescription for|prescribed for|medication for|claim for|pmhx|pmh|hx|s/p|suspected)\b[:#]?|"
     r"\b(?:admitted|presented|presents|presenting|came in|pt|patient)[ ]w/(?=[ ]))"  # clinicians' shorthand:
     # "PMHx T2DM, HTN", "admitted w/ CAP", "s/p CABG"
 )
@@ -36,7 +35,7 @@ _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "trea
                   "medical condition", "living with", "present", "indication", "referral reason",
                   "reason for referral", "referred", "known", "patient with", "pt with", "prescription for",
                   "prescribed for", "medication for", "claim for", "pmh", "hx", "s/p", "came in", "pt w/", "patient w/",
-                  "suspected", "query")
+                  "suspected")
 
 
 _FIRST_WORDS = FIXED.add({word: len(word) for word in _CONTEXT_FIRST})
