@@ -42,8 +42,8 @@ _WORDS: dict[str, list[str]] = {
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")
     E.US_NPI: ["npi", "national provider"],
-    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code", "cid",
-            "digits on the back", "number on the back", "code on the back"],  # (Amex's "CID"; "3 digits on the back")
+    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code", " cid",
+            "digits on the back", "number on the back", "code on the back"],  # (Amex's " cid": "incident" is no hit)
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
                       "geboren", "né", "née", "fecha de nacimiento"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
@@ -123,7 +123,8 @@ class ContextIndex:
                 continue
             for length, etype in entries:
                 start = end - length
-                if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_" or (
+                if start == 0 or lowered[start] == " " or not (  # (a word given with its space: " cid")
+                        lowered[start - 1].isalnum() or lowered[start - 1] == "_" or (
                         lowered[start - 1] == "/" and length <= 3)):  # a unit's "dL" in "mg/dL" is no "DL"
                     self.by_type.setdefault(etype, []).append(end)
 

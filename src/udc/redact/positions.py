@@ -76,7 +76,8 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # Words that precede places and companies as often as people: a name after them needs two words or more.
-_WEAK_CUES = r"for|from|with|cc|ping|till|für|voor|pour|para"  # ("till": Swedish "to")
+# (" till": Swedish "to"; with its space, so "still" is no hit of the one pass)
+_WEAK_CUES = r"for|from|with|cc|ping| till|für|voor"
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -419,7 +420,7 @@ def people(text: str) -> list[Finding]:
                 if text[end] == " " and (f := _subject(text, start)):
                     found.append(f)
                 continue
-            if start and lowered[start - 1].isalnum() and lowered[start] != "@":
+            if start and lowered[start - 1].isalnum() and lowered[start] not in "@ ":  # (" till" has its space)
                 continue
             if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
@@ -582,7 +583,7 @@ def logins(text: str) -> list[Finding]:
                     ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
     found += _logins_by_shape(text)
-    if "-" in text and _POWERSHELL_HINT.search(text):
+    if "-ad" in lowered and _POWERSHELL_HINT.search(text):
         for m in _POWERSHELL_LOGINS.finditer(text):
             for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
                 if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES:
