@@ -172,3 +172,9 @@ def test_names_after_grades_capitals_and_foreign_roles(text: str, value: str) ->
 
 def test_till_before_a_day_is_no_name() -> None:
     assert [f for f in found("Frozen till End Of Month, then Patch Tuesday.") if f[0] == "PERSON"] == []
+
+
+def test_a_time_after_a_date_is_no_dependant_suffix() -> None:
+    text = "since 06/01/2024 14:31 UTC"
+    assert [text[f.start:f.end] for f in Redactor(RedactionConfig(enabled=True, key=KEY), "servicenow").find(
+        text, "incident", "u_member_id")] == []  # (the whole field is a member id's context: still no "2024 14")
