@@ -8,9 +8,9 @@ Three labelled sets, none used to write the rules:
    sensitive types and 11 families of harmless look-alikes; half the people are users of the instance, whose
    directory udc is given as a sync would read it).
 2. presidio-synth-v2 (bench/data/, MIT, 1,500 generic texts; no directory).
-3. bench/data/itsm-heldout.txt and itsm-heldout-2.txt to -4.txt: ITSM snippets written by hand in other shapes
+3. bench/data/itsm-heldout.txt and itsm-heldout-2.txt to -5.txt: ITSM snippets written by hand in other shapes
    than the generator's, labelled inline, each with its own small directory, each written before udc was run on it.
-   Each was measured blind first; the rules were since tuned on the classes of all four sets' misses (2026-12-04),
+   Each was measured blind first; the rules were since tuned on the classes of all five sets' misses (2026-12-04),
    so none is a blind test any more.
 
 Per type: precision, recall and F1 (a value counts when a prediction of an accepted type overlaps it), and leak (the
