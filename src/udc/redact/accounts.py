@@ -47,6 +47,18 @@ ROLE_ACCOUNTS = (
     "www-data", "nobody", "postgres", "mysql", "oracle", "apache", "nginx",  # default system and image accounts
 )
 
+# A compound mailbox whose later part is a business function is a team's, whatever comes first: "storage-support@",
+# "pcard-admin@", "noc-alerts@", "pharmacy.orders@" (a person's address ends with a name, not with one of these);
+# addresses only: a login "jdoe-admin" is a person's privileged account
+_ROLE_TAILS = frozenset("""
+support admin admins alerts alerting monitoring notifications notify security soc noc ops itops devops billing
+payroll info sales hr facilities invoices invoice invoicing payments payment payable payables receivable receivables
+orders ordering accounts accounting finance procurement purchasing vendors vendor suppliers enquiries inquiries
+reception office legal compliance privacy marketing careers recruiting helpdesk servicedesk desk team teams requests
+request mgmt management noreply abuse postmaster webmaster backup backups bot svc escalations approvals oncall
+helpline hotline service services feedback bookings booking queue intake dispatch logistics admissions
+""".split())  # noqa: SIM905
+_PARTS = re.compile(r"[._\-]")
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")
 _KEPT_CACHE = 50_000
 
@@ -76,7 +88,7 @@ class Accounts:
         folded = value.strip().lower()
         local = folded.rsplit("\\", 1)[-1].split("@", 1)[0]  # DOMAIN\\svc_x, svc_x@corp
         known = (folded in self._machines or local in self._machines or self._shape.match(folded) is not None
-                 or self._shape.match(local) is not None)
+                 or self._shape.match(local) is not None or ("@" in folded and _role_compound(local)))
         if len(self._kept) >= _KEPT_CACHE:
             self._kept.clear()
         self._kept[value] = known
@@ -141,3 +153,8 @@ def _ascii(name: str) -> str:
     ("Wiśniewski" -> "wisniewski", "Al-Rashid" -> "alrashid", "O'Brien" -> "obrien")."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower())
                    if not unicodedata.combining(ch) and ch not in "-'’ ")
+
+
+def _role_compound(local: str) -> bool:
+    parts = _PARTS.split(local)
+    return len(parts) > 1 and any(part in _ROLE_TAILS for part in parts[1:])

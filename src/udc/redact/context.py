@@ -8,6 +8,7 @@ found in the one pass over the lower-cased text that finds all of stream 1's fix
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from functools import lru_cache
 
 from udc.config import entities as E
@@ -20,6 +21,13 @@ WINDOW = 48  # characters between the end of a context word and the start of the
 SSN_LIST_REACH = 160
 
 _NUMBER = ["", " no", " no.", " num", " number", " #", "#"]
+_PAYERS = ("aetna", "cigna", "bcbs", "blue cross", "blue shield", "anthem", "humana", "uhc", "unitedhealthcare",
+           "united healthcare", "kaiser", "tricare", "molina", "centene", "ambetter", "highmark", "wellcare",
+           "oscar", "delta dental", "vsp", "bupa", "axa", "vhi", "irish life", "medibank", "nib", "allianz")
+_WEAK_BANK = "bank account?"  # (no entity is named so)
+# words that make a bare "account" a bank's: "pay into BSB 063-182 account 10493827", "routing …, account ending …"
+_BANKING = "banking"  # (no entity is named so either)
+_BANKING_REACH = 100  # characters before the word
 _LICENCE = ["license", "licence"]
 _WORDS: dict[str, list[str]] = {
     E.US_SSN: ["ssn", "ssns", "ss#", "ss #", "social security", "social sec", "sozialversicherungsnummer"],
@@ -28,16 +36,18 @@ _WORDS: dict[str, list[str]] = {
     E.PHONE: ["phone", "telephone", "tel", "tel.", "mobile", "cell", "cellphone", "fax", "call", "ring", "text",
               "sms", "whatsapp", "contact", "reach", "dial", "landline", "extension", "ext", "ext.", "telefon",
               "téléphone", "tél", "móvil", "handy", "ph", "ph.", "mob", "mob.", "callback", "call-back", "call back",
-              "callback number", "cell no"],
+              "callback number", "cell no", "personal number", "mobile number", "home number", "work number",
+              "alternate", "alternate number", "alt number", "other number"],
     E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")
     E.US_NPI: ["npi", "national provider"],
-    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code"],
+    E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code", " cid",
+            "digits on the back", "number on the back", "code on the back"],  # (Amex's " cid": "incident" is no hit)
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
                       "geboren", "né", "née", "fecha de nacimiento"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
-            "chart number", "chart no", "hospital number", "hospital no",
+            "chart number", "chart no", "hospital number", "hospital no", "pid-3", "pid 3", "pid.3",
             # a generic reference in a medical setting: "Occupational health ref OH-2290177", "clinic no. 4471"
             *[f"{where} {ref}" for where in ("health", "medical", "clinical", "clinic", "hospital", "patient", "gp")
               for ref in ("ref", "ref.", "ref no", "reference", "id", "number", "no", "no.", "#")]],
@@ -47,12 +57,19 @@ _WORDS: dict[str, list[str]] = {
                      "bank account", "bank acct", "checking", "savings", "checking account", "savings account",
                      "account at", "account held at",  # "old account at Chase was 000123456789"
                      "kontonummer", "konto", "numéro de compte", "cuenta"],
+    # a bare "account" (or "DDA", "account ending") is a bank account's word only among banking words: _WEAK_BANK
+    _WEAK_BANK: ["account", "accounts", "dda", "account ending", "acct ending", "account ending in"],
+    _BANKING: ["routing", "aba", "rtn", "iban", "ifsc", "bsb", "sort code", "transit", "institution", "bank", "banking",
+               "payroll", "salary", "paid", "pay into", "direct deposit", "deposit", "wire", "ach", "remit",
+               "checking", "savings"],
     E.CARD_EXPIRY: ["exp", "exp.", "exp date", "expiry", "expiry date", "expiration date", "card expires",
                     "card expiry", "card exp", "valid thru", "valid through", "good thru", "valid to", "gültig bis"],
     E.HEALTH_PLAN_ID: [*[f"{w}{n}" for w in ("member", "member id", "subscriber", "subscriber id", "policy",
                                              "insurance", "insurance id", "health plan", "health plan id", "plan id",
                                              "beneficiary", "beneficiary id", "medicare", "medicaid", "insured id")
-                         for n in _NUMBER], "mbi"],
+                         for n in _NUMBER], "mbi",
+                       # a payer's name before "ID": "secondary Aetna ID W2138…", "BCBS member ID …"
+                       *[f"{payer} {w}" for payer in _PAYERS for w in ("id", "id#", "id #", "member id", "#")]],
     E.US_DRIVER_LICENSE: [*[f"{d} {lic}" for d in ("driver's", "drivers", "driver", "driver’s", "driving")
                             for lic in _LICENCE],
                           "dl", "dl#", "dl #", "dl no", "dl number", *[f"{lic} number" for lic in _LICENCE],
@@ -106,9 +123,17 @@ class ContextIndex:
                 continue
             for length, etype in entries:
                 start = end - length
-                if start == 0 or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_" or (
+                if start == 0 or lowered[start] == " " or not (  # (a word given with its space: " cid")
+                        lowered[start - 1].isalnum() or lowered[start - 1] == "_" or (
                         lowered[start - 1] == "/" and length <= 3)):  # a unit's "dL" in "mg/dL" is no "DL"
                     self.by_type.setdefault(etype, []).append(end)
+
+        weak, banking = self.by_type.pop(_WEAK_BANK, None), self.by_type.pop(_BANKING, None)
+        if weak and banking:  # (both found in the one pass: no pattern runs for the many "account"s of IT text)
+            strong = [end for end in weak if (at := bisect_left(banking, end - _BANKING_REACH)) < len(banking)
+                      and banking[at] <= end]
+            if strong:
+                self.by_type[E.BANK_ACCOUNT] = sorted(self.by_type.get(E.BANK_ACCOUNT, []) + strong)
 
     def __bool__(self) -> bool:
         return bool(self.by_type)

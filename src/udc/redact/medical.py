@@ -24,7 +24,9 @@ CONTEXT = re.compile(
     r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
     r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with|"
     r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known|"
-    r"patient with|pt with|prescription for|prescribed for|medication for|claim for)\b[:#]?)"
+    r"patient with|pt with|prescription for|prescribed for|medication for|claim for|pmhx|pmh|hx|s/p|suspected)\b[:#]?|"
+    r"\b(?:admitted|presented|presents|presenting|came in|pt|patient)[ ]w/(?=[ ]))"  # clinicians' shorthand:
+    # "PMHx T2DM, HTN", "admitted w/ CAP", "s/p CABG"
 )
 # how each of CONTEXT's alternatives begins
 # how each of CONTEXT's alternatives begins (clinical phrasing that introduces a condition too: "Presenting with …",
@@ -32,7 +34,8 @@ CONTEXT = re.compile(
 _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
                   "medical condition", "living with", "present", "indication", "referral reason",
                   "reason for referral", "referred", "known", "patient with", "pt with", "prescription for",
-                  "prescribed for", "medication for", "claim for")
+                  "prescribed for", "medication for", "claim for", "pmh", "hx", "s/p", "came in", "pt w/", "patient w/",
+                  "suspected")
 
 
 _FIRST_WORDS = FIXED.add({word: len(word) for word in _CONTEXT_FIRST})
@@ -56,7 +59,20 @@ COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin can
           "type 2 diabetes mellitus", "depression", "anxiety", "hiv", "aids", "covid", "covid-19",
           "dementia", "stroke", "heart attack", "migraine", "pregnancy", "adhd", "autism", "ptsd", "bipolar disorder",
           "schizophrenia", "copd", "leukemia", "lymphoma", "hepatitis", "tuberculosis", "cirrhosis", "eating disorder",
-          "transient ischemic attack")
+          "transient ischemic attack", "panic attacks", "panic attack")
+# Clinicians' abbreviations, matched as written (capitals) near a context word: "PMHx T2DM, HTN, CKD3b, AF on
+# apixaban", "dx EUPD and MDD", "?PE", "CHF exacerbation"; a "?" (query) or "#" (fracture) before one belongs to it
+_SHORTHAND = re.compile(
+    r"(?<![\w#?/])[#?]?(?:T[12]DM|I?DDM|NIDDM|DM2?|HTN|CKD(?:[ ]?[1-5][ab]?)?|AF|AFib|PAF|CAP|HAP|PE|DVT|VTE|COPD|"
+    r"CHF|CCF|HFr?EF|HF|MI|N?STEMI|ACS|IHD|CAD|PVD|TIA|CVA|AKI|UTI|MDD|GAD|EUPD|BPAD|PTSD|OCD|ADHD|ASD|RA|OA|MS|"
+    r"IBD|IBS|GORD|GERD|OSA|NOF|CABG|PCI|SAH|SDH|ESRD|HIV|HCV|HBV|TB|ALS|MND|SLE|PMR|DKA|HHS)"
+    r"(?:[ ](?:exacerbation|flare|relapse))?(?![\w])")
+# a fracture written "#NOF", "#L wrist" stands for a diagnosis with no context word
+_FRACTURE = re.compile(r"(?<![\w#])#[ ]?(?:[LR][ ])?(?:NOF|(?i:neck of femur|wrist|ankle|hip|femur|radius|ulna|"
+                       r"humerus|clavicle|scaphoid|pelvis|tib(?:ia)?/fib(?:ula)?|ribs?))(?![\w])")
+# status post: "s/p CABG 2019" (the procedure and its year belong together)
+_STATUS_POST = re.compile(r"s/p[ ]$")
+_YEAR_AFTER = re.compile(r"[ ](?:19|20)[0-9]{2}(?![\w])")
 # British spellings of the code set's American ones ("ischaemic", "oedema", "haemorrhage", "anaemia", "tumour")
 _BRITISH = (("ischemi", "ischaemi"), ("hemorrhag", "haemorrhag"), ("edema", "oedema"), ("anemi", "anaemi"),
             ("esophag", "oesophag"), ("leukemi", "leukaemi"), ("tumor", "tumour"), ("diarrhea", "diarrhoea"),
@@ -76,13 +92,23 @@ class Diagnoses:
 
     def find(self, text: str) -> list[Finding]:
         lowered, _ = lower_case(text)
+        found: list[Finding] = []
+        if "#" in text:
+            found += [Finding(m.start(), m.end(), E.DIAGNOSIS, m.group().casefold()) for m in _FRACTURE.finditer(text)]
         contexts = _context_ends(text, lowered)
         if not contexts:
-            return []
+            return found
         codes, phrases = _lexicon()
-        found: list[Finding] = []
         for end in contexts:
             stop = min(len(text), end + WINDOW)
+            for m in _SHORTHAND.finditer(text, end, stop):
+                start, end_at = m.span()
+                if _STATUS_POST.search(text, max(0, start - 4), start):
+                    start -= 4
+                    end_at = year.end() if (year := _YEAR_AFTER.match(text, end_at)) else end_at
+                elif qualifier := _QUALIFIER.search(text, max(0, start - 12), start):
+                    start = qualifier.start()
+                found.append(Finding(start, end_at, E.DIAGNOSIS, text[start:end_at].casefold()))
             for m in _CODE.finditer(text, end, stop):
                 if m.group().replace(".", "") in codes:
                     found.append(Finding(m.start(), m.end(), E.DIAGNOSIS, m.group().replace(".", "")))

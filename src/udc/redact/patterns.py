@@ -67,9 +67,9 @@ NHS_SHAPE = re.compile(r"\d{3}([ \-]?)\d{3}\1\d{4}")
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
 DATE = re.compile(
     r"(?<![\w/.\-])(?:"
-    r"(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
+    r"(?P<a>\d{1,2})(?:[/.\-]|[ ]/[ ])(?P<b>\d{1,2})(?:[/.\-]|[ ]/[ ])(?P<y1>\d{4}|\d{2})"  # ("07 / 11 / 1962": OCR)
     r"|(?P<y2>\d{4})[/.\-](?P<m2>\d{1,2})[/.\-](?P<d2>\d{1,2})"
-    rf"|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s(?:of\s)?{_MONTHS},?\s(?P<y3>\d{{4}})"
+    rf"|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?(?:\s(?:of\s)?|-){_MONTHS}(?:,?\s|-)(?P<y3>\d{{4}})"  # ("05-Aug-1990")
     rf"|{_MONTHS}\s(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<y4>\d{{4}})"
     r")(?![\w/])",
     re.IGNORECASE,
@@ -78,6 +78,11 @@ DATE = re.compile(
 # Short identifiers that count only after their context word.
 CVV_VALUE = re.compile(r"(?<![\w\-])\d{3,4}(?![\w\-])")
 ALNUM_ID = re.compile(r"(?<![\w\-])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,24}(?![\w\-])")
+# a driver's licence may be written in groups of digits (New York's "492 817 365")
+LICENSE_ID = re.compile(rf"(?<![\w\-])[0-9]{{3}}[ ][0-9]{{3}}[ ][0-9]{{3}}(?![\w\-])|{ALNUM_ID.pattern}")
+# a member id with a dependant's suffix ("U62219048 01") or in a card's groups ("XOF 8812 40771")
+PLAN_ID = re.compile(r"(?<![\w\-])(?:[A-Z]{3}[ ][0-9]{4}[ ][0-9]{4,6}(?![\w\-])|"
+                     r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,24}(?:[ ][0-9]{2}(?![\w\-:]|\.[0-9]))?(?![\w\-]))")
 PASSPORT_VALUE = re.compile(r"[A-Za-z]{0,2}\d{6,9}")
 MRN_VALUE = re.compile(r"[A-Za-z]{0,4}-?\d{5,12}")
 LICENSE_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*\d){4})[A-Za-z0-9\-]{5,20}")

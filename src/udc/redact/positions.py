@@ -69,12 +69,15 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"raised by|on behalf of|approved by|manager|attn|hi|hello|hey|dear|thanks|thank you|regards|cheers|@|"
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
          r"account holder|cardholder|card holder|good morning|good afternoon|good evening|assignee|reporter|"
-         r"approver|resolved by|closed by|created by|updated by|submitted by|logged by")
+         r"approver|resolved by|closed by|created by|updated by|submitted by|logged by|opened for|subject person|"
+         r"name|verified|beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
+# (greetings in other languages: "Beste Maarten", "Hallo Willem"; "Opened for:", "Name:" of HR forms)
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # Words that precede places and companies as often as people: a name after them needs two words or more.
-_WEAK_CUES = r"for|from|with|cc|ping"
+# (" till": Swedish "to"; with its space, so "still" is no hit of the one pass)
+_WEAK_CUES = r"for|from|with|cc|ping| till|für|voor"
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -83,22 +86,32 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
               r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
-              r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by")
+              r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by|"
+              # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
+              r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
+              r"mitarbeiter|mitarbeiterin|medewerker|ansprechpartner|contactpersoon)")
 # Self-introductions in other languages, before two words or more ("Hola, soy Lucía Martín Herrera"); their words
 # stay possible names ("bin", "Mi")
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
-_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta"
+_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta|pt"  # ("Pt Edward Kimani, 78M": a patient)
 _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
 NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
 # contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
 # ends (a leading alternation of words would be tried at every position of the text).
-_AFTER_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME})")
-_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}({_LAST_FIRST}|{_NAME2})")
+# (also in brackets, "patient (Ana Lima)", or after a nurse's or doctor's grade, "reported by SN Ada Eze")
+_GRADE = r"(?:(?:RN|SN|EN|HCA|CNA|LPN|NP|PA|Sr|Dr|Staff Nurse|Sister)\.?[ ])?"
+_AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME})")
+_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
+# a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
+_CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
+_AFTER_NAME_LABEL = re.compile(rf"[,:]?[ ]{{1,3}}({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
-_AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again)(?![\w'’]))")
+_AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
+# a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
+_AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
 
 
 # A full name as the subject of a verb only people do: "Sunita Bhattacharya typed her SSN", "Olu Bello confirmed the
@@ -117,7 +130,7 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
                           (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
-            words[cue] = (len(cue), pattern)
+            words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
             if pattern is _AFTER_TITLE:
                 words[cue + "."] = (len(cue) + 1, pattern)
             elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
@@ -248,6 +261,12 @@ _LOGIN_ANSWER = re.compile(
     r"((?-i:[a-z][a-z0-9._\-]{2,63}))(?![\w@\-]|\.\w)")
 # a login where a people field names a person: "Requested for: d.mwangi", "Caller: tkaur2"
 _FIELD_LOGIN = re.compile(r":[ \t]{1,2}([a-z][a-z0-9]*(?:[._\-][a-z0-9]+)+|[a-z]{3,}[0-9]{1,4})(?![\w@.\-])")
+# Active Directory's PowerShell: "Get-ADUser l.aberg", "Unlock-ADAccount -Identity mchow", "-Members a.b, cdef"
+# (lower-case values only: a group's name, "-Identity GG-VPN-Users", is capitalised)
+_POWERSHELL_HINT = re.compile(r"(?i:-AD(?:User|Account|GroupMember|PrincipalGroupMembership)\b)")
+_POWERSHELL_LOGINS = re.compile(
+    r"(?i:(?:Get|Set|Unlock|Enable|Disable|Remove|New)-AD(?:User|Account)|-Identity|-SamAccountName|-Members?)[ ]+"
+    r"[\"']?((?-i:[a-z][a-z0-9._\-]{1,63}(?:,[ ]?[a-z][a-z0-9._\-]{1,63}){0,9}))(?![\w@\-])")
 # "ssh j.kowalski@bastion-01": the login before a host that is no mail domain
 _SSH_LOGIN = re.compile(r"(?:-l[ ])?([a-z_][a-z0-9._\-]{1,31})@[A-Za-z0-9][A-Za-z0-9\-]*(?![\w@.\-]|\.[A-Za-z])")
 # the answer on the line after the question, alone: "Agent: and your username?\nCaller: dchandrasek"
@@ -293,22 +312,49 @@ _DOTTED_HEADS = frozenset({"self", "this", "os", "sys", "re", "np", "pd", "cls",
 
 _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|terrace|close|crescent|"
            r"way|highway|hwy|parkway|pkwy|square|sq|circle|cir|trail|row|walk|gardens|grove|hill|strasse|straße|"
-           r"weg|gasse|allee|platz|rue|calle|via|avenida")
+           r"weg|gasse|allee|platz|rue|calle|via|avenida|"
+           # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
+           # "Sai Krupa Apartments"
+           r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
-_POSTCODE = r"(?:[0-9]{5}(?:-[0-9]{4})?|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|[0-9]{4,5})"
+_ORDINAL = r"[0-9]{1,3}(?:st|nd|rd|th)(?![\w])"  # "45th St", "2nd Main Road", "4th Floor"
+_STREET_WORD = rf"(?:{_WORD}|{_ORDINAL})"
+# (Canadian "H3B 4W8", Irish "P31 X2E4", Indian "560038" besides US, UK and Australian ones)
+_POSTCODE = (r"(?:[A-Z][0-9][A-Z][ ]?[0-9][A-Z][0-9]|[A-Z][0-9]{2}[ ]?[A-Z0-9]{4}|[1-9][0-9]{5}|[0-9]{5}(?:-[0-9]{4})?|"
+             r"[A-Z]{1,2}[0-9][A-Z0-9]?[ ]?[0-9][A-Z]{2}|[0-9]{4,5})(?![\w])")
+# the street: its name then its type ("Moss Lane", "NE 45th St"), or a leading type then its name ("Rue Saint-Jean",
+# "rue des Lilas", "Calle de Alcalá")
+_LEADING = r"rue|avenue|boulevard|chemin|calle|avenida|rua|via|heol|ffordd|stryd"  # (Welsh: "12 Heol y Parc")
+_STREET = (rf"(?:(?i:{_LEADING})(?:[ ](?:{_PARTICLE}|d['’]|des|du)){{0,2}}(?:[ ]{_WORD}){{1,3}}"
+           rf"|(?:{_DIRECTION}\.?[ ])?(?:{_STREET_WORD}[ ]){{0,3}}"
+           rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)})))")
+# a unit or floor after the street: "Apt 210", "Suite 2200", "Unit 1504", "4th Floor"
+_UNIT_AFTER = (rf"(?:,?[ ](?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}}"
+               rf"|{_ORDINAL}[ ](?i:floor|fl\.?)))")
+# then the places after it, comma-separated (suburb, city, county, state: "Jayanagar 4th Block, Bengaluru,
+# Karnataka 560011", "Ballincollig, Co. Cork, P31 X2E4"), a state or province code, a postcode
+_PLACES = rf"(?:,[ ](?:Co\.[ ])?{_STREET_WORD}(?:[ ]{_STREET_WORD}){{0,2}}){{1,4}}"
+_ADDRESS_TAIL = rf"(?:{_PLACES}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:,?[ ]{_POSTCODE})?|,?[ ][0-9]{{4,5}}[ ]{_CITY})?"
 _ADDRESS = re.compile(
-    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ](?:{_DIRECTION}\.?[ ])?"
-    rf"(?:{_WORD}[ ]){{0,3}}"  # (unit/no.; a direction: "1420 W Alameda Ave")
-    rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)}))(?:[ ]{_DIRECTION}(?![\w]))?"
-    rf"(?:,?[ ](?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}})?"
-    rf"(?:,[ ]{_CITY}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:[ ]{_POSTCODE})?)?"
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ]"
+    rf"{_STREET}(?:[ ]{_DIRECTION}(?![\w]))?{_UNIT_AFTER}{{0,2}}{_ADDRESS_TAIL}"
 )
+# The same in capitals, as forms and OCR give them: "2209 W. FULLERTON AVE APT 3R CHICAGO IL 60647"
+_ADDRESS_CAPS = re.compile(
+    rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[ ](?:[NSEW]\.?[ ])?(?:[A-Z][A-Z'\-]{{1,30}}[ ]|{_ORDINAL}[ ]){{1,3}}"
+    rf"(?:{_SUFFIX.upper()})\.?(?![\w])(?:,?[ ](?:APT|UNIT|STE|SUITE|#)\.?[ ]?#?[0-9A-Z]{{1,6}})?"
+    rf"(?:,?[ ][A-Z]{{3,}}(?:[ ][A-Z]{{3,}}){{0,2}},?[ ][A-Z]{{2}}[ ][0-9]{{5}}(?:-[0-9]{{4}})?(?![\w]))?"
+)
+# a post office box with its town: "PO Box 4471, Tualatin, OR 97062", "P.O. Box 12"
+_PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){_ADDRESS_TAIL}")
 
 
-# A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"
-_UNIT_BEFORE = re.compile(r"(?i:flat|unit|apt|apartment|suite|level|floor|shop)\.?[ ]?[0-9A-Za-z]{1,5},?[ ]$")
+# A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"; or the word
+# alone before the number it qualifies: "Unit 4/17 Wattle St", "No. 14, 2nd Main Road"
+_UNIT_BEFORE = re.compile(
+    r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no)\.?[ ]?(?:(?i:no)\.?[ ])?(?:[0-9A-Za-z]{1,5},?[ ])?$")
 # Street name first, then the number and a postcode with its city (continental Europe): "Via Giuseppe Verdi 27, 20121
 # Milano", "Storgatan 14, 114 55 Stockholm", "Hanauer Landstraße 184, 60314 Frankfurt am Main". The street's word is
 # found first (a street type glued to its end, or a leading word such as "Via"); the rest is matched after it.
@@ -368,13 +414,13 @@ def people(text: str) -> list[Finding]:
         n = len(text)
         for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
-            if end >= n or text[end] not in ",: ":  # what follows a cue word starts so (and most hits end a word)
+            if end >= n or text[end] not in ",: !":  # what follows a cue word starts so (most hits end a word)
                 continue
             if pattern is None:
                 if text[end] == " " and (f := _subject(text, start)):
                     found.append(f)
                 continue
-            if start and lowered[start - 1].isalnum() and lowered[start] != "@":
+            if start and lowered[start - 1].isalnum() and lowered[start] not in "@ ":  # (" till" has its space)
                 continue
             if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
@@ -404,6 +450,10 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, *a.span(1), alone=True)):
             found.append(f)
         at = lowered.find("your ", at + 5)
+    for f in list(found):
+        if f.entity == E.PERSON and " " in f.key and text.startswith((" and ", " & "), f.end) and (
+                m := _AND_NAME.match(text, f.end)) and (g := _name_finding(text, *m.span(1))):
+            found.append(g)
     for m in _LINE_END_TIME.finditer(text):
         hour = colon = m.start()  # one or two digits, after a space or tab
         while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
@@ -533,6 +583,11 @@ def logins(text: str) -> list[Finding]:
                     ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
     found += _logins_by_shape(text)
+    if "-ad" in lowered and _POWERSHELL_HINT.search(text):
+        for m in _POWERSHELL_LOGINS.finditer(text):
+            for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
+                if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES:
+                    found.append(Finding(login.start(), login.end(), E.USERNAME, value))
     if " - " in text and " [" in text:
         for m in _ACCESS_LOG_USER.finditer("\n" + text):
             found.append(Finding(m.start(1) - 1, m.end(1) - 1, E.USERNAME, m.group(1).casefold()))
@@ -634,7 +689,8 @@ def addresses(text: str) -> list[Finding]:
         start = max(done, last - 140)
         if not _HOUSE_NUMBER.search(text, start, first):
             continue
-        for m in _ADDRESS.finditer(text, start, min(len(text), last + 120)):
+        pattern = _ADDRESS_CAPS if text[first:last + 1].isupper() and text[first - 1:first] != "." else _ADDRESS
+        for m in pattern.finditer(text, start, min(len(text), last + 120)):
             if m.start() <= last < m.end():
                 begin = m.start()
                 if unit := _UNIT_BEFORE.search(text, max(0, begin - 24), begin):
@@ -643,6 +699,9 @@ def addresses(text: str) -> list[Finding]:
                 found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
+    if "box " in lowered:
+        found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
+                  for m in _PO_BOX.finditer(text)]
     done = 0  # (an EU match may lengthen one of the above: "14 Rue" → "14 Rue des Lilas, 75011 Paris")
     for last, length, glued in european:
         first = last + 1 - length
@@ -653,7 +712,9 @@ def addresses(text: str) -> list[Finding]:
                 first -= 1
         elif first and lowered[first - 1].isalpha():
             continue
-        if not text[first].isupper() and lowered[last] != ".":
+        if not text[first].isupper() and lowered[last] != "." and (  # "14 rue des Lilas": French writes it so
+                glued or not text[first - 2:first - 1].isalnum() or not _EU_NUMBER_BEFORE.search(
+                    text, max(0, first - 12), first)):
             continue
         if not glued and (number := _EU_NUMBER_BEFORE.search(text, max(0, first - 12), first)) and (
                 tail := _EU_NAME_TAIL.match(text, last + 1)):

@@ -268,14 +268,12 @@ class Redactor:
             starts: set[int] = set()  # (two forms of one name may start at one place)
             for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
                 start = last + 1 - length
-                if not start or text[start - 1] not in " \t\n" or start in starts:
-                    continue
+                if (start and text[start - 1] not in " \t\n") or start in starts or (
+                        last + 1 < len(text) and (text[last + 1].isalnum() or text[last + 1] in "'’-")):
+                    continue  # (inside a longer word: "Dan" in "Danger", "danny")
                 starts.add(start)
-                if (_greeted(text, start) or _addressed(text, start) or _acts(text, start) or (
-                        text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
-                        ).endswith(_HANDED_OVER))) and (  # (rarest first)
-                        word := _CAPITALISED.match(text, start)) and (
-                        given := word.group().casefold()) in self._given_names:
+                word = _named_alone(text, start)
+                if word and (given := word.group().casefold()) in self._given_names:
                     leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
@@ -385,11 +383,15 @@ _HAS_DIGIT = re.compile(r"[0-9]")
 # A first name alone is a person only where people are addressed: greetings and sign-offs.
 _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
-    r"best|cheers|br|ty|cc|ping|@|per|ask|asked|tell|told|with|w/|by))[,!:]?[ \t]{1,3}$"
-)  # (and words that hand over to a colleague: "ok to close per Emeka", "I'll ask Zofia")
+    r"best|cheers|br|ty|cc|ping|@|per|ask|asked|tell|told|with|w/|by|"
+    r"hallo|beste|hej|hei|hola|bonjour|ciao|olá|ola|liebe|lieber|cher|chère|caro|cara|querido|querida|"
+    r"owner|host|contact|attn|implementer|reviewer|approver|manager|engineer))[,!:]?[ \t]{1,3}$"
+)  # (and words that hand over to a colleague: "ok to close per Emeka", "I'll ask Zofia"; greetings in other
+# languages: "Beste Maarten", "Hallo Willem"; a role's holder: "owner Faisal", "Host: Venkatesh")
 # The last two characters of those words, tested before the pattern (a case-insensitive alternation, slow to search)
 _GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc",
-                             "er", "sk", "ed", "ll", "ld", "th", "w/", "by"})
+                             "er", "sk", "ed", "ll", "ld", "th", "w/", "by", "te", "ej", "ei", "la", "ur", "ao",
+                             "lá", "be", "re", "ro", "ra", "do", "da", "ct", "tn"})
 # words that hand a ticket over to a colleague: "assigning to Thabo", "waiting on Aroha" (tested with endswith)
 _HANDED_OVER = ("assigning to", "assigned to", "reassigned to", "handing to", "handing over to", "waiting on",
                 "waiting for", "->")
@@ -410,7 +412,8 @@ def _greeted(text: str, start: int) -> bool:
 
 # A known first name as the subject of a verb only people do: "06:58 Mariana confirms", "Rohan (network) reports"
 _ACTS_AFTER = re.compile(r"[^\W\d_][\w'’\-]*(?:[ ]\([^()\n]{1,24}\))?[ ](?:confirms|confirmed|reports|reported|says|"
-                         r"said|asks|asked|wants|replied|agreed|approved|rang|phoned|emailed|joined|typed|mentioned)\b")
+                         r"said|asks|asked|wants|replied|agreed|approved|rang|phoned|emailed|joined|typed|mentioned|"
+                         r"spoke|called|is off|is out|is on leave|is covering|is away|will cover|needs|sent)\b")
 
 
 def _acts(text: str, start: int) -> bool:
@@ -419,13 +422,33 @@ def _acts(text: str, start: int) -> bool:
         _ACTS_AFTER.match(text, start) is not None)
 
 
+def _named_alone(text: str, start: int) -> re.Match[str] | None:
+    """The word at `start` where its place makes a known first name a person's: capitalised after a greeting, on
+    its own line or before a verb only people do; in lower case (chat) as a line's speaker or before such a verb.
+    The cheap tests run first: most hits of a first name are none of these."""
+    if text[start].isupper():
+        if not (start and (_greeted(text, start) or _addressed(text, start) or _acts(text, start) or (
+                text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
+                ).endswith(_HANDED_OVER)))):
+            return None
+    elif not ((start == 0 or text[start - 1] == "\n") and (word := _GIVEN_WORD.match(text, start)) and _speaks(
+            text, start, word.end())) and not _acts(text, start):
+        return None
+    return _GIVEN_WORD.match(text, start)
+
+
+def _speaks(text: str, start: int, end: int) -> bool:
+    """A chat line's speaker, at its start before a colon: "willem: done", "dawn: the cabinet is stuck"."""
+    return (start == 0 or text[start - 1] == "\n") and text[end:end + 2] == ": "
+
+
 def _addressed(text: str, start: int) -> bool:
     """A name opening a message on its own line after a blank one, before a comma: "\n\nGrace,\n"."""
     return text[start - 1] == "\n" and (start < 2 or text[start - 2] == "\n") and (
         (comma := text.find(",", start, start + 32)) > 0 and text[start:comma].isalpha())
 
 
-_CAPITALISED = re.compile(r"[A-Z][a-z\u00e0-\u00ff'’\-]{2,30}\b")  # matched where a space or tab precedes
+_GIVEN_WORD = re.compile(r"[^\W\d_][\w'’\-]{2,30}\b")  # matched where a space, tab or line break precedes
 _NOT_GIVEN_NAMES = frozenset({"team", "all", "everyone", "support", "admin", "system", "guest", "user", "service"})
 
 # ServiceNow journal entries (work_notes, comments) start with a header naming their author. Run over "\n" + text
@@ -448,9 +471,13 @@ def _field_policy(table: TablePolicy | None, path: tuple[str, ...]) -> FieldPoli
 
 
 def _spread_names(names: set[str]) -> tuple[str, ...]:
-    """This record's names worth spreading over all its text, longest first (multi-word names only: single words are
-    too ambiguous to spread)."""
-    return tuple(sorted((n for n in names if " " in n and len(n) >= 5), key=lambda n: (-len(n), n)))
+    """This record's names worth spreading over all its text, longest first: multi-word names, and their first words
+    (a person named in full is then called by the first name alone: "Dawn Forrest" … "Looping in Dawn"), which
+    _find_names takes only where capitalised. Single words found alone are too ambiguous to spread."""
+    full = {n for n in names if " " in n and len(n) >= 5}
+    given = {first for n in full if len(first := n.split(None, 1)[0]) >= 3 and first.isalpha()
+             and first not in positions.NOT_NAMES and first not in _NOT_GIVEN_NAMES}
+    return tuple(sorted(full | given, key=lambda n: (-len(n), n)))
 
 
 def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Finding]:
@@ -461,8 +488,14 @@ def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Fi
     lowered = lowered or lower_case(text)[0]
     n = len(text)
     hits: list[tuple[int, int, int]] = []
+    # a single word is a full name's first word (_spread_names), found in the scan for that name's first word, taken
+    # where capitalised and whole
+    singles = {name: rank for rank, name in enumerate(names) if " " not in name}
     for rank, name in enumerate(names):
+        if name in singles:
+            continue
         first = name.split(None, 1)[0]
+        single = singles.get(first)
         i = lowered.find(first)
         while i >= 0:
             if not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
@@ -473,6 +506,9 @@ def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Fi
                     hits.append((i, rank, end))
                 elif m := _name_regex(name).match(text, i):
                     hits.append((i, rank, m.end()))
+                elif single is not None and text[i].isupper() and (
+                        (end := i + len(first)) == n or not (text[end].isalnum() or text[end] == "_")):
+                    hits.append((i, single, end))
             i = lowered.find(first, i + 1)
     found: list[Finding] = []
     done = 0

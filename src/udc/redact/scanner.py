@@ -219,14 +219,15 @@ class Scanner:
             key = value.upper() if P.PASSPORT_VALUE.fullmatch(value) else None
         elif etype == E.MRN:
             key = value.upper() if P.MRN_VALUE.fullmatch(value) else None
-        elif etype == E.US_DRIVER_LICENSE:
-            key = value.upper() if P.LICENSE_VALUE.fullmatch(value) else None
-        elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit
-            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" else None
+        elif etype == E.US_DRIVER_LICENSE:  # ("492 817 365": New York's in groups)
+            key = value.upper() if P.LICENSE_VALUE.fullmatch(value.replace(" ", "")) else None
+        elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit, no sort code
+            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" and not (
+                _SORT_CODE.fullmatch(value)) else None
         elif etype == E.CARD_EXPIRY:  # MMYY without a separator only right after its word ("exp 0927")
             key = value.replace(" ", "") if not value.isdigit() or distance <= _NEAR else None
         elif etype == E.HEALTH_PLAN_ID:
-            key = value.upper() if P.HEALTH_PLAN_VALUE.fullmatch(value) and not _CLAIM_BEFORE.search(
+            key = value.upper() if P.HEALTH_PLAN_VALUE.fullmatch(value.replace(" ", "")) and not _CLAIM_BEFORE.search(
                 text, max(0, start - 16), start) else None
         return Finding(start, end, etype, key) if key else None
 
@@ -270,6 +271,7 @@ class Scanner:
             spans.append((start, end))
             if (E.IP_ADDRESS in entities and kind
                     and not VERSION_BEFORE.search(work, max(0, start - 12), start)
+                    and not _OWN_ADDRESS_BEFORE.search(work, max(0, start - 32), start)
                     and not (work[start - 1:start] == "[" and SERVER_BEFORE.search(work, max(0, start - 80), start))):
                 found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
         return spans
@@ -379,12 +381,17 @@ class Scanner:
 
 _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.DATE_OF_BIRTH: P.DATE, E.CVV: P.CVV_VALUE, E.MRN: P.ALNUM_ID, E.US_PASSPORT: P.ALNUM_ID,
-    E.US_DRIVER_LICENSE: P.ALNUM_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
+    E.US_DRIVER_LICENSE: P.LICENSE_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
-    E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.ALNUM_ID,
+    E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.PLAN_ID,
 }
 # after a context word (not a field's name: a whole field is not "near" its name) an expiry may be MMYY
 _NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
+# the organisation's own public addresses, by the role they are given: "the office egress 203.0.113.9 works",
+# "ZTNA egress 198.51.100.4", "front door 20.50.2.1", "NAT gateway …"
+_OWN_ADDRESS_BEFORE = re.compile(r"(?i:\b(?:egress|ingress|nat|snat|front[ ]door|load[ ]balancer|vip|nat[ ]gateway|"
+                                 r"reverse[ ]proxy|anycast)(?:[ ](?:ip|address|is|=|:))?[ ]{1,2})$")
+_SORT_CODE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}")  # a UK bank's sort code, beside an account, is not one
 # a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
 _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
 

@@ -140,6 +140,8 @@ def csv_columns(text: str) -> list[Finding]:
             cell_start = position
             for cell, entity in zip(cells, types, strict=True):
                 value = cell.strip().strip('"').strip()
+                if entity == E.USERNAME and " " in value and _fits(E.PERSON, value):
+                    entity = E.PERSON  # a "user_name" column may hold display names: "Ana Lima-Souza"
                 if entity and value and _fits(entity, value):
                     start = cell_start + cell.index(value)
                     found.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
