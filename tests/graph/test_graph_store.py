@@ -291,3 +291,25 @@ def test_a_query_matching_many_records_ranks_those_with_its_words_in_their_title
     assert [(h["key"], h["score"]) for h in narrowed] == [(h["key"], h["score"]) for h in everything[:3]]
     assert '{key title}: ("printer")' in [arg for args in asked for arg in args]  # the title holders were ranked
     assert [h["key"] for h in store.text_search('"printer"', 5)] == [h["key"] for h in everything[:5]]  # 3 < 5
+
+
+@pytest.mark.sqlite_only
+def test_a_run_that_wrote_many_records_merges_the_text_index_into_one_segment(store: SqliteStore,
+                                                                              monkeypatch: pytest.MonkeyPatch
+                                                                              ) -> None:
+    """Each page is a segment of the text index until FTS5 merges 4 of them; a run writing MERGE_AFTER_ROWS records
+    or more leaves one, a smaller run leaves them as they are, and searches find the same either way."""
+    def segments() -> int:
+        return int(store.execute("SELECT count(DISTINCT rowid >> 37) FROM graph_text_data WHERE rowid > 10")[0][0])
+
+    for n in range(1, 4):  # 3 pages
+        put(store, "snow/incident", f"{n:032x}", T1, incident(f"INC001000{n}", f"printer jam {n}"))
+    found = [hit["key"] for hit in store.text_search("printer", 5)]
+    assert segments() == 3
+    monkeypatch.setattr(importlib.import_module("udc.store.sqlite_graph"), "MERGE_AFTER_ROWS", 3)
+    store.finish_run(store.begin_run("p", "historical"), "succeeded", {"streams": [{"rows": 2}]})
+    assert segments() == 3
+    store.finish_run(store.begin_run("p", "historical"), "succeeded", {"streams": [{"rows": 2}, {"rows": 1}]})
+    assert segments() == 1
+    assert [hit["key"] for hit in store.text_search("printer", 5)] == found
+    assert [run["status"] for run in store.runs("p")] == ["succeeded", "succeeded"]

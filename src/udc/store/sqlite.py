@@ -25,7 +25,7 @@ import orjson
 from udc.errors import ConfigError, StoreError
 from udc.procs import pid_alive
 from udc.records import EncodedRecord, Record
-from udc.store import cipher
+from udc.store import cipher, sqlite_graph
 from udc.store.copy import OWNER as COPY_OWNER
 from udc.store.graph import (
     ENDED_FIELDS,
@@ -40,7 +40,7 @@ from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, 
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.newest import plan_upsert
-from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, SqliteGraph, index_page, text_tags
+from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, MERGE_TEXT, READ_MMAP, SqliteGraph, index_page, text_tags
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -270,6 +270,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
             conn.execute("PRAGMA cache_size=-4096")  # 4 MB: keeps the (dataset, pk) index hot during big syncs
+            conn.execute(READ_MMAP)
             # fewer, larger checkpoints (each one syncs the file)
             conn.execute(f"PRAGMA wal_autocheckpoint={8192 if self._autocheckpoint else 0}")
             self._local.conn = conn
@@ -321,8 +322,10 @@ class SqliteStore(SqliteGraph, StoreLedger):
                                                                          os.getpid())))
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+        written = sum(stream.get("rows", 0) for stream in summary.get("streams", ()))
+        merge = [Statement(MERGE_TEXT, ())] if written >= sqlite_graph.MERGE_AFTER_ROWS else []
         self._modify(Statement("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-                               (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id)))
+                               (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id)), *merge)
 
     def runs(self, pipeline: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
         sql = "SELECT id, pipeline, mode, started_at, finished_at, status, pid, summary FROM runs"

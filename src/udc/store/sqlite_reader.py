@@ -21,7 +21,7 @@ from udc.store.ledger_rows import LedgerReads, run_row
 from udc.store.migrations import check_version, older_store
 from udc.store.reader import RUN_MODES
 from udc.store.sqlite import MIGRATIONS, store_failure
-from udc.store.sqlite_graph import SqliteGraph
+from udc.store.sqlite_graph import READ_MMAP, SqliteGraph
 
 
 class SqliteReader(SqliteGraph, LedgerReads):
@@ -46,6 +46,7 @@ class SqliteReader(SqliteGraph, LedgerReads):
             cipher.unlock(self.connection, key)
             self.connection.execute("PRAGMA busy_timeout=5000")
             self.connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a wrong key fails here
+            self.connection.execute(READ_MMAP)
             self._version = int(self.connection.execute("PRAGMA user_version").fetchone()[0])
         except cipher.errors() as exc:
             raise self._failure(exc) from exc
