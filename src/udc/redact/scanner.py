@@ -464,13 +464,15 @@ def _birth_date(m: re.Match[str]) -> str | None:
     return None
 
 
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# compiled once: re.search with a pattern string looks each one up in re's cache, twelve times per written-out date
+_MONTH_NAMES = tuple(re.compile(rf"(?<![a-z]){name}") for name in (
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
 
 
 def _month_number(text: str) -> int | None:
     lowered = text.lower()
     for i, name in enumerate(_MONTH_NAMES):
-        if re.search(rf"(?<![a-z]){name}", lowered):
+        if name.search(lowered):
             return i + 1
     return None
 
