@@ -229,3 +229,24 @@ def test_the_graph_stored_through_the_sqlite_writer_is_the_graph_stored_in_the_t
                 "SELECT rowid, key, title, body FROM graph_text ORDER BY rowid"):
         assert there.execute(sql) == here.execute(sql) != []
     assert any("mail server 3 back" in str(row) for row in there.execute("SELECT title, body FROM graph_text"))
+
+
+def mapped_files(pid: int | str) -> set[str]:
+    return {line.split()[-1] for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if "/" in line}
+
+
+@pytest.mark.sqlite_only
+def test_the_writer_process_does_not_map_the_store_file_and_readers_do(tmp_path: Path) -> None:
+    """The writer touches every page it writes: with the file mapped its resident size grew with the store (350 MB
+    after 1,000,000 records); searches read through the map."""
+    path = tmp_path / "udc.db"
+    store = SqliteStore(path)
+    with store.writer():
+        assert store._writer is not None
+        for k in range(3):
+            store.submit(page(200, k * 200), run_id=1).result(timeout=60)
+            store.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the pages into the file, where the next page reads them
+        assert str(path) not in mapped_files(store._writer.pid)
+    assert store.execute("SELECT count(*) FROM records")[0][0] == 600
+    assert str(path) in mapped_files("self")
+    store.close()

@@ -214,10 +214,12 @@ class SqliteStore(SqliteGraph, StoreLedger):
     MARK = "?"
 
     def __init__(self, path: str | Path, *, key: str | None = None, write_process: bool = True,
-                 autocheckpoint: bool = True) -> None:
+                 autocheckpoint: bool = True, mapped: bool = True) -> None:
         """`key`: the store is encrypted with SQLCipher under it (udc.store.cipher). `write_process`: inside
         `writer()`, a child process does the writes (see udc.store.writer). `autocheckpoint=False`: commits never
-        checkpoint the WAL; the caller does (the writer process, in a thread)."""
+        checkpoint the WAL; the caller does (the writer process, in a thread). `mapped=False`: no memory map
+        (READ_MMAP) — for the writer process, whose resident size would grow with every page of the file it
+        touches (350 MB after 1,000,000 records)."""
         self.path = Path(path)
         self._key, self._db = key, cipher.driver(key)
         self.location = str(self.path)
@@ -225,7 +227,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
             raise ConfigError(f"store directory {self.path.parent} does not exist", "create it, or fix `store:`")
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._write_process = write_process
+        self._write_process, self._mapped = write_process, mapped
         self._autocheckpoint = autocheckpoint
         self._new_keys: dict[str, bool] = {}  # per dataset: whether its last page held only new keys
         self._writer: WriterProcess | None = None
@@ -270,7 +272,8 @@ class SqliteStore(SqliteGraph, StoreLedger):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=60000")
             conn.execute("PRAGMA cache_size=-4096")  # 4 MB: keeps the (dataset, pk) index hot during big syncs
-            conn.execute(READ_MMAP)
+            if self._mapped:
+                conn.execute(READ_MMAP)
             # fewer, larger checkpoints (each one syncs the file)
             conn.execute(f"PRAGMA wal_autocheckpoint={8192 if self._autocheckpoint else 0}")
             self._local.conn = conn

@@ -61,7 +61,7 @@ def main() -> None:
         path, key = receive(requests)  # an encrypted store's key comes over the pipe
     except EOFError:
         return
-    store = SqliteStore(path, key=key, write_process=False, autocheckpoint=False)
+    store = SqliteStore(path, key=key, write_process=False, autocheckpoint=False, mapped=False)
     checkpoints = Checkpointer(path, key)
     try:
         serve(requests, replies, store.write_described, store.run_statements,
