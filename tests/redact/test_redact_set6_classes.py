@@ -1,0 +1,39 @@
+"""Classes of values the sixth hand-written held-out set (bench/data/itsm-heldout-6.txt, measured blind first)
+showed stream 1 missing. Each case is written in other words than the set, so what is tested is the class, not the
+set's strings.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from udc.config import RedactionConfig
+from udc.redact import Redactor
+
+KEY = SecretStr("set6-classes-key-0123456789abcdef")
+
+
+def diagnoses(text: str) -> list[str]:
+    redactor = Redactor(RedactionConfig(enabled=True, key=KEY), "servicenow")
+    return [text[f.start:f.end] for f in redactor.find(text, "incident", "work_notes") if f.entity == "DIAGNOSIS"]
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    # a chart's problem list copied into a ticket
+    ("Copied from the chart. Problem list: asthma, hypertension. Please scrub.", ["asthma", "hypertension"]),
+    # HR leave and accommodation cases name the condition the leave is for
+    ("Sick leave approved, reason given: bipolar disorder.", ["bipolar disorder"]),
+    ("Ergonomic chair requested due to rheumatoid arthritis in both hands.", ["rheumatoid arthritis"]),
+    ("FMLA paperwork for migraine attached by the employee.", ["migraine"]),
+])
+def test_hr_and_chart_cues_introduce_a_diagnosis(text: str, values: list[str]) -> None:
+    assert diagnoses(text) == values
+
+
+@pytest.mark.parametrize("text", [
+    "Build failed due to a flaky test; problem list in Jira is empty.",
+    "Reason given: vendor outage. Accommodation booking tool down due to DNS.",
+])
+def test_the_cues_alone_redact_nothing(text: str) -> None:
+    assert diagnoses(text) == []
