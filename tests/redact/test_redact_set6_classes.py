@@ -37,3 +37,29 @@ def test_hr_and_chart_cues_introduce_a_diagnosis(text: str, values: list[str]) -
 ])
 def test_the_cues_alone_redact_nothing(text: str) -> None:
     assert diagnoses(text) == []
+
+
+def persons(text: str) -> list[str]:
+    redactor = Redactor(RedactionConfig(enabled=True, key=KEY), "servicenow")
+    return [text[f.start:f.end] for f in redactor.find(text, "incident", "work_notes") if f.entity == "PERSON"]
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    # Vietnamese horned letters and Romanian comma-below letters (Latin Extended-B) are letters of a name
+    ("Customer Trương Văn Phước rang about the invoice.", ["Trương Văn Phước"]),
+    ("Patient Ștefan Țurcanu cannot log in to the portal.", ["Ștefan Țurcanu"]),
+    # a role with a qualifier or a partner role before a full name
+    ("Radiographer on call Chidi Okeke restarted the PACS viewer.", ["Chidi Okeke"]),
+    ("Payroll partner Ingrid Solberg approved the correction.", ["Ingrid Solberg"]),
+    ("EDR: logged-on user Tomasz Nowicki ran the macro.", ["Tomasz Nowicki"]),
+])
+def test_names_after_roles_and_in_extended_latin(text: str, values: list[str]) -> None:
+    assert persons(text) == values
+
+
+@pytest.mark.parametrize("text", [
+    "Our partner Contoso sent the quote; on call rota updated.",
+    "The on duty Service Desk queue is empty.",
+])
+def test_role_words_before_teams_redact_nothing(text: str) -> None:
+    assert persons(text) == []

@@ -52,9 +52,10 @@ supply supplies medical pharmacy pharma logistics laboratories laboratory
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
-# (Latin Extended Additional, U+1E00-U+1EFF, alternates capitals and small letters: "Nguyễn Thị")
-_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ"
-_LOWER = "a-zß-öø-ÿā-žḁ-ỿ"
+# (Latin Extended Additional, U+1E00-U+1EFF, alternates capitals and small letters: "Nguyễn Thị"; from Latin
+# Extended-B the horned letters of Vietnamese, "Dương", "Phơn", and Romanian's comma-below ones, "Ștefan Țurcanu")
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-ỾƠƯȘȚ"
+_LOWER = "a-zß-öø-ÿā-žḁ-ỿơưșț"
 # "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
 _WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
@@ -86,6 +87,7 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
               r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
+              r"on duty|on call|partner|logged-on user|logged on user|signed-in user|"
               r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by|"
               # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
               r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
