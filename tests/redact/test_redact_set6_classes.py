@@ -63,3 +63,17 @@ def test_names_after_roles_and_in_extended_latin(text: str, values: list[str]) -
 ])
 def test_role_words_before_teams_redact_nothing(text: str) -> None:
     assert persons(text) == []
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    # a name field of a JSON, XML or key=value payload pasted into a work note
+    ('Payload: {"id": 7, "name": "Halima Yusuf", "dept": "Oncology"}', ["Halima Yusuf"]),
+    ("<Member><Name>Jonas Berg</Name><Plan>Gold</Plan></Member>", ["Jonas Berg"]),
+    ("audit: full_name=Olek Nowak action=login", ["Olek Nowak"]),
+])
+def test_a_payloads_name_field_is_a_person(text: str, values: list[str]) -> None:
+    assert persons(text) == values
+
+
+def test_a_payloads_other_name_fields_are_kept() -> None:
+    assert persons('{"hostname": "Web Prd", "filename": "Report Final.pdf", "name": "nginx"}') == []

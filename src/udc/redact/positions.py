@@ -108,7 +108,9 @@ _AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME})")
 _AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
 # a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
 _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
-_AFTER_NAME_LABEL = re.compile(rf"[,:]?[ ]{{1,3}}({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
+# (also a JSON or XML name field pasted into a work note: '"name": "Ada Eze"', "<Name>Ada Eze</Name>", "name=Ada Eze")
+_AFTER_NAME_LABEL = re.compile(
+    rf"(?:[\"']?[ ]?[:=][ ]{{0,3}}[\"']|>|=|[,:]?[ ]{{1,3}})({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
@@ -416,7 +418,8 @@ def people(text: str) -> list[Finding]:
         n = len(text)
         for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
-            if end >= n or text[end] not in ",: !":  # what follows a cue word starts so (most hits end a word)
+            # what follows a cue word starts so (most hits end a word); a payload's name field also '"', '>', '='
+            if end >= n or (text[end] not in ",: !" and not (pattern is _AFTER_NAME_LABEL and text[end] in "\"'>=")):
                 continue
             if pattern is None:
                 if text[end] == " " and (f := _subject(text, start)):
