@@ -24,18 +24,20 @@ CONTEXT = re.compile(
     r"(?i:\b(?:diagnos(?:is|es|ed(?: with)?)|dx|icd(?:-?10)?(?: code)?|history of|hx of|suffer(?:s|ing)? from|"
     r"treated for|treatment for|admitted (?:with|for)|condition|medical condition|living with|"
     r"present(?:s|ed|ing) with|indication|referral reason|reason for referral|referred (?:for|with)|known|"
-    r"patient with|pt with|prescription for|prescribed for|medication for|claim for|pmhx|pmh|hx|s/p|suspected)\b[:#]?|"
+    r"patient with|pt with|prescription for|prescribed for|medication for|claim for|pmhx|pmh|hx|s/p|suspected|"
+    r"problem list|reason given|medical leave|sick leave|fmla|accommodation|due to)\b[:#]?|"
     r"\b(?:admitted|presented|presents|presenting|came in|pt|patient)[ ]w/(?=[ ]))"  # clinicians' shorthand:
-    # "PMHx T2DM, HTN", "admitted w/ CAP", "s/p CABG"
+    # "PMHx T2DM, HTN", "admitted w/ CAP", "s/p CABG"; and where HR cases and chart copies name one: "Problem list:",
+    # "FMLA … reason given:", "standing desk due to …"
 )
-# how each of CONTEXT's alternatives begins
 # how each of CONTEXT's alternatives begins (clinical phrasing that introduces a condition too: "Presenting with …",
 # "Indication: …", "Known type 2 diabetes"), found in one Aho-Corasick pass
 _CONTEXT_FIRST = ("diagnos", "dx", "icd", "history of", "hx of", "suffer", "treat", "admitted", "condition",
                   "medical condition", "living with", "present", "indication", "referral reason",
                   "reason for referral", "referred", "known", "patient with", "pt with", "prescription for",
                   "prescribed for", "medication for", "claim for", "pmh", "hx", "s/p", "came in", "pt w/", "patient w/",
-                  "suspected")
+                  "suspected", "problem list", "reason given", "medical leave", "sick leave", "fmla", "accommodation",
+                  "due to")
 
 
 _FIRST_WORDS = FIXED.add({word: len(word) for word in _CONTEXT_FIRST})

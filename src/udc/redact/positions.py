@@ -52,9 +52,10 @@ supply supplies medical pharmacy pharma logistics laboratories laboratory
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
-# (Latin Extended Additional, U+1E00-U+1EFF, alternates capitals and small letters: "Nguyễn Thị")
-_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ"
-_LOWER = "a-zß-öø-ÿā-žḁ-ỿ"
+# (Latin Extended Additional, U+1E00-U+1EFF, alternates capitals and small letters: "Nguyễn Thị"; from Latin
+# Extended-B the horned letters of Vietnamese, "Dương", "Phơn", and Romanian's comma-below ones, "Ștefan Țurcanu")
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-ỾƠƯȘȚ"
+_LOWER = "a-zß-öø-ÿā-žḁ-ỿơưșț"
 # "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
 _WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
@@ -86,6 +87,7 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
               r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
+              r"on duty|on call|partner|logged-on user|logged on user|signed-in user|"
               r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by|"
               # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
               r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
@@ -106,7 +108,9 @@ _AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME})")
 _AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
 # a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
 _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
-_AFTER_NAME_LABEL = re.compile(rf"[,:]?[ ]{{1,3}}({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
+# (also a JSON or XML name field pasted into a work note: '"name": "Ada Eze"', "<Name>Ada Eze</Name>", "name=Ada Eze")
+_AFTER_NAME_LABEL = re.compile(
+    rf"(?:[\"']?[ ]?[:=][ ]{{0,3}}[\"']|>|=|[,:]?[ ]{{1,3}})({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
@@ -414,7 +418,8 @@ def people(text: str) -> list[Finding]:
         n = len(text)
         for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
-            if end >= n or text[end] not in ",: !":  # what follows a cue word starts so (most hits end a word)
+            # what follows a cue word starts so (most hits end a word); a payload's name field also '"', '>', '='
+            if end >= n or (text[end] not in ",: !" and not (pattern is _AFTER_NAME_LABEL and text[end] in "\"'>=")):
                 continue
             if pattern is None:
                 if text[end] == " " and (f := _subject(text, start)):
