@@ -431,8 +431,7 @@ def _named_alone(text: str, start: int) -> re.Match[str] | None:
                 text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
                 ).endswith(_HANDED_OVER)))):
             return None
-    elif not ((start == 0 or text[start - 1] == "\n") and (word := _GIVEN_WORD.match(text, start)) and _speaks(
-            text, start, word.end())) and not _acts(text, start):
+    elif not ((word := _GIVEN_WORD.match(text, start)) and _speaks(text, start, word.end())) and not _acts(text, start):
         return None
     return _GIVEN_WORD.match(text, start)
 

@@ -167,9 +167,7 @@ def create_app(views: Views, guard: Guard, refresh: int = PAGES_REFRESH) -> Fast
             return JSONResponse({"status": "no store yet: nothing has been synced", "fix": "run a sync "
                                  "(`udc sync --pipeline P`, or `udc run`): this server serves the store once it "
                                  "appears"}, status_code=503)
-        except (ConfigError, StoreError) as exc:
-            if isinstance(exc, StoreError):
-                views.lost()  # opened again at the next request
+        except (ConfigError, StoreError):  # after a failed read, opened again at the next request
             return JSONResponse({"status": "the store cannot be read", "fix": "open / (signed in) for the reason"},
                                 status_code=503)
         return JSONResponse({"status": "ok"})

@@ -15,6 +15,7 @@ from typing import Any
 
 from udc.check import check_owner
 from udc.config import Config
+from udc.errors import StoreError
 from udc.procs import claimant_gone, gone_here
 from udc.store import StoreReader, lease_stamp
 from udc.sync.backfill import backfill_progress, state_owner
@@ -67,8 +68,13 @@ class Views:
                 reader.close()
 
     def check(self) -> None:
-        """Read the store once (one index lookup): it can be opened and answers, else the reader's error."""
-        self.reader.run(0)
+        """Read the store once (one index lookup): it can be opened and answers, else the reader's error (after a
+        failed read, `lost`)."""
+        try:
+            self.reader.run(0)
+        except StoreError:
+            self.lost()
+            raise
 
     def close(self) -> None:
         if self._reader is not None:
