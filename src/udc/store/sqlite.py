@@ -33,6 +33,7 @@ from udc.store.graph import (
     STARTED_FIELDS,
     Prepared,
     describe,
+    describe_ahead,
     end_rows,
     resolved_times,
 )
@@ -439,20 +440,27 @@ class SqliteStore(SqliteGraph, StoreLedger):
         committed. Inside `writer()` the child process stores it while the caller goes on (reading the next page)."""
         page.encode()
         writer = self._writer
-        if writer is not None and (future := writer.submit((page, run_id))) is not None:
-            return future
+        if writer is not None:
+            # The graph's description of the page is made here, not in the writer process: the writer is the sync's
+            # slowest stage (it paid a third of its CPU for this), while this process waits on it and the source.
+            try:
+                page.described = describe_ahead(page.dataset, page.encoded or [])
+            except Exception:  # a record the graph cannot read fails its page in the writer, alone, with its error
+                page.described = None
+            if (future := writer.submit((page, run_id))) is not None:
+                return future
         future = Future()
-        future.set_result(self._write(page, run_id))
+        future.set_result(self._write(page, run_id, page.described))
         return future
 
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         return self.submit(page, run_id).result()
 
-    def write_described(self, page: PageWrite, run_id: int, ahead: Mapping[str, Prepared] | None) -> UpsertCounts:
-        """Store one page in a single transaction, here; `ahead`: its records described for the graph already
-        (udc.store.graph.describe_ahead), by the writer process's thread that does it outside the write lock."""
-        return self._write(page, run_id, ahead)
+    def write_described(self, page: PageWrite, run_id: int, _: object = None) -> UpsertCounts:
+        """Store one page in a single transaction, here (the writer process's call): its records come described for
+        the graph (`page.described`, by `submit`) when the syncing process sent it."""
+        return self._write(page, run_id, page.described)
 
     def _write(self, page: PageWrite, run_id: int, ahead: Mapping[str, Prepared] | None = None) -> UpsertCounts:
         counts = UpsertCounts()
