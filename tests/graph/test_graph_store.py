@@ -313,3 +313,19 @@ def test_a_run_that_wrote_many_records_merges_the_text_index_into_one_segment(st
     assert segments() == 1
     assert [hit["key"] for hit in store.text_search("printer", 5)] == found
     assert [run["status"] for run in store.runs("p")] == ["succeeded", "succeeded"]
+
+
+@pytest.mark.sqlite_only
+def test_each_node_is_its_records_row_after_pages_of_new_and_of_stored_keys(store: SqliteStore) -> None:
+    """A page of new keys takes the next rowids, which its nodes take without looking the keys up again; a page with
+    stored keys looks them up: either way each node is its record's row."""
+    def page(dataset: str, numbers: range) -> PageWrite:
+        return PageWrite(dataset, [(f"{n:032x}", T1, incident(f"INC00100{n:02d}", f"printer {n}")) for n in numbers])
+
+    for dataset, numbers in (("snow/incident", range(0, 3)), ("snow/problem", range(0, 2)),
+                             ("snow/incident", range(3, 6)), ("snow/incident", range(2, 8))):
+        store.write(page(dataset, numbers), 1)
+    assert store.execute("SELECT count(*) FROM graph_nodes AS n JOIN records AS r ON r.rowid = n.id "
+                         "AND r.dataset = n.dataset AND r.pk = n.pk")[0][0] == 10 == \
+        store.execute("SELECT count(*) FROM graph_nodes")[0][0]
+    assert [hit["key"] for hit in store.text_search("printer 7", 5)] == ["INC0010007"]

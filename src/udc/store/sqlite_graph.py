@@ -103,12 +103,15 @@ def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[
 
 
 def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[str, str | bytes, str | None]],
-               replaced: Sequence[str], ahead: Mapping[str, Prepared] | None = None) -> None:
+               replaced: Sequence[str], ahead: Mapping[str, Prepared] | None = None,
+               known: Mapping[str, int] | None = None) -> None:
     """Keep the graph current for a page, inside its transaction: `written` are the records stored now (pk, JSON,
     links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first. `ahead`: its
-    records described already (udc.store.graph.describe_ahead), by key."""
+    records described already (udc.store.graph.describe_ahead), by key; `known`: rowids of records written, by key
+    (the rest are looked up)."""
     last = {pk: (data, links) for pk, data, links in written}  # a key twice in a page: its last version was stored
-    ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
+    ids = dict(known) if known and not replaced and last.keys() <= known.keys() else \
+        _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
     if gone:
         stale = stated_ends(_fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone))
