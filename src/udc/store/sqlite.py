@@ -41,7 +41,16 @@ from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, 
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.newest import plan_upsert
-from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, MERGE_TEXT, READ_MMAP, SqliteGraph, index_page, text_tags
+from udc.store.sqlite_graph import (
+    GRAPH_ENDS,
+    GRAPH_SCHEMA,
+    MERGE_TEXT,
+    READ_MMAP,
+    SqliteGraph,
+    index_page,
+    text_segments,
+    text_tags,
+)
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -327,7 +336,10 @@ class SqliteStore(SqliteGraph, StoreLedger):
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
         written = sum(stream.get("rows", 0) for stream in summary.get("streams", ()))
-        merge = [Statement(MERGE_TEXT, ())] if written >= sqlite_graph.MERGE_AFTER_ROWS else []
+        with self._translated():
+            many = written >= sqlite_graph.MERGE_AFTER_ROWS or \
+                text_segments(self._conn()) >= sqlite_graph.MERGE_AFTER_SEGMENTS
+        merge = [Statement(MERGE_TEXT, ())] if many else []
         self._modify(Statement("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
                                (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id)), *merge)
 

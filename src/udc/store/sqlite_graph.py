@@ -61,7 +61,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body, tags
 # one at its end ('optimize', 1.9-3 s on 1,000,000 records): search p50 -25%, p95 -10 to -20% there. Smaller runs
 # leave it to FTS5's own merging (optimize rewrites the whole index).
 MERGE_AFTER_ROWS = 100_000
+# Smaller runs merge it too once FTS5's own merging left it in MERGE_AFTER_SEGMENTS segments or more (it lets up to
+# 15 pile up; a backfill of small chunks never wrote MERGE_AFTER_ROWS in one run): after a merge, a store written by
+# small runs merges again after about as many runs as this.
+MERGE_AFTER_SEGMENTS = 8
 MERGE_TEXT = "INSERT INTO graph_text (graph_text) VALUES ('optimize')"
+_STRUCTURE_V2 = b"\xff\x00\x00\x01"  # after the cookie, in FTS5's structure record from SQLite 3.42 on
 # Searches read posting lists, nodes and record sizes scattered over the file: mapped, SQLite reads them in place
 # instead of copying each page in (search p50 -10%, p95 -3 to -18% at 1,000,000 records). This is SQLite's own
 # ceiling (2 GB); SQLCipher maps nothing (its pages are decrypted).
@@ -69,6 +74,24 @@ READ_MMAP = "PRAGMA mmap_size = 2147418112"
 # BM25 weights of key, title, body and tags
 _BM25 = "2.0, 4.0, 1.0, 0.0"
 _TEXT = "{key title body}"
+
+
+def text_segments(conn: sqlite3.Connection) -> int:
+    """How many segments the text index is in: one row read, FTS5's structure record (a 4-byte cookie, then the
+    number of levels and of segments as SQLite varints)."""
+    row = conn.execute("SELECT block FROM graph_text_data WHERE id = 10").fetchone()
+    if row is None:
+        return 0
+    block = bytes(row[0])
+    at = 8 if block[4:8] == _STRUCTURE_V2 else 4
+    for _ in range(2):  # levels, then segments
+        value = 0
+        for _ in range(9):
+            byte, at = block[at], at + 1
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+    return value
 
 
 def _table_word(dataset: str) -> str:
@@ -344,4 +367,4 @@ class SqliteGraph(GraphReads):
                 for kind, at, value, count, micros in rows]
 
 
-__all__ = ["GRAPH_ENDS", "GRAPH_SCHEMA", "SqliteGraph", "index_page"]
+__all__ = ["GRAPH_ENDS", "GRAPH_SCHEMA", "SqliteGraph", "index_page", "text_segments"]
