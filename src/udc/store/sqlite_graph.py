@@ -61,9 +61,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body, tags
 # one at its end ('optimize', 1.9-3 s on 1,000,000 records): search p50 -25%, p95 -10 to -20% there. Smaller runs
 # leave it to FTS5's own merging (optimize rewrites the whole index).
 MERGE_AFTER_ROWS = 100_000
-# Smaller runs merge it too once FTS5's own merging left it in MERGE_AFTER_SEGMENTS segments or more (it lets up to
-# 15 pile up; a backfill of small chunks never wrote MERGE_AFTER_ROWS in one run): after a merge, a store written by
-# small runs merges again after about as many runs as this.
+# Smaller runs (a backfill resumed in parts, incremental cycles) merge it too once FTS5's own merging left it in
+# MERGE_AFTER_SEGMENTS segments or more (it lets up to 15 pile up): after a merge, a store written by small runs merges
+# again after about as many runs as this.
 MERGE_AFTER_SEGMENTS = 8
 MERGE_TEXT = "INSERT INTO graph_text (graph_text) VALUES ('optimize')"
 _STRUCTURE_V2 = b"\xff\x00\x00\x01"  # after the cookie, in FTS5's structure record from SQLite 3.42 on
