@@ -130,8 +130,8 @@ def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[s
                known: Mapping[str, int] | None = None) -> None:
     """Keep the graph current for a page, inside its transaction: `written` are the records stored now (pk, JSON,
     links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first. `ahead`: its
-    records described already (udc.store.graph.describe_ahead), by key; `known`: rowids of records written, by key
-    (the rest are looked up)."""
+    records described already (udc.store.graph.describe_ahead), by key; `known`: the rowids of all of `written`, by
+    key, when the caller knows them (else they are looked up)."""
     last = {pk: (data, links) for pk, data, links in written}  # a key twice in a page: its last version was stored
     ids = dict(known) if known and not replaced and last.keys() <= known.keys() else \
         _rowids(conn, dataset, list(set(replaced) | last.keys()))
