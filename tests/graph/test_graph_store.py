@@ -313,3 +313,49 @@ def test_a_run_that_wrote_many_records_merges_the_text_index_into_one_segment(st
     assert segments() == 1
     assert [hit["key"] for hit in store.text_search("printer", 5)] == found
     assert [run["status"] for run in store.runs("p")] == ["succeeded", "succeeded"]
+
+
+@pytest.mark.sqlite_only
+def test_each_node_is_its_records_row_after_pages_of_new_and_of_stored_keys(store: SqliteStore) -> None:
+    """A page of new keys takes the next rowids, which its nodes take without looking the keys up again; a page with
+    stored keys looks them up: either way each node is its record's row."""
+    def page(dataset: str, numbers: range) -> PageWrite:
+        return PageWrite(dataset, [(f"{n:032x}", T1, incident(f"INC00100{n:02d}", f"printer {n}")) for n in numbers])
+
+    for dataset, numbers in (("snow/incident", range(0, 3)), ("snow/problem", range(0, 2)),
+                             ("snow/incident", range(3, 6)), ("snow/incident", range(2, 8))):
+        store.write(page(dataset, numbers), 1)
+    assert store.execute("SELECT count(*) FROM graph_nodes AS n JOIN records AS r ON r.rowid = n.id "
+                         "AND r.dataset = n.dataset AND r.pk = n.pk")[0][0] == 10 == \
+        store.execute("SELECT count(*) FROM graph_nodes")[0][0]
+    assert [hit["key"] for hit in store.text_search("printer 7", 5)] == ["INC0010007"]
+
+
+@pytest.mark.sqlite_only
+def test_a_small_run_merges_the_text_index_once_it_is_in_many_segments(store: SqliteStore,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The segments are counted from FTS5's structure record (one row): the count is that of the segments holding
+    the index's data, as FTS5's own merging moves it; a run that leaves MERGE_AFTER_SEGMENTS or more merges them
+    into one whatever it wrote (a backfill of small chunks), one that leaves fewer does not."""
+    sqlite_graph = importlib.import_module("udc.store.sqlite_graph")
+
+    def segments() -> tuple[int, int]:
+        counted = store.execute("SELECT count(DISTINCT rowid >> 37) FROM graph_text_data WHERE rowid > 10")[0][0]
+        return sqlite_graph.text_segments(store._conn()), int(counted)
+
+    assert segments() == (0, 0)
+    seen = set()
+    for n in range(1, 21):  # 20 pages: FTS5 merges some of them on the way
+        put(store, "snow/incident", f"{n:032x}", T1, incident(f"INC00100{n:02d}", f"printer jam {n}"))
+        seen.add(segments()[0])
+        assert segments()[0] == segments()[1]
+    assert max(seen) > segments()[0] > 1  # merged on the way, not into one
+    found = sorted(hit["key"] for hit in store.text_search("printer", 30))
+    left = segments()
+    monkeypatch.setattr(sqlite_graph, "MERGE_AFTER_SEGMENTS", left[0] + 1)
+    store.finish_run(store.begin_run("p", "historical"), "succeeded", {"streams": [{"rows": 1}]})
+    assert segments() == left
+    monkeypatch.setattr(sqlite_graph, "MERGE_AFTER_SEGMENTS", left[0])
+    store.finish_run(store.begin_run("p", "historical"), "succeeded", {"streams": [{"rows": 1}]})
+    assert segments() == (1, 1)
+    assert sorted(hit["key"] for hit in store.text_search("printer", 30)) == found

@@ -181,7 +181,8 @@ def test_ledger_writes_posted_without_waiting_commit_in_order_and_failures_are_l
 @pytest.mark.both_stores
 def test_a_page_that_cannot_be_described_for_the_graph_fails_alone_and_the_writer_goes_on(store: Store) -> None:
     """A record whose JSON cannot be read fails its page (on PostgreSQL in the thread that describes pages ahead of
-    their transaction): that page's error comes back for it, nothing of it is stored, and the next pass is stored."""
+    their transaction, on SQLite in the transaction, the syncing process having failed to describe it): that page's
+    error comes back for it, nothing of it is stored, and the next pass is stored."""
     broken = PageWrite("t/x", encoded=[("bad", "2025-01-01", "{not json", None)], size=1, state=("p", "s", {"at": 1}))
     broken.pass_id = 1
     later = page(3, 10, state=2)
@@ -216,9 +217,9 @@ def graph_pages() -> list[PageWrite]:
 
 
 def test_the_graph_stored_through_the_sqlite_writer_is_the_graph_stored_in_the_transaction(tmp_path: Path) -> None:
-    """The SQLite writer describes each page's records for the graph in a thread of its own before the page's
-    transaction, so the write lock, which every worker's writer shares, is held for the writes only: the nodes, link
-    ends and texts are those of pages described inside their transaction."""
+    """A page handed to the SQLite writer comes with its records described for the graph by the syncing process
+    (the writer is the sync's slowest stage): the nodes, link ends and texts are those of pages described inside
+    their transaction."""
     here, there = SqliteStore(tmp_path / "here.db"), SqliteStore(tmp_path / "there.db")
     for write in graph_pages():
         here.write(write, run_id=1)

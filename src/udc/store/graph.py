@@ -207,8 +207,13 @@ def _relation(connector: str, table: str, record: Record, rel_type_name: Any) ->
 
 def end_hashes(links: Iterable[Sequence[str]]) -> set[int]:
     """The hashes under which other records find these links: each target, and a relation's source; not people."""
-    return {key_hash(link[i + 1]) for link in links for i in range(1, len(link), 2)
-            if not link[i].endswith(UNINDEXED_TARGETS)}
+    ends = set()
+    for link in links:  # a loop, not a comprehension over each link's ends: a third less, for every record synced
+        if not link[1].endswith(UNINDEXED_TARGETS):
+            ends.add(key_hash(link[2]))
+        if len(link) > 3 and not link[3].endswith(UNINDEXED_TARGETS):
+            ends.add(key_hash(link[4]))
+    return ends
 
 
 def end_rows(node_id: int, dataset: str, links: str | None) -> list[tuple[int, int, int]]:
@@ -222,18 +227,18 @@ def stated_ends(rows: Iterable[tuple[int, str | None]]) -> list[tuple[int, int]]
     return [(end, owner) for owner, links in rows if links for end in end_hashes(orjson.loads(links))]
 
 
-class Prepared(NamedTuple):
-    """A record's node with what it writes to the graph's rows but its id: its links as JSON, their ends' hashes."""
-
-    node: Node
-    links: str | None
-    ends: set[int]
+# A record's node with what it writes to the graph's rows but its id: key, title, opened, body, links JSON, ended,
+# started, resolved and its links' end hashes. A plain tuple: it travels to the writer process, and a NamedTuple pickles
+# through Python calls (two per record cost the syncing process 7 µs and the writer 6).
+Prepared = tuple[str | None, str | None, str | None, str, str | None, str | None, str | None, str | None,
+                 tuple[int, ...]]
 
 
 def prepare(node: Node, own: str | None) -> Prepared:
     # a record that states just its references keeps their JSON as the source gave it (not encoded again)
     links = (own if len(node.links) == node.own else orjson.dumps(node.links).decode()) if node.links else None
-    return Prepared(node, links, end_hashes(node.links))
+    return (node.key, node.title, node.opened, node.body, links, node.ended, node.started, node.resolved,
+            tuple(end_hashes(node.links)))
 
 
 def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]], ids: dict[str, int],
@@ -245,13 +250,12 @@ def graph_rows(dataset: str, written: dict[str, tuple[str | bytes, str | None]],
     nodes, ends, texts = [], [], []
     kind = dataset_kind(dataset)
     for pk, (data, own) in written.items():
-        node, links, hashes = (ahead.get(pk) if ahead else None) or prepare(describe(
-            dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name), own)
+        key, title, opened, body, links, ended, started, resolved, hashes = (ahead.get(pk) if ahead else None) or \
+            prepare(describe(dataset, pk, orjson.loads(data), orjson.loads(own) if own else (), rel_type_name), own)
         node_id = ids[pk]
-        nodes.append((node_id, dataset, pk, node.key, node.title, node.opened, links, node.ended, node.started,
-                      node.resolved))
+        nodes.append((node_id, dataset, pk, key, title, opened, links, ended, started, resolved))
         ends += [(end, node_id, kind) for end in hashes]
-        texts.append((node_id, node.key, node.title, node.body))
+        texts.append((node_id, key, title, body))
     ends.sort()  # in index order the inserts walk the b-tree instead of jumping about it
     return nodes, ends, texts
 

@@ -126,7 +126,7 @@ Ahead = dict[str, tuple[Prepared, str]]  # a page's records described before its
 def describe_ahead(dataset: str, encoded: Sequence[tuple[str, str, str | bytes, str | None]]) -> Ahead:
     """A page's records described (udc.store.graph.describe_ahead) and their text made lexemes, by key: done in the
     writer process (udc.store.postgres_writer) for the next page while its connection waits on the server."""
-    return {pk: (ready, ts_vector(ready.node.key, ready.node.title, ready.node.body))
+    return {pk: (ready, ts_vector(ready[0], ready[1], ready[3]))
             for pk, ready in graph_describe_ahead(dataset, encoded).items()}
 
 

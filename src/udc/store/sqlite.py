@@ -33,6 +33,7 @@ from udc.store.graph import (
     STARTED_FIELDS,
     Prepared,
     describe,
+    describe_ahead,
     end_rows,
     resolved_times,
 )
@@ -40,7 +41,16 @@ from udc.store.ledger_rows import BACKFILL_COLUMNS, CHUNK_COLUMNS, StoreLedger, 
 from udc.store.locks import NamedLock, lock_dir
 from udc.store.migrations import check_version
 from udc.store.newest import plan_upsert
-from udc.store.sqlite_graph import GRAPH_ENDS, GRAPH_SCHEMA, MERGE_TEXT, READ_MMAP, SqliteGraph, index_page, text_tags
+from udc.store.sqlite_graph import (
+    GRAPH_ENDS,
+    GRAPH_SCHEMA,
+    MERGE_TEXT,
+    READ_MMAP,
+    SqliteGraph,
+    index_page,
+    text_segments,
+    text_tags,
+)
 from udc.store.types import PageWrite, Statement, UpsertCounts, content_hash, lease_stamp, worker_pid
 from udc.store.writer import WriterProcess
 from udc.timeutil import utcnow
@@ -326,7 +336,10 @@ class SqliteStore(SqliteGraph, StoreLedger):
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
         written = sum(stream.get("rows", 0) for stream in summary.get("streams", ()))
-        merge = [Statement(MERGE_TEXT, ())] if written >= sqlite_graph.MERGE_AFTER_ROWS else []
+        with self._translated():
+            many = written >= sqlite_graph.MERGE_AFTER_ROWS or \
+                text_segments(self._conn()) >= sqlite_graph.MERGE_AFTER_SEGMENTS
+        merge = [Statement(MERGE_TEXT, ())] if many else []
         self._modify(Statement("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
                                (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id)), *merge)
 
@@ -439,28 +452,35 @@ class SqliteStore(SqliteGraph, StoreLedger):
         committed. Inside `writer()` the child process stores it while the caller goes on (reading the next page)."""
         page.encode()
         writer = self._writer
-        if writer is not None and (future := writer.submit((page, run_id))) is not None:
-            return future
+        if writer is not None:
+            # The graph's description of the page is made here, not in the writer process: the writer is the sync's
+            # slowest stage (it paid a third of its CPU for this), while this process waits on it and the source.
+            try:
+                page.described = describe_ahead(page.dataset, page.encoded or [])
+            except Exception:  # a record the graph cannot read fails its page in the writer, alone, with its error
+                page.described = None
+            if (future := writer.submit((page, run_id))) is not None:
+                return future
         future = Future()
-        future.set_result(self._write(page, run_id))
+        future.set_result(self._write(page, run_id, page.described))
         return future
 
     def write(self, page: PageWrite, run_id: int) -> UpsertCounts:
         """Store one page and move its stream's state, in a single transaction."""
         return self.submit(page, run_id).result()
 
-    def write_described(self, page: PageWrite, run_id: int, ahead: Mapping[str, Prepared] | None) -> UpsertCounts:
-        """Store one page in a single transaction, here; `ahead`: its records described for the graph already
-        (udc.store.graph.describe_ahead), by the writer process's thread that does it outside the write lock."""
-        return self._write(page, run_id, ahead)
+    def write_described(self, page: PageWrite, run_id: int, _: object = None) -> UpsertCounts:
+        """Store one page in a single transaction, here (the writer process's call): its records come described for
+        the graph (`page.described`, by `submit`) when the syncing process sent it."""
+        return self._write(page, run_id, page.described)
 
     def _write(self, page: PageWrite, run_id: int, ahead: Mapping[str, Prepared] | None = None) -> UpsertCounts:
         counts = UpsertCounts()
         encoded = page.encoded or []
         with self._transaction() as conn:
             if encoded or page.tombstones:
-                written, replaced = self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
-                index_page(conn, page.dataset, written, replaced, ahead)  # the graph moves with its records
+                written, replaced, ids = self._upsert(conn, page.dataset, encoded, page.tombstones, run_id, counts)
+                index_page(conn, page.dataset, written, replaced, ahead, ids)  # the graph moves with its records
             if page.edges:
                 conn.executemany("INSERT INTO edges VALUES (?, ?, ?, ?, ?, ?) "
                                  "ON CONFLICT DO UPDATE SET last_run = excluded.last_run",
@@ -487,15 +507,16 @@ class SqliteStore(SqliteGraph, StoreLedger):
 
     def _upsert(self, conn: sqlite3.Connection, dataset: str, encoded: list[EncodedRecord],
                 tombstones: list[tuple[str, str]], run_id: int, counts: UpsertCounts
-                ) -> tuple[list[tuple[str, str | bytes, str | None]], list[str]]:
-        """Returns the records written (pk, JSON, links) and the keys whose stored version they or a tombstone
-        replaced, for the graph."""
+                ) -> tuple[list[tuple[str, str | bytes, str | None]], list[str], dict[str, int]]:
+        """Returns the records written (pk, JSON, links), the keys whose stored version they or a tombstone
+        replaced, and the rowids of the records written when known (all new), for the graph."""
         # in key order the inserts walk the (dataset, pk) index instead of jumping about it (a stable sort: a key
         # twice in one page keeps its order)
         rows = sorted(((pk, cur, data, content_hash(data), links) for pk, cur, data, links in encoded),
                       key=itemgetter(0))
         page_keys = {row[0] for row in rows}
         written: list[tuple[str, str | bytes, str | None]] = []  # what the graph indexes
+        ids: dict[str, int] = {}  # the rowids of records written, when known without a lookup
         top = MAX_ROWID  # the records stored before this page
         added = 0  # new keys inserted at once
         if rows and self._new_keys.get(dataset, True) and len(page_keys) == len(rows):
@@ -511,6 +532,10 @@ class SqliteStore(SqliteGraph, StoreLedger):
             counts.inserted += added
             if added == len(rows):
                 written = [(pk, data, links) for pk, _, data, _, links in rows]
+                # each took the next rowid (SQLite's rule below the largest possible one), so the graph knows its
+                # nodes' ids without looking the keys up again (a sixth of what it cost the writer besides FTS5)
+                if conn.execute("SELECT max(rowid) FROM records").fetchone()[0] == top + added:
+                    ids = {row[0]: top + i for i, row in enumerate(rows, 1)}
                 rows, page_keys = [], set()
         keys = list(page_keys | {pk for pk, _ in tombstones})
         existing: dict[str, tuple[str, bytes, int]] = {}
@@ -547,7 +572,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
         if live or dead:
             conn.execute("INSERT INTO dataset_counts VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
                          "live = live + excluded.live, deleted = deleted + excluded.deleted", (dataset, live, dead))
-        return [w for w in written if w[0] not in gone] if gone else written, replaced
+        return [w for w in written if w[0] not in gone] if gone else written, replaced, ids
 
     # -- copies between stores (udc.store.copy) -------------------------------------------------------------
     def table_columns(self, table: str) -> tuple[str, ...]:

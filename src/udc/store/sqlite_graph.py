@@ -61,7 +61,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS graph_text USING fts5 (key, title, body, tags
 # one at its end ('optimize', 1.9-3 s on 1,000,000 records): search p50 -25%, p95 -10 to -20% there. Smaller runs
 # leave it to FTS5's own merging (optimize rewrites the whole index).
 MERGE_AFTER_ROWS = 100_000
+# Smaller runs (a backfill resumed in parts, incremental cycles) merge it too once FTS5's own merging left it in
+# MERGE_AFTER_SEGMENTS segments or more (it lets up to 15 pile up): after a merge, a store written by small runs merges
+# again after about as many runs as this.
+MERGE_AFTER_SEGMENTS = 8
 MERGE_TEXT = "INSERT INTO graph_text (graph_text) VALUES ('optimize')"
+_STRUCTURE_V2 = b"\xff\x00\x00\x01"  # after the cookie, in FTS5's structure record from SQLite 3.42 on
 # Searches read posting lists, nodes and record sizes scattered over the file: mapped, SQLite reads them in place
 # instead of copying each page in (search p50 -10%, p95 -3 to -18% at 1,000,000 records). This is SQLite's own
 # ceiling (2 GB); SQLCipher maps nothing (its pages are decrypted).
@@ -69,6 +74,24 @@ READ_MMAP = "PRAGMA mmap_size = 2147418112"
 # BM25 weights of key, title, body and tags
 _BM25 = "2.0, 4.0, 1.0, 0.0"
 _TEXT = "{key title body}"
+
+
+def text_segments(conn: sqlite3.Connection) -> int:
+    """How many segments the text index is in: one row read, FTS5's structure record (a 4-byte cookie, then the
+    number of levels and of segments as SQLite varints)."""
+    row = conn.execute("SELECT block FROM graph_text_data WHERE id = 10").fetchone()
+    if row is None:
+        return 0
+    block = bytes(row[0])
+    at = 8 if block[4:8] == _STRUCTURE_V2 else 4
+    for _ in range(2):  # levels, then segments
+        value = 0
+        for _ in range(9):
+            byte, at = block[at], at + 1
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+    return value
 
 
 def _table_word(dataset: str) -> str:
@@ -103,12 +126,15 @@ def _rowids(conn: sqlite3.Connection, dataset: str, pks: Sequence[str]) -> dict[
 
 
 def index_page(conn: sqlite3.Connection, dataset: str, written: Sequence[tuple[str, str | bytes, str | None]],
-               replaced: Sequence[str], ahead: Mapping[str, Prepared] | None = None) -> None:
+               replaced: Sequence[str], ahead: Mapping[str, Prepared] | None = None,
+               known: Mapping[str, int] | None = None) -> None:
     """Keep the graph current for a page, inside its transaction: `written` are the records stored now (pk, JSON,
     links JSON), `replaced` the keys whose earlier version (updated or deleted) leaves the graph first. `ahead`: its
-    records described already (udc.store.graph.describe_ahead), by key."""
+    records described already (udc.store.graph.describe_ahead), by key; `known`: the rowids of all of `written`, by
+    key, when the caller knows them (else they are looked up)."""
     last = {pk: (data, links) for pk, data, links in written}  # a key twice in a page: its last version was stored
-    ids = _rowids(conn, dataset, list(set(replaced) | last.keys()))
+    ids = dict(known) if known and not replaced and last.keys() <= known.keys() else \
+        _rowids(conn, dataset, list(set(replaced) | last.keys()))
     gone = [ids[pk] for pk in replaced if pk in ids]
     if gone:
         stale = stated_ends(_fetch(conn, "SELECT id, links FROM graph_nodes WHERE id IN ({})", gone))
@@ -341,4 +367,4 @@ class SqliteGraph(GraphReads):
                 for kind, at, value, count, micros in rows]
 
 
-__all__ = ["GRAPH_ENDS", "GRAPH_SCHEMA", "SqliteGraph", "index_page"]
+__all__ = ["GRAPH_ENDS", "GRAPH_SCHEMA", "SqliteGraph", "index_page", "text_segments"]

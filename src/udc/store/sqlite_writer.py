@@ -8,7 +8,6 @@ import contextlib
 import threading
 
 from udc.store import cipher
-from udc.store.graph import describe_ahead
 from udc.store.sqlite import SqliteStore
 from udc.store.writer import child_pipes, receive, serve
 
@@ -65,7 +64,6 @@ def main() -> None:
     checkpoints = Checkpointer(path, key)
     try:
         serve(requests, replies, store.write_described, store.run_statements,
-              prepare=lambda page: describe_ahead(page.dataset, page.encoded or []),
               committed=lambda page: checkpoints.committed(sum(len(record[2]) for record in page.encoded or ())))
     finally:
         checkpoints.close()

@@ -48,6 +48,8 @@ class PageWrite:
     pass_id: int = 0  # the stream pass it belongs to: once one of its pages fails, the writer takes no more of them
     encoded: list[EncodedRecord] | None = None  # set by encode(), or by the engine
     size: int = 0  # records in the page
+    # its records described for the graph before it is handed to a writer process, by key (the store's own form)
+    described: Any = None
 
     def encode(self) -> None:
         """Serialise the records (pk, cursor, JSON, links JSON), unless the engine did, and let go of the parsed ones,
