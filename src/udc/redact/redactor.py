@@ -249,8 +249,10 @@ class Redactor:
         if E.USERNAME in entities and len(self._accounts):
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
-        # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup"
-        found = [f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key)]
+        # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup" (also where a people
+        # column names one: a caller "svc-sap-batch")
+        found = [f for f in found if (f.entity not in _ACCOUNT_TYPES and (f.entity != E.PERSON or " " in f.key))
+                 or not self._accounts.kept(f.key)]
         if E.PERSON in entities and found:  # "Bartholomew Quist (+61 …)", "(Rafael Quintero, DOB …)"
             found += positions.people_beside(text, found)
         leaf.findings.extend(found)
@@ -506,7 +508,8 @@ def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Fi
                 elif m := _name_regex(name).match(text, i):
                     hits.append((i, rank, m.end()))
                 elif single is not None and text[i].isupper() and (
-                        (end := i + len(first)) == n or not (text[end].isalnum() or text[end] == "_")):
+                        (end := i + len(first)) == n or not (text[end].isalnum() or text[end] == "_")) and (
+                        not text[i:end].isupper()):  # (in capitals a product's: "IRIS Readiris")
                     hits.append((i, single, end))
             i = lowered.find(first, i + 1)
     found: list[Finding] = []

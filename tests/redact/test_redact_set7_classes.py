@@ -1,0 +1,134 @@
+"""Classes of values the seventh hand-written held-out set (bench/data/itsm-heldout-7.txt, measured blind first)
+showed stream 1 missing, and look-alikes it redacted. Each case is written in other words than the set, so what is
+tested is the class, not the set's strings.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from udc.config import RedactionConfig
+from udc.records import Person
+from udc.redact import Redactor
+
+KEY = SecretStr("set7-classes-key-0123456789abcdef")
+
+
+def found(text: str, entity: str, directory: list[Person] | None = None) -> list[str]:
+    redactor = Redactor(RedactionConfig(enabled=True, key=KEY), "servicenow")
+    if directory:
+        redactor.learn_directory(directory)
+    return [text[f.start:f.end] for f in redactor.find(text, "incident", "work_notes") if f.entity == entity]
+
+
+# --- diagnoses in a record about a patient, with no context word before them -----------------------------------------
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("pt rang re her epilepsy meds, pharmacy out of stock", ["epilepsy"]),
+    ("Clinic ticket: the scanned letter about his Alzheimer's disease will not open. MRN 4471023.",
+     ["Alzheimer's disease"]),
+    ("Triage note froze: 71F, COPD, now with community-acquired pneumonia.", ["COPD", "community-acquired pneumonia"]),
+    ("Patient asked about the infusion clinic for her rheumatoid arthritis and poorly controlled asthma.",
+     ["rheumatoid arthritis", "poorly controlled asthma"]),
+    ("Referral scanned for the patient: chronic hepatitis B, query cirrhosis.",
+     ["chronic hepatitis B", "query cirrhosis"]),
+    ("FMLA case: employee off for a slipped disc, physio weekly, also sciatica.", ["slipped disc", "sciatica"]),
+])
+def test_a_patient_record_names_conditions_anywhere(text: str, values: list[str]) -> None:
+    assert found(text, "DIAGNOSIS") == values
+
+
+@pytest.mark.parametrize("text", [
+    # no patient, no condition: the lexicon's words of IT text stay
+    "Ransomware infection on the file server, stroke of luck we had backups. Depression of the market aside.",
+    # a patient record's ordinary phrases that the code set's descriptions also hold
+    "Patient portal: user stays at home and works as a contractor; the media server is slow. CAP theorem again.",
+    "Pharmacist reports the MS Teams PCI vault page and the PE firewall rule are fine.",
+])
+def test_a_patient_record_alone_redacts_no_ordinary_words(text: str) -> None:
+    assert found(text, "DIAGNOSIS") == []
+
+
+# --- phones and birth dates after words of other languages -------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Merci de rappeler Mme Girard sur son portable 07 81 22 45 19 avant midi.", "07 81 22 45 19"),
+    ("Graag terugbellen, u kunt bellen op 06-29381745.", "06-29381745"),
+    ("Celular: (21) 99812-3344", "(21) 99812-3344"),
+])
+def test_phone_words_of_other_languages(text: str, value: str) -> None:
+    assert found(text, "PHONE") == [value]
+
+
+def test_birth_date_words_of_other_languages() -> None:
+    assert found("Zur Prüfung: Geburtsdatum 03.09.1979, Kundennummer folgt.", "DATE_OF_BIRTH") == ["03.09.1979"]
+    assert found("Data de nascimento: 21/02/1984", "DATE_OF_BIRTH") == ["21/02/1984"]
+
+
+# --- look-alikes ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Join the bridge +44 20 3481 7700 PIN 339 118# at 21:00.",
+    "Dial-in: +1 646 555 0199, passcode 4471 9921",
+    "The insurer says claim CLM 2027-448120 was paid; order no. 2026-441872 shipped.",
+])
+def test_bridges_and_references_are_no_phones(text: str) -> None:
+    assert found(text, "PHONE") == []
+
+
+def test_a_person_s_phone_still_counts_beside_those_words() -> None:
+    assert found("Claim 88120 denied; callback 202-555-0147 today.", "PHONE") == ["202-555-0147"]
+
+
+@pytest.mark.parametrize("text", [
+    "Rolled back to 8.4.0.112 after the print spooler crash.",
+    "Downgraded to 7.140.5.60 and the drops stopped.",
+    "Attacker infrastructure: C2 / hosting: 185.100.87.41, still up.",
+    "The portal front end is 52.143.71.8 (Azure LB), origin behind it.",
+    "Upstream 41.0.4.1 (ISP gateway) answers ping.",
+])
+def test_versions_and_service_addresses_stay(text: str) -> None:
+    assert found(text, "IP_ADDRESS") == []
+
+
+def test_a_home_router_s_address_is_still_a_person_s() -> None:
+    assert found("Her router WAN is 81.2.69.160 (home fibre).", "IP_ADDRESS") == ["81.2.69.160"]
+
+
+def test_a_group_npi_stays_and_a_provider_s_counts() -> None:
+    text = "Bill under group NPI 1760493837; rendering provider NPI 1225144462."
+    assert found(text, "US_NPI") == ["1225144462"]
+
+
+@pytest.mark.parametrize("address", [
+    "klantenservice@corp.example", "kundenservice@shop.example", "sap-basis@corp.example", "okta-admins@corp.example",
+])
+def test_team_mailboxes_stay(address: str) -> None:
+    assert found(f"Please write to {address} for this.", "EMAIL") == []
+
+
+def test_a_person_s_address_with_a_product_word_later_still_counts() -> None:
+    assert found("Mail anna.sapienza@corp.example about it.", "EMAIL") == ["anna.sapienza@corp.example"]
+
+
+def test_sap_technical_users_stay() -> None:
+    assert found("In SU01, user RFC_PAYROLL needs a new password.", "USERNAME") == []
+
+
+def test_a_machine_account_in_a_people_column_stays() -> None:
+    directory = [Person(name="svc-erp-batch", user_name="svc-erp-batch", email="svc-erp-batch@corp.example",
+                        machine=True)]
+    text = "number,caller_id,short_description\nINC0010001,svc-erp-batch,Password expiry\n"
+    assert found(text, "PERSON", directory) == []
+
+
+def test_a_first_name_in_capitals_is_a_product() -> None:
+    directory = [Person(name="Iris Okafor", first="Iris", last="Okafor", user_name="iokafor",
+                        email="iris.okafor@corp.example")]
+    assert found("Caller: Iris Okafor\nThe IRIS Readiris licence lapsed; Iris will retest.", "PERSON",
+                 directory) == ["Iris Okafor", "Iris"]
+
+
+def test_a_hospital_is_no_person() -> None:
+    assert found("Scanned letters from Leeds Royal and from Aintree Infirmary fail to file.", "PERSON") == []
