@@ -132,3 +132,78 @@ def test_a_first_name_in_capitals_is_a_product() -> None:
 
 def test_a_hospital_is_no_person() -> None:
     assert found("Scanned letters from Leeds Royal and from Aintree Infirmary fail to file.", "PERSON") == []
+
+
+# --- people --------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "values"), [
+    # a form's line whose whole value is a full name, the label no thing's
+    ("Minutes taken by the team.\nNote taker: Adaeze Okonjo\nDecision: go", ["Adaeze Okonjo"]),
+    ("Solicitante: Rafaela Duarte Pinheiro\nSetor: compras", ["Rafaela Duarte Pinheiro"]),
+    ("Locum on shift: Kwesi Mensah-Bonsu (MPharm)\nStore 118", ["Kwesi Mensah-Bonsu"]),
+    # a closing dash after the last sentence
+    ("Card number removed from the note. – Ilse Vermeulen", ["Ilse Vermeulen"]),
+    # a possession only people have
+    ("Restored Aiko Fujimori's mailbox from the 3 May backup.", ["Aiko Fujimori"]),
+    # "by", "via", an administrator's verb before a full name
+    ("Rebuilt by Oluwatobi Adeyemi last night; escalated via Henrike Vos.", ["Oluwatobi Adeyemi", "Henrike Vos"]),
+    ("Please add Ines Carvalho to the shared mailbox.", ["Ines Carvalho"]),
+    # particles of Malay and Tamil names
+    ("Visitor Siti Nurhaliza binti Abdullah signed in; contractor Ravi Kumar s/o Subramaniam too.",
+     ["Siti Nurhaliza binti Abdullah", "Ravi Kumar s/o Subramaniam"]),
+    # French "M." and German "Herrn"
+    ("Rappeler M. Jean-Luc Fabre demain.", ["Jean-Luc Fabre"]),
+    ("Bitte Herrn Özdemir zurückrufen.", ["Özdemir"]),
+    # a payload's field named for a person
+    ('{"cardholder":"Pernille Holm","last4":"4410"}', ["Pernille Holm"]),
+    # before a login spelled from the name, in brackets
+    ("Escalated once Tuğba Şahin (tsahin) got locked out.", ["Tuğba Şahin"]),
+])
+def test_names_by_their_place(text: str, values: list[str]) -> None:
+    assert found(text, "PERSON") == values
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    # fast-typed notes: a lower-case name after its cue, before a word that follows a person
+    ("caller femi adeyemi says the app freezes", ["femi adeyemi"]),
+    ("spoke w jorge salas re refund, sent form", ["jorge salas"]),
+    ("hi my name is nadia haddad from the warehouse i cant log in", ["nadia haddad"]),
+    # lower-case "pt" and "dr" before a capitalised name
+    ("pt Agnieszka Wrona called, dr Mbeki to ring back", ["Agnieszka Wrona", "Mbeki"]),
+])
+def test_names_in_fast_typed_notes(text: str, values: list[str]) -> None:
+    assert found(text, "PERSON") == values
+
+
+def test_people_joined_to_a_known_person() -> None:
+    directory = [Person(name="Maren Solheim", first="Maren", last="Solheim", user_name="msolheim",
+                        email="maren.solheim@corp.example")]
+    text = "Responders: Maren Solheim, Ruslan Abenov and Chioma Nwachukwu-Ude. Priya Nair and Maren Solheim paired."
+    assert found(text, "PERSON", directory) == ["Maren Solheim", "Ruslan Abenov", "Chioma Nwachukwu-Ude",
+                                                "Priya Nair", "Maren Solheim"]
+
+
+def test_a_lower_case_chat_export_names_its_speakers() -> None:
+    text = "tomas 9:02 AM\nwho has the VPN ticket\nlena 9:04 AM\nme, closing it now\n"
+    assert found(text, "PERSON") == ["tomas", "lena"]
+
+
+@pytest.mark.parametrize("text", [
+    "cutover 10:00 PM\nall hands on the bridge",  # one stamped line is a plan, not a chat
+    "Application: Epic Hyperspace\nHotel: Marina Bay Sands\nPlan: Gold Choice\n",  # labels of things
+    "Build finished. - Release Pipeline",  # a dash before IT words
+    "Resolved by the the by drained were was normally restarted.",  # lower-case words after a weak cue
+    "Not in a bracket (prod) nor (deploy) nor Payments Team (billing).",
+    "ee and member were fields; caller id says blocked from ph.",
+])
+def test_places_that_name_no_one(text: str) -> None:
+    assert found(text, "PERSON") == []
+
+
+def test_a_known_first_name_alone_by_a_role_or_in_brackets() -> None:
+    directory = [Person(name="Summer Okoye", first="Summer", last="Okoye", user_name="sokoye",
+                        email="summer.okoye@corp.example"),
+                 Person(name="Dale Brennan", first="Dale", last="Brennan", user_name="dbrennan",
+                        email="dale.brennan@corp.example")]
+    text = "Live Agent (Summer): hello. Fleet coordinator Dale will check. A summer rota, a dale in Yorkshire."
+    assert found(text, "PERSON", directory) == ["Summer", "Dale"]

@@ -157,10 +157,17 @@ class Accounts:
             return bool(self._logins)
 
 
+def spelled_from(login: str, name: str) -> bool:
+    """A login built from a person's name: it holds their surname or first name (4 letters or more, without
+    accents: "maydin" for "Mehmet Aydın")."""
+    folded = _ascii(login)
+    return any(len(part) >= 4 and part in folded for part in map(_ascii, name.replace("-", " ").split()))
+
+
 def _ascii(name: str) -> str:
     """A name lower-cased without its accents, hyphens, apostrophes and spaces, as logins are usually spelled
     ("Wiśniewski" -> "wisniewski", "Al-Rashid" -> "alrashid", "O'Brien" -> "obrien")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower())
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower().replace("ı", "i"))
                    if not unicodedata.combining(ch) and ch not in "-'’ ")
 
 

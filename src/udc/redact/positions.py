@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from udc.config import entities as E
+from udc.redact.accounts import spelled_from
 from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
 from udc.redact.wordpass import FIXED
@@ -58,10 +59,10 @@ _UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-ỾƠƯȘȚ"
 _LOWER = "a-zß-öø-ÿā-žḁ-ỿơưșț"
 # "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
-_WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
+_WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w]|['’](?!s(?![\w])))"  # (before "'s": "Ada Eze's")
 # (two-word particles first: "Bram van den Berg", "María de la Cruz"; Irish "Ó", "Ní")
 _PARTICLE = (r"(?:van de[nr]?|von de[rmn]|de la|de los|de las|van 't|de|da|del|della|di|du|dos|das|van|von|der|den|"
-             r"la|le|al|el|bin|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí)")
+             r"la|le|al|el|bin|binti|binte|bint|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí|s/o|d/o|a/l|a/p)")
 _NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
@@ -71,14 +72,17 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
          r"account holder|cardholder|card holder|good morning|good afternoon|good evening|assignee|reporter|"
          r"approver|resolved by|closed by|created by|updated by|submitted by|logged by|opened for|subject person|"
-         r"name|verified|beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
+         r"name|verified|spoke w|ee|cust|mbr|"
+         r"beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
 # (greetings in other languages: "Beste Maarten", "Hallo Willem"; "Opened for:", "Name:" of HR forms)
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # Words that precede places and companies as often as people: a name after them needs two words or more.
 # (" till": Swedish "to"; with its space, so "still" is no hit of the one pass)
-_WEAK_CUES = r"for|from|with|cc|ping| till|für|voor"
+# (also "by" and "via" before a full name, "Corrected by Lerato Mokoena"; an administrator's verb before the person it
+# acts on, "Add Anneliese Brauer and …", "told Hamza Qureshi to wait")
+_WEAK_CUES = r"for|from|with|cc|ping|pinging| till|für|voor|by|via|add|remove|told|invite|notify|include"
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -89,6 +93,9 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
               r"on duty|on call|partner|logged-on user|logged on user|signed-in user|"
               r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by|"
+              r"scribe|commander|coordinator|associate|trader|freelancer|translator|tech|agent|holder|driver|"
+              r"in charge|user|responder|responders|"
+              r"colaborador|colaboradora|gestor|gestora|funcionário|funcionária|empleado|empleada|responsable|"
               # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
               r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
               r"mitarbeiter|mitarbeiterin|medewerker|ansprechpartner|contactpersoon)")
@@ -96,7 +103,8 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
 # stay possible names ("bin", "Mi")
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
-_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta|pt"  # ("Pt Edward Kimani, 78M": a patient)
+# ("Pt Edward Kimani, 78M": a patient; French "M. Thierry Lemaire", German "Herrn", Dutch "Dhr.")
+_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|herrn|mme|mlle|sra|srta|sr|dhr|mevr|mevrouw|signora|sig|pt|m"
 _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
 NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
@@ -123,7 +131,8 @@ _AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
 _PERSON_VERBS = ("confirmed", "confirms", "reported", "reports", "said", "says", "rang", "phoned", "asked", "asks",
                  "typed", "mentioned", "wants", "requested", "requests", "emailed", "e-mailed", "replied", "responded",
                  "advised", "agreed", "complained", "noticed", "thinks", "apologised", "apologized", "forgot",
-                 "forwarded", "approved", "signed", "rejected")
+                 "forwarded", "approved", "signed", "rejected", "entered", "reviewed", "ran", "joined", "joins",
+                 "noticed", "notices", "submitted", "paid", "changed")
 
 
 def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its length, the pattern after it; None: a verb)
@@ -419,6 +428,9 @@ def people(text: str) -> list[Finding]:
         for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
             # what follows a cue word starts so (most hits end a word); a payload's name field also '"', '>', '='
+            if end < n and text[end] in "\"'" and pattern in (_AFTER_CUE, _AFTER_ROLE_CUE) and (
+                    ":" in text[end + 1:end + 3]):
+                pattern = _AFTER_NAME_LABEL  # a payload's field named for a person: '"holder":"Ada Eze"'
             if end >= n or (text[end] not in ",: !" and not (pattern is _AFTER_NAME_LABEL and text[end] in "\"'>=")):
                 continue
             if pattern is None:
@@ -427,14 +439,24 @@ def people(text: str) -> list[Finding]:
                 continue
             if start and lowered[start - 1].isalnum() and lowered[start] not in "@ ":  # (" till" has its space)
                 continue
-            if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
+            if pattern is _AFTER_TITLE and not _titled(text, lowered, start, end):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
             if not (m := pattern.match(text, end)):
                 if text[end] == ":" and pattern is not _AFTER_TITLE and (login := _FIELD_LOGIN.match(text, end)):
                     found.append(Finding(login.start(1), login.end(1), E.USERNAME, login.group(1)))
+                elif text[end] == " " and "a" <= text[end + 1:end + 2] <= "z" and (
+                        lowered[start:end] in _TYPED_CUES) and (typed := _typed_name(text, end)):
+                    found.append(typed)
+                continue
+            comma = text.find(",", m.start(1), m.end(1))
+            if comma > 0 and " " in text[m.start(1):comma] and " " in text[comma + 2:m.end(1)]:
+                # full names on both sides of the comma are two people ("Maren Solheim, Ruslan Abenov"), not a
+                # "Last, First"
+                found += [g for g in (_name_finding(text, m.start(1), comma), _name_finding(text, comma + 2, m.end(1)))
+                          if g]
                 continue
             f = _name_finding(text, m.start(1), m.end(1))
-            if f is None and (comma := text.find(",", m.start(1), m.end(1))) > 0 and (  # "Lachlan Fitzgerald, Unit 5"
+            if f is None and comma > 0 and (  # "Lachlan Fitzgerald, Unit 5"
                     pattern is not _AFTER_WEAK_CUE or " " in text[m.start(1):comma]):
                 f = _name_finding(text, m.start(1), comma)
             if f:
@@ -459,6 +481,7 @@ def people(text: str) -> list[Finding]:
         if f.entity == E.PERSON and " " in f.key and text.startswith((" and ", " & "), f.end) and (
                 m := _AND_NAME.match(text, f.end)) and (g := _name_finding(text, *m.span(1))):
             found.append(g)
+    typed_speakers: list[Finding] = []
     for m in _LINE_END_TIME.finditer(text):
         hour = colon = m.start()  # one or two digits, after a space or tab
         while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
@@ -469,7 +492,144 @@ def people(text: str) -> list[Finding]:
         if (s := _STAMPED_SPEAKER.fullmatch(text, line, hour)) and (s.group(1) or s.group(2) or m.group(1)) and (
                 f := _name_finding(text, *s.span(1 if s.group(1) else 2 if s.group(2) else 3))):
             found.append(f)
+        elif m.group(1) and (s := _TYPED_SPEAKER.fullmatch(text, line, hour)) and _typed_word(s.group(1)):
+            typed_speakers.append(Finding(s.start(1), s.end(1), E.PERSON, s.group(1)))
+    if len(typed_speakers) >= 2:  # a chat export's lines ("will 8:58 AM"), not one deadline ("cutover 5:00 PM")
+        found += typed_speakers
+    found += _named_by_place(text)
     return found
+
+
+_DIGIT_BEFORE = re.compile(r"[0-9][^\n]{0,14}\Z")
+
+
+def _titled(text: str, lowered: str, start: int, end: int) -> bool:
+    """A title as people write one: capitalised ("Dr", "Herrn"), "M." with its dot (French), or fast-typed notes'
+    "pt" and "dr" in lower case ("pt Margarida Leal", "dr Okafor"), not after a house number ("12 Elm dr")."""
+    if lowered[start:end] in ("m", "m."):
+        return text[start:end] == "M."
+    if text[start].isupper() and text[start + 1:end].rstrip(".").islower():
+        return True
+    return lowered[start:end].rstrip(".") in ("pt", "dr") and text[start:end].islower() and (
+        _DIGIT_BEFORE.search(text, max(0, start - 16), start) is None)
+
+
+# Fast-typed notes write a name in lower case after its cue: "caller grace obi says …", "spoke w bill hartigan re
+# card", "member consuelo ibarra dob …"; two words, then a word that follows a person in such notes
+_TYPED_NAME = re.compile(
+    r"[ ]([a-z][a-z'\-]{1,20}[ ][a-z][a-z'\-]{1,25})(?=[ ,](?:says|said|asked|asks|re|dob|from|calling|called|wants|"
+    r"reports|reported|needs|cant|can't|cannot|is|was|has|had|ph|mob|cb|callback|phone|ssn|mrn|member|acct)(?![\w]))")
+_TYPED_CUES = frozenset({"caller", "spoke w", "spoke with", "spoke to", "customer", "cust", "member", "mbr", "patient",
+                         "pt", "employee", "ee", "my name is", "wife", "husband", "user"})
+_TYPED_SPEAKER = re.compile(r"[ \t]{0,8}([a-z][a-z'\-]{1,20})[ \t]{1,3}")
+_TYPED_STOP = frozenset("""
+the a an is was has had back again says said asked wants from about re and also now still just not can cant on in at
+to for with her his their my your our me him them us you who what when then there here this that it if so but or no
+yes ok hi hey pls please thanks today yesterday tomorrow morning night update note notes fyi lunch standup meeting
+""".split())  # noqa: SIM905
+
+
+def _typed_word(word: str) -> bool:
+    return word not in _TYPED_STOP and word not in _NOT_NAMES
+
+
+def _typed_name(text: str, end: int) -> Finding | None:
+    """A lower-case name of two words right after a cue word, before a word that follows a person in notes."""
+    if not (m := _TYPED_NAME.match(text, end)):
+        return None
+    words = m.group(1).split()
+    if not all(_typed_word(w) for w in words):
+        return None
+    return Finding(m.start(1), m.end(1), E.PERSON, m.group(1))
+
+
+# A form's line whose whole value is a full name: "Scribe: Nomvula Sithole", "Colaborador: João Pedro Albuquerque",
+# "Pharmacist in charge: Chiamaka Eze, PharmD", "On call now: Tomasz Wiśniewski (Mon 08:00–20:00)"; the label says
+# what the value is, so labels of things are left out ("Application: Epic Hyperspace", "Hotel: Marina Bay Sands")
+_LABEL_LINE = re.compile(
+    rf"\n[ \t]{{0,8}}([A-Za-z][A-Za-z /\-]{{1,30}}):[ \t]{{1,3}}({_NAME2})"
+    rf"(?:,[ ][^\n,]{{1,30}}|[ ]\([^\n()]{{1,60}}\))?[ \t.]*(?=\r?\n|\Z)")
+_THING_LABELS = frozenset("""
+application app apps product products service services system systems tool tools platform hotel hotels plan plans
+team teams site sites vendor vendors supplier company companies organisation organization org environment env model
+location department dept project subject title summary category queue group role source tags tag policy office
+building branch region country city state address street brand make cause reason workaround resolution note notes
+description detection trip flight airline insurer payer carrier bank practice program programme module component
+priority status impact urgency type version release change problem incident issue monitor host server device asset
+interface integration contract scope channel ci item hardware software network database cluster node account
+escalation severity sla ticket case request task job schedule calendar event meeting venue room floor desk kb article
+""".split())  # noqa: SIM905
+# "– Nikolai Vasiliev" closing a note, after its last sentence
+_DASH_SIGN = re.compile(rf"[.!)][ ]{{1,2}}[–—-][ ]({_NAME2})(?:,[ ][^\n,]{{1,30}})?[ \t]*(?=\r?\n|\Z)")
+# a full name before its login in brackets: "Mehmet Aydın (maydin)"; the login spelled from the name
+_LOGIN_IN_BRACKETS = re.compile(r"[ ]\(([a-z][a-z0-9._\-]{2,30})\)")
+# a full name before "'s" and what a person has: "Kofi Mensah's account", "from Oksana Petrenko's profile"
+_OWNED = frozenset("""
+account accounts profile laptop desk phone mobile mailbox manager leave password access login record records chart
+payslip salary details email address request manager's onedrive drive files folder calendar badge card team
+""".split())  # noqa: SIM905
+_NAME_AT_END = re.compile(rf"(?<![\w'’\-])({_NAME2})\Z")
+# one person joined to another found in full: "Joy Adebanjo, Tomasz Wiśniewski, Fatima Zahra El Amrani",
+# "Sipho Dlamini and Liang Qiu"
+_JOINED_AFTER = re.compile(rf"(?:,[ ](?:and[ ])?|[ ](?:and|&)[ ])({_NAME2})(?![\w'’\-])")
+_JOINED_BEFORE = re.compile(rf"(?<![\w'’\-])({_NAME2})(?:,[ ]|[ ](?:and|&)[ ])\Z")
+
+
+def _named_by_place(text: str) -> list[Finding]:
+    """Full names a form's label line, a closing dash, a login in brackets or a possession places."""
+    found: list[Finding] = []
+    if ": " in text:
+        for m in _LABEL_LINE.finditer("\n" + text):
+            label = m.group(1).split()
+            if label[-1].casefold() not in _THING_LABELS and (f := _name_finding(text, m.start(2) - 1, m.end(2) - 1)):
+                found.append(f)
+    if " – " in text or " - " in text or " — " in text:
+        for m in _DASH_SIGN.finditer(text):
+            if f := _name_finding(text, *m.span(1)):
+                found.append(f)
+    if " (" in text:
+        for m in _LOGIN_IN_BRACKETS.finditer(text):
+            if (name := _NAME_AT_END.search(text, max(0, m.start() - 60), m.start())) and spelled_from(
+                    m.group(1), name.group(1)) and (f := _name_finding(text, *name.span(1))):
+                found += [f, Finding(m.start(1), m.end(1), E.USERNAME, m.group(1))]
+    for mark in ("'s ", "’s "):
+        at = text.find(mark)
+        while at > 0:
+            after = text[at + 3:at + 20].split(" ", 1)[0].rstrip(".,;:").casefold()
+            if after in _OWNED and (name := _NAME_AT_END.search(text, max(0, at - 60), at)) and (
+                    f := _name_finding(text, *_without_verb(text, *name.span(1)))):
+                found.append(f)
+            at = text.find(mark, at + 3)
+    return found
+
+
+def _without_verb(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name's span without a capitalised verb opening the sentence before it ("Restored Aiko Fujimori's …")."""
+    space = text.find(" ", start, end)
+    if space > 0 and text[space + 1:end].count(" ") >= 1 and text[start:space].endswith(("ed", "ing")):
+        return space + 1, end
+    return start, end
+
+
+def joined(text: str, found: list[Finding]) -> list[Finding]:
+    """People joined to a full name found (by any means) with "and", "&" or a comma, before or after it."""
+    out: list[Finding] = []
+    todo = [f for f in found if f.entity == E.PERSON and " " in text[f.start:f.end].strip()]
+    seen = {(f.start, f.end) for f in todo}
+    while todo and len(out) < 32:
+        f = todo.pop()
+        hits = []
+        if text.startswith((", ", " and ", " & "), f.end) and (m := _JOINED_AFTER.match(text, f.end)):
+            hits.append(m.span(1))
+        if text[max(0, f.start - 5):f.start].endswith((", ", " and ", " & ")) and (
+                m := _JOINED_BEFORE.search(text, max(0, f.start - 70), f.start)):
+            hits.append(m.span(1))
+        for span in hits:
+            if span not in seen and (g := _name_finding(text, *span)):
+                seen.add(span)
+                out.append(g)
+                todo.append(g)
+    return out
 
 
 def _subject(text: str, verb: int) -> Finding | None:
@@ -488,7 +648,8 @@ def _subject(text: str, verb: int) -> Finding | None:
 # Values that belong to one person, and how a name stands right before one: "Bartholomew Quist (+61 2 9374 4000)",
 # "(Rafael Quintero, DOB 1961-02-28)", "Leonie Hartmann, l.hartmann@…" (a bracket or comma, then perhaps the value's
 # word); two words or more
-_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE})
+_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE,
+                         E.IBAN, E.BANK_ACCOUNT, E.UK_NHS})
 # the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
 _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
 _NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
@@ -503,6 +664,9 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
         if f.entity not in _OWN_VALUES:
             continue
         mark = max(text.rfind("(", max(0, f.start - 24), f.start), text.rfind(",", max(0, f.start - 24), f.start))
+        if (dash := max(text.rfind(" – ", max(0, f.start - 24), f.start), text.rfind(" - ", max(0, f.start - 24),
+                                                                                      f.start))) > mark:
+            mark = dash + 1  # "1. Yaw Boakye – passport 567341982"
         if text[max(0, f.start - 4):f.start] in (" at ", " on ") and (  # "call-back to Dennis Kowalski at (414) …"
                 text[text.rfind(" ", 0, f.start - 4) + 1].isupper()):  # (a capitalised word before: "back on" is none)
             mark = f.start - 4
