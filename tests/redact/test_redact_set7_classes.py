@@ -207,3 +207,61 @@ def test_a_known_first_name_alone_by_a_role_or_in_brackets() -> None:
                         email="dale.brennan@corp.example")]
     text = "Live Agent (Summer): hello. Fleet coordinator Dale will check. A summer rota, a dale in Yorkshire."
     assert found(text, "PERSON", directory) == ["Summer", "Dale"]
+
+
+# --- logins and client addresses -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("Benutzername kbrauer7 ist gesperrt.", ["kbrauer7"]),
+    ("O usuário mlacerda foi bloqueado pelo job.", ["mlacerda"]),
+    ("Compromised accounts: tvoss, h.okafor and pdiallo", ["tvoss", "h.okafor", "pdiallo"]),
+    ("Automation granted GG_SALES_RO to vkamau until Friday.", ["vkamau"]),
+    ("Restore https://corp-my.sharepoint.com/personal/ines_barros_corp_example from the bin.",
+     ["ines_barros_corp_example"]),
+    ("User Henrik Dahl (hdahl) cannot print.", ["hdahl"]),
+])
+def test_logins_by_their_place(text: str, values: list[str]) -> None:
+    assert found(text, "USERNAME") == values
+
+
+@pytest.mark.parametrize("text", [
+    "Affected users: all of finance",  # prose after the label
+    "Granted access to the share to everyone in HR.",
+    "Ticket (prod) and (staging) differ.",
+])
+def test_no_logins_in_prose(text: str) -> None:
+    assert found(text, "USERNAME") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Her laptop had client IP 10.14.2.77 when the macro ran.", "10.14.2.77"),
+    ("His router hands him 192.168.0.23 and the VPN fails.", "192.168.0.23"),
+])
+def test_a_person_s_private_address(text: str, value: str) -> None:
+    assert found(text, "IP_ADDRESS") == [value]
+
+
+def test_private_infrastructure_addresses_stay() -> None:
+    assert found("Pool member 10.14.2.77 down; DNS 10.0.0.10 fine; assigned=10.200.4.17.", "IP_ADDRESS") == []
+
+
+# --- addresses -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Nieuw adres: Prinsengracht 263-II, 1016 GV Amsterdam.", "Prinsengracht 263-II, 1016 GV Amsterdam"),
+    ("Vivo en Calle de Toledo 41, 2º dcha., 28005 Madrid desde mayo.", "Calle de Toledo 41, 2º dcha., 28005 Madrid"),
+    ("Endereço: Avenida Paulista, 1578, apto 41, Bela Vista, São Paulo - SP, 01310-200",
+     "Avenida Paulista, 1578, apto 41, Bela Vista, São Paulo - SP, 01310-200"),
+    ("Deliver to 4 Rosemullion Cottages, Mawnan Smith, Falmouth TR11 5HT please",
+     "4 Rosemullion Cottages, Mawnan Smith, Falmouth TR11 5HT"),
+    ("Moved to Flat 2, 8 Harcourt Street, Dublin 2, D02 YX88 in June", "Flat 2, 8 Harcourt Street, Dublin 2, D02 YX88"),
+    ("addr confirmed 412 maple ridge dr, roswell ga 30075 ok", "412 maple ridge dr, roswell ga 30075"),
+    ("Ship to Blk 456 Tampines St 42, #05-117", "Blk 456 Tampines St 42, #05-117"),
+    ("送付先: 〒530-0001 大阪府大阪市北区梅田3-1-1\nよろしく", "〒530-0001 大阪府大阪市北区梅田3-1-1"),
+])
+def test_addresses_of_other_countries(text: str, value: str) -> None:
+    assert found(text, "STREET_ADDRESS") == [value]
+
+
+def test_lower_case_words_before_a_street_type_alone_are_no_address() -> None:
+    assert found("we have 2 main st branches, 3 new tools", "STREET_ADDRESS") == []

@@ -196,6 +196,9 @@ _SIGNATURE = re.compile(
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
                 "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "log in as", "logs in as",
                 "sign in as", "signs in as", "account name",
+                # other languages' ("Benutzername oyilmaz84", "O usuário jpalbuquerque foi bloqueado")
+                "benutzername", "benutzerkonto", "usuário", "usuario", "utilisateur", "identifiant", "gebruiker",
+                "gebruikersnaam", "användarnamn", "nome utente",
                 "targetusername", "subjectusername")
 _PROSE_LABELS = ("user", "ad account", "user account", "domain account", "network account", "windows account",
                  "password for", "publickey for")
@@ -298,7 +301,9 @@ see author since version deprecated media import keyframes charset supports page
 # sudo's "kbrandt : TTY=pts/0 ; …" and home folders "/home/kbrandt", "C:\\Users\\kbrandt"
 _SUDO_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{0,31})$")
 _HOME_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{1,31})(?![\w.\-])", re.IGNORECASE)
-_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "#EXT#", "ssh ")
+_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "#EXT#", "ssh ", "/personal/")
+# a OneDrive address holds its owner's sign-in name: "…-my.sharepoint.com/personal/rose_achterberg_corp_example"
+_ONEDRIVE_LOGIN = re.compile(r"([a-z0-9][a-z0-9._\-]{1,100})(?![\w.\-])")
 _NOT_HOMES = frozenset({"public", "default", "default user", "all users", "user", "users", "shared", "lost+found"})
 # Entra guest accounts: "priya.nair_partnerco.example#EXT#"
 _GUEST_HEAD = re.compile(r"[A-Za-z0-9._\-]{1,80}$")
@@ -306,6 +311,15 @@ _GUEST_HEAD = re.compile(r"[A-Za-z0-9._\-]{1,80}$")
 _ADMIN_TO_GROUP = re.compile(
     r"[ ]([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:to|from|into)[ ](?:the[ ])?(?:group[ ])?"
     r"(?=[a-z0-9]*[A-Z])[A-Za-z0-9]+[-_][A-Za-z0-9_\-]+")
+# a list of logins after its label: "Affected users: rmatsumoto, a.nakashima, grobles"
+_LOGIN_LIST = re.compile(
+    r"(?i:\b(?:affected|impacted|locked|disabled|compromised|target(?:ed)?)[ ](?:users|accounts)):[ ]{1,2}"
+    r"((?-i:[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]?|[ ]and[ ])){0,19}"
+    r"[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)(?![\w@\-])")
+# an access grant's group, then the login it went to: "granted FIN_REPORTING_RO to aredcloud"
+_GROUP_TO_LOGIN = re.compile(
+    r"(?i:\bgrant(?:ed|s)?)[ ](?=[A-Za-z0-9\-]*[A-Z_])[A-Za-z0-9_\-]{3,60}[ ]to[ ]"
+    r"([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)(?![\w@\-]|\.\w)")
 # first.last (with digits) standing alone near a word about accounts or access: "VPN drops for april.iyer"
 _DOTTED_TAIL = re.compile(r"\.([a-z][a-z'\-]{1,30})[0-9]{0,4}(?![\w@/\\\-]|\.\w)")
 _HEAD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
@@ -328,7 +342,8 @@ _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|
            r"weg|gasse|allee|platz|rue|calle|via|avenida|"
            # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
            # "Sai Krupa Apartments"
-           r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd")
+           r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd|cottages|cottage|villas|"
+           r"buildings|croft")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
@@ -345,21 +360,38 @@ _STREET = (rf"(?:(?i:{_LEADING})(?:[ ](?:{_PARTICLE}|d['’]|des|du)){{0,2}}(?:[
            rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)})))")
 # a unit or floor after the street: "Apt 210", "Suite 2200", "Unit 1504", "4th Floor"
 _UNIT_AFTER = (rf"(?:,?[ ](?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}}"
+               rf"(?:-[0-9]{{1,5}})?"
                rf"|{_ORDINAL}[ ](?i:floor|fl\.?)))")
 # then the places after it, comma-separated (suburb, city, county, state: "Jayanagar 4th Block, Bengaluru,
 # Karnataka 560011", "Ballincollig, Co. Cork, P31 X2E4"), a state or province code, a postcode
-_PLACES = rf"(?:,[ ](?:Co\.[ ])?{_STREET_WORD}(?:[ ]{_STREET_WORD}){{0,2}}){{1,4}}"
+_PLACES = rf"(?:,[ ](?:Co\.[ ])?{_STREET_WORD}(?:[ ]{_STREET_WORD}){{0,2}}(?:[ ][0-9]{{1,2}}(?![\w]))?){{1,4}}"
+# (a postal district after its city: "Dublin 2")
 _ADDRESS_TAIL = rf"(?:{_PLACES}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:,?[ ]{_POSTCODE})?|,?[ ][0-9]{{4,5}}[ ]{_CITY})?"
 _ADDRESS = re.compile(
     rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ]"
-    rf"{_STREET}(?:[ ]{_DIRECTION}(?![\w]))?{_UNIT_AFTER}{{0,2}}{_ADDRESS_TAIL}"
-)
+    rf"{_STREET}(?:[ ]{_DIRECTION}(?![\w]))?(?:[ ][0-9]{{1,3}}(?![\w]))?{_UNIT_AFTER}{{0,2}}{_ADDRESS_TAIL}"
+)  # (a number after the street type: Singapore's "Ang Mo Kio Ave 3, #08-1234")
 # The same in capitals, as forms and OCR give them: "2209 W. FULLERTON AVE APT 3R CHICAGO IL 60647"
 _ADDRESS_CAPS = re.compile(
     rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[ ](?:[NSEW]\.?[ ])?(?:[A-Z][A-Z'\-]{{1,30}}[ ]|{_ORDINAL}[ ]){{1,3}}"
     rf"(?:{_SUFFIX.upper()})\.?(?![\w])(?:,?[ ](?:APT|UNIT|STE|SUITE|#)\.?[ ]?#?[0-9A-Z]{{1,6}})?"
     rf"(?:,?[ ][A-Z]{{3,}}(?:[ ][A-Z]{{3,}}){{0,2}},?[ ][A-Z]{{2}}[ ][0-9]{{5}}(?:-[0-9]{{4}})?(?![\w]))?"
 )
+# Typed fast in lower case, with its town, state and ZIP (so a phrase like "2 main st" alone is not taken): "88 willow
+# brook ln, marietta ga 30068"
+_ADDRESS_LOWER = re.compile(
+    r"[0-9](?<![\w/.\-][0-9])[0-9]{0,5}[ ](?:[a-z]{2,20}[ ]){1,3}(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|"
+    r"boulevard|blvd|court|ct|place|pl|way|circle|cir|terrace|ter|parkway|pkwy)\.?(?:,?[ ](?:apt|unit|ste|#)[ ]?"
+    r"[0-9a-z]{1,5})?,?[ ][a-z]{3,20}(?:[ ][a-z]{3,20})?,?[ ][a-z]{2}[ ][0-9]{5}(?:-[0-9]{4})?(?![\w])")
+# Brazil writes the number after a comma, then the flat, the district, the city, the state and the CEP: "Rua
+# Augusta, 1508, apto 92, Consolação, São Paulo - SP, 01304-001"
+_BR_ADDRESS = re.compile(
+    rf"(?<![\w])(?i:rua|avenida|av\.|alameda|travessa|rodovia|estrada)(?:[ ](?:{_WORD}|d[aeo]s?|de)){{1,5}},[ ]"
+    rf"[0-9]{{1,5}}(?:[ ]?[A-Za-z])?(?:,[ ](?i:apto|apt|ap|sala|bloco|casa|conj)\.?[ ]?[0-9A-Za-z]{{1,6}})?"
+    rf"(?:,[ ]{_CITY}){{0,3}}(?:[ ]-[ ][A-Z]{{2}})?(?:,?[ ](?:CEP[ :]{{1,2}})?[0-9]{{5}}-?[0-9]{{3}}(?![\w]))?")
+_BR_LEADS = ("rua ", "avenida ", "av. ", "alameda ", "travessa ", "rodovia ", "estrada ")
+# a Japanese address after its postal mark, to the line's end: "〒150-0002 東京都渋谷区渋谷2-21-1 渋谷ヒカリエ 19F"
+_JP_ADDRESS = re.compile(r"〒[ ]?[0-9]{3}-[0-9]{4}[^\n]{0,60}")
 # a post office box with its town: "PO Box 4471, Tualatin, OR 97062", "P.O. Box 12"
 _PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){_ADDRESS_TAIL}")
 
@@ -367,7 +399,8 @@ _PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){
 # A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"; or the word
 # alone before the number it qualifies: "Unit 4/17 Wattle St", "No. 14, 2nd Main Road"
 _UNIT_BEFORE = re.compile(
-    r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no)\.?[ ]?(?:(?i:no)\.?[ ])?(?:[0-9A-Za-z]{1,5},?[ ])?$")
+    r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no|blk|block)\.?[ ]?(?:(?i:no)\.?[ ])?"
+    r"(?:[0-9A-Za-z]{1,5},?[ ])?$")
 # Street name first, then the number and a postcode with its city (continental Europe): "Via Giuseppe Verdi 27, 20121
 # Milano", "Storgatan 14, 114 55 Stockholm", "Hanauer Landstraße 184, 60314 Frankfurt am Main". The street's word is
 # found first (a street type glued to its end, or a leading word such as "Via"); the rest is matched after it.
@@ -380,8 +413,10 @@ _EU_LEADING = ("via", "viale", "piazza", "corso", "largo", "rue", "avenue", "bou
 _EU_POSTCODE = (r"(?:[0-9]{4}-[0-9]{3}|[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|"
                 r"[A-Z]{1,2}-[0-9]{4,5})")
 _EU_TAIL = re.compile(
-    rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?(?:[/\-][0-9]{{1,4}})?"
-    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}}|,[ ][0-9]{{1,2}}[º°ª](?:[ ]?[A-Z](?![\w]))?)?"  # "3º B"
+    rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?"
+    rf"(?:[/\-](?:[0-9]{{1,4}}|[IV]{{1,4}}|hs))?"
+    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}}|,[ ][0-9]{{1,2}}[º°ª]"
+    rf"(?:[ ]?(?:[A-Z]|izq(?:da)?\.?|dcha\.?|der\.?|dch\.?)(?![\w]))?)?"  # "3º B", "4º izq.", Dutch "452-III"
     rf",?[ ]{_EU_POSTCODE}[ ]{_CITY}"
     rf"(?:[ ](?:am|an|im|sur|en)[ ]{_WORD})?")
 _WORD_BEFORE = re.compile(rf"(?<![\w'’\-])({_WORD})[ ]$")
@@ -590,7 +625,7 @@ def _named_by_place(text: str) -> list[Finding]:
     if " (" in text:
         for m in _LOGIN_IN_BRACKETS.finditer(text):
             if (name := _NAME_AT_END.search(text, max(0, m.start() - 60), m.start())) and spelled_from(
-                    m.group(1), name.group(1)) and (f := _name_finding(text, *name.span(1))):
+                    m.group(1), name.group(1)) and (f := _name_finding(text, *_without_labels(text, *name.span(1)))):
                 found += [f, Finding(m.start(1), m.end(1), E.USERNAME, m.group(1))]
     for mark in ("'s ", "’s "):
         at = text.find(mark)
@@ -601,6 +636,14 @@ def _named_by_place(text: str) -> list[Finding]:
                 found.append(f)
             at = text.find(mark, at + 3)
     return found
+
+
+def _without_labels(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name's span without leading words that are no name ("User Mehmet Aydın")."""
+    while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
+            " " in text[space + 1:end]):
+        start = space + 1
+    return start, end
 
 
 def _without_verb(text: str, start: int, end: int) -> tuple[int, int]:
@@ -752,6 +795,15 @@ def logins(text: str) -> list[Finding]:
                     ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
     found += _logins_by_shape(text)
+    if "users: " in lowered or "accounts: " in lowered:
+        for m in _LOGIN_LIST.finditer(text):
+            for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
+                if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and":
+                    found.append(Finding(login.start(), login.end(), E.USERNAME, value))
+    if " to " in text and "grant" in lowered:
+        for m in _GROUP_TO_LOGIN.finditer(text):
+            if m.group(1) not in _NOT_LOGINS and m.group(1) not in _NOT_NAMES:
+                found.append(Finding(m.start(1), m.end(1), E.USERNAME, m.group(1)))
     if "-ad" in lowered and _POWERSHELL_HINT.search(text):
         for m in _POWERSHELL_LOGINS.finditer(text):
             for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
@@ -812,7 +864,8 @@ def _login_at_literal(text: str, at: int, literal: str) -> Finding | None:
     elif literal == "#EXT#":
         hit, span = _GUEST_HEAD.search(text, max(0, at - 80), at), 0
     else:
-        hit, span = (_SSH_LOGIN if literal == "ssh " else _HOME_LOGIN).match(text, at + len(literal)), 1
+        pattern = _SSH_LOGIN if literal == "ssh " else _ONEDRIVE_LOGIN if literal == "/personal/" else _HOME_LOGIN
+        hit, span = pattern.match(text, at + len(literal)), 1
     if hit is None or hit.group(span).casefold() in _NOT_HOMES:
         return None
     end = at + len(literal) if literal == "#EXT#" else hit.end(span)
@@ -859,7 +912,10 @@ def addresses(text: str) -> list[Finding]:
         if not _HOUSE_NUMBER.search(text, start, first):
             continue
         pattern = _ADDRESS_CAPS if text[first:last + 1].isupper() and text[first - 1:first] != "." else _ADDRESS
-        for m in pattern.finditer(text, start, min(len(text), last + 120)):
+        stop = min(len(text), last + 120)
+        typed = text[first - 2:last + 1].islower() and text[first - 1] == " " and next(
+            (m for m in _ADDRESS_LOWER.finditer(text, start, stop) if m.start() <= last < m.end()), None)
+        for m in ([typed] if typed else pattern.finditer(text, start, stop)):
             if m.start() <= last < m.end():
                 begin = m.start()
                 if unit := _UNIT_BEFORE.search(text, max(0, begin - 24), begin):
@@ -868,6 +924,12 @@ def addresses(text: str) -> list[Finding]:
                 found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
+    if any(lead in lowered for lead in _BR_LEADS):
+        found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
+                  for m in _BR_ADDRESS.finditer(text)]
+    if "〒" in text:
+        found += [Finding(m.start(), len(m.group().rstrip()) + m.start(), E.STREET_ADDRESS, m.group().strip())
+                  for m in _JP_ADDRESS.finditer(text)]
     if "box " in lowered:
         found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
                   for m in _PO_BOX.finditer(text)]

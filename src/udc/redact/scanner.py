@@ -271,6 +271,9 @@ class Scanner:
             if kind is None:
                 continue
             spans.append((start, end))
+            if kind is False and value not in V.PUBLIC_SERVICE_IPS and _CLIENT_BEFORE.search(
+                    work, max(0, start - 24), start):  # a private address a person's device was given
+                kind = True
             if (E.IP_ADDRESS in entities and kind
                     and not VERSION_BEFORE.search(work, max(0, start - 16), start)
                     and not _OWN_ADDRESS_BEFORE.search(work, max(0, start - 32), start)
@@ -392,6 +395,11 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
 _NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
 # the organisation's own public addresses, by the role they are given: "the office egress 203.0.113.9 works",
 # "ZTNA egress 198.51.100.4", "front door 20.50.2.1", "NAT gateway …"
+# a private address is infrastructure's, but not where a person's device holds it: "had client IP 10.33.17.208",
+# "his router hands him 192.168.1.34", "her laptop's IP is 172.20.4.9"
+_CLIENT_BEFORE = re.compile(r"(?i:\b(?:client[ ]ip|client[ ]address|(?:his|her|their|user's|user’s|home|laptop's|"
+                            r"laptop|workstation|desktop|phone's|device's)[ ]ip|hands[ ](?:him|her|them))"
+                            r"(?:[ ](?:is|was|of))?[ :=]{1,3})$")
 # a public address a bracket names as a machine or a service's: "20.71.44.9 (Azure LB)", "196.25.1.1 (Telkom
 # gateway)", "185.220.101.47 (known bulletproof host)" — no person's home connection is described so
 _SERVICE_AFTER = re.compile(r"[ ]?\((?i:[^()\n]{0,30}\b(?:lb|load[ ]balancer|gateway|gw|host|hosting|server|proxy|"
