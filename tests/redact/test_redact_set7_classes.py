@@ -265,3 +265,37 @@ def test_addresses_of_other_countries(text: str, value: str) -> None:
 
 def test_lower_case_words_before_a_street_type_alone_are_no_address() -> None:
     assert found("we have 2 main st branches, 3 new tools", "STREET_ADDRESS") == []
+
+
+# --- round 4: partial accounts, devices, initials, records, more street types ----------------------------------------
+
+def test_the_last_four_after_ending_and_no_phone_as_an_account() -> None:
+    text = "Refund to checking acct ending 4471; she rang from (415) 555-0132 about the acct."
+    assert found(text, "BANK_ACCOUNT") == ["4471"]
+    assert found(text, "PHONE") == ["(415) 555-0132"]
+
+
+def test_a_named_person_s_laptop_address() -> None:
+    assert found("Repro from Amara's laptop 10.20.7.45 only.", "IP_ADDRESS") == ["10.20.7.45"]
+
+
+def test_an_initial_after_a_title() -> None:
+    assert found("Pt J. Okonkwo 71F, bed 4", "PERSON") == ["J. Okonkwo"]
+
+
+def test_a_person_s_record_by_possession() -> None:
+    assert found("The portal showed Bogdan Petrov's lab results to another user.", "PERSON") == ["Bogdan Petrov"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("New address 9 Honor Oak Rise, London SE23 3RA from June.", "9 Honor Oak Rise, London SE23 3RA"),
+    ("Moved to No. 22, 5th Cross, Jayanagar, Bengaluru 560041 last week.",
+     "No. 22, 5th Cross, Jayanagar, Bengaluru 560041"),
+])
+def test_more_street_types(text: str, value: str) -> None:
+    assert found(text, "STREET_ADDRESS") == [value]
+
+
+def test_logins_an_administrator_reset() -> None:
+    assert found("Password reset for okimura and lbauer, MFA re-enrolled.", "USERNAME") == ["okimura", "lbauer"]
+    assert found("Reset for everyone in the team is planned.", "USERNAME") == []

@@ -120,7 +120,7 @@ _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w]
 _AFTER_NAME_LABEL = re.compile(
     rf"(?:[\"']?[ ]?[:=][ ]{{0,3}}[\"']|>|=|[,:]?[ ]{{1,3}})({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
-_AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
+_AFTER_TITLE = re.compile(rf"[ ]{{1,2}}((?:[{_UPPER}]\.[ ])?{_NAME})")  # (an initial: "Pt L. Moreau")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
 # a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
 _AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
@@ -237,6 +237,10 @@ _ACCOUNT_STATE = re.compile(
 _PERSON_ACTS = re.compile(r"[ \t]{1,2}(?:says|said|reports|reported|cannot|can't|can not|is unable|was unable|needs|"
                           r"wants|asked|called|rang|tried|tries)\b")
 # "give lmbeki and o.adebayo read access": logins an administrator grants access to
+# "reset for araghunathan and zkovacs", "unlock for tvoss": logins an administrator acted for
+_ACTED_FOR = re.compile(
+    r"[ ]for[ ]((?:[a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]|[ ]and[ ]|[ ]&[ ])){0,4}"
+    r"[a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)(?=[,.;:]|[ ](?:and[ ](?!\w+[ ](?:for|and)))?|$)")
 _ADMIN_ACCESS = re.compile(
     r"[ ]((?:[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]|[ ]and[ ]|[ ]&[ ])){0,4}"
     r"[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:(?:read|write|read-only|admin|full|edit|view|rw|ro|"
@@ -343,7 +347,7 @@ _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|
            # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
            # "Sai Krupa Apartments"
            r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd|cottages|cottage|villas|"
-           r"buildings|croft")
+           r"buildings|croft|rise|dock|cross")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
@@ -602,6 +606,7 @@ _LOGIN_IN_BRACKETS = re.compile(r"[ ]\(([a-z][a-z0-9._\-]{2,30})\)")
 _OWNED = frozenset("""
 account accounts profile laptop desk phone mobile mailbox manager leave password access login record records chart
 payslip salary details email address request manager's onedrive drive files folder calendar badge card team
+result results prescription appointment scan referral file claim case order
 """.split())  # noqa: SIM905
 _NAME_AT_END = re.compile(rf"(?<![\w'’\-])({_NAME2})\Z")
 # one person joined to another found in full: "Joy Adebanjo, Tomasz Wiśniewski, Fatima Zahra El Amrani",
@@ -630,8 +635,8 @@ def _named_by_place(text: str) -> list[Finding]:
     for mark in ("'s ", "’s "):
         at = text.find(mark)
         while at > 0:
-            after = text[at + 3:at + 20].split(" ", 1)[0].rstrip(".,;:").casefold()
-            if after in _OWNED and (name := _NAME_AT_END.search(text, max(0, at - 60), at)) and (
+            after = [w.rstrip(".,;:").casefold() for w in text[at + 3:at + 36].split(" ", 2)[:2]]  # ("lab results")
+            if not _OWNED.isdisjoint(after) and (name := _NAME_AT_END.search(text, max(0, at - 60), at)) and (
                     f := _name_finding(text, *_without_verb(text, *name.span(1)))):
                 found.append(f)
             at = text.find(mark, at + 3)
@@ -767,9 +772,11 @@ def logins(text: str) -> list[Finding]:
             if (m := _ADMIN_TARGET.match(text, end) or _ADMIN_TO_GROUP.match(text, end)) and (
                     value := m.group(1)) not in _NOT_LOGINS and value not in _NOT_NAMES:
                 found.append(Finding(m.start(1), m.end(1), E.USERNAME, value))
-            elif m := _ADMIN_ACCESS.match(text, end):
+            elif (m := _ADMIN_ACCESS.match(text, end)) or (
+                    lowered[start:end] in ("reset", "unlock", "unlocked") and (m := _ACTED_FOR.match(text, end))):
                 for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
-                    if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and":
+                    if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and" and (
+                            value.rsplit(".", 1)[-1] not in _DOTTED_TAILS):  # (a file: "reset for config.yaml")
                         found.append(Finding(login.start(), login.end(), E.USERNAME, value))
             continue
         if not (m := _LOGIN_VALUE.match(text, end)):

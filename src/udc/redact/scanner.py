@@ -224,8 +224,10 @@ class Scanner:
         elif etype == E.US_DRIVER_LICENSE:  # ("492 817 365": New York's in groups)
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value.replace(" ", "")) else None
         elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit, no sort code
-            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" and not (
-                _SORT_CODE.fullmatch(value)) else None
+            # (or the last four after "ending": "acct ending 7731"; a phone's "(470) 555-…" is none)
+            key = digits if (6 <= len(digits) <= 17 or (len(digits) == 4 and _ENDING_BEFORE.search(
+                text, max(0, start - 12), start))) and len(set(digits)) > 1 and value[0] != "+" and not (
+                _SORT_CODE.fullmatch(value)) and ")" not in value and text[start - 1:start] != "(" else None
         elif etype == E.CARD_EXPIRY:  # MMYY without a separator only right after its word ("exp 0927")
             key = value.replace(" ", "") if not value.isdigit() or distance <= _NEAR else None
         elif etype == E.HEALTH_PLAN_ID:
@@ -272,8 +274,8 @@ class Scanner:
                 continue
             spans.append((start, end))
             if kind is False and value not in V.PUBLIC_SERVICE_IPS and _CLIENT_BEFORE.search(
-                    work, max(0, start - 24), start):  # a private address a person's device was given
-                kind = True
+                    work, max(0, start - 24), start):
+                kind = True  # a private address a person's device was given
             if (E.IP_ADDRESS in entities and kind
                     and not VERSION_BEFORE.search(work, max(0, start - 16), start)
                     and not _OWN_ADDRESS_BEFORE.search(work, max(0, start - 32), start)
@@ -398,7 +400,8 @@ _NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
 # a private address is infrastructure's, but not where a person's device holds it: "had client IP 10.33.17.208",
 # "his router hands him 192.168.1.34", "her laptop's IP is 172.20.4.9"
 _CLIENT_BEFORE = re.compile(r"(?i:\b(?:client[ ]ip|client[ ]address|(?:his|her|their|user's|user’s|home|laptop's|"
-                            r"laptop|workstation|desktop|phone's|device's)[ ]ip|hands[ ](?:him|her|them))"
+                            r"laptop|workstation|desktop|phone's|device's)[ ]ip|hands[ ](?:him|her|them)|"
+                            r"(?:'s|’s)[ ](?:laptop|workstation|desktop|pc|phone))"
                             r"(?:[ ](?:is|was|of))?[ :=]{1,3})$")
 # a public address a bracket names as a machine or a service's: "20.71.44.9 (Azure LB)", "196.25.1.1 (Telkom
 # gateway)", "185.220.101.47 (known bulletproof host)" — no person's home connection is described so
@@ -407,6 +410,7 @@ _SERVICE_AFTER = re.compile(r"[ ]?\((?i:[^()\n]{0,30}\b(?:lb|load[ ]balancer|gat
 _OWN_ADDRESS_BEFORE = re.compile(r"(?i:\b(?:egress|ingress|nat|snat|front[ ]door|load[ ]balancer|vip|nat[ ]gateway|"
                                  r"reverse[ ]proxy|anycast|front[ ]end|frontend|c2|hosting|ioc)"
                                  r"(?:[ ](?:ip|address|is)|[ ]?[=:])?[ ]{1,2})$")  # ("C2 / hosting: 185.…")
+_ENDING_BEFORE = re.compile(r"\bending(?:[ ]in)?[ :]{1,2}$")
 _SORT_CODE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}")  # a UK bank's sort code, beside an account, is not one
 # a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
 _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
