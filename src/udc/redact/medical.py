@@ -70,7 +70,8 @@ COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin can
 # word before each: "pt … calling about refill for hypothyroidism med", "a scanned letter about his Parkinson's
 # disease". Where one of these words stands, a condition anywhere in the text counts: a phrase of two words or more,
 # a single word with a clinical ending, or a clinician's abbreviation no IT text uses.
-_CLINICAL_RECORD = ("patient", "patients", "pt", "mrn", "dob", "nhs", "prescription", "prescriber", "rx", "refill",
+# (not "rx": network counters' "RX errors")
+_CLINICAL_RECORD = ("patient", "patients", "pt", "mrn", "dob", "nhs", "prescription", "prescriber", "refill",
                     "dx", "diagnosed", "clinic", "clinician", "physician", "doctor", "nurse", "triage", "referral",
                     "fmla", "symptoms", "medication", "meds", "pharmacist", "gp", "ehr", "emr", "admitted",
                     "dr note", "medical leave", "sick leave")
@@ -90,10 +91,12 @@ _RECORD_HEADS = frozenset("""
 disease diseases disorder disorders syndrome cancer failure fibrillation flutter deficiency insufficiency fracture
 attack attacks arrest palsy stenosis
 """.split())  # noqa: SIM905
-# (found lower-cased with the named conditions, then taken only as written: in capitals, "AFib" so)
+# (found lower-cased in the pass of the fixed lists after a space, a line break or a bracket, then taken only as
+# written: in capitals, "AFib" so)
 _RECORD_SHORTHAND = ("t1dm", "t2dm", "niddm", "iddm", "htn", "ckd", "afib", "dvt", "vte", "copd", "chf", "ccf",
                      "hfref", "hfpef", "stemi", "nstemi", "ihd", "tia", "cva", "aki", "uti", "mdd", "gad", "eupd",
                      "bpad", "ptsd", "adhd", "gord", "gerd", "osa", "esrd", "hcv", "hbv", "dka")
+_SHORTHAND_WORDS = FIXED.add({f"{before}{word}": len(word) for word in _RECORD_SHORTHAND for before in " \n("})
 _CKD_STAGE = re.compile(r"[ ]?[1-5][ab]?(?![\w])")
 # Clinicians' abbreviations, matched as written (capitals) near a context word: "PMHx T2DM, HTN, CKD3b, AF on
 # apixaban", "dx EUPD and MDD", "?PE", "CHF exacerbation"; a "?" (query) or "#" (fracture) before one belongs to it
@@ -177,18 +180,16 @@ def _anywhere(text: str, lowered: str) -> list[Finding]:
     """In a record about a patient: conditions with no context word before them (see _CLINICAL_RECORD)."""
     n = len(lowered)
     found: list[Finding] = []
-    for last, (length, shorthand) in _named_conditions().iter(lowered):
+    for last, length in FIXED.hits(lowered, _SHORTHAND_WORDS):
+        start = last + 1 - length  # as clinicians write it ("COPD", "AFib"), perhaps with a stage ("CKD 3b")
+        word = text[start:last + 1]
+        stage = _CKD_STAGE.match(text, last + 1) if word == "CKD" else None
+        end = stage.end() if stage else last + 1
+        if (word.isupper() or word == "AFib") and (stage or end == n or not lowered[end].isalnum()):
+            found.append(Finding(start, end, E.DIAGNOSIS, text[start:end].casefold()))
+    for last, length in _named_conditions().iter(lowered):
         start = last + 1 - length
-        if start and (lowered[start - 1].isalnum() or (shorthand and text[start - 1] in "#?/_")):
-            continue
-        if shorthand:  # as clinicians write it ("COPD", "AFib"), perhaps with a stage ("CKD 3b")
-            word = text[start:last + 1]
-            stage = _CKD_STAGE.match(text, last + 1) if word == "CKD" else None
-            end = stage.end() if stage else last + 1
-            if (word.isupper() or word == "AFib") and (stage or end == n or not lowered[end].isalnum()):
-                found.append(Finding(start, end, E.DIAGNOSIS, text[start:end].casefold()))
-            continue
-        if last + 1 < n and lowered[last + 1].isalnum():
+        if (start and lowered[start - 1].isalnum()) or (last + 1 < n and lowered[last + 1].isalnum()):
             continue
         end_at = stage.end() if (stage := _STAGE.match(text, last + 1)) else last + 1
         if qualifier := _QUALIFIER.search(text, max(0, start - 20), start):
@@ -258,14 +259,7 @@ def _lexicon() -> tuple[frozenset[str], ahocorasick.Automaton]:
 def _named_conditions() -> ahocorasick.Automaton:
     """The lexicon's phrases that name a condition without a context word (few: a pass over a whole record finds
     only those)."""
-    automaton = ahocorasick.Automaton()
-    for phrase in _lexicon()[1].keys():  # noqa: SIM118 (an automaton iterates no keys)
-        if _named_condition(phrase):
-            automaton.add_word(phrase, (len(phrase), False))
-    for word in _RECORD_SHORTHAND:
-        automaton.add_word(word, (len(word), True))
-    automaton.make_automaton()
-    return automaton
+    return _automaton({phrase for phrase in _lexicon()[1].keys() if _named_condition(phrase)})  # noqa: SIM118
 
 
 def _automaton(phrases: set[str]) -> ahocorasick.Automaton:

@@ -82,7 +82,9 @@ _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # (" till": Swedish "to"; with its space, so "still" is no hit of the one pass)
 # (also "by" and "via" before a full name, "Corrected by Lerato Mokoena"; an administrator's verb before the person it
 # acts on, "Add Anneliese Brauer and …", "told Hamza Qureshi to wait")
-_WEAK_CUES = r"for|from|with|cc|ping|pinging| till|für|voor|by|via|add|remove|told|invite|notify|include"
+# (the short, frequent ones with their space, so the pass has no hit in "bytes", "address": " by", " add")
+_WEAK_CUES = ("for|from|with|cc|ping|pinging| till|für|voor| by| via| add|\nby|\nvia|\nadd|remove|told|invite|notify|"
+              "include")
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -143,7 +145,8 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
                           (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
-            words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
+            if cue != "m":  # (French "M." only with its dot: a bare "m" would be a hit in most words)
+                words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
             if pattern is _AFTER_TITLE:
                 words[cue + "."] = (len(cue) + 1, pattern)
             elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
@@ -393,9 +396,9 @@ _BR_ADDRESS = re.compile(
     rf"(?<![\w])(?i:rua|avenida|av\.|alameda|travessa|rodovia|estrada)(?:[ ](?:{_WORD}|d[aeo]s?|de)){{1,5}},[ ]"
     rf"[0-9]{{1,5}}(?:[ ]?[A-Za-z])?(?:,[ ](?i:apto|apt|ap|sala|bloco|casa|conj)\.?[ ]?[0-9A-Za-z]{{1,6}})?"
     rf"(?:,[ ]{_CITY}){{0,3}}(?:[ ]-[ ][A-Z]{{2}})?(?:,?[ ](?:CEP[ :]{{1,2}})?[0-9]{{5}}-?[0-9]{{3}}(?![\w]))?")
-_BR_LEADS = ("rua ", "avenida ", "av. ", "alameda ", "travessa ", "rodovia ", "estrada ")
 # a Japanese address after its postal mark, to the line's end: "〒150-0002 東京都渋谷区渋谷2-21-1 渋谷ヒカリエ 19F"
 _JP_ADDRESS = re.compile(r"〒[ ]?[0-9]{3}-[0-9]{4}[^\n]{0,60}")
+_TYPED_ZIP = re.compile(r"[a-z]{2}[ ][0-9]{5}")  # (where a lower-case address may end: tested first)
 # a post office box with its town: "PO Box 4471, Tualatin, OR 97062", "P.O. Box 12"
 _PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){_ADDRESS_TAIL}")
 
@@ -476,7 +479,7 @@ def people(text: str) -> list[Finding]:
                 if text[end] == " " and (f := _subject(text, start)):
                     found.append(f)
                 continue
-            if start and lowered[start - 1].isalnum() and lowered[start] not in "@ ":  # (" till" has its space)
+            if start and lowered[start - 1].isalnum() and lowered[start] not in "@ \n":  # (" till" has its space)
                 continue
             if pattern is _AFTER_TITLE and not _titled(text, lowered, start, end):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
@@ -585,9 +588,9 @@ def _typed_name(text: str, end: int) -> Finding | None:
 # A form's line whose whole value is a full name: "Scribe: Nomvula Sithole", "Colaborador: João Pedro Albuquerque",
 # "Pharmacist in charge: Chiamaka Eze, PharmD", "On call now: Tomasz Wiśniewski (Mon 08:00–20:00)"; the label says
 # what the value is, so labels of things are left out ("Application: Epic Hyperspace", "Hotel: Marina Bay Sands")
-_LABEL_LINE = re.compile(
-    rf"\n[ \t]{{0,8}}([A-Za-z][A-Za-z /\-]{{1,30}}):[ \t]{{1,3}}({_NAME2})"
-    rf"(?:,[ ][^\n,]{{1,30}}|[ ]\([^\n()]{{1,60}}\))?[ \t.]*(?=\r?\n|\Z)")
+# (each ": " before a capital is found first; the label is the line's start before it, the name matched after it)
+_LABEL = re.compile(r"[ \t]{0,8}[A-Za-z][A-Za-z /\-]{1,30}")
+_LABEL_VALUE = re.compile(rf"({_NAME2})(?:,[ ][^\n,]{{1,30}}|[ ]\([^\n()]{{1,60}}\))?[ \t.]*(?=\r?\n|\Z)")
 _THING_LABELS = frozenset("""
 application app apps product products service services system systems tool tools platform hotel hotels plan plans
 team teams site sites vendor vendors supplier company companies organisation organization org environment env model
@@ -611,6 +614,7 @@ result results prescription appointment scan referral file claim case order
 _NAME_AT_END = re.compile(rf"(?<![\w'’\-])({_NAME2})\Z")
 # one person joined to another found in full: "Joy Adebanjo, Tomasz Wiśniewski, Fatima Zahra El Amrani",
 # "Sipho Dlamini and Liang Qiu"
+_JOINS = (", ", " and ", " & ")
 _JOINED_AFTER = re.compile(rf"(?:,[ ](?:and[ ])?|[ ](?:and|&)[ ])({_NAME2})(?![\w'’\-])")
 _JOINED_BEFORE = re.compile(rf"(?<![\w'’\-])({_NAME2})(?:,[ ]|[ ](?:and|&)[ ])\Z")
 
@@ -618,15 +622,22 @@ _JOINED_BEFORE = re.compile(rf"(?<![\w'’\-])({_NAME2})(?:,[ ]|[ ](?:and|&)[ ])
 def _named_by_place(text: str) -> list[Finding]:
     """Full names a form's label line, a closing dash, a login in brackets or a possession places."""
     found: list[Finding] = []
-    if ": " in text:
-        for m in _LABEL_LINE.finditer("\n" + text):
-            label = m.group(1).split()
-            if label[-1].casefold() not in _THING_LABELS and (f := _name_finding(text, m.start(2) - 1, m.end(2) - 1)):
+    at = text.find(": ")
+    while at > 0:
+        line = text.rfind("\n", max(0, at - 40), at) + 1
+        if text[at + 2:at + 3].isupper() and (line or at < 40) and _LABEL.fullmatch(text, line, at) and (
+                label := text[line:at].rsplit(None, 1)[-1].casefold()) not in _THING_LABELS and (
+                label not in _NOT_NAMES) and (m := _LABEL_VALUE.match(text, at + 2)) and (
+                f := _name_finding(text, *m.span(1))):  # (a cue word's label was read in the cue words' pass)
+            found.append(f)
+        at = text.find(": ", at + 2)
+    for dash in (" – ", " - ", " — "):
+        at = text.find(dash)
+        while at > 0:
+            if text[at - 1] in ".!)" and (sign := _DASH_SIGN.match(text, at - 1)) and (
+                    f := _name_finding(text, *sign.span(1))):
                 found.append(f)
-    if " – " in text or " - " in text or " — " in text:
-        for m in _DASH_SIGN.finditer(text):
-            if f := _name_finding(text, *m.span(1)):
-                found.append(f)
+            at = text.find(dash, at + 3)
     if " (" in text:
         for m in _LOGIN_IN_BRACKETS.finditer(text):
             if (name := _NAME_AT_END.search(text, max(0, m.start() - 60), m.start())) and spelled_from(
@@ -662,14 +673,17 @@ def _without_verb(text: str, start: int, end: int) -> tuple[int, int]:
 def joined(text: str, found: list[Finding]) -> list[Finding]:
     """People joined to a full name found (by any means) with "and", "&" or a comma, before or after it."""
     out: list[Finding] = []
-    todo = [f for f in found if f.entity == E.PERSON and " " in text[f.start:f.end].strip()]
+    todo = [f for f in found if f.entity == E.PERSON and " " in f.key and (text.startswith(_JOINS, f.end) or text[
+        max(0, f.start - 5):f.start].endswith(_JOINS))]
+    if not todo:
+        return out
     seen = {(f.start, f.end) for f in todo}
     while todo and len(out) < 32:
         f = todo.pop()
         hits = []
-        if text.startswith((", ", " and ", " & "), f.end) and (m := _JOINED_AFTER.match(text, f.end)):
+        if text.startswith(_JOINS, f.end) and (m := _JOINED_AFTER.match(text, f.end)):
             hits.append(m.span(1))
-        if text[max(0, f.start - 5):f.start].endswith((", ", " and ", " & ")) and (
+        if text[max(0, f.start - 5):f.start].endswith(_JOINS) and (
                 m := _JOINED_BEFORE.search(text, max(0, f.start - 70), f.start)):
             hits.append(m.span(1))
         for span in hits:
@@ -920,7 +934,8 @@ def addresses(text: str) -> list[Finding]:
             continue
         pattern = _ADDRESS_CAPS if text[first:last + 1].isupper() and text[first - 1:first] != "." else _ADDRESS
         stop = min(len(text), last + 120)
-        typed = text[first - 2:last + 1].islower() and text[first - 1] == " " and next(
+        typed = text[first - 2:last + 1].islower() and text[first - 1] == " " and _TYPED_ZIP.search(
+            text, last, last + 60) and next(
             (m for m in _ADDRESS_LOWER.finditer(text, start, stop) if m.start() <= last < m.end()), None)
         for m in ([typed] if typed else pattern.finditer(text, start, stop)):
             if m.start() <= last < m.end():
@@ -931,7 +946,7 @@ def addresses(text: str) -> list[Finding]:
                 found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
-    if any(lead in lowered for lead in _BR_LEADS):
+    if "rua " in lowered or "avenida " in lowered or "alameda " in lowered or "av. " in lowered:
         found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
                   for m in _BR_ADDRESS.finditer(text)]
     if "〒" in text:

@@ -273,7 +273,7 @@ class Scanner:
             if kind is None:
                 continue
             spans.append((start, end))
-            if kind is False and value not in V.PUBLIC_SERVICE_IPS and _CLIENT_BEFORE.search(
+            if kind is False and _client_hint(work[max(0, start - 24):start].lower()) and _CLIENT_BEFORE.search(
                     work, max(0, start - 24), start):
                 kind = True  # a private address a person's device was given
             if (E.IP_ADDRESS in entities and kind
@@ -427,14 +427,24 @@ _BRIDGE_AFTER = re.compile(r"(?i:[ ,;]{1,3}(?:pin|passcode|access code|conferenc
 _REFERENCE_BEFORE = re.compile(
     r"(?i:\b(?:claim|case|ref|reference|order|invoice|po|booking|tracking|confirmation|conf)(?:[ ](?:no\.?|number))?"
     r"[ #:]{1,3})(?:[A-Z]{2,5}[ #\-]?)?$")
+_REFERENCE_WORDS = ("claim", "case", "ref", "order", "invoice", "po", "booking", "tracking", "conf")
 _GROUP_NPI_BEFORE = re.compile(r"(?i:\b(?:group|organi[sz]ation(?:al)?|practice|facility|billing|type[ ]2)"
                                r"(?:[ ]practice)?[ ]npi[ #:]{0,3})$")
 
 
+def _client_hint(before: str) -> bool:
+    """What each of _CLIENT_BEFORE's cases holds (tested first: most private addresses have none of it)."""
+    return "ip" in before or "hands" in before or "'s " in before or "’s " in before
+
+
 def _no_phone(text: str, start: int, end: int) -> bool:
-    return _BRIDGE_AFTER.match(text, end) is not None or _BRIDGE_BEFORE.search(
-        text, max(0, start - 24), start) is not None or _REFERENCE_BEFORE.search(
-        text, max(0, start - 28), start) is not None
+    after = text[end:end + 3]
+    if (" " in after or "," in after or ";" in after) and _BRIDGE_AFTER.match(text, end) is not None:
+        return True
+    before = text[max(0, start - 28):start].lower()  # (the patterns only run where one of their words stands)
+    return (("ridge" in before or "dial" in before or "conference" in before) and _BRIDGE_BEFORE.search(
+        text, max(0, start - 24), start) is not None) or (any(w in before for w in _REFERENCE_WORDS) and (
+        _REFERENCE_BEFORE.search(text, max(0, start - 28), start) is not None))
 
 
 def _labelled(text: str, start: int) -> bool:
