@@ -106,7 +106,7 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
 # ("Pt Edward Kimani, 78M": a patient; French "M. Thierry Lemaire", German "Herrn", Dutch "Dhr.")
-_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|herrn|mme|mlle|sra|srta|sr|dhr|mevr|mevrouw|signora|sig|pt|m"
+_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|herrn|mme|mlle|sra|srta|dhr|mevr|mevrouw|signora|pt| m"
 _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
 NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
@@ -145,7 +145,7 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
                           (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
-            if cue != "m":  # (French "M." only with its dot: a bare "m" would be a hit in most words)
+            if cue != " m":  # (French "M." only with its dot and a space before: "m" is in most words)
                 words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
             if pattern is _AFTER_TITLE:
                 words[cue + "."] = (len(cue) + 1, pattern)
@@ -548,8 +548,8 @@ _DIGIT_BEFORE = re.compile(r"[0-9][^\n]{0,14}\Z")
 def _titled(text: str, lowered: str, start: int, end: int) -> bool:
     """A title as people write one: capitalised ("Dr", "Herrn"), "M." with its dot (French), or fast-typed notes'
     "pt" and "dr" in lower case ("pt Margarida Leal", "dr Okafor"), not after a house number ("12 Elm dr")."""
-    if lowered[start:end] in ("m", "m."):
-        return text[start:end] == "M."
+    if lowered[start:end] == " m.":
+        return text[start:end] == " M."
     if text[start].isupper() and text[start + 1:end].rstrip(".").islower():
         return True
     return lowered[start:end].rstrip(".") in ("pt", "dr") and text[start:end].islower() and (

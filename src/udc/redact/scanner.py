@@ -273,7 +273,7 @@ class Scanner:
             if kind is None:
                 continue
             spans.append((start, end))
-            if kind is False and _client_hint(work[max(0, start - 24):start].lower()) and _CLIENT_BEFORE.search(
+            if kind is False and _client_hint(work[max(0, start - 24):start]) and _CLIENT_BEFORE.search(
                     work, max(0, start - 24), start):
                 kind = True  # a private address a person's device was given
             if (E.IP_ADDRESS in entities and kind
@@ -434,7 +434,7 @@ _GROUP_NPI_BEFORE = re.compile(r"(?i:\b(?:group|organi[sz]ation(?:al)?|practice|
 
 def _client_hint(before: str) -> bool:
     """What each of _CLIENT_BEFORE's cases holds (tested first: most private addresses have none of it)."""
-    return "ip" in before or "hands" in before or "'s " in before or "’s " in before
+    return "IP" in before or "ip" in before or "hands" in before or "'s " in before or "’s " in before
 
 
 def _no_phone(text: str, start: int, end: int) -> bool:
