@@ -121,6 +121,10 @@ _BRITISH = (("ischemi", "ischaemi"), ("hemorrhag", "haemorrhag"), ("edema", "oed
 _QUALIFIER = re.compile(r"(?i:\b(?:suspected|possible|probable|presumed|likely|query|poorly[ ]controlled|"
                         r"well[ ]controlled|uncontrolled|community[ -]acquired|hospital[ -]acquired|severe|mild|"
                         r"moderate|recurrent|lumbar|cervical|thoracic|bilateral)[ ])$")
+# the last word of each of _QUALIFIER's alternatives (tested first: most conditions have none before them)
+_QUALIFIER_ENDS = frozenset({"suspected", "possible", "probable", "presumed", "likely", "query", "controlled",
+                             "uncontrolled", "acquired", "community-acquired", "hospital-acquired", "severe", "mild",
+                             "moderate", "recurrent", "lumbar", "cervical", "thoracic", "bilateral"})
 _STAGE = re.compile(r"[ ](?:stage|grade|class)[ ](?:[0-9][ab]?|[IV]{1,4}[ab]?)(?![\w])", re.IGNORECASE)
 
 
@@ -192,7 +196,8 @@ def _anywhere(text: str, lowered: str) -> list[Finding]:
         if (start and lowered[start - 1].isalnum()) or (last + 1 < n and lowered[last + 1].isalnum()):
             continue
         end_at = stage.end() if (stage := _STAGE.match(text, last + 1)) else last + 1
-        if qualifier := _QUALIFIER.search(text, max(0, start - 20), start):
+        previous = lowered[lowered.rfind(" ", max(0, start - 20), start - 1) + 1:start - 1] if start > 1 else ""
+        if previous in _QUALIFIER_ENDS and (qualifier := _QUALIFIER.search(text, max(0, start - 20), start)):
             start = qualifier.start()
         found.append(Finding(start, end_at, E.DIAGNOSIS, lowered[start:end_at]))
     return found

@@ -616,7 +616,7 @@ _NAME_AT_END = re.compile(rf"(?<![\w'’\-])({_NAME2})\Z")
 # "Sipho Dlamini and Liang Qiu"
 _JOINS = (", ", " and ", " & ")
 _JOINED_AFTER = re.compile(rf"(?:,[ ](?:and[ ])?|[ ](?:and|&)[ ])({_NAME2})(?![\w'’\-])")
-_JOINED_BEFORE = re.compile(rf"(?<![\w'’\-])({_NAME2})(?:,[ ]|[ ](?:and|&)[ ])\Z")
+_JOINED_WORD = re.compile(rf"{_WORD}|{_PARTICLE}")
 
 
 def _named_by_place(text: str) -> list[Finding]:
@@ -625,9 +625,10 @@ def _named_by_place(text: str) -> list[Finding]:
     at = text.find(": ")
     while at > 0:
         line = text.rfind("\n", max(0, at - 40), at) + 1
-        if text[at + 2:at + 3].isupper() and (line or at < 40) and _LABEL.fullmatch(text, line, at) and (
+        if text[at + 2:at + 3].isupper() and (line or at < 40) and (
                 label := text[line:at].rsplit(None, 1)[-1].casefold()) not in _THING_LABELS and (
-                label not in _NOT_NAMES) and (m := _LABEL_VALUE.match(text, at + 2)) and (
+                label not in _NOT_NAMES) and _LABEL.fullmatch(text, line, at) and (
+                m := _LABEL_VALUE.match(text, at + 2)) and (
                 f := _name_finding(text, *m.span(1))):  # (a cue word's label was read in the cue words' pass)
             found.append(f)
         at = text.find(": ", at + 2)
@@ -670,6 +671,27 @@ def _without_verb(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _name_before(text: str, start: int) -> tuple[int, int] | None:
+    """The full name (two to four capitalised words) before the ", " / " and " / " & " that ends at `start`, read
+    word by word backwards (a pattern searched over the stretch would be tried at each of its positions)."""
+    joiner = 2 if text[start - 2] == "," else 5 if text[start - 5:start] == " and " else 3
+    end = start - joiner
+    words: list[int] = []
+    at = end
+    while len(words) < 4:
+        space = text.rfind(" ", max(0, at - 32), at)
+        begin = space + 1
+        if not _JOINED_WORD.fullmatch(text, begin, at) or (begin and text[begin - 1] not in " "):
+            break
+        words.append(begin)
+        if space < 0:
+            break
+        at = space
+    if len(words) < 2 or not text[words[-1]].isupper():
+        return None
+    return words[-1], end
+
+
 def joined(text: str, found: list[Finding]) -> list[Finding]:
     """People joined to a full name found (by any means) with "and", "&" or a comma, before or after it."""
     out: list[Finding] = []
@@ -683,9 +705,8 @@ def joined(text: str, found: list[Finding]) -> list[Finding]:
         hits = []
         if text.startswith(_JOINS, f.end) and (m := _JOINED_AFTER.match(text, f.end)):
             hits.append(m.span(1))
-        if text[max(0, f.start - 5):f.start].endswith(_JOINS) and (
-                m := _JOINED_BEFORE.search(text, max(0, f.start - 70), f.start)):
-            hits.append(m.span(1))
+        if text[max(0, f.start - 5):f.start].endswith(_JOINS) and (span := _name_before(text, f.start)):
+            hits.append(span)
         for span in hits:
             if span not in seen and (g := _name_finding(text, *span)):
                 seen.add(span)

@@ -427,7 +427,7 @@ _BRIDGE_AFTER = re.compile(r"(?i:[ ,;]{1,3}(?:pin|passcode|access code|conferenc
 _REFERENCE_BEFORE = re.compile(
     r"(?i:\b(?:claim|case|ref|reference|order|invoice|po|booking|tracking|confirmation|conf)(?:[ ](?:no\.?|number))?"
     r"[ #:]{1,3})(?:[A-Z]{2,5}[ #\-]?)?$")
-_REFERENCE_WORDS = ("claim", "case", "ref", "order", "invoice", "po", "booking", "tracking", "conf")
+_NO_PHONE_HINT = re.compile(r"(?i:claim|case|ref|order|invoice|po|booking|tracking|conf|bridge|dial)")
 _GROUP_NPI_BEFORE = re.compile(r"(?i:\b(?:group|organi[sz]ation(?:al)?|practice|facility|billing|type[ ]2)"
                                r"(?:[ ]practice)?[ ]npi[ #:]{0,3})$")
 
@@ -441,10 +441,10 @@ def _no_phone(text: str, start: int, end: int) -> bool:
     after = text[end:end + 3]
     if (" " in after or "," in after or ";" in after) and _BRIDGE_AFTER.match(text, end) is not None:
         return True
-    before = text[max(0, start - 28):start].lower()  # (the patterns only run where one of their words stands)
-    return (("ridge" in before or "dial" in before or "conference" in before) and _BRIDGE_BEFORE.search(
-        text, max(0, start - 24), start) is not None) or (any(w in before for w in _REFERENCE_WORDS) and (
-        _REFERENCE_BEFORE.search(text, max(0, start - 28), start) is not None))
+    # (the patterns only run where one of their words stands)
+    return _NO_PHONE_HINT.search(text, max(0, start - 28), start) is not None and (_BRIDGE_BEFORE.search(
+        text, max(0, start - 24), start) is not None or _REFERENCE_BEFORE.search(
+        text, max(0, start - 28), start) is not None)
 
 
 def _labelled(text: str, start: int) -> bool:
