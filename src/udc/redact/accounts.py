@@ -41,6 +41,11 @@ ROLE_ACCOUNTS = (
     "vendor*", "supplier*", "*-mgmt", "*_mgmt", "*-management", "*-desk", "*-requests", "privacy*", "compliance*",
     "legal", "contact", "enquiries*", "inquiries*", "office", "reception*", "marketing*", "press", "careers",
     "recruiting*", "facturen*", "facturas*", "factures*", "facturation*", "rechnung*", "fatture*", "faktura*",
+    # customer service in other languages ("klantenservice@", "kundenservice@", "atendimento@")
+    "klantenservice*", "kundenservice*", "kundendienst*", "serviceclient*", "service-client*", "serviceclients*",
+    "atencion*", "atendimento*", "suporte*", "soporte*", "assistenza*", "kundtjanst*", "kundeservice*",
+    # SAP's technical users ("RFC_WORKDAY", "WF-BATCH")
+    "rfc_*", "rfc-*", "wf-batch", "ddic",
     # shared devices and pools ("kiosk-ed01", "clean-pool", "room-4b", "shared-reception")
     "kiosk*", "*-kiosk", "shared-*", "shared_*", "*-shared", "*-pool", "*_pool", "pool-*", "room-*", "conf-*",
     "ubuntu", "ec2-user", "centos", "almalinux", "debian", "vagrant", "azureuser", "opc",
@@ -57,6 +62,10 @@ orders ordering accounts accounting finance procurement purchasing vendors vendo
 reception office legal compliance privacy marketing careers recruiting helpdesk servicedesk desk team teams requests
 request mgmt management noreply abuse postmaster webmaster backup backups bot svc escalations approvals oncall
 helpline hotline service services feedback bookings booking queue intake dispatch logistics admissions
+""".split())  # noqa: SIM905
+_PRODUCT_HEADS = frozenset("""
+sap jira confluence servicenow snow okta azure aws gcp citrix vmware oracle salesforce workday epic cerner splunk
+datadog grafana kafka sql exchange o365 m365 sharepoint teams zoom vpn pki dns dhcp ad ldap sccm intune jamf
 """.split())  # noqa: SIM905
 _PARTS = re.compile(r"[._\-]")
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")
@@ -148,13 +157,22 @@ class Accounts:
             return bool(self._logins)
 
 
+def spelled_from(login: str, name: str) -> bool:
+    """A login built from a person's name: it holds their surname or first name (4 letters or more, without
+    accents: "maydin" for "Mehmet Aydın")."""
+    folded = _ascii(login)
+    return any(len(part) >= 4 and part in folded for part in map(_ascii, name.replace("-", " ").split()))
+
+
 def _ascii(name: str) -> str:
     """A name lower-cased without its accents, hyphens, apostrophes and spaces, as logins are usually spelled
     ("Wiśniewski" -> "wisniewski", "Al-Rashid" -> "alrashid", "O'Brien" -> "obrien")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower())
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name.lower().replace("ı", "i"))
                    if not unicodedata.combining(ch) and ch not in "-'’ ")
 
 
 def _role_compound(local: str) -> bool:
+    """A team's mailbox by its parts: a business function after the first ("storage-support@"), or a product or
+    platform first ("sap-basis@", "okta-admins@"; people's addresses start with a name)."""
     parts = _PARTS.split(local)
-    return len(parts) > 1 and any(part in _ROLE_TAILS for part in parts[1:])
+    return len(parts) > 1 and (any(part in _ROLE_TAILS for part in parts[1:]) or parts[0] in _PRODUCT_HEADS)

@@ -37,7 +37,10 @@ _WORDS: dict[str, list[str]] = {
               "sms", "whatsapp", "contact", "reach", "dial", "landline", "extension", "ext", "ext.", "telefon",
               "téléphone", "tél", "móvil", "handy", "ph", "ph.", "mob", "mob.", "callback", "call-back", "call back",
               "callback number", "cell no", "personal number", "mobile number", "home number", "work number",
-              "alternate", "alternate number", "alt number", "other number"],
+              "alternate", "alternate number", "alt number", "other number",
+              # other languages' words for a mobile or a call: "son portable 06 …", "Celular: (11) …", "bellen op"
+              "portable", "celular", "telefone", "telemóvel", "telefoon", "mobiel", "bellen op", "gsm", "natel",
+              "cellulare", "rufnummer", "handynummer", "携帯", "電話"],
     E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")
@@ -45,7 +48,9 @@ _WORDS: dict[str, list[str]] = {
     E.CVV: ["cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "card verification", "verification code", " cid",
             "digits on the back", "number on the back", "code on the back"],  # (Amex's " cid": "incident" is no hit)
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
-                      "geboren", "né", "née", "fecha de nacimiento"],
+                      "geboren", "né", "née", "fecha de nacimiento",
+                      "geburtsdatum", "geb.", "date de naissance", "data de nascimento", "data di nascita",
+                      "geboortedatum", "födelsedatum", "生年月日"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
             "chart number", "chart no", "hospital number", "hospital no", "pid-3", "pid 3", "pid.3",
             # a generic reference in a medical setting: "Occupational health ref OH-2290177", "clinic no. 4471"

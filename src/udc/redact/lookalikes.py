@@ -44,7 +44,8 @@ ID_LABEL_BEFORE = re.compile(
 # (a name with a dot: "unknown[…]" has none and stays an address that may be a person's)
 SERVER_BEFORE = re.compile(r"[A-Za-z0-9\-]+\.[A-Za-z0-9.\-]*[A-Za-z]\[$")
 VERSION_BEFORE = re.compile(r"(?i:(?:v|version|ver|release|build|rev|firmware|kernel|agent|patch|update|hotfix|"
-                            r"hot fix|fix pack|service pack)\.?\s?)$")
+                            r"hot fix|fix pack|service pack|driver|rolled back to|roll back to|downgraded to|"
+                            r"upgraded to)\.?\s?)$")  # ("driver rolled back to 9.1.0.184")
 
 _PATTERNS = [
     # stack traces: Java/JS/.NET "at pkg.Class.method(File.java:42)", Python 'File "x.py", line 3, in f'

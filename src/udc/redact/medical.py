@@ -61,7 +61,43 @@ COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin can
           "type 2 diabetes mellitus", "depression", "anxiety", "hiv", "aids", "covid", "covid-19",
           "dementia", "stroke", "heart attack", "migraine", "pregnancy", "adhd", "autism", "ptsd", "bipolar disorder",
           "schizophrenia", "copd", "leukemia", "lymphoma", "hepatitis", "tuberculosis", "cirrhosis", "eating disorder",
-          "transient ischemic attack", "panic attacks", "panic attack")
+          "transient ischemic attack", "panic attacks", "panic attack",
+          # common names the descriptions word otherwise ("Parkinson's disease" is there; these are not)
+          "sciatica", "herniated disc", "slipped disc", "disc herniation", "bulging disc", "temporal arteritis",
+          "giant cell arteritis", "lumbar stenosis", "hepatitis a", "hepatitis b", "hepatitis c",
+          "chronic hepatitis b", "chronic hepatitis c", "afib", "a-fib", "heart failure", "long covid")
+# A record about a patient (a chart, a pharmacy or clinic ticket, an HR leave case) names conditions without a context
+# word before each: "pt … calling about refill for hypothyroidism med", "a scanned letter about his Parkinson's
+# disease". Where one of these words stands, a condition anywhere in the text counts: a phrase of two words or more,
+# a single word with a clinical ending, or a clinician's abbreviation no IT text uses.
+# (not "rx": network counters' "RX errors")
+_CLINICAL_RECORD = ("patient", "patients", "pt", "mrn", "dob", "nhs", "prescription", "prescriber", "refill",
+                    "dx", "diagnosed", "clinic", "clinician", "physician", "doctor", "nurse", "triage", "referral",
+                    "fmla", "symptoms", "medication", "meds", "pharmacist", "gp", "ehr", "emr", "admitted",
+                    "dr note", "medical leave", "sick leave")
+# (the short ones with what stands before a word, so the pass has no hit inside "script", "adobe", "gpu")
+_RECORD_WORDS = FIXED.add({f"{before}{word}": len(word) for word in _CLINICAL_RECORD
+                           for before in (("", ) if len(word) > 3 else (" ", "\n", "("))})
+_RECORD_STARTS = tuple(word for word in _CLINICAL_RECORD if len(word) <= 3)
+_STRICT_ENDING = re.compile(r"(?:itis|osis|emia|aemia|pathy|algia|plegia|iasis|ism|betes|oma|omas|ia|sy|asthma|"
+                            r"tension|sciatica)$")
+# words of the lexicon with such an ending that are no condition of a person in running text
+_NOT_ALONE = frozenset("""
+diagnosis terrorism organism apathy bacteria ganglia labia tibia fascia cardia inertia media mycobacteria plasmodia
+genitalia paraganglia previa anesthesia anaesthesia analgesia anastomosis parasitism factitia
+""".split())  # noqa: SIM905
+_COMMON = frozenset(COMMON)
+_RECORD_HEADS = frozenset("""
+disease diseases disorder disorders syndrome cancer failure fibrillation flutter deficiency insufficiency fracture
+attack attacks arrest palsy stenosis
+""".split())  # noqa: SIM905
+# (found lower-cased in the pass of the fixed lists after a space, a line break or a bracket, then taken only as
+# written: in capitals, "AFib" so)
+_RECORD_SHORTHAND = ("t1dm", "t2dm", "niddm", "iddm", "htn", "ckd", "afib", "dvt", "vte", "copd", "chf", "ccf",
+                     "hfref", "hfpef", "stemi", "nstemi", "ihd", "tia", "cva", "aki", "uti", "mdd", "gad", "eupd",
+                     "bpad", "ptsd", "adhd", "gord", "gerd", "osa", "esrd", "hcv", "hbv", "dka")
+_SHORTHAND_WORDS = FIXED.add({f"{before}{word}": len(word) for word in _RECORD_SHORTHAND for before in " \n("})
+_CKD_STAGE = re.compile(r"[ ]?[1-5][ab]?(?![\w])")
 # Clinicians' abbreviations, matched as written (capitals) near a context word: "PMHx T2DM, HTN, CKD3b, AF on
 # apixaban", "dx EUPD and MDD", "?PE", "CHF exacerbation"; a "?" (query) or "#" (fracture) before one belongs to it
 _SHORTHAND = re.compile(
@@ -82,7 +118,13 @@ _BRITISH = (("ischemi", "ischaemi"), ("hemorrhag", "haemorrhag"), ("edema", "oed
             ("dyspnea", "dyspnoea"), ("orthopedic", "orthopaedic"), ("estrogen", "oestrogen"), ("fetal", "foetal"))
 # a stage or grade after a condition belongs to it: "chronic kidney disease stage 3"
 # a qualifier before it too: "suspected transient ischaemic attack"
-_QUALIFIER = re.compile(r"(?i:\b(?:suspected|possible|probable|presumed|likely|query)[ ])$")
+_QUALIFIER = re.compile(r"(?i:\b(?:suspected|possible|probable|presumed|likely|query|poorly[ ]controlled|"
+                        r"well[ ]controlled|uncontrolled|community[ -]acquired|hospital[ -]acquired|severe|mild|"
+                        r"moderate|recurrent|lumbar|cervical|thoracic|bilateral)[ ])$")
+# the last word of each of _QUALIFIER's alternatives (tested first: most conditions have none before them)
+_QUALIFIER_ENDS = frozenset({"suspected", "possible", "probable", "presumed", "likely", "query", "controlled",
+                             "uncontrolled", "acquired", "community-acquired", "hospital-acquired", "severe", "mild",
+                             "moderate", "recurrent", "lumbar", "cervical", "thoracic", "bilateral"})
 _STAGE = re.compile(r"[ ](?:stage|grade|class)[ ](?:[0-9][ab]?|[IV]{1,4}[ab]?)(?![\w])", re.IGNORECASE)
 
 
@@ -98,9 +140,12 @@ class Diagnoses:
         if "#" in text:
             found += [Finding(m.start(), m.end(), E.DIAGNOSIS, m.group().casefold()) for m in _FRACTURE.finditer(text)]
         contexts = _context_ends(text, lowered)
-        if not contexts:
+        record = _clinical_record(lowered)
+        if not contexts and not record:
             return found
         codes, phrases = _lexicon()
+        if record:
+            found += _anywhere(text, lowered)
         for end in contexts:
             stop = min(len(text), end + WINDOW)
             for m in _SHORTHAND.finditer(text, end, stop):
@@ -108,7 +153,7 @@ class Diagnoses:
                 if _STATUS_POST.search(text, max(0, start - 4), start):
                     start -= 4
                     end_at = year.end() if (year := _YEAR_AFTER.match(text, end_at)) else end_at
-                elif qualifier := _QUALIFIER.search(text, max(0, start - 12), start):
+                elif qualifier := _QUALIFIER.search(text, max(0, start - 20), start):
                     start = qualifier.start()
                 found.append(Finding(start, end_at, E.DIAGNOSIS, text[start:end_at].casefold()))
             for m in _CODE.finditer(text, end, stop):
@@ -119,10 +164,53 @@ class Diagnoses:
                 if (start == 0 or not lowered[start - 1].isalnum()) and (
                         last + 1 == len(lowered) or not lowered[last + 1].isalnum()):
                     end_at = stage.end() if (stage := _STAGE.match(text, last + 1)) else last + 1
-                    if qualifier := _QUALIFIER.search(text, max(0, start - 12), start):
+                    if qualifier := _QUALIFIER.search(text, max(0, start - 20), start):
                         start = qualifier.start()
                     found.append(Finding(start, end_at, E.DIAGNOSIS, lowered[start:end_at]))
         return found
+
+
+def _clinical_record(lowered: str) -> bool:
+    """One of the words of a record about a patient stands in the text, as a whole word."""
+    n = len(lowered)
+    for last, length in FIXED.hits(lowered, _RECORD_WORDS):
+        start = last + 1 - length
+        if (start == 0 or not lowered[start - 1].isalnum()) and (last + 1 == n or not lowered[last + 1].isalnum()):
+            return True
+    return lowered.startswith(_RECORD_STARTS) and lowered.split(None, 1)[0].rstrip(":.,") in _RECORD_STARTS
+
+
+def _anywhere(text: str, lowered: str) -> list[Finding]:
+    """In a record about a patient: conditions with no context word before them (see _CLINICAL_RECORD)."""
+    n = len(lowered)
+    found: list[Finding] = []
+    for last, length in FIXED.hits(lowered, _SHORTHAND_WORDS):
+        start = last + 1 - length  # as clinicians write it ("COPD", "AFib"), perhaps with a stage ("CKD 3b")
+        word = text[start:last + 1]
+        stage = _CKD_STAGE.match(text, last + 1) if word == "CKD" else None
+        end = stage.end() if stage else last + 1
+        if (word.isupper() or word == "AFib") and (stage or end == n or not lowered[end].isalnum()):
+            found.append(Finding(start, end, E.DIAGNOSIS, text[start:end].casefold()))
+    for last, length in _named_conditions().iter(lowered):
+        start = last + 1 - length
+        if (start and lowered[start - 1].isalnum()) or (last + 1 < n and lowered[last + 1].isalnum()):
+            continue
+        end_at = stage.end() if (stage := _STAGE.match(text, last + 1)) else last + 1
+        previous = lowered[lowered.rfind(" ", max(0, start - 20), start - 1) + 1:start - 1] if start > 1 else ""
+        if previous in _QUALIFIER_ENDS and (qualifier := _QUALIFIER.search(text, max(0, start - 20), start)):
+            start = qualifier.start()
+        found.append(Finding(start, end_at, E.DIAGNOSIS, lowered[start:end_at]))
+    return found
+
+
+def _named_condition(phrase: str) -> bool:
+    """A phrase of the lexicon that names a condition even with no context word: a common name, or one whose words
+    show it ("hypothyroidism", "atrial fibrillation", "Parkinson's disease"; not "at home" or "as a", which the code
+    set's descriptions also hold)."""
+    if phrase in _COMMON:
+        return True
+    words = phrase.split()
+    return words[-1] in _RECORD_HEADS or any(w not in _NOT_ALONE and _STRICT_ENDING.search(w) for w in words)
 
 
 def _context_ends(text: str, lowered: str) -> list[int]:
@@ -169,8 +257,19 @@ def _lexicon() -> tuple[frozenset[str], ahocorasick.Automaton]:
         for american, spelling in _BRITISH:
             british = british.replace(american, spelling)
         phrases.add(british)
+    return codes, _automaton(phrases)
+
+
+@lru_cache(maxsize=1)
+def _named_conditions() -> ahocorasick.Automaton:
+    """The lexicon's phrases that name a condition without a context word (few: a pass over a whole record finds
+    only those)."""
+    return _automaton({phrase for phrase in _lexicon()[1].keys() if _named_condition(phrase)})  # noqa: SIM118
+
+
+def _automaton(phrases: set[str]) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for phrase in phrases:
         automaton.add_word(phrase, len(phrase))
     automaton.make_automaton()
-    return codes, automaton
+    return automaton

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from udc.config import entities as E
+from udc.redact.accounts import spelled_from
 from udc.redact.lowercase import lower_case
 from udc.redact.scanner import Finding
 from udc.redact.wordpass import FIXED
@@ -48,7 +49,7 @@ software networks limited industries enterprises media news magazine times post 
 hotels motors office centre center hotline switchboard reception headquarters escalation name names which what
 who whom whose where when why how login logon logoff logout failed unit flat apt apartment suite level floor
 admins administrators readers writers editors owners members operators contributors viewers approvers
-supply supplies medical pharmacy pharma logistics laboratories laboratory
+supply supplies medical pharmacy pharma logistics laboratories laboratory royal infirmary trust
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
@@ -58,10 +59,10 @@ _UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-ỾƠƯȘȚ"
 _LOWER = "a-zß-öø-ÿā-žḁ-ỿơưșț"
 # "Priya", "O'Brien", "McDonald", "Okonkwo-Lindqvist", "Eun-ji"; not "I've"
 _PART = rf"[{_UPPER}][{_LOWER}]{{0,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
-_WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w'’])"
+_WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w]|['’](?!s(?![\w])))"  # (before "'s": "Ada Eze's")
 # (two-word particles first: "Bram van den Berg", "María de la Cruz"; Irish "Ó", "Ní")
 _PARTICLE = (r"(?:van de[nr]?|von de[rmn]|de la|de los|de las|van 't|de|da|del|della|di|du|dos|das|van|von|der|den|"
-             r"la|le|al|el|bin|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí)")
+             r"la|le|al|el|bin|binti|binte|bint|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí|s/o|d/o|a/l|a/p)")
 _NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
@@ -71,14 +72,19 @@ _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|tal
          r"my name is|employee name|full name|patient name|customer name|name on account|name on card|"
          r"account holder|cardholder|card holder|good morning|good afternoon|good evening|assignee|reporter|"
          r"approver|resolved by|closed by|created by|updated by|submitted by|logged by|opened for|subject person|"
-         r"name|verified|beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
+         r"name|verified|spoke w|ee|cust|mbr|"
+         r"beste|hallo|hej|hola|bonjour|ciao|olá|buongiorno|goedemorgen|querido|querida|lieber")
 # (greetings in other languages: "Beste Maarten", "Hallo Willem"; "Opened for:", "Name:" of HR forms)
 # A self-introduction, the name then a comma or "from", "calling", "here": "this is Ruairí, how can I help?", "it's
 # Deepika Chandrasekaran from the Bexley clinic", "I am Venkat calling about …"
 _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # Words that precede places and companies as often as people: a name after them needs two words or more.
 # (" till": Swedish "to"; with its space, so "still" is no hit of the one pass)
-_WEAK_CUES = r"for|from|with|cc|ping| till|für|voor"
+# (also "by" and "via" before a full name, "Corrected by Lerato Mokoena"; an administrator's verb before the person it
+# acts on, "Add Anneliese Brauer and …", "told Hamza Qureshi to wait")
+# (the short, frequent ones with their space, so the pass has no hit in "bytes", "address": " by", " add")
+_WEAK_CUES = ("for|from|with|cc|ping|pinging| till|für|voor| by| via| add|\nby|\nvia|\nadd|remove|told|invite|notify|"
+              "include")
 _NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -89,6 +95,9 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               r"surgeon|therapist|representative|rep|traveller|traveler|passenger|student|staff member|owner|engineer|"
               r"on duty|on call|partner|logged-on user|logged on user|signed-in user|"
               r"member|subscriber|insured|booked by|ordered by|authorised by|authorized by|collected by|"
+              r"scribe|commander|coordinator|associate|trader|freelancer|translator|tech|agent|holder|driver|"
+              r"in charge|user|responder|responders|"
+              r"colaborador|colaboradora|gestor|gestora|funcionário|funcionária|empleado|empleada|responsable|"
               # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
               r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
               r"mitarbeiter|mitarbeiterin|medewerker|ansprechpartner|contactpersoon)")
@@ -96,7 +105,8 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
 # stay possible names ("bin", "Mi")
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
-_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|mme|mlle|sra|srta|pt"  # ("Pt Edward Kimani, 78M": a patient)
+# ("Pt Edward Kimani, 78M": a patient; French "M. Thierry Lemaire", German "Herrn", Dutch "Dhr.")
+_TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|herrn|mme|mlle|sra|srta|dhr|mevr|mevrouw|signora|pt| m"
 _NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
 NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
@@ -112,7 +122,7 @@ _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w]
 _AFTER_NAME_LABEL = re.compile(
     rf"(?:[\"']?[ ]?[:=][ ]{{0,3}}[\"']|>|=|[,:]?[ ]{{1,3}})({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
-_AFTER_TITLE = re.compile(rf"[ ]{{1,2}}({_NAME})")
+_AFTER_TITLE = re.compile(rf"[ ]{{1,2}}((?:[{_UPPER}]\.[ ])?{_NAME})")  # (an initial: "Pt L. Moreau")
 _AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
 # a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
 _AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
@@ -123,7 +133,8 @@ _AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
 _PERSON_VERBS = ("confirmed", "confirms", "reported", "reports", "said", "says", "rang", "phoned", "asked", "asks",
                  "typed", "mentioned", "wants", "requested", "requests", "emailed", "e-mailed", "replied", "responded",
                  "advised", "agreed", "complained", "noticed", "thinks", "apologised", "apologized", "forgot",
-                 "forwarded", "approved", "signed", "rejected")
+                 "forwarded", "approved", "signed", "rejected", "entered", "reviewed", "ran", "joined", "joins",
+                 "noticed", "notices", "submitted", "paid", "changed")
 
 
 def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its length, the pattern after it; None: a verb)
@@ -134,7 +145,8 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
                           (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
-            words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
+            if cue != " m":  # (French "M." only with its dot and a space before: "m" is in most words)
+                words[cue] = (len(cue), _AFTER_NAME_LABEL if cue.endswith("name") else pattern)
             if pattern is _AFTER_TITLE:
                 words[cue + "."] = (len(cue) + 1, pattern)
             elif pattern is not _AFTER_WEAK_CUE and cue.isalpha():  # "the contact is …", two words ("… is Stable")
@@ -187,6 +199,9 @@ _SIGNATURE = re.compile(
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
                 "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "log in as", "logs in as",
                 "sign in as", "signs in as", "account name",
+                # other languages' ("Benutzername oyilmaz84", "O usuário jpalbuquerque foi bloqueado")
+                "benutzername", "benutzerkonto", "usuário", "usuario", "utilisateur", "identifiant", "gebruiker",
+                "gebruikersnaam", "användarnamn", "nome utente",
                 "targetusername", "subjectusername")
 _PROSE_LABELS = ("user", "ad account", "user account", "domain account", "network account", "windows account",
                  "password for", "publickey for")
@@ -225,6 +240,10 @@ _ACCOUNT_STATE = re.compile(
 _PERSON_ACTS = re.compile(r"[ \t]{1,2}(?:says|said|reports|reported|cannot|can't|can not|is unable|was unable|needs|"
                           r"wants|asked|called|rang|tried|tries)\b")
 # "give lmbeki and o.adebayo read access": logins an administrator grants access to
+# "reset for araghunathan and zkovacs", "unlock for tvoss": logins an administrator acted for
+_ACTED_FOR = re.compile(
+    r"[ ]for[ ]((?:[a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]|[ ]and[ ]|[ ]&[ ])){0,4}"
+    r"[a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)(?=[,.;:]|[ ](?:and[ ](?!\w+[ ](?:for|and)))?|$)")
 _ADMIN_ACCESS = re.compile(
     r"[ ]((?:[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]|[ ]and[ ]|[ ]&[ ])){0,4}"
     r"[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:(?:read|write|read-only|admin|full|edit|view|rw|ro|"
@@ -289,7 +308,9 @@ see author since version deprecated media import keyframes charset supports page
 # sudo's "kbrandt : TTY=pts/0 ; …" and home folders "/home/kbrandt", "C:\\Users\\kbrandt"
 _SUDO_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{0,31})$")
 _HOME_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{1,31})(?![\w.\-])", re.IGNORECASE)
-_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "#EXT#", "ssh ")
+_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "#EXT#", "ssh ", "/personal/")
+# a OneDrive address holds its owner's sign-in name: "…-my.sharepoint.com/personal/rose_achterberg_corp_example"
+_ONEDRIVE_LOGIN = re.compile(r"([a-z0-9][a-z0-9._\-]{1,100})(?![\w.\-])")
 _NOT_HOMES = frozenset({"public", "default", "default user", "all users", "user", "users", "shared", "lost+found"})
 # Entra guest accounts: "priya.nair_partnerco.example#EXT#"
 _GUEST_HEAD = re.compile(r"[A-Za-z0-9._\-]{1,80}$")
@@ -297,6 +318,15 @@ _GUEST_HEAD = re.compile(r"[A-Za-z0-9._\-]{1,80}$")
 _ADMIN_TO_GROUP = re.compile(
     r"[ ]([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)[ ](?:to|from|into)[ ](?:the[ ])?(?:group[ ])?"
     r"(?=[a-z0-9]*[A-Z])[A-Za-z0-9]+[-_][A-Za-z0-9_\-]+")
+# a list of logins after its label: "Affected users: rmatsumoto, a.nakashima, grobles"
+_LOGIN_LIST = re.compile(
+    r"(?i:\b(?:affected|impacted|locked|disabled|compromised|target(?:ed)?)[ ](?:users|accounts)):[ ]{1,2}"
+    r"((?-i:[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?(?:,[ ]?|[ ]and[ ])){0,19}"
+    r"[a-z][a-z0-9_\-]{0,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)(?![\w@\-])")
+# an access grant's group, then the login it went to: "granted FIN_REPORTING_RO to aredcloud"
+_GROUP_TO_LOGIN = re.compile(
+    r"(?i:\bgrant(?:ed|s)?)[ ](?=[A-Za-z0-9\-]*[A-Z_])[A-Za-z0-9_\-]{3,60}[ ]to[ ]"
+    r"([a-z][a-z0-9_\-]{1,30}(?:\.[a-z][a-z0-9_\-]{0,30})?)(?![\w@\-]|\.\w)")
 # first.last (with digits) standing alone near a word about accounts or access: "VPN drops for april.iyer"
 _DOTTED_TAIL = re.compile(r"\.([a-z][a-z'\-]{1,30})[0-9]{0,4}(?![\w@/\\\-]|\.\w)")
 _HEAD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz'-")
@@ -319,7 +349,8 @@ _SUFFIX = (r"street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|
            r"weg|gasse|allee|platz|rue|calle|via|avenida|"
            # British, Irish, Canadian and Indian street types: "5 Kirk Brae", "12 Ashgrove Park", "88 Queens Quay W",
            # "Sai Krupa Apartments"
-           r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd")
+           r"quay|brae|mews|park|parade|wharf|esplanade|apartments|heol|ffordd|stryd|cottages|cottage|villas|"
+           r"buildings|croft|rise|dock|cross")
 _GLUED = ("way", "gate", "field", "ford", "side")
 _DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _CITY = rf"{_WORD}(?:[ ]{_WORD}){{0,2}}"
@@ -336,21 +367,38 @@ _STREET = (rf"(?:(?i:{_LEADING})(?:[ ](?:{_PARTICLE}|d['’]|des|du)){{0,2}}(?:[
            rf"(?:(?i:{_SUFFIX})\.?(?![\w])|[{_UPPER}][{_LOWER}]{{2,20}}(?:{'|'.join(_GLUED)})))")
 # a unit or floor after the street: "Apt 210", "Suite 2200", "Unit 1504", "4th Floor"
 _UNIT_AFTER = (rf"(?:,?[ ](?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?[ ]?#?[0-9A-Za-z]{{1,6}}"
+               rf"(?:-[0-9]{{1,5}})?"
                rf"|{_ORDINAL}[ ](?i:floor|fl\.?)))")
 # then the places after it, comma-separated (suburb, city, county, state: "Jayanagar 4th Block, Bengaluru,
 # Karnataka 560011", "Ballincollig, Co. Cork, P31 X2E4"), a state or province code, a postcode
-_PLACES = rf"(?:,[ ](?:Co\.[ ])?{_STREET_WORD}(?:[ ]{_STREET_WORD}){{0,2}}){{1,4}}"
+_PLACES = rf"(?:,[ ](?:Co\.[ ])?{_STREET_WORD}(?:[ ]{_STREET_WORD}){{0,2}}(?:[ ][0-9]{{1,2}}(?![\w]))?){{1,4}}"
+# (a postal district after its city: "Dublin 2")
 _ADDRESS_TAIL = rf"(?:{_PLACES}(?:,?[ ][A-Z]{{2,3}}(?![\w]))?(?:,?[ ]{_POSTCODE})?|,?[ ][0-9]{{4,5}}[ ]{_CITY})?"
 _ADDRESS = re.compile(
     rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[A-Za-z]?(?:/[0-9]{{1,5}}[A-Za-z]?)?,?[ ]"
-    rf"{_STREET}(?:[ ]{_DIRECTION}(?![\w]))?{_UNIT_AFTER}{{0,2}}{_ADDRESS_TAIL}"
-)
+    rf"{_STREET}(?:[ ]{_DIRECTION}(?![\w]))?(?:[ ][0-9]{{1,3}}(?![\w]))?{_UNIT_AFTER}{{0,2}}{_ADDRESS_TAIL}"
+)  # (a number after the street type: Singapore's "Ang Mo Kio Ave 3, #08-1234")
 # The same in capitals, as forms and OCR give them: "2209 W. FULLERTON AVE APT 3R CHICAGO IL 60647"
 _ADDRESS_CAPS = re.compile(
     rf"[0-9](?<![\w/.\-][0-9])[0-9]{{0,5}}[ ](?:[NSEW]\.?[ ])?(?:[A-Z][A-Z'\-]{{1,30}}[ ]|{_ORDINAL}[ ]){{1,3}}"
     rf"(?:{_SUFFIX.upper()})\.?(?![\w])(?:,?[ ](?:APT|UNIT|STE|SUITE|#)\.?[ ]?#?[0-9A-Z]{{1,6}})?"
     rf"(?:,?[ ][A-Z]{{3,}}(?:[ ][A-Z]{{3,}}){{0,2}},?[ ][A-Z]{{2}}[ ][0-9]{{5}}(?:-[0-9]{{4}})?(?![\w]))?"
 )
+# Typed fast in lower case, with its town, state and ZIP (so a phrase like "2 main st" alone is not taken): "88 willow
+# brook ln, marietta ga 30068"
+_ADDRESS_LOWER = re.compile(
+    r"[0-9](?<![\w/.\-][0-9])[0-9]{0,5}[ ](?:[a-z]{2,20}[ ]){1,3}(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|"
+    r"boulevard|blvd|court|ct|place|pl|way|circle|cir|terrace|ter|parkway|pkwy)\.?(?:,?[ ](?:apt|unit|ste|#)[ ]?"
+    r"[0-9a-z]{1,5})?,?[ ][a-z]{3,20}(?:[ ][a-z]{3,20})?,?[ ][a-z]{2}[ ][0-9]{5}(?:-[0-9]{4})?(?![\w])")
+# Brazil writes the number after a comma, then the flat, the district, the city, the state and the CEP: "Rua
+# Augusta, 1508, apto 92, Consolação, São Paulo - SP, 01304-001"
+_BR_ADDRESS = re.compile(
+    rf"(?<![\w])(?i:rua|avenida|av\.|alameda|travessa|rodovia|estrada)(?:[ ](?:{_WORD}|d[aeo]s?|de)){{1,5}},[ ]"
+    rf"[0-9]{{1,5}}(?:[ ]?[A-Za-z])?(?:,[ ](?i:apto|apt|ap|sala|bloco|casa|conj)\.?[ ]?[0-9A-Za-z]{{1,6}})?"
+    rf"(?:,[ ]{_CITY}){{0,3}}(?:[ ]-[ ][A-Z]{{2}})?(?:,?[ ](?:CEP[ :]{{1,2}})?[0-9]{{5}}-?[0-9]{{3}}(?![\w]))?")
+# a Japanese address after its postal mark, to the line's end: "〒150-0002 東京都渋谷区渋谷2-21-1 渋谷ヒカリエ 19F"
+_JP_ADDRESS = re.compile(r"〒[ ]?[0-9]{3}-[0-9]{4}[^\n]{0,60}")
+_TYPED_ZIP = re.compile(r"[a-z]{2}[ ][0-9]{5}")  # (where a lower-case address may end: tested first)
 # a post office box with its town: "PO Box 4471, Tualatin, OR 97062", "P.O. Box 12"
 _PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){_ADDRESS_TAIL}")
 
@@ -358,7 +406,8 @@ _PO_BOX = re.compile(rf"(?<![\w])(?i:p\.?[ ]?o\.?[ ]box)[ ][0-9]{{1,6}}(?![\w]){
 # A flat or unit before the house number: "Flat 3, 27 Marlborough Road", "Unit 5, 22 Smith Street"; or the word
 # alone before the number it qualifies: "Unit 4/17 Wattle St", "No. 14, 2nd Main Road"
 _UNIT_BEFORE = re.compile(
-    r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no)\.?[ ]?(?:(?i:no)\.?[ ])?(?:[0-9A-Za-z]{1,5},?[ ])?$")
+    r"(?i:flat|unit|apt|apartment|suite|level|floor|shop|no|blk|block)\.?[ ]?(?:(?i:no)\.?[ ])?"
+    r"(?:[0-9A-Za-z]{1,5},?[ ])?$")
 # Street name first, then the number and a postcode with its city (continental Europe): "Via Giuseppe Verdi 27, 20121
 # Milano", "Storgatan 14, 114 55 Stockholm", "Hanauer Landstraße 184, 60314 Frankfurt am Main". The street's word is
 # found first (a street type glued to its end, or a leading word such as "Via"); the rest is matched after it.
@@ -371,8 +420,10 @@ _EU_LEADING = ("via", "viale", "piazza", "corso", "largo", "rue", "avenue", "bou
 _EU_POSTCODE = (r"(?:[0-9]{4}-[0-9]{3}|[0-9]{5}|[0-9]{4}(?:[ ]?[A-Z]{2})?|[0-9]{3}[ ][0-9]{2}|[0-9]{2}-[0-9]{3}|"
                 r"[A-Z]{1,2}-[0-9]{4,5})")
 _EU_TAIL = re.compile(
-    rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?(?:[/\-][0-9]{{1,4}})?"
-    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}}|,[ ][0-9]{{1,2}}[º°ª](?:[ ]?[A-Z](?![\w]))?)?"  # "3º B"
+    rf"(?:[ ](?:{_WORD}|{_PARTICLE}|d['’]|dei|des|do)){{0,3}}[ ][0-9]{{1,4}}[A-Za-z]?"
+    rf"(?:[/\-](?:[0-9]{{1,4}}|[IV]{{1,4}}|hs))?"
+    rf"(?:[ ](?:m\.|lok\.|bus|boîte)[ ]?[0-9]{{1,4}}|,[ ][0-9]{{1,2}}[º°ª]"
+    rf"(?:[ ]?(?:[A-Z]|izq(?:da)?\.?|dcha\.?|der\.?|dch\.?)(?![\w]))?)?"  # "3º B", "4º izq.", Dutch "452-III"
     rf",?[ ]{_EU_POSTCODE}[ ]{_CITY}"
     rf"(?:[ ](?:am|an|im|sur|en)[ ]{_WORD})?")
 _WORD_BEFORE = re.compile(rf"(?<![\w'’\-])({_WORD})[ ]$")
@@ -419,22 +470,35 @@ def people(text: str) -> list[Finding]:
         for last, (length, pattern) in FIXED.hits(lowered, _CUE_WORDS):
             start, end = last + 1 - length, last + 1
             # what follows a cue word starts so (most hits end a word); a payload's name field also '"', '>', '='
+            if end < n and text[end] in "\"'" and pattern in (_AFTER_CUE, _AFTER_ROLE_CUE) and (
+                    ":" in text[end + 1:end + 3]):
+                pattern = _AFTER_NAME_LABEL  # a payload's field named for a person: '"holder":"Ada Eze"'
             if end >= n or (text[end] not in ",: !" and not (pattern is _AFTER_NAME_LABEL and text[end] in "\"'>=")):
                 continue
             if pattern is None:
                 if text[end] == " " and (f := _subject(text, start)):
                     found.append(f)
                 continue
-            if start and lowered[start - 1].isalnum() and lowered[start] not in "@ ":  # (" till" has its space)
+            if start and lowered[start - 1].isalnum() and lowered[start] not in "@ \n":  # (" till" has its space)
                 continue
-            if pattern is _AFTER_TITLE and not (text[start].isupper() and text[start + 1:end].rstrip(".").islower()):
+            if pattern is _AFTER_TITLE and not _titled(text, lowered, start, end):
                 continue  # "dr" in an address, "MS Project", "MR" (a merge request)
             if not (m := pattern.match(text, end)):
                 if text[end] == ":" and pattern is not _AFTER_TITLE and (login := _FIELD_LOGIN.match(text, end)):
                     found.append(Finding(login.start(1), login.end(1), E.USERNAME, login.group(1)))
+                elif text[end] == " " and "a" <= text[end + 1:end + 2] <= "z" and (
+                        lowered[start:end] in _TYPED_CUES) and (typed := _typed_name(text, end)):
+                    found.append(typed)
+                continue
+            comma = text.find(",", m.start(1), m.end(1))
+            if comma > 0 and " " in text[m.start(1):comma] and " " in text[comma + 2:m.end(1)]:
+                # full names on both sides of the comma are two people ("Maren Solheim, Ruslan Abenov"), not a
+                # "Last, First"
+                found += [g for g in (_name_finding(text, m.start(1), comma), _name_finding(text, comma + 2, m.end(1)))
+                          if g]
                 continue
             f = _name_finding(text, m.start(1), m.end(1))
-            if f is None and (comma := text.find(",", m.start(1), m.end(1))) > 0 and (  # "Lachlan Fitzgerald, Unit 5"
+            if f is None and comma > 0 and (  # "Lachlan Fitzgerald, Unit 5"
                     pattern is not _AFTER_WEAK_CUE or " " in text[m.start(1):comma]):
                 f = _name_finding(text, m.start(1), comma)
             if f:
@@ -459,6 +523,7 @@ def people(text: str) -> list[Finding]:
         if f.entity == E.PERSON and " " in f.key and text.startswith((" and ", " & "), f.end) and (
                 m := _AND_NAME.match(text, f.end)) and (g := _name_finding(text, *m.span(1))):
             found.append(g)
+    typed_speakers: list[Finding] = []
     for m in _LINE_END_TIME.finditer(text):
         hour = colon = m.start()  # one or two digits, after a space or tab
         while hour > 0 and colon - hour < 2 and "0" <= text[hour - 1] <= "9":
@@ -469,7 +534,185 @@ def people(text: str) -> list[Finding]:
         if (s := _STAMPED_SPEAKER.fullmatch(text, line, hour)) and (s.group(1) or s.group(2) or m.group(1)) and (
                 f := _name_finding(text, *s.span(1 if s.group(1) else 2 if s.group(2) else 3))):
             found.append(f)
+        elif m.group(1) and (s := _TYPED_SPEAKER.fullmatch(text, line, hour)) and _typed_word(s.group(1)):
+            typed_speakers.append(Finding(s.start(1), s.end(1), E.PERSON, s.group(1)))
+    if len(typed_speakers) >= 2:  # a chat export's lines ("will 8:58 AM"), not one deadline ("cutover 5:00 PM")
+        found += typed_speakers
+    found += _named_by_place(text)
     return found
+
+
+_DIGIT_BEFORE = re.compile(r"[0-9][^\n]{0,14}\Z")
+
+
+def _titled(text: str, lowered: str, start: int, end: int) -> bool:
+    """A title as people write one: capitalised ("Dr", "Herrn"), "M." with its dot (French), or fast-typed notes'
+    "pt" and "dr" in lower case ("pt Margarida Leal", "dr Okafor"), not after a house number ("12 Elm dr")."""
+    if lowered[start:end] == " m.":
+        return text[start:end] == " M."
+    if text[start].isupper() and text[start + 1:end].rstrip(".").islower():
+        return True
+    return lowered[start:end].rstrip(".") in ("pt", "dr") and text[start:end].islower() and (
+        _DIGIT_BEFORE.search(text, max(0, start - 16), start) is None)
+
+
+# Fast-typed notes write a name in lower case after its cue: "caller grace obi says …", "spoke w bill hartigan re
+# card", "member consuelo ibarra dob …"; two words, then a word that follows a person in such notes
+_TYPED_NAME = re.compile(
+    r"[ ]([a-z][a-z'\-]{1,20}[ ][a-z][a-z'\-]{1,25})(?=[ ,](?:says|said|asked|asks|re|dob|from|calling|called|wants|"
+    r"reports|reported|needs|cant|can't|cannot|is|was|has|had|ph|mob|cb|callback|phone|ssn|mrn|member|acct)(?![\w]))")
+_TYPED_CUES = frozenset({"caller", "spoke w", "spoke with", "spoke to", "customer", "cust", "member", "mbr", "patient",
+                         "pt", "employee", "ee", "my name is", "wife", "husband", "user"})
+_TYPED_SPEAKER = re.compile(r"[ \t]{0,8}([a-z][a-z'\-]{1,20})[ \t]{1,3}")
+_TYPED_STOP = frozenset("""
+the a an is was has had back again says said asked wants from about re and also now still just not can cant on in at
+to for with her his their my your our me him them us you who what when then there here this that it if so but or no
+yes ok hi hey pls please thanks today yesterday tomorrow morning night update note notes fyi lunch standup meeting
+""".split())  # noqa: SIM905
+
+
+def _typed_word(word: str) -> bool:
+    return word not in _TYPED_STOP and word not in _NOT_NAMES
+
+
+def _typed_name(text: str, end: int) -> Finding | None:
+    """A lower-case name of two words right after a cue word, before a word that follows a person in notes."""
+    if not (m := _TYPED_NAME.match(text, end)):
+        return None
+    words = m.group(1).split()
+    if not all(_typed_word(w) for w in words):
+        return None
+    return Finding(m.start(1), m.end(1), E.PERSON, m.group(1))
+
+
+# A form's line whose whole value is a full name: "Scribe: Nomvula Sithole", "Colaborador: João Pedro Albuquerque",
+# "Pharmacist in charge: Chiamaka Eze, PharmD", "On call now: Tomasz Wiśniewski (Mon 08:00–20:00)"; the label says
+# what the value is, so labels of things are left out ("Application: Epic Hyperspace", "Hotel: Marina Bay Sands")
+# (each ": " before a capital is found first; the label is the line's start before it, the name matched after it)
+_LABEL = re.compile(r"[ \t]{0,8}[A-Za-z][A-Za-z /\-]{1,30}")
+_LABEL_VALUE = re.compile(rf"({_NAME2})(?:,[ ][^\n,]{{1,30}}|[ ]\([^\n()]{{1,60}}\))?[ \t.]*(?=\r?\n|\Z)")
+_THING_LABELS = frozenset("""
+application app apps product products service services system systems tool tools platform hotel hotels plan plans
+team teams site sites vendor vendors supplier company companies organisation organization org environment env model
+location department dept project subject title summary category queue group role source tags tag policy office
+building branch region country city state address street brand make cause reason workaround resolution note notes
+description detection trip flight airline insurer payer carrier bank practice program programme module component
+priority status impact urgency type version release change problem incident issue monitor host server device asset
+interface integration contract scope channel ci item hardware software network database cluster node account
+escalation severity sla ticket case request task job schedule calendar event meeting venue room floor desk kb article
+""".split())  # noqa: SIM905
+# "– Nikolai Vasiliev" closing a note, after its last sentence
+_DASH_SIGN = re.compile(rf"[.!)][ ]{{1,2}}[–—-][ ]({_NAME2})(?:,[ ][^\n,]{{1,30}})?[ \t]*(?=\r?\n|\Z)")
+# a full name before its login in brackets: "Mehmet Aydın (maydin)"; the login spelled from the name
+_LOGIN_IN_BRACKETS = re.compile(r"[ ]\(([a-z][a-z0-9._\-]{2,30})\)")
+# a full name before "'s" and what a person has: "Kofi Mensah's account", "from Oksana Petrenko's profile"
+_OWNED = frozenset("""
+account accounts profile laptop desk phone mobile mailbox manager leave password access login record records chart
+payslip salary details email address request manager's onedrive drive files folder calendar badge card team
+result results prescription appointment scan referral file claim case order
+""".split())  # noqa: SIM905
+_NAME_AT_END = re.compile(rf"(?<![\w'’\-])({_NAME2})\Z")
+# one person joined to another found in full: "Joy Adebanjo, Tomasz Wiśniewski, Fatima Zahra El Amrani",
+# "Sipho Dlamini and Liang Qiu"
+_JOINS = (", ", " and ", " & ")
+_JOINED_AFTER = re.compile(rf"(?:,[ ](?:and[ ])?|[ ](?:and|&)[ ])({_NAME2})(?![\w'’\-])")
+_JOINED_WORD = re.compile(rf"{_WORD}|{_PARTICLE}")
+
+
+def _named_by_place(text: str) -> list[Finding]:
+    """Full names a form's label line, a closing dash, a login in brackets or a possession places."""
+    found: list[Finding] = []
+    at = text.find(": ")
+    while at > 0:
+        line = text.rfind("\n", max(0, at - 40), at) + 1
+        if text[at + 2:at + 3].isupper() and (line or at < 40) and (
+                label := text[line:at].rsplit(None, 1)[-1].casefold()) not in _THING_LABELS and (
+                label not in _NOT_NAMES) and _LABEL.fullmatch(text, line, at) and (
+                m := _LABEL_VALUE.match(text, at + 2)) and (
+                f := _name_finding(text, *m.span(1))):  # (a cue word's label was read in the cue words' pass)
+            found.append(f)
+        at = text.find(": ", at + 2)
+    for dash in (" – ", " - ", " — "):
+        at = text.find(dash)
+        while at > 0:
+            if text[at - 1] in ".!)" and (sign := _DASH_SIGN.match(text, at - 1)) and (
+                    f := _name_finding(text, *sign.span(1))):
+                found.append(f)
+            at = text.find(dash, at + 3)
+    if " (" in text:
+        for m in _LOGIN_IN_BRACKETS.finditer(text):
+            if (name := _NAME_AT_END.search(text, max(0, m.start() - 60), m.start())) and spelled_from(
+                    m.group(1), name.group(1)) and (f := _name_finding(text, *_without_labels(text, *name.span(1)))):
+                found += [f, Finding(m.start(1), m.end(1), E.USERNAME, m.group(1))]
+    for mark in ("'s ", "’s "):
+        at = text.find(mark)
+        while at > 0:
+            after = [w.rstrip(".,;:").casefold() for w in text[at + 3:at + 36].split(" ", 2)[:2]]  # ("lab results")
+            if not _OWNED.isdisjoint(after) and (name := _NAME_AT_END.search(text, max(0, at - 60), at)) and (
+                    f := _name_finding(text, *_without_verb(text, *name.span(1)))):
+                found.append(f)
+            at = text.find(mark, at + 3)
+    return found
+
+
+def _without_labels(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name's span without leading words that are no name ("User Mehmet Aydın")."""
+    while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
+            " " in text[space + 1:end]):
+        start = space + 1
+    return start, end
+
+
+def _without_verb(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name's span without a capitalised verb opening the sentence before it ("Restored Aiko Fujimori's …")."""
+    space = text.find(" ", start, end)
+    if space > 0 and text[space + 1:end].count(" ") >= 1 and text[start:space].endswith(("ed", "ing")):
+        return space + 1, end
+    return start, end
+
+
+def _name_before(text: str, start: int) -> tuple[int, int] | None:
+    """The full name (two to four capitalised words) before the ", " / " and " / " & " that ends at `start`, read
+    word by word backwards (a pattern searched over the stretch would be tried at each of its positions)."""
+    joiner = 2 if text[start - 2] == "," else 5 if text[start - 5:start] == " and " else 3
+    end = start - joiner
+    words: list[int] = []
+    at = end
+    while len(words) < 4:
+        space = text.rfind(" ", max(0, at - 32), at)
+        begin = space + 1
+        if not _JOINED_WORD.fullmatch(text, begin, at) or (begin and text[begin - 1] not in " "):
+            break
+        words.append(begin)
+        if space < 0:
+            break
+        at = space
+    if len(words) < 2 or not text[words[-1]].isupper():
+        return None
+    return words[-1], end
+
+
+def joined(text: str, found: list[Finding]) -> list[Finding]:
+    """People joined to a full name found (by any means) with "and", "&" or a comma, before or after it."""
+    out: list[Finding] = []
+    todo = [f for f in found if f.entity == E.PERSON and " " in f.key and (text.startswith(_JOINS, f.end) or text[
+        max(0, f.start - 5):f.start].endswith(_JOINS))]
+    if not todo:
+        return out
+    seen = {(f.start, f.end) for f in todo}
+    while todo and len(out) < 32:
+        f = todo.pop()
+        hits = []
+        if text.startswith(_JOINS, f.end) and (m := _JOINED_AFTER.match(text, f.end)):
+            hits.append(m.span(1))
+        if text[max(0, f.start - 5):f.start].endswith(_JOINS) and (span := _name_before(text, f.start)):
+            hits.append(span)
+        for span in hits:
+            if span not in seen and (g := _name_finding(text, *span)):
+                seen.add(span)
+                out.append(g)
+                todo.append(g)
+    return out
 
 
 def _subject(text: str, verb: int) -> Finding | None:
@@ -488,7 +731,8 @@ def _subject(text: str, verb: int) -> Finding | None:
 # Values that belong to one person, and how a name stands right before one: "Bartholomew Quist (+61 2 9374 4000)",
 # "(Rafael Quintero, DOB 1961-02-28)", "Leonie Hartmann, l.hartmann@…" (a bracket or comma, then perhaps the value's
 # word); two words or more
-_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE})
+_OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE,
+                         E.IBAN, E.BANK_ACCOUNT, E.UK_NHS})
 # the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
 _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
 _NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
@@ -503,6 +747,9 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
         if f.entity not in _OWN_VALUES:
             continue
         mark = max(text.rfind("(", max(0, f.start - 24), f.start), text.rfind(",", max(0, f.start - 24), f.start))
+        if (dash := max(text.rfind(" – ", max(0, f.start - 24), f.start), text.rfind(" - ", max(0, f.start - 24),
+                                                                                      f.start))) > mark:
+            mark = dash + 1  # "1. Yaw Boakye – passport 567341982"
         if text[max(0, f.start - 4):f.start] in (" at ", " on ") and (  # "call-back to Dennis Kowalski at (414) …"
                 text[text.rfind(" ", 0, f.start - 4) + 1].isupper()):  # (a capitalised word before: "back on" is none)
             mark = f.start - 4
@@ -560,9 +807,11 @@ def logins(text: str) -> list[Finding]:
             if (m := _ADMIN_TARGET.match(text, end) or _ADMIN_TO_GROUP.match(text, end)) and (
                     value := m.group(1)) not in _NOT_LOGINS and value not in _NOT_NAMES:
                 found.append(Finding(m.start(1), m.end(1), E.USERNAME, value))
-            elif m := _ADMIN_ACCESS.match(text, end):
+            elif (m := _ADMIN_ACCESS.match(text, end)) or (
+                    lowered[start:end] in ("reset", "unlock", "unlocked") and (m := _ACTED_FOR.match(text, end))):
                 for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
-                    if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and":
+                    if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and" and (
+                            value.rsplit(".", 1)[-1] not in _DOTTED_TAILS):  # (a file: "reset for config.yaml")
                         found.append(Finding(login.start(), login.end(), E.USERNAME, value))
             continue
         if not (m := _LOGIN_VALUE.match(text, end)):
@@ -588,6 +837,15 @@ def logins(text: str) -> list[Finding]:
                     ) and a.group(1) not in _NOT_NAMES:
                 found.append(Finding(a.start(1), a.end(1), E.USERNAME, a.group(1)))
     found += _logins_by_shape(text)
+    if "users: " in lowered or "accounts: " in lowered:
+        for m in _LOGIN_LIST.finditer(text):
+            for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
+                if (value := login.group()) not in _NOT_LOGINS and value not in _NOT_NAMES and value != "and":
+                    found.append(Finding(login.start(), login.end(), E.USERNAME, value))
+    if " to " in text and "grant" in lowered:
+        for m in _GROUP_TO_LOGIN.finditer(text):
+            if m.group(1) not in _NOT_LOGINS and m.group(1) not in _NOT_NAMES:
+                found.append(Finding(m.start(1), m.end(1), E.USERNAME, m.group(1)))
     if "-ad" in lowered and _POWERSHELL_HINT.search(text):
         for m in _POWERSHELL_LOGINS.finditer(text):
             for login in _ACCESS_LOGIN.finditer(text, m.start(1), m.end(1)):
@@ -648,7 +906,8 @@ def _login_at_literal(text: str, at: int, literal: str) -> Finding | None:
     elif literal == "#EXT#":
         hit, span = _GUEST_HEAD.search(text, max(0, at - 80), at), 0
     else:
-        hit, span = (_SSH_LOGIN if literal == "ssh " else _HOME_LOGIN).match(text, at + len(literal)), 1
+        pattern = _SSH_LOGIN if literal == "ssh " else _ONEDRIVE_LOGIN if literal == "/personal/" else _HOME_LOGIN
+        hit, span = pattern.match(text, at + len(literal)), 1
     if hit is None or hit.group(span).casefold() in _NOT_HOMES:
         return None
     end = at + len(literal) if literal == "#EXT#" else hit.end(span)
@@ -695,7 +954,11 @@ def addresses(text: str) -> list[Finding]:
         if not _HOUSE_NUMBER.search(text, start, first):
             continue
         pattern = _ADDRESS_CAPS if text[first:last + 1].isupper() and text[first - 1:first] != "." else _ADDRESS
-        for m in pattern.finditer(text, start, min(len(text), last + 120)):
+        stop = min(len(text), last + 120)
+        typed = text[first - 2:last + 1].islower() and text[first - 1] == " " and _TYPED_ZIP.search(
+            text, last, last + 60) and next(
+            (m for m in _ADDRESS_LOWER.finditer(text, start, stop) if m.start() <= last < m.end()), None)
+        for m in ([typed] if typed else pattern.finditer(text, start, stop)):
             if m.start() <= last < m.end():
                 begin = m.start()
                 if unit := _UNIT_BEFORE.search(text, max(0, begin - 24), begin):
@@ -704,6 +967,12 @@ def addresses(text: str) -> list[Finding]:
                 found.append(Finding(begin, m.end(), E.STREET_ADDRESS, value))
                 done = m.end()
                 break
+    if "rua " in lowered or "avenida " in lowered or "alameda " in lowered or "av. " in lowered:
+        found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
+                  for m in _BR_ADDRESS.finditer(text)]
+    if "〒" in text:
+        found += [Finding(m.start(), len(m.group().rstrip()) + m.start(), E.STREET_ADDRESS, m.group().strip())
+                  for m in _JP_ADDRESS.finditer(text)]
     if "box " in lowered:
         found += [Finding(m.start(), m.end(), E.STREET_ADDRESS, " ".join(m.group().split()).casefold())
                   for m in _PO_BOX.finditer(text)]

@@ -249,8 +249,10 @@ class Redactor:
         if E.USERNAME in entities and len(self._accounts):
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
-        # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup"
-        found = [f for f in found if f.entity not in _ACCOUNT_TYPES or not self._accounts.kept(f.key)]
+        # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup" (also where a people
+        # column names one: a caller "svc-sap-batch")
+        found = [f for f in found if (f.entity not in _ACCOUNT_TYPES and (f.entity != E.PERSON or " " in f.key))
+                 or not self._accounts.kept(f.key)]
         if E.PERSON in entities and found:  # "Bartholomew Quist (+61 …)", "(Rafael Quintero, DOB …)"
             found += positions.people_beside(text, found)
         leaf.findings.extend(found)
@@ -268,7 +270,7 @@ class Redactor:
             starts: set[int] = set()  # (two forms of one name may start at one place)
             for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
                 start = last + 1 - length
-                if (start and text[start - 1] not in " \t\n") or start in starts or (
+                if (start and text[start - 1] not in " \t\n(") or start in starts or (
                         last + 1 < len(text) and (text[last + 1].isalnum() or text[last + 1] in "'’-")):
                     continue  # (inside a longer word: "Dan" in "Danger", "danny")
                 starts.add(start)
@@ -283,13 +285,14 @@ class Redactor:
             for start, end, name in hits:
                 leaf.findings.append(Finding(start, end, E.PERSON, name))
                 names.add(name)
+            if " and " in leaf.text or ", " in leaf.text or " & " in leaf.text:
+                leaf.findings.extend(positions.joined(leaf.text, leaf.findings))
 
     def _by_position(self, text: str) -> list[Finding]:
         """What stream 1 finds by position rather than shape: names in greetings, sign-offs, chat speakers and
         headers; logins after their label; street addresses; diagnoses near their words; HL7 and CSV columns."""
         found: list[Finding] = []
-        if _HAS_UPPER.search(text):
-            found += positions.people(text)
+        found += positions.people(text)  # (also in lower case: "hi my name is tiago nunes from …")
         if _HAS_DIGIT.search(text):
             found += positions.addresses(text)
         found += positions.logins(text) + self._diagnoses.find(text)
@@ -378,20 +381,21 @@ class Redactor:
 
 
 _ACCOUNT_TYPES = frozenset({E.EMAIL, E.USERNAME})
-_HAS_UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
 _HAS_DIGIT = re.compile(r"[0-9]")
 # A first name alone is a person only where people are addressed: greetings and sign-offs.
 _GREETING_BEFORE = re.compile(
     r"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|thx|regards|"
     r"best|cheers|br|ty|cc|ping|@|per|ask|asked|tell|told|with|w/|by|"
     r"hallo|beste|hej|hei|hola|bonjour|ciao|olá|ola|liebe|lieber|cher|chère|caro|cara|querido|querida|"
-    r"owner|host|contact|attn|implementer|reviewer|approver|manager|engineer))[,!:]?[ \t]{1,3}$"
+    r"owner|host|contact|attn|implementer|reviewer|approver|manager|engineer|"
+    r"coordinator|agent|approved|lead|tech|scribe|pinging))[,!:]?[ \t]{1,3}$"
 )  # (and words that hand over to a colleague: "ok to close per Emeka", "I'll ask Zofia"; greetings in other
-# languages: "Beste Maarten", "Hallo Willem"; a role's holder: "owner Faisal", "Host: Venkatesh")
+# languages: "Beste Maarten", "Hallo Willem"; a role's holder: "owner Faisal", "Host: Venkatesh", "Fleet coordinator
+# Dale", "Agent Camille:", "Approved: Grant")
 # The last two characters of those words, tested before the pattern (a case-insensitive alternation, slow to search)
 _GREETING_TAILS = frozenset({"hi", "lo", "ey", "ar", "ng", "ks", "ou", "hx", "ds", "st", "rs", "br", "ty", "cc",
                              "er", "sk", "ed", "ll", "ld", "th", "w/", "by", "te", "ej", "ei", "la", "ur", "ao",
-                             "lá", "be", "re", "ro", "ra", "do", "da", "ct", "tn"})
+                             "lá", "be", "re", "ro", "ra", "do", "da", "ct", "tn", "or", "nt", "ad", "ch"})
 # words that hand a ticket over to a colleague: "assigning to Thabo", "waiting on Aroha" (tested with endswith)
 _HANDED_OVER = ("assigning to", "assigned to", "reassigned to", "handing to", "handing over to", "waiting on",
                 "waiting for", "->")
@@ -413,7 +417,7 @@ def _greeted(text: str, start: int) -> bool:
 # A known first name as the subject of a verb only people do: "06:58 Mariana confirms", "Rohan (network) reports"
 _ACTS_AFTER = re.compile(r"[^\W\d_][\w'’\-]*(?:[ ]\([^()\n]{1,24}\))?[ ](?:confirms|confirmed|reports|reported|says|"
                          r"said|asks|asked|wants|replied|agreed|approved|rang|phoned|emailed|joined|typed|mentioned|"
-                         r"spoke|called|is off|is out|is on leave|is covering|is away|will cover|needs|sent)\b")
+                         r"spoke|called|is off|is out|is on leave|is covering|is away|will cover|needs|sent|covers)\b")
 
 
 def _acts(text: str, start: int) -> bool:
@@ -427,13 +431,25 @@ def _named_alone(text: str, start: int) -> re.Match[str] | None:
     its own line or before a verb only people do; in lower case (chat) as a line's speaker or before such a verb.
     The cheap tests run first: most hits of a first name are none of these."""
     if text[start].isupper():
-        if not (start and (_greeted(text, start) or _addressed(text, start) or _acts(text, start) or (
+        if not (start and (_greeted(text, start) or _addressed(text, start) or _acts(text, start) or _bracketed(
+                text, start) or (
                 text[start - 2:start - 1] in _HANDED_TAILS and text[max(0, start - 17):start - 1].lower(
                 ).endswith(_HANDED_OVER)))):
             return None
-    elif not ((word := _GIVEN_WORD.match(text, start)) and _speaks(text, start, word.end())) and not _acts(text, start):
+    elif not ((word := _GIVEN_WORD.match(text, start)) and _speaks(text, start, word.end())) and not _acts(
+            text, start) and not _TYPED_GREETING.search(text, max(0, start - 12), start):
         return None
     return _GIVEN_WORD.match(text, start)
+
+
+def _bracketed(text: str, start: int) -> bool:
+    """A first name alone in brackets, as a role's holder: "Live Agent (Summer):", "the user (Rose) had left"."""
+    return text[start - 1] == "(" and (word := _GIVEN_WORD.match(text, start)) is not None and (
+        text[word.end():word.end() + 1] == ")")
+
+
+# lower-case chat greets and hands over by a first name: "pinging sven", "hi priya", "thx dale"
+_TYPED_GREETING = re.compile(r"(?:^|[\s(])(?:hi|hey|hello|thanks|thx|ty|cc|ping|pinging|@)[ ]\Z")
 
 
 def _speaks(text: str, start: int, end: int) -> bool:
@@ -506,7 +522,8 @@ def _find_names(text: str, names: tuple[str, ...], lowered: str = "") -> list[Fi
                 elif m := _name_regex(name).match(text, i):
                     hits.append((i, rank, m.end()))
                 elif single is not None and text[i].isupper() and (
-                        (end := i + len(first)) == n or not (text[end].isalnum() or text[end] == "_")):
+                        (end := i + len(first)) == n or not (text[end].isalnum() or text[end] == "_")) and (
+                        not text[i:end].isupper()):  # (in capitals a product's: "IRIS Readiris")
                     hits.append((i, single, end))
             i = lowered.find(first, i + 1)
     found: list[Finding] = []

@@ -106,6 +106,8 @@ class Scanner:
             found += self._expiry_after_cards(text, found)
         if self._allow:
             found = [f for f in found if not self._allowed(text[f.start:f.end], f.key)]
+        if E.PHONE in entities and found:
+            found = [f for f in found if f.entity != E.PHONE or not _no_phone(text, f.start, f.end)]
         return resolve_overlaps(found)
 
     @staticmethod
@@ -209,8 +211,8 @@ class Scanner:
             key = digits if P.NHS_SHAPE.fullmatch(value) and V.uk_nhs(digits) else None
         elif etype == E.ABA_ROUTING:
             key = digits if V.aba_routing(digits) else None
-        elif etype == E.US_NPI:
-            key = digits if V.us_npi(digits) else None
+        elif etype == E.US_NPI:  # (a group practice's or facility's NPI is an organisation's: kept)
+            key = digits if V.us_npi(digits) and not _GROUP_NPI_BEFORE.search(text, max(0, start - 40), start) else None
         elif etype == E.CVV:
             key = digits
         elif etype == E.DATE_OF_BIRTH:
@@ -222,8 +224,10 @@ class Scanner:
         elif etype == E.US_DRIVER_LICENSE:  # ("492 817 365": New York's in groups)
             key = value.upper() if P.LICENSE_VALUE.fullmatch(value.replace(" ", "")) else None
         elif etype == E.BANK_ACCOUNT:  # a domestic account number: 6-17 digits, not one repeated digit, no sort code
-            key = digits if 6 <= len(digits) <= 17 and len(set(digits)) > 1 and value[0] != "+" and not (
-                _SORT_CODE.fullmatch(value)) else None
+            # (or the last four after "ending": "acct ending 7731"; a phone's "(470) 555-…" is none)
+            key = digits if (6 <= len(digits) <= 17 or (len(digits) == 4 and _ENDING_BEFORE.search(
+                text, max(0, start - 12), start))) and len(set(digits)) > 1 and value[0] != "+" and not (
+                _SORT_CODE.fullmatch(value)) and ")" not in value and text[start - 1:start] != "(" else None
         elif etype == E.CARD_EXPIRY:  # MMYY without a separator only right after its word ("exp 0927")
             key = value.replace(" ", "") if not value.isdigit() or distance <= _NEAR else None
         elif etype == E.HEALTH_PLAN_ID:
@@ -269,9 +273,13 @@ class Scanner:
             if kind is None:
                 continue
             spans.append((start, end))
+            if kind is False and _client_hint(work[max(0, start - 24):start]) and _CLIENT_BEFORE.search(
+                    work, max(0, start - 24), start):
+                kind = True  # a private address a person's device was given
             if (E.IP_ADDRESS in entities and kind
-                    and not VERSION_BEFORE.search(work, max(0, start - 12), start)
+                    and not VERSION_BEFORE.search(work, max(0, start - 16), start)
                     and not _OWN_ADDRESS_BEFORE.search(work, max(0, start - 32), start)
+                    and not _SERVICE_AFTER.match(work, end)
                     and not (work[start - 1:start] == "[" and SERVER_BEFORE.search(work, max(0, start - 80), start))):
                 found.append(Finding(start, end, E.IP_ADDRESS, value.lower()))
         return spans
@@ -389,8 +397,20 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
 _NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
 # the organisation's own public addresses, by the role they are given: "the office egress 203.0.113.9 works",
 # "ZTNA egress 198.51.100.4", "front door 20.50.2.1", "NAT gateway …"
+# a private address is infrastructure's, but not where a person's device holds it: "had client IP 10.33.17.208",
+# "his router hands him 192.168.1.34", "her laptop's IP is 172.20.4.9"
+_CLIENT_BEFORE = re.compile(r"(?i:\b(?:client[ ]ip|client[ ]address|(?:his|her|their|user's|user’s|home|laptop's|"
+                            r"laptop|workstation|desktop|phone's|device's)[ ]ip|hands[ ](?:him|her|them)|"
+                            r"(?:'s|’s)[ ](?:laptop|workstation|desktop|pc|phone))"
+                            r"(?:[ ](?:is|was|of))?[ :=]{1,3})$")
+# a public address a bracket names as a machine or a service's: "20.71.44.9 (Azure LB)", "196.25.1.1 (Telkom
+# gateway)", "185.220.101.47 (known bulletproof host)" — no person's home connection is described so
+_SERVICE_AFTER = re.compile(r"[ ]?\((?i:[^()\n]{0,30}\b(?:lb|load[ ]balancer|gateway|gw|host|hosting|server|proxy|"
+                            r"firewall|router|cdn|relay|resolver|dns|c2|vpn[ ]concentrator|scanner|exit[ ]node))\)")
 _OWN_ADDRESS_BEFORE = re.compile(r"(?i:\b(?:egress|ingress|nat|snat|front[ ]door|load[ ]balancer|vip|nat[ ]gateway|"
-                                 r"reverse[ ]proxy|anycast)(?:[ ](?:ip|address|is|=|:))?[ ]{1,2})$")
+                                 r"reverse[ ]proxy|anycast|front[ ]end|frontend|c2|hosting|ioc)"
+                                 r"(?:[ ](?:ip|address|is)|[ ]?[=:])?[ ]{1,2})$")  # ("C2 / hosting: 185.…")
+_ENDING_BEFORE = re.compile(r"\bending(?:[ ]in)?[ :]{1,2}$")
 _SORT_CODE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}")  # a UK bank's sort code, beside an account, is not one
 # a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
 _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
@@ -398,6 +418,33 @@ _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3
 
 def _digit_count(text: str) -> int:
     return len(P.NON_DIGITS.sub("", text))
+
+
+# A number shaped like a phone's that is none: a conference bridge's ("bridge +44 20 3481 0000 PIN 771 204#"), a
+# reference after its label ("claim CLM 2026-338812", "order no. 2026-441872")
+_BRIDGE_BEFORE = re.compile(r"(?i:\b(?:bridge|dial-in|dial in|conference line|audio conference)[ :]{1,3})$")
+_BRIDGE_AFTER = re.compile(r"(?i:[ ,;]{1,3}(?:pin|passcode|access code|conference id|meeting id|conf id)\b)")
+_REFERENCE_BEFORE = re.compile(
+    r"(?i:\b(?:claim|case|ref|reference|order|invoice|po|booking|tracking|confirmation|conf)(?:[ ](?:no\.?|number))?"
+    r"[ #:]{1,3})(?:[A-Z]{2,5}[ #\-]?)?$")
+_NO_PHONE_HINT = re.compile(r"(?i:claim|case|ref|order|invoice|po|booking|tracking|conf|bridge|dial)")
+_GROUP_NPI_BEFORE = re.compile(r"(?i:\b(?:group|organi[sz]ation(?:al)?|practice|facility|billing|type[ ]2)"
+                               r"(?:[ ]practice)?[ ]npi[ #:]{0,3})$")
+
+
+def _client_hint(before: str) -> bool:
+    """What each of _CLIENT_BEFORE's cases holds (tested first: most private addresses have none of it)."""
+    return "IP" in before or "ip" in before or "hands" in before or "'s " in before or "’s " in before
+
+
+def _no_phone(text: str, start: int, end: int) -> bool:
+    after = text[end:end + 3]
+    if (" " in after or "," in after or ";" in after) and _BRIDGE_AFTER.match(text, end) is not None:
+        return True
+    # (the patterns only run where one of their words stands)
+    return _NO_PHONE_HINT.search(text, max(0, start - 28), start) is not None and (_BRIDGE_BEFORE.search(
+        text, max(0, start - 24), start) is not None or _REFERENCE_BEFORE.search(
+        text, max(0, start - 28), start) is not None)
 
 
 def _labelled(text: str, start: int) -> bool:
