@@ -137,6 +137,8 @@ TABLES = ("records", "state", "runs", "edges", "quarantine", "redaction_counts",
           "schema_version", *GRAPH_TABLES)
 RECORD_COLUMNS = ("dataset", "pk", "cursor", "data", "hash", "deleted", "first_run", "last_run", "links")
 JSON_COLUMNS = ("data", "links")
+# RECORD_COLUMNS and the id as a binary COPY sends them: JSON as its text, which the server reads as json
+RECORD_TYPES = ("text", "text", "text", "text", "bytea", "bool", "int8", "int8", "text", "int8")
 CONNECT_TIMEOUT = 10  # seconds: an unreachable server is said at once, not after the OS's minutes
 
 
@@ -520,7 +522,8 @@ class PostgresStore(PostgresGraph, StoreLedger):
             new = cur.execute("SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, %s)",
                               (len(inserts),)).fetchall()
             ids.update((row[1], node_id) for row, (node_id,) in zip(inserts, new, strict=True))
-            with cur.copy(f"COPY records ({', '.join(RECORD_COLUMNS)}, id) FROM STDIN") as copy:
+            with cur.copy(f"COPY records ({', '.join(RECORD_COLUMNS)}, id) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(RECORD_TYPES)
                 for dataset_, pk, cursor, data, digest, first, last, links in inserts:
                     copy.write_row((dataset_, pk, cursor, data, digest, digest == b"", first, last, links, ids[pk]))
         if updates:

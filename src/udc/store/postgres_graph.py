@@ -41,6 +41,7 @@ CREATE TABLE graph_text (  -- doc: the title's lexemes weighing A, the key's B, 
 CREATE INDEX graph_text_doc ON graph_text USING gin (doc);
 """
 GRAPH_TABLES = ("graph_nodes", "graph_ends", "graph_text")
+NODE_TYPES = ("int8", *["text"] * 9)  # graph_nodes' columns as a binary COPY sends them
 _WEIGHTS = "'{0.25, 0.5, 0.5, 1.0}'"  # ts_rank_cd's weights of D (body), C (unused), B (key), A (title)
 # a snippet's text: words joined by - . / @ : or _ apart (`ORA 01653`), as they were indexed, so the parser finds
 # the same words in it and highlights them; other punctuation stays. One per column, FTS5's order (key, title, body):
@@ -102,9 +103,10 @@ def add(cur: psycopg.Cursor[Any], dataset: str, written: dict[str, tuple[str | b
     ahead = ahead or {}
     nodes, ends, texts = graph_rows(dataset, written, ids, rel_type_name, {pk: p for pk, (p, _) in ahead.items()})
     docs = {ids[pk]: doc for pk, (_, doc) in ahead.items() if pk in ids}
-    for table, rows in (("graph_nodes", nodes), ("graph_ends", ends)):
+    for table, rows, types in (("graph_nodes", nodes, NODE_TYPES), ("graph_ends", ends, ("int8", "int8", "int4"))):
         if rows:
-            with cur.copy(f"COPY {table} FROM STDIN") as copy:  # one round trip
+            with cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:  # one round trip
+                copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
     if texts:
