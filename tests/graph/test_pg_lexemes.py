@@ -3,14 +3,32 @@ Snowball-stemmed, with the title's positions weighing A and the key's B; FTS5 qu
 
 from __future__ import annotations
 
+import psycopg
+
 from udc.store import postgres_graph
 from udc.store.postgres_graph import MAX_WORD, lexemes, ts_query, ts_vector
 
 
 def test_a_records_text_becomes_weighted_stemmed_lexemes() -> None:
     assert ts_vector("INC0010001", "Disk full", "disks are full: db01.corp") == (
-        "'disk':1A,4 'full':2A,6 'inc0010001':3B 'are':5 'db01':7 'corp':8")
+        "'disk':1A 'full':2A 'inc0010001':3B 'disk':4 'are':5 'full':6 'db01':7 'corp':8")
     assert ts_vector(None, None, "Ünïcode wörds, ASCII_too") == "'ünïcode':1 'wörds':2 'ascii':3 'too':4"
+
+
+def test_the_server_merges_a_lexemes_positions_as_one_value(pg_url: str) -> None:
+    """Each position written apart is the tsvector of the lexemes with their positions merged: sorted, the first
+    256 kept, the words past position 16383 at that one."""
+    many = " ".join(["disk"] * 300 + ["full"] * 17_000 + ["end"])
+    with psycopg.connect(pg_url.split("?")[0]) as conn:
+        row = conn.execute("SELECT %s::tsvector::text, %s::tsvector::text, length(%s::tsvector)", (
+            ts_vector("INC0010001", "Disk full", "disks are full: db01.corp"), ts_vector(None, "full", many),
+            ts_vector(None, "full", many))).fetchone()
+    assert row is not None
+    assert row[0] == "'are':5 'corp':8 'db01':7 'disk':1A,4 'full':2A,6 'inc0010001':3B"
+    merged = dict(part.split(":") for part in row[1].split(" "))
+    assert merged["'disk'"] == ",".join(str(at) for at in range(2, 258))  # 256 of its 300
+    assert merged["'full'"].startswith("1A,302,303,") and len(merged["'full'"].split(",")) == 256
+    assert merged["'end'"] == "16383" and row[2] == 3
 
 
 def test_words_too_long_are_not_indexed_and_the_stems_remembered_stay_bounded() -> None:
