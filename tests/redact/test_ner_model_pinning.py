@@ -64,3 +64,18 @@ def test_byte_code_caches_do_not_change_the_hash(model: Path) -> None:
     (model / "__pycache__").mkdir()
     (model / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0" * 16)
     assert model_digest(model) == digest
+
+
+
+def test_a_model_span_never_uncovers_what_stream_1_found(tmp_path: Path) -> None:
+    # a model span longer than stream 1's finding that it overlaps: on its own it would win the overlap and leave
+    # the rest of that finding readable ("Kwame"); clipped to what stream 1 left, both are hidden
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": "Asante,Retain Obi"}])
+    path = tmp_path / "overlapping-model"
+    nlp.to_disk(path)
+    r = redactor(ner_model=str(path), ner_model_sha256=model_digest(path))
+    found = r.find("Hi Kwame Asante,Retain Obi joined.")
+    assert [(f.start, f.end, f.entity) for f in found] == [(3, 15, "PERSON"), (16, 26, "PERSON")], found
+    text, counts = r.redact_text("Hi Kwame Asante,Retain Obi joined.")
+    assert "Kwame" not in text and "Asante" not in text and "Retain" not in text and counts == {"PERSON": 2}, text

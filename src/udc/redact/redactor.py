@@ -43,6 +43,26 @@ class _Settings:
     whole: str | None = None  # entity label when the policy marks the field `whole`
 
 
+def _outside(text: str, start: int, end: int, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of text[start:end] no span of `taken` covers, trimmed to their letters and digits (none if empty)."""
+    parts, at = [], start
+    for taken_start, taken_end in sorted(t for t in taken if t[0] < end and t[1] > start):
+        parts.append((at, taken_start))
+        at = max(at, taken_end)
+    parts.append((at, end))
+    kept = []
+    for part_start, part_end in parts:
+        piece = text[part_start:part_end]
+        stripped = piece.strip(_EDGE)
+        if any(c.isalnum() for c in stripped):
+            left = part_start + len(piece) - len(piece.lstrip(_EDGE))
+            kept.append((left, left + len(stripped)))
+    return kept
+
+
+_EDGE = " \t\n,;:.()[]{}<>'\"-/|"
+
+
 @dataclass(slots=True)
 class _Leaf:
     container: Any  # the dict or list holding the string
@@ -307,8 +327,13 @@ class Redactor:
             return
         wanted = [leaf for leaf in leaves if leaf.settings.entities & {E.PERSON, E.LOCATION}]
         for leaf, spans in zip(wanted, self._ner.find([leaf.text for leaf in wanted], self._entities), strict=True):
-            for start, end, entity in spans:
-                if entity in leaf.settings.entities:
+            found = [(f.start, f.end) for f in leaf.findings]
+            for span_start, span_end, entity in spans:
+                if entity not in leaf.settings.entities:
+                    continue
+                # only what stream 1 left: a longer model span overlapping a finding would otherwise win the overlap
+                # and uncover the rest of that finding ("Asante,Retain" read as a name pushed out "Kwame Asante")
+                for start, end in _outside(leaf.text, span_start, span_end, found):
                     value = leaf.text[start:end]
                     key = normalise_name(value) if entity == E.PERSON else value.casefold()
                     leaf.findings.append(Finding(start, end, entity, key))
