@@ -64,3 +64,15 @@ def test_byte_code_caches_do_not_change_the_hash(model: Path) -> None:
     (model / "__pycache__").mkdir()
     (model / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0" * 16)
     assert model_digest(model) == digest
+
+
+def test_a_place_may_be_a_street_address_a_name_has_no_digits(tmp_path: Path) -> None:
+    from udc.redact.ner import NerStream
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "LOC", "pattern": "Flat 3, 14 Acacia Road, Leeds LS1 4DY"},
+                                                {"label": "PERSON", "pattern": "Agent 47"}])
+    nlp.to_disk(tmp_path / "m")
+    text = "Ship it to Flat 3, 14 Acacia Road, Leeds LS1 4DY for Agent 47."
+    found = NerStream(str(tmp_path / "m"), model_digest(tmp_path / "m")).find([text], frozenset({"PERSON", "LOCATION"}))
+    assert [(text[s:e], t) for s, e, t in found[0]] == [("Flat 3, 14 Acacia Road, Leeds LS1 4DY", "LOCATION")]
