@@ -74,6 +74,18 @@ TEAMS = ["Service Desk", "Network Operations", "Desktop Support", "Identity and 
 WORDS_CAPITALISED = ["Backup", "Restore", "Rollback", "Failover", "Upgrade", "Patch", "Reboot", "Escalation",
                      "Resolution", "Workaround", "Root cause", "Impact", "Urgency", "Priority", "Status", "Pending",
                      "January", "March", "October", "Production", "Staging", "Sandbox", "Maintenance", "Outage", "Degraded", "Resolved", "Closed"]
+# Runbook steps start with a verb, capitalised like a name: "Drain the node", "Read the log".
+VERBS = """Check Verify Restart Drain Read Open Close Run Stop Start Apply Remove Add Update Confirm Review Escalate
+Monitor Reset Clear Raise Assign Rebuild Rotate Renew Deploy Revert Test Install Uninstall Mount Scale Enable Disable
+Grant Revoke Export Import Sync Flush Purge Kill Migrate Back Copy Move Delete Create Rename Log Call Email Notify Ping
+Trace Collect Attach Upload Download Capture Compare Wait Retry Skip Keep Leave Take Set Unlock Lock Re-run Follow
+Note Mark Tag Page Book Order Ship Return Replace Swap Label Print Scan Sign Approve Reject Defer Cancel""".split()
+GROUPS = ["GG-Finance-RW", "Finance Approvers", "All Staff", "VPN-Users", "SG_Payroll_Admins", "Domain Admins",
+          "Helpdesk Tier 2", "Remote Workers", "Contractors", "Executive Assistants", "HR Business Partners",
+          "Print Operators", "Backup Operators", "CAB Members", "On-Call Rota", "Night Shift", "Regional Managers"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"]
+UNITS_OF_MEASURE = ["GB", "MB", "TB", "KB", "ms", "Mbps", "GHz", "Hz", "GiB", "MiB", "Users", "Seats", "Licences"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 OFFICES = ["London", "Dublin", "Berlin", "Paris", "Madrid", "Toronto", "Chicago", "Sydney", "Bangalore", "Singapore",
            "Johannesburg", "Lagos", "Nairobi", "São Paulo", "Mexico City", "Tokyo", "Seoul", "Warsaw", "Stockholm",
@@ -176,7 +188,26 @@ Please attach the {PROD} logs from {HOST}.
 {PROD} and {PROD} integration is throwing 401s.
 No response from caller, closing per policy.
 {WORD} window agreed with {TEAM} for {DAY}.
-Printer in {OFFICE} reception re-added via {PROD}.""".splitlines()
+Printer in {OFFICE} reception re-added via {PROD}.
+{VERB} the {PROD} pods on {HOST} before patching.
+{VERB} {TKT} and {VERB2} the {PROD} logs.
+Added to the {GROUP} group in {PROD}.
+Removed from {GROUP}, access to {PROD} revoked.
+Membership of {GROUP} requested, pending approval from {TEAM}.
+Disk at {N}{UNIT} free of {N}00 {UNIT} on {HOST}.
+Latency {N}00 {UNIT}, throughput {N}{UNIT} after the change.
+Licence count: {N}0 {UNIT}, renewal due {MONTH} {N}.
+Change window {DAY} {N} {MONTH}, 22:00 to 02:00.
+Last patched {MONTH} {N}, next cycle in {MONTH}.
+Room {N}.{N}, Floor {N}, Building {N}: projector not detected.
+Desk {N}{N}-{N} in the {OFFICE} hub has no network.""".splitlines()
+STEP_SENTENCES = """{VERB} the {PROD} service on {HOST}.
+{VERB} {HOST} from the pool.
+{VERB} the {PROD} config and {VERB2} it.
+{VERB} {TKT} for the audit trail.
+{VERB} with {TEAM} before the change.
+{VERB} that {PROD} is healthy.
+{VERB} {N} {UNIT} of logs from {HOST}.""".splitlines()
 SIGN_OFFS = ["Thanks,", "Regards,", "Kind regards,", "Best,", "Cheers,", "Many thanks,"]
 SLOT = re.compile(r"\{(\w+)\}")
 
@@ -264,6 +295,9 @@ class _Templates:
                 out.add({"Title": lambda: r.choice(TITLES), "PROD": lambda: r.choice(PRODUCTS),
                          "TEAM": lambda: r.choice(TEAMS), "OFFICE": lambda: r.choice(OFFICES),
                          "WORD": lambda: r.choice(WORDS_CAPITALISED), "DAY": lambda: r.choice(DAYS),
+                         "VERB": lambda: r.choice(VERBS), "VERB2": lambda: r.choice(VERBS).lower(),
+                         "GROUP": lambda: r.choice(GROUPS), "MONTH": lambda: r.choice(MONTHS),
+                         "UNIT": lambda: r.choice(UNITS_OF_MEASURE),
                          "HOST": lambda: r.choice(HOSTS).format(n=r.randint(1, 999)),
                          "TKT": lambda: f"{r.choice(['INC', 'RITM', 'CHG', 'PRB'])}{r.randint(10**6, 10**7 - 1)}",
                          "N": lambda: str(r.randint(1, 12))}[slot]())
@@ -288,6 +322,12 @@ class _Templates:
             out.add(f"[{r.randint(8, 17)}:{r.randint(10, 59)}] ")
             out.add(people[2], "PERSON")
             out.add(": ")
+        elif r.random() < 0.5:  # a runbook: numbered or bulleted steps, each opening with a capitalised verb
+            out.add(f"{r.choice(['Steps', 'Plan', 'Implementation plan', 'Backout plan', 'Runbook'])}:\n")
+            for step in range(r.randint(2, 6)):
+                out.add(r.choice([f"{step + 1}. ", f"{step + 1}) ", "- ", "* ", ""]))
+                self.fill(out, r.choice(STEP_SENTENCES), people)
+                out.add("\n")
         for _ in range(r.randint(1, 4)):
             kind = r.random()
             pool = PERSON_SENTENCES if kind < 0.45 else ADDRESS_SENTENCES if kind < 0.6 else PLAIN_SENTENCES
