@@ -79,3 +79,15 @@ def test_a_model_span_never_uncovers_what_stream_1_found(tmp_path: Path) -> None
     assert [(f.start, f.end, f.entity) for f in found] == [(3, 15, "PERSON"), (16, 26, "PERSON")], found
     text, counts = r.redact_text("Hi Kwame Asante,Retain Obi joined.")
     assert "Kwame" not in text and "Asante" not in text and "Retain" not in text and counts == {"PERSON": 2}, text
+
+
+def test_a_place_may_be_a_street_address_a_name_has_no_digits(tmp_path: Path) -> None:
+    from udc.redact.ner import NerStream
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "LOC", "pattern": "Flat 3, 14 Acacia Road, Leeds LS1 4DY"},
+                                                {"label": "PERSON", "pattern": "Agent 47"}])
+    nlp.to_disk(tmp_path / "m")
+    text = "Ship it to Flat 3, 14 Acacia Road, Leeds LS1 4DY for Agent 47."
+    found = NerStream(str(tmp_path / "m"), model_digest(tmp_path / "m")).find([text], frozenset({"PERSON", "LOCATION"}))
+    assert [(text[s:e], t) for s, e, t in found[0]] == [("Flat 3, 14 Acacia Road, Leeds LS1 4DY", "LOCATION")]

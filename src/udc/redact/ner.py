@@ -27,6 +27,7 @@ MODEL_HINT = ("set redaction.ner_model to a vetted spaCy pipeline (an installed 
 
 _LABELS = {"PERSON": E.PERSON, "GPE": E.LOCATION, "LOC": E.LOCATION, "FAC": E.LOCATION}
 _NOT_A_NAME = re.compile(r"[\d@_/\\<>{}\[\]=#|]")
+_NOT_A_PLACE = re.compile(r"[@_\\<>{}\[\]=|]")  # a place may be a street address: numbers, "#4", "3/12"
 _HAS_UPPER = re.compile(r"[A-Z\u00C0-\u00DE]")
 _CODE_IDENTIFIER = re.compile(r"^[^\s]{3,}[a-z][A-Z]|^[a-z]+[A-Z]")
 
@@ -102,7 +103,7 @@ class NerStream:
             machine = [m.span() for m in LOOKALIKE.finditer(text)] if any(c.isdigit() or c == "." for c in text) else []
             for ent in doc.ents:
                 entity = _LABELS.get(ent.label_)
-                if entity is None or entity not in wanted or not _plausible(ent.text):
+                if entity is None or entity not in wanted or not _plausible(ent.text, entity):
                     continue
                 start, end = ent.start_char, ent.end_char
                 if any(s < end and start < e for s, e in machine):  # part of a host name, stack frame, version...
@@ -115,9 +116,10 @@ class NerStream:
 _MACHINE_WORDS = frozenset(MACHINE_VOCABULARY.split())
 
 
-def _plausible(span: str) -> bool:
+def _plausible(span: str, entity: str) -> bool:
     letters = sum(ch.isalpha() for ch in span)
-    if letters < 2 or _NOT_A_NAME.search(span) or _HAS_UPPER.search(span) is None:
+    odd = (_NOT_A_PLACE if entity == E.LOCATION else _NOT_A_NAME).search(span)
+    if letters < 2 or odd or _HAS_UPPER.search(span) is None:
         return False
     words = span.split()
     if all(len(w) > 1 and w.isupper() for w in words):  # ECONNRESET, GC, SSO: acronyms, not names
