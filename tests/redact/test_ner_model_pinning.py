@@ -66,7 +66,6 @@ def test_byte_code_caches_do_not_change_the_hash(model: Path) -> None:
     assert model_digest(model) == digest
 
 
-
 def test_a_model_span_never_uncovers_what_stream_1_found(tmp_path: Path) -> None:
     # a model span longer than stream 1's finding that it overlaps: on its own it would win the overlap and leave
     # the rest of that finding readable ("Kwame"); clipped to what stream 1 left, both are hidden
