@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from operator import itemgetter
 from pathlib import Path
@@ -340,8 +340,23 @@ class SqliteStore(SqliteGraph, StoreLedger):
             many = written >= sqlite_graph.MERGE_AFTER_ROWS or \
                 text_segments(self._conn()) >= sqlite_graph.MERGE_AFTER_SEGMENTS
         merge = [Statement(MERGE_TEXT, ())] if many else []
-        self._modify(Statement("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-                               (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id)), *merge)
+        with self._unmapped() if many else nullcontext():
+            self._modify(Statement("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                                   (utcnow().isoformat(), status, orjson.dumps(summary).decode(), run_id)), *merge)
+
+    @contextmanager
+    def _unmapped(self) -> Iterator[None]:
+        """This thread's connection without its memory map meanwhile: the merge reads the whole text index, and
+        every mapped page it reads would stay in the process's resident size (+59 MB at 300,000 records)."""
+        with self._translated():
+            conn = self._conn()
+            conn.execute("PRAGMA mmap_size = 0")  # also unmaps what earlier reads had mapped
+        try:
+            yield
+        finally:
+            if self._mapped:
+                with self._translated():
+                    conn.execute(READ_MMAP)
 
     def runs(self, pipeline: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
         sql = "SELECT id, pipeline, mode, started_at, finished_at, status, pid, summary FROM runs"
