@@ -62,3 +62,8 @@ def url_of(schema: str) -> str:
 def drop_schema(schema: str) -> None:
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def mapped_files(pid: int | str) -> set[str]:
+    """The files process `pid` ("self": this one) has memory-mapped (Linux)."""
+    return {line.split()[-1] for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if "/" in line}

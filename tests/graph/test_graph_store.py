@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stores import Backend
+from stores import Backend, mapped_files
 from udc.errors import ConfigError
 from udc.query import search
 from udc.query.changes import changes as changes_for
@@ -315,17 +315,6 @@ def test_a_run_that_wrote_many_records_merges_the_text_index_into_one_segment(st
     assert [run["status"] for run in store.runs("p")] == ["succeeded", "succeeded"]
 
 
-def mapped_kb(path: Path) -> int:
-    """How much of the file at `path` is resident in this process through memory maps (Linux), in KB."""
-    total, inside = 0, False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        if line[:1].isdigit() or line[:1] in "abcdef":  # a mapping's header: address range ... path
-            inside = line.endswith(str(path))
-        elif inside and line.startswith("Rss:"):
-            total += int(line.split()[1])
-    return total
-
-
 @pytest.mark.sqlite_only
 def test_the_merge_at_a_runs_end_leaves_none_of_the_text_index_mapped(store: SqliteStore,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -333,15 +322,15 @@ def test_the_merge_at_a_runs_end_leaves_none_of_the_text_index_mapped(store: Sql
     process's resident size (a worker's peak RSS grew with the store). It runs unmapped; searches map again."""
     for n in range(40):
         put(store, "snow/incident", f"{n:032x}", T1, incident(f"INC00{n:05d}", f"printer jam {n} " + "toner " * 300))
-    store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # into the file: pages in the WAL are not mapped
+    store.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # into the file: pages in the WAL are not mapped
     found = [hit["key"] for hit in store.text_search("printer", 5)]
-    assert mapped_kb(store.path) > 0  # the search read through the map
+    assert str(store.path) in mapped_files("self")  # the search read through the map
     monkeypatch.setattr(importlib.import_module("udc.store.sqlite_graph"), "MERGE_AFTER_ROWS", 3)
     store.finish_run(store.begin_run("p", "historical"), "succeeded", {"streams": [{"rows": 40}]})
     assert store.execute("SELECT count(DISTINCT rowid >> 37) FROM graph_text_data WHERE rowid > 10")[0][0] == 1
-    assert mapped_kb(store.path) == 0
+    assert str(store.path) not in mapped_files("self")
     assert [hit["key"] for hit in store.text_search("printer", 5)] == found
-    assert mapped_kb(store.path) > 0
+    assert str(store.path) in mapped_files("self")
 
 
 @pytest.mark.sqlite_only

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from stores import Backend
+from stores import Backend, mapped_files
 from udc.errors import StoreError
 from udc.store import PageWrite, SqliteStore, Store, open_store, writer
 
@@ -230,10 +230,6 @@ def test_the_graph_stored_through_the_sqlite_writer_is_the_graph_stored_in_the_t
                 "SELECT rowid, key, title, body FROM graph_text ORDER BY rowid"):
         assert there.execute(sql) == here.execute(sql) != []
     assert any("mail server 3 back" in str(row) for row in there.execute("SELECT title, body FROM graph_text"))
-
-
-def mapped_files(pid: int | str) -> set[str]:
-    return {line.split()[-1] for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if "/" in line}
 
 
 @pytest.mark.sqlite_only

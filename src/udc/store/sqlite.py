@@ -347,7 +347,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
     @contextmanager
     def _unmapped(self) -> Iterator[None]:
         """This thread's connection without its memory map meanwhile: the merge reads the whole text index, and
-        every mapped page it reads would stay in the process's resident size (+59 MB at 300,000 records)."""
+        every mapped page it reads would stay in the process's resident size (+20 MB after 100,000 records)."""
         with self._translated():
             conn = self._conn()
             conn.execute("PRAGMA mmap_size = 0")  # also unmaps what earlier reads had mapped
