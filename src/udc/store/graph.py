@@ -71,8 +71,9 @@ class Node(NamedTuple):
     resolved: str | None = None
 
 
-@lru_cache(maxsize=1 << 12)  # the same users, groups and CIs are linked from page after page; bounded small: a
-# worker's RSS must stay flat over millions of records (65,536 keys held ~11 MB)
+# the same users, groups and CIs are linked from page after page; kept small because each key costs ~170 bytes with
+# its string, so a cache of 65,536 grew a long sync's RSS by ~11 MB
+@lru_cache(maxsize=1 << 12)
 def key_hash(key: str) -> int:
     """A link target's key as a signed 63-bit integer: its index holds 8 bytes per link, not the key's text."""
     return xxhash.xxh3_64_intdigest(key.encode()) >> 1
