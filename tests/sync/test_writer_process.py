@@ -15,6 +15,7 @@ import pytest
 from stores import Backend, mapped_files
 from udc.errors import StoreError
 from udc.store import PageWrite, SqliteStore, Store, open_store, writer
+from udc.store.types import Statement
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
 
@@ -247,3 +248,31 @@ def test_the_writer_process_does_not_map_the_store_file_and_readers_do(tmp_path:
     assert store.execute("SELECT count(*) FROM records")[0][0] == 600
     assert str(path) in mapped_files("self")
     store.close()
+
+
+
+@pytest.mark.sqlite_only
+def test_checkpoints_start_the_wal_over_under_a_writer_that_never_pauses(tmp_path: Path) -> None:
+    """Passive checkpoints alone never catch a busy writer up, so SQLite never starts the WAL over and it grows with
+    everything written (2 GB at a million records); the writer's restarts bound it. The same writes without them show
+    the growth the test guards against."""
+    from udc.store.sqlite_writer import Checkpointer
+
+    def biggest_wal(restart_frames: int) -> int:
+        path = tmp_path / f"restart-{restart_frames}.db"
+        store = SqliteStore(path, write_process=False, autocheckpoint=False, mapped=False)  # the writer process's
+        store.run_statements([Statement("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)", ())])
+        checkpoints = Checkpointer(str(path), None, store.restart_wal, every=256 << 10, restart_frames=restart_frames)
+        insert, biggest = Statement("INSERT INTO t(v) VALUES (?)", [(os.urandom(4000),)] * 4, many=True), 0
+        for _ in range(3000):  # 48 MB, one 16 KB transaction after another
+            store.run_statements([insert])
+            checkpoints.committed(16_000)
+            biggest = max(biggest, os.path.getsize(f"{path}-wal"))
+        checkpoints.close()
+        assert store.execute("SELECT count(*) FROM t") == [(12_000,)]
+        store.close()
+        return biggest
+
+    never, bounded = biggest_wal(1 << 40), biggest_wal(256)  # (256 frames: 2 MB of 8 KB pages)
+    assert never > 40e6, f"the WAL grew to only {never:,} bytes without restarts: the test no longer shows the trap"
+    assert bounded < never / 4, f"with restarts the WAL still grew to {bounded:,} bytes (without: {never:,})"

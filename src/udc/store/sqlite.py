@@ -667,6 +667,16 @@ class SqliteStore(SqliteGraph, StoreLedger):
         with self._translated():
             return int(self._conn().execute("SELECT count(*) FROM graph_edges").fetchone()[0])
 
+    def restart_wal(self) -> None:
+        """Copy the WAL back and start it over (the writer process's call, between its commits). It waits for readers
+        to leave the WAL a second at most: a long query beside the sync costs this restart, not the sync a minute."""
+        conn = self._conn()
+        conn.execute("PRAGMA busy_timeout=1000")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(RESTART)")
+        finally:
+            conn.execute("PRAGMA busy_timeout=60000")
+
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for users and tools."""
         with self._translated():
