@@ -15,6 +15,7 @@ import pytest
 from stores import Backend, mapped_files
 from udc.errors import StoreError
 from udc.store import PageWrite, SqliteStore, Store, open_store, writer
+from udc.store.sqlite_writer import Checkpointer
 from udc.store.types import Statement
 
 from .conftest import AFTER_DATA, Harness, source_truth, stored_truth
@@ -250,14 +251,11 @@ def test_the_writer_process_does_not_map_the_store_file_and_readers_do(tmp_path:
     store.close()
 
 
-
 @pytest.mark.sqlite_only
 def test_checkpoints_start_the_wal_over_under_a_writer_that_never_pauses(tmp_path: Path) -> None:
     """Passive checkpoints alone never catch a busy writer up, so SQLite never starts the WAL over and it grows with
     everything written (2 GB at a million records); the writer's restarts bound it. The same writes without them show
     the growth the test guards against."""
-    from udc.store.sqlite_writer import Checkpointer
-
     def biggest_wal(restart_frames: int) -> int:
         path = tmp_path / f"restart-{restart_frames}.db"
         store = SqliteStore(path, write_process=False, autocheckpoint=False, mapped=False)  # the writer process's

@@ -15,8 +15,8 @@ from udc.store.writer import child_pipes, receive, serve
 # bytes of records committed between checkpoints: bounds the WAL, and what is left to copy back when the writer is done
 # (the next commit after it, say the run's own end, would copy it: at 16 MB a backfill's last 70 ms went to that)
 CHECKPOINT_EVERY = 4 << 20
-# WAL frames (8 KB pages) past which the WAL is started over: 64 MB on disk, 256 KB of WAL index mapped into every
-# process that opens the store
+# WAL frames (8 KB pages, 64 MB) a passive checkpoint may leave before the WAL is started over; what the writer commits
+# while a checkpoint runs comes on top (the WAL peaked at 247-272 MB in a 1,000,000-record sync)
 RESTART_FRAMES = 8192
 
 
@@ -59,7 +59,7 @@ class Checkpointer:
                     # a writer that never pauses has always committed more by the time a passive checkpoint ends,
                     # so SQLite never starts the WAL over and it grows with the store (2 GB at 1,000,000 records);
                     # a RESTART from this thread would wait for a gap between commits that its polling misses: the
-                    # writer runs it, between two commits, copying the little this checkpoint left
+                    # writer runs it, between two commits, copying what it committed while this checkpoint ran
                     self._restart_due = frames > self._restart_frames
         finally:
             conn.close()
