@@ -217,6 +217,7 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (SCHEMA, _l
                                                                       _graph_kinds_and_ends, _graph_resolved,
                                                                       _graph_text_tags)
 
+BUSY_MS = 60_000  # how long a connection waits for a lock another process holds
 MAX_ROWID = (1 << 63) - 1  # SQLite's largest rowid: "every stored record" in an upsert's lookup
 
 
@@ -280,7 +281,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL is crash-safe in WAL mode against a killed process: a commit is either whole or absent.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
             conn.execute("PRAGMA cache_size=-4096")  # 4 MB: keeps the (dataset, pk) index hot during big syncs
             if self._mapped:
                 conn.execute(READ_MMAP)
@@ -675,7 +676,7 @@ class SqliteStore(SqliteGraph, StoreLedger):
         try:
             conn.execute("PRAGMA wal_checkpoint(RESTART)")
         finally:
-            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
 
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Read-only query for users and tools."""
