@@ -265,7 +265,7 @@ class Redactor:
 
     def _scan(self, leaf: _Leaf, names: set[str]) -> None:
         text, entities = leaf.text, leaf.settings.entities
-        found = self._scanner.scan(text, entities, leaf.field_types)
+        found = self._scanner.scan(text, entities, leaf.field_types) + self._payload_values(text, entities)
         if E.USERNAME in entities and len(self._accounts):
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
@@ -307,6 +307,19 @@ class Redactor:
                 names.add(name)
             if " and " in leaf.text or ", " in leaf.text or " & " in leaf.text:
                 leaf.findings.extend(positions.joined(leaf.text, leaf.findings))
+
+    def _payload_values(self, text: str, entities: frozenset[str]) -> list[Finding]:
+        """Values of a pasted payload's fields whose keys name their type, read as a record's field of that name
+        would be ('"ssn": "…"', "<dob>…</dob>", "member_id=…"), and a card expiry's month and year fields."""
+        found: list[Finding] = []
+        for key, start, end in structured.payload_fields(text):
+            value = text[start:end]
+            if E.CARD_EXPIRY in entities and structured.expiry_part(key, value):
+                found.append(Finding(start, end, E.CARD_EXPIRY, value))
+            elif types := field_context(key) & entities:
+                found += [Finding(f.start + start, f.end + start, f.entity, f.key)
+                          for f in self._scanner.scan(value, entities, types)]
+        return found
 
     def _by_position(self, text: str) -> list[Finding]:
         """What stream 1 finds by position rather than shape: names in greetings, sign-offs, chat speakers and

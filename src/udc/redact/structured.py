@@ -1,9 +1,12 @@
-"""Structured text pasted into tickets, where a value's column says what it is: HL7 v2 segments and CSV extracts.
+"""Structured text pasted into tickets, where a value's column says what it is: HL7 v2 segments, CSV extracts, and
+the fields of JSON, XML and key=value payloads.
 
 HL7: PID-3 (the first identifier: MRN), PID-5 (name), PID-7 (birth date), PID-11 (address), PID-13/14 (phones),
 PID-19 (SSN); NK1 and GT1 names, addresses and phones; IN1 insured name and policy numbers; DG1-3/4 (diagnosis).
 CSV (comma, semicolon, tab or pipe): a header line whose labels name a type ("name", "email", "ssn", "dob"...)
 makes every cell of that column a value of the type, down to the first line with a different number of cells.
+Payloads: a field's key is context for its value as a record's field name is ('"ssn": "…"', "<dob>…</dob>",
+"member_id=…"); the value is then read as that field's would be (its shape still checked).
 """
 
 from __future__ import annotations
@@ -173,3 +176,31 @@ def _fits(entity: str, value: str) -> bool:
     if entity == E.USERNAME:  # a "last_login" column holds times, not logins: "2024-12-03 16:20"
         return any(ch.isalpha() for ch in value) and not any(ch.isspace() for ch in value)
     return True
+
+
+# A payload field's key and value: JSON ("key": "value" or a number), XML (<key>value</key>) and key=value (logs, URLs)
+_JSON_FIELD = re.compile(r'"([A-Za-z_][\w.\-]{0,40})"[ \t]*:[ \t]*(?:"([^"\\\n]{1,80})"|(-?[0-9][0-9./\-]{0,30}))')
+_XML_FIELD = re.compile(r"<([A-Za-z_][\w.\-]{0,40})>([^<\n]{1,80})</\1>")
+_KV_FIELD = re.compile(r'(?<![\w.\-])([A-Za-z_][\w.\-]{0,40})=(?:"([^"\n]{1,80})"|([^\s"&;,]{1,80}))')
+
+
+def payload_fields(text: str) -> list[tuple[str, int, int]]:
+    """(key, value start, value end) of each field of a JSON, XML or key=value payload in the text."""
+    out: list[tuple[str, int, int]] = []
+    for pattern, hint in ((_JSON_FIELD, '"'), (_XML_FIELD, "</"), (_KV_FIELD, "=")):
+        if hint in text:
+            for m in pattern.finditer(text):
+                group = 2 if m.group(2) is not None else 3
+                out.append((m.group(1), m.start(group), m.end(group)))
+    return out
+
+
+# A card's expiry written as two fields ('"exp_month": "03", "exp_year": "2029"'): each is part of it
+_EXPIRY_PART = re.compile(r"(?:card)?(?:exp|expiry|expiration|expires)(?:month|year|mm|yy|yyyy)")
+_MONTH_OR_YEAR = re.compile(r"0?[1-9]|1[0-2]|(?:19|20)?[0-9]{2}")
+
+
+def expiry_part(key: str, value: str) -> bool:
+    """Whether a payload field is a card expiry's month or year."""
+    return _EXPIRY_PART.fullmatch(re.sub(r"[^a-z]", "", key.lower())) is not None and (
+        _MONTH_OR_YEAR.fullmatch(value) is not None)
