@@ -28,6 +28,7 @@ from udc.redact.names import _NOT_PEOPLE, NameMatcher, normalise_name
 from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
+from udc.redact.siblings import siblings
 from udc.redact.wordpass import WordLists
 
 
@@ -269,6 +270,7 @@ class Redactor:
         if E.USERNAME in entities and len(self._accounts):
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
+        found += [f for f in siblings(text, found) if f.entity in entities]
         # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup" (also where a people
         # column names one: a caller "svc-sap-batch")
         found = [f for f in found if (f.entity not in _ACCOUNT_TYPES and (f.entity != E.PERSON or " " in f.key))

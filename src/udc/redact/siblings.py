@@ -1,0 +1,53 @@
+"""A value's siblings: where a text gives one record number, member id or passport number by its context word, other
+values of the very same shape and letters in that text are the same kind of value ("correct MRN MR-0448126, wrong
+one MR-0448127"), and where it gives an NHS number, so is any other ten-digit number its check digit holds for.
+
+Only shapes with letters and digits count (an MRN of digits alone has the shape of every order number), and the
+letters must be the same ("MRN3232875" makes no sibling of "CHG7578163", a change number of that shape).
+"""
+
+from __future__ import annotations
+
+import re
+
+from udc.config import entities as E
+from udc.redact import patterns as P
+from udc.redact import validators as V
+from udc.redact.scanner import Finding
+
+_BY_SHAPE = frozenset({E.MRN, E.HEALTH_PLAN_ID, E.US_PASSPORT})
+_TOKEN = re.compile(r"(?<![\w\-])[A-Za-z0-9][A-Za-z0-9\-]{4,24}(?![\w\-])")
+_TEN_DIGITS = re.compile(r"(?<![\w\-])\d{3}[ \-]?\d{3}[ \-]?\d{4}(?![\w\-])")
+_DIGIT, _LETTER = re.compile(r"[0-9]"), re.compile(r"[A-Za-z]")
+
+
+def _shape(value: str) -> str:
+    """The value with its digits as 9s: "MR-0448126" → "MR-9999999"."""
+    return _DIGIT.sub("9", value.upper())
+
+
+def siblings(text: str, found: list[Finding]) -> list[Finding]:
+    """Values of the shape of one found by its word (MRN, member id, passport) or NHS numbers, not found yet."""
+    shapes: dict[str, str] = {}
+    nhs = False
+    for f in found:
+        if f.entity in _BY_SHAPE:
+            shape = _shape(text[f.start:f.end])
+            if "9" in shape and _LETTER.search(shape):
+                shapes[shape] = f.entity
+        nhs = nhs or f.entity == E.UK_NHS
+    if not (shapes or nhs):
+        return []
+    taken = {f.start for f in found}
+    out = []
+    if shapes:
+        for m in _TOKEN.finditer(text):
+            entity = shapes.get(_shape(m.group()))
+            if entity and m.start() not in taken:
+                out.append(Finding(m.start(), m.end(), entity, m.group().upper()))
+    if nhs:
+        for m in _TEN_DIGITS.finditer(text):
+            digits = P.NON_DIGITS.sub("", m.group())
+            if m.start() not in taken and P.NHS_SHAPE.fullmatch(m.group()) and V.uk_nhs(digits):
+                out.append(Finding(m.start(), m.end(), E.UK_NHS, digits))
+    return out
