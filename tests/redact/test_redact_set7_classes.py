@@ -299,3 +299,18 @@ def test_more_street_types(text: str, value: str) -> None:
 def test_logins_an_administrator_reset() -> None:
     assert found("Password reset for okimura and lbauer, MFA re-enrolled.", "USERNAME") == ["okimura", "lbauer"]
     assert found("Reset for everyone in the team is planned.", "USERNAME") == []
+
+
+# --- an Australian Medicare card's number, in its card's groups -----------------------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Imaging bridge fails for Tayla Boon, Medicare card 4027 19963 2, ph 0412 555 870", "4027 19963 2"),
+    ("Medicare number 2428 77813 2/1 on the referral.", "2428 77813 2"),
+])
+def test_a_medicare_card_number_in_its_groups(text: str, value: str) -> None:
+    assert found(text, "HEALTH_PLAN_ID") == [value]
+    assert not any("Medicare" in name for name in found(text, "PERSON"))
+
+
+def test_a_grouped_number_without_its_word_is_no_member_id() -> None:
+    assert found("Build 4027 19963 2 shipped to the Medicare-free clinics.", "HEALTH_PLAN_ID") == []

@@ -80,8 +80,10 @@ CVV_VALUE = re.compile(r"(?<![\w\-])\d{3,4}(?![\w\-])")
 ALNUM_ID = re.compile(r"(?<![\w\-])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,24}(?![\w\-])")
 # a driver's licence may be written in groups of digits (New York's "492 817 365")
 LICENSE_ID = re.compile(rf"(?<![\w\-])[0-9]{{3}}[ ][0-9]{{3}}[ ][0-9]{{3}}(?![\w\-])|{ALNUM_ID.pattern}")
-# a member id with a dependant's suffix ("U62219048 01") or in a card's groups ("XOF 8812 40771")
+# a member id with a dependant's suffix ("U62219048 01") or in a card's groups ("XOF 8812 40771"; an Australian
+# Medicare card's "2953 14758 1", before its holder's "/2")
 PLAN_ID = re.compile(r"(?<![\w\-])(?:[A-Z]{3}[ ][0-9]{4}[ ][0-9]{4,6}(?![\w\-])|"
+                     r"[2-6][0-9]{3}[ ][0-9]{5}[ ][0-9](?![\w\-])|"
                      r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,24}(?:[ ][0-9]{2}(?![\w\-:]|\.[0-9]))?(?![\w\-]))")
 PASSPORT_VALUE = re.compile(r"[A-Za-z]{0,2}\d{6,9}")
 MRN_VALUE = re.compile(r"[A-Za-z]{0,4}-?\d{5,12}")

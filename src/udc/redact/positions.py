@@ -49,7 +49,7 @@ software networks limited industries enterprises media news magazine times post 
 hotels motors office centre center hotline switchboard reception headquarters escalation name names which what
 who whom whose where when why how login logon logoff logout failed unit flat apt apartment suite level floor
 admins administrators readers writers editors owners members operators contributors viewers approvers
-supply supplies medical pharmacy pharma logistics laboratories laboratory royal infirmary trust
+supply supplies medical pharmacy pharma logistics laboratories laboratory royal infirmary trust medicare medicaid
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
