@@ -6,6 +6,8 @@ Written as short ITSM snippets (journal lines, e-mails, chats, logs, HL7, CSV); 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import SecretStr
 
@@ -116,9 +118,18 @@ def test_hl7_segments() -> None:
             "PID|1||48213377^^^HOSP^MR||Halvorsen^Ingrid||19510711|F|||12 Elm Street^^Springfield^IL^62704||"
             "(312) 555-0142\nDG1|1||E11.9^Type 2 diabetes mellitus^I10\n")
     assert found(text) == [
-        ("MRN", "48213377"), ("PERSON", "Halvorsen"), ("PERSON", "Ingrid"), ("DATE_OF_BIRTH", "19510711"),
-        ("STREET_ADDRESS", "12 Elm Street"), ("STREET_ADDRESS", "Springfield"), ("STREET_ADDRESS", "62704"),
+        ("MRN", "48213377"), ("PERSON", "Halvorsen^Ingrid"), ("DATE_OF_BIRTH", "19510711"),
+        ("STREET_ADDRESS", "12 Elm Street^^Springfield^IL^62704"),
         ("PHONE", "(312) 555-0142"), ("DIAGNOSIS", "E11.9"), ("DIAGNOSIS", "Type 2 diabetes mellitus")]
+
+
+def test_an_hl7_name_is_one_person_of_the_record() -> None:
+    """PID-5's parts make one token, the one the person's name gets in the record's prose."""
+    redactor = Redactor(RedactionConfig(enabled=True, key=KEY), "servicenow")
+    record = {"work_notes": "PID|1||48213377^^^HOSP^MR||Halvorsen^Ingrid||19510711|F\nCalled Ingrid Halvorsen back."}
+    redactor.redact_records("incident", [record])
+    tokens = re.findall(r"<PERSON:[0-9a-f]+>", record["work_notes"])
+    assert len(tokens) == 2 and tokens[0] == tokens[1] and "Ingrid" not in record["work_notes"]
 
 
 def test_csv_columns_by_header() -> None:

@@ -120,6 +120,12 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
             start = position + part.index(value)
             out.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
         position += len(part) + 1
+    if len(out) > 1 and entity in (E.PERSON, E.STREET_ADDRESS):
+        # one value, one token: "KOWALSKA^DOROTA" is the person "dorota kowalska" of the rest of the record, and no
+        # separator of the field is left between its parts
+        keys = [f.key for f in out]
+        key = " ".join([*keys[1:], keys[0]]) if entity == E.PERSON else " ".join(keys)
+        return [Finding(out[0].start, out[-1].end, entity, key)]
     return out
 
 
