@@ -158,8 +158,21 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
 _CUE_WORDS = FIXED.add(_cue_words())
 # Patterns of a line's start begin with its newline and run over "\n" + text, offsets one more than in the text: the
 # engine then jumps from newline to newline, where "^" would have it test every position (ten times slower).
-# Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:".
-_SPEAKER = re.compile(rf"\n[ \t]{{0,8}}\[?[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?\]?[ \t]{{1,3}}({_NAME}):")
+# Chat speakers: "[10:04] Aigerim:", "10:04 Priya Raman:", Teams' "[12/7/2026 9:01 AM] Seun Bankole:" and
+# "[11/30/2026 6:41 PM] Okafor, Lane:"
+_SPEAKER = re.compile(
+    rf"\n[ \t]{{0,8}}\[?(?:[0-9]{{1,4}}[/.\-][0-9]{{1,2}}[/.\-][0-9]{{1,4}},?[ ])?"
+    rf"[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?(?:[ ]?[AaPp][Mm])?\]?[ \t]{{1,3}}({_LAST_FIRST}|{_NAME}):")
+# A comment's author in brackets after its label, at a line's start: "Review (Pat Oyelaran):", "Nota HR (Luca
+# Ferrari, …)", "RH (Bastien Roux) :"; a label that is a comment's or a desk's ("Deploy (Blue Green):" is none)
+_AUTHOR_IN_BRACKETS = re.compile(
+    rf"\n[ \t]{{0,8}}(?:[A-Z][\w.&/\-]*[ ]){{0,3}}([A-Z][\w]*)[ ]\(({_NAME2})(?:\)[ ]?:|,[ ])")
+_AUTHOR_LABEL_WORDS = """
+review reviewer reply response answer comment comments note notes update approver approval agent tech engineer hr rh
+payroll desk facilities reception receptionist him pharmacy nurse admin kommentar antwort komentarz odpowiedź
+commentaire réponse respuesta comentario resposta nota opmerking reactie svar
+"""
+_AUTHOR_LABELS = frozenset(_AUTHOR_LABEL_WORDS.split())
 # Teams-style exports: the speaker alone on a line with the time, the message below ("Mei Ling Tan 9:41 AM",
 # "Service Desk (Carlos) 9:42"); without a bracket only with AM/PM ("Go Live 22:00" is a plan). The time at a
 # line's end is found first (from its colon, rarer than digits), the speaker then matched between the line's start
@@ -512,6 +525,10 @@ def people(text: str) -> list[Finding]:
     for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME):
         for m in pattern.finditer(lines):
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=pattern is not _HEADER_NAME):
+                found.append(f)
+    if "(" in text:
+        for m in _AUTHOR_IN_BRACKETS.finditer(lines):
+            if m.group(1).lower() in _AUTHOR_LABELS and (f := _name_finding(text, m.start(2) - 1, m.end(2) - 1)):
                 found.append(f)
     at = lowered.find("your ")  # (the question found from "your ", then matched after it)
     while at >= 0:

@@ -312,12 +312,15 @@ class Redactor:
 
     def _payload_values(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """Values of a pasted payload's fields whose keys name their type, read as a record's field of that name
-        would be ('"ssn": "…"', "<dob>…</dob>", "member_id=…"), and a card expiry's month and year fields."""
+        would be ('"ssn": "…"', "<dob>…</dob>", "member_id=…"); a card expiry's month and year fields; a person's
+        name parts ('"family": "…"', '"given": ["…"]')."""
         found: list[Finding] = []
         for key, start, end in structured.payload_fields(text):
             value = text[start:end]
             if E.CARD_EXPIRY in entities and structured.expiry_part(key, value):
                 found.append(Finding(start, end, E.CARD_EXPIRY, value))
+            elif E.PERSON in entities and structured.person_part(key, value):
+                found.append(Finding(start, end, E.PERSON, " ".join(value.split()).casefold()))
             elif types := field_context(key) & entities:
                 found += [Finding(f.start + start, f.end + start, f.entity, f.key)
                           for f in self._scanner.scan(value, entities, types)]

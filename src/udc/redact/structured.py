@@ -125,7 +125,10 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
         # separator of the field is left between its parts
         keys = [f.key for f in out]
         key = " ".join([*keys[1:], keys[0]]) if entity == E.PERSON else " ".join(keys)
-        return [Finding(out[0].start, out[-1].end, entity, key)]
+        end = out[-1].end
+        if entity == E.PERSON and len(parts) > 2 and len(parts[2].strip()) == 1:  # a middle initial: "…^BRENDAN^T"
+            end = offset + len("^".join(parts[:3]))
+        return [Finding(out[0].start, end, entity, key)]
     return out
 
 
@@ -185,7 +188,9 @@ def _fits(entity: str, value: str) -> bool:
 
 
 # A payload field's key and value: JSON ("key": "value" or a number), XML (<key>value</key>) and key=value (logs, URLs)
-_JSON_FIELD = re.compile(r'"([A-Za-z_][\w.\-]{0,40})"[ \t]*:[ \t]*(?:"([^"\\\n]{1,80})"|(-?[0-9][0-9./\-]{0,30}))')
+# (a list's first string too: FHIR's '"given":["Mireille"]')
+_JSON_FIELD = re.compile(
+    r'"([A-Za-z_][\w.\-]{0,40})"[ \t]*:[ \t]*(?:\[[ \t]*)?(?:"([^"\\\n]{1,80})"|(-?[0-9][0-9./\-]{0,30}))')
 _XML_FIELD = re.compile(r"<([A-Za-z_][\w.\-]{0,40})>([^<\n]{1,80})</\1>")
 _KV_FIELD = re.compile(r'(?<![\w.\-])([A-Za-z_][\w.\-]{0,40})=(?:"([^"\n]{1,80})"|([^\s"&;,]{1,80}))')
 
@@ -199,6 +204,16 @@ def payload_fields(text: str) -> list[tuple[str, int, int]]:
                 group = 2 if m.group(2) is not None else 3
                 out.append((m.group(1), m.start(group), m.end(group)))
     return out
+
+
+# Keys of a person's name parts (FHIR's "family" and "given", directory exports' "givenName", "sn"…)
+_PERSON_KEYS = frozenset({"family", "given", "givenname", "familyname", "firstname", "lastname", "surname", "forename",
+                          "fullname", "displayname", "middlename", "sn"})
+
+
+def person_part(key: str, value: str) -> bool:
+    """Whether a payload field is a person's name or a part of it."""
+    return re.sub(r"[^a-z]", "", key.lower()) in _PERSON_KEYS and _fits(E.PERSON, value) and value[:1].isupper()
 
 
 # A card's expiry written as two fields ('"exp_month": "03", "exp_year": "2029"'): each is part of it
