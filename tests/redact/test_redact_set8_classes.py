@@ -59,3 +59,23 @@ def test_payload_name_keys_with_values_that_are_no_one_stay() -> None:
 
 def test_an_hl7_name_with_a_middle_initial_is_hidden_whole() -> None:
     assert found("PID|1||E20331^^^NWH^MR||HOLLISTER^GRETA^J||19610302|F") == ["HOLLISTER^GRETA^J"]
+
+
+# --- look-alikes: desks' mailboxes, GitHub's app accounts, organisations named like people ---------------------------
+
+@pytest.mark.parametrize("text", [
+    "Forwarded by the travel desk (travel@corp.example) and cardservices@corp.example.",
+    "Owner tag should be the team mailbox claims-platform@corp.example; IOCs to threatintel@corp.example.",
+    "Author: dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>",
+])
+def test_desk_mailboxes_and_app_accounts_stay(text: str) -> None:
+    assert found(text, "EMAIL") == [] and found(text, "USERNAME") == []
+
+
+@pytest.mark.parametrize("text", [
+    "OH provider Northgate Health booked the assessment.",
+    "Caller is a contractor (Brightwater Staffing) on the night shift.",
+    "Benefits called Express Scripts about the mail-order refill.",
+])
+def test_organisations_named_like_people_stay(text: str) -> None:
+    assert found(text) == []

@@ -46,6 +46,9 @@ ROLE_ACCOUNTS = (
     "atencion*", "atendimento*", "suporte*", "soporte*", "assistenza*", "kundtjanst*", "kundeservice*",
     # SAP's technical users ("RFC_WORKDAY", "WF-BATCH")
     "rfc_*", "rfc-*", "wf-batch", "ddic",
+    # desks and functions that write to tickets ("travel@", "workplace@", "cardservices@", "threatintel@") and
+    # GitHub's app accounts ("49699333+dependabot[bot]@users.noreply.github.com": fnmatch reads "[[]" as "[")
+    "travel*", "workplace*", "cardservices*", "card-services*", "threatintel*", "threat-intel*", "*[[]bot]",
     # shared devices and pools ("kiosk-ed01", "clean-pool", "room-4b", "shared-reception")
     "kiosk*", "*-kiosk", "shared-*", "shared_*", "*-shared", "*-pool", "*_pool", "pool-*", "room-*", "conf-*",
     "ubuntu", "ec2-user", "centos", "almalinux", "debian", "vagrant", "azureuser", "opc",
@@ -61,7 +64,8 @@ payroll info sales hr facilities invoices invoice invoicing payments payment pay
 orders ordering accounts accounting finance procurement purchasing vendors vendor suppliers enquiries inquiries
 reception office legal compliance privacy marketing careers recruiting helpdesk servicedesk desk team teams requests
 request mgmt management noreply abuse postmaster webmaster backup backups bot svc escalations approvals oncall
-helpline hotline service services feedback bookings booking queue intake dispatch logistics admissions
+helpline hotline service services feedback bookings booking queue intake dispatch logistics admissions platform
+intel
 """.split())  # noqa: SIM905
 _PRODUCT_HEADS = frozenset("""
 sap jira confluence servicenow snow okta azure aws gcp citrix vmware oracle salesforce workday epic cerner splunk

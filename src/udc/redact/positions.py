@@ -50,6 +50,7 @@ hotels motors office centre center hotline switchboard reception headquarters es
 who whom whose where when why how login logon logoff logout failed unit flat apt apartment suite level floor
 admins administrators readers writers editors owners members operators contributors viewers approvers
 supply supplies medical pharmacy pharma logistics laboratories laboratory royal infirmary trust medicare medicaid
+health healthcare staffing recruitment scripts advisors advisers adviseurs belastingadviseurs surgery orthopedics
 """
 _NOT_NAMES = frozenset(MACHINE_VOCABULARY.split()) | frozenset(_OFFICE_WORDS.split())
 
@@ -910,7 +911,8 @@ def _logins_by_shape(text: str) -> list[Finding]:
             add(*m.span(1))
     for mention in _MENTION.finditer(text):
         before = text[mention.start() - 1] if mention.start() else " "
-        if not (before.isalnum() or before in "._-+@") and mention.group(1) not in _NOT_MENTIONS:
+        # (after "]" an address: "dependabot[bot]@users.noreply.github.com")
+        if not (before.isalnum() or before in "._-+@]") and mention.group(1) not in _NOT_MENTIONS:
             add(*mention.span(1))
     return found
 
