@@ -79,3 +79,27 @@ def test_desk_mailboxes_and_app_accounts_stay(text: str) -> None:
 ])
 def test_organisations_named_like_people_stay(text: str) -> None:
     assert found(text) == []
+
+
+# --- an address's label, in the languages tickets are written in ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Nouvelle adresse : 88, boulevard de la Liberté, app. 12, Lille 59800. Merci !",
+     "88, boulevard de la Liberté, app. 12, Lille 59800"),
+    ("Domicilio: Avenida Insurgentes Sur 1602, Int. 7, Col. Crédito Constructor, 03940 CDMX",
+     "Avenida Insurgentes Sur 1602, Int. 7, Col. Crédito Constructor, 03940 CDMX"),
+    ("homePostalAddress: 4 Quay Lane, Kinsale, Co. Cork P17 X627\ntelephoneNumber: n/a",
+     "4 Quay Lane, Kinsale, Co. Cork P17 X627"),
+    ("Update (the old one, 12 Birch Row, Leeds LS6 2QX was wrong) - new address: 7 Hill Rise, York YO1 7HH; thanks",
+     "7 Hill Rise, York YO1 7HH"),
+])
+def test_the_value_after_an_address_label(text: str, value: str) -> None:
+    assert value in found(text, "STREET_ADDRESS")
+
+
+@pytest.mark.parametrize("text", [
+    "IP address: 10.20.30.40 (static)", "MAC address: 00:1A:2B:3C:4D:5E", "E-mail address: jo@corp.example",
+    "Server address: srv-db-01.corp.example:5432", "Billing address: see PO 4500012345", "Address: not provided",
+])
+def test_addresses_of_no_one_s_home_stay(text: str) -> None:
+    assert found(text, "STREET_ADDRESS") == []
