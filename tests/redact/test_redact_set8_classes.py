@@ -103,3 +103,9 @@ def test_the_value_after_an_address_label(text: str, value: str) -> None:
 ])
 def test_addresses_of_no_one_s_home_stay(text: str) -> None:
     assert found(text, "STREET_ADDRESS") == []
+
+
+def test_a_macos_home_folder_names_its_login_and_a_web_path_does_not() -> None:
+    assert found("Error running script: /Users/mkowalczyk/Library/Preferences is read-only", "USERNAME") == [
+        "mkowalczyk"]
+    assert found("GET /api/users/profile 200; see /Users/Shared/logs", "USERNAME") == []

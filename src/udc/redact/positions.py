@@ -319,10 +319,11 @@ _NOT_MENTIONS = frozenset("""
 here channel everyone all team property staticmethod classmethod override dataclass param return returns throws
 see author since version deprecated media import keyframes charset supports page echo home link code example
 """.split())  # noqa: SIM905
-# sudo's "kbrandt : TTY=pts/0 ; …" and home folders "/home/kbrandt", "C:\\Users\\kbrandt"
+# sudo's "kbrandt : TTY=pts/0 ; …" and home folders "/home/kbrandt", "C:\\Users\\kbrandt", macOS's "/Users/kbrandt"
+# (capitalised only: a web path's "/users/me" is none)
 _SUDO_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{0,31})$")
 _HOME_LOGIN = re.compile(r"([a-z_][a-z0-9._\-]{1,31})(?![\w.\-])", re.IGNORECASE)
-_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "#EXT#", "ssh ", "/personal/")
+_SHAPE_LITERALS = (" : TTY=", "/home/", "\\Users\\", "/Users/", "#EXT#", "ssh ", "/personal/")
 # a OneDrive address holds its owner's sign-in name: "…-my.sharepoint.com/personal/rose_achterberg_corp_example"
 _ONEDRIVE_LOGIN = re.compile(r"([a-z0-9][a-z0-9._\-]{1,100})(?![\w.\-])")
 _NOT_HOMES = frozenset({"public", "default", "default user", "all users", "user", "users", "shared", "lost+found"})
@@ -919,11 +920,13 @@ def _logins_by_shape(text: str) -> list[Finding]:
 
 def _login_at_literal(text: str, at: int, literal: str) -> Finding | None:
     """The login beside a log format's literal found at `at`: before sudo's " : TTY=" and before "#EXT#" (kept in
-    the span), after "/home/", "\\Users\\" and "ssh "."""
+    the span), after "/home/", "\\Users\\", "/Users/" and "ssh "."""
     if literal == " : TTY=":
         hit, span = _SUDO_LOGIN.search(text, max(0, at - 32), at), 1
     elif literal == "#EXT#":
         hit, span = _GUEST_HEAD.search(text, max(0, at - 80), at), 0
+    elif literal == "/Users/" and not text.startswith(literal, at):
+        return None
     else:
         pattern = _SSH_LOGIN if literal == "ssh " else _ONEDRIVE_LOGIN if literal == "/personal/" else _HOME_LOGIN
         hit, span = pattern.match(text, at + len(literal)), 1
