@@ -29,12 +29,13 @@ HEALTH_PLAN_ID = "HEALTH_PLAN_ID"  # health-plan member / subscriber / policy id
 DIAGNOSIS = "DIAGNOSIS"  # ICD-10 codes and condition names near "diagnosis", "dx", "diagnosed with"
 STREET_ADDRESS = "STREET_ADDRESS"  # "1600 Elm Street, Springfield" in free text
 LOCATION = "LOCATION"  # postal addresses from known fields; places from the context stream
+NATIONAL_ID = "NATIONAL_ID"  # other countries' national identity numbers (CPF, BSN, NINO, Aadhaar...): python-stdnum
 PII = "PII"  # label for a field a policy marks `whole` without naming an entity
 
 ALL: frozenset[str] = frozenset({
     EMAIL, PHONE, CREDIT_CARD, CVV, US_SSN, IBAN, ABA_ROUTING, US_NPI, UK_NHS, IP_ADDRESS, DATE_OF_BIRTH, MRN,
     US_PASSPORT, US_DRIVER_LICENSE, PERSON, USERNAME, BANK_ACCOUNT, CARD_EXPIRY, HEALTH_PLAN_ID, DIAGNOSIS,
-    STREET_ADDRESS, LOCATION, PII,
+    STREET_ADDRESS, LOCATION, NATIONAL_ID, PII,
 })
 
 # Presidio's names and common spellings, so a policy written for Presidio reads the same here.
@@ -44,6 +45,9 @@ ALIASES = {
     "DOB": DATE_OF_BIRTH, "MEDICAL_RECORD_NUMBER": MRN, "PASSPORT": US_PASSPORT, "DRIVER_LICENSE": US_DRIVER_LICENSE,
     "CARD": CREDIT_CARD, "NAME": PERSON, "ADDRESS": STREET_ADDRESS, "US_BANK_NUMBER": BANK_ACCOUNT,
     "LOGIN": USERNAME, "USER_NAME": USERNAME, "MEMBER_ID": HEALTH_PLAN_ID, "ICD10": DIAGNOSIS, "EXPIRY": CARD_EXPIRY,
+    **dict.fromkeys(("NATIONAL_ID_NUMBER", "NATIONAL_IDENTITY_NUMBER", "NATIONAL_INSURANCE_NUMBER", "NINO", "UK_NINO",
+                     "ES_NIF", "ES_NIE", "IT_FISCAL_CODE", "SG_NRIC_FIN", "IN_AADHAAR", "PL_PESEL", "KR_RRN",
+                     "FI_PERSONAL_IDENTITY_CODE"), NATIONAL_ID),
 }
 
 

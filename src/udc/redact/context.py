@@ -12,6 +12,7 @@ from bisect import bisect_left
 from functools import lru_cache
 
 from udc.config import entities as E
+from udc.redact import national
 from udc.redact.lowercase import lower_case
 from udc.redact.wordpass import FIXED
 
@@ -81,10 +82,52 @@ _WORDS: dict[str, list[str]] = {
                           *[f"{lic} no" for lic in _LICENCE], *[f"{lic} #" for lic in _LICENCE]],
 }
 
+# Other countries' national ids, by the schemes (national.py) a value after the word is checked against ("es pt":
+# either). Their shapes found anywhere (an NRIC/FIN, a codice fiscale) need no word: "FIN" (finance, Finnish), "CF"
+# (CloudFormation, Cloudflare) and "IC" (a chip) are none.
+_NATIONAL: dict[str, list[str]] = {
+    "br": ["cpf", "cadastro de pessoas físicas", "cadastro de pessoa física"],
+    "nl": ["bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "sofi nummer"],
+    "es": ["dni", "documento nacional de identidad", "número de identidad de extranjero"],
+    "es pt": ["nif"],
+    "pt": ["contribuinte", "cartão de cidadão", "cartao de cidadao", "citizen card"],
+    "sg": ["nric"],
+    "za": ["rsa id", "sa id", "south african id"],
+    "ca": ["social insurance", "numéro d'assurance sociale", "numéro d’assurance sociale",
+           "numero d'assurance sociale"],
+    "gb": ["national insurance", "ni number", "ni no", "ni no.", "nino"],
+    "in": ["aadhaar", "aadhar", "uidai"],
+    "it": ["codice fiscale"],
+    "fr": ["nir", "sécurité sociale", "securite sociale", "sécu", "n° ss"],
+    "se dk no": ["personnummer", "personnr"],
+    "se": ["samordningsnummer"],
+    "no": ["fødselsnummer", "fodselsnummer", "fnr"],
+    "dk": ["cpr", "cpr-nr", "cpr-nr.", "cpr-nummer"],
+    "fi": ["henkilötunnus", "henkilotunnus", "hetu", "personal identity code"],
+    "pl": ["pesel"],
+    "be": ["rijksregisternummer", "rijksregister", "numéro national", "numero national", "insz", "niss"],
+    "mx": ["curp"],
+    "cn": ["身份证", "身份证号", "身份证号码", "居民身份证", "居民身份证号码", "resident identity card"],
+    "kr": ["rrn", "resident registration", "주민등록번호", "주민번호"],
+    # words of every country
+    " ".join(national.ALL): ["national id", "national identity", "national identification", "identity number",
+                             "identity no", "identity card", "personal identity number", "citizen id", "national no",
+                             "national number"],
+    # ...and words as common in IT text as in a form: only the numbers a check says more about (national.LONG)
+    " ".join(national.LONG): ["id number", "id no", "id no.", "id nr", "id card"],
+}
+# words that are often something else (Spanish "sin" is "without", a NAS a storage box, a UID a unix user's): only in
+# capitals
+_NATIONAL_CAPITALS: dict[str, list[str]] = {"ca": ["SIN", "NAS"], "in": ["UID"]}
+_NATIONAL_LABEL = E.NATIONAL_ID + ":"  # a national id word's type: the label, its schemes, its spelling if in capitals
+
 
 def _entries() -> dict[str, tuple[tuple[int, str], ...]]:
     entries: dict[str, tuple[tuple[int, str], ...]] = {}
-    for etype, words in _WORDS.items():
+    labelled = [*_WORDS.items(), *((f"{_NATIONAL_LABEL}{schemes}", words) for schemes, words in _NATIONAL.items()),
+                *((f"{_NATIONAL_LABEL}{schemes}:{word}", [word.lower()])
+                  for schemes, words in _NATIONAL_CAPITALS.items() for word in words)]
+    for etype, words in labelled:
         for word in words:
             entries[word] = (*entries.get(word, ()), (len(word), etype))
     return entries
@@ -103,6 +146,11 @@ _FIELD_HINTS: list[tuple[str, str]] = [
     ("accountnumber", E.BANK_ACCOUNT), ("bankaccount", E.BANK_ACCOUNT), ("memberid", E.HEALTH_PLAN_ID),
     ("subscriberid", E.HEALTH_PLAN_ID), ("policynumber", E.HEALTH_PLAN_ID), ("expiry", E.CARD_EXPIRY),
     ("cardexp", E.CARD_EXPIRY),
+    # (not "sin", "nif", "dni" or "uid": "business", "unified", "midnight", "guid")
+    *((hint, E.NATIONAL_ID) for hint in ("nationalid", "nationalidentity", "nationalinsurance", "nino", "cpf", "bsn",
+                                         "burgerservice", "socialinsurance", "aadhaar", "codicefiscale", "personnummer",
+                                         "fodselsnummer", "henkilotunnus", "pesel", "rijksregister", "nric", "curp",
+                                         "residentregistration")),
 ]
 
 
@@ -116,10 +164,11 @@ def field_context(field: str) -> frozenset[str]:
 class ContextIndex:
     """Where context words occur in one text, by entity type (end offsets, ascending)."""
 
-    __slots__ = ("by_type",)
+    __slots__ = ("by_type", "national")
 
     def __init__(self, text: str) -> None:
         self.by_type: dict[str, list[int]] = {}
+        self.national: dict[int, tuple[str, ...]] = {}  # where a national id's word ends → the schemes it names
         lowered, _ = lower_case(text)  # (offsets kept)
         n = len(lowered)
         for last, entries in FIXED.hits(lowered, _CONTEXT_WORDS):
@@ -139,6 +188,16 @@ class ContextIndex:
                       and banking[at] <= end]
             if strong:
                 self.by_type[E.BANK_ACCOUNT] = sorted(self.by_type.get(E.BANK_ACCOUNT, []) + strong)
+        for label in [label for label in self.by_type if label.startswith(_NATIONAL_LABEL)]:
+            self._national(text, label)
+
+    def _national(self, text: str, label: str) -> None:
+        _, schemes, *capitals = label.split(":")
+        for end in self.by_type.pop(label):
+            if not capitals or text[end - len(capitals[0]):end] == capitals[0]:
+                self.national[end] = (*self.national.get(end, ()), *schemes.split())
+        if self.national:
+            self.by_type[E.NATIONAL_ID] = sorted(self.national)
 
     def __bool__(self) -> bool:
         return bool(self.by_type)

@@ -99,3 +99,7 @@ TOLL_FREE = re.compile(r"(?:(?:\+?1[ .\-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[ .\-
                        r"(?:\+44[ ]?|0)80[08](?:[ ]?[0-9]){6,7}|(?:\+61[ ]?)?1[38]00(?:[ ]?[0-9]){6})")
 DOTTED_QUAD = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 HEALTH_PLAN_VALUE = re.compile(r"(?=(?:[A-Za-z\-]*[0-9]){5})[A-Za-z0-9\-]{6,20}")
+# a national id after its word: digit groups with single separators, perhaps a letter group before or after
+# ("123.456.789-09", "850101-1234", "AB 12 34 56 C", "131052-308T", "X-1234567-L", "000000000 ZZ4")
+NATIONAL_VALUE = re.compile(r"(?<![\w\-./])(?:[A-Za-z]{1,2}[ \-]?)?[0-9](?:[0-9]|[ \-./](?=[0-9])){4,22}"
+                            r"(?:[ \-]?[A-Za-z]{1,2}[0-9]?)?(?![\w\-])")

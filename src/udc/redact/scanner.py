@@ -7,7 +7,7 @@ look-alikes are blanked and the context-free detectors (e-mail, IP, IBAN, cards,
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import date
 from operator import itemgetter
@@ -16,6 +16,7 @@ from typing import NamedTuple
 import phonenumbers
 
 from udc.config import entities as E
+from udc.redact import national as N
 from udc.redact import patterns as P
 from udc.redact import validators as V
 from udc.redact.context import SSN_LIST_REACH, WINDOW, ContextIndex
@@ -36,7 +37,7 @@ _CORRECTION = re.compile(
 _EMPTY: frozenset[str] = frozenset()
 # types whose value is read whole, not as its digits: their candidates (most of them words) skip taking the digits out
 _NOT_BY_DIGITS = frozenset({E.DATE_OF_BIRTH, E.US_PASSPORT, E.MRN, E.US_DRIVER_LICENSE, E.CARD_EXPIRY,
-                            E.HEALTH_PLAN_ID})
+                            E.HEALTH_PLAN_ID, E.NATIONAL_ID})
 
 
 class Finding(NamedTuple):  # a tuple: built several times per sensitive value, so cheap to make
@@ -95,6 +96,8 @@ class Scanner:
         if has_at and E.EMAIL in entities:
             found.extend(self._emails(text))
         if has_digit:
+            if E.NATIONAL_ID in entities:  # (before the digit runs, which must not read a CPF as a phone number)
+                found.extend(Finding(start, end, E.NATIONAL_ID, key) for start, end, key in N.anywhere(text))
             addresses = self._ips(text, entities, found)
             if E.IBAN in entities and len(text) >= 15:  # the shortest IBAN (Norway) has 15 characters
                 found.extend(self._ibans(text))
@@ -172,6 +175,9 @@ class Scanner:
         for etype, ends in ctx.by_type.items():
             if etype not in entities or etype in field_types:
                 continue
+            if etype == E.NATIONAL_ID:
+                found.extend(_national_after_words(text, ctx))
+                continue
             reach = SSN_LIST_REACH if etype == E.US_SSN else WINDOW
             for end in ends:
                 listed = 0  # where the last value found ends: more SSNs of a list must be grouped ones, another
@@ -230,6 +236,9 @@ class Scanner:
                 _SORT_CODE.fullmatch(value)) and ")" not in value and text[start - 1:start] != "(" else None
         elif etype == E.CARD_EXPIRY:  # MMYY without a separator only right after its word ("exp 0927")
             key = value.replace(" ", "") if not value.isdigit() or distance <= _NEAR else None
+        elif etype == E.NATIONAL_ID:  # (the field's name says which number: every scheme is tried)
+            if national := N.key(value, N.ALL):
+                return Finding(start + national[0], start + national[1], etype, national[2])
         elif etype == E.HEALTH_PLAN_ID:
             key = value.upper() if P.HEALTH_PLAN_VALUE.fullmatch(value.replace(" ", "")) and not _CLAIM_BEFORE.search(
                 text, max(0, start - 16), start) else None
@@ -391,7 +400,7 @@ _CANDIDATES: dict[str, re.Pattern[str]] = {
     E.DATE_OF_BIRTH: P.DATE, E.CVV: P.CVV_VALUE, E.MRN: P.ALNUM_ID, E.US_PASSPORT: P.ALNUM_ID,
     E.US_DRIVER_LICENSE: P.LICENSE_ID, E.US_SSN: P.DIGIT_RUN, E.UK_NHS: P.DIGIT_RUN, E.ABA_ROUTING: P.DIGIT_RUN,
     E.US_NPI: P.DIGIT_RUN, E.CREDIT_CARD: P.DIGIT_RUN, E.PHONE: P.DIGIT_RUN, E.BANK_ACCOUNT: P.DIGIT_RUN,
-    E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.PLAN_ID,
+    E.CARD_EXPIRY: P.EXPIRY_VALUE, E.HEALTH_PLAN_ID: P.PLAN_ID, E.NATIONAL_ID: P.NATIONAL_VALUE,
 }
 # after a context word (not a field's name: a whole field is not "near" its name) an expiry may be MMYY
 _NEAR_CANDIDATES = {**_CANDIDATES, E.CARD_EXPIRY: P.EXPIRY_NEAR_VALUE}
@@ -414,6 +423,23 @@ _ENDING_BEFORE = re.compile(r"\bending(?:[ ]in)?[ :]{1,2}$")
 _SORT_CODE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}")  # a UK bank's sort code, beside an account, is not one
 # a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
 _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
+
+
+def _national_after_words(text: str, ctx: ContextIndex) -> list[Finding]:
+    """The first national id of a scheme its word names within the window after each word, unless a phone's word
+    stands between them ("ID number on file; call back on 574 688 610") or a reference's label is right before it
+    ("the NAS, serial 574688610")."""
+    found = []
+    phones = ctx.by_type.get(E.PHONE, [])
+    for end, schemes in ctx.national.items():
+        phone = phones[at] if (at := bisect_right(phones, end)) < len(phones) else len(text)  # the next phone word
+        for m in P.NATIONAL_VALUE.finditer(text, end, min(len(text), end + WINDOW + 40)):
+            if m.start() - end > WINDOW or phone <= m.start():
+                break
+            if (national := N.key(m.group(), schemes)) and not N.reference_before(text, m.start() + national[0]):
+                found.append(Finding(m.start() + national[0], m.start() + national[1], E.NATIONAL_ID, national[2]))
+                break
+    return found
 
 
 def _digit_count(text: str) -> int:

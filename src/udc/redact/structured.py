@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from udc.config import entities as E
+from udc.redact import national as N
 from udc.redact import validators as V
 from udc.redact.positions import NOT_NAMES
 from udc.redact.scanner import Finding
@@ -42,6 +43,8 @@ _CODE_SYSTEMS = frozenset({"I9", "I9C", "I10", "ICD9", "ICD10", "ICD-10", "SCT",
 _HEADER_HINTS: list[tuple[str, str]] = [
     ("email", E.EMAIL), ("mail", E.EMAIL), ("phone", E.PHONE), ("mobile", E.PHONE), ("tel", E.PHONE),
     ("ssn", E.US_SSN), ("socialsecurity", E.US_SSN), ("dob", E.DATE_OF_BIRTH), ("birth", E.DATE_OF_BIRTH),
+    ("nationalid", E.NATIONAL_ID), ("cpf", E.NATIONAL_ID), ("bsn", E.NATIONAL_ID), ("nino", E.NATIONAL_ID),
+    ("aadhaar", E.NATIONAL_ID), ("pesel", E.NATIONAL_ID), ("personnummer", E.NATIONAL_ID),
     ("mrn", E.MRN), ("medicalrecord", E.MRN), ("address", E.STREET_ADDRESS), ("street", E.STREET_ADDRESS),
     ("username", E.USERNAME), ("userid", E.USERNAME), ("login", E.USERNAME), ("logon", E.USERNAME),
     ("samaccount", E.USERNAME), ("upn", E.EMAIL),
@@ -156,7 +159,8 @@ def csv_columns(text: str) -> list[Finding]:
                     entity = E.PERSON  # a "user_name" column may hold display names: "Ana Lima-Souza"
                 if entity and value and _fits(entity, value):
                     start = cell_start + cell.index(value)
-                    found.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
+                    key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
+                    found.append(Finding(start, start + len(value), entity, key))
                 cell_start += len(cell) + 1
             position = end + 1
     return found
@@ -177,7 +181,7 @@ def _fits(entity: str, value: str) -> bool:
     digits = sum(ch.isdigit() for ch in value)
     if entity == E.EMAIL:
         return "@" in value
-    if entity in (E.PHONE, E.US_SSN, E.CREDIT_CARD, E.BANK_ACCOUNT):
+    if entity in (E.PHONE, E.US_SSN, E.CREDIT_CARD, E.BANK_ACCOUNT, E.NATIONAL_ID):
         return digits >= 7
     if entity == E.PERSON:  # not a role's or a kiosk's display name: "Kiosk - ED Triage", "Okta Sync"
         return digits == 0 and any(ch.isalpha() for ch in value) and " - " not in value and not any(

@@ -126,6 +126,34 @@ def uk_nhs(digits: str) -> bool:
     return (0 if check == 11 else check) == int(digits[9]) and check != 10
 
 
+# UK National Insurance number: no checksum, so its issuing rules are the whole check (HMRC NIM39110). Prefixes never
+# issued, or kept for temporary numbers and administration
+_NINO_NEVER = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+
+
+def uk_nino(compact: str) -> bool:
+    """Two prefix letters (neither D, F, I, Q, U nor V; the second no O; not a prefix never issued), six digits and
+    a suffix A-D."""
+    return (len(compact) == 9 and compact[:2].isalpha() and compact[2:8].isdigit() and compact[8] in "ABCD"
+            and compact[0] not in "DFIQUV" and compact[1] not in "DFIQUVO" and compact[:2] not in _NINO_NEVER
+            and compact.isupper())
+
+
+# Singapore NRIC / FIN check letters by prefix (python-stdnum has none): S/T citizens and permanent residents, F/G/M
+# foreigners; T, G and M add 4, 4 and 3 to the weighted sum
+_SG_LETTERS = {"S": (0, "JZIHGFEDCBA"), "T": (4, "JZIHGFEDCBA"), "F": (0, "XWUTRQPNMLK"), "G": (4, "XWUTRQPNMLK"),
+               "M": (3, "XWUTRQPNJLK")}
+
+
+def sg_nric(compact: str) -> bool:
+    """NRIC or FIN: a prefix letter, seven digits, a check letter (mod 11 of the digits weighted 2,7,6,5,4,3,2)."""
+    rule = _SG_LETTERS.get(compact[:1])
+    if rule is None or len(compact) != 9 or not compact[1:8].isdigit():
+        return False
+    total = rule[0] + sum(int(c) * w for c, w in zip(compact[1:8], (2, 7, 6, 5, 4, 3, 2), strict=True))
+    return rule[1][total % 11] == compact[8]
+
+
 # --- network ------------------------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,128 @@
+"""NATIONAL_ID: other countries' national identity numbers, each checked by python-stdnum (validators.py where it has
+no module: the UK's National Insurance number, Singapore's NRIC/FIN).
+
+A value is taken anywhere only where its shape is distinctive and its check strong: a CPF written 123.456.789-09, a
+DNI (8 digits and its letter as one token), an NIE, an NRIC/FIN, a National Insurance number, a codice fiscale, a
+CURP. A bare digit string (a BSN, a SIN, an Aadhaar, a South African id, whose 13 digits a millisecond timestamp
+shares, a PESEL...) counts only after a word for it (context.py), which names the schemes it is checked against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from stdnum.be import nn
+from stdnum.br import cpf
+from stdnum.ca import sin
+from stdnum.cn import ric
+from stdnum.dk import cpr
+from stdnum.es import dni, nie
+from stdnum.fi import hetu
+from stdnum.fr import nir
+from stdnum.in_ import aadhaar
+from stdnum.it import codicefiscale
+from stdnum.kr import rrn
+from stdnum.mx import curp
+from stdnum.nl import bsn
+from stdnum.no import fodselsnummer
+from stdnum.pl import pesel
+from stdnum.pt import cc
+from stdnum.pt import nif as pt_nif
+from stdnum.se import personnummer
+from stdnum.za import idnr
+
+from udc.redact import validators as V
+
+
+def _hetu(compact: str) -> bool:
+    """A Finnish HETU: its century sign is a "-" for the 1900s, which compacting took out."""
+    return hetu.is_valid(compact) or (len(compact) == 10 and hetu.is_valid(f"{compact[:6]}-{compact[6:]}"))
+
+
+# scheme (a country's code) → the check of a compact value: upper case, separators removed
+CHECKS: dict[str, Callable[[str], bool]] = {
+    "br": cpf.is_valid, "nl": lambda v: len(v) == 9 and bsn.is_valid(v),  # (stdnum pads a short BSN with zeros)
+    "es": lambda v: dni.is_valid(v) or nie.is_valid(v), "sg": V.sg_nric, "za": idnr.is_valid, "ca": sin.is_valid,
+    "gb": V.uk_nino, "in": aadhaar.is_valid, "it": codicefiscale.is_valid, "fr": nir.is_valid,
+    "se": personnummer.is_valid, "no": fodselsnummer.is_valid, "dk": cpr.is_valid, "fi": _hetu,
+    "pl": pesel.is_valid, "be": nn.is_valid, "pt": lambda v: pt_nif.is_valid(v) or cc.is_valid(v),
+    "mx": curp.is_valid, "cn": ric.is_valid, "kr": rrn.is_valid,
+}
+ALL = tuple(CHECKS)
+# what a word as common as "ID number" may name: eleven characters or more with a birth date or two check digits (a
+# nine-digit BSN, SIN or NIF passes one of their checks one time in four)
+LONG = ("br", "za", "no", "pl", "be", "fr", "fi", "it", "mx", "cn", "kr")
+
+_SEPARATORS = re.compile(r"[ \-./]+")
+_SSN_SHAPE = re.compile(r"[0-9]{3}([ \-.])[0-9]{2}\1[0-9]{4}")  # a US SSN's groups: US_SSN's, whatever checks pass
+# a letter group before or after the digits that may be a word instead: "BSN is 123456782", "CPF 52998224725 do"
+_LEAD = re.compile(r"[A-Za-z]{1,2}[ \-]?(?=[0-9])")
+_TAIL = re.compile(r"(?<=[0-9])[ \-]?[A-Za-z]{1,2}[0-9]?$")
+
+
+def key(value: str, schemes: Iterable[str]) -> tuple[int, int, str] | None:
+    """(start, end, compact) of the national id of one of `schemes` in `value` (a candidate after its word), with or
+    without a letter group at either end; None if no check passes."""
+    if _SSN_SHAPE.fullmatch(value):
+        return None
+    lead = _LEAD.match(value)
+    tail = _TAIL.search(value)
+    for start in (0, lead.end()) if lead else (0,):
+        for end in (len(value), tail.start()) if tail else (len(value),):
+            compact = _SEPARATORS.sub("", value[start:end]).upper()
+            if len(set(compact)) > 2 and any(CHECKS[s](compact) for s in schemes):
+                return start, end, _normal(compact)
+    return None
+
+
+def normal(value: str) -> str:
+    """The key a token is computed from: the compact value (stdnum's `compact`), so formatting changes nothing."""
+    return _normal(_SEPARATORS.sub("", value).upper())
+
+
+def _normal(compact: str) -> str:
+    # a Swedish personnummer written with its century is the same number
+    return compact[2:] if len(compact) == 12 and compact.isdigit() and personnummer.is_valid(compact) else compact
+
+
+# Shapes taken without a word, each from its first digit (the engine skips to digits; the letters before it are
+# checked behind): the scheme's group name says how far back the value starts.
+ANYWHERE = re.compile(
+    r"(?P<br>[0-9](?<![\w\-./][0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2})(?![\w\-]|\.[0-9])"  # CPF 123.456.789-09
+    r"|(?P<es>[0-9](?<![\w\-./][0-9])[0-9]{7}-?[A-Z])(?![\w\-])"  # DNI 12345678Z
+    r"|(?P<es1>[0-9](?:(?<=(?<![\w\-./])[XYZ][0-9])|(?<=(?<![\w\-./])[XYZ]-[0-9]))[0-9]{6}-?[A-Z])(?![\w\-])"  # NIE
+    r"|(?P<sg>[0-9](?<=(?<![\w\-./])[STFGM][0-9])[0-9]{6}[A-Z])(?![\w\-])"  # NRIC / FIN S1234567D
+    # National Insurance number QQ123456C, QQ 12 34 56 C (the letter rules in the class, the rest in V.uk_nino)
+    r"|(?P<gb>[0-9](?:(?<=(?<![\w\-./])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9])|"
+    r"(?<=(?<![\w\-./])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] [0-9]))"
+    r"(?:[0-9]{5}|[0-9] [0-9]{2} [0-9]{2})[ ]?[A-D])(?![\w\-])"
+    # codice fiscale RSSMRA85T10A562S (a digit of the year first: omocodia replaces the last digits first)
+    r"|(?P<it>[0-9](?<=(?<![\w\-./])[A-Z]{6}[0-9])[0-9LMNP-V][A-EHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z])"
+    r"(?![\w\-])"
+    r"|(?P<mx>[0-9](?<=(?<![\w\-./])[A-Z]{4}[0-9])[0-9]{5}[HMX][A-Z]{5}[0-9A-Z][0-9])(?![\w\-])"  # CURP
+)
+_BACK = {"br": 0, "es": 0, "es1": 1, "sg": 1, "gb": 2, "it": 6, "mx": 4}
+# a reference's label before the value: "order AB123456C", "part no. 12345678Z", "serial S1234567D"
+_REFERENCE_BEFORE = re.compile(
+    r"(?i:\b(?:order|invoice|po|ref|reference|serial|s/n|sn|part|p/n|pn|sku|asset|tag|model|batch|lot|case|claim|"
+    r"ticket|booking|tracking)(?:[ ](?:no\.?|number|id|#))?[ #:=.]{1,3})$")
+
+
+def anywhere(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, key) of the national ids in `text` whose shape alone says what they are."""
+    found = []
+    for m in ANYWHERE.finditer(text):
+        scheme = m.lastgroup or ""
+        start = m.start()
+        if _BACK[scheme] and text[start - 1] in " -":  # "X-1234567-L", "QQ 12 34 56 C"
+            start -= 1
+        start -= _BACK[scheme]
+        compact = _SEPARATORS.sub("", text[start:m.end()])
+        if CHECKS[scheme[:2]](compact) and not reference_before(text, start):
+            found.append((start, m.end(), compact.upper()))
+    return found
+
+
+def reference_before(text: str, start: int) -> bool:
+    return _REFERENCE_BEFORE.search(text, max(0, start - 24), start) is not None
