@@ -84,7 +84,8 @@ _WORDS: dict[str, list[str]] = {
 
 # Other countries' national ids, by the schemes (national.py) a value after the word is checked against ("es pt":
 # either). Their shapes found anywhere (an NRIC/FIN, a codice fiscale) need no word: "FIN" (finance, Finnish), "CF"
-# (CloudFormation, Cloudflare) and "IC" (a chip) are none.
+# (CloudFormation, Cloudflare) and "IC" (a chip) are none; a bare "CPR" (resuscitation) is none for a number that
+# only a date checks.
 _NATIONAL: dict[str, list[str]] = {
     "br": ["cpf", "cadastro de pessoas físicas", "cadastro de pessoa física"],
     "nl": ["bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "sofi nummer"],
@@ -102,7 +103,7 @@ _NATIONAL: dict[str, list[str]] = {
     "se dk no": ["personnummer", "personnr"],
     "se": ["samordningsnummer"],
     "no": ["fødselsnummer", "fodselsnummer", "fnr"],
-    "dk": ["cpr", "cpr-nr", "cpr-nr.", "cpr-nummer"],
+    "dk": ["cpr-nr", "cpr-nr.", "cpr nr", "cpr nr.", "cpr-nummer", "cpr number", "cpr no", "cpr no.", "cpr:"],
     "fi": ["henkilötunnus", "henkilotunnus", "hetu", "personal identity code"],
     "pl": ["pesel"],
     "be": ["rijksregisternummer", "rijksregister", "numéro national", "numero national", "insz", "niss"],

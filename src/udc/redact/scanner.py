@@ -172,11 +172,12 @@ class Scanner:
         found: list[Finding] = []
         for etype in field_types & entities:  # the field name is the context: look through the whole value
             found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m, 0)))
+        # first, so that of two words ending alike the national id's wins ("social insurance number": a health plan's
+        # "insurance number" inside it)
+        if ctx.national and E.NATIONAL_ID in entities and E.NATIONAL_ID not in field_types:
+            found.extend(_national_after_words(text, ctx))
         for etype, ends in ctx.by_type.items():
-            if etype not in entities or etype in field_types:
-                continue
-            if etype == E.NATIONAL_ID:
-                found.extend(_national_after_words(text, ctx))
+            if etype not in entities or etype in field_types or etype == E.NATIONAL_ID:
                 continue
             reach = SSN_LIST_REACH if etype == E.US_SSN else WINDOW
             for end in ends:
