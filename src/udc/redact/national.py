@@ -71,9 +71,21 @@ def key(value: str, schemes: Iterable[str]) -> tuple[int, int, str] | None:
     for start in (0, lead.end()) if lead else (0,):
         for end in (len(value), tail.start()) if tail else (len(value),):
             compact = _SEPARATORS.sub("", value[start:end]).upper()
-            if len(set(compact)) > 2 and any(CHECKS[s](compact) for s in schemes):
+            if valid(compact, schemes):
                 return start, end, _normal(compact)
     return None
+
+
+def valid(compact: str, schemes: Iterable[str]) -> bool:
+    """Whether a check of one of `schemes` passes; a placeholder (111.111.111-11, which stdnum's CPF accepts) never."""
+    return len(set(compact)) > 2 and any(_passes(CHECKS[s], compact) for s in schemes)
+
+
+def _passes(check: Callable[[str], bool], compact: str) -> bool:
+    try:
+        return check(compact)
+    except Exception:  # (stdnum's cn.ric raises KeyError for a region its data lists without counties: no match)
+        return False
 
 
 def normal(value: str) -> str:
@@ -119,7 +131,7 @@ def anywhere(text: str) -> list[tuple[int, int, str]]:
             start -= 1
         start -= _BACK[scheme]
         compact = _SEPARATORS.sub("", text[start:m.end()])
-        if CHECKS[scheme[:2]](compact) and not reference_before(text, start):
+        if valid(compact, (scheme[:2],)) and not reference_before(text, start):
             found.append((start, m.end(), compact.upper()))
     return found
 
