@@ -62,6 +62,8 @@ PLANTED: dict[str, list[str]] = {
     "card expiry": ["09/34"],
     "passport": ["X90311248"],
     "licence": ["K8830172"],
+    "national id": ["893873871", "893 873 871", "529.982.247-25", "52998224725", "AB 12 34 56 C", "AB123456C",
+                    "980326-1586", "9803261586"],
 }
 
 INC_A = ("Caller Marguerite Okonkwo-Lindqvist (marguerite.okonkwo@clinic-example.org, +1 415 867 5309) reports that "
@@ -76,7 +78,8 @@ INC_B_NOTES = ("2025-07-19 10:00:00 - System Administrator (Work notes)\nCard 55
 INC_C = "Laptop LT-44011 handed over to Marguerite Okonkwo-Lindqvist at reception on srv-app-prd-001 (10.2.3.4)."
 INC_E = ("Patient verified: MRN A48213377, member ID XGH5531029871, diagnosis E11.9 (type 2 diabetes). Bank acct "
          "70412938551, card on file exp 09/34. Ship to 4821 Juniper Terrace, Apt 7, Flagstaff, AZ 86001. "
-         "user=qx.hollister7 cannot log in; passport X90311248; driver's license K8830172.")
+         "user=qx.hollister7 cannot log in; passport X90311248; driver's license K8830172. Relocation file: BSN "
+         "893 873 871, CPF 529.982.247-25, NI number AB 12 34 56 C, personnummer 980326-1586.")
 INC_D = "Thaddeus Wojciechowski asked for a call back on (212) 736-4127 about SSN 536-22-8019."
 
 
@@ -171,8 +174,9 @@ def test_no_planted_pii_in_anything_udc_writes(sim: ServiceNowSim, tmp_path: Pat
     users = {pk: rec for pk, rec, _ in store.iter_records("snow/sys_user")}
     assert {inc_a, inc_b, inc_c, inc_e} <= stored.keys() and marguerite in users
     for entity in ("MRN", "HEALTH_PLAN_ID", "DIAGNOSIS", "BANK_ACCOUNT", "CARD_EXPIRY", "STREET_ADDRESS", "USERNAME",
-                   "US_PASSPORT", "US_DRIVER_LICENSE"):
+                   "US_PASSPORT", "US_DRIVER_LICENSE", "NATIONAL_ID"):
         assert tokens(stored[inc_e]["description"], entity), entity
+    assert len(tokens(stored[inc_e]["description"], "NATIONAL_ID")) == 4
     assert not stored[inc_b].get("work_notes")
     assert [(d, pk) for d, pk, _ in store.quarantined("snow/")] == [("snow/incident", inc_b)]
 
