@@ -14,7 +14,15 @@ from __future__ import annotations
 import random
 import string
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from stdnum.br import cpf
+from stdnum.es import dni
+from stdnum.in_ import aadhaar
+from stdnum.it import codicefiscale
+from stdnum.pl import pesel
+from stdnum.se import personnummer
 
 FIRST = [
     "Priya",
@@ -343,6 +351,60 @@ class _Gen:
         )
 
 
+def _completed(check: Callable[[str], bool], body: str, tails: list[str]) -> str:
+    """`body` with the first of `tails` (check digits or letters) that makes a valid number."""
+    return next(body + tail for tail in tails if check(body + tail))
+
+
+def _national_id(g: _Gen) -> tuple[str, str]:
+    """(its word, a valid value in a shape people type) of another country's national id."""
+    r, digits = g.r, g.digits
+    ten = list(string.digits)
+    yymmdd = f"{r.randint(50, 99)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}"
+    word = r.choice(["CPF", "DNI", "NI number", "Aadhaar", "codice fiscale", "PESEL", "personnummer"])
+    if word == "CPF":
+        n = _completed(cpf.is_valid, digits(9), [f"{i:02d}" for i in range(100)])
+        return word, f"{n[:3]}.{n[3:6]}.{n[6:9]}-{n[9:]}"
+    if word == "DNI":
+        return word, _completed(dni.is_valid, digits(8), list(string.ascii_uppercase))
+    if word == "NI number":
+        letters = "ABCEHJKLMPRSTWY"
+        return word, f"{r.choice(letters)}{r.choice(letters)} {digits(2)} {digits(2)} {digits(2)} {r.choice('ABCD')}"
+    if word == "Aadhaar":
+        n = _completed(aadhaar.is_valid, str(r.randint(2, 9)) + digits(10), ten)
+        return word, f"{n[:4]} {n[4:8]} {n[8:]}"
+    if word == "codice fiscale":
+        body = "".join(r.choice(string.ascii_uppercase) for _ in range(6)) + yymmdd[:2] + r.choice("ABCDEHLMPRST")
+        body += f"{r.randint(1, 28):02d}{r.choice(string.ascii_uppercase)}{digits(3)}"
+        return word, _completed(codicefiscale.is_valid, body, list(string.ascii_uppercase))
+    if word == "PESEL":
+        return word, _completed(pesel.is_valid, yymmdd + digits(4), ten)
+    n = _completed(personnummer.is_valid, yymmdd + digits(3), ten)
+    return word, f"{n[:6]}-{n[6:]}"
+
+
+def _relocation(g: _Gen, d: Doc, person: Person) -> None:
+    """An HR case about a transfer abroad: a national id after its word, with an order number, a part number in an
+    NRIC's shape and a millisecond timestamp beside it."""
+    r = g.r
+    word, value = _national_id(g)
+    d.parts(
+        "HR case ",
+        (f"HRC{g.digits(7)}", None, "ticket"),
+        ": relocation of ",
+        (g.name_form(person), "PERSON"),
+        f" approved; {word} ",
+        (value, "NATIONAL_ID"),
+        " added to the payroll record. Laptop order ",
+        (f"PO {r.randint(4500000000, 4500999999)}", None, "order number"),
+        ", spare part no. ",
+        (f"S{g.digits(7)}{r.choice('ABCDEFGHIJZ')}", None, "part number"),
+        ", sync at ",
+        (str(r.randint(1700000000000, 1760000000000)), None, "timestamp"),
+        ".\n",
+    )
+
+
 def _journal(g: _Gen, d: Doc, author: Person, caller: Person) -> None:
     r = g.r
     d.parts(
@@ -594,7 +656,9 @@ def corpus(seed: int = 20251203, documents: int = 600) -> Corpus:
         {"name": a, "user_name": a, "email": f"{a}@acme.example", "machine": "true"} for a in SERVICE_ACCOUNTS
     ]
     docs = []
-    for _ in range(documents):
+    # national ids from a generator of their own, in every tenth document: the other values stay as they were
+    abroad = _Gen(seed + 1)
+    for n in range(documents):
         d = Doc()
         kind = g.r.randint(0, 9)
         a, b = g.r.sample(people, 2)
@@ -611,5 +675,7 @@ def corpus(seed: int = 20251203, documents: int = 600) -> Corpus:
             _hl7(g, d, b)
         else:
             _csv(g, d, g.r.sample(people, 3))
+        if n % 10 == 9:
+            _relocation(abroad, d, abroad.r.choice(people))
         docs.append(d)
     return Corpus(directory, docs)
