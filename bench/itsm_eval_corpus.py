@@ -383,7 +383,7 @@ def _national_id(g: _Gen) -> tuple[str, str]:
     return word, f"{n[:6]}-{n[6:]}"
 
 
-def _relocation(g: _Gen, d: Doc, person: Person) -> None:
+def _relocation(g: _Gen, d: Doc) -> None:
     """An HR case about a transfer abroad: a national id after its word, with an order number, a part number in an
     NRIC's shape and a millisecond timestamp beside it."""
     r = g.r
@@ -391,9 +391,7 @@ def _relocation(g: _Gen, d: Doc, person: Person) -> None:
     d.parts(
         "HR case ",
         (f"HRC{g.digits(7)}", None, "ticket"),
-        ": relocation of ",
-        (g.name_form(person), "PERSON"),
-        f" approved; {word} ",
+        f": relocation abroad approved; {word} ",
         (value, "NATIONAL_ID"),
         " added to the payroll record. Laptop order ",
         (f"PO {r.randint(4500000000, 4500999999)}", None, "order number"),
@@ -676,6 +674,6 @@ def corpus(seed: int = 20251203, documents: int = 600) -> Corpus:
         else:
             _csv(g, d, g.r.sample(people, 3))
         if n % 10 == 9:
-            _relocation(abroad, d, abroad.r.choice(people))
+            _relocation(abroad, d)
         docs.append(d)
     return Corpus(directory, docs)
