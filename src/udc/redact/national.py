@@ -98,23 +98,30 @@ def _normal(compact: str) -> str:
     return compact[2:] if len(compact) == 12 and compact.isdigit() and personnummer.is_valid(compact) else compact
 
 
-# Shapes taken without a word, each from its first digit (the engine skips to digits; the letters before it are
-# checked behind): the scheme's group name says how far back the value starts.
+# Shapes taken without a word, each from the first digit of a run: the engine skips to digits, the first look behind
+# turns away the digits inside a run and each branch's the most of the rest (a run's start after no word character,
+# after a capital, after a space or dash); the letters before the digit are checked behind, and the scheme's group
+# says how far back the value starts.
+_FREE = r"(?<![\w\-./])"  # (the value's own start)
+# National Insurance number QQ123456C, QQ 12 34 56 C (the letter rules in the class, the rest in V.uk_nino)
+_NINO_PREFIX = "[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+_NINO_REST = r"(?:[0-9]{5}|[0-9] [0-9]{2} [0-9]{2})[ ]?[A-D](?![\w\-])"
 ANYWHERE = re.compile(
-    r"(?P<br>[0-9](?<![\w\-./][0-9])[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2})(?![\w\-]|\.[0-9])"  # CPF 123.456.789-09
-    r"|(?P<es>[0-9](?<![\w\-./][0-9])[0-9]{7}-?[A-Z])(?![\w\-])"  # DNI 12345678Z
-    r"|(?P<es1>[0-9](?:(?<=(?<![\w\-./])[XYZ][0-9])|(?<=(?<![\w\-./])[XYZ]-[0-9]))[0-9]{6}-?[A-Z])(?![\w\-])"  # NIE
-    r"|(?P<sg>[0-9](?<=(?<![\w\-./])[STFGM][0-9])[0-9]{6}[A-Z])(?![\w\-])"  # NRIC / FIN S1234567D
-    # National Insurance number QQ123456C, QQ 12 34 56 C (the letter rules in the class, the rest in V.uk_nino)
-    r"|(?P<gb>[0-9](?:(?<=(?<![\w\-./])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9])|"
-    r"(?<=(?<![\w\-./])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] [0-9]))"
-    r"(?:[0-9]{5}|[0-9] [0-9]{2} [0-9]{2})[ ]?[A-D])(?![\w\-])"
+    r"[0-9](?<![0-9][0-9])(?:"
+    r"(?<![\w\-./][0-9])(?:(?P<br>[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2})(?![\w\-]|\.[0-9])"  # CPF 123.456.789-09
+    r"|(?P<es>[0-9]{7}-?[A-Z])(?![\w\-]))"  # DNI 12345678Z
+    r"|(?<=[A-Z][0-9])(?:"
+    rf"(?<={_FREE}[XYZ][0-9])(?P<es1>[0-9]{{6}}-?[A-Z])(?![\w\-])"  # NIE X1234567L
+    rf"|(?<={_FREE}[STFGM][0-9])(?P<sg>[0-9]{{6}}[A-Z])(?![\w\-])"  # NRIC / FIN S1234567D
+    rf"|(?<={_FREE}{_NINO_PREFIX}[0-9])(?P<gb>{_NINO_REST})"  # National Insurance number
     # codice fiscale RSSMRA85T10A562S (a digit of the year first: omocodia replaces the last digits first)
-    r"|(?P<it>[0-9](?<=(?<![\w\-./])[A-Z]{6}[0-9])[0-9LMNP-V][A-EHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z])"
-    r"(?![\w\-])"
-    r"|(?P<mx>[0-9](?<=(?<![\w\-./])[A-Z]{4}[0-9])[0-9]{5}[HMX][A-Z]{5}[0-9A-Z][0-9])(?![\w\-])"  # CURP
+    rf"|(?<={_FREE}[A-Z]{{6}}[0-9])(?P<it>[0-9LMNP-V][A-EHLMPRST][0-9LMNP-V]{{2}}[A-Z][0-9LMNP-V]{{3}}[A-Z])(?![\w\-])"
+    rf"|(?<={_FREE}[A-Z]{{4}}[0-9])(?P<mx>[0-9]{{5}}[HMX][A-Z]{{5}}[0-9A-Z][0-9])(?![\w\-]))"  # CURP
+    r"|(?<=[ \-][0-9])(?:"
+    rf"(?<={_FREE}[XYZ]-[0-9])(?P<es2>[0-9]{{6}}-?[A-Z])(?![\w\-])"  # NIE X-1234567-L
+    rf"|(?<={_FREE}{_NINO_PREFIX} [0-9])(?P<gb2>{_NINO_REST})))"
 )
-_BACK = {"br": 0, "es": 0, "es1": 1, "sg": 1, "gb": 2, "it": 6, "mx": 4}
+_BACK = {"br": 0, "es": 0, "es1": 1, "es2": 2, "sg": 1, "gb": 2, "gb2": 3, "it": 6, "mx": 4}
 # a reference's label before the value: "order AB123456C", "part no. 12345678Z", "serial S1234567D"
 _REFERENCE_BEFORE = re.compile(
     r"(?i:\b(?:order|invoice|po|ref|reference|serial|s/n|sn|part|p/n|pn|sku|asset|tag|model|batch|lot|case|claim|"
@@ -126,10 +133,7 @@ def anywhere(text: str) -> list[tuple[int, int, str]]:
     found = []
     for m in ANYWHERE.finditer(text):
         scheme = m.lastgroup or ""
-        start = m.start()
-        if _BACK[scheme] and text[start - 1] in " -":  # "X-1234567-L", "QQ 12 34 56 C"
-            start -= 1
-        start -= _BACK[scheme]
+        start = m.start() - _BACK[scheme]
         compact = _SEPARATORS.sub("", text[start:m.end()])
         if valid(compact, (scheme[:2],)) and not reference_before(text, start):
             found.append((start, m.end(), compact.upper()))
