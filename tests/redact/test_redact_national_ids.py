@@ -178,6 +178,18 @@ def test_a_us_ssn_stays_a_us_ssn() -> None:
     assert found("SSN 536 22 8019") == [("US_SSN", "536 22 8019")]
 
 
+def test_ibans_and_cards_stay_what_they_are() -> None:
+    """An IBAN's or a card's digit groups after a national id's word are no national id."""
+    assert found("BSN en IBAN: NL91 ABNA 0417 1643 00") == [("IBAN", "NL91 ABNA 0417 1643 00")]
+    assert found("national ID 4111111111111111") == [("CREDIT_CARD", "4111111111111111")]
+
+
+def test_a_payload_key_is_the_word() -> None:
+    assert national('{"cpf": "52998224725", "status": "ok"}') == ["52998224725"]
+    assert national("nationalId=893873871 status=ok") == ["893873871"]
+    assert national("<bsn>893873871</bsn>") == ["893873871"]
+
+
 def test_words_that_are_often_something_else_count_only_in_capitals() -> None:
     assert national("SIN 574688610") == ["574688610"] and national("sin 574688610") == []
     assert national("NAS 574688610") == ["574688610"] and national("nas 574688610") == []
