@@ -89,7 +89,8 @@ def _passes(check: Callable[[str], bool], compact: str) -> bool:
 
 
 def normal(value: str) -> str:
-    """The key a token is computed from: the compact value (stdnum's `compact`), so formatting changes nothing."""
+    """The key a token is computed from: the value upper-cased without separators (as stdnum's `compact` has it),
+    so formatting changes nothing."""
     return _normal(_SEPARATORS.sub("", value).upper())
 
 
