@@ -109,3 +109,32 @@ def test_a_macos_home_folder_names_its_login_and_a_web_path_does_not() -> None:
     assert found("Error running script: /Users/mkowalczyk/Library/Preferences is read-only", "USERNAME") == [
         "mkowalczyk"]
     assert found("GET /api/users/profile 200; see /Users/Shared/logs", "USERNAME") == []
+
+
+# --- a card's code read out after it; phone words of other languages ------------------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("number is 5555 5555 5555 4444 exp 09/29 code 713, ok?", "713"),
+    ("Visa 4012 8888 8888 1881, valid to 11/28, security 490.", "490"),
+    ("Amex 3782 822463 10005, expires June 2029, the four digit code on the front is 7715", "7715"),
+    ("card 4012 8888 8888 1881 / 03/27 / CVC 8 8 1 (read out slowly)", "8 8 1"),
+])
+def test_a_card_s_code_read_out_after_it(text: str, value: str) -> None:
+    assert found(text, "CVV") == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "card 4012 8888 8888 1881 declined, error code 2051 from the issuer",
+    "card 5555 5555 5555 4444 approved, auth code 804 and response code 000",
+])
+def test_other_codes_after_a_card_stay(text: str) -> None:
+    assert found(text, "CVV") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Dane kontaktowe: kom. 602 555 471", "602 555 471"),
+    ("Nytt nummer, Mobil 073-555 20 14, från måndag", "073-555 20 14"),
+    ("휴대폰: 010-5555-0199", "010-5555-0199"),
+])
+def test_phone_words_of_more_languages(text: str, value: str) -> None:
+    assert found(text, "PHONE") == [value]

@@ -41,7 +41,10 @@ _WORDS: dict[str, list[str]] = {
               "alternate", "alternate number", "alt number", "other number",
               # other languages' words for a mobile or a call: "son portable 06 …", "Celular: (11) …", "bellen op"
               "portable", "celular", "telefone", "telemóvel", "telefoon", "mobiel", "bellen op", "gsm", "natel",
-              "cellulare", "rufnummer", "handynummer", "携帯", "電話"],
+              "cellulare", "rufnummer", "handynummer", "携帯", "電話",
+              # Polish, Scandinavian, Finnish, Korean, Chinese: "kom. 601 …", "Mobil 070-…", "휴대폰: 010-…"
+              "kom", "kom.", "komórka", "komórkowy", "mobil", "mobilnummer", "mobiltelefon", "tlf", "puhelin",
+              "matkapuhelin", "휴대폰", "핸드폰", "전화", "연락처", "手机", "电话"],
     E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")

@@ -107,6 +107,8 @@ class Scanner:
                 found.extend(self._digit_runs(text, runs, sorted(taken), entities))
         if E.CARD_EXPIRY in entities:
             found += self._expiry_after_cards(text, found)
+        if E.CVV in entities:
+            found += _codes_after_cards(text, found)
         if self._allow:
             found = [f for f in found if not self._allowed(text[f.start:f.end], f.key)]
         if E.PHONE in entities and found:
@@ -632,3 +634,21 @@ def _fold(text: str) -> str:
 
 def _compact(text: str) -> str:
     return re.sub(r"[\s\-().]", "", text).casefold()
+
+
+# A card's code read out after it, its word plain: "4923 … exp 04/27 code 226", "…, security 581", "CVC 3 0 2", "the
+# four digit code on the front is 0938"; not another code ("error code 2051", "auth code 123456")
+_CODE_AFTER_CARD = re.compile(r"(?i:\b(code|cvc2?|cvv2?|csc|cid|security))\b[^0-9\n]{0,24}?(?<![\w\-/])"
+                              r"([0-9](?:[ ]?[0-9]){2,3})(?![\w/\-]|[ ][0-9])")
+_OTHER_CODE_BEFORE = re.compile(
+    r"(?i:\b(?:error|response|reason|auth|authori[sz]ation|approval|decline|declined|result|status|return|promo|"
+    r"discount|zip|postal|post|area|country|currency|sort|swift|merchant|mcc|tracking|voucher|access)[ _\-]?)\Z")
+
+
+def _codes_after_cards(text: str, found: list[Finding]) -> list[Finding]:
+    out = []
+    for f in found:
+        if f.entity == E.CREDIT_CARD and (m := _CODE_AFTER_CARD.search(text, f.end, f.end + 80)) and not (
+                m.group(1).lower() == "code" and _OTHER_CODE_BEFORE.search(text, max(0, m.start() - 24), m.start())):
+            out.append(Finding(m.start(2), m.end(2), E.CVV, m.group(2).replace(" ", "")))
+    return out
