@@ -33,6 +33,8 @@ def test_chat_speakers_after_a_date_and_time(text: str, values: list[str]) -> No
     ("Ticket notes\nReview (Tamsin Achebe): use the vault, not the share.", ["Tamsin Achebe"]),
     ("Nota RH (Kofi Mensah, kadry): dane poprawione.", ["Kofi Mensah"]),
     ("Facilities (Ilse Vermeulen) : badge reissued.", ["Ilse Vermeulen"]),
+    ("Case\nService desk (Oren Katzman): called back, fixed.", ["Oren Katzman"]),
+    ("Case\nNote from Philippa: the laptop is in the locker.", ["Philippa"]),
 ])
 def test_a_comment_s_author_in_brackets_after_its_label(text: str, values: list[str]) -> None:
     assert found(text) == values
@@ -42,6 +44,7 @@ def test_a_comment_s_author_in_brackets_after_its_label(text: str, values: list[
     "Status (Awaiting Approval): parked until Monday.",
     "Deploy (Blue Green): done, traffic on green.",
     "Owner (Service Desk): Tier 2.",
+    "Case\nNote from IT: patch window tonight.",
 ])
 def test_a_label_s_bracketed_words_that_are_no_one_stay(text: str) -> None:
     assert found(text) == []

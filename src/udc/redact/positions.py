@@ -166,8 +166,11 @@ _SPEAKER = re.compile(
     rf"[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?(?:[ ]?[AaPp][Mm])?\]?[ \t]{{1,3}}({_LAST_FIRST}|{_NAME}):")
 # A comment's author in brackets after its label, at a line's start: "Review (Pat Oyelaran):", "Nota HR (Luca
 # Ferrari, …)", "RH (Bastien Roux) :"; a label that is a comment's or a desk's ("Deploy (Blue Green):" is none)
-_AUTHOR_IN_BRACKETS = re.compile(
-    rf"\n[ \t]{{0,8}}(?:[A-Z][\w.&/\-]*[ ]){{0,3}}([A-Z][\w]*)[ ]\(({_NAME2})(?:\)[ ]?:|,[ ])")
+_AUTHOR_IN_BRACKETS = re.compile(rf"\n[ \t]{{0,8}}([A-Z][\w.&/\- ]{{0,40}}?)[ ]\(({_NAME2})(?:\)[ ]?:|,[ ])")
+# A note's author named after "from" or "by" on its own line before a colon: "Note from Jasmine:", "Reply by Kofi:"
+_NOTE_FROM = re.compile(
+    rf"\n[ \t]{{0,8}}(?:Note|Notes|Message|Reply|Comment|Update|Email|E-mail|Voicemail|Call)[ ](?:from|by)[ ]"
+    rf"({_NAME})[ ]?:")
 _AUTHOR_LABEL_WORDS = """
 review reviewer reply response answer comment comments note notes update approver approval agent tech engineer hr rh
 payroll desk facilities reception receptionist him pharmacy nurse admin kommentar antwort komentarz odpowiedź
@@ -530,8 +533,12 @@ def people(text: str) -> list[Finding]:
                 found.append(f)
     if "(" in text:
         for m in _AUTHOR_IN_BRACKETS.finditer(lines):
-            if m.group(1).lower() in _AUTHOR_LABELS and (f := _name_finding(text, m.start(2) - 1, m.end(2) - 1)):
+            if m.group(1).split()[-1].lower() in _AUTHOR_LABELS and (
+                    f := _name_finding(text, m.start(2) - 1, m.end(2) - 1)):
                 found.append(f)
+    for m in _NOTE_FROM.finditer(lines):
+        if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=True):
+            found.append(f)
     at = lowered.find("your ")  # (the question found from "your ", then matched after it)
     while at >= 0:
         if (q := _NAME_QUESTION.match(text, at + 5)) and (a := _NAME_ANSWER.match(text, q.end())) and (
