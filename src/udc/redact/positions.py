@@ -1043,9 +1043,9 @@ def addresses(text: str) -> list[Finding]:
 _ADDRESS_LABEL_HINTS = ("addr", "adres", "domicil", "residenza", "indirizzo", "endere", "morada", "anschrift",
                         "dirección", "direccion", "osoite", "주소", "住所")
 _ADDRESS_LABEL = re.compile(
-    r"(?i:(?<![\w\-])(?:(?P<kind>[a-z\-]{2,12})[ ]?)?(?:address|addr|adresse|adres|domicilio|dirección|direccion|"
-    r"residenza|indirizzo|endereço|endereco|morada|anschrift|wohnadresse|osoite|homepostaladdress|postaladdress|"
-    r"streetaddress|주소|住所))[ \t]*[:：][ \t]*([^\n]{8,140})")
+    r"(?i:(?:address|addr|adresse|adres|domicilio|dirección|direccion|residenza|indirizzo|endereço|endereco|morada|"
+    r"anschrift|wohnadresse|osoite|주소|住所))[ \t]*[:：][ \t]*([^\n]{8,140})")
+_LABEL_KIND = re.compile(r"(?<![\w\-])([A-Za-z\-]{2,24})[ ]?\Z")  # the word before: "IP address", "ipAddress"
 _NOT_PLACES = frozenset({"ip", "ipv4", "ipv6", "mac", "email", "e-mail", "mail", "web", "server", "remote", "source",
                          "destination", "bind", "listen", "proxy", "gateway", "wallet", "memory", "base", "return",
                          "hardware", "physical", "network", "local", "public", "private", "virtual", "sender",
@@ -1056,17 +1056,20 @@ _NOT_PLACES = frozenset({"ip", "ipv4", "ipv6", "mac", "email", "e-mail", "mail",
 def _labelled_addresses(text: str) -> list[Finding]:
     found = []
     for m in _ADDRESS_LABEL.finditer(text):
-        value = m.group(2)
+        if m.start() and text[m.start() - 1].isalpha() and text[m.start()].islower():
+            continue  # inside a word ("ipaddress"; a camelCase key's part starts one: "homePostalAddress")
+        kind = _LABEL_KIND.search(text, max(0, m.start() - 20), m.start())
+        value = m.group(1)
         if end := _ADDRESS_LINE_END.search(value):  # the line goes on past the address: "… 75009 Paris. Tél. 06 …"
             value = value[:end.start()]
         if value.count(")") > value.count("("):  # "… OH 43017 vs the new one)": the address was inside brackets
             value = value[:value.index(")")]
             value = value[:end.start()] if (end := _ADDRESS_AFTER_WORDS.search(value)) else value
         value = value.rstrip(" \t.;,")
-        if (m.group("kind") or "").casefold() in _NOT_PLACES or not any(c.isdigit() for c in value) or (
+        if (kind.group(1).casefold() if kind else "") in _NOT_PLACES or not any(c.isdigit() for c in value) or (
                 "@" in value or "://" in value or _DOTTED.search(value)):
             continue
-        found.append(Finding(m.start(2), m.start(2) + len(value), E.STREET_ADDRESS, " ".join(value.split()).casefold()))
+        found.append(Finding(m.start(1), m.start(1) + len(value), E.STREET_ADDRESS, " ".join(value.split()).casefold()))
     return found
 
 

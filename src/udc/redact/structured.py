@@ -12,6 +12,7 @@ Payloads: a field's key is context for its value as a record's field name is ('"
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from udc.config import entities as E
 from udc.redact import national as N
@@ -196,36 +197,51 @@ def _fits(entity: str, value: str) -> bool:
 _JSON_FIELD = re.compile(
     r'"([A-Za-z_][\w.\-]{0,40})"[ \t]*:[ \t]*(?:\[[ \t]*)?(?:"([^"\\\n]{1,80})"|(-?[0-9][0-9./\-]{0,30}))')
 _XML_FIELD = re.compile(r"<([A-Za-z_][\w.\-]{0,40})>([^<\n]{1,80})</\1>")
-_KV_FIELD = re.compile(r'(?<![\w.\-])([A-Za-z_][\w.\-]{0,40})=(?:"([^"\n]{1,80})"|([^\s"&;,]{1,80}))')
+# key=value: from each "=" (rarer than letters), the key read back before it and the value after it
+_KV_KEY = re.compile(r"(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}\Z")
+_KV_VALUE = re.compile(r'"([^"\n]{1,80})"|([^\s"&;,]{1,80})')
 
 
 def payload_fields(text: str) -> list[tuple[str, int, int]]:
     """(key, value start, value end) of each field of a JSON, XML or key=value payload in the text."""
     out: list[tuple[str, int, int]] = []
-    for pattern, hint in ((_JSON_FIELD, '"'), (_XML_FIELD, "</"), (_KV_FIELD, "=")):
+    for pattern, hint in ((_JSON_FIELD, '"'), (_XML_FIELD, "</")):
         if hint in text:
             for m in pattern.finditer(text):
                 group = 2 if m.group(2) is not None else 3
                 out.append((m.group(1), m.start(group), m.end(group)))
+    at = text.find("=")
+    while at > 0:
+        if (key := _KV_KEY.search(text, max(0, at - 41), at)) and (
+                value := _KV_VALUE.match(text, at + 1)):
+            group = 1 if value.group(1) is not None else 2
+            out.append((key.group(), value.start(group), value.end(group)))
+        at = text.find("=", at + 1)
     return out
 
 
-# Keys of a person's name parts (FHIR's "family" and "given", directory exports' "givenName", "sn"…)
+# Keys of a person's name parts (FHIR's "family" and "given", directory exports' "givenName", "sn"…) and of a card's
+# expiry written as two fields ('"exp_month": "03", "exp_year": "2029"')
 _PERSON_KEYS = frozenset({"family", "given", "givenname", "familyname", "firstname", "lastname", "surname", "forename",
                           "fullname", "displayname", "middlename", "sn"})
+_EXPIRY_PART = re.compile(r"(?:card)?(?:exp|expiry|expiration|expires)(?:month|year|mm|yy|yyyy)")
+_MONTH_OR_YEAR = re.compile(r"0?[1-9]|1[0-2]|(?:19|20)?[0-9]{2}")
+_NOT_LETTERS = re.compile(r"[^a-z]")
+
+
+@lru_cache(maxsize=4096)
+def _key_kind(key: str) -> str | None:
+    """The type a payload field's key gives its value, for keys no record field is named: a card expiry's part or a
+    person's name part."""
+    name = _NOT_LETTERS.sub("", key.lower())
+    return E.CARD_EXPIRY if _EXPIRY_PART.fullmatch(name) else E.PERSON if name in _PERSON_KEYS else None
 
 
 def person_part(key: str, value: str) -> bool:
     """Whether a payload field is a person's name or a part of it."""
-    return re.sub(r"[^a-z]", "", key.lower()) in _PERSON_KEYS and _fits(E.PERSON, value) and value[:1].isupper()
-
-
-# A card's expiry written as two fields ('"exp_month": "03", "exp_year": "2029"'): each is part of it
-_EXPIRY_PART = re.compile(r"(?:card)?(?:exp|expiry|expiration|expires)(?:month|year|mm|yy|yyyy)")
-_MONTH_OR_YEAR = re.compile(r"0?[1-9]|1[0-2]|(?:19|20)?[0-9]{2}")
+    return _key_kind(key) == E.PERSON and value[:1].isupper() and _fits(E.PERSON, value)
 
 
 def expiry_part(key: str, value: str) -> bool:
     """Whether a payload field is a card expiry's month or year."""
-    return _EXPIRY_PART.fullmatch(re.sub(r"[^a-z]", "", key.lower())) is not None and (
-        _MONTH_OR_YEAR.fullmatch(value) is not None)
+    return _key_kind(key) == E.CARD_EXPIRY and _MONTH_OR_YEAR.fullmatch(value) is not None
