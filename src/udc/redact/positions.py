@@ -1032,49 +1032,59 @@ def addresses(text: str) -> list[Finding]:
             first = before.start(1)
         found.append(Finding(first, tail.end(), E.STREET_ADDRESS, " ".join(text[first:tail.end()].split()).casefold()))
         done = tail.end()
-    if any(word in lowered for word in _ADDRESS_LABEL_HINTS):
-        found += _labelled_addresses(text)
+    if exact:
+        found += _labelled_addresses(text, lowered)
     return found
 
 
 # A line's value after an address's label, in any of the languages tickets are written in: "Nouvelle adresse : 4520,
 # rue Saint-Denis…", "Domicilio: Calle Ámsterdam 255…", "homePostalAddress: Apt 9…", "주소: 서울특별시 …"; not a
-# network's or a mailbox's address ("IP address:", "MAC address:", "E-mail address:"), nor a value without a digit
-_ADDRESS_LABEL_HINTS = ("addr", "adres", "domicil", "residenza", "indirizzo", "endere", "morada", "anschrift",
-                        "dirección", "direccion", "osoite", "주소", "住所")
-_ADDRESS_LABEL = re.compile(
-    r"(?i:(?:address|addr|adresse|adres|domicilio|dirección|direccion|residenza|indirizzo|endereço|endereco|morada|"
-    r"anschrift|wohnadresse|osoite|주소|住所))[ \t]*[:：][ \t]*([^\n]{8,140})")
+# network's or a mailbox's address ("IP address:", "MAC address:", "E-mail address:"), nor a value without a digit.
+# The labels' stems are found with str.find; the rest of the label, its colon and the value matched after them.
+_ADDRESS_LABEL_STEMS = ("addr", "adres", "domicil", "residenz", "indirizz", "endere", "morada", "anschrift", "direcci",
+                        "osoite", "주소", "住所")
+_AFTER_ADDRESS_STEM = re.compile(r"(?:ess|se|e|io|a|o|ço|co|ón|on)?[ \t]*[:：][ \t]*([^\n]{8,140})")
 _LABEL_KIND = re.compile(r"(?<![\w\-])([A-Za-z\-]{2,24})[ ]?\Z")  # the word before: "IP address", "ipAddress"
 _NOT_PLACES = frozenset({"ip", "ipv4", "ipv6", "mac", "email", "e-mail", "mail", "web", "server", "remote", "source",
                          "destination", "bind", "listen", "proxy", "gateway", "wallet", "memory", "base", "return",
                          "hardware", "physical", "network", "local", "public", "private", "virtual", "sender",
                          "reply-to", "from", "to", "billing", "invoice", "office", "company", "site", "delivery",
                          "shipping", "ship-to", "warehouse", "vendor", "supplier", "bitcoin"})
-
-
-def _labelled_addresses(text: str) -> list[Finding]:
-    found = []
-    for m in _ADDRESS_LABEL.finditer(text):
-        if m.start() and text[m.start() - 1].isalpha() and text[m.start()].islower():
-            continue  # inside a word ("ipaddress"; a camelCase key's part starts one: "homePostalAddress")
-        kind = _LABEL_KIND.search(text, max(0, m.start() - 20), m.start())
-        value = m.group(1)
-        if end := _ADDRESS_LINE_END.search(value):  # the line goes on past the address: "… 75009 Paris. Tél. 06 …"
-            value = value[:end.start()]
-        if value.count(")") > value.count("("):  # "… OH 43017 vs the new one)": the address was inside brackets
-            value = value[:value.index(")")]
-            value = value[:end.start()] if (end := _ADDRESS_AFTER_WORDS.search(value)) else value
-        value = value.rstrip(" \t.;,")
-        if (kind.group(1).casefold() if kind else "") in _NOT_PLACES or not any(c.isdigit() for c in value) or (
-                "@" in value or "://" in value or _DOTTED.search(value)):
-            continue
-        found.append(Finding(m.start(1), m.start(1) + len(value), E.STREET_ADDRESS, " ".join(value.split()).casefold()))
-    return found
-
-
 # where an address's line goes on with other things: a sentence after a word of 4 letters or a number ("Paris.",
 # "560038."; not "Co. Dublin", "app. 6"), ";", "|", a tab
 _ADDRESS_LINE_END = re.compile(r"(?:(?<=[^\W\d_]{4})|(?<=[0-9]))\.[ ]+(?=[^\W\d_])|[;|\t]")
 _ADDRESS_AFTER_WORDS = re.compile(r"[ ](?:vs|versus|and|or|not|instead|was|is)[ ]")
+
+
+def _labelled_addresses(text: str, lowered: str) -> list[Finding]:
+    found = []
+    for stem in _ADDRESS_LABEL_STEMS:
+        at = lowered.find(stem)
+        while at >= 0:
+            m = _AFTER_ADDRESS_STEM.match(text, at + len(stem))
+            # (inside a word: "ipaddress"; a camelCase key's part starts one: "homePostalAddress")
+            if m and not (at and text[at - 1].isalpha() and text[at].islower()) and (
+                    value := _address_value(text, at, m)):
+                found.append(Finding(m.start(1), m.start(1) + len(value), E.STREET_ADDRESS,
+                                     " ".join(value.split()).casefold()))
+            at = lowered.find(stem, at + 1)
+    return found
+
+
+def _address_value(text: str, label: int, m: re.Match[str]) -> str | None:
+    """The address a label's line holds, cut where the line goes on with other things; None if it holds none."""
+    kind = _LABEL_KIND.search(text, max(0, label - 25), label)
+    value = m.group(1)
+    if end := _ADDRESS_LINE_END.search(value):  # the line goes on past the address: "… 75009 Paris. Tél. 06 …"
+        value = value[:end.start()]
+    if value.count(")") > value.count("("):  # "… OH 43017 vs the new one)": the address was inside brackets
+        value = value[:value.index(")")]
+        value = value[:end.start()] if (end := _ADDRESS_AFTER_WORDS.search(value)) else value
+    value = value.rstrip(" \t.;,")
+    if (kind.group(1).casefold() if kind else "") in _NOT_PLACES or not any(c.isdigit() for c in value) or (
+            "@" in value or "://" in value or _DOTTED.search(value)):
+        return None
+    return value
+
+
 _DOTTED = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|[0-9a-fA-F]{2}[:\-][0-9a-fA-F]{2}[:\-][0-9a-fA-F]{2}")

@@ -212,7 +212,7 @@ def payload_fields(text: str) -> list[tuple[str, int, int]]:
                 out.append((m.group(1), m.start(group), m.end(group)))
     at = text.find("=")
     while at > 0:
-        if (key := _KV_KEY.search(text, max(0, at - 41), at)) and (
+        if (text[at - 1].isalnum() or text[at - 1] == "_") and (key := _KV_KEY.search(text, max(0, at - 41), at)) and (
                 value := _KV_VALUE.match(text, at + 1)):
             group = 1 if value.group(1) is not None else 2
             out.append((key.group(), value.start(group), value.end(group)))
