@@ -141,3 +141,17 @@ def test_other_codes_after_a_card_stay(text: str) -> None:
 ])
 def test_phone_words_of_more_languages(text: str, value: str) -> None:
     assert found(text, "PHONE") == [value]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Ireland payroll: PPSN 1234567T added to Core.", "1234567T"),
+    ("NZ new starter, IRD number 49-091-850, tax code M.", "49-091-850"),
+])
+def test_irish_and_new_zealand_ids_after_their_words(text: str, value: str) -> None:
+    assert found(text, "NATIONAL_ID") == [value]
+
+
+@pytest.mark.parametrize("text", [
+    "Edge router peaked at 1234567 pps; PPS 1234567 limit hit.", "IRD 49-091-851 (check fails)"])
+def test_packet_rates_and_failed_checks_are_no_ids(text: str) -> None:
+    assert found(text, "NATIONAL_ID") == []

@@ -113,6 +113,8 @@ _NATIONAL: dict[str, list[str]] = {
     "mx": ["curp"],
     "cn": ["身份证", "身份证号", "身份证号码", "居民身份证", "居民身份证号码", "resident identity card"],
     "kr": ["rrn", "resident registration", "주민등록번호", "주민번호"],
+    "ie": ["pps", "ppsn", "pps no", "pps number", "personal public service"],
+    "nz": ["ird", "ird no", "ird number", "inland revenue number"],
     # words of every country
     " ".join(national.ALL): ["national id", "national identity", "national identification", "identity number",
                              "identity no", "identity card", "personal identity number", "citizen id", "national no",

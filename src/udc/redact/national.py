@@ -20,12 +20,14 @@ from stdnum.dk import cpr
 from stdnum.es import dni, nie
 from stdnum.fi import hetu
 from stdnum.fr import nir
+from stdnum.ie import pps
 from stdnum.in_ import aadhaar
 from stdnum.it import codicefiscale
 from stdnum.kr import rrn
 from stdnum.mx import curp
 from stdnum.nl import bsn
 from stdnum.no import fodselsnummer
+from stdnum.nz import ird
 from stdnum.pl import pesel
 from stdnum.pt import cc
 from stdnum.pt import nif as pt_nif
@@ -47,7 +49,7 @@ CHECKS: dict[str, Callable[[str], bool]] = {
     "gb": V.uk_nino, "in": aadhaar.is_valid, "it": codicefiscale.is_valid, "fr": nir.is_valid,
     "se": personnummer.is_valid, "no": fodselsnummer.is_valid, "dk": cpr.is_valid, "fi": _hetu,
     "pl": pesel.is_valid, "be": nn.is_valid, "pt": lambda v: pt_nif.is_valid(v) or cc.is_valid(v),
-    "mx": curp.is_valid, "cn": ric.is_valid, "kr": rrn.is_valid,
+    "mx": curp.is_valid, "cn": ric.is_valid, "kr": rrn.is_valid, "ie": pps.is_valid, "nz": ird.is_valid,
 }
 ALL = tuple(CHECKS)
 # what a word as common as "ID number" may name: eleven characters or more with a birth date or two check digits (a
