@@ -9,6 +9,7 @@ letters must be the same ("MRN3232875" makes no sibling of "CHG7578163", a chang
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from udc.config import entities as E
 from udc.redact import patterns as P
@@ -16,14 +17,20 @@ from udc.redact import validators as V
 from udc.redact.scanner import Finding
 
 _BY_SHAPE = frozenset({E.MRN, E.HEALTH_PLAN_ID, E.US_PASSPORT})
-_TOKEN = re.compile(r"(?<![\w\-])[A-Za-z0-9][A-Za-z0-9\-]{4,24}(?![\w\-])")
 _TEN_DIGITS = re.compile(r"(?<![\w\-])\d{3}[ \-]?\d{3}[ \-]?\d{4}(?![\w\-])")
-_DIGIT, _LETTER = re.compile(r"[0-9]"), re.compile(r"[A-Za-z]")
+_DIGIT, _LETTER, _NINES = re.compile(r"[0-9]"), re.compile(r"[A-Za-z]"), re.compile(r"9+")
 
 
 def _shape(value: str) -> str:
     """The value with its digits as 9s: "MR-0448126" → "MR-9999999"."""
     return _DIGIT.sub("9", value.upper())
+
+
+@lru_cache(maxsize=1024)
+def _shape_pattern(shape: str) -> re.Pattern[str]:
+    """The values of a shape, whole: "MR-9999999" → MR-[0-9]{7}, in any case."""
+    body = _NINES.sub(lambda m: f"[0-9]{{{len(m.group())}}}", re.escape(shape))
+    return re.compile(rf"(?<![\w\-]){body}(?![\w\-])", re.IGNORECASE)
 
 
 def siblings(text: str, found: list[Finding]) -> list[Finding]:
@@ -40,10 +47,9 @@ def siblings(text: str, found: list[Finding]) -> list[Finding]:
         return []
     taken = {f.start for f in found}
     out = []
-    if shapes:
-        for m in _TOKEN.finditer(text):
-            entity = shapes.get(_shape(m.group()))
-            if entity and m.start() not in taken:
+    for shape, entity in shapes.items():
+        for m in _shape_pattern(shape).finditer(text):
+            if m.start() not in taken:
                 out.append(Finding(m.start(), m.end(), entity, m.group().upper()))
     if nhs:
         for m in _TEN_DIGITS.finditer(text):
