@@ -58,7 +58,7 @@ HELDOUTS = [HELDOUT, *(BENCH / "data" / f"itsm-heldout-{n}.txt" for n in (2, 3, 
 
 TYPES = ["PERSON", "USERNAME", "EMAIL", "PHONE", "STREET_ADDRESS", "DATE_OF_BIRTH", "US_SSN", "US_PASSPORT",
          "US_DRIVER_LICENSE", "IP_ADDRESS", "MRN", "DIAGNOSIS", "HEALTH_PLAN_ID", "US_NPI", "CREDIT_CARD",
-         "CARD_EXPIRY", "CVV", "BANK_ACCOUNT", "ABA_ROUTING", "IBAN", "NATIONAL_ID"]
+         "CARD_EXPIRY", "CVV", "BANK_ACCOUNT", "ABA_ROUTING", "IBAN", "UK_NHS", "NATIONAL_ID"]
 # predicted types that count for a gold type (an address found as a place still hides it; held-out set 7 labels
 # other countries' national ids US_SSN)
 ACCEPT: dict[str, set[str]] = {"STREET_ADDRESS": {"STREET_ADDRESS", "LOCATION"}, "LOCATION": {"LOCATION",
