@@ -338,6 +338,8 @@ class Redactor:
             found += structured.hl7(text)
         if "\n" in text:
             found += structured.csv_columns(text)
+            if "|--" in text or "| --" in text or "|:--" in text:
+                found += structured.markdown_tables(text)
         return found
 
     def _apply_ner(self, leaves: list[_Leaf]) -> None:

@@ -167,6 +167,39 @@ def csv_columns(text: str) -> list[Finding]:
     return found
 
 
+# A Markdown table (Jira, Confluence, GitHub): "| Name | Passport | DOB |", its "|---|---|" line, then its rows
+_MD_HEADER = re.compile(
+    r"\n[ \t]{0,4}\|([^\n]{3,400})\|[ \t]*\r?\n[ \t]{0,4}\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[^\n]*)?\r?(?=\n)")
+
+
+def markdown_tables(text: str) -> list[Finding]:
+    """Cells under a Markdown table's header naming their type, to the table's last row."""
+    found: list[Finding] = []
+    for header in _MD_HEADER.finditer("\n" + text):
+        labels = [re.sub(r"[^a-z0-9]", "", c.lower()) for c in header.group(1).split("|")]
+        types = [_column_type(label) for label in labels]
+        if not any(types):
+            continue
+        position = header.end()  # one past the delimiter line's end in the text: the next row's start
+        while position < len(text):
+            end = text.find("\n", position)
+            end = len(text) if end < 0 else end
+            line = text[position:end].rstrip("\r")
+            inner = line.strip()
+            if not (inner.startswith("|") and inner.endswith("|") and inner.count("|") == len(labels) + 1):
+                break
+            cell_start = position + line.index("|") + 1
+            for cell, entity in zip(inner[1:-1].split("|"), types, strict=True):
+                value = cell.strip()
+                if entity and value and _fits(entity, value):
+                    start = cell_start + cell.index(value)
+                    key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
+                    found.append(Finding(start, start + len(value), entity, key))
+                cell_start += len(cell) + 1
+            position = end + 1
+    return found
+
+
 def _column_type(label: str) -> str | None:
     if label in ("account", "user", "principal"):  # an access review's "account" column holds logins
         return E.USERNAME
