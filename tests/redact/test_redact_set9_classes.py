@@ -34,3 +34,24 @@ def test_a_markdown_table_s_columns_named_for_a_type() -> None:
 ])
 def test_markdown_tables_of_no_one_stay(text: str) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Fecha de nacimiento: 14 de octubre de 1979 (según DNI)", "14 de octubre de 1979"),
+    ("Geboortedatum 21 augustus 1986, BSN volgt", "21 augustus 1986"),
+    ("Geburtsdatum: 2. Dezember 1968", "2. Dezember 1968"),
+    ("data urodzenia: 7 lipca 1991", "7 lipca 1991"),
+    ("colaboradora nascida em 30/01/1988 em Recife", "30/01/1988"),
+    ("Doğum tarihi: 19 Eylül 1993", "19 Eylül 1993"),
+    ("生年月日: 1979年11月23日", "1979年11月23日"),
+])
+def test_birth_dates_in_more_languages(text: str, value: str) -> None:
+    assert found(text) == [("DATE_OF_BIRTH", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "Wartungsfenster am 4. Mai 2026, Rollout 2. Dezember 2026", "Go-live: 14 de octubre de 2026",
+    "リリース日: 2026年3月1日",
+])
+def test_other_dates_in_those_languages_stay(text: str) -> None:
+    assert found(text) == []

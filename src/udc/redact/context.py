@@ -54,7 +54,11 @@ _WORDS: dict[str, list[str]] = {
     E.DATE_OF_BIRTH: ["dob", "d.o.b", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born",
                       "geboren", "né", "née", "fecha de nacimiento",
                       "geburtsdatum", "geb.", "date de naissance", "data de nascimento", "data di nascita",
-                      "geboortedatum", "födelsedatum", "生年月日"],
+                      "geboortedatum", "födelsedatum", "生年月日",
+                      # more languages: "data urodzenia", "nascido em", "Doğum tarihi", "nato il", "fødselsdato"
+                      "data urodzenia", "urodzony", "urodzona", "nascido em", "nascida em", "doğum tarihi",
+                      "dogum tarihi", "nato il", "nata il", "data nascita", "fødselsdato", "fodselsdato",
+                      "syntymäaika", "fecha nac", "f. nac", "出生日期"],
     E.MRN: ["mrn", *[f"medical record{n}" for n in _NUMBER], "patient id", "patient no", "patient number",
             "chart number", "chart no", "hospital number", "hospital no", "pid-3", "pid 3", "pid.3",
             # a generic reference in a medical setting: "Occupational health ref OH-2290177", "clinic no. 4471"

@@ -65,12 +65,31 @@ SSN_ANY = re.compile(r"\d{3}([ \-.]?)\d{2}\1\d{4}")
 NHS_SHAPE = re.compile(r"\d{3}([ \-]?)\d{3}\1\d{4}")
 
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\.?"
+# Months in the other languages tickets are written in, by number ("22 de mayo de 1983", "3 maart 1990", "4. Mai
+# 1979", "12 Mart 1985", "12 marca 1985"); English ones are read by their first three letters
+MONTHS_OF_LANGUAGES: dict[str, int] = {name: number for number, names in enumerate((
+    "enero janeiro janvier januar januari gennaio ocak stycznia styczeń",
+    "febrero fevereiro février fevrier februar februari febbraio şubat subat lutego luty",
+    "marzo março marco mars märz maerz maart mart marca marzec",
+    "abril avril april aprile nisan kwietnia kwiecień",
+    "mayo maio mai mei maggio mayıs mayis maja maj",
+    "junio junho juin juni giugno haziran czerwca czerwiec",
+    "julio julho juillet juli luglio temmuz lipca lipiec",
+    "agosto août aout august augustus ağustos agustos sierpnia sierpień",
+    "septiembre setiembre setembro septembre september settembre eylül eylul września wrzesień",
+    "octubre outubro octobre oktober ottobre ekim października październik",
+    "noviembre novembro novembre november kasım kasim listopada listopad",
+    "diciembre dezembro décembre decembre dezember december dicembre aralık aralik grudnia grudzień",
+), start=1) for name in names.split()}
+_OTHER_MONTHS = "|".join(sorted(MONTHS_OF_LANGUAGES, key=len, reverse=True))
 DATE = re.compile(
     r"(?<![\w/.\-])(?:"
     r"(?P<a>\d{1,2})(?:[/.\-]|[ ]/[ ])(?P<b>\d{1,2})(?:[/.\-]|[ ]/[ ])(?P<y1>\d{4}|\d{2})"  # ("07 / 11 / 1962": OCR)
     r"|(?P<y2>\d{4})[/.\-](?P<m2>\d{1,2})[/.\-](?P<d2>\d{1,2})"
     rf"|(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?(?:\s(?:of\s)?|-){_MONTHS}(?:,?\s|-)(?P<y3>\d{{4}})"  # ("05-Aug-1990")
     rf"|{_MONTHS}\s(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<y4>\d{{4}})"
+    rf"|(?P<d5>\d{{1,2}})\.?\s(?:de\s)?(?P<m5>{_OTHER_MONTHS})\s(?:de\s)?(?P<y5>\d{{4}})"
+    r"|(?P<y6>\d{4})年(?P<m6>\d{1,2})月(?P<d6>\d{1,2})日"  # (Japanese, Chinese)
     r")(?![\w/])",
     re.IGNORECASE,
 )

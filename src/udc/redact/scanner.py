@@ -523,6 +523,10 @@ def _birth_date(m: re.Match[str]) -> str | None:
         candidates = [(g["y1"], g["a"], g["b"]), (g["y1"], g["b"], g["a"])]
     elif g["y2"]:
         candidates = [(g["y2"], g["m2"], g["d2"])]
+    elif g["y5"]:
+        candidates = [(g["y5"], str(P.MONTHS_OF_LANGUAGES[g["m5"].lower()]), g["d5"])]
+    elif g["y6"]:
+        candidates = [(g["y6"], g["m6"], g["d6"])]
     else:
         month = _month_number(m.group())
         candidates = [(g["y3"] or g["y4"], str(month) if month else None, g["d3"] or g["d4"])]
