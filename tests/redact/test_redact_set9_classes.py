@@ -55,3 +55,8 @@ def test_birth_dates_in_more_languages(text: str, value: str) -> None:
 ])
 def test_other_dates_in_those_languages_stay(text: str) -> None:
     assert found(text) == []
+
+
+def test_names_joined_after_their_roles_in_brackets() -> None:
+    text = "On the bridge with Yusuf Demir (MIM), Ngozi Ibe (identity), Lars Aune (vendor TAM) and Service Desk (L1)."
+    assert [v for e, v in found(text) if e == "PERSON"] == ["Yusuf Demir", "Ngozi Ibe", "Lars Aune"]

@@ -719,17 +719,18 @@ def _name_before(text: str, start: int) -> tuple[int, int] | None:
 
 
 def joined(text: str, found: list[Finding]) -> list[Finding]:
-    """People joined to a full name found (by any means) with "and", "&" or a comma, before or after it."""
+    """People joined to a full name found (by any means) with "and", "&" or a comma, before or after it (after its
+    role in brackets too: "Mason Adeyemi (MIM), Kenji Hoshino (identity), Greta Lindqvist")."""
     out: list[Finding] = []
-    todo = [f for f in found if f.entity == E.PERSON and " " in f.key and (text.startswith(_JOINS, f.end) or text[
-        max(0, f.start - 5):f.start].endswith(_JOINS))]
+    todo = [f for f in found if f.entity == E.PERSON and " " in f.key and (text.startswith(_JOINS, _after_role(
+        text, f.end)) or text[max(0, f.start - 5):f.start].endswith(_JOINS))]
     if not todo:
         return out
     seen = {(f.start, f.end) for f in todo}
     while todo and len(out) < 32:
         f = todo.pop()
         hits = []
-        if text.startswith(_JOINS, f.end) and (m := _JOINED_AFTER.match(text, f.end)):
+        if text.startswith(_JOINS, end := _after_role(text, f.end)) and (m := _JOINED_AFTER.match(text, end)):
             hits.append(m.span(1))
         if text[max(0, f.start - 5):f.start].endswith(_JOINS) and (span := _name_before(text, f.start)):
             hits.append(span)
@@ -739,6 +740,13 @@ def joined(text: str, found: list[Finding]) -> list[Finding]:
                 out.append(g)
                 todo.append(g)
     return out
+
+
+def _after_role(text: str, end: int) -> int:
+    """Past a short role in brackets right after a name ("… (vendor TAM)"), else `end`."""
+    if text.startswith(" (", end) and (close := text.find(")", end + 2, end + 32)) > 0 and "\n" not in text[end:close]:
+        return close + 1
+    return end
 
 
 def _subject(text: str, verb: int) -> Finding | None:
