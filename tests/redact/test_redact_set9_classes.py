@@ -60,3 +60,12 @@ def test_other_dates_in_those_languages_stay(text: str) -> None:
 def test_names_joined_after_their_roles_in_brackets() -> None:
     text = "On the bridge with Yusuf Demir (MIM), Ngozi Ibe (identity), Lars Aune (vendor TAM) and Service Desk (L1)."
     assert [v for e, v in found(text) if e == "PERSON"] == ["Yusuf Demir", "Ngozi Ibe", "Lars Aune"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Escalated to Radoslaw K. for the vendor call.", "Radoslaw K."),
+    ("Hi, my name is Marisa J. Okonjo and I cannot log in.", "Marisa J. Okonjo"),
+    ("Spoke with H. Nakagawa about the token.", "H. Nakagawa"),
+])
+def test_names_with_an_initial_after_a_cue(text: str, value: str) -> None:
+    assert ("PERSON", value) in found(text)

@@ -115,7 +115,10 @@ NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # ends (a leading alternation of words would be tried at every position of the text).
 # (also in brackets, "patient (Ana Lima)", or after a nurse's or doctor's grade, "reported by SN Ada Eze")
 _GRADE = r"(?:(?:RN|SN|EN|HCA|CNA|LPN|NP|PA|Sr|Dr|Staff Nurse|Sister)\.?[ ])?"
-_AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME})")
+# (also with an initial for a first, middle or last name: "Comment by J. Okafor", "escalated to Tomasz W.", "my name
+# is Vanessa P. Hertzog")
+_INITIALLED = rf"[{_UPPER}]\.[ ]{_WORD}|{_WORD}[ ][{_UPPER}]\.(?:[ ]{_WORD}|(?![\w]))"
+_AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_INITIALLED}|{_LAST_FIRST}|{_NAME})")
 _AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
 # a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
 _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
