@@ -230,26 +230,23 @@ def _fits(entity: str, value: str) -> bool:
 _JSON_FIELD = re.compile(
     r'"([A-Za-z_][\w.\-]{0,40})"[ \t]*:[ \t]*(?:\[[ \t]*)?(?:"([^"\\\n]{1,80})"|(-?[0-9][0-9./\-]{0,30}))')
 _XML_FIELD = re.compile(r"<([A-Za-z_][\w.\-]{0,40})>([^<\n]{1,80})</\1>")
-# key=value: from each "=" (rarer than letters), the key read back before it and the value after it
-_KV_KEY = re.compile(r"(?<![\w.\-])[A-Za-z_][\w.\-]{0,40}\Z")
-_KV_VALUE = re.compile(r'"([^"\n]{1,80})"|([^\s"&;,]{1,80})')
+# key=value: each word read once (possessive: no word is tried again from inside), a key if "=" follows it
+_KV_FIELD = re.compile(r'(?<![\w.\-])([A-Za-z_][\w.\-]*+)=(?:"([^"\n]{1,80})"|([^\s"&;,]{1,80}))')
 
 
 def payload_fields(text: str) -> list[tuple[str, int, int]]:
     """(key, value start, value end) of each field of a JSON, XML or key=value payload in the text."""
     out: list[tuple[str, int, int]] = []
-    for pattern, hint in ((_JSON_FIELD, '"'), (_XML_FIELD, "</")):
-        if hint in text:
+    for pattern, hints in ((_JSON_FIELD, ('":', '" :')), (_XML_FIELD, ("</",))):
+        if any(hint in text for hint in hints):
             for m in pattern.finditer(text):
                 group = 2 if m.group(2) is not None else 3
                 out.append((m.group(1), m.start(group), m.end(group)))
-    at = text.find("=")
-    while at > 0:
-        if (text[at - 1].isalnum() or text[at - 1] == "_") and (key := _KV_KEY.search(text, max(0, at - 41), at)) and (
-                value := _KV_VALUE.match(text, at + 1)):
-            group = 1 if value.group(1) is not None else 2
-            out.append((key.group(), value.start(group), value.end(group)))
-        at = text.find("=", at + 1)
+    if "=" in text:
+        for m in _KV_FIELD.finditer(text):
+            if len(m.group(1)) <= 41:
+                group = 2 if m.group(2) is not None else 3
+                out.append((m.group(1), m.start(group), m.end(group)))
     return out
 
 
