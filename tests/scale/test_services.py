@@ -109,7 +109,14 @@ def test_redis_restarted_mid_backfill_stops_the_calls_then_the_backfill_complete
         while worker_logs(logs).count("is unreachable") < 2:  # each worker, once: it has a call waiting
             assert time.monotonic() < deadline, worker_logs(logs)
             time.sleep(0.1)
-        stalled = sim.table_request_count
+        # a call granted before the kill may still be on its way (a worker reads ahead): wait until none arrives for a
+        # second, then nothing more may go out while Redis is down
+        stalled, quiet_since = sim.table_request_count, time.monotonic()
+        while time.monotonic() - quiet_since < 1:
+            assert time.monotonic() < deadline, worker_logs(logs)
+            time.sleep(0.1)
+            if sim.table_request_count != stalled:
+                stalled, quiet_since = sim.table_request_count, time.monotonic()
         time.sleep(2)
         assert sim.table_request_count == stalled <= 31  # nothing went out while Redis was down
         port = url.rsplit(":", 1)[1].split("/")[0]
