@@ -141,29 +141,7 @@ def csv_columns(text: str) -> list[Finding]:
     found: list[Finding] = []
     for header in _HEADER.finditer("\n" + text):
         sep = header.group(1)
-        labels = [re.sub(r"[^a-z0-9]", "", c.lower()) for c in header.group()[1:].split(sep)]
-        types = [_column_type(label) for label in labels]
-        if not any(types):
-            continue
-        position = header.end()  # one past the header's end in the text: the next line's start
-        while position < len(text):
-            end = text.find("\n", position)
-            end = len(text) if end < 0 else end
-            line = text[position:end].rstrip("\r")
-            cells = line.split(sep)
-            if len(cells) != len(labels):
-                break
-            cell_start = position
-            for cell, entity in zip(cells, types, strict=True):
-                value = cell.strip().strip('"').strip()
-                if entity == E.USERNAME and " " in value and _fits(E.PERSON, value):
-                    entity = E.PERSON  # a "user_name" column may hold display names: "Ana Lima-Souza"
-                if entity and value and _fits(entity, value):
-                    start = cell_start + cell.index(value)
-                    key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
-                    found.append(Finding(start, start + len(value), entity, key))
-                cell_start += len(cell) + 1
-            position = end + 1
+        found += _table(text, header.end(), header.group()[1:].split(sep), sep)
     return found
 
 
@@ -176,27 +154,38 @@ def markdown_tables(text: str) -> list[Finding]:
     """Cells under a Markdown table's header naming their type, to the table's last row."""
     found: list[Finding] = []
     for header in _MD_HEADER.finditer("\n" + text):
-        labels = [re.sub(r"[^a-z0-9]", "", c.lower()) for c in header.group(1).split("|")]
-        types = [_column_type(label) for label in labels]
-        if not any(types):
-            continue
-        position = header.end()  # one past the delimiter line's end in the text: the next row's start
-        while position < len(text):
-            end = text.find("\n", position)
-            end = len(text) if end < 0 else end
-            line = text[position:end].rstrip("\r")
-            inner = line.strip()
-            if not (inner.startswith("|") and inner.endswith("|") and inner.count("|") == len(labels) + 1):
-                break
-            cell_start = position + line.index("|") + 1
-            for cell, entity in zip(inner[1:-1].split("|"), types, strict=True):
-                value = cell.strip()
-                if entity and value and _fits(entity, value):
-                    start = cell_start + cell.index(value)
-                    key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
-                    found.append(Finding(start, start + len(value), entity, key))
-                cell_start += len(cell) + 1
-            position = end + 1
+        found += _table(text, header.end(), header.group(1).split("|"), None)
+    return found
+
+
+def _table(text: str, position: int, header: list[str], sep: str | None) -> list[Finding]:
+    """The cells of the rows from `position` (one past the header's end in the text: the first row's start) whose
+    column's header names a type, to the first row of another number of cells. `sep`: the CSV separator, or None for
+    a Markdown table (cells between bars)."""
+    types = [_column_type(re.sub(r"[^a-z0-9]", "", label.lower())) for label in header]
+    found: list[Finding] = []
+    while any(types) and position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        line = text[position:end].rstrip("\r")
+        if sep is not None:
+            cells, cell_start = line.split(sep), position
+        elif (inner := line.strip()).startswith("|") and inner.endswith("|"):
+            cells, cell_start = inner[1:-1].split("|"), position + line.index("|") + 1
+        else:
+            break
+        if len(cells) != len(types):
+            break
+        for cell, entity in zip(cells, types, strict=True):
+            value = cell.strip().strip('"').strip()
+            if entity == E.USERNAME and " " in value and _fits(E.PERSON, value):
+                entity = E.PERSON  # a "user_name" column may hold display names: "Ana Lima-Souza"
+            if entity and value and _fits(entity, value):
+                start = cell_start + cell.index(value)
+                key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
+                found.append(Finding(start, start + len(value), entity, key))
+            cell_start += len(cell) + 1
+        position = end + 1
     return found
 
 
