@@ -226,16 +226,12 @@ _KV_FIELD = re.compile(r'(?<![\w.\-])([A-Za-z_][\w.\-]*+)=(?:"([^"\n]{1,80})"|([
 def payload_fields(text: str) -> list[tuple[str, int, int]]:
     """(key, value start, value end) of each field of a JSON, XML or key=value payload in the text."""
     out: list[tuple[str, int, int]] = []
-    for pattern, hints in ((_JSON_FIELD, ('":', '" :')), (_XML_FIELD, ("</",))):
+    for pattern, hints in ((_JSON_FIELD, ('":', '" :')), (_XML_FIELD, ("</",)), (_KV_FIELD, ("=",))):
         if any(hint in text for hint in hints):
             for m in pattern.finditer(text):
                 group = 2 if m.group(2) is not None else 3
-                out.append((m.group(1), m.start(group), m.end(group)))
-    if "=" in text:
-        for m in _KV_FIELD.finditer(text):
-            if len(m.group(1)) <= 41:
-                group = 2 if m.group(2) is not None else 3
-                out.append((m.group(1), m.start(group), m.end(group)))
+                if len(m.group(1)) <= 41:  # (the key=value pattern reads a word whole: its key may be longer)
+                    out.append((m.group(1), m.start(group), m.end(group)))
     return out
 
 
