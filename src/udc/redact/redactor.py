@@ -311,9 +311,9 @@ class Redactor:
                 leaf.findings.extend(positions.joined(leaf.text, leaf.findings))
 
     def _payload_values(self, text: str, entities: frozenset[str]) -> list[Finding]:
-        """Values of a pasted payload's fields whose keys name their type, read as a record's field of that name
-        would be ('"ssn": "…"', "<dob>…</dob>", "member_id=…"); a card expiry's month and year fields; a person's
-        name parts ('"family": "…"', '"given": ["…"]')."""
+        """Values of a pasted payload's fields whose keys name their type, as a record's field of that name gives its
+        value's type ('"ssn": "…"', "<dob>…</dob>", "member_id=…"; everything else in them is found by the scan of the
+        whole text); a card expiry's month and year fields; a person's name parts ('"family": "…"', '"given": […]')."""
         found: list[Finding] = []
         for key, start, end in structured.payload_fields(text):
             value = text[start:end]
@@ -323,7 +323,7 @@ class Redactor:
                 found.append(Finding(start, end, E.PERSON, " ".join(value.split()).casefold()))
             elif types := field_context(key) & entities:
                 found += [Finding(f.start + start, f.end + start, f.entity, f.key)
-                          for f in self._scanner.scan(value, entities, types)]
+                          for f in self._scanner.field_values(value, entities, types)]
         return found
 
     def _by_position(self, text: str) -> list[Finding]:

@@ -109,11 +109,20 @@ class Scanner:
             found += self._expiry_after_cards(text, found)
         if E.CVV in entities:
             found += _codes_after_cards(text, found)
+        return resolve_overlaps(self._kept(text, found, entities))
+
+    def field_values(self, text: str, entities: frozenset[str], field_types: frozenset[str]) -> list[Finding]:
+        """Only the values of `field_types`, the types a field's name gives context for, anywhere in `text` (a pasted
+        payload's field: the rest of its text is scanned with the text it is in)."""
+        return self._kept(text, self._field_values(text, entities, field_types), entities)
+
+    def _kept(self, text: str, found: list[Finding], entities: frozenset[str]) -> list[Finding]:
+        """Findings but those the allow list names and phone-shaped references ("PIN", "claim CLM …")."""
         if self._allow:
             found = [f for f in found if not self._allowed(text[f.start:f.end], f.key)]
         if E.PHONE in entities and found:
             found = [f for f in found if f.entity != E.PHONE or not _no_phone(text, f.start, f.end)]
-        return resolve_overlaps(found)
+        return found
 
     @staticmethod
     def _expiry_after_cards(text: str, found: list[Finding]) -> list[Finding]:
@@ -171,9 +180,7 @@ class Scanner:
 
     def _contextual(self, text: str, ctx: ContextIndex, entities: frozenset[str],
                     field_types: frozenset[str]) -> list[Finding]:
-        found: list[Finding] = []
-        for etype in field_types & entities:  # the field name is the context: look through the whole value
-            found.extend(f for m in _CANDIDATES[etype].finditer(text) if (f := self._context_value(etype, text, m, 0)))
+        found = self._field_values(text, entities, field_types)
         # first, so that of two words ending alike the national id's wins ("social insurance number": a health plan's
         # "insurance number" inside it)
         if ctx.national and E.NATIONAL_ID in entities and E.NATIONAL_ID not in field_types:
@@ -196,6 +203,11 @@ class Scanner:
                             break
                         listed = m.end()
         return found
+
+    def _field_values(self, text: str, entities: frozenset[str], field_types: frozenset[str]) -> list[Finding]:
+        # the field name is the context: look through the whole value
+        return [f for etype in field_types & entities for m in _CANDIDATES[etype].finditer(text)
+                if (f := self._context_value(etype, text, m, 0))]
 
     def _context_value(self, etype: str, text: str, m: re.Match[str], distance: int) -> Finding | None:
         start, end = m.span()
