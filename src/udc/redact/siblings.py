@@ -17,7 +17,7 @@ from udc.redact import validators as V
 from udc.redact.scanner import Finding
 
 _BY_SHAPE = frozenset({E.MRN, E.HEALTH_PLAN_ID, E.US_PASSPORT})
-_TEN_DIGITS = re.compile(r"(?<![\w\-])\d{3}[ \-]?\d{3}[ \-]?\d{4}(?![\w\-])")
+_NHS_NUMBER = re.compile(rf"(?<![\w\-]){P.NHS_SHAPE.pattern}(?![\w\-])")
 _DIGIT, _LETTER, _NINES = re.compile(r"[0-9]"), re.compile(r"[A-Za-z]"), re.compile(r"9+")
 
 
@@ -52,8 +52,8 @@ def siblings(text: str, found: list[Finding]) -> list[Finding]:
             if m.start() not in taken:
                 out.append(Finding(m.start(), m.end(), entity, m.group().upper()))
     if nhs:
-        for m in _TEN_DIGITS.finditer(text):
+        for m in _NHS_NUMBER.finditer(text):
             digits = P.NON_DIGITS.sub("", m.group())
-            if m.start() not in taken and P.NHS_SHAPE.fullmatch(m.group()) and V.uk_nhs(digits):
+            if m.start() not in taken and V.uk_nhs(digits):
                 out.append(Finding(m.start(), m.end(), E.UK_NHS, digits))
     return out
