@@ -108,7 +108,7 @@ class Scanner:
         if E.CARD_EXPIRY in entities:
             found += self._expiry_after_cards(text, found)
         if E.CVV in entities:
-            found += _codes_after_cards(text, found)
+            found += self._codes_after_cards(text, found)
         return resolve_overlaps(self._kept(text, found, entities))
 
     def field_values(self, text: str, entities: frozenset[str], field_types: frozenset[str]) -> list[Finding]:
@@ -131,6 +131,17 @@ class Scanner:
         for f in found:
             if f.entity == E.CREDIT_CARD and (m := P.EXPIRY_VALUE.search(text, f.end, f.end + 24)):
                 out.append(Finding(m.start(), m.end(), E.CARD_EXPIRY, m.group().replace(" ", "")))
+        return out
+
+    @staticmethod
+    def _codes_after_cards(text: str, found: list[Finding]) -> list[Finding]:
+        """A card's code read out after it with a plain word (_CODE_AFTER_CARD)."""
+        out = []
+        for f in found:
+            if f.entity != E.CREDIT_CARD or not (m := _CODE_AFTER_CARD.search(text, f.end, f.end + 80)):
+                continue
+            if m.group(1).lower() != "code" or not _OTHER_CODE_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+                out.append(Finding(m.start(2), m.end(2), E.CVV, m.group(2).replace(" ", "")))
         return out
 
     def phone_key(self, text: str) -> str | None:
@@ -438,6 +449,13 @@ _ENDING_BEFORE = re.compile(r"\bending(?:[ ]in)?[ :]{1,2}$")
 _SORT_CODE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{2}")  # a UK bank's sort code, beside an account, is not one
 # a claim's number after "claim" is no member id: "Member … called about a denied claim CLM-88210455"
 _CLAIM_BEFORE = re.compile(r"(?i:\bclaims?(?:[ ](?:no\.?|number|id|#))?[ :#]{1,3})$")
+# A card's code read out after it, its word plain: "4923 … exp 04/27 code 226", "…, security 581", "CVC 3 0 2", "the
+# four digit code on the front is 0938"; not another code ("error code 2051", "auth code 123456")
+_CODE_AFTER_CARD = re.compile(r"(?i:\b(code|cvc2?|cvv2?|csc|cid|security))\b[^0-9\n]{0,24}?(?<![\w\-/])"
+                              r"([0-9](?:[ ]?[0-9]){2,3})(?![\w/\-]|[ ][0-9])")
+_OTHER_CODE_BEFORE = re.compile(
+    r"(?i:\b(?:error|response|reason|auth|authori[sz]ation|approval|decline|declined|result|status|return|promo|"
+    r"discount|zip|postal|post|area|country|currency|sort|swift|merchant|mcc|tracking|voucher|access)[ _\-]?)\Z")
 
 
 def _national_after_words(text: str, ctx: ContextIndex) -> list[Finding]:
@@ -650,21 +668,3 @@ def _fold(text: str) -> str:
 
 def _compact(text: str) -> str:
     return re.sub(r"[\s\-().]", "", text).casefold()
-
-
-# A card's code read out after it, its word plain: "4923 … exp 04/27 code 226", "…, security 581", "CVC 3 0 2", "the
-# four digit code on the front is 0938"; not another code ("error code 2051", "auth code 123456")
-_CODE_AFTER_CARD = re.compile(r"(?i:\b(code|cvc2?|cvv2?|csc|cid|security))\b[^0-9\n]{0,24}?(?<![\w\-/])"
-                              r"([0-9](?:[ ]?[0-9]){2,3})(?![\w/\-]|[ ][0-9])")
-_OTHER_CODE_BEFORE = re.compile(
-    r"(?i:\b(?:error|response|reason|auth|authori[sz]ation|approval|decline|declined|result|status|return|promo|"
-    r"discount|zip|postal|post|area|country|currency|sort|swift|merchant|mcc|tracking|voucher|access)[ _\-]?)\Z")
-
-
-def _codes_after_cards(text: str, found: list[Finding]) -> list[Finding]:
-    out = []
-    for f in found:
-        if f.entity == E.CREDIT_CARD and (m := _CODE_AFTER_CARD.search(text, f.end, f.end + 80)) and not (
-                m.group(1).lower() == "code" and _OTHER_CODE_BEFORE.search(text, max(0, m.start() - 24), m.start())):
-            out.append(Finding(m.start(2), m.end(2), E.CVV, m.group(2).replace(" ", "")))
-    return out
