@@ -116,7 +116,7 @@ def test_lookalikes_kept(text: str) -> None:
     assert found(text) == []
 
 
-def test_hl7_name_prefix_and_initial_are_no_name() -> None:
+def test_hl7_name_is_one_value_and_its_prefix_no_name() -> None:
     text = "PID|1||0042^^^H^MR||Okoro^Chidinma^A^^Mrs||19700101|F"
     names = [v for e, v in found(text) if e == "PERSON"]
     assert names == ["Okoro^Chidinma^A"]  # (the initial inside the name's span; the prefix "Mrs" left)
