@@ -15,8 +15,9 @@ from udc.store.writer import child_pipes, receive, serve
 # bytes of records committed between checkpoints: bounds the WAL, and what is left to copy back when the writer is done
 # (the next commit after it, say the run's own end, would copy it: at 16 MB a backfill's last 70 ms went to that)
 CHECKPOINT_EVERY = 4 << 20
-# WAL frames (8 KB pages, 64 MB) a passive checkpoint may leave before the WAL is started over; what the writer commits
-# while a checkpoint runs comes on top (the WAL peaked at 247-272 MB in a 1,000,000-record sync)
+# the WAL's size in frames (8 KB pages: 64 MB), as a passive checkpoint reports it, beyond which the writer starts the
+# WAL over; what the writer commits while a checkpoint runs comes on top (it peaked at 247-272 MB in a 1,000,000-record
+# sync)
 RESTART_FRAMES = 8192
 
 
