@@ -25,8 +25,8 @@ def found(text: str) -> list[tuple[str, str]]:
     # after a role or relation word, two words or more; "contact is …"
     ("Laptop for new starter Kenji Watanabe-Ross is in the cage.", [("PERSON", "Kenji Watanabe-Ross")]),
     ("Keys are with the landlord; the building contact is Ottilie Brandvold.", [("PERSON", "Ottilie Brandvold")]),
-    # after a capitalised title
-    ("Form signed by Dr. Ifeoma Chukwu yesterday.", [("PERSON", "Ifeoma Chukwu")]),
+    # after a capitalised title, hidden with the name (labellers disagree whether it is part of it)
+    ("Form signed by Dr. Ifeoma Chukwu yesterday.", [("PERSON", "Dr. Ifeoma Chukwu")]),
     # beside a value of their own: a phone after a bracket, a date of birth after a comma
     ("Parcel goes to Wiremu Tane (+64 21 555 0199) at reception.", [
         ("PERSON", "Wiremu Tane"), ("PHONE", "+64 21 555 0199")]),

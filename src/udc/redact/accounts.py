@@ -74,6 +74,7 @@ datadog grafana kafka sql exchange o365 m365 sharepoint teams zoom vpn pki dns d
 _PARTS = re.compile(r"[._\-]")
 _LOGIN_CHARS = re.compile(r"[0-9._\-]")
 _KEPT_CACHE = 50_000
+_HOST_SUFFIX = re.compile(r"-[a-z0-9]{1,12}(?:-[a-z0-9]{1,12})?(?![\w\-@])(?!\.[a-z0-9])")
 
 
 class Accounts:
@@ -122,7 +123,9 @@ class Accounts:
         folded = login.strip().lower()
         if len(folded) < 4 or " " in folded or "@" in folded or self.kept(folded):
             return False
-        name_parts = [p for p in (_ascii(first), _ascii(last)) if len(p) >= 3]  # "Lefèvre" in "hlefevre"
+        # "Lefèvre" in "hlefevre"; each part of a double name too: "Adeyemi" of "Adeyemi-Eze" in "cadeyemi"
+        parts = {_ascii(first), _ascii(last), *map(_ascii, f"{first} {last}".replace("-", " ").split())}
+        name_parts = [p for p in parts if len(p) >= 3]
         # "jdoe", "praman": built from the name; "mark" alone (a last name, and a word) is too ambiguous
         if not (_LOGIN_CHARS.search(folded) or any(p in folded and p != folded for p in name_parts)):
             return False
@@ -146,9 +149,10 @@ class Accounts:
             start, end = last + 1 - len(login), last + 1
             before = lower[start - 1] if start else " "
             after = lower[end] if end < n else " "
-            if (before.isalnum() or before in "_.-@/") or (after.isalnum() or after in "_-@") or (
-                    after == "." and end + 1 < n and lower[end + 1].isalnum()):
-                continue
+            if (before.isalnum() or before in "_.-@/") or (after.isalnum() or after in "_@") or (
+                    after in ".-" and end + 1 < n and lower[end + 1].isalnum() and not (
+                        after == "-" and _HOST_SUFFIX.match(lower, end))):
+                continue  # (a machine named for its user is theirs: "jwseo-mbp", "jdoe-laptop")
             hits.append((start, end, login))
         return hits
 

@@ -26,14 +26,14 @@ def normalise_name(name: str) -> str:
 
 
 def variants(name: str) -> set[str]:
-    """Lower-cased forms of one person's name worth matching: as given, and "Last, First" ↔ "First Last"."""
+    """Lower-cased forms of one person's name worth matching: as given, "Last, First" ↔ "First Last", "Last First"."""
     text = " ".join(name.split())
     if len(text) < MIN_NAME_CHARS or text.casefold() in _NOT_PEOPLE or any(ch.isdigit() for ch in text):
         return set()
     forms = {text.casefold(), normalise_name(text)}
     parts = normalise_name(text).split()
-    if len(parts) == 2:
-        forms.add(f"{parts[1]}, {parts[0]}")
+    if len(parts) == 2:  # (also family name first without a comma: badge logs' "BROOKS MARISOL", Asian order)
+        forms |= {f"{parts[1]}, {parts[0]}", f"{parts[1]} {parts[0]}"}
     if len(parts) == 3 and len(parts[1].rstrip(".")) == 1:  # "John Q. Public" also appears as "John Public"
         forms.add(f"{parts[0]} {parts[2]}")
     return {f for f in forms if " " in f}  # single words ("Will", "May") are too ambiguous for exact matching
@@ -56,15 +56,14 @@ class NameMatcher:
 
     def add(self, names: Iterable[str]) -> int:
         """Learn names; returns how many new forms were added."""
-        new = set()
         fresh = {name for name in names if isinstance(name, str)} - self._given
-        for name in fresh:
-            new |= variants(name)
+        # every form of a name keyed by the name itself: one token for "BROOKS MARISOL" and "Marisol Brooks"
+        new = {form: normalise_name(name) for name in fresh for form in variants(name)}
         with self._lock:
             self._given |= fresh
-            new -= self._names.keys()
+            new = {form: key for form, key in new.items() if form not in self._names}
             if new:
-                self._names.update((form, normalise_name(form)) for form in new)
+                self._names.update(new)
                 self._dirty = True
         return len(new)
 

@@ -64,7 +64,8 @@ _WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w]|['’](?!s(?![\w])
 # (two-word particles first: "Bram van den Berg", "María de la Cruz"; Irish "Ó", "Ní")
 _PARTICLE = (r"(?:van de[nr]?|von de[rmn]|de la|de los|de las|van 't|de|da|del|della|di|du|dos|das|van|von|der|den|"
              r"la|le|al|el|bin|binti|binte|bint|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí|s/o|d/o|a/l|a/p)")
-_NAME = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
+_NICK = rf"(?:[ ][\"“][{_UPPER}][{_LOWER}]{{1,15}}[\"”](?=[ ]))?"  # Terrence "Rich" Richardson
+_NAME = rf"{_WORD}{_NICK}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
 _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|talked to|assigned to|assigned it to|"
@@ -86,7 +87,7 @@ _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # (the short, frequent ones with their space, so the pass has no hit in "bytes", "address": " by", " add")
 _WEAK_CUES = ("for|from|with|cc|ping|pinging| till|für|voor| by| via| add|\nby|\nvia|\nadd|remove|told|invite|notify|"
               "include")
-_NAME2 = rf"{_WORD}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
+_NAME2 = rf"{_WORD}{_NICK}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
 _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant|intern|colleague|coworker|co-worker|"
@@ -198,6 +199,14 @@ _NAME_ANSWER = re.compile(rf"\r?\n[ \t]{{0,8}}[A-Z][A-Za-z ]{{0,24}}:[ \t]{{1,3}
 # E-mail headers naming people without their address: "To: Camille Dubois", "Cc: Lars Eriksson; …"
 _HEADER_NAME = re.compile(
     rf"\n(?:From|To|Cc|CC|Bcc|Sender|Recipient|Attendees)[ \t]?:[ \t]{{1,3}}({_NAME})[ \t]*(?=[;,\r\n]|$)")
+# A message's author on a line of its own over a line that is only its time, as help desks export replies
+# ("Renata Kowalczyk\nDec 1, 2026, 16:09 CET", "Tomás Ferreira (Shop Support)\n01/12/2026 16:20")
+_OVER_TIMESTAMP = re.compile(
+    rf"\n[ \t]{{0,8}}({_NAME2})(?:[ ]\([^()\n]{{1,40}}\))?[ \t]*\r?\n[ \t]{{0,8}}"
+    rf"(?:[A-Z][a-z]{{2,8}},?[ ])?(?:[A-Z][a-z]{{2,8}}\.?[ ][0-9]{{1,2}}|[0-9]{{1,2}}[ ][A-Z][a-z]{{2,8}}\.?|"
+    rf"[0-9]{{1,4}}[/.\-](?:[0-9]{{1,2}}|[A-Z][a-z]{{2}})[/.\-][0-9]{{2,4}}),?(?:[ ][0-9]{{4}},?)?[ ](?:at[ ])?"
+    rf"[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?(?:[ ]?[AaPp][Mm])?(?:[ ][A-Z]{{2,5}}|[ ]?[+\-][0-9:]{{4,5}})?"
+    rf"[ \t]*(?=\r?\n|$)")
 # (the name on the line under a sign-off, perhaps after a blank line, alone or before "| Title")
 _UNDER_SIGN_OFF = rf"[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*(?:$|[|][ ]))"
 # The line under a sign-off or the "-- " signature marker, perhaps after a blank line: "Regards,\nPriya Raman",
@@ -530,7 +539,7 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
     lines = "\n" + text
-    for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME):
+    for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME, _OVER_TIMESTAMP):
         for m in pattern.finditer(lines):
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=pattern is not _HEADER_NAME):
                 found.append(f)

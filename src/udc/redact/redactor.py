@@ -29,6 +29,7 @@ from udc.redact.replace import Replacer
 from udc.redact.scanner import Finding, Scanner, resolve_overlaps
 from udc.redact.schema import KEEP, PERSON_OBJECT, FieldRules, is_people_table
 from udc.redact.siblings import siblings
+from udc.redact.wordnames import PLACE_NAMES, WORD_NAMES
 from udc.redact.wordpass import WordLists
 
 
@@ -286,19 +287,33 @@ class Redactor:
                     leaf.findings.append(Finding(m.start(1) - 1, m.end(1) - 1, E.PERSON, name))
                     names.add(name)
         if E.PERSON in leaf.settings.entities and self._given_forms:
-            # "Hi Priya,", "Thanks, Priya": a known first name, alone, after a greeting (the name first: it is rarer;
-            # the word list finds where one may start, the pattern then reads the whole capitalised word there)
+            # A known first name alone: one that is no word ("Marisol", "chinonso") wherever it stands as a word;
+            # one that is a word or a place ("Page", "Austin") where its place says so: after a greeting ("Thanks,
+            # Page"), before an initial ("Pat O."), mid-sentence after a lower-case word ("ok, but Page is"; not
+            # for places: "in Austin"). The word list finds where one may start: the name first, it is rarer.
             text = leaf.text
             starts: set[int] = set()  # (two forms of one name may start at one place)
             for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
-                start = last + 1 - length
-                if (start and text[start - 1] not in " \t\n(") or start in starts or (
-                        last + 1 < len(text) and (text[last + 1].isalnum() or text[last + 1] in "'’-")):
-                    continue  # (inside a longer word: "Dan" in "Danger", "danny")
+                start, end = last + 1 - length, last + 1
+                if (start and text[start - 1] not in " \t\n(") or start in starts or _joined_after(text, end):
+                    continue  # (inside a longer word, a login or an address: "Dan" in "Danger", "marisol.b@")
                 starts.add(start)
-                word = _named_alone(text, start)
-                if word and (given := word.group().casefold()) in self._given_names:
-                    leaf.findings.append(Finding(start, word.end(), E.PERSON, given))
+                given = text[start:end].casefold()
+                if given not in self._given_names:
+                    continue
+                if initial := _INITIAL.match(text, end):  # "Tomasz W.", "Pat O.": a person, whatever the word
+                    end = initial.end()
+                elif given in WORD_NAMES or given in PLACE_NAMES or _determined(text, start) or not (
+                        text[start].isupper() or (length >= 4 and text[start:end].islower())):
+                    if not ((given in WORD_NAMES and _mid_sentence(text, start, end)) or (
+                            (word := _named_alone(text, start)) and word.end() == end)):
+                        continue
+                elif text[start].isupper() and (then := _SURNAME.match(text, end)):
+                    if then.group(1).casefold() in positions.NOT_NAMES:
+                        continue  # a thing named for someone: "Ayesha Storage Array"
+                    end = then.end()  # the rest of a name the directory does not know: "Kenji Tanaka"
+                    given = normalise_name(text[start:end])  # (or knows: one token for the full name)
+                leaf.findings.append(Finding(start, end, E.PERSON, given))
         if E.PERSON in leaf.settings.entities:
             hits = self._names.find(leaf.text) if len(self._names) else []
             leaf.lowered = lower_case(leaf.text)[0]  # (the one the passes above made)
@@ -373,7 +388,11 @@ class Redactor:
         findings = leaf.findings
         if spread and E.PERSON in leaf.settings.entities:
             findings = findings + _find_names(leaf.text, spread, leaf.lowered)
-        return [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
+        findings = [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
+        if E.PERSON in leaf.settings.entities:  # "Dr. [name]" would tell a reader more than the name's token
+            findings = [f._replace(start=title.start()) if f.entity == E.PERSON and f.start and (
+                title := _TITLE_BEFORE.search(leaf.text, max(0, f.start - 6), f.start)) else f for f in findings]
+        return findings
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
@@ -485,6 +504,49 @@ def _named_alone(text: str, start: int) -> re.Match[str] | None:
             text, start) and not _TYPED_GREETING.search(text, max(0, start - 12), start):
         return None
     return _GIVEN_WORD.match(text, start)
+
+
+def _joined_after(text: str, end: int) -> bool:
+    """The word ending at `end` goes on: in a longer word, a hyphenated one, a login or an address ("danny",
+    "marisol.brooks@", "kenji_t"); a possessive ("Tomasz's") ends it."""
+    after = text[end:end + 1]
+    if after in "'’":  # ("D'Arcy" goes on)
+        return not (text[end + 1:end + 2] == "s" and not text[end + 2:end + 3].isalnum())
+    return after.isalnum() or after in "-_@/\\" or (after == "." and text[end + 1:end + 2].isalnum())
+
+
+# a title before a name is hidden with it: labellers disagree whether it is part of the name
+_TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss)\.?[ ]\Z")
+_SURNAME = re.compile(r"[ ]([A-Z][^\W\d_]+(?:[-'’][A-Z][^\W\d_]+)?)(?![\w\-'’])")
+_INITIAL = re.compile(r"[ ][A-Z]\.(?![\w.])")
+
+# words after which a capitalised word is a thing, not a person: "the Page", "a Mark", "our Summer rota"
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "each", "every", "any", "no", "our", "your", "their",
+                          "his", "her", "my", "its", "per", "of", "new", "next", "last", "first", "same"})
+
+
+def _word_before(text: str, start: int) -> str:
+    before = text[max(0, start - 16):start - 1]
+    return before[max(before.rfind(" "), before.rfind("\n"), before.rfind("\t")) + 1:]
+
+
+def _determined(text: str, start: int) -> bool:
+    """A determiner before the word: "the Priya cluster" is a thing named for someone."""
+    return start > 1 and text[start - 1] == " " and _word_before(text, start).lower() in _DETERMINERS
+
+
+def _mid_sentence(text: str, start: int, end: int) -> bool:
+    """A capitalised word after a lower-case one that is no determiner, followed by a lower-case word or a
+    sentence's punctuation: "ok, but Page is leaving", "ask Drew." (not "Page 3", "Rich Text", "the Summer rota")."""
+    if not text[start].isupper() or start < 2 or text[start - 1] != " ":
+        return False
+    word = _word_before(text, start).rstrip(",")
+    if not (word.isalpha() and word.islower()) or word in _DETERMINERS:
+        return False
+    if text[end:end + 2] in ("'s", "’s"):
+        end += 2
+    after = text[end:end + 2]
+    return after == "" or after[0] in ".,;:!?)" or (after[0] == " " and after[1:].islower())
 
 
 def _bracketed(text: str, start: int) -> bool:
