@@ -69,3 +69,18 @@ def test_names_joined_after_their_roles_in_brackets() -> None:
 ])
 def test_names_with_an_initial_after_a_cue(text: str, value: str) -> None:
     assert ("PERSON", value) in found(text)
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("Mobile 0412 555 019, desk (03) 5550 8812.", "(03) 5550 8812"),  # a desk's line, valid here or not
+    ("cb no 555 014 2290 if it drops", "555 014 2290"),  # a call-back's abbreviation
+    ("Patient called back on (555) 017-3345 about the bill", "(555) 017-3345"),
+    ("Kullanıcı: Emre Doğan, cep: 0533 555 02 61", "0533 555 02 61"),  # Turkish "cep" (mobile)
+    ("bhai mera naya number 98111 55502 hai", "98111 55502"),  # Hindi, transliterated: "my new number"
+])
+def test_a_phone_after_more_of_its_words(text: str, phone: str) -> None:
+    assert ("PHONE", phone) in found(text)
+
+
+def test_a_desk_without_a_phone_stays() -> None:
+    assert found("Desk 12 on floor 3 is broken; asset 4471 2208 stays in the cage.") == []

@@ -44,7 +44,11 @@ _WORDS: dict[str, list[str]] = {
               "cellulare", "rufnummer", "handynummer", "携帯", "電話",
               # Polish, Scandinavian, Finnish, Korean, Chinese: "kom. 601 …", "Mobil 070-…", "휴대폰: 010-…"
               "kom", "kom.", "komórka", "komórkowy", "mobil", "mobilnummer", "mobiltelefon", "tlf", "puhelin",
-              "matkapuhelin", "휴대폰", "핸드폰", "전화", "연락처", "手机", "电话"],
+              "matkapuhelin", "휴대폰", "핸드폰", "전화", "연락처", "手机", "电话",
+              # a desk's line, a call back, a person's own number: "desk (02) 5550 4417", "cb no 555 …", "cep:"
+              "desk", "desk phone", "direct line", "direct dial", "cb", "cb no", "c/b", "called back", "rang back",
+              "my number", "his number", "her number", "their number", "new number",
+              "mera number", "naya number", "cep", "numara"],
     E.UK_NHS: [f"nhs{n}" for n in _NUMBER],
     E.ABA_ROUTING: ["routing", "aba", "rtn", *[f"transit{n}" for n in _NUMBER if n], "wire", "wires", "fedwire",
                     "ach"],  # (the checksum decides: "wires go via 111061116")
