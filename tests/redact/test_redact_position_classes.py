@@ -99,7 +99,9 @@ def test_diagnoses_after_clinical_phrasing(text: str, expected: str) -> None:
 
 def test_clinicians_in_hl7_order_segments() -> None:
     text = "OBR|1|A1|B2|80053^CMP^LN|||20250114|||||||||1982641759^Okereke^Chidi\n"
-    assert sorted(found(text)) == sorted([("US_NPI", "1982641759"), ("PERSON", "Okereke"), ("PERSON", "Chidi")])
+    assert sorted(found(text)) == sorted([("US_NPI", "1982641759"), ("PERSON", "Okereke^Chidi")])  # one value
+    text = "PV1|1|O|ENDO||||2040636914^ABERNATHY^CLAIRE^M^^^^^^NPI\n"  # a middle initial after the names goes too
+    assert sorted(found(text)) == sorted([("US_NPI", "2040636914"), ("PERSON", "ABERNATHY^CLAIRE^M")])
 
 
 def test_an_icd10_code_that_spells_a_code_system_name() -> None:

@@ -84,3 +84,22 @@ def test_a_phone_after_more_of_its_words(text: str, phone: str) -> None:
 
 def test_a_desk_without_a_phone_stays() -> None:
     assert found("Desk 12 on floor 3 is broken; asset 4471 2208 stays in the cage.") == []
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Analyst: Oskar Lindqvist. IOC added to the blocklist.", "Oskar Lindqvist"),
+    ("Ward clerk Ivy Brennan-Shaw created the encounter.", "Ivy Brennan-Shaw"),
+    ("IG lead Hollie Varga informed; DATIX raised.", "Hollie Varga"),
+    ("Outgoing: Brodie Walsh (night). Incoming: Ngaire Te Rangi (day).", "Ngaire Te Rangi"),
+    ("Collect from: Wilhelmina Osei, Van Woustraat 188-2, Amsterdam", "Wilhelmina Osei"),
+])
+def test_a_name_after_a_role_that_also_ends_a_job_title(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Position: Clinical Data Analyst, Revenue Cycle Analytics",  # a job's title, then its team
+    "Collect from: Wilhelmina Osei, Van Woustraat 188-2, Amsterdam",  # (the street after her is no second person)
+])
+def test_a_team_or_street_after_such_a_role_is_no_name(text: str) -> None:
+    assert [v for e, v in found(text) if e == "PERSON"] in ([], ["Wilhelmina Osei"])

@@ -87,6 +87,7 @@ _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 # (the short, frequent ones with their space, so the pass has no hit in "bytes", "address": " by", " add")
 _WEAK_CUES = ("for|from|with|cc|ping|pinging| till|für|voor| by| via| add|\nby|\nvia|\nadd|remove|told|invite|notify|"
               "include")
+_NUMBER_AFTER = re.compile(r"[ ][0-9]")  # (a capitalised pair before a number is a street: "Van Woustraat 188")
 _NAME2 = rf"{_WORD}{_NICK}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
@@ -103,13 +104,19 @@ _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant
               # the same roles in other languages: "Unser Techniker Jürgen Weiß", "onze medewerker …"
               r"techniker|technikerin|technicus|technicien|técnico|tecnico|kollege|kollegin|collega|collègue|"
               r"mitarbeiter|mitarbeiterin|medewerker|ansprechpartner|contactpersoon)")
+# Roles that also end a job's title ("Clinical Data Analyst, Revenue Cycle Analytics"): a name after a colon or a
+# space only ("Analyst: Oskar Lindahl", "Ward clerk Ivy Brennan", "IG lead Hollie Vance"), two words or more
+_TITLE_END_CUES = (r"analyst|clerk|lead|incoming|outgoing|referral for|collect from|receptionist|registrar|"
+                   r"dispatcher|investigator|auditor|recruiter|mentor|sponsor|delegate|deputy|witness|caseworker|"
+                   r"case worker|case owner|adjuster|claimant|policyholder")
 # Self-introductions in other languages, before two words or more ("Hola, soy Lucía Martín Herrera"); their words
 # stay possible names ("bin", "Mi")
 _FOREIGN_INTROS = r"soy|me llamo|je suis|je m'appelle|ich bin|mi chiamo|sono|sou|jestem"
 # Titles, capitalised, before a name of any length ("Dr. Ewa Kowalska", "Mr Okafor", "Frau Vogelsang")
 # ("Pt Edward Kimani, 78M": a patient; French "M. Thierry Lemaire", German "Herrn", Dutch "Dhr.")
 _TITLES = r"mr|mrs|ms|mx|dr|prof|sir|frau|herr|herrn|mme|mlle|sra|srta|dhr|mevr|mevrouw|signora|pt| m"
-_NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES).split("|") for w in cue.split() if w.isalpha())
+_NOT_NAMES |= frozenset(w for cue in (_CUES + "|" + _ROLE_CUES + "|" + _TITLE_END_CUES).split("|") for w in cue.split()
+                        if w.isalpha())
 NOT_NAMES = _NOT_NAMES  # (also for CSV columns of people)
 # A name (or "Last, First") right after a cue word: "Refund for April Iyer", "Called Zhang, Nguyen back", "the
 # contact is Bartholomew Quist". Cue words are found with one Aho-Corasick pass, the name matched only where one
@@ -121,6 +128,7 @@ _GRADE = r"(?:(?:RN|SN|EN|HCA|CNA|LPN|NP|PA|Sr|Dr|Staff Nurse|Sister)\.?[ ])?"
 _INITIALLED = rf"[{_UPPER}]\.[ ]{_WORD}|{_WORD}[ ][{_UPPER}]\.(?:[ ]{_WORD}|(?![\w]))"
 _AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_INITIALLED}|{_LAST_FIRST}|{_NAME})")
 _AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
+_AFTER_TITLE_END = re.compile(rf":?[ ]{{1,2}}\(?{_GRADE}({_NAME2})")
 # a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
 _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
 # (also a JSON or XML name field pasted into a work note: '"name": "Ada Eze"', "<Name>Ada Eze</Name>", "name=Ada Eze")
@@ -147,6 +155,7 @@ def _cue_words() -> dict[str, tuple[int, re.Pattern[str] | None]]:  # → (its l
     for verb in _PERSON_VERBS:
         words[" " + verb] = (len(verb) + 1, None)
     for cues, pattern in ((_CUES, _AFTER_CUE), (_ROLE_CUES, _AFTER_ROLE_CUE), (_FOREIGN_INTROS, _AFTER_ROLE_CUE),
+                          (_TITLE_END_CUES, _AFTER_TITLE_END),
                           (_WEAK_CUES, _AFTER_WEAK_CUE),
                           (_TITLES, _AFTER_TITLE), (_INTRO_CUES, _AFTER_INTRO)):
         for cue in cues.split("|"):
@@ -524,8 +533,8 @@ def people(text: str) -> list[Finding]:
             if comma > 0 and " " in text[m.start(1):comma] and " " in text[comma + 2:m.end(1)]:
                 # full names on both sides of the comma are two people ("Maren Solheim, Ruslan Abenov"), not a
                 # "Last, First"
-                found += [g for g in (_name_finding(text, m.start(1), comma), _name_finding(text, comma + 2, m.end(1)))
-                          if g]
+                found += [g for g in (_name_finding(text, m.start(1), comma), None if _NUMBER_AFTER.match(
+                    text, m.end(1)) else _name_finding(text, comma + 2, m.end(1))) if g]
                 continue
             f = _name_finding(text, m.start(1), m.end(1))
             if f is None and comma > 0 and (  # "Lachlan Fitzgerald, Unit 5"
@@ -747,7 +756,7 @@ def joined(text: str, found: list[Finding]) -> list[Finding]:
         if text[max(0, f.start - 5):f.start].endswith(_JOINS) and (span := _name_before(text, f.start)):
             hits.append(span)
         for span in hits:
-            if span not in seen and (g := _name_finding(text, *span)):
+            if span not in seen and not _NUMBER_AFTER.match(text, span[1]) and (g := _name_finding(text, *span)):
                 seen.add(span)
                 out.append(g)
                 todo.append(g)

@@ -104,16 +104,18 @@ def _more_identifiers(field: str, offset: int) -> list[Finding]:
 def _components(field: str, offset: int, entity: str, which: int | None) -> list[Finding]:
     first_repeat = field.split("~", 1)[0]
     parts = first_repeat.split("^")
-    out = []
+    out: list[Finding] = []
+    names: list[Finding] = []  # a clinician's name parts, one value
     position = offset
     for i, part in enumerate(parts):
         value = part.strip()
         if entity == _XCN:  # id, family, given, middle names; suffixes, degrees and code systems after them
             kind = (E.US_NPI if len(value) == 10 and V.us_npi(value) else None) if i == 0 else (
-                E.PERSON if i <= 3 and len(value) > 1 and value.replace("-", "").replace("'", "").isalpha() else None)
+                E.PERSON if i <= 3 and value.replace("-", "").replace("'", "").isalpha() and (
+                    len(value) > 1 or (i == 3 and names)) else None)  # (a middle initial after a name)
             if kind:
                 start = position + part.index(value)
-                out.append(Finding(start, start + len(value), kind, value.casefold()))
+                (names if kind == E.PERSON else out).append(Finding(start, start + len(value), kind, value.casefold()))
             position += len(part) + 1
             continue
         # (a code system names the coding after the code and its text: "I10^hypertension^I10", the first I10 a code)
@@ -124,6 +126,9 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
             start = position + part.index(value)
             out.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
         position += len(part) + 1
+    if names:  # "ABERNATHY^CLAIRE^M": one value, keyed as the person's name is elsewhere ("claire abernathy")
+        keys = [f.key for f in names if len(f.key) > 1]
+        out.append(Finding(names[0].start, names[-1].end, E.PERSON, " ".join([*keys[1:], keys[0]])))
     if len(out) > 1 and entity in (E.PERSON, E.STREET_ADDRESS):
         # one value, one token: "KOWALSKA^DOROTA" is the person "dorota kowalska" of the rest of the record, and no
         # separator of the field is left between its parts
