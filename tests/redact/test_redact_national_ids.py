@@ -28,6 +28,10 @@ VALID = {
     "se": ["9803261586"], "no": ["19129559678"], "dk": ["1905666556"], "fi": ["0303877577", "140968276R"],
     "pl": ["96101299647"], "be": ["50091801078"], "pt": ["324400613", "172341815UA5"], "mx": ["BOXW310820HNERXN09"],
     "cn": ["11010519761108291X"], "kr": ["6002132592730"],
+    "ar": ["20334455662"], "cl": ["12345670K"], "ch": ["7561234567804"], "cz": ["7905121004"], "ro": ["1850715401009"],
+    "gr": ["12058510004"], "tr": ["12345671098"], "il": ["312345671"], "pk": ["3520244182736"],
+    "id": ["3273011504880001"], "th": ["3101200456789"], "au": ["123456782"], "de": ["61234567806"],
+    "at": ["1004150385"],
 }
 
 
@@ -109,6 +113,23 @@ def test_the_values_pass_their_checks() -> None:
     ("주민등록번호 600213-2592730", "600213-2592730"),
     ("RRN 6002132592730", "6002132592730"),
     ("resident registration number 600213-2592730", "600213-2592730"),
+    # Argentina, Chile, Switzerland (its AHV number's shape anywhere), Czechia, Romania, Greece, Turkey, Israel
+    ("no coincide el CUIL 20-33445566-2", "20-33445566-2"),
+    ("Cliente (RUT 12.345.670-K) llamó", "12.345.670-K"),
+    ("AHV-Nummer 756.1234.5678.04 ungültig", "756.1234.5678.04"),
+    ("he typed 756.1234.5678.04 in the form", "756.1234.5678.04"),
+    ("RČ 790512/1004", "790512/1004"),
+    ("CNP 1850715401009", "1850715401009"),
+    ("AMKA 12058510004", "12058510004"),
+    ("T.C. Kimlik No: 12345671098", "12345671098"),
+    ("ת.ז. 312345671", "312345671"),
+    # Pakistan, Indonesia, Thailand (shapes anywhere), Australia, Germany, Austria
+    ("approved for 35202-4418273-6, transfer to Dubai", "35202-4418273-6"),
+    ("NIK 3273011504880001", "3273011504880001"),
+    ("Bangkok  ID 3-1012-00456-78-9  DOB", "3-1012-00456-78-9"),
+    ("TFN 123 456 782", "123 456 782"),
+    ("Steuer-ID: 61234567806", "61234567806"),
+    ("SVNR 1004 150385", "1004 150385"),
     # a word of every country
     ("national ID: 893873871", "893873871"),
 ])
@@ -121,6 +142,7 @@ def test_found_in_the_shapes_people_type(text: str, value: str | None) -> None:
     # NIR, a CPR, a fødselsnummer, a Belgian number, an RRN, a Chinese id, a Portuguese NIF
     "batch 893873871 done", "moved 574 688 610 rows", "7945 8904 1416 bytes", "job 5609055349099 finished",
     "count 96101299647", "range 980326-1586", "285037511500503 events", "ref 1905666556 updated",
+    "next run 20261218", "ran 12345671098 times", "build 61234567806",
     "191295 59678 sent", "50.09.18-010.78", "600213-2592730", "11010519761108291X", "total 324400613",
 ])
 def test_bare_digits_need_a_word(text: str) -> None:

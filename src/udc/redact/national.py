@@ -3,8 +3,9 @@ no module: the UK's National Insurance number, Singapore's NRIC/FIN).
 
 A value is taken anywhere only where its shape is distinctive and its check strong: a CPF written 123.456.789-09, a
 DNI (8 digits and its letter as one token), an NIE, an NRIC/FIN, a National Insurance number, a codice fiscale, a
-CURP. A bare digit string (a BSN, a SIN, an Aadhaar, a South African id, whose 13 digits a millisecond timestamp
-shares, a PESEL...) counts only after a word for it (context.py), which names the schemes it is checked against.
+CURP, a Swiss AHV number 756.1234.5678.97, a Thai id 1-2345-67890-12-1, a Pakistani CNIC 35202-1234567-1. A bare
+digit string (a BSN, a SIN, an Aadhaar, a South African id, whose 13 digits a millisecond timestamp shares, a
+PESEL...) counts only after a word for it (context.py), which names the schemes it is checked against.
 """
 
 from __future__ import annotations
@@ -12,15 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from stdnum.ar import cuit
+from stdnum.at import vnr
+from stdnum.au import tfn
 from stdnum.be import nn
 from stdnum.br import cpf
 from stdnum.ca import sin
+from stdnum.ch import ssn as ahv
+from stdnum.cl import rut
 from stdnum.cn import ric
+from stdnum.cz import rc
+from stdnum.de import idnr as de_idnr
 from stdnum.dk import cpr
 from stdnum.es import dni, nie
 from stdnum.fi import hetu
 from stdnum.fr import nir
+from stdnum.gr import amka
+from stdnum.id import nik
 from stdnum.ie import pps
+from stdnum.il import idnr as il_idnr
 from stdnum.in_ import aadhaar
 from stdnum.it import codicefiscale
 from stdnum.kr import rrn
@@ -28,10 +39,14 @@ from stdnum.mx import curp
 from stdnum.nl import bsn
 from stdnum.no import fodselsnummer
 from stdnum.nz import ird
+from stdnum.pk import cnic
 from stdnum.pl import pesel
 from stdnum.pt import cc
 from stdnum.pt import nif as pt_nif
+from stdnum.ro import cnp
 from stdnum.se import personnummer
+from stdnum.th import pin
+from stdnum.tr import tckimlik
 from stdnum.za import idnr
 
 from udc.redact import validators as V
@@ -50,11 +65,15 @@ CHECKS: dict[str, Callable[[str], bool]] = {
     "se": personnummer.is_valid, "no": fodselsnummer.is_valid, "dk": cpr.is_valid, "fi": _hetu,
     "pl": pesel.is_valid, "be": nn.is_valid, "pt": lambda v: pt_nif.is_valid(v) or cc.is_valid(v),
     "mx": curp.is_valid, "cn": ric.is_valid, "kr": rrn.is_valid, "ie": pps.is_valid, "nz": ird.is_valid,
+    "ar": cuit.is_valid, "at": vnr.is_valid, "au": tfn.is_valid, "ch": ahv.is_valid, "cl": rut.is_valid,
+    "cz": rc.is_valid, "de": de_idnr.is_valid, "gr": amka.is_valid, "id": nik.is_valid, "il": il_idnr.is_valid,
+    "pk": cnic.is_valid, "ro": cnp.is_valid, "th": pin.is_valid, "tr": tckimlik.is_valid,
 }
 ALL = tuple(CHECKS)
 # what a word as common as "ID number" may name: eleven characters or more with a birth date or two check digits (a
-# nine-digit BSN, SIN or NIF passes one of their checks one time in four)
-LONG = ("br", "za", "no", "pl", "be", "fr", "fi", "it", "mx", "cn", "kr")
+# nine-digit BSN, SIN or NIF passes one of their checks one time in four; a CNIC's check is its province's digit)
+LONG = ("br", "za", "no", "pl", "be", "fr", "fi", "it", "mx", "cn", "kr", "ar", "ch", "cz", "de", "gr", "id", "ro",
+        "th", "tr")
 
 _SEPARATORS = re.compile(r"[ \-./]+")
 _SSN_SHAPE = re.compile(r"[0-9]{3}([ \-.])[0-9]{2}\1[0-9]{4}")  # a US SSN's groups: US_SSN's, whatever checks pass
@@ -112,7 +131,10 @@ _NINO_REST = r"(?:[0-9]{5}|[0-9] [0-9]{2} [0-9]{2})[ ]?[A-D](?![\w\-])"
 ANYWHERE = re.compile(
     r"[0-9](?<![0-9][0-9])(?:"
     r"(?<![\w\-./][0-9])(?:(?P<br>[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2})(?![\w\-]|\.[0-9])"  # CPF 123.456.789-09
-    r"|(?P<es>[0-9]{7}-?[A-Z])(?![\w\-]))"  # DNI 12345678Z
+    r"|(?P<es>[0-9]{7}-?[A-Z])(?![\w\-])"  # DNI 12345678Z
+    r"|(?<=7)(?P<ch>56\.[0-9]{4}\.[0-9]{4}\.[0-9]{2})(?![\w\-]|\.[0-9])"  # AHV 756.1234.5678.97
+    r"|(?P<th>-[0-9]{4}-[0-9]{5}-[0-9]{2}-[0-9])(?![\w\-])"  # Thai id 1-2345-67890-12-1
+    r"|(?P<pk>[0-9]{4}-[0-9]{7}-[0-9])(?![\w\-]))"  # CNIC 35202-1234567-1
     r"|(?<=[A-Z][0-9])(?:"
     rf"(?<={_FREE}[XYZ][0-9])(?P<es1>[0-9]{{6}}-?[A-Z])(?![\w\-])"  # NIE X1234567L
     rf"|(?<={_FREE}[STFGM][0-9])(?P<sg>[0-9]{{6}}[A-Z])(?![\w\-])"  # NRIC / FIN S1234567D
@@ -124,7 +146,7 @@ ANYWHERE = re.compile(
     rf"(?<={_FREE}[XYZ]-[0-9])(?P<es2>[0-9]{{6}}-?[A-Z])(?![\w\-])"  # NIE X-1234567-L
     rf"|(?<={_FREE}{_NINO_PREFIX} [0-9])(?P<gb2>{_NINO_REST})))"
 )
-_BACK = {"br": 0, "es": 0, "es1": 1, "es2": 2, "sg": 1, "gb": 2, "gb2": 3, "it": 6, "mx": 4}
+_BACK = {"br": 0, "es": 0, "ch": 0, "th": 0, "pk": 0, "es1": 1, "es2": 2, "sg": 1, "gb": 2, "gb2": 3, "it": 6, "mx": 4}
 # a reference's label before the value: "order AB123456C", "part no. 12345678Z", "serial S1234567D"
 _REFERENCE_BEFORE = re.compile(
     r"(?i:\b(?:order|invoice|po|ref|reference|serial|s/n|sn|part|p/n|pn|sku|asset|tag|model|batch|lot|case|claim|"
