@@ -78,7 +78,7 @@ def test_logins_by_shape(text: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("Lieferadresse: Berliner Allee 56, 40212 Düsseldorf", "Berliner Allee 56, 40212 Düsseldorf"),
     ("Retour à 14 Rue des Lilas, 75011 Paris", "14 Rue des Lilas, 75011 Paris"),
-    ("Office: Kungsgatan 44, 111 35 Stockholm", "Kungsgatan 44, 111 35 Stockholm"),
+    ("Home: Kungsgatan 44, 111 35 Stockholm", "Kungsgatan 44, 111 35 Stockholm"),
     ("Sede: Via Roma 3, 00184 Roma", "Via Roma 3, 00184 Roma"),
     ("Deliver to Flat 7, 19 Albert Road, Leeds LS6 4AB please", "Flat 7, 19 Albert Road, Leeds LS6 4AB"),
     ("Postal: 4/12 Ocean Street, Bondi NSW 2026", "4/12 Ocean Street, Bondi NSW 2026"),

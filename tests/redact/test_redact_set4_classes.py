@@ -50,7 +50,7 @@ def found(text: str, people: list[Person] | None = None) -> list[tuple[str, str]
     # addresses: a direction before or after the street's name, a Spanish floor and door
     ("ship it to 810 N Lakeshore Dr, Chicago, IL 60611 please", "STREET_ADDRESS",
      "810 N Lakeshore Dr, Chicago, IL 60611"),
-    ("Avda. office: Calle Mayor 12, 2º A, 28013 Madrid", "STREET_ADDRESS", "Calle Mayor 12, 2º A, 28013 Madrid"),
+    ("Avda. home: Calle Mayor 12, 2º A, 28013 Madrid", "STREET_ADDRESS", "Calle Mayor 12, 2º A, 28013 Madrid"),
     # card expiry without a separator right after its word
     ("Mastercard 5425 2334 3010 9903 exp 0328 cvc 712", "CARD_EXPIRY", "0328"),
     # a condition after "patient with"

@@ -1117,3 +1117,34 @@ def _address_value(text: str, label: int, m: re.Match[str]) -> str | None:
 
 
 _DOTTED = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|[0-9a-fA-F]{2}[:\-][0-9a-fA-F]{2}[:\-][0-9a-fA-F]{2}")
+
+
+# An organisation's own address is no one's personal data: the address right after the organisation's name
+# ("Westdale Pharmacy #112, 2040 King St W, …", "Example Nigeria Ltd, 12 Adeola Odeku Street") or after a label
+# for a place of business ("Office address for the courier label is …", "Practice: …", "Remit address: …").
+_ORGANISATION_WORD_LIST = """
+ltd limited inc llc llp plc gmbh ag bv nv pty pvt corp corporation company co group holdings pharmacy chemist clinic
+dental dentistry surgery practice hospital infirmary medical health healthcare centre center care home hospice
+university college school academy library depot warehouse catering imaging laboratory laboratories lab labs
+hotel offices studio studios campus headquarters hq plaza mall store shop restaurant veterinary vets council services
+solutions technologies systems partners associates consulting logistics transport airport institute foundation
+ministry department agency authority office
+"""
+_ORGANISATION_WORDS = frozenset(_ORGANISATION_WORD_LIST.split())
+_BUSINESS_LABELS = ("office address", "office for", "office:", "site:", "practice:", "facility:", "hospital:",
+                    "clinic:", "pharmacy:", "registered office", "head office", "remit address", "remit to", "depot:",
+                    "warehouse:", "branch:", "store:", "venue:", "campus:", "vendor address", "supplier address")
+_NAMED_BEFORE = re.compile(r"([A-Z][\w&'’.\-]*(?:[ ](?:&|of|de|the|[A-Z#0-9][\w&'’.\-]*)){0,6}),?[ ]{1,2}\Z")
+
+
+def organisations_address(text: str, start: int) -> bool:
+    """Whether the address at `start` is an organisation's: after its name or a place of business's label."""
+    line = text.rfind("\n", 0, start) + 1
+    before = text[max(line, start - 90):start]
+    lowered = before.lower()
+    if any(label in lowered for label in _BUSINESS_LABELS) and not any(
+            word in lowered for word in ("home", "personal", "my ", "his ", "her ")):
+        return True
+    named = _NAMED_BEFORE.search(before)  # (a word of the name: "Heath Lane Veterinary Surgery", "Acme Ltd")
+    return named is not None and any(word.strip(".,").lower() in _ORGANISATION_WORDS for word in named.group(1).split())
+

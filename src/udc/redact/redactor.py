@@ -272,6 +272,9 @@ class Redactor:
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
         found += [f for f in siblings(text, found) if f.entity in entities]
+        if E.STREET_ADDRESS in entities:  # an organisation's own address stays readable
+            found = [f for f in found if f.entity != E.STREET_ADDRESS or not positions.organisations_address(
+                text, f.start)]
         # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup" (also where a people
         # column names one: a caller "svc-sap-batch")
         found = [f for f in found if (f.entity not in _ACCOUNT_TYPES and (f.entity != E.PERSON or " " in f.key))
