@@ -34,3 +34,26 @@ def test_an_organisation_s_address_stays(text: str) -> None:
 ])
 def test_a_person_s_address_is_still_found(text: str) -> None:
     assert "STREET_ADDRESS" in [e for e, _ in found(text)]
+
+
+def test_a_table_pasted_without_its_rule_line_and_jira_s_header() -> None:
+    pasted = "Visa letters:\n| Passenger | Passport | Expires |\n| Imogen Tassell | 912048576 | 2031-06-14 |\n"
+    assert found(pasted) == [("PERSON", "Imogen Tassell"), ("US_PASSPORT", "912048576")]
+    jira = "||Attendee||Passport||\n|Kwabena Adjei|C03005988|\n"
+    assert found(jira) == [("PERSON", "Kwabena Adjei"), ("US_PASSPORT", "C03005988")]
+
+
+def test_a_row_of_values_is_no_header() -> None:
+    # (without a rule line, the first row's "DOB 1990" cell would name its column a date of birth's)
+    text = "| 1 | PL | DOB 1990 wrong |\n| 2 | CZ | fixed in 2026-10 |\n"
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("  Claim 2611-000418  Imogen Tassell-Parry   NHS 943 476 5919   Band 2", "Imogen Tassell-Parry"),  # columns
+    ("   Child   Tobias Lindqvist     SSN 536-22-8190", "Tobias Lindqvist"),
+    (" Ravi Iyer-Menon (Sydney): TFN 123 456 782, super fund", "Ravi Iyer-Menon"),  # a place in brackets between
+    ("3. Aigerim Bekova (Almaty) - passport 912048576, visa pending", "Aigerim Bekova"),
+])
+def test_a_name_beside_its_own_value(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)

@@ -787,10 +787,12 @@ def _subject(text: str, verb: int) -> Finding | None:
 # "(Rafael Quintero, DOB 1961-02-28)", "Leonie Hartmann, l.hartmann@…" (a bracket or comma, then perhaps the value's
 # word); two words or more
 _OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE,
-                         E.IBAN, E.BANK_ACCOUNT, E.UK_NHS, E.NATIONAL_ID})
+                         E.IBAN, E.BANK_ACCOUNT, E.UK_NHS, E.NATIONAL_ID, E.US_NPI})
 # the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
 _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
-_NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})[ ]{{0,2}}$")
+# a name, perhaps its place or role in brackets ("Omar Farouk (Cairo) - national ID …", "Ravi Iyer (Sydney): TFN …")
+_NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})(?:[ ]\([^()\n]{{1,30}}\):?)?[ ]{{0,2}}$")
+_COLUMN_GAP = re.compile(r"[ ]{2,}|\t")  # columns of a fixed-width list: the name, then the value's word and value
 
 
 def people_beside(text: str, found: list[Finding]) -> list[Finding]:
@@ -808,7 +810,12 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
         if text[max(0, f.start - 4):f.start] in (" at ", " on ") and (  # "call-back to Dennis Kowalski at (414) …"
                 text[text.rfind(" ", 0, f.start - 4) + 1].isupper()):  # (a capitalised word before: "back on" is none)
             mark = f.start - 4
-        if mark <= 0 or not _BESIDE_GAP.fullmatch(text, mark + 1, f.start) or not (
+        if (closed := text.rfind("):", max(0, f.start - 24), f.start)) > mark:
+            mark = closed + 1  # "Ravi Iyer (Sydney): TFN …"
+        after = mark + 1  # where the value's word may start
+        for column in _COLUMN_GAP.finditer(text, max(0, mark + 1, f.start - 24), f.start):  # "Olivia Chen   NHS 475…"
+            mark, after = column.start(), column.end()
+        if mark <= 0 or not _BESIDE_GAP.fullmatch(text, after, f.start) or not (
                 m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
             continue
         start, end = m.span(1)

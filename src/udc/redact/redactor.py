@@ -356,7 +356,7 @@ class Redactor:
             found += structured.hl7(text)
         if "\n" in text:
             found += structured.csv_columns(text)
-            if "|--" in text or "| --" in text or "|:--" in text:
+            if "|--" in text or "| --" in text or "|:--" in text or "|\n|" in text or "| \n|" in text:
                 found += structured.markdown_tables(text)
         return found
 

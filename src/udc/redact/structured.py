@@ -55,7 +55,10 @@ _HEADER_HINTS: list[tuple[str, str]] = [
     ("licence", E.US_DRIVER_LICENSE), ("name", E.PERSON), ("caller", E.PERSON), ("employee", E.PERSON),
     ("patient", E.PERSON), ("contact", E.PERSON), ("requester", E.PERSON), ("assignee", E.PERSON),
     ("associate", E.PERSON), ("staff", E.PERSON), ("worker", E.PERSON), ("holder", E.PERSON),
-    ("assignedto", E.PERSON),
+    ("assignedto", E.PERSON), ("traveller", E.PERSON), ("traveler", E.PERSON), ("passenger", E.PERSON),
+    ("attendee", E.PERSON), ("dependant", E.PERSON), ("dependent", E.PERSON), ("spouse", E.PERSON),
+    ("beneficiary", E.PERSON), ("claimant", E.PERSON), ("applicant", E.PERSON), ("candidate", E.PERSON),
+    ("starter", E.PERSON), ("leaver", E.PERSON), ("recipient", E.PERSON),
 ]
 _NOT_PERSON_HEADERS = ("host", "server", "group", "company", "org", "product", "file", "app", "service", "ciname",
                        "cmdbci", "configurationitem",
@@ -150,16 +153,20 @@ def csv_columns(text: str) -> list[Finding]:
     return found
 
 
-# A Markdown table (Jira, Confluence, GitHub): "| Name | Passport | DOB |", its "|---|---|" line, then its rows
+# A Markdown table (GitHub, Confluence): "| Name | Passport | DOB |", its "|---|---|" line, then its rows; or a
+# table pasted without that line, Jira's "||Name||Passport||" header among them
 _MD_HEADER = re.compile(
-    r"\n[ \t]{0,4}\|([^\n]{3,400})\|[ \t]*\r?\n[ \t]{0,4}\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[^\n]*)?\r?(?=\n)")
+    r"\n[ \t]{0,4}\|\|?([^\n]{3,400}?)\|\|?[ \t]*(\r?\n[ \t]{0,4}\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[^\n]*)?)?"
+    r"\r?(?=\n[ \t]{0,4}\|)")
 
 
 def markdown_tables(text: str) -> list[Finding]:
     """Cells under a Markdown table's header naming their type, to the table's last row."""
     found: list[Finding] = []
     for header in _MD_HEADER.finditer("\n" + text):
-        found += _table(text, header.end(), header.group(1).split("|"), None)
+        if header.group(2) is None and any(ch.isdigit() for ch in header.group(1)):
+            continue  # (without its "---" line, a row of values may look like a header: a header has no digits)
+        found += _table(text, header.end(), header.group(1).replace("||", "|").split("|"), None)
     return found
 
 
