@@ -57,3 +57,21 @@ def test_a_row_of_values_is_no_header() -> None:
 ])
 def test_a_name_beside_its_own_value(text: str, name: str) -> None:
     assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Attendees: @Giedrė Balčiūnaitė @Tomasz Wiśniewski", "Giedrė Balčiūnaitė"),  # an @mention of a full name
+    ("[00:00:08] CALLER: yes it's Dawn Pettifer\n[00:00:11] AGENT: thanks", "Dawn Pettifer"),  # at the line's end
+    ("The payslip on file belongs to Yossi Mizrahi-Cohen (same group).", "Yossi Mizrahi-Cohen"),
+    ("the portal shows a pupil named Dawson Heathcote instead of her son", "Dawson Heathcote"),
+    ("(previously enrolled as Lachlan Ryder-Moss), student no. 2251", "Lachlan Ryder-Moss"),
+    ("vendor #100477, sole proprietor Dolores Whitcombe-Nuñez", "Dolores Whitcombe-Nuñez"),
+    ('Starter: Jose Miguel "Migs" Dela Rosa  Manila', 'Jose Miguel "Migs" Dela Rosa'),  # a nickname mid-name
+    ("   LEFEBVRE, Mélanie       DOB 1971/02/08", "LEFEBVRE, Mélanie"),  # a surname in capitals, beside a DOB
+])
+def test_a_name_after_more_cues(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+def test_an_at_sign_before_a_team_is_no_mention() -> None:
+    assert found("@Service Desk please route this to @All Staff") == []

@@ -65,7 +65,7 @@ _WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w]|['’](?!s(?![\w])
 _PARTICLE = (r"(?:van de[nr]?|von de[rmn]|de la|de los|de las|van 't|de|da|del|della|di|du|dos|das|van|von|der|den|"
              r"la|le|al|el|bin|binti|binte|bint|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí|s/o|d/o|a/l|a/p)")
 _NICK = rf"(?:[ ][\"“][{_UPPER}][{_LOWER}]{{1,15}}[\"”](?=[ ]))?"  # Terrence "Rich" Richardson
-_NAME = rf"{_WORD}{_NICK}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
+_NAME = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
 _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|talked to|assigned to|assigned it to|"
@@ -88,10 +88,11 @@ _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 _WEAK_CUES = ("for|from|with|cc|ping|pinging| till|für|voor| by| via| add|\nby|\nvia|\nadd|remove|told|invite|notify|"
               "include")
 _NUMBER_AFTER = re.compile(r"[ ][0-9]")  # (a capitalised pair before a number is a street: "Van Woustraat 188")
-_NAME2 = rf"{_WORD}{_NICK}(?:[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
+_NAME2 = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
 _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant|intern|colleague|coworker|co-worker|"
+              r"belongs to|belonging to|named|known as|enrolled as|registered as|formerly|née|nee|proprietor|"
               r"supervisor|line manager|team lead|technician|implementer|requester|requestor|requested for|end user|"
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
@@ -136,7 +137,10 @@ _AFTER_NAME_LABEL = re.compile(
     rf"(?:[\"']?[ ]?[:=][ ]{{0,3}}[\"']|>|=|[,:]?[ ]{{1,3}})({_LAST_FIRST}|{_NAME}|{_CAPS_NAME})")
 _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}((?:[{_UPPER}]\.[ ])?{_NAME})")  # (an initial: "Pt L. Moreau")
-_AFTER_INTRO = re.compile(rf"[ ]({_NAME})(?=,|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
+_AFTER_INTRO = re.compile(
+    rf"[ ]({_NAME})(?=,|\.?[ \t]*(?:\r?\n|$)|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
+# Confluence's and Teams' @mentions of a full name: "@Giedrė Balčiūnaitė"
+_MENTIONED = re.compile(rf"(?<![\w.@])@({_NAME2})(?![\w'’\-@.])")
 # a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
 _AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
 
@@ -560,6 +564,10 @@ def people(text: str) -> list[Finding]:
     for m in _NOTE_FROM.finditer(lines):
         if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=True):
             found.append(f)
+    if "@" in text:
+        for m in _MENTIONED.finditer(text):
+            if f := _name_finding(text, *m.span(1)):
+                found.append(f)
     at = lowered.find("your ")  # (the question found from "your ", then matched after it)
     while at >= 0:
         if (q := _NAME_QUESTION.match(text, at + 5)) and (a := _NAME_ANSWER.match(text, q.end())) and (
@@ -790,8 +798,10 @@ _OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.U
                          E.IBAN, E.BANK_ACCOUNT, E.UK_NHS, E.NATIONAL_ID, E.US_NPI})
 # the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
 _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
-# a name, perhaps its place or role in brackets ("Omar Farouk (Cairo) - national ID …", "Ravi Iyer (Sydney): TFN …")
-_NAME_ENDS = re.compile(rf"(?<![\w'’\-])({_NAME2})(?:[ ]\([^()\n]{{1,30}}\):?)?[ ]{{0,2}}$")
+# a name ("TREMBLAY, Mélanie" too), perhaps its place or role in brackets ("Omar Farouk (Cairo) - national ID …",
+# "Ravi Iyer (Sydney): TFN …")
+_NAME_ENDS = re.compile(
+    rf"(?<![\w'’\-])({_NAME2}|[A-Z][A-Z'’\-]{{1,30}},[ ]{_WORD})(?:[ ]\([^()\n]{{1,30}}\):?)?[ ]{{0,2}}$")
 _COLUMN_GAP = re.compile(r"[ ]{2,}|\t")  # columns of a fixed-width list: the name, then the value's word and value
 
 
