@@ -75,3 +75,21 @@ def test_a_name_after_more_cues(text: str, name: str) -> None:
 
 def test_an_at_sign_before_a_team_is_no_mention() -> None:
     assert found("@Service Desk please route this to @All Staff") == []
+
+
+@pytest.mark.parametrize(("text", "diagnosis"), [
+    ("Provisional diagnosis: uncomplicated malaria, ACT given", "uncomplicated malaria"),  # its qualifier with it
+    ("Dx M51.16 (sciatica, left side), physio failed", "sciatica, left side"),  # its side after it
+    ("Condition: major depressive disorder, recurrent; flare-ups monthly", "major depressive disorder, recurrent"),
+    ("Reason for referral: generalised anxiety disorder, desk move", "generalised anxiety disorder"),  # British
+    ("pt on bisoprolol for heart failure with reduced ejection fraction", "heart failure with reduced ejection "
+                                                                           "fraction"),
+    ("his GP thinks it is high blood pressure and gave him tablets", "high blood pressure"),  # a lay name
+    ("Medical leave: 6 weeks after surgery on a torn rotator cuff", "torn rotator cuff"),
+])
+def test_a_diagnosis_whole(text: str, diagnosis: str) -> None:
+    assert ("DIAGNOSIS", diagnosis) in found(text)
+
+
+def test_a_lay_name_needs_its_context() -> None:
+    assert found("high blood pressure alarm on the chiller; broken arm of the chair in room 4") == []

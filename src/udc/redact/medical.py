@@ -65,7 +65,15 @@ COMMON = ("cancer", "breast cancer", "lung cancer", "prostate cancer", "skin can
           # common names the descriptions word otherwise ("Parkinson's disease" is there; these are not)
           "sciatica", "herniated disc", "slipped disc", "disc herniation", "bulging disc", "temporal arteritis",
           "giant cell arteritis", "lumbar stenosis", "hepatitis a", "hepatitis b", "hepatitis c",
-          "chronic hepatitis b", "chronic hepatitis c", "afib", "a-fib", "heart failure", "long covid")
+          "chronic hepatitis b", "chronic hepatitis c", "afib", "a-fib", "heart failure", "long covid",
+          "heart failure with reduced ejection fraction", "heart failure with preserved ejection fraction",
+          "diabetic nephropathy", "diabetic retinopathy", "diabetic neuropathy", "bowel cancer", "colorectal cancer",
+          # lay names people write in HR and service-desk tickets
+          "high blood pressure", "low blood pressure", "blood clot", "broken arm", "broken leg", "broken wrist",
+          "broken ankle", "broken hip", "broken collarbone", "sprained ankle", "sprained wrist", "torn acl",
+          "torn meniscus", "torn rotator cuff", "torn ligament", "slipped disk", "blurred vision", "chronic fatigue",
+          "post-exertional fatigue", "chronic pain", "back pain", "burnout", "nervous breakdown", "miscarriage",
+          "concussion", "whiplash", "kidney stones", "gallstones", "glandular fever", "shingles", "chickenpox")
 # A record about a patient (a chart, a pharmacy or clinic ticket, an HR leave case) names conditions without a context
 # word before each: "pt … calling about refill for hypothyroidism med", "a scanned letter about his Parkinson's
 # disease". Where one of these words stands, a condition anywhere in the text counts: a phrase of two words or more,
@@ -115,17 +123,23 @@ _YEAR_AFTER = re.compile(r"[ ](?:19|20)[0-9]{2}(?![\w])")
 _BRITISH = (("ischemi", "ischaemi"), ("hemorrhag", "haemorrhag"), ("edema", "oedema"), ("anemi", "anaemi"),
             ("esophag", "oesophag"), ("leukemi", "leukaemi"), ("tumor", "tumour"), ("diarrhea", "diarrhoea"),
             ("pediatric", "paediatric"), ("hemat", "haemat"), ("hemo", "haemo"), ("celiac", "coeliac"),
-            ("dyspnea", "dyspnoea"), ("orthopedic", "orthopaedic"), ("estrogen", "oestrogen"), ("fetal", "foetal"))
+            ("dyspnea", "dyspnoea"), ("orthopedic", "orthopaedic"), ("estrogen", "oestrogen"), ("fetal", "foetal"),
+            ("generalized", "generalised"), ("localized", "localised"))
 # a stage or grade after a condition belongs to it: "chronic kidney disease stage 3"
 # a qualifier before it too: "suspected transient ischaemic attack"
 _QUALIFIER = re.compile(r"(?i:\b(?:suspected|possible|probable|presumed|likely|query|poorly[ ]controlled|"
                         r"well[ ]controlled|uncontrolled|community[ -]acquired|hospital[ -]acquired|severe|mild|"
-                        r"moderate|recurrent|lumbar|cervical|thoracic|bilateral)[ ])$")
+                        r"moderate|recurrent|lumbar|cervical|thoracic|bilateral|uncomplicated|complicated|"
+                        r"provisional|confirmed|metastatic|advanced|early[ -]onset|late[ -]onset)[ ])$")
 # the last word of each of _QUALIFIER's alternatives (tested first: most conditions have none before them)
 _QUALIFIER_ENDS = frozenset({"suspected", "possible", "probable", "presumed", "likely", "query", "controlled",
                              "uncontrolled", "acquired", "community-acquired", "hospital-acquired", "severe", "mild",
-                             "moderate", "recurrent", "lumbar", "cervical", "thoracic", "bilateral"})
-_STAGE = re.compile(r"[ ](?:stage|grade|class)[ ](?:[0-9][ab]?|[IV]{1,4}[ab]?)(?![\w])", re.IGNORECASE)
+                             "moderate", "recurrent", "lumbar", "cervical", "thoracic", "bilateral",
+                             "uncomplicated", "complicated", "provisional", "confirmed", "metastatic", "advanced",
+                             "early-onset", "late-onset", "onset"})
+# ...and its side or course after it: "sciatica, right side", "major depressive disorder, recurrent"
+_STAGE = re.compile(r"(?:[ ](?:stage|grade|class)[ ](?:[0-9][ab]?|[IV]{1,4}[ab]?)|,?[ ](?:right|left)[ ]side|"
+                    r",[ ](?:recurrent|single episode|in remission|unspecified))(?![\w])", re.IGNORECASE)
 
 
 class Diagnoses:
