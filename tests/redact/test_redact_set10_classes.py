@@ -93,3 +93,24 @@ def test_a_diagnosis_whole(text: str, diagnosis: str) -> None:
 
 def test_a_lay_name_needs_its_context() -> None:
     assert found("high blood pressure alarm on the chiller; broken arm of the chair in room 4") == []
+
+
+def test_a_form_spaced_out_by_ocr() -> None:
+    text = ("E m p loyee Name:  T O B I A S   L I N D Q V I S T\nS S N :  5 3 6 - 2 2 - 8 1 9 0\n"
+            "DATE OF BIRTH   0 3 / 1 4 / 1 9 8 8\n"
+            "Home:  4 1 2  W i l l o w b r o o k  L n ,  A u r o r a ,  C O  8 0 0 1 2\n"
+            "SOCIAL SECURITY NO.  536 - 22 - 8190\nTelephone :  ( 312 ) 555 - 0177")
+    assert found(text) == [
+        ("PERSON", "T O B I A S   L I N D Q V I S T"), ("US_SSN", "5 3 6 - 2 2 - 8 1 9 0"),
+        ("DATE_OF_BIRTH", "0 3 / 1 4 / 1 9 8 8"),
+        ("STREET_ADDRESS", "4 1 2  W i l l o w b r o o k  L n ,  A u r o r a ,  C O  8 0 0 1 2"),
+        ("US_SSN", "536 - 22 - 8190"), ("PHONE", "( 312 ) 555 - 0177")]
+
+
+@pytest.mark.parametrize("text", [
+    "[2024-12-04 01:12] paging, pg-prd-03 at 96%\nretry 1 2 3 done",  # two numbers side by side stay apart
+    "| a | b | c |\n| 1 | 2 | 3 |",
+    "Window: Sat 2026-12-12 01:00-05:00 UTC, steps 1 2 3 4",
+])
+def test_spaced_text_that_is_no_form_stays(text: str) -> None:
+    assert found(text) == []

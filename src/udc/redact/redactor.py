@@ -18,7 +18,7 @@ from udc.config import entities as E
 from udc.config.redaction import KEY_HINT, FieldPolicy, Mode, RedactionConfig, TablePolicy, check_policy, redaction_key
 from udc.errors import ConfigError, UdcError
 from udc.records import Person
-from udc.redact import positions, structured
+from udc.redact import positions, spaced, structured
 from udc.redact.accounts import Accounts
 from udc.redact.context import field_context
 from udc.redact.lowercase import lower_case
@@ -271,6 +271,11 @@ class Redactor:
         if E.USERNAME in entities and len(self._accounts):
             found += [Finding(s, e, E.USERNAME, login) for s, e, login in self._accounts.find_logins(text)]
         found += [f for f in self._by_position(text) if f.entity in entities]
+        if spaced.HAS_SPACED.search(text):  # a form OCR spaced out: "S S N :  5 3 1 - 2 0 - 7 7 8 4"
+            for meant, where in spaced.closed_up(text):
+                found += [Finding(where[f.start], where[f.end - 1] + 1, f.entity, f.key) for f in (
+                    self._scanner.scan(meant, entities, leaf.field_types) + self._by_position(meant))
+                    if f.entity in entities]
         found += [f for f in siblings(text, found) if f.entity in entities]
         if E.STREET_ADDRESS in entities:  # an organisation's own address stays readable
             found = [f for f in found if f.entity != E.STREET_ADDRESS or not positions.organisations_address(
