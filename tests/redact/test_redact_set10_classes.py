@@ -114,3 +114,17 @@ def test_a_form_spaced_out_by_ocr() -> None:
 ])
 def test_spaced_text_that_is_no_form_stays(text: str) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize(("text", "login"), [
+    ("User: Noa Ben-Ami (nbenami), Tel Aviv office", "nbenami"),  # spelled from a double name, joined
+    ("Caller: Tobias Lindqvist (tlindqvist) says the VPN drops", "tlindqvist"),
+    ("Username issued: sbhraonain; temporary password handed over", "sbhraonain"),
+])
+def test_a_login_beside_its_person_or_after_its_issue(text: str, login: str) -> None:
+    assert ("USERNAME", login) in found(text)
+
+
+def test_a_team_in_brackets_after_a_name_is_no_login() -> None:
+    assert found("Caller: Tobias Lindqvist (finance) says the VPN drops") == [("PERSON", "Tobias Lindqvist")]
+    assert ("USERNAME", "issued") not in found("Username issued: sbhraonain")

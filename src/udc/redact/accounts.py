@@ -168,8 +168,9 @@ class Accounts:
 def spelled_from(login: str, name: str) -> bool:
     """A login built from a person's name: it holds their surname or first name (4 letters or more, without
     accents: "maydin" for "Mehmet Aydın")."""
-    folded = _ascii(login)
-    return any(len(part) >= 4 and part in folded for part in map(_ascii, name.replace("-", " ").split()))
+    folded = _ascii(login)  # (a double name's parts alone and joined: "nbenami" for "Noa Ben-Ami")
+    parts = {*map(_ascii, name.replace("-", " ").split()), *map(_ascii, name.split())}
+    return any(len(part) >= 4 and part in folded for part in parts)
 
 
 def _ascii(name: str) -> str:

@@ -240,7 +240,8 @@ _SIGNATURE = re.compile(
 # word is one only when ":", "=" or a quote sets it apart, or an account's state or a source address follows.
 _LABEL_WORDS = ("username", "user name", "user_name", "userid", "user id", "user_id", "login", "logon", "uid",
                 "samaccountname", "upn", "logged in as", "logged on as", "signed in as", "log in as", "logs in as",
-                "sign in as", "signs in as", "account name",
+                "sign in as", "signs in as", "account name", "username issued", "username created", "new username",
+                "login issued", "login created", "new login",
                 # other languages' ("Benutzername oyilmaz84", "O usuário jpalbuquerque foi bloqueado")
                 "benutzername", "benutzerkonto", "usuário", "usuario", "utilisateur", "identifiant", "gebruiker",
                 "gebruikersnaam", "användarnamn", "nome utente",
@@ -311,6 +312,7 @@ account accounts profile profiles is was has had got gets keeps still reports re
 just again already sometimes being been cannot can't could name id ids access session sessions login logins
 password passwords mailbox record records object objects group groups role roles failure failures fails
 attempt attempts error errors issue issues problem problems page screen prompt loop usual normal normally before
+issued created assigned generated provided changed
 """
 _AFTER_USER = frozenset(_AFTER_USER_WORDS.split())
 # DOMAIN\\login: a NetBIOS domain in capitals, a backslash and the account ("ACME\\jdoe"); not a drive, registry hive
@@ -803,6 +805,19 @@ _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2}
 _NAME_ENDS = re.compile(
     rf"(?<![\w'’\-])({_NAME2}|[A-Z][A-Z'’\-]{{1,30}},[ ]{_WORD})(?:[ ]\([^()\n]{{1,30}}\):?)?[ ]{{0,2}}$")
 _COLUMN_GAP = re.compile(r"[ ]{2,}|\t")  # columns of a fixed-width list: the name, then the value's word and value
+
+
+def logins_beside(text: str, found: list[Finding]) -> list[Finding]:
+    """A login in brackets right after its person's name, spelled from it: "Noa Ben-Ami (nbenami)"."""
+    out = []
+    for f in found:
+        if f.entity == E.PERSON and text.startswith(" (", f.end) and (m := _BRACKETED_LOGIN.match(text, f.end)) and (
+                spelled_from(m.group(1), text[f.start:f.end])):
+            out.append(Finding(m.start(1), m.end(1), E.USERNAME, m.group(1).casefold()))
+    return out
+
+
+_BRACKETED_LOGIN = re.compile(r"[ ]\(([a-z][a-z0-9._\-]{2,30})[),]")
 
 
 def people_beside(text: str, found: list[Finding]) -> list[Finding]:

@@ -286,6 +286,8 @@ class Redactor:
                  or not self._accounts.kept(f.key)]
         if E.PERSON in entities and found:  # "Bartholomew Quist (+61 …)", "(Rafael Quintero, DOB …)"
             found += positions.people_beside(text, found)
+        if E.USERNAME in entities and found and " (" in text:  # "Noa Ben-Ami (nbenami)"
+            found += positions.logins_beside(text, found)
         leaf.findings.extend(found)
         if self.source_type == "servicenow" and E.PERSON in leaf.settings.entities and (
                 "otes)" in leaf.text or "omments)" in leaf.text):
