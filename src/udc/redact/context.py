@@ -137,6 +137,7 @@ _NATIONAL: dict[str, list[str]] = {
     "pk": ["cnic", "nadra"],
     "ro": ["cnp", "cod numeric personal"],
     "th": ["thai id", "เลขประจำตัวประชาชน", "บัตรประชาชน"],
+    "jp": ["マイナンバー", "個人番号", "individual number", "mynumber"],
     "tr": ["kimlik no", "kimlik numarası", "tc kimlik", "t.c. kimlik", "tckn", "tc no", "t.c. no"],
     # words of every country
     " ".join(national.ALL): ["national id", "national identity", "national identification", "identity number",

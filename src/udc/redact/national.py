@@ -34,6 +34,7 @@ from stdnum.ie import pps
 from stdnum.il import idnr as il_idnr
 from stdnum.in_ import aadhaar
 from stdnum.it import codicefiscale
+from stdnum.jp import in_ as jp_in
 from stdnum.kr import rrn
 from stdnum.mx import curp
 from stdnum.nl import bsn
@@ -67,7 +68,7 @@ CHECKS: dict[str, Callable[[str], bool]] = {
     "mx": curp.is_valid, "cn": ric.is_valid, "kr": rrn.is_valid, "ie": pps.is_valid, "nz": ird.is_valid,
     "ar": cuit.is_valid, "at": vnr.is_valid, "au": tfn.is_valid, "ch": ahv.is_valid, "cl": rut.is_valid,
     "cz": rc.is_valid, "de": de_idnr.is_valid, "gr": amka.is_valid, "id": nik.is_valid, "il": il_idnr.is_valid,
-    "pk": cnic.is_valid, "ro": cnp.is_valid, "th": pin.is_valid, "tr": tckimlik.is_valid,
+    "pk": cnic.is_valid, "ro": cnp.is_valid, "th": pin.is_valid, "tr": tckimlik.is_valid, "jp": jp_in.is_valid,
 }
 ALL = tuple(CHECKS)
 # what a word as common as "ID number" may name: eleven characters or more with a birth date or two check digits (a
