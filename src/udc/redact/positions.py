@@ -140,7 +140,7 @@ _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}((?:[{_UPPER}]\.[ ])?{_NAME})")  # (an in
 _AFTER_INTRO = re.compile(
     rf"[ ]({_NAME})(?=,|\.?[ \t]*(?:\r?\n|$)|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
 # Confluence's and Teams' @mentions of a full name: "@Giedrė Balčiūnaitė"
-_MENTIONED = re.compile(rf"(?<![\w.@])@({_NAME2})(?![\w'’\-@.])")
+_MENTIONED = re.compile(rf"({_NAME2})(?![\w'’\-@.])")  # (after its "@")
 # a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
 _AND_NAME = re.compile(rf"[ ](?:and|&)[ ]({_NAME2})(?![\w'’\-])")
 
@@ -213,13 +213,13 @@ _NAME_ANSWER = re.compile(rf"\r?\n[ \t]{{0,8}}[A-Z][A-Za-z ]{{0,24}}:[ \t]{{1,3}
 _HEADER_NAME = re.compile(
     rf"\n(?:From|To|Cc|CC|Bcc|Sender|Recipient|Attendees)[ \t]?:[ \t]{{1,3}}({_NAME})[ \t]*(?=[;,\r\n]|$)")
 # A message's author on a line of its own over a line that is only its time, as help desks export replies
-# ("Renata Kowalczyk\nDec 1, 2026, 16:09 CET", "Tomás Ferreira (Shop Support)\n01/12/2026 16:20")
-_OVER_TIMESTAMP = re.compile(
-    rf"\n[ \t]{{0,8}}({_NAME2})(?:[ ]\([^()\n]{{1,40}}\))?[ \t]*\r?\n[ \t]{{0,8}}"
-    rf"(?:[A-Z][a-z]{{2,8}},?[ ])?(?:[A-Z][a-z]{{2,8}}\.?[ ][0-9]{{1,2}}|[0-9]{{1,2}}[ ][A-Z][a-z]{{2,8}}\.?|"
-    rf"[0-9]{{1,4}}[/.\-](?:[0-9]{{1,2}}|[A-Z][a-z]{{2}})[/.\-][0-9]{{2,4}}),?(?:[ ][0-9]{{4}},?)?[ ](?:at[ ])?"
-    rf"[0-9]{{1,2}}:[0-9]{{2}}(?::[0-9]{{2}})?(?:[ ]?[AaPp][Mm])?(?:[ ][A-Z]{{2,5}}|[ ]?[+\-][0-9:]{{4,5}})?"
-    rf"[ \t]*(?=\r?\n|$)")
+# ("Renata Kowalczyk\nDec 1, 2026, 16:09 CET", "Tomás Ferreira (Shop Support)\n01/12/2026 16:20"); the time's line
+# is found first (few lines are one), then the name on the line above
+_TIME_LINE = re.compile(
+    r"\n[ \t]{0,8}(?:[A-Z][a-z]{2,8},?[ ])?(?:[A-Z][a-z]{2,8}\.?[ ][0-9]{1,2}|[0-9]{1,2}[ ][A-Z][a-z]{2,8}\.?|"
+    r"[0-9]{1,4}[/.\-](?:[0-9]{1,2}|[A-Z][a-z]{2})[/.\-][0-9]{2,4}),?(?:[ ][0-9]{4},?)?[ ](?:at[ ])?"
+    r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:[ ]?[AaPp][Mm])?(?:[ ][A-Z]{2,5}|[ ]?[+\-][0-9:]{4,5})?[ \t]*(?=\r?\n|$)")
+_AUTHOR_LINE = re.compile(rf"[ \t]{{0,8}}({_NAME2})(?:[ ]\([^()\n]{{1,40}}\))?[ \t]*\r?")
 # (the name on the line under a sign-off, perhaps after a blank line, alone or before "| Title")
 _UNDER_SIGN_OFF = rf"[,!.]?[ \t]*\r?\n(?:[ \t]*\r?\n)?[ \t]{{0,8}}(?-i:({_NAME}))[ \t]*(?:$|[|][ ]))"
 # The line under a sign-off or the "-- " signature marker, perhaps after a blank line: "Regards,\nPriya Raman",
@@ -554,7 +554,7 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, before.start(1), before.end(1))):
             found.append(f)
     lines = "\n" + text
-    for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME, _OVER_TIMESTAMP):
+    for pattern in (_SPEAKER, _SIGNATURE, _HEADER_NAME):
         for m in pattern.finditer(lines):
             if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=pattern is not _HEADER_NAME):
                 found.append(f)
@@ -566,10 +566,17 @@ def people(text: str) -> list[Finding]:
     for m in _NOTE_FROM.finditer(lines):
         if f := _name_finding(text, m.start(1) - 1, m.end(1) - 1, alone=True):
             found.append(f)
-    if "@" in text:
-        for m in _MENTIONED.finditer(text):
-            if f := _name_finding(text, *m.span(1)):
-                found.append(f)
+    for m in _TIME_LINE.finditer(lines):
+        above = lines.rfind("\n", 0, m.start())
+        if above >= 0 and (a := _AUTHOR_LINE.fullmatch(lines, above + 1, m.start())) and (
+                f := _name_finding(text, a.start(1) - 1, a.end(1) - 1, alone=True)):
+            found.append(f)
+    at = text.find("@")
+    while at >= 0:  # (the sign first: a pattern's look-behind would be tried at every position)
+        if (at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_.@")) and (
+                m := _MENTIONED.match(text, at + 1)) and (f := _name_finding(text, *m.span(1))):
+            found.append(f)
+        at = text.find("@", at + 1)
     at = lowered.find("your ")  # (the question found from "your ", then matched after it)
     while at >= 0:
         if (q := _NAME_QUESTION.match(text, at + 5)) and (a := _NAME_ANSWER.match(text, q.end())) and (
