@@ -845,8 +845,10 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
         if (closed := text.rfind("):", max(0, f.start - 24), f.start)) > mark:
             mark = closed + 1  # "Ravi Iyer (Sydney): TFN …"
         after = mark + 1  # where the value's word may start
-        for column in _COLUMN_GAP.finditer(text, max(0, mark + 1, f.start - 24), f.start):  # "Olivia Chen   NHS 475…"
-            mark, after = column.start(), column.end()
+        window = max(0, mark + 1, f.start - 24)
+        if "  " in text[window:f.start] or "\t" in text[window:f.start]:  # "Olivia Chen   NHS 475…"
+            for column in _COLUMN_GAP.finditer(text, window, f.start):
+                mark, after = column.start(), column.end()
         if mark <= 0 or not _BESIDE_GAP.fullmatch(text, after, f.start) or not (
                 m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
             continue

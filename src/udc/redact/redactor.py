@@ -313,8 +313,8 @@ class Redactor:
                     continue
                 if initial := _INITIAL.match(text, end):  # "Tomasz W.", "Pat O.": a person, whatever the word
                     end = initial.end()
-                elif given in WORD_NAMES or given in PLACE_NAMES or _determined(text, start) or not (
-                        text[start].isupper() or (length >= 4 and text[start:end].islower())):
+                elif not (text[start].isupper() or (length >= 4 and text[start:end].islower())) or (
+                        given in WORD_NAMES or given in PLACE_NAMES or _determined(text, start)):
                     if not ((given in WORD_NAMES and _mid_sentence(text, start, end)) or (
                             (word := _named_alone(text, start)) and word.end() == end)):
                         continue
@@ -400,8 +400,11 @@ class Redactor:
             findings = findings + _find_names(leaf.text, spread, leaf.lowered)
         findings = [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
         if E.PERSON in leaf.settings.entities:  # "Dr. [name]" would tell a reader more than the name's token
-            findings = [f._replace(start=title.start()) if f.entity == E.PERSON and f.start and (
-                title := _TITLE_BEFORE.search(leaf.text, max(0, f.start - 6), f.start)) else f for f in findings]
+            text = leaf.text  # (the last letter before the space first: most names have no title)
+            findings = [f._replace(start=title.start()) if f.entity == E.PERSON and f.start > 2 and (
+                text[f.start - 2] in _TITLE_ENDS) and text[f.start - 1] == " " and (
+                title := _TITLE_BEFORE.search(text, f.start - 7 if f.start > 7 else 0, f.start)) else f
+                for f in findings]
         return findings
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
@@ -527,6 +530,7 @@ def _joined_after(text: str, end: int) -> bool:
 
 # a title before a name is hidden with it: labellers disagree whether it is part of the name
 _TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss)\.?[ ]\Z")
+_TITLE_ENDS = frozenset(".rfsx")
 _SURNAME = re.compile(r"[ ]([A-Z][^\W\d_]+(?:[-'’][A-Z][^\W\d_]+)?)(?![\w\-'’])")
 _INITIAL = re.compile(r"[ ][A-Z]\.(?![\w.])")
 
