@@ -128,3 +128,11 @@ def test_a_login_beside_its_person_or_after_its_issue(text: str, login: str) -> 
 def test_a_team_in_brackets_after_a_name_is_no_login() -> None:
     assert found("Caller: Tobias Lindqvist (finance) says the VPN drops") == [("PERSON", "Tobias Lindqvist")]
     assert ("USERNAME", "issued") not in found("Username issued: sbhraonain")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Ship the replacement token to Lachlan Fitzroy, Unit 5, 22 Kembla Street, Wollongong NSW 2500", "Lachlan Fitzroy"),
+    ("Also Karthik Sundaresan at No. 14, 3rd Cross Road, Indiranagar, Bengaluru 560038", "Karthik Sundaresan"),
+])
+def test_a_name_before_its_own_street_address(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)

@@ -804,7 +804,7 @@ def _subject(text: str, verb: int) -> Finding | None:
 # "(Rafael Quintero, DOB 1961-02-28)", "Leonie Hartmann, l.hartmann@…" (a bracket or comma, then perhaps the value's
 # word); two words or more
 _OWN_VALUES = frozenset({E.PHONE, E.EMAIL, E.DATE_OF_BIRTH, E.MRN, E.US_SSN, E.US_PASSPORT, E.US_DRIVER_LICENSE,
-                         E.IBAN, E.BANK_ACCOUNT, E.UK_NHS, E.NATIONAL_ID, E.US_NPI})
+                         E.IBAN, E.BANK_ACCOUNT, E.UK_NHS, E.NATIONAL_ID, E.US_NPI, E.STREET_ADDRESS})
 # the bracket or comma, then perhaps the value's word ("DOB", "tel.") before the value
 _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2})?")
 # a name ("TREMBLAY, Mélanie" too), perhaps its place or role in brackets ("Omar Farouk (Cairo) - national ID …",
