@@ -811,6 +811,7 @@ _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2}
 # "Ravi Iyer (Sydney): TFN …")
 _NAME_ENDS = re.compile(
     rf"(?<![\w'’\-])({_NAME2}|[A-Z][A-Z'’\-]{{1,30}},[ ]{_WORD})(?:[ ]\([^()\n]{{1,30}}\):?)?[ ]{{0,2}}$")
+_LEADING_WORDS = frozenset({"also", "then", "now", "just", "only", "maybe", "perhaps", "however", "finally"})
 _COLUMN_GAP = re.compile(r"[ ]{2,}|\t")  # columns of a fixed-width list: the name, then the value's word and value
 
 
@@ -853,7 +854,8 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
                 m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
             continue
         start, end = m.span(1)
-        while (space := text.find(" ", start, end)) > 0 and text[start:space].casefold() in _NOT_NAMES and (
+        while (space := text.find(" ", start, end)) > 0 and (
+                (word := text[start:space].casefold()) in _NOT_NAMES or word in _LEADING_WORDS) and (
                 " " in text[space + 1:end].strip()):
             start = space + 1
         if name := _name_finding(text, start, end):
