@@ -296,13 +296,22 @@ class Redactor:
                 if name not in _NOT_PEOPLE:
                     leaf.findings.append(Finding(m.start(1) - 1, m.end(1) - 1, E.PERSON, name))
                     names.add(name)
-        if E.PERSON in leaf.settings.entities and self._given_forms:
+        if E.PERSON not in leaf.settings.entities:
+            return
+        hits = self._names.find(leaf.text) if len(self._names) else []
+        leaf.lowered = lower_case(leaf.text)[0]  # (the one the passes above made)
+        if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
+            hits += self._memory.find(leaf.text)
+        for start, end, name in hits:
+            leaf.findings.append(Finding(start, end, E.PERSON, name))
+            names.add(name)
+        if self._given_forms:
             # A known first name alone: one that is no word ("Marisol", "chinonso") wherever it stands as a word;
             # one that is a word or a place ("Page", "Austin") where its place says so: after a greeting ("Thanks,
             # Page"), before an initial ("Pat O."), mid-sentence after a lower-case word ("ok, but Page is"; not
             # for places: "in Austin"). The word list finds where one may start: the name first, it is rarer.
             text = leaf.text
-            starts: set[int] = set()  # (two forms of one name may start at one place)
+            starts = {start for start, _, _ in hits}  # (a full name found there; two forms of one name)
             for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
                 start, end = last + 1 - length, last + 1
                 if (start and text[start - 1] not in " \t\n(") or start in starts or _joined_after(text, end):
@@ -324,16 +333,8 @@ class Redactor:
                     end = then.end()  # the rest of a name the directory does not know: "Kenji Tanaka"
                     given = normalise_name(text[start:end])  # (or knows: one token for the full name)
                 leaf.findings.append(Finding(start, end, E.PERSON, given))
-        if E.PERSON in leaf.settings.entities:
-            hits = self._names.find(leaf.text) if len(self._names) else []
-            leaf.lowered = lower_case(leaf.text)[0]  # (the one the passes above made)
-            if self._memory is not None and self._memory.loaded:  # people synced in earlier runs
-                hits += self._memory.find(leaf.text)
-            for start, end, name in hits:
-                leaf.findings.append(Finding(start, end, E.PERSON, name))
-                names.add(name)
-            if " and " in leaf.text or ", " in leaf.text or " & " in leaf.text:
-                leaf.findings.extend(positions.joined(leaf.text, leaf.findings))
+        if " and " in leaf.text or ", " in leaf.text or " & " in leaf.text:
+            leaf.findings.extend(positions.joined(leaf.text, leaf.findings))
 
     def _payload_values(self, text: str, entities: frozenset[str]) -> list[Finding]:
         """Values of a pasted payload's fields whose keys name their type, as a record's field of that name gives its
