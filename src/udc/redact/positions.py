@@ -65,7 +65,8 @@ _WORD = rf"{_PART}(?:-(?:{_PART}|[{_LOWER}]{{2,12}}))?(?![\w]|['’](?!s(?![\w])
 _PARTICLE = (r"(?:van de[nr]?|von de[rmn]|de la|de los|de las|van 't|de|da|del|della|di|du|dos|das|van|von|der|den|"
              r"la|le|al|el|bin|binti|binte|bint|ibn|ben|ter|ten|y|Ó|Ní|Nic|Uí|s/o|d/o|a/l|a/p)")
 _NICK = rf"(?:[ ][\"“][{_UPPER}][{_LOWER}]{{1,15}}[\"”](?=[ ]))?"  # Terrence "Rich" Richardson
-_NAME = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
+# (a middle initial inside: "Margaret A. Kowalczyk")
+_NAME = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:[{_UPPER}]\.[ ])?(?:{_PARTICLE}[ ])?{_WORD}){{0,3}}"
 _LAST_FIRST = rf"{_WORD}(?:[ ]{_WORD})?,[ ]{_WORD}(?:[ ]{_WORD})?"
 
 _CUES = (r"caller|called|call back|calling|spoke with|spoke to|speaking with|talked to|assigned to|assigned it to|"
@@ -88,7 +89,7 @@ _INTRO_CUES = r"this is|it's|it’s|it is|i am|i'm|i’m"
 _WEAK_CUES = ("for|from|with|cc|ping|pinging| till|für|voor| by| via| add|\nby|\nvia|\nadd|remove|told|invite|notify|"
               "include")
 _NUMBER_AFTER = re.compile(r"[ ][0-9]")  # (a capitalised pair before a number is a street: "Van Woustraat 188")
-_NAME2 = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
+_NAME2 = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:[{_UPPER}]\.[ ])?(?:{_PARTICLE}[ ])?{_WORD}){{1,3}}"
 # Roles and relations that name a person as often as not ("new hire Priyanka Subramaniam", "her agency contact is
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
 _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant|intern|colleague|coworker|co-worker|"
@@ -811,6 +812,9 @@ _BESIDE_GAP = re.compile(r"[ ]{0,2}(?:[A-Za-z][A-Za-z.#'’ ]{0,18}[:.]?[ ]{1,2}
 # "Ravi Iyer (Sydney): TFN …")
 _NAME_ENDS = re.compile(
     rf"(?<![\w'’\-])({_NAME2}|[A-Z][A-Z'’\-]{{1,30}},[ ]{_WORD})(?:[ ]\([^()\n]{{1,30}}\):?)?[ ]{{0,2}}$")
+# a value's word in capitals, alone between a name and its value
+_VALUE_WORD = re.compile(
+    r"[ ](?:DOB|D\.O\.B\.|SSN|NHS|MRN|NIK|TCKN|CPF|RUT|DNI|CURP|NIN|NIF|BSN|PESEL|CNP|NI)[:#]?[ ]{1,2}\Z")
 _LEADING_WORDS = frozenset({"also", "then", "now", "just", "only", "maybe", "perhaps", "however", "finally"})
 _COLUMN_GAP = re.compile(r"[ ]{2,}|\t")  # columns of a fixed-width list: the name, then the value's word and value
 
@@ -850,8 +854,11 @@ def people_beside(text: str, found: list[Finding]) -> list[Finding]:
         if "  " in text[window:f.start] or "\t" in text[window:f.start]:  # "Olivia Chen   NHS 475…"
             for column in _COLUMN_GAP.finditer(text, window, f.start):
                 mark, after = column.start(), column.end()
-        if mark <= 0 or not _BESIDE_GAP.fullmatch(text, after, f.start) or not (
-                m := _NAME_ENDS.search(text, max(0, mark - 48), mark)):
+        # else the value's word alone between them: "Jaylen Okafor DOB 04/11/2014", "Elif Yıldırım TCKN 829…"
+        if (mark <= 0 or not _BESIDE_GAP.fullmatch(text, after, f.start) or not (
+                m := _NAME_ENDS.search(text, max(0, mark - 48), mark))) and not (
+                (label := _VALUE_WORD.search(text, max(0, f.start - 12), f.start)) and (
+                    m := _NAME_ENDS.search(text, max(0, label.start() - 48), label.start()))):
             continue
         start, end = m.span(1)
         while (space := text.find(" ", start, end)) > 0 and (
