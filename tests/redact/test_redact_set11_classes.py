@@ -26,3 +26,16 @@ def found(text: str) -> list[tuple[str, str]]:
 def test_a_name_before_its_value_s_word(text: str, name: str) -> None:
     assert ("PERSON", name) in found(text)
 
+
+
+def test_an_x12_claim_s_people() -> None:
+    text = ("NM1*85*2*NORTHSHORE CLINIC LLC*****XX*1234567893~N4*EVANSTON*IL*60201~"
+            "NM1*IL*1*OKONJO*ADA*B***MI*ZQX482910377~N3*12 ELM ST APT 4~N4*EVANSTON*IL*60201~DMG*D8*19860412*F~"
+            "NM1*QC*1*OKONJO*TOBI~DMG*D8*20180301*M~")
+    assert found(text) == [
+        ("PERSON", "OKONJO*ADA*B"), ("HEALTH_PLAN_ID", "ZQX482910377"), ("STREET_ADDRESS", "12 ELM ST APT 4"),
+        ("DATE_OF_BIRTH", "19860412"), ("PERSON", "OKONJO*TOBI"), ("DATE_OF_BIRTH", "20180301")]
+
+
+def test_an_x12_organisation_stays() -> None:
+    assert found("NM1*PR*2*ACME INSURANCE CO*****PI*87726~N3*PO BOX 4400~") == []  # (NM102 = 2: no person)

@@ -362,6 +362,8 @@ class Redactor:
         found += positions.logins(text) + self._diagnoses.find(text)
         if "|" in text:
             found += structured.hl7(text)
+        if "NM1*" in text:
+            found += structured.x12(text)
         if "\n" in text:
             found += structured.csv_columns(text)
             if "|--" in text or "| --" in text or "|:--" in text or "|\n|" in text or "| \n|" in text:

@@ -5,6 +5,7 @@ HL7: PID-3 (the first identifier: MRN), PID-5 (name), PID-7 (birth date), PID-11
 PID-19 (SSN); NK1 and GT1 names, addresses and phones; IN1 insured name and policy numbers; DG1-3/4 (diagnosis).
 CSV (comma, semicolon, tab or pipe): a header line whose labels name a type ("name", "email", "ssn", "dob"...)
 makes every cell of that column a value of the type, down to the first line with a different number of cells.
+X12 (837, 270/271, 834): a person's NM1 name and member id, DMG birth date and N3 street.
 Payloads: a field's key is context for its value as a record's field name is ('"ssn": "…"', "<dob>…</dob>",
 "member_id=…"); the value is then read as that field's would be (its shape still checked).
 """
@@ -87,6 +88,39 @@ def hl7(text: str) -> list[Finding]:
 # PID-3's identifier type (CX.5) says what a repetition after the first is: "XEH771230045^^^BCBS^MB" a member id
 _ID_TYPES = {"MB": E.HEALTH_PLAN_ID, "MI": E.HEALTH_PLAN_ID, "MC": E.HEALTH_PLAN_ID, "MA": E.HEALTH_PLAN_ID,
              "SS": E.US_SSN, "DL": E.US_DRIVER_LICENSE, "PPN": E.US_PASSPORT}
+
+
+# X12 healthcare claims and eligibility (837, 270/271, 834): "NM1*IL*1*REYES*CARMEN****MI*ZGP918273645~" names a
+# person (NM102 = 1) with an identifier its qualifier types; "DMG*D8*19890417*F~" is their birth date; "N3*…~" the
+# street of the entity named last (a person's only: a billing provider's or payer's stays)
+_X12 = re.compile(r"(?:^|~)[ \t\r\n]*(NM1|DMG|N3)\*([^~\n]{1,300})")
+_X12_IDS = {"MI": E.HEALTH_PLAN_ID, "XX": E.US_NPI, "34": E.US_SSN}
+
+
+def x12(text: str) -> list[Finding]:
+    found: list[Finding] = []
+    person = False
+    for m in _X12.finditer(text):
+        segment, at = m.group(1), m.start(2)
+        elements = m.group(2).split("*")
+        if segment == "NM1":
+            person = len(elements) > 2 and elements[1] == "1"
+            names = [i for i in (2, 3, 4) if i < len(elements) and elements[i].strip()]
+            if person and names:
+                start = at + len("*".join(elements[:names[0]])) + (1 if names[0] else 0)
+                end = at + len("*".join(elements[:names[-1] + 1]))
+                found.append(Finding(start, end, E.PERSON, " ".join(
+                    [*(elements[i] for i in names[1:]), elements[names[0]]]).casefold()))
+            if person and len(elements) > 8 and (entity := _X12_IDS.get(elements[7])) and (
+                    value := elements[8].strip()) and (entity != E.US_NPI or V.us_npi(value)):
+                start = at + len("*".join(elements[:8])) + 1
+                found.append(Finding(start, start + len(value), entity, value.upper()))
+        elif person and segment == "DMG" and len(elements) > 1 and elements[0] == "D8" and elements[1].isdigit():
+            start = at + len(elements[0]) + 1
+            found.append(Finding(start, start + len(elements[1]), E.DATE_OF_BIRTH, elements[1]))
+        elif person and segment == "N3" and elements[0].strip():
+            found.append(Finding(at, at + len(elements[0]), E.STREET_ADDRESS, " ".join(elements[0].split()).casefold()))
+    return found
 
 
 def _more_identifiers(field: str, offset: int) -> list[Finding]:
