@@ -39,3 +39,23 @@ def test_an_x12_claim_s_people() -> None:
 
 def test_an_x12_organisation_stays() -> None:
     assert found("NM1*PR*2*ACME INSURANCE CO*****PI*87726~N3*PO BOX 4400~") == []  # (NM102 = 2: no person)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("26-118203  02:14  CHEST PAIN   1187 MAGNOLIA ST   OKONKWO, TERRENCE     3365550138  M12", "OKONKWO, TERRENCE"),
+    ('100482,"NAKAMURA, Kenji",Ken,kenji.n@example.com', "NAKAMURA, Kenji"),  # a CSV cell in quotes
+    ("CANDIDATE: OMALLEY, CIARAN P        ORDER: VS-5520913", "OMALLEY, CIARAN P"),
+    ("and it printed his label: ACHTERBERG, BERNARD 1948-10-02 MRN EFC-0091374", "ACHTERBERG, BERNARD"),
+])
+def test_a_surname_in_capitals_comma_given_name(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Ship to CHICAGO, ILLINOIS  by Friday",  # a place after the comma
+    "12 Iliou Street, MARIEHOLM, Sweden",  # an address's parts
+    "door log: 08:12:44, RDR-B1-MAIN-IN, 0042 1175, LOBBY, GRANTED",  # a status
+    "Previous provider: PFZW, Postbus 117, 3700 AC Zeist",
+])
+def test_capitals_and_a_comma_that_are_no_name(text: str) -> None:
+    assert [v for e, v in found(text) if e == "PERSON"] == []

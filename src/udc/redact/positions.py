@@ -140,6 +140,22 @@ _AFTER_WEAK_CUE = re.compile(rf"[ ]({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE = re.compile(rf"[ ]{{1,2}}((?:[{_UPPER}]\.[ ])?{_NAME})")  # (an initial: "Pt L. Moreau")
 _AFTER_INTRO = re.compile(
     rf"[ ]({_NAME})(?=,|\.?[ \t]*(?:\r?\n|$)|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
+# A surname in capitals, a comma and the given name, in an export's column or before a value ("JOHNSON, TERRENCE   ",
+# '"NAKASHIMA, Kenji",', "ACHTERBERG, BERNARD 1948-10-02"); not "CHICAGO, ILLINOIS" (a place after the comma) nor
+# an address's parts ("Apt. 105, ISHAM, United Kingdom")
+_CAPS_LAST_FIRST = re.compile(
+    rf"(?<![\w'’\-])(?<!,[ ])([A-Z][A-Z'’\-]{{2,30}}(?:[ ][A-Z][A-Z'’\-]{{1,30}})?,[ ]{{1,2}}"
+    rf"[{_UPPER}][{_UPPER}{_LOWER}'’\-]{{2,30}}(?:[ ][{_UPPER}](?:\.|[{_UPPER}{_LOWER}]{{2,30}})?)?)"
+    r"(?=[ ]{2,}|\t|\"|\r?\n|$|[ ](?:DOB|MRN|\()|[ ][0-9]{1,4}[\-/.][0-9]|\^)")
+_PLACES_AFTER_COMMA = frozenset("""
+alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
+indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana
+nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma oregon pennsylvania rhode tennessee texas
+utah vermont virginia washington wisconsin wyoming usa canada england scotland wales ireland france germany spain
+italy india china japan australia ontario quebec alberta columbia
+""".split())  # noqa: SIM905
+_STATES_OF_THINGS = frozenset({"success", "active", "inactive", "pending", "open", "yes", "no", "true", "false", "none",
+                               "null", "unknown", "valid", "invalid", "ok", "error", "fail", "pass", "done", "new"})
 # Confluence's and Teams' @mentions of a full name: "@Giedrė Balčiūnaitė"
 _MENTIONED = re.compile(rf"({_NAME2})(?![\w'’\-@.])")  # (after its "@")
 # a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
@@ -572,6 +588,13 @@ def people(text: str) -> list[Finding]:
         if above >= 0 and (a := _AUTHOR_LINE.fullmatch(lines, above + 1, m.start())) and (
                 f := _name_finding(text, a.start(1) - 1, a.end(1) - 1, alone=True)):
             found.append(f)
+    if ", " in text:
+        for m in _CAPS_LAST_FIRST.finditer(text):
+            given = m.group(1).split(",", 1)[1].split()[0]
+            if given.casefold() not in _PLACES_AFTER_COMMA and not (given.isupper() and (  # "MARISOL, GRANTED"
+                    given.endswith(("ED", "ING")) or given.casefold() in _STATES_OF_THINGS)) and (
+                    f := _name_finding(text, *m.span(1), alone=True)):
+                found.append(f)
     at = text.find("@")
     while at >= 0:  # (the sign first: a pattern's look-behind would be tried at every position)
         if (at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_.@")) and (
