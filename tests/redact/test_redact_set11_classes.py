@@ -59,3 +59,17 @@ def test_a_surname_in_capitals_comma_given_name(text: str, name: str) -> None:
 ])
 def test_capitals_and_a_comma_that_are_no_name(text: str) -> None:
     assert [v for e, v in found(text) if e == "PERSON"] == []
+
+
+def test_an_x12_claim_s_diagnosis_codes() -> None:
+    text = "CLM*MR4410-02*120***11:B:1*Y*A*Y*Y~HI*ABK:E11.9*ABF:I10~SV1*HC:99213*120*UN*1***1~"
+    assert [(e, v) for e, v in found(text) if e == "DIAGNOSIS"] == [("DIAGNOSIS", "E11.9"), ("DIAGNOSIS", "I10")]
+
+
+def test_a_csv_cell_quoted_with_a_comma_inside() -> None:
+    text = ("Fleet drivers:\ndriver_name,state,license_no,dob,vehicle\n"
+            '"Okafor, Ngozi",IL,O165-4419-8823,1987-11-02,FLT-0418\n'
+            '"Lindqvist, Tobias",CA,D4471208,1990-03-17,FLT-0412\n')
+    assert found(text) == [
+        ("PERSON", "Okafor, Ngozi"), ("US_DRIVER_LICENSE", "O165-4419-8823"), ("DATE_OF_BIRTH", "1987-11-02"),
+        ("PERSON", "Lindqvist, Tobias"), ("US_DRIVER_LICENSE", "D4471208"), ("DATE_OF_BIRTH", "1990-03-17")]

@@ -1214,8 +1214,8 @@ def organisations_address(text: str, start: int) -> bool:
     """Whether the address at `start` is an organisation's: after its name or a place of business's label, or an
     X12 street ("N3*…") after an organisation's name segment ("NM1*85*2*…")."""
     if text[max(0, start - 3):start] == "N3*":
-        named = text.rfind("NM1*", 0, start)
-        return named >= 0 and text[named:named + 12].split("*")[2:3] == ["2"]
+        segment = text.rfind("NM1*", 0, start)
+        return segment >= 0 and text[segment:segment + 12].split("*")[2:3] == ["2"]
     line = text.rfind("\n", 0, start) + 1
     before = text[max(line, start - 90):start]
     lowered = before.lower()

@@ -362,7 +362,7 @@ class Redactor:
         found += positions.logins(text) + self._diagnoses.find(text)
         if "|" in text:
             found += structured.hl7(text)
-        if "NM1*" in text:
+        if "NM1*" in text or "~HI*" in text:
             found += structured.x12(text)
         if "\n" in text:
             found += structured.csv_columns(text)

@@ -5,7 +5,7 @@ HL7: PID-3 (the first identifier: MRN), PID-5 (name), PID-7 (birth date), PID-11
 PID-19 (SSN); NK1 and GT1 names, addresses and phones; IN1 insured name and policy numbers; DG1-3/4 (diagnosis).
 CSV (comma, semicolon, tab or pipe): a header line whose labels name a type ("name", "email", "ssn", "dob"...)
 makes every cell of that column a value of the type, down to the first line with a different number of cells.
-X12 (837, 270/271, 834): a person's NM1 name and member id, DMG birth date and N3 street.
+X12 (837, 270/271, 834): a person's NM1 name and member id, DMG birth date and N3 street; HI diagnosis codes.
 Payloads: a field's key is context for its value as a record's field name is ('"ssn": "…"', "<dob>…</dob>",
 "member_id=…"); the value is then read as that field's would be (its shape still checked).
 """
@@ -92,8 +92,10 @@ _ID_TYPES = {"MB": E.HEALTH_PLAN_ID, "MI": E.HEALTH_PLAN_ID, "MC": E.HEALTH_PLAN
 
 # X12 healthcare claims and eligibility (837, 270/271, 834): "NM1*IL*1*REYES*CARMEN****MI*ZGP918273645~" names a
 # person (NM102 = 1) with an identifier its qualifier types; "DMG*D8*19890417*F~" is their birth date; "N3*…~" the
-# street of the entity named last (a person's only: a billing provider's or payer's stays)
-_X12 = re.compile(r"(?:^|~)[ \t\r\n]*(NM1|DMG|N3)\*([^~\n]{1,300})")
+# street of the entity named last (a person's only: a billing provider's or payer's stays); "HI*ABK:J45.909~" the
+# claim's diagnoses
+_X12 = re.compile(r"(?:^|~)[ \t\r\n]*(NM1|DMG|N3|HI)\*([^~\n]{1,300})")
+_X12_DIAGNOSIS = re.compile(r"(?:ABK|ABF|ABJ|APR|ABN|BK|BF|BJ):([A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?)(?![\w.])")
 _X12_IDS = {"MI": E.HEALTH_PLAN_ID, "XX": E.US_NPI, "34": E.US_SSN}
 
 
@@ -118,6 +120,9 @@ def x12(text: str) -> list[Finding]:
         elif person and segment == "DMG" and len(elements) > 1 and elements[0] == "D8" and elements[1].isdigit():
             start = at + len(elements[0]) + 1
             found.append(Finding(start, start + len(elements[1]), E.DATE_OF_BIRTH, elements[1]))
+        elif segment == "HI":  # a claim's diagnosis codes ("HI*ABK:J45.909*ABF:J30.1"): the patient's
+            found += [Finding(at + d.start(1), at + d.end(1), E.DIAGNOSIS, d.group(1).replace(".", ""))
+                      for d in _X12_DIAGNOSIS.finditer(m.group(2))]
         elif person and segment == "N3" and elements[0].strip():
             found.append(Finding(at, at + len(elements[0]), E.STREET_ADDRESS, " ".join(elements[0].split()).casefold()))
     return found
@@ -215,7 +220,7 @@ def _table(text: str, position: int, header: list[str], sep: str | None) -> list
         end = len(text) if end < 0 else end
         line = text[position:end].rstrip("\r")
         if sep is not None:
-            cells, cell_start = line.split(sep), position
+            cells, cell_start = _cells(line, sep), position
         elif (inner := line.strip()).startswith("|") and inner.endswith("|"):
             cells, cell_start = inner[1:-1].split("|"), position + line.index("|") + 1
         else:
@@ -233,6 +238,26 @@ def _table(text: str, position: int, header: list[str], sep: str | None) -> list
             cell_start += len(cell) + 1
         position = end + 1
     return found
+
+
+def _cells(line: str, sep: str) -> list[str]:
+    """A CSV line's cells as written, a quoted cell whole with the separators inside it ('"Hernandez, Luis",CA')."""
+    if '"' not in line:
+        return line.split(sep)
+    cells: list[str] = []
+    at = 0
+    while True:
+        close = at
+        if line.startswith('"', at):  # to the closing quote ("" inside is one quote)
+            close = line.find('"', at + 1)
+            while close >= 0 and line.startswith('""', close):
+                close = line.find('"', close + 2)
+        end = line.find(sep, max(at, close))
+        if end < 0:
+            cells.append(line[at:])
+            return cells
+        cells.append(line[at:end])
+        at = end + 1
 
 
 def _column_type(label: str) -> str | None:
