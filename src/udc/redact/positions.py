@@ -142,9 +142,10 @@ _AFTER_INTRO = re.compile(
     rf"[ ]({_NAME})(?=,|\.?[ \t]*(?:\r?\n|$)|[ ](?:from|calling|here|speaking|with|again|in|at)(?![\w'’]))")
 # A surname in capitals, a comma and the given name, in an export's column or before a value ("JOHNSON, TERRENCE   ",
 # '"NAKASHIMA, Kenji",', "ACHTERBERG, BERNARD 1948-10-02"); not "CHICAGO, ILLINOIS" (a place after the comma) nor
-# an address's parts ("Apt. 105, ISHAM, United Kingdom")
+# an address's parts ("Apt. 105, ISHAM, United Kingdom"); (the capital first, what stands before it then: a
+# pattern led by a look-behind is tried at every position)
 _CAPS_LAST_FIRST = re.compile(
-    rf"(?<![\w'’\-])(?<!,[ ])([A-Z][A-Z'’\-]{{2,30}}(?:[ ][A-Z][A-Z'’\-]{{1,30}})?,[ ]{{1,2}}"
+    rf"([A-Z](?<![\w'’\-][A-Z])(?<!,[ ][A-Z])[A-Z'’\-]{{2,30}}(?:[ ][A-Z][A-Z'’\-]{{1,30}})?,[ ]{{1,2}}"
     rf"[{_UPPER}][{_UPPER}{_LOWER}'’\-]{{2,30}}(?:[ ][{_UPPER}](?:\.|[{_UPPER}{_LOWER}]{{2,30}})?)?)"
     r"(?=[ ]{2,}|\t|\"|\r?\n|$|[ ](?:DOB|MRN|\()|[ ][0-9]{1,4}[\-/.][0-9]|\^)")
 _PLACES_AFTER_COMMA = frozenset("""
