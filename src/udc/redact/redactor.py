@@ -402,13 +402,7 @@ class Redactor:
         if spread and E.PERSON in leaf.settings.entities:
             findings = findings + _find_names(leaf.text, spread, leaf.lowered)
         findings = [f for f in resolve_overlaps(findings) if f.entity in leaf.settings.entities]
-        if E.PERSON in leaf.settings.entities:  # "Dr. [name]" would tell a reader more than the name's token
-            text = leaf.text  # (the last letter before the space first: most names have no title)
-            findings = [f._replace(start=title.start()) if f.entity == E.PERSON and f.start > 2 and (
-                text[f.start - 2] in _TITLE_ENDS) and text[f.start - 1] == " " and (
-                title := _TITLE_BEFORE.search(text, f.start - 7 if f.start > 7 else 0, f.start)) else f
-                for f in findings]
-        return findings
+        return _with_titles(leaf.text, findings) if E.PERSON in leaf.settings.entities else findings
 
     def _rewrite(self, text: str, findings: list[Finding], mode: Mode, counts: Counter[str]) -> str:
         pieces: list[str] = []
@@ -531,7 +525,21 @@ def _joined_after(text: str, end: int) -> bool:
     return after.isalnum() or after in "-_@/\\" or (after == "." and text[end + 1:end + 2].isalnum())
 
 
-# a title before a name is hidden with it: labellers disagree whether it is part of the name
+def _with_titles(text: str, findings: list[Finding]) -> list[Finding]:
+    """A title before a name hidden with it ("Dr. [name]" would tell a reader more than the name's token; labellers
+    disagree whether it is part of the name), where nothing found before reaches it. The last letter before the
+    space is tested first: most names have no title."""
+    out: list[Finding] = []
+    last = 0
+    for f in findings:
+        if f.entity == E.PERSON and f.start > 2 and text[f.start - 2] in _TITLE_ENDS and text[f.start - 1] == " " and (
+                title := _TITLE_BEFORE.search(text, max(last, f.start - 7), f.start)):
+            f = f._replace(start=title.start())
+        out.append(f)
+        last = f.end
+    return out
+
+
 _TITLE_BEFORE = re.compile(r"(?<![\w.])(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss)\.?[ ]\Z")
 _TITLE_ENDS = frozenset(".rfsx")
 _SURNAME = re.compile(r"[ ]([A-Z][^\W\d_]+(?:[-'’][A-Z][^\W\d_]+)?)(?![\w\-'’])")
