@@ -90,6 +90,7 @@ DATE = re.compile(
     rf"|{_MONTHS}\s(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?,?\s(?P<y4>\d{{4}})"
     rf"|(?P<d5>\d{{1,2}})\.?\s(?:de\s)?(?P<m5>{_OTHER_MONTHS})\s(?:de\s)?(?P<y5>\d{{4}})"
     r"|(?P<y6>\d{4})年(?P<m6>\d{1,2})月(?P<d6>\d{1,2})日"  # (Japanese, Chinese)
+    r"|(?P<y7>(?:19|20)\d{2})(?P<m7>[01]\d)(?P<d7>[0-3]\d)"  # (compact, as exports write it: "dob 19520418")
     r")(?![\w/])",
     re.IGNORECASE,
 )

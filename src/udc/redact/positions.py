@@ -1193,6 +1193,29 @@ def _address_value(text: str, label: int, m: re.Match[str]) -> str | None:
 _DOTTED = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|[0-9a-fA-F]{2}[:\-][0-9a-fA-F]{2}[:\-][0-9a-fA-F]{2}")
 
 
+def address_lines_after(text: str, found: list[Finding]) -> list[Finding]:
+    """The line under a street address that holds the rest of it: a town with a state and ZIP or a postcode
+    ("4471 Larkspur Ct Apt 2B⏎   Aurora, CO 80016", "Ty Gwyn, 5 Heol y Felin⏎Llandeilo SA19 6RN", "80420-000
+    Curitiba - PR")."""
+    out = []
+    for f in found:
+        if f.entity != E.STREET_ADDRESS:
+            continue
+        eol = text.find("\n", f.end)
+        if eol < 0 or text[f.end:eol].strip(" \t\r,") or not (m := _TOWN_LINE.match(text, eol + 1)):
+            continue
+        out.append(Finding(m.start(1), m.end(1), E.STREET_ADDRESS, " ".join(m.group(1).split()).casefold()))
+    return out
+
+
+_TOWN = r"[A-Z][A-Za-zÀ-ÿ'’.\-]{1,30}(?:[ ][A-Za-zÀ-ÿ'’.\-]{2,30}){0,3}"
+_TOWN_LINE = re.compile(
+    rf"[ \t]{{0,16}}({_TOWN},?[ ]{{1,2}}[A-Z]{{2}}[ ]{{1,2}}[0-9]{{5}}(?:-[0-9]{{4}})?"  # Aurora, CO 80016
+    rf"|{_TOWN},?[ ]{{1,2}}[A-Z]{{1,2}}[0-9][A-Z0-9]?[ ][0-9][A-Z]{{2}}"  # Llandeilo SA19 6RN
+    rf"|[0-9]{{4,5}}(?:-[0-9]{{3,4}})?[ ]{_TOWN}(?:[ ]-[ ][A-Z]{{2}})?)"  # 80420-000 Curitiba - PR, 10115 Berlin
+    r"[ \t.,]*(?=\r?\n|$)")
+
+
 # An organisation's own address is no one's personal data: the address right after the organisation's name
 # ("Westdale Pharmacy #112, 2040 King St W, …", "Example Nigeria Ltd, 12 Adeola Odeku Street") or after a label
 # for a place of business ("Office address for the courier label is …", "Practice: …", "Remit address: …").

@@ -280,6 +280,8 @@ class Redactor:
         if E.STREET_ADDRESS in entities:  # an organisation's own address stays readable
             found = [f for f in found if f.entity != E.STREET_ADDRESS or not positions.organisations_address(
                 text, f.start)]
+            if "\n" in text:
+                found += positions.address_lines_after(text, found)
         # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup" (also where a people
         # column names one: a caller "svc-sap-batch")
         found = [f for f in found if (f.entity not in _ACCOUNT_TYPES and (f.entity != E.PERSON or " " in f.key))

@@ -557,6 +557,8 @@ def _birth_date(m: re.Match[str]) -> str | None:
         candidates = [(g["y5"], str(P.MONTHS_OF_LANGUAGES[g["m5"].lower()]), g["d5"])]
     elif g["y6"]:
         candidates = [(g["y6"], g["m6"], g["d6"])]
+    elif g["y7"]:
+        candidates = [(g["y7"], g["m7"], g["d7"])]
     else:
         month = _month_number(m.group())
         candidates = [(g["y3"] or g["y4"], str(month) if month else None, g["d3"] or g["d4"])]
