@@ -39,3 +39,27 @@ def test_the_town_line_under_a_street_address(text: str, town: str) -> None:
 
 def test_a_line_under_an_address_that_is_no_town_stays() -> None:
     assert found("Ship to: 14 Elm Street\nRelease Notes Follow\n") == [("STREET_ADDRESS", "14 Elm Street")]
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("0041810  Marsh, Hollis        Stamping      P2-DOCK-IN-03   05:58:12", "Marsh, Hollis"),  # a column
+    ("758 658 6705  Khan, Ayesha        03-Feb-1995  41 Moseley Rd", "Khan, Ayesha"),
+    ('ORGANIZER;CN="Nakamura, Yuki":mailto:yuki.nakamura@example.com', "Nakamura, Yuki"),  # a quoted cell
+    ("RX 7720114 | pt LEMIEUX, CLAUDETTE | dob 19520418", "LEMIEUX, CLAUDETTE"),  # before a bar
+    ("00:01:19.100 --> 00:01:27.300\nBrandon Kealoha: yes, the new one", "Brandon Kealoha"),  # a transcript's cue
+])
+def test_a_name_in_a_column_a_cell_or_a_transcript(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Office: Lagos, Nigeria\nParis, France     open\n",  # places
+    "Status: Closed, Resolved   ok",
+])
+def test_a_place_or_a_state_in_a_column_is_no_name(text: str) -> None:
+    assert [v for e, v in found(text) if e == "PERSON"] == []
+
+
+def test_an_xml_field_with_a_namespace_s_prefix() -> None:
+    text = "<req:Member><req:LastName>Kaczmarek</req:LastName><req:MemberId>XOF884102376</req:MemberId></req:Member>"
+    assert found(text) == [("PERSON", "Kaczmarek"), ("HEALTH_PLAN_ID", "XOF884102376")]

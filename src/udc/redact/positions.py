@@ -147,16 +147,25 @@ _AFTER_INTRO = re.compile(
 _CAPS_LAST_FIRST = re.compile(
     rf"([A-Z](?<![\w'’\-][A-Z])(?<!,[ ][A-Z])[A-Z'’\-]{{2,30}}(?:[ ][A-Z][A-Z'’\-]{{1,30}})?,[ ]{{1,2}}"
     rf"[{_UPPER}][{_UPPER}{_LOWER}'’\-]{{2,30}}(?:[ ][{_UPPER}](?:\.|[{_UPPER}{_LOWER}]{{2,30}})?)?)"
-    r"(?=[ ]{2,}|\t|\"|\r?\n|$|[ ](?:DOB|MRN|\()|[ ][0-9]{1,4}[\-/.][0-9]|\^)")
+    r"(?=[ ]{2,}|\t|\"|\r?\n|$|[ ](?:DOB|MRN|\(|\|)|[ ][0-9]{1,4}[\-/.][0-9]|\^)")
+# ...and in title case, where only an export's column or a quoted cell ends it ("Khan, Ayesha      03-Feb-1995",
+# 'CN="Nakamura, Yuki"'), not a line's end ("Lagos, Nigeria")
+_LAST_FIRST_CELL = re.compile(
+    rf"([A-Z](?<![\w'’\-][A-Z])(?<!,[ ][A-Z])[{_LOWER}]{{1,3}}(?:['’]?[{_UPPER}])?[{_LOWER}]{{1,30}}"
+    rf"(?:-[{_UPPER}][{_LOWER}]{{1,30}})?,[ ]{_WORD}(?:[ ][{_UPPER}]\.?)?)(?=[ ]{{2,}}|\t|\"[;:,\s]|[ ]\|)")
 _PLACES_AFTER_COMMA = frozenset("""
 alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
 indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana
 nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma oregon pennsylvania rhode tennessee texas
 utah vermont virginia washington wisconsin wyoming usa canada england scotland wales ireland france germany spain
-italy india china japan australia ontario quebec alberta columbia
+italy india china japan australia ontario quebec alberta columbia nigeria kenya ghana egypt brazil argentina chile
+peru poland netherlands belgium sweden norway denmark finland portugal greece turkey israel singapore malaysia
+philippines indonesia vietnam thailand korea pakistan bangladesh uae africa zealand switzerland austria czechia
+romania hungary ukraine russia
 """.split())  # noqa: SIM905
 _STATES_OF_THINGS = frozenset({"success", "active", "inactive", "pending", "open", "yes", "no", "true", "false", "none",
                                "null", "unknown", "valid", "invalid", "ok", "error", "fail", "pass", "done", "new"})
+_CUE_SPEAKER = re.compile(rf"-->[ ][0-9:.,]{{5,12}}[^\n]{{0,40}}\r?\n[ \t]{{0,8}}({_LAST_FIRST}|{_NAME}):[ ]")
 # Confluence's and Teams' @mentions of a full name: "@Giedrė Balčiūnaitė"
 _MENTIONED = re.compile(rf"({_NAME2})(?![\w'’\-@.])")  # (after its "@")
 # a second person joined to one found: "for Mere Tūhoe-Walker and Sione Fifita"
@@ -590,11 +599,15 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, a.start(1) - 1, a.end(1) - 1, alone=True)):
             found.append(f)
     if ", " in text:
-        for m in _CAPS_LAST_FIRST.finditer(text):
+        for m in (*_CAPS_LAST_FIRST.finditer(text), *_LAST_FIRST_CELL.finditer(text)):
             given = m.group(1).split(",", 1)[1].split()[0]
             if given.casefold() not in _PLACES_AFTER_COMMA and not (given.isupper() and (  # "MARISOL, GRANTED"
                     given.endswith(("ED", "ING")) or given.casefold() in _STATES_OF_THINGS)) and (
                     f := _name_finding(text, *m.span(1), alone=True)):
+                found.append(f)
+    if "-->" in text:  # a transcript's speaker under its cue's timing (WebVTT, SRT: Zoom, Teams recordings)
+        for m in _CUE_SPEAKER.finditer(text):
+            if f := _name_finding(text, *m.span(1), alone=True):
                 found.append(f)
     at = text.find("@")
     while at >= 0:  # (the sign first: a pattern's look-behind would be tried at every position)

@@ -289,7 +289,8 @@ def _fits(entity: str, value: str) -> bool:
 # (a list's first string too: FHIR's '"given":["Mireille"]')
 _JSON_FIELD = re.compile(
     r'"([A-Za-z_][\w.\-]{0,40})"[ \t]*:[ \t]*(?:\[[ \t]*)?(?:"([^"\\\n]{1,80})"|(-?[0-9][0-9./\-]{0,30}))')
-_XML_FIELD = re.compile(r"<([A-Za-z_][\w.\-]{0,40})>([^<\n]{1,80})</\1>")
+_XML_NS = r"(?:[A-Za-z_][\w\-]{0,20}:)?"  # a namespace's prefix: SOAP's "<req:LastName>"
+_XML_FIELD = re.compile(rf"<{_XML_NS}([A-Za-z_][\w.\-]{{0,40}})>([^<\n]{{1,80}})</{_XML_NS}\1>")
 # key=value: each word read once (possessive: no word is tried again from inside), a key if "=" follows it
 _KV_FIELD = re.compile(r'(?<![\w.\-])([A-Za-z_][\w.\-]*+)=(?:"([^"\n]{1,80})"|([^\s"&;,]{1,80}))')
 
