@@ -63,3 +63,17 @@ def test_a_place_or_a_state_in_a_column_is_no_name(text: str) -> None:
 def test_an_xml_field_with_a_namespace_s_prefix() -> None:
     text = "<req:Member><req:LastName>Kaczmarek</req:LastName><req:MemberId>XOF884102376</req:MemberId></req:Member>"
     assert found(text) == [("PERSON", "Kaczmarek"), ("HEALTH_PLAN_ID", "XOF884102376")]
+
+
+def test_an_sql_insert_s_values_by_their_columns() -> None:
+    text = ("INSERT INTO patient (mrn, surname, forename, dob, postcode, gp_code) VALUES\n"
+            "('RJ1-00771234', 'OKONJO', 'ADA', '1966-11-23', 'SE15 4QA', 'G85011'),\n"
+            "('RJ1-00771299', 'O''BRIEN', 'SIOBHAN', '1988-04-02', 'SE22 8DL', 'G85038');")
+    assert found(text) == [
+        ("MRN", "RJ1-00771234"), ("PERSON", "OKONJO"), ("PERSON", "ADA"), ("DATE_OF_BIRTH", "1966-11-23"),
+        ("STREET_ADDRESS", "SE15 4QA"), ("MRN", "RJ1-00771299"), ("PERSON", "O''BRIEN"), ("PERSON", "SIOBHAN"),
+        ("DATE_OF_BIRTH", "1988-04-02"), ("STREET_ADDRESS", "SE22 8DL")]
+
+
+def test_an_sql_insert_of_no_one_stays() -> None:
+    assert found("INSERT INTO build (id, version, host) VALUES (1, '4.2.1', 'srv-app-01');") == []

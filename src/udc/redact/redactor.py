@@ -366,6 +366,8 @@ class Redactor:
             found += structured.hl7(text)
         if "NM1*" in text or "~HI*" in text:
             found += structured.x12(text)
+        if "INSERT" in text or "insert" in text:
+            found += structured.sql_inserts(text)
         if "\n" in text:
             found += structured.csv_columns(text)
             if "|--" in text or "| --" in text or "|:--" in text or "|\n|" in text or "| \n|" in text:

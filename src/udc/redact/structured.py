@@ -6,6 +6,7 @@ PID-19 (SSN); NK1 and GT1 names, addresses and phones; IN1 insured name and poli
 CSV (comma, semicolon, tab or pipe): a header line whose labels name a type ("name", "email", "ssn", "dob"...)
 makes every cell of that column a value of the type, down to the first line with a different number of cells.
 X12 (837, 270/271, 834): a person's NM1 name and member id, DMG birth date and N3 street; HI diagnosis codes.
+SQL: an INSERT's values read as their columns' (the column list names their types as a CSV header does).
 Payloads: a field's key is context for its value as a record's field name is ('"ssn": "…"', "<dob>…</dob>",
 "member_id=…"); the value is then read as that field's would be (its shape still checked).
 """
@@ -48,6 +49,7 @@ _HEADER_HINTS: list[tuple[str, str]] = [
     ("nationalid", E.NATIONAL_ID), ("cpf", E.NATIONAL_ID), ("bsn", E.NATIONAL_ID), ("nino", E.NATIONAL_ID),
     ("aadhaar", E.NATIONAL_ID), ("pesel", E.NATIONAL_ID), ("personnummer", E.NATIONAL_ID),
     ("mrn", E.MRN), ("medicalrecord", E.MRN), ("address", E.STREET_ADDRESS), ("street", E.STREET_ADDRESS),
+    ("postcode", E.STREET_ADDRESS), ("nhsno", E.UK_NHS), ("nhsnumber", E.UK_NHS),
     ("username", E.USERNAME), ("userid", E.USERNAME), ("login", E.USERNAME), ("logon", E.USERNAME),
     ("samaccount", E.USERNAME), ("upn", E.EMAIL),
     ("iban", E.IBAN), ("accountnumber", E.BANK_ACCOUNT), ("bankaccount", E.BANK_ACCOUNT), ("card", E.CREDIT_CARD),
@@ -237,6 +239,32 @@ def _table(text: str, position: int, header: list[str], sep: str | None) -> list
                 found.append(Finding(start, start + len(value), entity, key))
             cell_start += len(cell) + 1
         position = end + 1
+    return found
+
+
+# SQL pasted into a ticket: "INSERT INTO patient (mrn, surname, dob) VALUES ('RJ1-009', 'ADEYEMI', '1966-11-23'), …"
+# (each value read as its column's, as a CSV cell under its header is)
+_INSERT = re.compile(r"(?i:insert[ \t]+into)[ \t]+[\w.\"`\[\]]{1,80}[ \t]*\(([^()]{1,800})\)[ \t\r\n]*(?i:values)")
+_SQL_ROW = re.compile(r"[ \t\r\n]*,?[ \t\r\n]*\(((?:'(?:[^'\n]|'')*'|[^'()\n])*)\)")
+_SQL_VALUE = re.compile(r"'((?:[^'\n]|'')*)'|([^,'\s][^,]*?)(?=[ \t]*(?:,|$))")
+
+
+def sql_inserts(text: str) -> list[Finding]:
+    found: list[Finding] = []
+    for insert in _INSERT.finditer(text):
+        types = [_column_type(re.sub(r"[^a-z0-9]", "", column.lower())) for column in insert.group(1).split(",")]
+        at = insert.end()
+        while any(types) and (row := _SQL_ROW.match(text, at)):
+            values = list(_SQL_VALUE.finditer(row.group(1)))
+            if len(values) == len(types):
+                for value, entity in zip(values, types, strict=True):
+                    group = 1 if value.group(1) is not None else 2
+                    cell = value.group(group)
+                    if entity and cell and _fits(entity, cell):
+                        start = row.start(1) + value.start(group)
+                        key = N.normal(cell) if entity == E.NATIONAL_ID else " ".join(cell.split()).casefold()
+                        found.append(Finding(start, start + len(cell), entity, key))
+            at = row.end()
     return found
 
 
