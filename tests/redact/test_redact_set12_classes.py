@@ -77,3 +77,16 @@ def test_an_sql_insert_s_values_by_their_columns() -> None:
 
 def test_an_sql_insert_of_no_one_stays() -> None:
     assert found("INSERT INTO build (id, version, host) VALUES (1, '4.2.1', 'srv-app-01');") == []
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Loan 0081447723 / borrower Takoda Whitehorse, co-borrower Renée Whitehorse", "Renée Whitehorse"),
+    ("Appellant: Seren Wolstenholme-Pryce", "Seren Wolstenholme-Pryce"),
+    ("Consignee:    Bartholomew Achebe-Nwosu", "Bartholomew Achebe-Nwosu"),  # a form's label padded with spaces
+])
+def test_a_name_after_a_party_to_a_case_or_a_padded_label(text: str, name: str) -> None:
+    assert ("PERSON", name) in found(text)
+
+
+def test_a_padded_label_before_a_state_stays() -> None:
+    assert found("Status:      Pending Approval") == []

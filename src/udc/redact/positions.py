@@ -94,6 +94,8 @@ _NAME2 = rf"{_WORD}(?:{_NICK}[ ]{{1,2}}(?:[{_UPPER}]\.[ ])?(?:{_PARTICLE}[ ])?{_
 # Bartholomew Quist", "a contractor, Nguyễn Thị Lan"); they also precede teams and firms, so two words or more.
 _ROLE_CUES = (r"new hire|new starter|starter|joiner|leaver|contractor|consultant|intern|colleague|coworker|co-worker|"
               r"belongs to|belonging to|named|known as|enrolled as|registered as|formerly|née|nee|proprietor|"
+              r"borrower|co-borrower|consignee|taxpayer|appellant|preparer|signatory|guarantor|landlord|executor|"
+              r"decedent|deceased|respondent|complainant|defendant|plaintiff|probationer|"
               r"supervisor|line manager|team lead|technician|implementer|requester|requestor|requested for|end user|"
               r"dependant|dependent|spouse|wife|husband|son|daughter|mother|father|guardian|next of kin|beneficiary|"
               r"tenant|visitor|applicant|candidate|doctor|nurse|physician|prescriber|provider|pharmacist|clinician|"
@@ -128,8 +130,9 @@ _GRADE = r"(?:(?:RN|SN|EN|HCA|CNA|LPN|NP|PA|Sr|Dr|Staff Nurse|Sister)\.?[ ])?"
 # (also with an initial for a first, middle or last name: "Comment by J. Okafor", "escalated to Tomasz W.", "my name
 # is Vanessa P. Hertzog")
 _INITIALLED = rf"[{_UPPER}]\.[ ]{_WORD}|{_WORD}[ ][{_UPPER}]\.(?:[ ]{_WORD}|(?![\w]))"
-_AFTER_CUE = re.compile(rf"[,:!]?[ ]{{1,2}}\(?{_GRADE}({_INITIALLED}|{_LAST_FIRST}|{_NAME})")
-_AFTER_ROLE_CUE = re.compile(rf"[,:]?[ ]{{1,2}}\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
+# (a form pads its label with spaces: "Consignee:    Bartholomew Achebe")
+_AFTER_CUE = re.compile(rf"(?:[,:!]?[ ]{{1,2}}|:[ \t]{{3,16}})\(?{_GRADE}({_INITIALLED}|{_LAST_FIRST}|{_NAME})")
+_AFTER_ROLE_CUE = re.compile(rf"(?:[,:]?[ ]{{1,2}}|:[ \t]{{3,16}})\(?{_GRADE}({_LAST_FIRST}|{_NAME2})")
 _AFTER_TITLE_END = re.compile(rf":?[ ]{{1,2}}\(?{_GRADE}({_NAME2})")
 # a form's name field may be in capitals, surname first: "PATIENT NAME: ABDULLAHI, FATIMA"
 _CAPS_NAME = r"[A-Z][A-Z'’\-]{1,30},?(?:[ ][A-Z][A-Z'’\-]{1,30}){1,2}(?![\w])"
