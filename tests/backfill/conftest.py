@@ -49,8 +49,9 @@ class Harness:
 
     def udc(self, *args: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "COLUMNS": "160"}
+        # (a session of its own: a crash kills the process group, the run and its store writer child together)
         return subprocess.Popen([sys.executable, "-m", "udc", *args, "--config", str(self.path)], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 def source_truth(sim: ServiceNowSim, table: str = "incident", start: str = "", end: str = "9999") -> dict[str, str]:

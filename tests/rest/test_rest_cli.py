@@ -113,10 +113,10 @@ def test_kill_9_mid_sync_then_resume_ends_exact(make_sim: Callable[..., RestSim]
     kills = 0
     for at in (6, 9, 7):  # the Nth request from here: the real process dies while it waits for the answer
         proc = subprocess.Popen([sys.executable, "-m", "udc", "sync", "--pipeline", "p", "--config", str(path)],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
         def kill(_: Request, p: subprocess.Popen[bytes] = proc) -> None:
-            p.send_signal(signal.SIGKILL)
+            os.killpg(p.pid, signal.SIGKILL)  # the sync and its store writer child, as a crash takes both
             p.wait(timeout=30)
 
         sim.on_request(sim.data_requests + at, kill)
@@ -186,14 +186,15 @@ def test_kill_9_mid_child_sync_resumes_with_the_next_parent(make_sim: Callable[.
     path = write_config(tmp_path, sim, {"p": {"mode": "historical", "batch_size": 10, "tables": [
         SHAPES["offset"], NOTES]}})
     proc = subprocess.Popen([sys.executable, "-m", "udc", "sync", "--pipeline", "p", "--config", str(path)],
-                            env={**os.environ, "COLUMNS": "120"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env={**os.environ, "COLUMNS": "120"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     notes_asked = []
 
     def watch(request: Request) -> None:  # the 35th notes call: more than a parent page's worth are stored
         if request.path.endswith("/notes"):
             notes_asked.append(request.path)
             if len(notes_asked) == 35:
-                proc.send_signal(signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)  # (the writer child too)
                 proc.wait(timeout=30)
 
     for n in range(sim.data_requests + 1, sim.data_requests + 200):
