@@ -90,3 +90,16 @@ def test_a_name_after_a_party_to_a_case_or_a_padded_label(text: str, name: str) 
 
 def test_a_padded_label_before_a_state_stays() -> None:
     assert found("Status:      Pending Approval") == []
+
+
+@pytest.mark.parametrize("address", [
+    "claims@example.com", "phishing@example.com", "occhealth@example.com", "locums@agency.example.org",
+    "mailroom.kista@example.com", "dispatch.sup@example.org", "hr.onboarding@example.com", "kb.energy@example.com",
+    "pds.duplicates@example.net", "store-managers@example.com", "major-incidents@example.com", "entgelt@example.de",
+])
+def test_a_function_s_mailbox_stays(address: str) -> None:
+    assert found(f"Forwarded to {address} for review.") == []
+
+
+def test_a_person_s_address_beside_them_is_still_hidden() -> None:
+    assert found("Forwarded to jane.okafor@example.com for review.") == [("EMAIL", "jane.okafor@example.com")]

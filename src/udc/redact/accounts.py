@@ -49,6 +49,8 @@ ROLE_ACCOUNTS = (
     # desks and functions that write to tickets ("travel@", "workplace@", "cardservices@", "threatintel@") and
     # GitHub's app accounts ("49699333+dependabot[bot]@users.noreply.github.com": fnmatch reads "[[]" as "[")
     "travel*", "workplace*", "cardservices*", "card-services*", "threatintel*", "threat-intel*", "*[[]bot]",
+    "claims*", "phishing*", "occhealth*", "locums*", "mailroom*", "dispatch*", "onboarding*", "offboarding*", "hr.*",
+    "kb.*", "kb-*", "entgelt*", "lohn*", "ik",  # (German payroll's "entgelt@", "lohn@"; Turkish HR's "ik@")
     # shared devices and pools ("kiosk-ed01", "clean-pool", "room-4b", "shared-reception")
     "kiosk*", "*-kiosk", "shared-*", "shared_*", "*-shared", "*-pool", "*_pool", "pool-*", "room-*", "conf-*",
     "ubuntu", "ec2-user", "centos", "almalinux", "debian", "vagrant", "azureuser", "opc",
@@ -65,7 +67,7 @@ orders ordering accounts accounting finance procurement purchasing vendors vendo
 reception office legal compliance privacy marketing careers recruiting helpdesk servicedesk desk team teams requests
 request mgmt management noreply abuse postmaster webmaster backup backups bot svc escalations approvals oncall
 helpline hotline service services feedback bookings booking queue intake dispatch logistics admissions platform
-intel
+intel onboarding offboarding duplicates study managers incidents claims
 """.split())  # noqa: SIM905
 _PRODUCT_HEADS = frozenset("""
 sap jira confluence servicenow snow okta azure aws gcp citrix vmware oracle salesforce workday epic cerner splunk
