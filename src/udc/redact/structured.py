@@ -111,7 +111,7 @@ def x12(text: str) -> list[Finding]:
             person = len(elements) > 2 and elements[1] == "1"
             names = [i for i in (2, 3, 4) if i < len(elements) and elements[i].strip()]
             if person and names:
-                start = at + len("*".join(elements[:names[0]])) + (1 if names[0] else 0)
+                start = at + len("*".join(elements[:names[0]])) + 1
                 end = at + len("*".join(elements[:names[-1] + 1]))
                 found.append(Finding(start, end, E.PERSON, " ".join(
                     [*(elements[i] for i in names[1:]), elements[names[0]]]).casefold()))
@@ -215,7 +215,7 @@ def _table(text: str, position: int, header: list[str], sep: str | None) -> list
     """The cells of the rows from `position` (one past the header's end in the text: the first row's start) whose
     column's header names a type, to the first row of another number of cells. `sep`: the CSV separator, or None for
     a Markdown table (cells between bars)."""
-    types = [_column_type(re.sub(r"[^a-z0-9]", "", label.lower())) for label in header]
+    types = _column_types(header)
     found: list[Finding] = []
     while any(types) and position < len(text):
         end = text.find("\n", position)
@@ -231,12 +231,8 @@ def _table(text: str, position: int, header: list[str], sep: str | None) -> list
             break
         for cell, entity in zip(cells, types, strict=True):
             value = cell.strip().strip('"').strip()
-            if entity == E.USERNAME and " " in value and _fits(E.PERSON, value):
-                entity = E.PERSON  # a "user_name" column may hold display names: "Ana Lima-Souza"
-            if entity and value and _fits(entity, value):
-                start = cell_start + cell.index(value)
-                key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
-                found.append(Finding(start, start + len(value), entity, key))
+            if entity and value and (f := _cell(cell_start + cell.index(value), value, entity)):
+                found.append(f)
             cell_start += len(cell) + 1
         position = end + 1
     return found
@@ -252,18 +248,16 @@ _SQL_VALUE = re.compile(r"'((?:[^'\n]|'')*)'|([^,'\s][^,]*?)(?=[ \t]*(?:,|$))")
 def sql_inserts(text: str) -> list[Finding]:
     found: list[Finding] = []
     for insert in _INSERT.finditer(text):
-        types = [_column_type(re.sub(r"[^a-z0-9]", "", column.lower())) for column in insert.group(1).split(",")]
+        types = _column_types(insert.group(1).split(","))
         at = insert.end()
         while any(types) and (row := _SQL_ROW.match(text, at)):
             values = list(_SQL_VALUE.finditer(row.group(1)))
             if len(values) == len(types):
                 for value, entity in zip(values, types, strict=True):
                     group = 1 if value.group(1) is not None else 2
-                    cell = value.group(group)
-                    if entity and cell and _fits(entity, cell):
-                        start = row.start(1) + value.start(group)
-                        key = N.normal(cell) if entity == E.NATIONAL_ID else " ".join(cell.split()).casefold()
-                        found.append(Finding(start, start + len(cell), entity, key))
+                    if entity and (cell := value.group(group)) and (
+                            f := _cell(row.start(1) + value.start(group), cell, entity)):
+                        found.append(f)
             at = row.end()
     return found
 
@@ -286,6 +280,20 @@ def _cells(line: str, sep: str) -> list[str]:
             return cells
         cells.append(line[at:end])
         at = end + 1
+
+
+def _cell(start: int, value: str, entity: str) -> Finding | None:
+    """A table's cell at `start` as a value of its column's type, if it fits that type."""
+    if entity == E.USERNAME and " " in value and _fits(E.PERSON, value):
+        entity = E.PERSON  # a "user_name" column may hold display names: "Ana Lima-Souza"
+    if not _fits(entity, value):
+        return None
+    key = N.normal(value) if entity == E.NATIONAL_ID else " ".join(value.split()).casefold()
+    return Finding(start, start + len(value), entity, key)
+
+
+def _column_types(labels: list[str]) -> list[str | None]:
+    return [_column_type(re.sub(r"[^a-z0-9]", "", label.lower())) for label in labels]
 
 
 def _column_type(label: str) -> str | None:
