@@ -170,19 +170,23 @@ def _components(field: str, offset: int, entity: str, which: int | None) -> list
             start = position + part.index(value)
             out.append(Finding(start, start + len(value), entity, " ".join(value.split()).casefold()))
         position += len(part) + 1
-    if names:  # "ABERNATHY^CLAIRE^M": one value, keyed as the person's name is elsewhere ("claire abernathy")
-        keys = [f.key for f in names if len(f.key) > 1]
-        out.append(Finding(names[0].start, names[-1].end, E.PERSON, " ".join([*keys[1:], keys[0]])))
-    if len(out) > 1 and entity in (E.PERSON, E.STREET_ADDRESS):
-        # one value, one token: "KOWALSKA^DOROTA" is the person "dorota kowalska" of the rest of the record, and no
-        # separator of the field is left between its parts
-        keys = [f.key for f in out]
-        key = " ".join([*keys[1:], keys[0]]) if entity == E.PERSON else " ".join(keys)
+    if names:  # "ABERNATHY^CLAIRE^M"
+        out.append(_one_name(names, names[-1].end))
+    if len(out) > 1 and entity == E.PERSON:
         end = out[-1].end
-        if entity == E.PERSON and len(parts) > 2 and len(parts[2].strip()) == 1:  # a middle initial: "…^BRENDAN^T"
+        if len(parts) > 2 and len(parts[2].strip()) == 1:  # a middle initial: "…^BRENDAN^T"
             end = offset + len("^".join(parts[:3]))
-        return [Finding(out[0].start, end, entity, key)]
+        return [_one_name(out, end)]
+    if len(out) > 1 and entity == E.STREET_ADDRESS:  # one value, one token, no separator of the field left
+        return [Finding(out[0].start, out[-1].end, entity, " ".join(f.key for f in out))]
     return out
+
+
+def _one_name(parts: list[Finding], end: int) -> Finding:
+    """A name's parts (family first, HL7's order) as one value, keyed as the person's name is elsewhere:
+    "KOWALSKA^DOROTA" is "dorota kowalska" of the rest of the record; no separator of the field is left between."""
+    keys = [f.key for f in parts if len(f.key) > 1]
+    return Finding(parts[0].start, end, E.PERSON, " ".join([*keys[1:], keys[0]]))
 
 
 def csv_columns(text: str) -> list[Finding]:
