@@ -1251,11 +1251,7 @@ _NAMED_BEFORE = re.compile(r"([A-Z][\w&'’.\-]*(?:[ ](?:&|of|de|the|[A-Z#0-9][\
 
 
 def organisations_address(text: str, start: int) -> bool:
-    """Whether the address at `start` is an organisation's: after its name or a place of business's label, or an
-    X12 street ("N3*…") after an organisation's name segment ("NM1*85*2*…")."""
-    if text[max(0, start - 3):start] == "N3*":
-        segment = text.rfind("NM1*", 0, start)
-        return segment >= 0 and text[segment:segment + 12].split("*")[2:3] == ["2"]
+    """Whether the address at `start` is an organisation's: after its name or a place of business's label."""
     line = text.rfind("\n", 0, start) + 1
     before = text[max(line, start - 90):start]
     lowered = before.lower()

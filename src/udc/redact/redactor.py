@@ -278,8 +278,8 @@ class Redactor:
                     if f.entity in entities]
         found += [f for f in siblings(text, found) if f.entity in entities]
         if E.STREET_ADDRESS in entities:  # an organisation's own address stays readable
-            found = [f for f in found if f.entity != E.STREET_ADDRESS or not positions.organisations_address(
-                text, f.start)]
+            found = [f for f in found if f.entity != E.STREET_ADDRESS or not (positions.organisations_address(
+                text, f.start) or structured.x12_organisations_street(text, f.start))]
             if "\n" in text:
                 found += positions.address_lines_after(text, found)
         # role mailboxes and service accounts stay readable: "servicedesk@", "svc_backup" (also where a people

@@ -130,6 +130,14 @@ def x12(text: str) -> list[Finding]:
     return found
 
 
+def x12_organisations_street(text: str, start: int) -> bool:
+    """Whether `start` begins an X12 street ("N3*…") after an organisation's name segment ("NM1*85*2*…")."""
+    if text[max(0, start - 3):start] != "N3*":
+        return False
+    segment = text.rfind("NM1*", 0, start)
+    return segment >= 0 and text[segment:segment + 12].split("*")[2:3] == ["2"]
+
+
 def _more_identifiers(field: str, offset: int) -> list[Finding]:
     """The identifiers of PID-3's repetitions after the first (the first is the record number), typed by CX.5."""
     out = []
