@@ -126,8 +126,7 @@ class Accounts:
         if len(folded) < 4 or " " in folded or "@" in folded or self.kept(folded):
             return False
         # "Lefèvre" in "hlefevre"; each part of a double name too: "Adeyemi" of "Adeyemi-Eze" in "cadeyemi"
-        parts = {_ascii(first), _ascii(last), *map(_ascii, f"{first} {last}".replace("-", " ").split())}
-        name_parts = [p for p in parts if len(p) >= 3]
+        name_parts = [p for p in {_ascii(first), _ascii(last)} | _name_parts(f"{first} {last}") if len(p) >= 3]
         # "jdoe", "praman": built from the name; "mark" alone (a last name, and a word) is too ambiguous
         if not (_LOGIN_CHARS.search(folded) or any(p in folded and p != folded for p in name_parts)):
             return False
@@ -170,9 +169,13 @@ class Accounts:
 def spelled_from(login: str, name: str) -> bool:
     """A login built from a person's name: it holds their surname or first name (4 letters or more, without
     accents: "maydin" for "Mehmet Aydın")."""
-    folded = _ascii(login)  # (a double name's parts alone and joined: "nbenami" for "Noa Ben-Ami")
-    parts = {*map(_ascii, name.replace("-", " ").split()), *map(_ascii, name.split())}
-    return any(len(part) >= 4 and part in folded for part in parts)
+    folded = _ascii(login)
+    return any(len(part) >= 4 and part in folded for part in _name_parts(name))
+
+
+def _name_parts(name: str) -> set[str]:
+    """A name's words as logins spell them, a double name's parts alone and joined ("Ben-Ami": ben, ami, benami)."""
+    return {*map(_ascii, name.replace("-", " ").split()), *map(_ascii, name.split())}
 
 
 def _ascii(name: str) -> str:
