@@ -308,10 +308,8 @@ class Redactor:
             leaf.findings.append(Finding(start, end, E.PERSON, name))
             names.add(name)
         if self._given_forms:
-            # A known first name alone: one that is no word ("Marisol", "chinonso") wherever it stands as a word;
-            # one that is a word or a place ("Page", "Austin") where its place says so: after a greeting ("Thanks,
-            # Page"), before an initial ("Pat O."), mid-sentence after a lower-case word ("ok, but Page is"; not
-            # for places: "in Austin"). The word list finds where one may start: the name first, it is rarer.
+            # A known first name alone (_first_name_alone says where it is a person's). The word list finds where
+            # one may start: the name first, it is rarer.
             text = leaf.text
             starts = {start for start, _, _ in hits}  # (a full name found there; two forms of one name)
             for last, length in self._directory.hits(lower_case(text)[0], self._given_list):
@@ -319,22 +317,9 @@ class Redactor:
                 if (start and text[start - 1] not in " \t\n(") or start in starts or _joined_after(text, end):
                     continue  # (inside a longer word, a login or an address: "Dan" in "Danger", "marisol.b@")
                 starts.add(start)
-                given = text[start:end].casefold()
-                if given not in self._given_names:
-                    continue
-                if initial := _INITIAL.match(text, end):  # "Tomasz W.", "Pat O.": a person, whatever the word
-                    end = initial.end()
-                elif not (text[start].isupper() or (length >= 4 and text[start:end].islower())) or (
-                        given in WORD_NAMES or given in PLACE_NAMES or _determined(text, start)):
-                    if not ((given in WORD_NAMES and _mid_sentence(text, start, end)) or (
-                            (word := _named_alone(text, start)) and word.end() == end)):
-                        continue
-                elif text[start].isupper() and (then := _SURNAME.match(text, end)):
-                    if then.group(1).casefold() in positions.NOT_NAMES:
-                        continue  # a thing named for someone: "Ayesha Storage Array"
-                    end = then.end()  # the rest of a name the directory does not know: "Kenji Tanaka"
-                    given = normalise_name(text[start:end])  # (or knows: one token for the full name)
-                leaf.findings.append(Finding(start, end, E.PERSON, given))
+                if (given := text[start:end].casefold()) in self._given_names and (
+                        alone := _first_name_alone(text, start, end, given)):
+                    leaf.findings.append(Finding(start, alone[0], E.PERSON, alone[1]))
         if " and " in leaf.text or ", " in leaf.text or " & " in leaf.text:
             leaf.findings.extend(positions.joined(leaf.text, leaf.findings))
 
@@ -518,6 +503,28 @@ def _named_alone(text: str, start: int) -> re.Match[str] | None:
             text, start) and not _TYPED_GREETING.search(text, max(0, start - 12), start):
         return None
     return _GIVEN_WORD.match(text, start)
+
+
+def _first_name_alone(text: str, start: int, end: int, given: str) -> tuple[int, str] | None:
+    """(end, key) of a directory's first name alone at text[start:end] where it is a person's: one that is no word
+    ("Marisol", "chinonso") wherever it stands as a word, perhaps with a surname the directory does not know ("Kenji
+    Tanaka"); one that is a word or a place ("Page", "Austin") where its place says so: after a greeting ("Thanks,
+    Page"), mid-sentence after a lower-case word ("ok, but Page is"; not for places: "in Austin"); any before an
+    initial ("Pat O."). None where it is not a person's."""
+    if initial := _INITIAL.match(text, end):  # "Tomasz W.", "Pat O.": a person, whatever the word
+        return initial.end(), given
+    if not (text[start].isupper() or (end - start >= 4 and text[start:end].islower())) or (
+            given in WORD_NAMES or given in PLACE_NAMES or _determined(text, start)):
+        if (given in WORD_NAMES and _mid_sentence(text, start, end)) or (
+                (word := _named_alone(text, start)) and word.end() == end):
+            return end, given
+        return None
+    if text[start].isupper() and (then := _SURNAME.match(text, end)):
+        if then.group(1).casefold() in positions.NOT_NAMES:
+            return None  # a thing named for someone: "Ayesha Storage Array"
+        # the rest of a name the directory does not know ("Kenji Tanaka") or knows (one token for the full name)
+        return then.end(), normalise_name(text[start:then.end()])
+    return end, given
 
 
 def _joined_after(text: str, end: int) -> bool:
