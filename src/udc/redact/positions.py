@@ -602,7 +602,9 @@ def people(text: str) -> list[Finding]:
                 f := _name_finding(text, a.start(1) - 1, a.end(1) - 1, alone=True)):
             found.append(f)
     if ", " in text:
-        for m in (*_CAPS_LAST_FIRST.finditer(text), *_LAST_FIRST_CELL.finditer(text)):
+        # (title case only where a column, a quoted cell or a bar may end it: most prose has none of these)
+        cells = "  " in text or "\t" in text or '"' in text or " |" in text
+        for m in (*_CAPS_LAST_FIRST.finditer(text), *(_LAST_FIRST_CELL.finditer(text) if cells else ())):
             given = m.group(1).split(",", 1)[1].split()[0]
             if given.casefold() not in _PLACES_AFTER_COMMA and not (given.isupper() and (  # "MARISOL, GRANTED"
                     given.endswith(("ED", "ING")) or given.casefold() in _STATES_OF_THINGS)) and (
