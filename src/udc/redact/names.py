@@ -58,7 +58,9 @@ class NameMatcher:
         """Learn names; returns how many new forms were added."""
         fresh = {name for name in names if isinstance(name, str)} - self._given
         # every form of a name keyed by the name itself: one token for "BROOKS MARISOL" and "Marisol Brooks"
-        new = {form: normalise_name(name) for name in fresh for form in variants(name)}
+        new: dict[str, str] = {}
+        for name in fresh:
+            new.update(dict.fromkeys(variants(name), normalise_name(name)))
         with self._lock:
             self._given |= fresh
             new = {form: key for form, key in new.items() if form not in self._names}
