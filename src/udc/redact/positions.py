@@ -604,7 +604,8 @@ def people(text: str) -> list[Finding]:
     if ", " in text:
         # (title case only where a column, a quoted cell or a bar may end it: most prose has none of these)
         cells = "  " in text or "\t" in text or '"' in text or " |" in text
-        for m in (*_CAPS_LAST_FIRST.finditer(text), *(_LAST_FIRST_CELL.finditer(text) if cells else ())):
+        patterns = (_CAPS_LAST_FIRST, _LAST_FIRST_CELL) if cells else (_CAPS_LAST_FIRST,)
+        for m in (m for pattern in patterns for m in pattern.finditer(text)):
             given = m.group(1).split(",", 1)[1].split()[0]
             if given.casefold() not in _PLACES_AFTER_COMMA and not (given.isupper() and (  # "MARISOL, GRANTED"
                     given.endswith(("ED", "ING")) or given.casefold() in _STATES_OF_THINGS)) and (
